@@ -1,0 +1,481 @@
+package authjwt
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/librenz/authjwt/internal/jws"
+	"github.com/librenz/authjwt/keys"
+	"github.com/librenz/authjwt/revoke"
+)
+
+// Auth creates and verifies tokens and guards HTTP handlers. Create one
+// with [New] and share it: it is safe for concurrent use.
+type Auth struct {
+	cfg Config // defaults applied
+
+	signAlg   jws.Alg
+	allowed   [16]bool // indexed by jws.Alg
+	hmacKey   [16]*jws.HMACKey
+	hmacKID   string
+	pub       crypto.PublicKey
+	pubKID    string
+	signer    crypto.Signer
+	headerKey string // canonical header name
+
+	// precomputed header segments for (alg, kid) without extra fields
+	headerSeg [16]string
+
+	headers, cookies bool
+	denyAccess       bool
+	denyRefresh      bool
+	csrfMethods      map[string]bool
+	badHeaderMsg     string
+	now              func() time.Time
+	log              *slog.Logger
+	errorHandler     func(http.ResponseWriter, *http.Request, error)
+	errMissing       *Error
+	errOtherScheme   *Error
+	errBadHeader     *Error
+	leeway           int64
+	maxSize          int
+	typeName         string
+	cop              *http.CrossOriginProtection
+}
+
+// registered claims the type claim may not be named after, and that custom
+// claims may not overwrite.
+var reservedClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
+	"fresh": true, "csrf": true, "aid": true,
+}
+
+// settingError names the setting at fault.
+func settingError(setting, format string, args ...any) error {
+	return fmt.Errorf("authjwt: %s: %s", setting, fmt.Sprintf(format, args...))
+}
+
+// New validates cfg, applies defaults and returns an Auth. Every
+// misconfiguration is reported here, naming the setting; none surfaces at
+// the first request.
+func New(cfg Config) (*Auth, error) {
+	a := &Auth{}
+	if err := applyDefaults(&cfg); err != nil {
+		return nil, err
+	}
+	a.cfg = cfg
+	a.now = cfg.Now
+	a.log = cfg.Logger
+	a.errorHandler = cfg.ErrorHandler
+	a.leeway = int64((cfg.DecodeLeeway + time.Second - 1) / time.Second)
+	a.maxSize = cfg.MaxTokenSize
+	if !cfg.SkipTokenTypeClaim {
+		a.typeName = cfg.TokenTypeClaimName
+	}
+	a.headerKey = textproto.CanonicalMIMEHeaderKey(cfg.HeaderName)
+
+	alg, ok := jws.ParseAlg(cfg.Algorithm)
+	if !ok {
+		return nil, settingError("Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Algorithm)
+	}
+	a.signAlg = alg
+	decode := cfg.DecodeAlgorithms
+	if len(decode) == 0 {
+		decode = []string{cfg.Algorithm}
+	}
+	var decodeAlgs []jws.Alg
+	for _, s := range decode {
+		d, ok := jws.ParseAlg(s)
+		if !ok {
+			return nil, settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
+		}
+		a.allowed[d] = true
+		decodeAlgs = append(decodeAlgs, d)
+	}
+	needHMAC := alg.IsHMAC()
+	needAsym := !alg.IsHMAC()
+	for _, d := range decodeAlgs {
+		if d.IsHMAC() {
+			needHMAC = true
+		} else {
+			needAsym = true
+		}
+	}
+
+	// HMAC secret.
+	if needHMAC {
+		if cfg.SecretKey == "" {
+			return nil, settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
+		}
+		for _, d := range append([]jws.Alg{alg}, decodeAlgs...) {
+			if !d.IsHMAC() {
+				continue
+			}
+			min := d.Hash().Size()
+			if len(cfg.SecretKey) < min {
+				if !cfg.UnsafeAllowShortSecret {
+					return nil, settingError("SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", d, min, len(cfg.SecretKey), d)
+				}
+				a.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.SecretKey), "min", min)
+			}
+			if a.hmacKey[d] == nil {
+				a.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.SecretKey))
+			}
+		}
+		a.hmacKID = cfg.KeyID
+	}
+
+	// Asymmetric keys.
+	if needAsym {
+		if err := a.loadAsymmetric(cfg, alg, decodeAlgs); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateRest(&cfg); err != nil {
+		return nil, err
+	}
+	for _, loc := range cfg.TokenLocation {
+		switch loc {
+		case LocationHeaders:
+			a.headers = true
+		case LocationCookies:
+			a.cookies = true
+		}
+	}
+	for _, t := range cfg.DenylistTokenChecks {
+		switch t {
+		case TypeAccess:
+			a.denyAccess = true
+		case TypeRefresh:
+			a.denyRefresh = true
+		}
+	}
+	a.csrfMethods = map[string]bool{}
+	for _, m := range cfg.CSRFMethods {
+		a.csrfMethods[strings.ToUpper(m)] = true
+	}
+	if cfg.HeaderBareToken {
+		a.badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '<JWT>'", cfg.HeaderName)
+	} else {
+		a.badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", cfg.HeaderName, cfg.HeaderType)
+	}
+	a.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", cfg.HeaderName))
+	a.errOtherScheme = &Error{Code: CodeMissingToken, Status: 401, legacy: 422, Message: a.badHeaderMsg}
+	a.errBadHeader = ErrBadHeader.with(nil, a.badHeaderMsg)
+	a.cop = http.NewCrossOriginProtection()
+	for _, o := range cfg.TrustedOrigins {
+		if err := a.cop.AddTrustedOrigin(o); err != nil {
+			return nil, settingError("TrustedOrigins", "%v", err)
+		}
+	}
+	a.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	if a.cookies {
+		if err := validateCookies(&a.cfg); err != nil {
+			return nil, err
+		}
+	}
+	for i := jws.HS256; i < 16; i++ {
+		if a.allowed[i] || i == alg {
+			a.headerSeg[i] = encodeHeader(i, a.kidFor(i), nil)
+		}
+	}
+	return a, nil
+}
+
+func hmacAlgsOf(alg jws.Alg, list []jws.Alg) string {
+	if alg.IsHMAC() {
+		return alg.String()
+	}
+	for _, d := range list {
+		if d.IsHMAC() {
+			return d.String()
+		}
+	}
+	return "HMAC"
+}
+
+func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) error {
+	if cfg.PrivateKey != "" && cfg.Signer != nil {
+		return settingError("PrivateKey", "set PrivateKey or Signer, not both")
+	}
+	if cfg.PublicKey != "" && cfg.VerifyKey != nil {
+		return settingError("PublicKey", "set PublicKey or VerifyKey, not both")
+	}
+	signer := cfg.Signer
+	if cfg.PrivateKey != "" {
+		s, err := keys.ParsePrivateKeyPEM([]byte(cfg.PrivateKey))
+		if err != nil {
+			return settingError("PrivateKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+		signer = s
+	}
+	pub := cfg.VerifyKey
+	if cfg.PublicKey != "" {
+		p, err := keys.ParsePublicKeyPEM([]byte(cfg.PublicKey))
+		if err != nil {
+			return settingError("PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+		pub = p
+	}
+	if pub == nil && signer != nil {
+		pub = signer.Public()
+	}
+	if pub == nil {
+		return settingError("PublicKey", "%s needs a public key to verify (AUTHJWT_PUBLIC_KEY or AUTHJWT_PRIVATE_KEY, or their _FILE forms)", firstAsym(alg, decodeAlgs))
+	}
+	if signer != nil && !publicEqual(signer.Public(), pub) {
+		return settingError("PublicKey", "does not match PrivateKey")
+	}
+	if !alg.IsHMAC() {
+		if signer == nil {
+			// A verify-only service: allowed, but it cannot sign.
+			a.log.Debug("authjwt: no private key configured; tokens can be verified but not created")
+		}
+		if err := keys.CheckKey(alg.String(), pub); err != nil {
+			return settingError("Algorithm", "%s does not fit the configured key: %v", alg, strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+	}
+	for _, d := range decodeAlgs {
+		if d.IsHMAC() {
+			continue
+		}
+		if err := keys.CheckKey(d.String(), pub); err != nil {
+			return settingError("DecodeAlgorithms", "%s does not fit the configured key: %v", d, strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+	}
+	kid, err := keys.Thumbprint(pub)
+	if err != nil {
+		return settingError("PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+	}
+	a.pub, a.pubKID, a.signer = pub, kid, signer
+	return nil
+}
+
+func firstAsym(alg jws.Alg, list []jws.Alg) string {
+	if !alg.IsHMAC() {
+		return alg.String()
+	}
+	for _, d := range list {
+		if !d.IsHMAC() {
+			return d.String()
+		}
+	}
+	return alg.String()
+}
+
+func publicEqual(a, b crypto.PublicKey) bool {
+	type eq interface{ Equal(crypto.PublicKey) bool }
+	switch k := a.(type) {
+	case *rsa.PublicKey:
+		return k.Equal(b)
+	case *ecdsa.PublicKey:
+		return k.Equal(b)
+	case ed25519.PublicKey:
+		return k.Equal(b)
+	case eq:
+		return k.Equal(b)
+	}
+	return false
+}
+
+func (a *Auth) kidFor(alg jws.Alg) string {
+	if alg.IsHMAC() {
+		return a.hmacKID
+	}
+	return a.pubKID
+}
+
+func applyDefaults(c *Config) error {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Algorithm, "HS256")
+	def(&c.HeaderName, "Authorization")
+	def(&c.HeaderType, "Bearer")
+	def(&c.TokenTypeClaimName, "type")
+	def(&c.AccessTokenType, TypeAccess)
+	def(&c.RefreshTokenType, TypeRefresh)
+	def(&c.CookieSameSite, "lax")
+	def(&c.AccessCookiePath, "/")
+	def(&c.RefreshCookiePath, "/")
+	def(&c.AccessCSRFCookiePath, "/")
+	def(&c.RefreshCSRFCookiePath, "/")
+	def(&c.AccessCSRFHeaderName, "X-CSRF-Token")
+	def(&c.RefreshCSRFHeaderName, "X-CSRF-Token")
+	def(&c.WebSocketQueryParam, "token")
+	def(&c.WebSocketCSRFQueryParam, "csrf_token")
+	prefix := "__Host-"
+	if c.InsecureCookies {
+		prefix = ""
+	}
+	def(&c.AccessCookieName, prefix+"access_token")
+	def(&c.RefreshCookieName, prefix+"refresh_token")
+	def(&c.AccessCSRFCookieName, prefix+"csrf_access")
+	def(&c.RefreshCSRFCookieName, prefix+"csrf_refresh")
+	if c.AccessTokenExpires == 0 {
+		c.AccessTokenExpires = 15 * time.Minute
+	}
+	if c.RefreshTokenExpires == 0 {
+		c.RefreshTokenExpires = 14 * 24 * time.Hour
+	}
+	if len(c.TokenLocation) == 0 {
+		c.TokenLocation = []string{LocationHeaders}
+	}
+	if c.DenylistTokenChecks == nil {
+		c.DenylistTokenChecks = []string{TypeAccess, TypeRefresh}
+	}
+	if len(c.CSRFMethods) == 0 {
+		c.CSRFMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
+	}
+	if c.MaxTokenSize == 0 {
+		c.MaxTokenSize = 8 << 10
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = 2 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+func validateRest(c *Config) error {
+	if c.AccessTokenExpires < 0 && c.AccessTokenExpires != Never {
+		return settingError("AccessTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.AccessTokenExpires)
+	}
+	if c.RefreshTokenExpires < 0 && c.RefreshTokenExpires != Never {
+		return settingError("RefreshTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.RefreshTokenExpires)
+	}
+	if c.DecodeLeeway < 0 {
+		return settingError("DecodeLeeway", "negative duration %v", c.DecodeLeeway)
+	}
+	if c.MaxTokenSize < 256 {
+		return settingError("MaxTokenSize", "%d bytes is too small (minimum 256)", c.MaxTokenSize)
+	}
+	if c.StoreTimeout < 0 {
+		return settingError("StoreTimeout", "negative duration %v", c.StoreTimeout)
+	}
+	if c.RefreshReuseGrace < 0 {
+		return settingError("RefreshReuseGrace", "negative duration %v", c.RefreshReuseGrace)
+	}
+	if !c.SkipTokenTypeClaim {
+		n := c.TokenTypeClaimName
+		if reservedClaims[strings.ToLower(n)] || n == "roles" {
+			return settingError("TokenTypeClaimName", "%q collides with a registered claim", n)
+		}
+		if c.AccessTokenType == c.RefreshTokenType {
+			return settingError("RefreshTokenType", "must differ from AccessTokenType (both %q)", c.AccessTokenType)
+		}
+	}
+	for _, loc := range c.TokenLocation {
+		if loc != LocationHeaders && loc != LocationCookies {
+			return settingError("TokenLocation", "unknown location %q (use \"headers\" and/or \"cookies\")", loc)
+		}
+	}
+	for _, t := range c.DenylistTokenChecks {
+		if t != TypeAccess && t != TypeRefresh {
+			return settingError("DenylistTokenChecks", "unknown token type %q (use \"access\" and/or \"refresh\")", t)
+		}
+	}
+	if c.DenylistEnabled && c.Store == nil {
+		return settingError("Store", "DenylistEnabled needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)")
+	}
+	if c.RefreshTokenRotation {
+		if c.Store == nil || !c.DenylistEnabled {
+			return settingError("RefreshTokenRotation", "needs DenylistEnabled and a Store")
+		}
+		if _, ok := c.Store.(revoke.Consumer); !ok {
+			return settingError("RefreshTokenRotation", "the configured Store (%T) cannot consume tokens atomically (revoke.Consumer)", c.Store)
+		}
+	}
+	switch strings.ToLower(c.CookieSameSite) {
+	case "lax", "strict", "none":
+		c.CookieSameSite = strings.ToLower(c.CookieSameSite)
+	default:
+		return settingError("CookieSameSite", "%q is not one of lax, strict, none (AUTHJWT_COOKIE_SAMESITE)", c.CookieSameSite)
+	}
+	valid := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	for _, m := range c.CSRFMethods {
+		if !slices.Contains(valid, strings.ToUpper(m)) {
+			return settingError("CSRFMethods", "%q is not an HTTP method (AUTHJWT_CSRF_METHODS)", m)
+		}
+	}
+	if c.CookieMaxAge < 0 {
+		return settingError("CookieMaxAge", "negative duration %v", c.CookieMaxAge)
+	}
+	if c.HeaderBareToken && c.HeaderType != "Bearer" {
+		return settingError("HeaderType", "set HeaderType or HeaderBareToken, not both")
+	}
+	if strings.ContainsAny(c.HeaderType, " \t") {
+		return settingError("HeaderType", "%q contains whitespace", c.HeaderType)
+	}
+	return nil
+}
+
+// validateCookies applies the cookie-prefix rules browsers enforce: a
+// __Host- cookie must be Secure, with Path "/" and no Domain; a __Secure-
+// cookie must be Secure; SameSite=None must be Secure.
+func validateCookies(c *Config) error {
+	type ck struct{ setting, name, path string }
+	list := []ck{
+		{"AccessCookieName", c.AccessCookieName, c.AccessCookiePath},
+		{"RefreshCookieName", c.RefreshCookieName, c.RefreshCookiePath},
+		{"AccessCSRFCookieName", c.AccessCSRFCookieName, c.AccessCSRFCookiePath},
+		{"RefreshCSRFCookieName", c.RefreshCSRFCookieName, c.RefreshCSRFCookiePath},
+	}
+	for _, k := range list {
+		if k.name == "" || !isToken(k.name) {
+			return settingError(k.setting, "%q is not a valid cookie name", k.name)
+		}
+		lower := strings.ToLower(k.name)
+		if strings.HasPrefix(lower, "__host-") {
+			if c.InsecureCookies {
+				return settingError(k.setting, "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
+			}
+			if k.path != "/" {
+				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\" (got %q): fix the cookie path or rename the cookie", k.name, k.path)
+			}
+			if c.CookieDomain != "" {
+				return settingError(k.setting, "%q has the __Host- prefix, which forbids a Domain: unset CookieDomain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", k.name)
+			}
+		}
+		if strings.HasPrefix(lower, "__secure-") && c.InsecureCookies {
+			return settingError(k.setting, "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove InsecureCookies or rename the cookie", k.name)
+		}
+	}
+	if c.CookieSameSite == "none" && c.InsecureCookies {
+		return settingError("CookieSameSite", "\"none\" requires Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or use lax/strict")
+	}
+	return nil
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Config returns the configuration in effect, defaults applied. Secrets
+// are included: do not log it.
+func (a *Auth) Config() Config { return a.cfg }
+
+var errNoSigner = errors.New("authjwt: no private key or signer configured for this algorithm")

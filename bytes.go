@@ -1,0 +1,5 @@
+package authjwt
+
+import "bytes"
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

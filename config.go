@@ -1,0 +1,244 @@
+package authjwt
+
+import (
+	"context"
+	"crypto"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/librenz/authjwt/revoke"
+)
+
+// Never, as an expiry, makes tokens that do not expire (the seed's False).
+const Never time.Duration = -1
+
+// Token locations for [Config.TokenLocation].
+const (
+	LocationHeaders = "headers"
+	LocationCookies = "cookies"
+)
+
+// Token types, as used in [Config.DenylistTokenChecks] and [Requirement].
+const (
+	TypeAccess  = "access"
+	TypeRefresh = "refresh"
+)
+
+// Config configures an [Auth]. The zero value of every field means the
+// documented default, which is the default of libre-fastapi-jwt (the seed)
+// unless said otherwise. Settings that weaken security are opt-in and named
+// for their danger (Insecure…, Unsafe…, Skip…). [New] validates the whole
+// configuration and reports the first bad setting by name; it never reads
+// the environment (see [ConfigFromEnv] for that).
+type Config struct {
+	// SecretKey is the HMAC secret for HS256/384/512 (AUTHJWT_SECRET_KEY).
+	// Its UTF-8 bytes are the key, as in the seed, so a Python service
+	// sharing the secret interoperates. It must be at least as long as the
+	// hash output (32, 48 or 64 bytes; RFC 7518 §3.2).
+	SecretKey string
+	// UnsafeAllowShortSecret accepts a SecretKey shorter than RFC 7518 §3.2
+	// allows, for migrating services with a legacy secret. New logs a
+	// warning when it is used. Never enable it for a new deployment.
+	UnsafeAllowShortSecret bool
+	// KeyID is the "kid" put in the JOSE header of HMAC-signed tokens
+	// (default: none). Asymmetric keys always use their RFC 7638 thumbprint.
+	KeyID string
+
+	// PrivateKey is the PEM private key for RS*, PS*, ES* and EdDSA signing
+	// (PKCS#1, PKCS#8 or SEC 1). AUTHJWT_PRIVATE_KEY or _FILE.
+	PrivateKey string
+	// PublicKey is the PEM public key (SPKI, PKCS#1 or a certificate) used
+	// to verify. When empty it is derived from the private key. A service
+	// that only verifies sets PublicKey alone.
+	PublicKey string
+	// Signer signs instead of PrivateKey, for keys held in a KMS or HSM.
+	Signer crypto.Signer
+	// VerifyKey verifies instead of PublicKey (an *rsa.PublicKey,
+	// *ecdsa.PublicKey or ed25519.PublicKey).
+	VerifyKey crypto.PublicKey
+
+	// Algorithm signs new tokens (default "HS256"). One of HS256, HS384,
+	// HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384,
+	// ES512, EdDSA (or its RFC 9864 name Ed25519). "none" is refused.
+	Algorithm string
+	// DecodeAlgorithms are the algorithms accepted on verification
+	// (default: Algorithm alone). Every one must fit the configured key.
+	DecodeAlgorithms []string
+	// DecodeKID, when set, is the only "kid" accepted in a token's header
+	// (the seed's authjwt_decode_kid). When empty, a token's kid is only a
+	// hint for choosing among keys.
+	DecodeKID string
+	// DecodeLeeway is the clock skew tolerated on exp, nbf and iat.
+	DecodeLeeway time.Duration
+	// EncodeIssuer is put in the "iss" claim of every new token.
+	EncodeIssuer string
+	// DecodeIssuer, when set, must equal a token's "iss" exactly.
+	DecodeIssuer string
+	// DecodeAudience lists accepted audiences: a token must name at least
+	// one of them. When empty, a token carrying "aud" is refused
+	// (RFC 7519 §4.1.3).
+	DecodeAudience []string
+
+	// DenylistEnabled turns revocation checks on; Store must then be set.
+	DenylistEnabled bool
+	// DenylistTokenChecks lists the token types checked against the store
+	// (default: access and refresh).
+	DenylistTokenChecks []string
+	// Store keeps revocations (see package revoke and the store modules).
+	Store revoke.Store
+	// StoreTimeout bounds each store call made during verification
+	// (default 2s). A store that does not answer in time fails the request
+	// with 503.
+	StoreTimeout time.Duration
+	// UnsafeRevocationFailOpen accepts tokens whose revocation could not be
+	// checked because the store failed. The default fails closed (503).
+	UnsafeRevocationFailOpen bool
+
+	// HeaderName is the request header carrying the token (default
+	// "Authorization").
+	HeaderName string
+	// HeaderType is the scheme before the token (default "Bearer"),
+	// matched case-insensitively (RFC 7235).
+	HeaderType string
+	// HeaderBareToken makes the header carry the token alone, with no
+	// scheme (the seed's empty authjwt_header_type).
+	HeaderBareToken bool
+
+	// AccessTokenExpires is the access-token lifetime (default 15m);
+	// [Never] for tokens that do not expire.
+	AccessTokenExpires time.Duration
+	// RefreshTokenExpires is the refresh-token lifetime (default 14 days);
+	// [Never] for tokens that do not expire.
+	RefreshTokenExpires time.Duration
+	// AllowNonExpiringTokens permits per-call [WithNoExpiry] and accepts
+	// tokens without "exp" even when the token type's lifetime is finite.
+	// By default a token without "exp" is refused unless its type is
+	// configured with [Never].
+	AllowNonExpiringTokens bool
+
+	// TokenLocation lists where tokens are read from: "headers",
+	// "cookies" or both (default: headers).
+	TokenLocation []string
+
+	// AccessCookieName is the access token's cookie (default
+	// "__Host-access_token"; "access_token" with InsecureCookies).
+	AccessCookieName string
+	// RefreshCookieName is the refresh token's cookie (default
+	// "__Host-refresh_token"; "refresh_token" with InsecureCookies).
+	RefreshCookieName string
+	// AccessCookiePath is the access cookie's Path (default "/").
+	AccessCookiePath string
+	// RefreshCookiePath is the refresh cookie's Path (default "/").
+	RefreshCookiePath string
+	// CookieMaxAge, when set, is the Max-Age of every auth cookie. By
+	// default a cookie lives as long as its token.
+	CookieMaxAge time.Duration
+	// CookieDomain is the cookies' Domain (default none: host-only, which
+	// __Host- names require).
+	CookieDomain string
+	// InsecureCookies drops the Secure attribute, for plain-HTTP
+	// development (AUTHJWT_COOKIE_SECURE=false). Default names then lose
+	// their __Host- prefix, which browsers only accept on Secure cookies.
+	InsecureCookies bool
+	// CookieSameSite is "lax" (default), "strict" or "none" ("none"
+	// requires Secure).
+	CookieSameSite string
+
+	// UnsafeDisableCSRF turns the CSRF double-submit check off for
+	// cookie-authenticated requests (AUTHJWT_COOKIE_CSRF_PROTECT=false).
+	UnsafeDisableCSRF bool
+	// AccessCSRFCookieName is the script-readable cookie holding the
+	// access token's csrf claim (default "__Host-csrf_access";
+	// "csrf_access" with InsecureCookies).
+	AccessCSRFCookieName string
+	// RefreshCSRFCookieName likewise for refresh tokens (default
+	// "__Host-csrf_refresh"; "csrf_refresh" with InsecureCookies).
+	RefreshCSRFCookieName string
+	// AccessCSRFCookiePath is the access CSRF cookie's Path (default "/").
+	AccessCSRFCookiePath string
+	// RefreshCSRFCookiePath is the refresh CSRF cookie's Path (default "/").
+	RefreshCSRFCookiePath string
+	// AccessCSRFHeaderName is the header carrying the CSRF value with an
+	// access cookie (default "X-CSRF-Token").
+	AccessCSRFHeaderName string
+	// RefreshCSRFHeaderName likewise with a refresh cookie (default
+	// "X-CSRF-Token").
+	RefreshCSRFHeaderName string
+	// CSRFMethods are the methods that need the CSRF header on
+	// cookie-authenticated requests (default POST, PUT, PATCH, DELETE).
+	CSRFMethods []string
+	// TrustedOrigins are extra origins ("https://app.example.com") allowed
+	// to make cookie-authenticated unsafe requests and WebSocket
+	// handshakes, beyond the server's own.
+	TrustedOrigins []string
+	// SkipCrossOriginProtection turns off the Fetch-Metadata/Origin check
+	// on cookie-authenticated unsafe requests (on by default).
+	SkipCrossOriginProtection bool
+
+	// SkipTokenTypeClaim leaves the type claim out of tokens and out of
+	// verification (the seed's authjwt_token_type_claim=False). Access and
+	// refresh tokens can then not be told apart: avoid.
+	SkipTokenTypeClaim bool
+	// TokenTypeClaimName is the type claim's name (default "type").
+	TokenTypeClaimName string
+	// AccessTokenType is the type claim's value on access tokens (default
+	// "access").
+	AccessTokenType string
+	// RefreshTokenType is the type claim's value on refresh tokens
+	// (default "refresh").
+	RefreshTokenType string
+
+	// RefreshTokenRotation makes [Auth.Rotate] consume each refresh token
+	// once and detect reuse (needs a store implementing revoke.Consumer).
+	RefreshTokenRotation bool
+	// RefreshReuseGrace tolerates a second use of a rotated refresh token
+	// within this window (a client that lost the response). Default 0.
+	RefreshReuseGrace time.Duration
+
+	// MaxTokenSize bounds the size of an accepted token (default 8 KiB).
+	MaxTokenSize int
+
+	// LegacyStatusCodes answers with the seed's statuses (422 for
+	// malformed tokens and wrong token types, 401 for CSRF failures) for
+	// clients migrating from the Python service. Messages are unchanged.
+	LegacyStatusCodes bool
+
+	// WebSocketQueryParam is the query parameter a WebSocket handshake may
+	// carry its token in (default "token").
+	WebSocketQueryParam string
+	// WebSocketNoQueryToken refuses tokens in the WebSocket URL's query.
+	WebSocketNoQueryToken bool
+	// WebSocketCSRFQueryParam carries the CSRF value of a cookie
+	// authenticated handshake (default "csrf_token").
+	WebSocketCSRFQueryParam string
+
+	// Now returns the current time (default time.Now), for tests.
+	Now func() time.Time
+	// Logger receives verification failures and store errors (default
+	// slog.Default()). Tokens are never logged.
+	Logger *slog.Logger
+	// OnVerify, when set, is called with the outcome of every
+	// verification, for metrics. It must be fast and must not block.
+	OnVerify func(ctx context.Context, ev VerifyEvent)
+	// ErrorHandler writes the response for a refused request (default
+	// [WriteError]).
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// UserLoader, when set, is called after a token is verified; its
+	// result is available with [User]. An error refuses the request (401
+	// "User not found" unless it is an *Error).
+	UserLoader func(ctx context.Context, t *Token) (any, error)
+}
+
+// VerifyEvent describes one verification outcome for [Config.OnVerify].
+type VerifyEvent struct {
+	// Err is nil on success; else an *Error.
+	Err error
+	// Type is the verified token's type, when known.
+	Type string
+	// Source is where the token came from: "header", "cookie", "query",
+	// "subprotocol" or "" (direct [Auth.Verify] calls).
+	Source string
+	// Duration is the time verification took.
+	Duration time.Duration
+}

@@ -1,0 +1,437 @@
+package authjwt
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/librenz/authjwt/internal/jws"
+)
+
+// TokenOption adjusts one token at creation. See the With… functions.
+type TokenOption interface{ applyToken(*tokenOpts) }
+
+type tokenOpts struct {
+	fresh    bool
+	expiry   time.Duration // 0: configured
+	alg      jws.Alg
+	headers  map[string]any
+	issuer   *string
+	audience []string
+	claims   any
+	family   string
+	typ      string // internal: access or refresh
+	refresh  bool
+	err      error
+}
+
+type freshOpt bool
+
+func (o freshOpt) applyToken(t *tokenOpts) { t.fresh = bool(o) }
+
+// WithFresh marks an access token fresh (just obtained from credentials),
+// as the seed's fresh=True. Refresh tokens are never fresh.
+func WithFresh(fresh bool) TokenOption { return freshOpt(fresh) }
+
+type expiryOpt time.Duration
+
+func (o expiryOpt) applyToken(t *tokenOpts) {
+	if time.Duration(o) <= 0 && time.Duration(o) != Never {
+		t.err = fmt.Errorf("authjwt: WithExpiry: duration must be positive, got %v", time.Duration(o))
+		return
+	}
+	t.expiry = time.Duration(o)
+}
+
+// WithExpiry overrides the configured lifetime for this token (the seed's
+// expires_time). Pass [Never] (or use [WithNoExpiry]) for a token without
+// "exp", which needs [Config.AllowNonExpiringTokens] unless the token type
+// is configured with Never.
+func WithExpiry(d time.Duration) TokenOption { return expiryOpt(d) }
+
+// WithNoExpiry is WithExpiry(Never).
+func WithNoExpiry() TokenOption { return expiryOpt(Never) }
+
+type algOpt string
+
+func (o algOpt) applyToken(t *tokenOpts) {
+	a, ok := jws.ParseAlg(string(o))
+	if !ok {
+		t.err = fmt.Errorf("authjwt: WithAlgorithm: unknown or forbidden algorithm %q", string(o))
+		return
+	}
+	t.alg = a
+}
+
+// WithAlgorithm signs this token with another algorithm, which must be one
+// of the configured DecodeAlgorithms and fit a configured key.
+func WithAlgorithm(alg string) TokenOption { return algOpt(alg) }
+
+type headersOpt map[string]any
+
+func (o headersOpt) applyToken(t *tokenOpts) { t.headers = o }
+
+// WithHeaders adds JOSE header fields (the seed's headers=). "alg", "kid",
+// "typ", "crit" and "b64" cannot be set this way.
+func WithHeaders(h map[string]any) TokenOption { return headersOpt(h) }
+
+type issuerOpt string
+
+func (o issuerOpt) applyToken(t *tokenOpts) { s := string(o); t.issuer = &s }
+
+// WithIssuer sets "iss" for this token instead of Config.EncodeIssuer.
+func WithIssuer(iss string) TokenOption { return issuerOpt(iss) }
+
+type audienceOpt []string
+
+func (o audienceOpt) applyToken(t *tokenOpts) { t.audience = o }
+
+// WithAudience sets "aud": a string for one audience, a list for several.
+func WithAudience(aud ...string) TokenOption { return audienceOpt(aud) }
+
+type claimsOpt struct{ v any }
+
+func (o claimsOpt) applyToken(t *tokenOpts) { t.claims = o.v }
+
+// WithClaims adds custom claims (the seed's user_claims): a map[string]any
+// or any value that encodes to a JSON object (a struct with json tags).
+// Registered and library claims (sub, iat, nbf, jti, exp, iss, aud, fresh,
+// csrf, aid and the type claim) cannot be overwritten: that is an error.
+func WithClaims(claims any) TokenOption { return claimsOpt{claims} }
+
+type familyOpt string
+
+func (o familyOpt) applyToken(t *tokenOpts) { t.family = string(o) }
+
+// WithFamily sets the token's family id ("aid"), shared by an access and
+// refresh pair and by the tokens of one refresh-rotation chain, so that
+// revoking the family revokes them all. [Auth.CreatePair] and
+// [Auth.Refresh] set it for you.
+func WithFamily(id string) TokenOption { return familyOpt(id) }
+
+// Pair is an access token and a refresh token sharing one family id.
+type Pair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	// Family is the "aid" claim both tokens carry.
+	Family string `json:"-"`
+}
+
+// CreateAccessToken returns a signed access token for subject.
+func (a *Auth) CreateAccessToken(subject string, opts ...TokenOption) (string, error) {
+	o := tokenOpts{}
+	for _, op := range opts {
+		op.applyToken(&o)
+	}
+	return a.create(subject, &o)
+}
+
+// CreateRefreshToken returns a signed refresh token for subject.
+func (a *Auth) CreateRefreshToken(subject string, opts ...TokenOption) (string, error) {
+	o := tokenOpts{refresh: true}
+	for _, op := range opts {
+		op.applyToken(&o)
+	}
+	if o.fresh {
+		return "", fmt.Errorf("authjwt: WithFresh: refresh tokens cannot be fresh")
+	}
+	return a.create(subject, &o)
+}
+
+// CreatePair returns an access and a refresh token for subject that share
+// a family id, so revoking the family (logout) revokes both. Options apply
+// to both tokens, except WithFresh (access only) and WithExpiry (each keeps
+// its configured lifetime unless the option is given).
+func (a *Auth) CreatePair(subject string, opts ...TokenOption) (Pair, error) {
+	o := tokenOpts{}
+	for _, op := range opts {
+		op.applyToken(&o)
+	}
+	if o.family == "" {
+		o.family = newUUID()
+	}
+	at, err := a.create(subject, &o)
+	if err != nil {
+		return Pair{}, err
+	}
+	r := o
+	r.refresh, r.fresh = true, false
+	rt, err := a.create(subject, &r)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{AccessToken: at, RefreshToken: rt, Family: o.family}, nil
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
+	if o.err != nil {
+		return "", o.err
+	}
+	if !utf8.ValidString(subject) {
+		return "", fmt.Errorf("authjwt: subject is not valid UTF-8")
+	}
+	alg := a.signAlg
+	if o.alg != jws.AlgInvalid {
+		alg = o.alg
+		if alg != a.signAlg && !a.allowed[alg] {
+			return "", fmt.Errorf("authjwt: WithAlgorithm: %s is not among the configured DecodeAlgorithms", alg)
+		}
+	}
+	var hk *jws.HMACKey
+	if alg.IsHMAC() {
+		hk = a.hmacKey[alg]
+		if hk == nil {
+			return "", fmt.Errorf("authjwt: WithAlgorithm: no HMAC secret configured for %s", alg)
+		}
+	} else if a.signer == nil {
+		return "", errNoSigner
+	}
+
+	now := a.now()
+	lifetime := a.cfg.AccessTokenExpires
+	typ := a.cfg.AccessTokenType
+	if o.refresh {
+		lifetime = a.cfg.RefreshTokenExpires
+		typ = a.cfg.RefreshTokenType
+	}
+	if o.expiry != 0 {
+		if o.expiry == Never && lifetime != Never && !a.cfg.AllowNonExpiringTokens {
+			return "", fmt.Errorf("authjwt: WithNoExpiry: non-expiring tokens need Config.AllowNonExpiringTokens (AUTHJWT_ALLOW_NON_EXPIRING_TOKENS)")
+		}
+		lifetime = o.expiry
+	}
+
+	bp := bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			bufPool.Put(bp)
+		}
+	}()
+	p := (*bp)[:0]
+	iat := now.Unix()
+	p = append(p, `{"sub":`...)
+	p = appendJSONString(p, subject)
+	p = append(p, `,"iat":`...)
+	p = strconv.AppendInt(p, iat, 10)
+	p = append(p, `,"nbf":`...)
+	p = strconv.AppendInt(p, iat, 10)
+	p = append(p, `,"jti":"`...)
+	p = appendUUID(p)
+	p = append(p, '"')
+	if lifetime != Never {
+		p = append(p, `,"exp":`...)
+		p = strconv.AppendInt(p, now.Add(lifetime).Unix(), 10)
+	}
+	iss := a.cfg.EncodeIssuer
+	if o.issuer != nil {
+		iss = *o.issuer
+	}
+	if iss != "" {
+		p = append(p, `,"iss":`...)
+		p = appendJSONString(p, iss)
+	}
+	switch len(o.audience) {
+	case 0:
+	case 1:
+		p = append(p, `,"aud":`...)
+		p = appendJSONString(p, o.audience[0])
+	default:
+		p = append(p, `,"aud":[`...)
+		for i, s := range o.audience {
+			if i > 0 {
+				p = append(p, ',')
+			}
+			p = appendJSONString(p, s)
+		}
+		p = append(p, ']')
+	}
+	if !a.cfg.SkipTokenTypeClaim {
+		p = append(p, ',')
+		p = appendJSONString(p, a.cfg.TokenTypeClaimName)
+		p = append(p, ':')
+		p = appendJSONString(p, typ)
+	}
+	if !o.refresh {
+		if o.fresh {
+			p = append(p, `,"fresh":true`...)
+		} else {
+			p = append(p, `,"fresh":false`...)
+		}
+	}
+	if o.family != "" {
+		p = append(p, `,"aid":`...)
+		p = appendJSONString(p, o.family)
+	}
+	if a.cookies && !a.cfg.UnsafeDisableCSRF {
+		p = append(p, `,"csrf":"`...)
+		p = appendUUID(p)
+		p = append(p, '"')
+	}
+	if o.claims != nil {
+		var err error
+		if p, err = a.appendCustom(p, o.claims); err != nil {
+			return "", err
+		}
+	}
+	p = append(p, '}')
+
+	hdr := a.headerSeg[alg]
+	if o.headers != nil {
+		for k := range o.headers {
+			switch k {
+			case "alg", "kid", "typ", "crit", "b64":
+				return "", fmt.Errorf("authjwt: WithHeaders: %q cannot be set", k)
+			}
+		}
+		hdr = encodeHeader(alg, a.kidFor(alg), o.headers)
+		if hdr == "" {
+			return "", fmt.Errorf("authjwt: WithHeaders: header fields do not encode to JSON")
+		}
+	}
+	// Layout the token in a second pooled buffer: header.payload.sig
+	out := make([]byte, 0, len(hdr)+1+jws.EncodedLen(len(p))+1+jws.EncodedLen(512))
+	out = append(out, hdr...)
+	out = append(out, '.')
+	out = jws.AppendEncode(out, p)
+	*bp = p
+	input := out
+	var sig []byte
+	var sbuf [64]byte
+	if hk != nil {
+		sig = hk.AppendSign(sbuf[:0], unsafeString(input))
+	} else {
+		s, err := jws.Sign(alg, a.signer, string(input))
+		if err != nil {
+			return "", fmt.Errorf("authjwt: signing: %w", err)
+		}
+		sig = s
+	}
+	out = append(out, '.')
+	out = jws.AppendEncode(out, sig)
+	return unsafeString(out), nil
+}
+
+func (a *Auth) appendCustom(p []byte, claims any) ([]byte, error) {
+	var raw []byte
+	switch c := claims.(type) {
+	case map[string]any:
+		if len(c) == 0 {
+			return p, nil
+		}
+		for _, k := range slices.Sorted(maps.Keys(c)) {
+			if err := a.checkCustomName(k); err != nil {
+				return nil, err
+			}
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("authjwt: WithClaims: %w", err)
+		}
+		raw = b
+	default:
+		b, err := json.Marshal(claims)
+		if err != nil {
+			return nil, fmt.Errorf("authjwt: WithClaims: %w", err)
+		}
+		raw = b
+		names, err := jws.TopLevelNames(b)
+		if err != nil {
+			return nil, fmt.Errorf("authjwt: WithClaims: custom claims must encode to a JSON object (got %T)", claims)
+		}
+		for _, k := range names {
+			if err := a.checkCustomName(k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// raw is a JSON object: splice its members.
+	inner := raw[1 : len(raw)-1]
+	if len(inner) == 0 {
+		return p, nil
+	}
+	p = append(p, ',')
+	return append(p, inner...), nil
+}
+
+func (a *Auth) checkCustomName(k string) error {
+	if reservedClaims[k] || (!a.cfg.SkipTokenTypeClaim && k == a.cfg.TokenTypeClaimName) {
+		return fmt.Errorf("authjwt: WithClaims: claim %q is set by the library and cannot be overwritten", k)
+	}
+	return nil
+}
+
+func encodeHeader(alg jws.Alg, kid string, extra map[string]any) string {
+	var b []byte
+	b = append(b, `{"alg":"`...)
+	b = append(b, alg.String()...)
+	b = append(b, `","typ":"JWT"`...)
+	if kid != "" {
+		b = append(b, `,"kid":`...)
+		b = appendJSONString(b, kid)
+	}
+	if len(extra) > 0 {
+		raw, err := json.Marshal(extra)
+		if err != nil {
+			return ""
+		}
+		b = append(b, ',')
+		b = append(b, raw[1:len(raw)-1]...)
+	}
+	b = append(b, '}')
+	return string(jws.AppendEncode(nil, b))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendUUID appends a random (version 4) UUID.
+func appendUUID(dst []byte) []byte {
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return dst
+}
+
+func newUUID() string { return string(appendUUID(make([]byte, 0, 36))) }
+
+// appendJSONString appends s as a JSON string. s must be valid UTF-8.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,192 @@
+package authjwt
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Code is a stable, machine-readable error code, sent as "code" in error
+// bodies. Codes never change once published; messages keep the seed's
+// wording.
+type Code string
+
+// The error codes.
+const (
+	CodeMissingToken       Code = "missing_token"
+	CodeBadHeader          Code = "bad_authorization_header"
+	CodeMalformedToken     Code = "malformed_token"
+	CodeTokenTooLarge      Code = "token_too_large"
+	CodeInvalidAlgorithm   Code = "invalid_algorithm"
+	CodeInvalidKID         Code = "invalid_kid"
+	CodeInvalidSignature   Code = "invalid_signature"
+	CodeTokenExpired       Code = "token_expired"
+	CodeTokenNotYetValid   Code = "token_not_yet_valid"
+	CodeInvalidIssuer      Code = "invalid_issuer"
+	CodeInvalidAudience    Code = "invalid_audience"
+	CodeInvalidClaim       Code = "invalid_claim"
+	CodeAccessRequired     Code = "access_token_required"
+	CodeRefreshRequired    Code = "refresh_token_required"
+	CodeFreshRequired      Code = "fresh_token_required"
+	CodeTokenRevoked       Code = "token_revoked"
+	CodeRefreshReuse       Code = "refresh_token_reuse"
+	CodeNotEnoughPerms     Code = "insufficient_permissions"
+	CodeMissingClaim       Code = "missing_claim"
+	CodeCSRFMissing        Code = "csrf_token_missing"
+	CodeCSRFMismatch       Code = "csrf_token_mismatch"
+	CodeCSRFClaimMissing   Code = "csrf_claim_missing"
+	CodeCrossOrigin        Code = "cross_origin_request"
+	CodeStoreUnavailable   Code = "revocation_store_unavailable"
+	CodeKeysUnavailable    Code = "keys_unavailable"
+	CodeUserNotFound       Code = "user_not_found"
+	CodeUntrustedIssuer    Code = "untrusted_issuer"
+	CodeIDTokenRefused     Code = "id_token_refused"
+	CodeCookiesNotEnabled  Code = "cookies_not_enabled"
+	CodeInvalidTokenOption Code = "invalid_token_option"
+)
+
+// Error is the one error type of authjwt's request handling: a stable
+// code, the HTTP status, the message sent as "detail" (the seed's wording),
+// the RFC 6750 error attribute for WWW-Authenticate, and the cause.
+type Error struct {
+	Code    Code
+	Status  int
+	Message string
+	// Bearer is the RFC 6750 §3.1 error code ("invalid_request",
+	// "invalid_token", "insufficient_scope", or RFC 9470's
+	// "insufficient_user_authentication"); empty when the request had no
+	// credentials or the error is not about the bearer token.
+	Bearer string
+	// Err is the underlying cause, if any (never shown to clients).
+	Err error
+	// legacy is the status the seed would have used.
+	legacy int
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	s := "authjwt: " + e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrTokenExpired) match any *Error with the same
+// code, whatever its message or cause.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+func newErr(code Code, status, legacy int, bearer, msg string) *Error {
+	return &Error{Code: code, Status: status, legacy: legacy, Bearer: bearer, Message: msg}
+}
+
+// with returns a copy carrying a cause and, if non-empty, a new message.
+func (e *Error) with(cause error, msg string) *Error {
+	c := *e
+	c.Err = cause
+	if msg != "" {
+		c.Message = msg
+	}
+	return &c
+}
+
+// Sentinels for errors.Is. Each matches every *Error with its code.
+var (
+	ErrMissingToken      = newErr(CodeMissingToken, 401, 401, "", "Missing Authorization Header")
+	ErrBadHeader         = newErr(CodeBadHeader, 400, 422, "invalid_request", "Bad Authorization header. Expected value 'Bearer <JWT>'")
+	ErrMalformedToken    = newErr(CodeMalformedToken, 401, 422, "invalid_token", "Invalid token")
+	ErrTokenTooLarge     = newErr(CodeTokenTooLarge, 401, 422, "invalid_token", "Token too large")
+	ErrInvalidAlgorithm  = newErr(CodeInvalidAlgorithm, 401, 422, "invalid_token", "Invalid algorithm on header")
+	ErrInvalidKID        = newErr(CodeInvalidKID, 401, 422, "invalid_token", "Invalid kid on header")
+	ErrInvalidSignature  = newErr(CodeInvalidSignature, 401, 422, "invalid_token", "Signature verification failed")
+	ErrTokenExpired      = newErr(CodeTokenExpired, 401, 422, "invalid_token", "Signature has expired")
+	ErrTokenNotYetValid  = newErr(CodeTokenNotYetValid, 401, 422, "invalid_token", "The token is not yet valid (nbf)")
+	ErrInvalidIssuer     = newErr(CodeInvalidIssuer, 401, 422, "invalid_token", "Invalid issuer")
+	ErrInvalidAudience   = newErr(CodeInvalidAudience, 401, 422, "invalid_token", "Invalid audience")
+	ErrInvalidClaim      = newErr(CodeInvalidClaim, 401, 422, "invalid_token", "Invalid claim")
+	ErrAccessRequired    = newErr(CodeAccessRequired, 401, 422, "invalid_token", "Only access tokens are allowed")
+	ErrRefreshRequired   = newErr(CodeRefreshRequired, 401, 422, "invalid_token", "Only refresh tokens are allowed")
+	ErrFreshRequired     = newErr(CodeFreshRequired, 401, 401, "insufficient_user_authentication", "Fresh token required")
+	ErrTokenRevoked      = newErr(CodeTokenRevoked, 401, 401, "invalid_token", "Token has been revoked")
+	ErrRefreshReuse      = newErr(CodeRefreshReuse, 401, 401, "invalid_token", "Refresh token reuse detected")
+	ErrNotEnoughPerms    = newErr(CodeNotEnoughPerms, 403, 403, "insufficient_scope", "Not enough permissions")
+	ErrMissingClaim      = newErr(CodeMissingClaim, 403, 422, "insufficient_scope", "Missing claim")
+	ErrCSRFMissing       = newErr(CodeCSRFMissing, 403, 401, "", "Missing CSRF Token")
+	ErrCSRFMismatch      = newErr(CodeCSRFMismatch, 403, 401, "", "CSRF double submitted tokens do not match")
+	ErrCSRFClaimMissing  = newErr(CodeCSRFClaimMissing, 403, 422, "", "Missing claim: csrf")
+	ErrCrossOrigin       = newErr(CodeCrossOrigin, 403, 403, "", "Cross-origin request refused")
+	ErrStoreUnavailable  = newErr(CodeStoreUnavailable, 503, 503, "", "Revocation store unavailable")
+	ErrKeysUnavailable   = newErr(CodeKeysUnavailable, 503, 503, "", "Signing keys unavailable")
+	ErrUserNotFound      = newErr(CodeUserNotFound, 401, 401, "invalid_token", "User not found")
+	ErrUntrustedIssuer   = newErr(CodeUntrustedIssuer, 401, 422, "invalid_token", "Untrusted issuer")
+	ErrIDTokenRefused    = newErr(CodeIDTokenRefused, 401, 422, "invalid_token", "ID tokens are not accepted as access tokens")
+	ErrCookiesNotEnabled = newErr(CodeCookiesNotEnabled, 500, 500, "",
+		"Cookies are not a configured token location: add \"cookies\" to TokenLocation (AUTHJWT_TOKEN_LOCATION)")
+	ErrInvalidTokenOption = newErr(CodeInvalidTokenOption, 500, 500, "", "Invalid token option")
+)
+
+// missingClaim returns the 403 for a required claim that is absent.
+func missingClaim(name string) *Error {
+	return ErrMissingClaim.with(nil, "Missing claim: "+name)
+}
+
+// status returns the status to send, honouring LegacyStatusCodes.
+func (e *Error) status(legacy bool) int {
+	if legacy && e.legacy != 0 {
+		return e.legacy
+	}
+	return e.Status
+}
+
+// AsError returns err as an *Error, wrapping unknown errors as 401
+// invalid-token errors so that nothing unexpected is ever accepted.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return ErrMalformedToken.with(err, "")
+}
+
+type errorBody struct {
+	Detail string `json:"detail"`
+	Code   Code   `json:"code"`
+}
+
+// WriteError is the default error handler. It writes
+// {"detail": "<message>", "code": "<code>"} with the error's status, and for
+// 401 and bearer-token errors a WWW-Authenticate header per RFC 6750 §3.
+// Use [Auth.WriteError] to honour [Config.LegacyStatusCodes].
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, AsError(err), false, "Bearer", "")
+}
+
+func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm string) {
+	status := e.status(legacy)
+	h := w.Header()
+	if status == http.StatusUnauthorized || e.Bearer != "" {
+		var b strings.Builder
+		b.WriteString(scheme)
+		sep := " "
+		if realm != "" {
+			b.WriteString(sep + `realm="` + realm + `"`)
+			sep = ", "
+		}
+		if e.Bearer != "" {
+			b.WriteString(sep + `error="` + e.Bearer + `", error_description="` + strings.ReplaceAll(e.Message, `"`, `'`) + `"`)
+		}
+		h.Set("WWW-Authenticate", b.String())
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(errorBody{Detail: e.Message, Code: e.Code})
+}

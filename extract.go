@@ -1,0 +1,136 @@
+package authjwt
+
+import (
+	"net/http"
+	"strings"
+)
+
+// tokenFromHeader returns the token in the configured header. ok is false
+// when the request carries no credentials for the configured scheme (no
+// header, or another scheme); err is set for malformed credentials.
+func (a *Auth) tokenFromHeader(r *http.Request) (token string, present bool, err *Error) {
+	vals := r.Header[a.headerKey]
+	if len(vals) == 0 || vals[0] == "" {
+		return "", false, nil
+	}
+	if len(vals) > 1 {
+		return "", true, a.errBadHeader
+	}
+	v := vals[0]
+	if a.cfg.HeaderBareToken {
+		if strings.ContainsAny(v, " \t,") {
+			return "", true, a.errBadHeader
+		}
+		return v, true, nil
+	}
+	scheme, rest, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(scheme, a.cfg.HeaderType) {
+		// Another scheme: no credentials for ours (RFC 6750 §3.1).
+		return "", false, nil
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if rest == "" || strings.ContainsAny(rest, " \t,") {
+		return "", true, a.errBadHeader
+	}
+	return rest, true, nil
+}
+
+// hasOtherScheme reports whether the header carries credentials of another
+// scheme than the configured one.
+func (a *Auth) hasOtherScheme(r *http.Request) bool {
+	vals := r.Header[a.headerKey]
+	return len(vals) > 0 && vals[0] != "" && !a.cfg.HeaderBareToken
+}
+
+func (a *Auth) cookieNames(refresh bool) (tokenCookie, csrfHeader string) {
+	if refresh {
+		return a.cfg.RefreshCookieName, a.cfg.RefreshCSRFHeaderName
+	}
+	return a.cfg.AccessCookieName, a.cfg.AccessCSRFHeaderName
+}
+
+// cookieToken returns the token cookie's value. More than one cookie with
+// the name (cookie tossing from a sibling domain) is refused.
+func cookieToken(r *http.Request, name string) (string, int) {
+	n := 0
+	val := ""
+	for _, c := range r.CookiesNamed(name) {
+		n++
+		val = c.Value
+	}
+	return val, n
+}
+
+// Check authenticates r against req and returns the verified token. It is
+// the building block of the middleware and of every adapter: headers are
+// tried first when configured and the Authorization header uses the
+// configured scheme; otherwise the cookies, with CSRF and cross-origin
+// checks on unsafe methods. With req.Optional, a request without any token
+// returns (nil, nil). The error is always an *Error.
+func (a *Auth) Check(r *http.Request, req Requirement) (*Token, error) {
+	if a.headers {
+		tok, present, err := a.tokenFromHeader(r)
+		if err != nil {
+			return nil, err
+		}
+		if present {
+			return a.verify(r.Context(), tok, req, "header")
+		}
+	}
+	if a.cookies {
+		return a.checkCookies(r, req)
+	}
+	if req.Optional {
+		return nil, nil
+	}
+	if a.hasOtherScheme(r) {
+		return nil, a.errOtherScheme
+	}
+	return nil, a.errMissing
+}
+
+func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
+	name, csrfHeader := a.cookieNames(req.Refresh)
+	tok, n := cookieToken(r, name)
+	if n == 0 || tok == "" {
+		if req.Optional {
+			return nil, nil
+		}
+		if a.headers {
+			if a.hasOtherScheme(r) {
+				return nil, a.errOtherScheme
+			}
+			return nil, a.errMissing
+		}
+		return nil, ErrMissingToken.with(nil, "Missing cookie "+name)
+	}
+	if n > 1 {
+		return nil, ErrMalformedToken.with(nil, "Duplicate cookie "+name)
+	}
+	csrfNeeded := !a.cfg.UnsafeDisableCSRF && a.csrfMethods[r.Method]
+	var submitted string
+	if csrfNeeded {
+		if !a.cfg.SkipCrossOriginProtection && a.csrfMethods[r.Method] {
+			if err := a.cop.Check(r); err != nil {
+				return nil, ErrCrossOrigin.with(err, "")
+			}
+		}
+		submitted = r.Header.Get(csrfHeader)
+		if submitted == "" {
+			return nil, ErrCSRFMissing
+		}
+	}
+	t, err := a.verify(r.Context(), tok, req, "cookie")
+	if err != nil {
+		return nil, err
+	}
+	if csrfNeeded {
+		if t.c.CSRF == "" {
+			return nil, ErrCSRFClaimMissing
+		}
+		if !csrfEqual(submitted, t.c.CSRF) {
+			return nil, ErrCSRFMismatch
+		}
+	}
+	return t, nil
+}

@@ -1,0 +1,3 @@
+module github.com/librenz/authjwt
+
+go 1.25.0

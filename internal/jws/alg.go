@@ -1,0 +1,256 @@
+package jws
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/asn1"
+	"errors"
+	"hash"
+	"io"
+	"math/big"
+	"sync"
+)
+
+// Alg is a JWS algorithm this codec implements.
+type Alg uint8
+
+// The implemented algorithms. "none" is not one of them, by design.
+const (
+	AlgInvalid Alg = iota
+	HS256
+	HS384
+	HS512
+	RS256
+	RS384
+	RS512
+	PS256
+	PS384
+	PS512
+	ES256
+	ES384
+	ES512
+	EdDSA
+	Ed25519 // RFC 9864 fully specified name; verifies like EdDSA with Ed25519 keys
+	numAlgs
+)
+
+var algNames = [numAlgs]string{"", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
+
+// String returns the algorithm's registered name.
+func (a Alg) String() string {
+	if a >= numAlgs {
+		return ""
+	}
+	return algNames[a]
+}
+
+// LookupAlg returns the algorithm with exactly this (case-sensitive) name.
+func LookupAlg(name []byte) (Alg, bool) {
+	for i := HS256; i < numAlgs; i++ {
+		if algNames[i] == string(name) {
+			return i, true
+		}
+	}
+	return AlgInvalid, false
+}
+
+// ParseAlg is LookupAlg for strings.
+func ParseAlg(name string) (Alg, bool) { return LookupAlg([]byte(name)) }
+
+// Family of an algorithm.
+func (a Alg) IsHMAC() bool  { return a >= HS256 && a <= HS512 }
+func (a Alg) IsRSA() bool   { return a >= RS256 && a <= PS512 }
+func (a Alg) IsPSS() bool   { return a >= PS256 && a <= PS512 }
+func (a Alg) IsECDSA() bool { return a >= ES256 && a <= ES512 }
+func (a Alg) IsEdDSA() bool { return a == EdDSA || a == Ed25519 }
+
+// Hash returns the hash function of the algorithm (0 for EdDSA).
+func (a Alg) Hash() crypto.Hash {
+	switch a {
+	case HS256, RS256, PS256, ES256:
+		return crypto.SHA256
+	case HS384, RS384, PS384, ES384:
+		return crypto.SHA384
+	case HS512, RS512, PS512, ES512:
+		return crypto.SHA512
+	}
+	return 0
+}
+
+// Curve returns the curve an ECDSA algorithm requires.
+func (a Alg) Curve() elliptic.Curve {
+	switch a {
+	case ES256:
+		return elliptic.P256()
+	case ES384:
+		return elliptic.P384()
+	case ES512:
+		return elliptic.P521()
+	}
+	return nil
+}
+
+// ErrSignature is returned for any signature that does not verify.
+var ErrSignature = errors.New("signature verification failed")
+
+// HMACKey is an HMAC secret with a pool of keyed hash states, so a
+// verification costs no hmac.New.
+type HMACKey struct {
+	alg    Alg
+	secret []byte
+	pool   sync.Pool
+}
+
+// NewHMACKey returns a key for alg (one of HS256/384/512).
+func NewHMACKey(alg Alg, secret []byte) *HMACKey {
+	k := &HMACKey{alg: alg, secret: append([]byte(nil), secret...)}
+	var h func() hash.Hash
+	switch alg {
+	case HS256:
+		h = sha256.New
+	case HS384:
+		h = sha512.New384
+	default:
+		h = sha512.New
+	}
+	k.pool.New = func() any { return hmac.New(h, k.secret) }
+	return k
+}
+
+// Alg returns the algorithm the key is bound to.
+func (k *HMACKey) Alg() Alg { return k.alg }
+
+// Secret returns the key bytes (not a copy; do not modify).
+func (k *HMACKey) Secret() []byte { return k.secret }
+
+func (k *HMACKey) sum(dst []byte, input string) []byte {
+	m := k.pool.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, input)
+	dst = m.Sum(dst)
+	k.pool.Put(m)
+	return dst
+}
+
+// Verify checks an HMAC in constant time.
+func (k *HMACKey) Verify(input string, sig []byte) error {
+	var buf [64]byte
+	mac := k.sum(buf[:0], input)
+	if !hmac.Equal(mac, sig) {
+		return ErrSignature
+	}
+	return nil
+}
+
+// AppendSign appends the HMAC of input to dst.
+func (k *HMACKey) AppendSign(dst []byte, input string) []byte { return k.sum(dst, input) }
+
+// VerifyPublic verifies sig over input with an asymmetric public key under
+// alg. The key's type must fit alg (callers bind keys to algorithms in
+// advance; this re-checks and fails closed).
+func VerifyPublic(alg Alg, pub crypto.PublicKey, input string, sig []byte) error {
+	switch {
+	case alg.IsRSA():
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || len(sig) != k.Size() {
+			return ErrSignature
+		}
+		var buf [64]byte
+		h := alg.Hash()
+		d := hashInto(buf[:0], h, input)
+		var err error
+		if alg.IsPSS() {
+			err = rsa.VerifyPSS(k, h, d, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h})
+		} else {
+			err = rsa.VerifyPKCS1v15(k, h, d, sig)
+		}
+		if err != nil {
+			return ErrSignature
+		}
+		return nil
+	case alg.IsECDSA():
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k.Curve != alg.Curve() {
+			return ErrSignature
+		}
+		size := (k.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return ErrSignature
+		}
+		r := new(big.Int).SetBytes(sig[:size])
+		s := new(big.Int).SetBytes(sig[size:])
+		var buf [64]byte
+		d := hashInto(buf[:0], alg.Hash(), input)
+		// ecdsa.Verify refuses r or s outside [1, N-1] (CVE-2022-21449).
+		if !ecdsa.Verify(k, d, r, s) {
+			return ErrSignature
+		}
+		return nil
+	case alg.IsEdDSA():
+		k, ok := pub.(ed25519.PublicKey)
+		if !ok || len(k) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+			return ErrSignature
+		}
+		if !ed25519.Verify(k, []byte(input), sig) {
+			return ErrSignature
+		}
+		return nil
+	}
+	return ErrSignature
+}
+
+func hashInto(dst []byte, h crypto.Hash, input string) []byte {
+	switch h {
+	case crypto.SHA256:
+		s := sha256.Sum256([]byte(input))
+		return append(dst, s[:]...)
+	case crypto.SHA384:
+		s := sha512.Sum384([]byte(input))
+		return append(dst, s[:]...)
+	default:
+		s := sha512.Sum512([]byte(input))
+		return append(dst, s[:]...)
+	}
+}
+
+// Sign signs input with a crypto.Signer under alg and returns the JWS
+// signature (ECDSA in the fixed-width r||s form of RFC 7518 §3.4).
+func Sign(alg Alg, signer crypto.Signer, input string) ([]byte, error) {
+	switch {
+	case alg.IsRSA():
+		var buf [64]byte
+		h := alg.Hash()
+		d := hashInto(buf[:0], h, input)
+		var opts crypto.SignerOpts = h
+		if alg.IsPSS() {
+			opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
+		}
+		return signer.Sign(rand.Reader, d, opts)
+	case alg.IsECDSA():
+		var buf [64]byte
+		d := hashInto(buf[:0], alg.Hash(), input)
+		der, err := signer.Sign(rand.Reader, d, alg.Hash())
+		if err != nil {
+			return nil, err
+		}
+		var esig struct{ R, S *big.Int }
+		if rest, err := asn1.Unmarshal(der, &esig); err != nil || len(rest) != 0 {
+			return nil, errors.New("jws: signer returned a malformed ECDSA signature")
+		}
+		size := (alg.Curve().Params().BitSize + 7) / 8
+		out := make([]byte, 2*size)
+		esig.R.FillBytes(out[:size])
+		esig.S.FillBytes(out[size:])
+		return out, nil
+	case alg.IsEdDSA():
+		return signer.Sign(rand.Reader, []byte(input), crypto.Hash(0))
+	}
+	return nil, errors.New("jws: algorithm cannot sign with a crypto.Signer")
+}

@@ -1,0 +1,214 @@
+package jws
+
+import "unsafe"
+
+// Registered and library claim names.
+const (
+	ClaimSub   = "sub"
+	ClaimIss   = "iss"
+	ClaimAud   = "aud"
+	ClaimExp   = "exp"
+	ClaimNbf   = "nbf"
+	ClaimIat   = "iat"
+	ClaimJti   = "jti"
+	ClaimFresh = "fresh"
+	ClaimCSRF  = "csrf"
+	ClaimAid   = "aid"
+	ClaimRoles = "roles"
+)
+
+// Presence bits for Claims.Has.
+const (
+	HasSub uint32 = 1 << iota
+	HasIss
+	HasAud
+	HasExp
+	HasNbf
+	HasIat
+	HasJti
+	HasFresh
+	HasCSRF
+	HasAid
+	HasType
+	HasRoles
+	HasCustom // at least one member that is not listed above
+)
+
+// Claims holds the claims the verifier needs, decoded once. Strings alias
+// the payload, which the caller must never modify.
+type Claims struct {
+	Has   uint32
+	Sub   string
+	Iss   string
+	Jti   string
+	Type  string
+	Aid   string
+	CSRF  string
+	Aud   []string
+	Roles []string
+	Exp   int64
+	Nbf   int64
+	Iat   int64
+	Fresh bool
+
+	audOne [1]string
+}
+
+// bstr returns a string sharing b's memory. Only used on payload buffers
+// that are never modified after decoding.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// ParseClaims decodes the payload into c. typeName is the configured name of
+// the token-type claim ("" when the type claim is off). payload must not be
+// modified afterwards: c's strings alias it.
+func ParseClaims(payload []byte, typeName string, c *Claims) error {
+	p := scanner{b: payload}
+	return p.object(func(name []byte) error {
+		var bit uint32
+		var dst *string
+		switch string(name) {
+		case ClaimSub:
+			bit, dst = HasSub, &c.Sub
+		case ClaimIss:
+			bit, dst = HasIss, &c.Iss
+		case ClaimJti:
+			bit, dst = HasJti, &c.Jti
+		case ClaimAid:
+			bit, dst = HasAid, &c.Aid
+		case ClaimCSRF:
+			bit, dst = HasCSRF, &c.CSRF
+		case ClaimExp, ClaimNbf, ClaimIat:
+			v, err := p.numericDate()
+			if err != nil {
+				return err
+			}
+			switch name[0] {
+			case 'e':
+				c.Exp, c.Has = v, c.Has|HasExp
+			case 'n':
+				c.Nbf, c.Has = v, c.Has|HasNbf
+			default:
+				c.Iat, c.Has = v, c.Has|HasIat
+			}
+			return nil
+		case ClaimFresh:
+			v, err := p.boolValue(ErrClaimType)
+			if err != nil {
+				return err
+			}
+			c.Fresh, c.Has = v, c.Has|HasFresh
+			return nil
+		case ClaimAud:
+			return p.aud(c)
+		case ClaimRoles:
+			c.Has |= HasRoles
+			list, err := p.stringList(nil)
+			// A roles claim that is not a list of strings grants nothing;
+			// it is custom data, not an error.
+			if err == ErrClaimType {
+				c.Roles = nil
+				return nil
+			}
+			c.Roles = list
+			return err
+		default:
+			if typeName != "" && string(name) == typeName {
+				bit, dst = HasType, &c.Type
+				break
+			}
+			c.Has |= HasCustom
+			return p.skip(0)
+		}
+		v, err := p.stringValue(ErrClaimType)
+		if err != nil {
+			return err
+		}
+		*dst = bstr(v)
+		c.Has |= bit
+		return nil
+	})
+}
+
+func (p *scanner) aud(c *Claims) error {
+	c.Has |= HasAud
+	if p.i < len(p.b) && p.b[p.i] == '"' {
+		v, err := p.stringValue(ErrClaimType)
+		if err != nil {
+			return err
+		}
+		c.audOne[0] = bstr(v)
+		c.Aud = c.audOne[:]
+		return nil
+	}
+	list, err := p.stringList(nil)
+	if err != nil {
+		return err
+	}
+	c.Aud = list
+	return nil
+}
+
+// stringList reads an array of strings. Any other value is ErrClaimType
+// (after validating and skipping it).
+func (p *scanner) stringList(dst []string) ([]string, error) {
+	if p.i >= len(p.b) || p.b[p.i] != '[' {
+		if err := p.skip(0); err != nil {
+			return nil, err
+		}
+		return nil, ErrClaimType
+	}
+	start := p.i
+	p.i++
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		if dst == nil {
+			dst = []string{}
+		}
+		return dst, nil
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			p.i = start
+			if err := p.skip(0); err != nil {
+				return nil, err
+			}
+			return nil, ErrClaimType
+		}
+		v, err := p.stringValue(ErrClaimType)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, bstr(v))
+		p.ws()
+		if p.i >= len(p.b) {
+			return nil, ErrJSON
+		}
+		if p.b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.b[p.i] == ']' {
+			p.i++
+			return dst, nil
+		}
+		return nil, ErrJSON
+	}
+}
+
+// TopLevelNames returns the member names of a JSON object.
+func TopLevelNames(b []byte) ([]string, error) {
+	var names []string
+	p := scanner{b: b}
+	err := p.object(func(name []byte) error {
+		names = append(names, string(name))
+		return p.skip(0)
+	})
+	return names, err
+}

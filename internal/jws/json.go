@@ -1,0 +1,427 @@
+package jws
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth bounds the nesting of JSON values inside a header or payload.
+const MaxDepth = 32
+
+// scanner is a strict, validating JSON reader over a byte slice. It only
+// reports spans; callers decide what to keep.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func (p *scanner) ws() {
+	for p.i < len(p.b) && isSpace(p.b[p.i]) {
+		p.i++
+	}
+}
+
+// str reads a JSON string at p.i; it returns the raw contents (without the
+// quotes) and whether they contain escapes.
+func (p *scanner) str() (raw []byte, esc bool, err error) {
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		return nil, false, ErrJSON
+	}
+	p.i++
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			raw = p.b[start:p.i]
+			p.i++
+			return raw, esc, nil
+		case c == '\\':
+			esc = true
+			p.i++
+			if p.i >= len(p.b) {
+				return nil, false, ErrJSON
+			}
+			switch p.b[p.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i++
+			case 'u':
+				if p.i+5 > len(p.b) {
+					return nil, false, ErrJSON
+				}
+				for _, h := range p.b[p.i+1 : p.i+5] {
+					if hexVal(h) < 0 {
+						return nil, false, ErrJSON
+					}
+				}
+				p.i += 5
+			default:
+				return nil, false, ErrJSON
+			}
+		case c < 0x20:
+			return nil, false, ErrJSON
+		default:
+			p.i++
+		}
+	}
+	return nil, false, ErrJSON
+}
+
+func hexVal(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// unescape decodes the contents of a JSON string that contains escapes.
+// Unpaired surrogates are refused.
+func unescape(raw []byte) (string, error) {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		i++
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+			i++
+		case 'b':
+			out = append(out, '\b')
+			i++
+		case 'f':
+			out = append(out, '\f')
+			i++
+		case 'n':
+			out = append(out, '\n')
+			i++
+		case 'r':
+			out = append(out, '\r')
+			i++
+		case 't':
+			out = append(out, '\t')
+			i++
+		case 'u':
+			r := rune(hex4(raw[i+1 : i+5]))
+			i += 5
+			if utf16.IsSurrogate(r) {
+				if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+					return "", ErrJSON
+				}
+				r2 := rune(hex4(raw[i+2 : i+6]))
+				r = utf16.DecodeRune(r, r2)
+				if r == utf8.RuneError {
+					return "", ErrJSON
+				}
+				i += 6
+			}
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return string(out), nil
+}
+
+func hex4(b []byte) int {
+	return hexVal(b[0])<<12 | hexVal(b[1])<<8 | hexVal(b[2])<<4 | hexVal(b[3])
+}
+
+// number reads a JSON number and returns its text.
+func (p *scanner) number() ([]byte, error) {
+	start := p.i
+	b := p.b
+	if p.i < len(b) && b[p.i] == '-' {
+		p.i++
+	}
+	if p.i >= len(b) {
+		return nil, ErrJSON
+	}
+	if b[p.i] == '0' {
+		p.i++
+	} else if '1' <= b[p.i] && b[p.i] <= '9' {
+		for p.i < len(b) && '0' <= b[p.i] && b[p.i] <= '9' {
+			p.i++
+		}
+	} else {
+		return nil, ErrJSON
+	}
+	if p.i < len(b) && b[p.i] == '.' {
+		p.i++
+		d := p.i
+		for p.i < len(b) && '0' <= b[p.i] && b[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == d {
+			return nil, ErrJSON
+		}
+	}
+	if p.i < len(b) && (b[p.i] == 'e' || b[p.i] == 'E') {
+		p.i++
+		if p.i < len(b) && (b[p.i] == '+' || b[p.i] == '-') {
+			p.i++
+		}
+		d := p.i
+		for p.i < len(b) && '0' <= b[p.i] && b[p.i] <= '9' {
+			p.i++
+		}
+		if p.i == d {
+			return nil, ErrJSON
+		}
+	}
+	return b[start:p.i], nil
+}
+
+func (p *scanner) lit(s string) error {
+	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
+		return ErrJSON
+	}
+	p.i += len(s)
+	return nil
+}
+
+// skip validates and skips one JSON value.
+func (p *scanner) skip(depth int) error {
+	if depth > MaxDepth {
+		return ErrDepth
+	}
+	p.ws()
+	if p.i >= len(p.b) {
+		return ErrJSON
+	}
+	switch c := p.b[p.i]; {
+	case c == '"':
+		_, _, err := p.str()
+		return err
+	case c == '{':
+		p.i++
+		p.ws()
+		if p.i < len(p.b) && p.b[p.i] == '}' {
+			p.i++
+			return nil
+		}
+		for {
+			p.ws()
+			if _, _, err := p.str(); err != nil {
+				return err
+			}
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != ':' {
+				return ErrJSON
+			}
+			p.i++
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.ws()
+			if p.i >= len(p.b) {
+				return ErrJSON
+			}
+			if p.b[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.b[p.i] == '}' {
+				p.i++
+				return nil
+			}
+			return ErrJSON
+		}
+	case c == '[':
+		p.i++
+		p.ws()
+		if p.i < len(p.b) && p.b[p.i] == ']' {
+			p.i++
+			return nil
+		}
+		for {
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.ws()
+			if p.i >= len(p.b) {
+				return ErrJSON
+			}
+			if p.b[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.b[p.i] == ']' {
+				p.i++
+				return nil
+			}
+			return ErrJSON
+		}
+	case c == 't':
+		return p.lit("true")
+	case c == 'f':
+		return p.lit("false")
+	case c == 'n':
+		return p.lit("null")
+	case c == '-' || ('0' <= c && c <= '9'):
+		_, err := p.number()
+		return err
+	}
+	return ErrJSON
+}
+
+// object iterates over the members of a top-level JSON object, calling fn
+// with each member name (raw, and whether it has escapes). fn must consume
+// the value (with p.skip or a typed reader). Duplicate member names are
+// refused, compared after unescaping.
+func (p *scanner) object(fn func(name []byte) error) error {
+	if !utf8.Valid(p.b) {
+		return ErrJSON
+	}
+	p.ws()
+	if p.i >= len(p.b) || p.b[p.i] != '{' {
+		return ErrNotObject
+	}
+	p.i++
+	var seenBuf [24][]byte
+	seen := seenBuf[:0]
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		return p.end()
+	}
+	for {
+		p.ws()
+		name, esc, err := p.str()
+		if err != nil {
+			return err
+		}
+		if esc {
+			u, err := unescape(name)
+			if err != nil {
+				return err
+			}
+			name = []byte(u)
+		}
+		for _, s := range seen {
+			if string(s) == string(name) {
+				return ErrDuplicate
+			}
+		}
+		seen = append(seen, name)
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return ErrJSON
+		}
+		p.i++
+		p.ws()
+		if err := fn(name); err != nil {
+			return err
+		}
+		p.ws()
+		if p.i >= len(p.b) {
+			return ErrJSON
+		}
+		if p.b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.b[p.i] == '}' {
+			p.i++
+			return p.end()
+		}
+		return ErrJSON
+	}
+}
+
+func (p *scanner) end() error {
+	p.ws()
+	if p.i != len(p.b) {
+		return ErrJSON
+	}
+	return nil
+}
+
+// stringValue reads a string value; the result aliases p.b when it has no
+// escapes (callers that keep it must own p.b).
+func (p *scanner) stringValue(typeErr error) ([]byte, error) {
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		if err := p.skip(0); err != nil {
+			return nil, err
+		}
+		return nil, typeErr
+	}
+	raw, esc, err := p.str()
+	if err != nil {
+		return nil, err
+	}
+	if esc {
+		u, err := unescape(raw)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(u), nil
+	}
+	return raw, nil
+}
+
+func (p *scanner) boolValue(typeErr error) (bool, error) {
+	if p.i < len(p.b) {
+		switch p.b[p.i] {
+		case 't':
+			return true, p.lit("true")
+		case 'f':
+			return false, p.lit("false")
+		}
+	}
+	if err := p.skip(0); err != nil {
+		return false, err
+	}
+	return false, typeErr
+}
+
+// MaxNumericDate is the largest accepted NumericDate: 9999-12-31T23:59:59Z.
+const MaxNumericDate = 253402300799
+
+// numericDate reads a NumericDate (RFC 7519 §2): a non-negative JSON number
+// of seconds, fractions truncated, at most MaxNumericDate.
+func (p *scanner) numericDate() (int64, error) {
+	if p.i >= len(p.b) || !(p.b[p.i] == '-' || ('0' <= p.b[p.i] && p.b[p.i] <= '9')) {
+		if err := p.skip(0); err != nil {
+			return 0, err
+		}
+		return 0, ErrClaimType
+	}
+	num, err := p.number()
+	if err != nil {
+		return 0, err
+	}
+	if num[0] == '-' {
+		return 0, ErrClaimType
+	}
+	var v int64
+	integer := true
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			integer = false
+			break
+		}
+		v = v*10 + int64(c-'0')
+		if v > MaxNumericDate {
+			return 0, ErrClaimType
+		}
+	}
+	if integer {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil || f < 0 || f > MaxNumericDate {
+		return 0, ErrClaimType
+	}
+	return int64(f), nil
+}

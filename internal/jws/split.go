@@ -1,0 +1,50 @@
+package jws
+
+import "strings"
+
+// Parts are the three segments of a compact JWS, still encoded.
+type Parts struct {
+	Header    string
+	Payload   string
+	Signature string
+	// SigningInput is header "." payload, a substring of the token.
+	SigningInput string
+}
+
+// Split splits a compact JWS into its three segments. It refuses anything
+// longer than maxSize bytes (before looking at it), any count of dots other
+// than two (JWE has four; a dot flood is refused at the third), empty header
+// or payload segments, and every byte outside the base64url alphabet
+// (including padding, whitespace and line breaks, which some base64 decoders
+// skip).
+func Split(token string, maxSize int) (Parts, error) {
+	if len(token) > maxSize {
+		return Parts{}, ErrTooLarge
+	}
+	d1 := strings.IndexByte(token, '.')
+	if d1 < 0 {
+		return Parts{}, ErrSegments
+	}
+	d2 := strings.IndexByte(token[d1+1:], '.')
+	if d2 < 0 {
+		return Parts{}, ErrSegments
+	}
+	d2 += d1 + 1
+	if strings.IndexByte(token[d2+1:], '.') >= 0 {
+		return Parts{}, ErrSegments
+	}
+	if d1 == 0 || d2 == d1+1 || d2 == len(token)-1 {
+		return Parts{}, ErrEmpty
+	}
+	for i := 0; i < len(token); i++ {
+		if decodeMap[token[i]] == invalid && i != d1 && i != d2 {
+			return Parts{}, ErrBase64
+		}
+	}
+	return Parts{
+		Header:       token[:d1],
+		Payload:      token[d1+1 : d2],
+		Signature:    token[d2+1:],
+		SigningInput: token[:d2],
+	}, nil
+}

@@ -1,0 +1,242 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"fmt"
+)
+
+// Algorithm names (RFC 7518 §3.1, RFC 8037, RFC 9864).
+const (
+	HS256   = "HS256"
+	HS384   = "HS384"
+	HS512   = "HS512"
+	RS256   = "RS256"
+	RS384   = "RS384"
+	RS512   = "RS512"
+	PS256   = "PS256"
+	PS384   = "PS384"
+	PS512   = "PS512"
+	ES256   = "ES256"
+	ES384   = "ES384"
+	ES512   = "ES512"
+	EdDSA   = "EdDSA"
+	Ed25519 = "Ed25519" // RFC 9864 fully specified name; verifies with Ed25519 keys like EdDSA.
+)
+
+// MinRSABits is the smallest RSA modulus, in bits, that any function of this
+// package accepts.
+const MinRSABits = 2048
+
+// MaxRSABits is the largest RSA modulus, in bits, accepted; bigger keys only
+// make verification slow enough to be a denial-of-service vector.
+const MaxRSABits = 16384
+
+type algFamily int
+
+const (
+	famHMAC algFamily = iota + 1
+	famRSA
+	famEC
+	famEd25519
+)
+
+type algInfo struct {
+	family algFamily
+	curve  string // EC curve name for famEC
+	minLen int    // minimum HMAC secret length in bytes
+}
+
+var algs = map[string]algInfo{
+	HS256:   {family: famHMAC, minLen: 32},
+	HS384:   {family: famHMAC, minLen: 48},
+	HS512:   {family: famHMAC, minLen: 64},
+	RS256:   {family: famRSA},
+	RS384:   {family: famRSA},
+	RS512:   {family: famRSA},
+	PS256:   {family: famRSA},
+	PS384:   {family: famRSA},
+	PS512:   {family: famRSA},
+	ES256:   {family: famEC, curve: "P-256"},
+	ES384:   {family: famEC, curve: "P-384"},
+	ES512:   {family: famEC, curve: "P-521"},
+	EdDSA:   {family: famEd25519},
+	Ed25519: {family: famEd25519},
+}
+
+// Algorithms returns the names of every supported algorithm, in a fixed
+// order. "none" is never among them.
+func Algorithms() []string {
+	return []string{HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
+}
+
+// KnownAlgorithm reports whether alg is a signature algorithm this package
+// supports. Names are case-sensitive; "none" is never known.
+func KnownAlgorithm(alg string) bool {
+	_, ok := algs[alg]
+	return ok
+}
+
+// IsHMAC reports whether alg is one of HS256, HS384 or HS512.
+func IsHMAC(alg string) bool {
+	return algs[alg].family == famHMAC
+}
+
+// SameAlgorithm reports whether a and b name the same algorithm, treating
+// "EdDSA" and "Ed25519" as equal (this package supports EdDSA with Ed25519
+// keys only).
+func SameAlgorithm(a, b string) bool {
+	if a == b {
+		return KnownAlgorithm(a)
+	}
+	return algs[a].family == famEd25519 && algs[b].family == famEd25519
+}
+
+func curveName(c elliptic.Curve) string {
+	switch c {
+	case elliptic.P256():
+		return "P-256"
+	case elliptic.P384():
+		return "P-384"
+	case elliptic.P521():
+		return "P-521"
+	}
+	return ""
+}
+
+// CheckKey reports whether key fits alg: a []byte secret at least as long as
+// the hash output for HS*, an *rsa.PublicKey or *rsa.PrivateKey of at least
+// [MinRSABits] bits for RS* and PS*, an *ecdsa.PublicKey or *ecdsa.PrivateKey
+// on P-256, P-384 or P-521 for ES256, ES384 and ES512 respectively, and an
+// ed25519.PublicKey or ed25519.PrivateKey for EdDSA and Ed25519. Any
+// crypto.Signer whose Public() fits is accepted, as is a [Key] whose Secret
+// or Public fits. Errors start with "authjwt: " and say what is wrong.
+func CheckKey(alg string, key any) error {
+	info, ok := algs[alg]
+	if !ok {
+		if alg == "" || alg == "none" || alg == "None" || alg == "NONE" {
+			return fmt.Errorf("authjwt: algorithm %q is not allowed", alg)
+		}
+		return fmt.Errorf("authjwt: unknown algorithm %q", alg)
+	}
+	switch k := key.(type) {
+	case Key:
+		if k.Secret != nil {
+			return CheckKey(alg, k.Secret)
+		}
+		if k.Public != nil {
+			return CheckKey(alg, k.Public)
+		}
+		if k.Signer != nil {
+			return CheckKey(alg, k.Signer)
+		}
+		return fmt.Errorf("authjwt: key %q holds no key material", k.KID)
+	case *Key:
+		if k == nil {
+			return fmt.Errorf("authjwt: %s needs a key, got nil", alg)
+		}
+		return CheckKey(alg, *k)
+	}
+	if info.family == famHMAC {
+		secret, ok := key.([]byte)
+		if !ok {
+			return fmt.Errorf("authjwt: %s needs a []byte secret, got %T", alg, key)
+		}
+		if len(secret) == 0 {
+			return fmt.Errorf("authjwt: %s secret is empty", alg)
+		}
+		if len(secret) < info.minLen {
+			return fmt.Errorf("authjwt: %s secret is %d bytes; at least %d are required", alg, len(secret), info.minLen)
+		}
+		return nil
+	}
+	return checkAsymmetric(alg, info, key)
+}
+
+func checkAsymmetric(alg string, info algInfo, key any) error {
+	switch k := key.(type) {
+	case nil:
+		return fmt.Errorf("authjwt: %s needs a key, got nil", alg)
+	case []byte:
+		return fmt.Errorf("authjwt: %s is an asymmetric algorithm; a []byte secret does not fit", alg)
+	case *rsa.PrivateKey:
+		if k == nil {
+			return fmt.Errorf("authjwt: %s needs a key, got nil", alg)
+		}
+		return checkAsymmetric(alg, info, &k.PublicKey)
+	case *ecdsa.PrivateKey:
+		if k == nil {
+			return fmt.Errorf("authjwt: %s needs a key, got nil", alg)
+		}
+		return checkAsymmetric(alg, info, &k.PublicKey)
+	case ed25519.PrivateKey:
+		if len(k) != ed25519.PrivateKeySize {
+			return fmt.Errorf("authjwt: Ed25519 private key is %d bytes, want %d", len(k), ed25519.PrivateKeySize)
+		}
+		return checkAsymmetric(alg, info, k.Public())
+	case *rsa.PublicKey:
+		if info.family != famRSA {
+			return fmt.Errorf("authjwt: %s does not fit an RSA key", alg)
+		}
+		return checkRSA(k)
+	case *ecdsa.PublicKey:
+		if info.family != famEC {
+			return fmt.Errorf("authjwt: %s does not fit an ECDSA key", alg)
+		}
+		if k == nil || k.Curve == nil {
+			return fmt.Errorf("authjwt: %s needs a key, got nil", alg)
+		}
+		if got := curveName(k.Curve); got != info.curve {
+			if got == "" {
+				got = k.Curve.Params().Name
+			}
+			return fmt.Errorf("authjwt: %s needs a %s key, got curve %s", alg, info.curve, got)
+		}
+		return nil
+	case ed25519.PublicKey:
+		if info.family != famEd25519 {
+			return fmt.Errorf("authjwt: %s does not fit an Ed25519 key", alg)
+		}
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("authjwt: Ed25519 public key is %d bytes, want %d", len(k), ed25519.PublicKeySize)
+		}
+		return nil
+	case crypto.Signer:
+		return checkAsymmetric(alg, info, k.Public())
+	}
+	return fmt.Errorf("authjwt: unsupported key type %T for %s", key, alg)
+}
+
+func checkRSA(k *rsa.PublicKey) error {
+	if k == nil || k.N == nil {
+		return fmt.Errorf("authjwt: RSA key is nil")
+	}
+	if bits := k.N.BitLen(); bits < MinRSABits {
+		return fmt.Errorf("authjwt: RSA key is %d bits; at least %d are required", bits, MinRSABits)
+	} else if bits > MaxRSABits {
+		return fmt.Errorf("authjwt: RSA key is %d bits; at most %d are accepted", bits, MaxRSABits)
+	}
+	if k.N.Bit(0) == 0 {
+		return fmt.Errorf("authjwt: RSA modulus is even")
+	}
+	if k.E < 3 || k.E%2 == 0 || int64(k.E) > 1<<31-1 {
+		return fmt.Errorf("authjwt: RSA public exponent %d is not an odd number in [3, 2^31-1]", k.E)
+	}
+	return nil
+}
+
+// keyFamily returns the algorithm family of a public key, or 0.
+func keyFamily(pub crypto.PublicKey) (algFamily, string) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return famRSA, ""
+	case *ecdsa.PublicKey:
+		return famEC, curveName(k.Curve)
+	case ed25519.PublicKey:
+		return famEd25519, ""
+	}
+	return 0, ""
+}

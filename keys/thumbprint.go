@@ -1,0 +1,37 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+)
+
+// Thumbprint returns the RFC 7638 JWK thumbprint of pub, with SHA-256, in
+// base64url without padding. RSA, ECDSA (P-256, P-384, P-521) and Ed25519
+// keys are supported; a private key or crypto.Signer gives the thumbprint of
+// its public key.
+func Thumbprint(pub crypto.PublicKey) (string, error) {
+	j, err := publicJWKOf(publicOf(pub))
+	if err != nil {
+		return "", err
+	}
+	// RFC 7638 §3.2: the required members only, in lexicographic order, no
+	// whitespace. Every value is base64url or a fixed name, so json.Marshal
+	// of a string never needs escaping beyond the quotes.
+	var canon string
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	switch j.Kty {
+	case "RSA":
+		canon = `{"e":` + q(j.E) + `,"kty":"RSA","n":` + q(j.N) + `}`
+	case "EC":
+		canon = `{"crv":` + q(j.Crv) + `,"kty":"EC","x":` + q(j.X) + `,"y":` + q(j.Y) + `}`
+	case "OKP":
+		canon = `{"crv":` + q(j.Crv) + `,"kty":"OKP","x":` + q(j.X) + `}`
+	default:
+		return "", fmt.Errorf("authjwt: no thumbprint for key type %q", j.Kty)
+	}
+	sum := sha256.Sum256([]byte(canon))
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,130 @@
+package authjwt
+
+import (
+	"context"
+	"net/http"
+)
+
+type ctxKey struct{ name string }
+
+var tokenKey = &ctxKey{"token"}
+
+// NewContext returns ctx carrying t; [FromContext] returns it. The
+// middleware does this for you; adapters and tests may use it directly.
+func NewContext(ctx context.Context, t *Token) context.Context {
+	return context.WithValue(ctx, tokenKey, t)
+}
+
+// FromContext returns the verified token stored by the middleware, or nil
+// (an optional route without a token, or an unguarded route).
+func FromContext(ctx context.Context) *Token {
+	t, _ := ctx.Value(tokenKey).(*Token)
+	return t
+}
+
+// Subject returns the verified token's subject, or "".
+func Subject(ctx context.Context) string {
+	if t := FromContext(ctx); t != nil {
+		return t.c.Sub
+	}
+	return ""
+}
+
+// JTI returns the verified token's jti, or "".
+func JTI(ctx context.Context) string {
+	if t := FromContext(ctx); t != nil {
+		return t.c.Jti
+	}
+	return ""
+}
+
+// User returns what [Config.UserLoader] returned for the verified token.
+func User(ctx context.Context) any {
+	if t := FromContext(ctx); t != nil {
+		return t.user
+	}
+	return nil
+}
+
+// ClaimsAs decodes the verified token's claims into a T (usually a struct
+// of the application's custom claims with json tags). It fails when no
+// token was verified for ctx.
+func ClaimsAs[T any](ctx context.Context) (T, error) {
+	var v T
+	t := FromContext(ctx)
+	if t == nil {
+		return v, ErrMissingToken
+	}
+	err := t.Decode(&v)
+	return v, err
+}
+
+// WriteError writes err as the configured error handler does (honouring
+// [Config.LegacyStatusCodes]).
+func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if a.cfg.ErrorHandler != nil {
+		a.cfg.ErrorHandler(w, r, err)
+		return
+	}
+	writeError(w, AsError(err), a.cfg.LegacyStatusCodes, a.scheme(), "")
+}
+
+func (a *Auth) scheme() string {
+	if a.cfg.HeaderBareToken || !a.headers {
+		return "Bearer"
+	}
+	return a.cfg.HeaderType
+}
+
+// Middleware returns middleware enforcing req: requests that fail are
+// answered with the error handler and never reach next; those that pass
+// carry the token in their context ([FromContext]).
+func (a *Auth) Middleware(req Requirement) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, err := a.Check(r, req)
+			if err != nil {
+				a.WriteError(w, r, err)
+				return
+			}
+			if t != nil {
+				r = r.WithContext(context.WithValue(r.Context(), tokenKey, t))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Required lets only requests with a valid access token through (the
+// seed's jwt_required).
+func (a *Auth) Required(next http.Handler) http.Handler { return a.Middleware(Requirement{})(next) }
+
+// Optional lets requests without a token through, and refuses invalid
+// tokens (the seed's jwt_optional).
+func (a *Auth) Optional(next http.Handler) http.Handler {
+	return a.Middleware(Requirement{Optional: true})(next)
+}
+
+// RefreshRequired lets only requests with a valid refresh token through
+// (the seed's jwt_refresh_token_required).
+func (a *Auth) RefreshRequired(next http.Handler) http.Handler {
+	return a.Middleware(Requirement{Refresh: true})(next)
+}
+
+// FreshRequired lets only requests with a fresh access token through (the
+// seed's fresh_jwt_required).
+func (a *Auth) FreshRequired(next http.Handler) http.Handler {
+	return a.Middleware(Requirement{Fresh: true})(next)
+}
+
+// RequireRoles returns middleware requiring an access token whose "roles"
+// claim holds at least one of roles.
+func (a *Auth) RequireRoles(roles ...string) func(http.Handler) http.Handler {
+	return a.Middleware(Requirement{Roles: roles})
+}
+
+// RequireClaims returns middleware requiring an access token carrying
+// every named claim.
+func (a *Auth) RequireClaims(names ...string) func(http.Handler) http.Handler {
+	return a.Middleware(Requirement{Claims: names})
+}

@@ -1,0 +1,90 @@
+package authjwt
+
+import (
+	"context"
+	"time"
+
+	"github.com/librenz/authjwt/revoke"
+)
+
+// expiryOf returns until when a revocation entry for t must be kept.
+func (t *Token) expiryOf() time.Time {
+	if e := t.ExpiresAt(); !e.IsZero() {
+		return e
+	}
+	return revoke.Forever
+}
+
+func (a *Auth) store() (revoke.Store, error) {
+	if a.cfg.Store == nil {
+		return nil, ErrStoreUnavailable.with(nil, "No revocation store configured")
+	}
+	return a.cfg.Store, nil
+}
+
+func (a *Auth) storeErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	a.log.ErrorContext(ctx, "authjwt: revocation store failed", "error", err.Error())
+	return ErrStoreUnavailable.with(err, "")
+}
+
+// Revoke revokes one verified token (by jti) until it expires.
+func (a *Auth) Revoke(ctx context.Context, t *Token) error {
+	s, err := a.store()
+	if err != nil {
+		return err
+	}
+	if t.c.Jti == "" {
+		return ErrInvalidClaim.with(nil, "Missing claim: jti")
+	}
+	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti, t.expiryOf()))
+}
+
+// RevokeFamily revokes every token of t's family: the access and refresh
+// token issued together (logout), and every token of a refresh-rotation
+// chain. A token without a family is revoked alone.
+func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
+	if t.c.Aid == "" {
+		return a.Revoke(ctx, t)
+	}
+	s, err := a.store()
+	if err != nil {
+		return err
+	}
+	// The family outlives any single token of it: keep the entry as long as
+	// the longest-lived token of the family could be valid.
+	exp := revoke.Forever
+	if a.cfg.RefreshTokenExpires != Never && a.cfg.AccessTokenExpires != Never {
+		longest := max(a.cfg.RefreshTokenExpires, a.cfg.AccessTokenExpires)
+		exp = t.IssuedAt().Add(longest + a.cfg.DecodeLeeway)
+		if e := t.ExpiresAt(); e.After(exp) {
+			exp = e
+		}
+	}
+	if err := s.RevokeFamily(ctx, t.c.Aid, exp); err != nil {
+		return a.storeErr(ctx, err)
+	}
+	if t.c.Jti != "" {
+		return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti, t.expiryOf()))
+	}
+	return nil
+}
+
+// RevokeSubject revokes every token of t's issuer and subject issued up to
+// now ("logout everywhere"). Tokens are refused when their iat is at or
+// before the cutoff, with one-second resolution: a token issued in the same
+// second as the logout is refused too.
+func (a *Auth) RevokeSubject(ctx context.Context, issuer, subject string) error {
+	s, err := a.store()
+	if err != nil {
+		return err
+	}
+	now := a.now().Truncate(time.Second)
+	exp := revoke.Forever
+	if a.cfg.RefreshTokenExpires != Never && a.cfg.AccessTokenExpires != Never {
+		exp = now.Add(max(a.cfg.RefreshTokenExpires, a.cfg.AccessTokenExpires) + a.cfg.DecodeLeeway + time.Second)
+	}
+	return a.storeErr(ctx, s.RevokeSubject(ctx, issuer, subject, now, exp))
+}

@@ -1,0 +1,185 @@
+package authjwt
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/librenz/authjwt/internal/jws"
+)
+
+// Token is a verified token. It is decoded once, during verification;
+// its getters never decode it again, except [Token.Claims] and
+// [Token.Decode], which decode the payload's custom claims on first use
+// (they are not needed to verify, so the hot path skips them).
+type Token struct {
+	raw     string
+	payload []byte // decoded payload; never modified
+	c       jws.Claims
+	alg     jws.Alg
+	kid     string
+	isRef   bool
+	source  string
+	user    any
+
+	once    sync.Once
+	all     map[string]any
+	allErr  error
+	hdrOnce sync.Once
+	hdr     map[string]any
+	hdrErr  error
+}
+
+// Raw returns the token as it was presented.
+func (t *Token) Raw() string { return t.raw }
+
+// Subject returns the "sub" claim.
+func (t *Token) Subject() string { return t.c.Sub }
+
+// JTI returns the "jti" claim (empty for third-party tokens without one).
+func (t *Token) JTI() string { return t.c.Jti }
+
+// Issuer returns the "iss" claim.
+func (t *Token) Issuer() string { return t.c.Iss }
+
+// Audience returns the "aud" claim as a list (nil when absent).
+func (t *Token) Audience() []string { return t.c.Aud }
+
+// Type returns the value of the type claim ("access" or "refresh" by
+// default; empty when the type claim is off).
+func (t *Token) Type() string { return t.c.Type }
+
+// IsRefresh reports whether the token was verified as a refresh token.
+func (t *Token) IsRefresh() bool { return t.isRef }
+
+// Fresh reports whether the token is a fresh access token.
+func (t *Token) Fresh() bool { return t.c.Fresh }
+
+// Family returns the family id ("aid") shared by a token pair.
+func (t *Token) Family() string { return t.c.Aid }
+
+// CSRF returns the "csrf" claim (cookie mode).
+func (t *Token) CSRF() string { return t.c.CSRF }
+
+// Roles returns the "roles" claim when it is a list of strings.
+func (t *Token) Roles() []string { return t.c.Roles }
+
+// Algorithm returns the verified "alg" header.
+func (t *Token) Algorithm() string { return t.alg.String() }
+
+// KeyID returns the "kid" header, if any.
+func (t *Token) KeyID() string { return t.kid }
+
+// Source says where the token was read from: "header", "cookie",
+// "query", "subprotocol", or "" when verified directly.
+func (t *Token) Source() string { return t.source }
+
+func unixTime(v int64, ok bool) time.Time {
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(v, 0)
+}
+
+// IssuedAt returns "iat" (zero when absent).
+func (t *Token) IssuedAt() time.Time { return unixTime(t.c.Iat, t.c.Has&jws.HasIat != 0) }
+
+// ExpiresAt returns "exp" (zero for a token that does not expire).
+func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.Has&jws.HasExp != 0) }
+
+// NotBefore returns "nbf" (zero when absent).
+func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.Has&jws.HasNbf != 0) }
+
+// Has reports whether the payload has a claim with this exact name.
+func (t *Token) Has(name string) bool {
+	switch name {
+	case "sub":
+		return t.c.Has&jws.HasSub != 0
+	case "jti":
+		return t.c.Has&jws.HasJti != 0
+	case "exp":
+		return t.c.Has&jws.HasExp != 0
+	case "iat":
+		return t.c.Has&jws.HasIat != 0
+	case "iss":
+		return t.c.Has&jws.HasIss != 0
+	}
+	m, err := t.Claims()
+	if err != nil {
+		return false
+	}
+	_, ok := m[name]
+	return ok
+}
+
+// Claims returns every claim of the token as a map (JSON numbers as
+// json.Number). The map is decoded on first use and shared: do not modify it.
+func (t *Token) Claims() (map[string]any, error) {
+	t.once.Do(func() {
+		t.all, t.allErr = decodeMap(t.payload)
+	})
+	return t.all, t.allErr
+}
+
+// Claim returns one claim's value as decoded by [Token.Claims].
+func (t *Token) Claim(name string) (any, bool) {
+	m, err := t.Claims()
+	if err != nil {
+		return nil, false
+	}
+	v, ok := m[name]
+	return v, ok
+}
+
+// Decode decodes the payload into v (a pointer to a struct with json
+// tags, typically holding the application's custom claims).
+func (t *Token) Decode(v any) error {
+	if err := json.Unmarshal(t.payload, v); err != nil {
+		return errors.New("authjwt: decoding claims: " + err.Error())
+	}
+	return nil
+}
+
+// Header returns the JOSE header as a map.
+func (t *Token) Header() (map[string]any, error) {
+	t.hdrOnce.Do(func() {
+		t.hdr, t.hdrErr = UnverifiedHeader(t.raw)
+	})
+	return t.hdr, t.hdrErr
+}
+
+// PayloadJSON returns the decoded payload bytes (a copy).
+func (t *Token) PayloadJSON() []byte { return append([]byte(nil), t.payload...) }
+
+func decodeMap(b []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytesReader(b))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// UnverifiedHeader decodes the JOSE header of a compact token WITHOUT
+// verifying anything. Use it only to decide how to verify (for example, to
+// pick a configuration), never to trust its content.
+func UnverifiedHeader(token string) (map[string]any, error) {
+	parts, err := jws.Split(token, 64<<10)
+	if err != nil {
+		return nil, errors.New("authjwt: " + err.Error())
+	}
+	n := jws.DecodedLen(len(parts.Header))
+	if n < 0 {
+		return nil, errors.New("authjwt: " + jws.ErrBase64.Error())
+	}
+	buf := make([]byte, n)
+	if _, err := jws.Decode(buf, parts.Header); err != nil {
+		return nil, errors.New("authjwt: " + err.Error())
+	}
+	if _, err := jws.TopLevelNames(buf); err != nil {
+		return nil, errors.New("authjwt: header: " + err.Error())
+	}
+	return decodeMap(buf)
+}

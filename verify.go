@@ -1,0 +1,300 @@
+package authjwt
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/librenz/authjwt/internal/jws"
+	"github.com/librenz/authjwt/revoke"
+)
+
+// Requirement says what a route needs from a token. The zero value requires
+// a valid access token.
+type Requirement struct {
+	// Refresh requires a refresh token instead of an access token.
+	Refresh bool
+	// Fresh requires a fresh access token.
+	Fresh bool
+	// Optional lets requests without a token through (an invalid token is
+	// still refused). Only meaningful to middleware and [Auth.Check].
+	Optional bool
+	// Roles, when set, requires the "roles" claim to hold at least one of
+	// them (any-of); otherwise 403 "Not enough permissions".
+	Roles []string
+	// Claims lists claims that must be present; otherwise 403
+	// "Missing claim: <name>".
+	Claims []string
+}
+
+// Verify verifies a compact token against the configuration and req:
+// strict parsing, algorithm allow-list, kid, signature, exp/nbf/iat with
+// leeway, issuer, audience, type, freshness, revocation, roles, claims and
+// the user loader, in that order. Every entry point (middleware, cookies,
+// WebSocket, adapters) uses it. The error is always an *Error.
+func (a *Auth) Verify(ctx context.Context, token string, req Requirement) (*Token, error) {
+	return a.verify(ctx, token, req, "")
+}
+
+func (a *Auth) verify(ctx context.Context, token string, req Requirement, source string) (*Token, error) {
+	var start time.Time
+	if a.cfg.OnVerify != nil {
+		start = time.Now()
+	}
+	t, err := a.verifyToken(ctx, token, req)
+	if t != nil {
+		t.source = source
+	}
+	if err != nil {
+		e := AsError(err)
+		if a.log.Enabled(ctx, slog.LevelDebug) {
+			a.log.DebugContext(ctx, "authjwt: token refused", "code", string(e.Code), "reason", e.Error(), "source", source)
+		}
+		err = e
+	}
+	if a.cfg.OnVerify != nil {
+		ev := VerifyEvent{Err: err, Source: source, Duration: time.Since(start)}
+		if t != nil {
+			ev.Type = t.c.Type
+		}
+		a.cfg.OnVerify(ctx, ev)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func malformed(err error) *Error {
+	if err == jws.ErrTooLarge {
+		return ErrTokenTooLarge
+	}
+	return ErrMalformedToken.with(err, "")
+}
+
+func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {
+	parts, err := jws.Split(token, a.maxSize)
+	if err != nil {
+		return nil, malformed(err)
+	}
+	// Header, decoded on the stack.
+	var hbuf [512]byte
+	hn := jws.DecodedLen(len(parts.Header))
+	if hn < 0 || hn > len(hbuf) {
+		return nil, malformed(jws.ErrBase64)
+	}
+	if _, err := jws.Decode(hbuf[:hn], parts.Header); err != nil {
+		return nil, malformed(err)
+	}
+	hdr, err := jws.ParseHeader(hbuf[:hn])
+	if err != nil {
+		if err == jws.ErrAlgKnown || err == jws.ErrNoAlg {
+			return nil, ErrInvalidAlgorithm
+		}
+		return nil, malformed(err)
+	}
+	alg := hdr.Alg
+	if !a.allowed[alg] {
+		return nil, ErrInvalidAlgorithm
+	}
+	if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
+		return nil, ErrInvalidKID
+	}
+
+	// Signature.
+	var sbuf [1024]byte
+	sn := jws.DecodedLen(len(parts.Signature))
+	if sn < 0 || sn > len(sbuf) {
+		return nil, malformed(jws.ErrBase64)
+	}
+	if _, err := jws.Decode(sbuf[:sn], parts.Signature); err != nil {
+		return nil, malformed(err)
+	}
+	sig := sbuf[:sn]
+	if alg.IsHMAC() {
+		err = a.hmacKey[alg].Verify(parts.SigningInput, sig)
+	} else {
+		err = jws.VerifyPublic(alg, a.pub, parts.SigningInput, sig)
+	}
+	if err != nil {
+		return nil, ErrInvalidSignature
+	}
+
+	// Payload, decoded once into memory the Token owns.
+	pn := jws.DecodedLen(len(parts.Payload))
+	if pn < 0 {
+		return nil, malformed(jws.ErrBase64)
+	}
+	t := &Token{raw: token, alg: alg}
+	t.payload = make([]byte, pn)
+	if _, err := jws.Decode(t.payload, parts.Payload); err != nil {
+		return nil, malformed(err)
+	}
+	if err := jws.ParseClaims(t.payload, a.typeName, &t.c); err != nil {
+		if err == jws.ErrClaimType {
+			return nil, ErrInvalidClaim.with(err, "")
+		}
+		return nil, malformed(err)
+	}
+	if hdr.HasKid {
+		t.kid = a.kidFor(alg)
+		if t.kid == "" || string(hdr.Kid) != t.kid {
+			t.kid = string(hdr.Kid)
+		}
+	}
+	if err := a.validateClaims(t, req); err != nil {
+		return nil, err
+	}
+	if err := a.checkRevoked(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := checkRequirements(t, req); err != nil {
+		return nil, err
+	}
+	if a.cfg.UserLoader != nil {
+		u, err := a.cfg.UserLoader(ctx, t)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return nil, e
+			}
+			return nil, ErrUserNotFound.with(err, "")
+		}
+		if u == nil {
+			return nil, ErrUserNotFound
+		}
+		t.user = u
+	}
+	return t, nil
+}
+
+func (a *Auth) validateClaims(t *Token, req Requirement) error {
+	c := &t.c
+	now := a.now().Unix()
+	lw := a.leeway
+
+	// Type first: a refresh token on an access route is a type error
+	// whatever else is wrong with its claims.
+	if a.typeName != "" {
+		want := a.cfg.AccessTokenType
+		if req.Refresh {
+			want = a.cfg.RefreshTokenType
+		}
+		if c.Has&jws.HasType == 0 || c.Type != want {
+			if req.Refresh {
+				return ErrRefreshRequired
+			}
+			return ErrAccessRequired
+		}
+	}
+	t.isRef = req.Refresh
+
+	if c.Has&jws.HasExp != 0 {
+		if now >= c.Exp+lw {
+			return ErrTokenExpired
+		}
+	} else if !a.cfg.AllowNonExpiringTokens {
+		lifetime := a.cfg.AccessTokenExpires
+		if req.Refresh {
+			lifetime = a.cfg.RefreshTokenExpires
+		}
+		if lifetime != Never {
+			return ErrInvalidClaim.with(nil, "Missing claim: exp")
+		}
+	}
+	if c.Has&jws.HasNbf != 0 && now+lw < c.Nbf {
+		return ErrTokenNotYetValid
+	}
+	if c.Has&jws.HasIat != 0 && now+lw < c.Iat {
+		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
+	}
+	if a.cfg.DecodeIssuer != "" && (c.Has&jws.HasIss == 0 || c.Iss != a.cfg.DecodeIssuer) {
+		return ErrInvalidIssuer
+	}
+	if c.Has&jws.HasAud != 0 || len(a.cfg.DecodeAudience) > 0 {
+		if !audienceMatch(c.Aud, a.cfg.DecodeAudience) {
+			return ErrInvalidAudience
+		}
+	}
+	if c.Has&jws.HasSub == 0 {
+		return ErrInvalidClaim.with(nil, "Missing claim: sub")
+	}
+	if req.Fresh && !c.Fresh {
+		return ErrFreshRequired
+	}
+	return nil
+}
+
+func audienceMatch(got, want []string) bool {
+	for _, g := range got {
+		for _, w := range want {
+			if g == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func checkRequirements(t *Token, req Requirement) error {
+	if len(req.Roles) > 0 {
+		ok := false
+		for _, r := range t.c.Roles {
+			for _, w := range req.Roles {
+				if r == w {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return ErrNotEnoughPerms
+		}
+	}
+	for _, name := range req.Claims {
+		if !t.Has(name) {
+			return missingClaim(name)
+		}
+	}
+	return nil
+}
+
+func (a *Auth) checkRevoked(ctx context.Context, t *Token) error {
+	if !a.cfg.DenylistEnabled {
+		return nil
+	}
+	if t.isRef && !a.denyRefresh || !t.isRef && !a.denyAccess {
+		return nil
+	}
+	q := revoke.Query{JTI: t.c.Jti, Family: t.c.Aid, Issuer: t.c.Iss, Subject: t.c.Sub}
+	if t.c.Has&jws.HasIat != 0 {
+		q.IssuedAt = time.Unix(t.c.Iat, 0)
+	}
+	var cancel context.CancelFunc
+	if a.cfg.StoreTimeout > 0 {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > a.cfg.StoreTimeout {
+			ctx, cancel = context.WithTimeout(ctx, a.cfg.StoreTimeout)
+			defer cancel()
+		}
+	}
+	revoked, err := a.cfg.Store.IsRevoked(ctx, q)
+	if err != nil {
+		a.log.ErrorContext(ctx, "authjwt: revocation store failed", "error", err.Error(), "jti", t.c.Jti)
+		if a.cfg.UnsafeRevocationFailOpen {
+			a.log.WarnContext(ctx, "authjwt: accepting a token whose revocation could not be checked (UnsafeRevocationFailOpen)", "jti", t.c.Jti)
+			return nil
+		}
+		return ErrStoreUnavailable.with(err, "")
+	}
+	if revoked {
+		return ErrTokenRevoked
+	}
+	return nil
+}
+
+// csrfEqual compares a submitted CSRF value with the token's claim in
+// constant time.
+func csrfEqual(submitted, claim string) bool {
+	return subtle.ConstantTimeCompare([]byte(submitted), []byte(claim)) == 1
+}
