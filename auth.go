@@ -316,14 +316,22 @@ func applyDefaults(c *Config) error {
 	def(&c.RefreshCSRFHeaderName, "X-CSRF-Token")
 	def(&c.WebSocketQueryParam, "token")
 	def(&c.WebSocketCSRFQueryParam, "csrf_token")
-	prefix := "__Host-"
-	if c.InsecureCookies {
-		prefix = ""
+	// Default names take the strongest prefix the settings allow, so that
+	// browsers never drop them: __Host- needs Secure, Path "/" and no
+	// Domain; __Secure- needs Secure; plain HTTP gets no prefix.
+	prefix := func(path string) string {
+		switch {
+		case c.InsecureCookies:
+			return ""
+		case c.CookieDomain != "" || path != "/":
+			return "__Secure-"
+		}
+		return "__Host-"
 	}
-	def(&c.AccessCookieName, prefix+"access_token")
-	def(&c.RefreshCookieName, prefix+"refresh_token")
-	def(&c.AccessCSRFCookieName, prefix+"csrf_access")
-	def(&c.RefreshCSRFCookieName, prefix+"csrf_refresh")
+	def(&c.AccessCookieName, prefix(c.AccessCookiePath)+"access_token")
+	def(&c.RefreshCookieName, prefix(c.RefreshCookiePath)+"refresh_token")
+	def(&c.AccessCSRFCookieName, prefix(c.AccessCSRFCookiePath)+"csrf_access")
+	def(&c.RefreshCSRFCookieName, prefix(c.RefreshCSRFCookiePath)+"csrf_refresh")
 	if c.AccessTokenExpires == 0 {
 		c.AccessTokenExpires = 15 * time.Minute
 	}
@@ -429,18 +437,40 @@ func validateRest(c *Config) error {
 
 // validateCookies applies the cookie-prefix rules browsers enforce: a
 // __Host- cookie must be Secure, with Path "/" and no Domain; a __Secure-
-// cookie must be Secure; SameSite=None must be Secure.
+// cookie must be Secure; SameSite=None must be Secure. Browsers drop such
+// cookies silently, so each message names the setting to change. It also
+// refuses names, paths and a domain that net/http would drop or rewrite,
+// and two auth cookies sharing a name (one would overwrite the other).
 func validateCookies(c *Config) error {
-	type ck struct{ setting, name, path string }
+	type ck struct{ setting, name, pathSetting, path string }
 	list := []ck{
-		{"AccessCookieName", c.AccessCookieName, c.AccessCookiePath},
-		{"RefreshCookieName", c.RefreshCookieName, c.RefreshCookiePath},
-		{"AccessCSRFCookieName", c.AccessCSRFCookieName, c.AccessCSRFCookiePath},
-		{"RefreshCSRFCookieName", c.RefreshCSRFCookieName, c.RefreshCSRFCookiePath},
+		{"AccessCookieName", c.AccessCookieName, "AccessCookiePath", c.AccessCookiePath},
+		{"RefreshCookieName", c.RefreshCookieName, "RefreshCookiePath", c.RefreshCookiePath},
 	}
+	if !c.UnsafeDisableCSRF {
+		list = append(list,
+			ck{"AccessCSRFCookieName", c.AccessCSRFCookieName, "AccessCSRFCookiePath", c.AccessCSRFCookiePath},
+			ck{"RefreshCSRFCookieName", c.RefreshCSRFCookieName, "RefreshCSRFCookiePath", c.RefreshCSRFCookiePath})
+	}
+	if c.CookieDomain != "" {
+		if err := (&http.Cookie{Name: "x", Domain: c.CookieDomain}).Valid(); err != nil {
+			return settingError("CookieDomain", "%q is not a valid cookie domain (AUTHJWT_COOKIE_DOMAIN)", c.CookieDomain)
+		}
+	}
+	seen := map[string]string{}
 	for _, k := range list {
 		if k.name == "" || !isToken(k.name) {
 			return settingError(k.setting, "%q is not a valid cookie name", k.name)
+		}
+		if prev, ok := seen[k.name]; ok {
+			return settingError(k.setting, "%q is also the %s: each auth cookie needs its own name", k.name, prev)
+		}
+		seen[k.name] = k.setting
+		if k.path == "" || k.path[0] != '/' {
+			return settingError(k.pathSetting, "%q must start with \"/\"", k.path)
+		}
+		if err := (&http.Cookie{Name: "x", Path: k.path}).Valid(); err != nil {
+			return settingError(k.pathSetting, "%q is not a valid cookie path: %v", k.path, err)
 		}
 		lower := strings.ToLower(k.name)
 		if strings.HasPrefix(lower, "__host-") {
@@ -448,18 +478,18 @@ func validateCookies(c *Config) error {
 				return settingError(k.setting, "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
 			}
 			if k.path != "/" {
-				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\" (got %q): fix the cookie path or rename the cookie", k.name, k.path)
+				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\": set %s to \"/\" (got %q) or rename the cookie", k.name, k.pathSetting, k.path)
 			}
 			if c.CookieDomain != "" {
 				return settingError(k.setting, "%q has the __Host- prefix, which forbids a Domain: unset CookieDomain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", k.name)
 			}
 		}
 		if strings.HasPrefix(lower, "__secure-") && c.InsecureCookies {
-			return settingError(k.setting, "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove InsecureCookies or rename the cookie", k.name)
+			return settingError(k.setting, "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
 		}
 	}
-	if c.CookieSameSite == "none" && c.InsecureCookies {
-		return settingError("CookieSameSite", "\"none\" requires Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or use lax/strict")
+	if strings.EqualFold(c.CookieSameSite, "none") && c.InsecureCookies {
+		return settingError("CookieSameSite", "\"none\" requires Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or use lax/strict (AUTHJWT_COOKIE_SAMESITE)")
 	}
 	return nil
 }

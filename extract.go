@@ -107,14 +107,18 @@ func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
 	if n > 1 {
 		return nil, ErrMalformedToken.with(nil, "Duplicate cookie "+name)
 	}
-	csrfNeeded := !a.cfg.UnsafeDisableCSRF && a.csrfMethods[r.Method]
+	// Cross-origin protection covers every unsafe method (cop.Check lets
+	// GET, HEAD and OPTIONS through), whatever the CSRF settings.
+	if !a.cfg.SkipCrossOriginProtection {
+		if err := a.cop.Check(r); err != nil {
+			return nil, ErrCrossOrigin.with(err, "")
+		}
+	}
+	// Methods are case-sensitive on the wire and browsers send "patch" as
+	// written: compare upper-cased so no spelling skips the CSRF check.
+	csrfNeeded := !a.cfg.UnsafeDisableCSRF && a.csrfMethods[strings.ToUpper(r.Method)]
 	var submitted string
 	if csrfNeeded {
-		if !a.cfg.SkipCrossOriginProtection && a.csrfMethods[r.Method] {
-			if err := a.cop.Check(r); err != nil {
-				return nil, ErrCrossOrigin.with(err, "")
-			}
-		}
 		submitted = r.Header.Get(csrfHeader)
 		if submitted == "" {
 			return nil, ErrCSRFMissing

@@ -161,13 +161,13 @@ func (r *Remote) get(ctx context.Context, u string) ([]byte, http.Header, error)
 			return nil, nil, fmt.Errorf("authjwt: fetching %s: got HTML (%s), not JSON", u, mt)
 		}
 	}
-	max := r.cfg.MaxResponseBytes
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	limit := r.cfg.MaxResponseBytes
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("authjwt: reading %s: %w", u, err)
 	}
-	if int64(len(body)) > max {
-		return nil, nil, fmt.Errorf("authjwt: response from %s exceeds the %d-byte limit", u, max)
+	if int64(len(body)) > limit {
+		return nil, nil, fmt.Errorf("authjwt: response from %s exceeds the %d-byte limit", u, limit)
 	}
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
 		return nil, nil, fmt.Errorf("authjwt: response from %s is not a JSON object", u)

@@ -13,9 +13,9 @@ import (
 	"encoding/asn1"
 	"errors"
 	"hash"
-	"io"
 	"math/big"
 	"sync"
+	"unsafe"
 )
 
 // Alg is a JWS algorithm this codec implements.
@@ -120,8 +120,15 @@ func NewHMACKey(alg Alg, secret []byte) *HMACKey {
 	default:
 		h = sha512.New
 	}
-	k.pool.New = func() any { return hmac.New(h, k.secret) }
+	k.pool.New = func() any { return &hmacState{h: hmac.New(h, k.secret)} }
 	return k
+}
+
+// hmacState is a keyed hash with room for its output, pooled together so
+// that a verification allocates nothing.
+type hmacState struct {
+	h   hash.Hash
+	buf [64]byte
 }
 
 // Alg returns the algorithm the key is bound to.
@@ -130,27 +137,28 @@ func (k *HMACKey) Alg() Alg { return k.alg }
 // Secret returns the key bytes (not a copy; do not modify).
 func (k *HMACKey) Secret() []byte { return k.secret }
 
-func (k *HMACKey) sum(dst []byte, input string) []byte {
-	m := k.pool.Get().(hash.Hash)
-	m.Reset()
-	io.WriteString(m, input)
-	dst = m.Sum(dst)
-	k.pool.Put(m)
-	return dst
-}
-
 // Verify checks an HMAC in constant time.
 func (k *HMACKey) Verify(input string, sig []byte) error {
-	var buf [64]byte
-	mac := k.sum(buf[:0], input)
-	if !hmac.Equal(mac, sig) {
+	st := k.pool.Get().(*hmacState)
+	st.h.Reset()
+	st.h.Write(unsafe.Slice(unsafe.StringData(input), len(input)))
+	ok := hmac.Equal(st.h.Sum(st.buf[:0]), sig)
+	k.pool.Put(st)
+	if !ok {
 		return ErrSignature
 	}
 	return nil
 }
 
 // AppendSign appends the HMAC of input to dst.
-func (k *HMACKey) AppendSign(dst []byte, input string) []byte { return k.sum(dst, input) }
+func (k *HMACKey) AppendSign(dst []byte, input string) []byte {
+	st := k.pool.Get().(*hmacState)
+	st.h.Reset()
+	st.h.Write(unsafe.Slice(unsafe.StringData(input), len(input)))
+	dst = append(dst, st.h.Sum(st.buf[:0])...)
+	k.pool.Put(st)
+	return dst
+}
 
 // VerifyPublic verifies sig over input with an asymmetric public key under
 // alg. The key's type must fit alg (callers bind keys to algorithms in

@@ -68,70 +68,86 @@ func bstr(b []byte) string {
 // modified afterwards: c's strings alias it.
 func ParseClaims(payload []byte, typeName string, c *Claims) error {
 	p := scanner{b: payload}
-	return p.object(func(name []byte) error {
-		var bit uint32
-		var dst *string
-		switch string(name) {
-		case ClaimSub:
-			bit, dst = HasSub, &c.Sub
-		case ClaimIss:
-			bit, dst = HasIss, &c.Iss
-		case ClaimJti:
-			bit, dst = HasJti, &c.Jti
-		case ClaimAid:
-			bit, dst = HasAid, &c.Aid
-		case ClaimCSRF:
-			bit, dst = HasCSRF, &c.CSRF
-		case ClaimExp, ClaimNbf, ClaimIat:
-			v, err := p.numericDate()
-			if err != nil {
-				return err
-			}
-			switch name[0] {
-			case 'e':
-				c.Exp, c.Has = v, c.Has|HasExp
-			case 'n':
-				c.Nbf, c.Has = v, c.Has|HasNbf
-			default:
-				c.Iat, c.Has = v, c.Has|HasIat
-			}
-			return nil
-		case ClaimFresh:
-			v, err := p.boolValue(ErrClaimType)
-			if err != nil {
-				return err
-			}
-			c.Fresh, c.Has = v, c.Has|HasFresh
-			return nil
-		case ClaimAud:
-			return p.aud(c)
-		case ClaimRoles:
-			c.Has |= HasRoles
-			list, err := p.stringList(nil)
-			// A roles claim that is not a list of strings grants nothing;
-			// it is custom data, not an error.
-			if err == ErrClaimType {
-				c.Roles = nil
-				return nil
-			}
-			c.Roles = list
-			return err
-		default:
-			if typeName != "" && string(name) == typeName {
-				bit, dst = HasType, &c.Type
-				break
-			}
-			c.Has |= HasCustom
-			return p.skip(0)
-		}
-		v, err := p.stringValue(ErrClaimType)
+	var d dupSet
+	if err := p.openObject(); err != nil {
+		return err
+	}
+	for {
+		name, done, err := p.nextMember(&d)
 		if err != nil {
 			return err
 		}
-		*dst = bstr(v)
-		c.Has |= bit
+		if done {
+			return nil
+		}
+		if err := p.claim(name, typeName, c); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *scanner) claim(name []byte, typeName string, c *Claims) error {
+	var bit uint32
+	var dst *string
+	switch string(name) {
+	case ClaimSub:
+		bit, dst = HasSub, &c.Sub
+	case ClaimIss:
+		bit, dst = HasIss, &c.Iss
+	case ClaimJti:
+		bit, dst = HasJti, &c.Jti
+	case ClaimAid:
+		bit, dst = HasAid, &c.Aid
+	case ClaimCSRF:
+		bit, dst = HasCSRF, &c.CSRF
+	case ClaimExp, ClaimNbf, ClaimIat:
+		v, err := p.numericDate()
+		if err != nil {
+			return err
+		}
+		switch name[0] {
+		case 'e':
+			c.Exp, c.Has = v, c.Has|HasExp
+		case 'n':
+			c.Nbf, c.Has = v, c.Has|HasNbf
+		default:
+			c.Iat, c.Has = v, c.Has|HasIat
+		}
 		return nil
-	})
+	case ClaimFresh:
+		v, err := p.boolValue(ErrClaimType)
+		if err != nil {
+			return err
+		}
+		c.Fresh, c.Has = v, c.Has|HasFresh
+		return nil
+	case ClaimAud:
+		return p.aud(c)
+	case ClaimRoles:
+		c.Has |= HasRoles
+		list, err := p.stringList(nil)
+		// A roles claim that is not a list of strings grants nothing;
+		// it is custom data, not an error.
+		if err == ErrClaimType {
+			c.Roles = nil
+			return nil
+		}
+		c.Roles = list
+		return err
+	default:
+		if typeName == "" || string(name) != typeName {
+			c.Has |= HasCustom
+			return p.skip(0)
+		}
+		bit, dst = HasType, &c.Type
+	}
+	v, err := p.stringValue(ErrClaimType)
+	if err != nil {
+		return err
+	}
+	*dst = bstr(v)
+	c.Has |= bit
+	return nil
 }
 
 func (p *scanner) aud(c *Claims) error {
@@ -206,9 +222,21 @@ func (p *scanner) stringList(dst []string) ([]string, error) {
 func TopLevelNames(b []byte) ([]string, error) {
 	var names []string
 	p := scanner{b: b}
-	err := p.object(func(name []byte) error {
+	var d dupSet
+	if err := p.openObject(); err != nil {
+		return nil, err
+	}
+	for {
+		name, done, err := p.nextMember(&d)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return names, nil
+		}
 		names = append(names, string(name))
-		return p.skip(0)
-	})
-	return names, err
+		if err := p.skip(0); err != nil {
+			return nil, err
+		}
+	}
 }

@@ -26,47 +26,50 @@ func ParseHeader(b []byte) (Header, error) {
 	var h Header
 	var algSeen bool
 	p := scanner{b: b}
-	err := p.object(func(name []byte) error {
+	var d dupSet
+	if err := p.openObject(); err != nil {
+		return Header{}, err
+	}
+	for {
+		name, done, err := p.nextMember(&d)
+		if err != nil {
+			return Header{}, err
+		}
+		if done {
+			break
+		}
 		switch string(name) {
 		case "alg":
 			v, err := p.stringValue(ErrHeaderType)
 			if err != nil {
-				return err
+				return Header{}, err
 			}
 			a, ok := LookupAlg(v)
 			if !ok {
-				return ErrAlgKnown
+				return Header{}, ErrAlgKnown
 			}
 			h.Alg, algSeen = a, true
 		case "kid":
 			v, err := p.stringValue(ErrHeaderType)
 			if err != nil {
-				return err
+				return Header{}, err
 			}
 			h.Kid, h.HasKid = v, true
 		case "typ":
 			v, err := p.stringValue(ErrHeaderType)
 			if err != nil {
-				return err
+				return Header{}, err
 			}
 			h.Typ = v
 		case "crit":
-			if err := p.skip(0); err != nil {
-				return err
-			}
-			return ErrCrit
+			return Header{}, ErrCrit
 		case "b64":
-			if err := p.skip(0); err != nil {
-				return err
-			}
-			return ErrB64
+			return Header{}, ErrB64
 		default:
-			return p.skip(0)
+			if err := p.skip(0); err != nil {
+				return Header{}, err
+			}
 		}
-		return nil
-	})
-	if err != nil {
-		return Header{}, err
 	}
 	if !algSeen {
 		return Header{}, ErrNoAlg

@@ -12,8 +12,20 @@ const MaxDepth = 32
 // scanner is a strict, validating JSON reader over a byte slice. It only
 // reports spans; callers decide what to keep.
 type scanner struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	members int
+}
+
+// dupSet records the member names seen in an object, for duplicate
+// detection: spans of the input for names without escapes, strings for the
+// others. It is kept apart from the scanner (and holds spans, not slices)
+// so that the input can stay on the caller's stack.
+type dupSet struct {
+	spans   [16][2]int32
+	nspans  int
+	more    [][2]int32
+	escaped []string
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -275,11 +287,9 @@ func (p *scanner) skip(depth int) error {
 	return ErrJSON
 }
 
-// object iterates over the members of a top-level JSON object, calling fn
-// with each member name (raw, and whether it has escapes). fn must consume
-// the value (with p.skip or a typed reader). Duplicate member names are
-// refused, compared after unescaping.
-func (p *scanner) object(fn func(name []byte) error) error {
+// openObject starts reading a top-level JSON object (the whole input must
+// be valid UTF-8). Read its members with nextMember.
+func (p *scanner) openObject() error {
 	if !utf8.Valid(p.b) {
 		return ErrJSON
 	}
@@ -288,55 +298,81 @@ func (p *scanner) object(fn func(name []byte) error) error {
 		return ErrNotObject
 	}
 	p.i++
-	var seenBuf [24][]byte
-	seen := seenBuf[:0]
+	p.members = 0
+	return nil
+}
+
+// nextMember reads the next member name of the object opened with
+// openObject and positions p at its value, which the caller must consume
+// (with p.skip or a typed reader). done is true after the closing brace and
+// the end of input. Duplicate member names are refused, compared after
+// unescaping.
+func (p *scanner) nextMember(d *dupSet) (name []byte, done bool, err error) {
 	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return p.end()
-	}
-	for {
-		p.ws()
-		name, esc, err := p.str()
-		if err != nil {
-			return err
+	if p.members == 0 {
+		if p.i < len(p.b) && p.b[p.i] == '}' {
+			p.i++
+			return nil, true, p.end()
 		}
-		if esc {
-			u, err := unescape(name)
-			if err != nil {
-				return err
-			}
-			name = []byte(u)
-		}
-		for _, s := range seen {
-			if string(s) == string(name) {
-				return ErrDuplicate
-			}
-		}
-		seen = append(seen, name)
-		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return ErrJSON
-		}
-		p.i++
-		p.ws()
-		if err := fn(name); err != nil {
-			return err
-		}
-		p.ws()
+	} else {
 		if p.i >= len(p.b) {
-			return ErrJSON
+			return nil, false, ErrJSON
 		}
-		if p.b[p.i] == ',' {
+		switch p.b[p.i] {
+		case ',':
 			p.i++
-			continue
-		}
-		if p.b[p.i] == '}' {
+			p.ws()
+		case '}':
 			p.i++
-			return p.end()
+			return nil, true, p.end()
+		default:
+			return nil, false, ErrJSON
 		}
-		return ErrJSON
 	}
+	nameStart := p.i + 1
+	name, esc, err := p.str()
+	if err != nil {
+		return nil, false, err
+	}
+	if esc {
+		u, err := unescape(name)
+		if err != nil {
+			return nil, false, err
+		}
+		name = []byte(u)
+	}
+	for _, sp := range d.spans[:d.nspans] {
+		if string(p.b[sp[0]:sp[1]]) == string(name) {
+			return nil, false, ErrDuplicate
+		}
+	}
+	for _, sp := range d.more {
+		if string(p.b[sp[0]:sp[1]]) == string(name) {
+			return nil, false, ErrDuplicate
+		}
+	}
+	for _, e := range d.escaped {
+		if e == string(name) {
+			return nil, false, ErrDuplicate
+		}
+	}
+	switch {
+	case esc:
+		d.escaped = append(d.escaped, string(name))
+	case d.nspans < len(d.spans):
+		d.spans[d.nspans] = [2]int32{int32(nameStart), int32(nameStart + len(name))}
+		d.nspans++
+	default:
+		d.more = append(d.more, [2]int32{int32(nameStart), int32(nameStart + len(name))})
+	}
+	p.members++
+	p.ws()
+	if p.i >= len(p.b) || p.b[p.i] != ':' {
+		return nil, false, ErrJSON
+	}
+	p.i++
+	p.ws()
+	return name, false, nil
 }
 
 func (p *scanner) end() error {

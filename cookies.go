@@ -1,0 +1,264 @@
+package authjwt
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/librenz/authjwt/internal/jws"
+)
+
+// CookieOption adjusts one call of the cookie functions ([Auth.SetAccessCookies]
+// and friends). See [WithMaxAge] and [WithSessionCookie].
+type CookieOption interface{ applyCookie(*cookieOpts) }
+
+type cookieOpts struct {
+	maxAge  time.Duration // > 0: explicit
+	session bool
+	err     error
+}
+
+type maxAgeOpt time.Duration
+
+func (o maxAgeOpt) applyCookie(c *cookieOpts) {
+	d := time.Duration(o)
+	if d < time.Second {
+		c.err = fmt.Errorf("authjwt: WithMaxAge: max age must be at least one second, got %v", d)
+		return
+	}
+	c.maxAge, c.session = d, false
+}
+
+// WithMaxAge sets the Max-Age of the cookies of this call (whole seconds,
+// at least one), instead of [Config.CookieMaxAge] or the token's remaining
+// lifetime (the seed's max_age argument).
+func WithMaxAge(d time.Duration) CookieOption { return maxAgeOpt(d) }
+
+type sessionOpt struct{}
+
+func (sessionOpt) applyCookie(c *cookieOpts) { c.maxAge, c.session = 0, true }
+
+// WithSessionCookie sets the cookies of this call without Max-Age, so the
+// browser drops them when it closes (a "remember me" box left unticked).
+// The token inside still expires on its own.
+func WithSessionCookie() CookieOption { return sessionOpt{} }
+
+// SetAccessCookies adds to w's headers the access-token cookie (HttpOnly)
+// and, unless CSRF protection is off, the CSRF cookie holding the token's
+// "csrf" claim (readable by scripts, which send it back in the CSRF header).
+// Names, paths, domain, Secure and SameSite come from the [Config]. The
+// cookies' Max-Age is, in order of precedence, the call's [WithMaxAge] or
+// [WithSessionCookie], [Config.CookieMaxAge], or the token's remaining
+// lifetime; a token without "exp" gets session cookies.
+//
+// token must be an access token created by this Auth: its signature and
+// claims are checked (but not revocation), and a token this Auth would
+// refuse is an error, as is a call when cookies are not a configured
+// token location ([ErrCookiesNotEnabled]). The response also gets
+// Cache-Control: no-store, so that no shared cache ever keeps a token.
+// Call it before the response's header is written.
+func (a *Auth) SetAccessCookies(w http.ResponseWriter, token string, opts ...CookieOption) error {
+	return a.setCookies(w, []string{token}, []bool{false}, opts)
+}
+
+// SetRefreshCookies is [Auth.SetAccessCookies] for a refresh token: the
+// refresh cookie and its CSRF cookie.
+func (a *Auth) SetRefreshCookies(w http.ResponseWriter, token string, opts ...CookieOption) error {
+	return a.setCookies(w, []string{token}, []bool{true}, opts)
+}
+
+// SetPairCookies sets the access and the refresh cookies of pair (and
+// their CSRF cookies), each with its own token's lifetime unless a max age
+// is configured or given. Both tokens are checked before any header is
+// added: on error w is left untouched.
+func (a *Auth) SetPairCookies(w http.ResponseWriter, pair Pair, opts ...CookieOption) error {
+	return a.setCookies(w, []string{pair.AccessToken, pair.RefreshToken}, []bool{false, true}, opts)
+}
+
+// UnsetCookies deletes every auth cookie: the access and refresh cookies
+// and their CSRF cookies (the seed's unset_jwt_cookies). Deletion cookies
+// carry the same Name, Path, Domain, Secure and SameSite as the cookies
+// they delete, an empty value, Max-Age=0 and an Expires in the past, so
+// browsers really drop them, __Host- ones included.
+func (a *Auth) UnsetCookies(w http.ResponseWriter) error {
+	if err := a.UnsetAccessCookies(w); err != nil {
+		return err
+	}
+	return a.UnsetRefreshCookies(w)
+}
+
+// UnsetAccessCookies deletes the access cookie and its CSRF cookie.
+func (a *Auth) UnsetAccessCookies(w http.ResponseWriter) error {
+	return a.unset(w, false)
+}
+
+// UnsetRefreshCookies deletes the refresh cookie and its CSRF cookie.
+func (a *Auth) UnsetRefreshCookies(w http.ResponseWriter) error {
+	return a.unset(w, true)
+}
+
+func (a *Auth) unset(w http.ResponseWriter, refresh bool) error {
+	if !a.cookies {
+		return ErrCookiesNotEnabled
+	}
+	for _, c := range a.cookieTemplates(refresh) {
+		c.MaxAge = -1 // Max-Age=0
+		c.Expires = time.Unix(0, 0)
+		http.SetCookie(w, c)
+	}
+	return nil
+}
+
+// cookieTemplates returns the token cookie and, when CSRF protection is on,
+// the CSRF cookie, with every attribute but the value and the lifetime.
+func (a *Auth) cookieTemplates(refresh bool) []*http.Cookie {
+	name, path := a.cfg.AccessCookieName, a.cfg.AccessCookiePath
+	csrfName, csrfPath := a.cfg.AccessCSRFCookieName, a.cfg.AccessCSRFCookiePath
+	if refresh {
+		name, path = a.cfg.RefreshCookieName, a.cfg.RefreshCookiePath
+		csrfName, csrfPath = a.cfg.RefreshCSRFCookieName, a.cfg.RefreshCSRFCookiePath
+	}
+	ss := http.SameSiteLaxMode
+	switch {
+	case strings.EqualFold(a.cfg.CookieSameSite, "strict"):
+		ss = http.SameSiteStrictMode
+	case strings.EqualFold(a.cfg.CookieSameSite, "none"):
+		ss = http.SameSiteNoneMode
+	}
+	list := []*http.Cookie{{
+		Name: name, Path: path, Domain: a.cfg.CookieDomain,
+		Secure: !a.cfg.InsecureCookies, HttpOnly: true, SameSite: ss,
+	}}
+	if !a.cfg.UnsafeDisableCSRF {
+		list = append(list, &http.Cookie{
+			Name: csrfName, Path: csrfPath, Domain: a.cfg.CookieDomain,
+			Secure: !a.cfg.InsecureCookies, HttpOnly: false, SameSite: ss,
+		})
+	}
+	return list
+}
+
+func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool, opts []CookieOption) error {
+	if !a.cookies {
+		return ErrCookiesNotEnabled
+	}
+	var o cookieOpts
+	for _, op := range opts {
+		op.applyCookie(&o)
+	}
+	if o.err != nil {
+		return o.err
+	}
+	var out []*http.Cookie
+	for i, raw := range tokens {
+		t, err := a.ownToken(raw, refresh[i])
+		if err != nil {
+			return err
+		}
+		cs, err := a.cookiesFor(t, refresh[i], o)
+		if err != nil {
+			return err
+		}
+		out = append(out, cs...)
+	}
+	for _, c := range out {
+		http.SetCookie(w, c)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return nil
+}
+
+// cookiesFor returns the cookies carrying the verified token t.
+func (a *Auth) cookiesFor(t *Token, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
+	csrfOn := !a.cfg.UnsafeDisableCSRF
+	if csrfOn && t.c.CSRF == "" {
+		return nil, errors.New("authjwt: the token has no csrf claim, so its cookie would be refused on unsafe requests: create it with this Auth while cookies are a token location")
+	}
+	maxAge := 0
+	switch {
+	case o.session:
+	case o.maxAge > 0:
+		maxAge = int(o.maxAge / time.Second)
+	case a.cfg.CookieMaxAge > 0:
+		maxAge = max(1, int(a.cfg.CookieMaxAge/time.Second))
+	case t.c.Has&jws.HasExp != 0:
+		maxAge = max(1, int(time.Unix(t.c.Exp, 0).Sub(a.now())/time.Second))
+	}
+	list := a.cookieTemplates(refresh)
+	list[0].Value = t.raw
+	if csrfOn {
+		list[1].Value = t.c.CSRF
+	}
+	for _, c := range list {
+		c.MaxAge = maxAge
+		if err := c.Valid(); err != nil {
+			return nil, fmt.Errorf("authjwt: cookie %s: %w", c.Name, err)
+		}
+	}
+	return list, nil
+}
+
+// ownToken verifies a token about to be put in a cookie: signature and
+// claims as [Auth.Verify] checks them (type, exp, nbf, iss, aud, sub), but
+// without revocation, the user loader or OnVerify, which belong to requests.
+func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
+	parts, err := jws.Split(raw, a.maxSize)
+	if err != nil {
+		return nil, malformed(err)
+	}
+	hn := jws.DecodedLen(len(parts.Header))
+	if hn < 0 {
+		return nil, malformed(jws.ErrBase64)
+	}
+	hb := make([]byte, hn)
+	if _, err := jws.Decode(hb, parts.Header); err != nil {
+		return nil, malformed(err)
+	}
+	hdr, err := jws.ParseHeader(hb)
+	if err != nil {
+		if err == jws.ErrAlgKnown || err == jws.ErrNoAlg {
+			return nil, ErrInvalidAlgorithm
+		}
+		return nil, malformed(err)
+	}
+	if !a.allowed[hdr.Alg] {
+		return nil, ErrInvalidAlgorithm
+	}
+	sn := jws.DecodedLen(len(parts.Signature))
+	if sn < 0 {
+		return nil, malformed(jws.ErrBase64)
+	}
+	sig := make([]byte, sn)
+	if _, err := jws.Decode(sig, parts.Signature); err != nil {
+		return nil, malformed(err)
+	}
+	if hdr.Alg.IsHMAC() {
+		k := a.hmacKey[hdr.Alg]
+		if k == nil {
+			return nil, ErrInvalidAlgorithm
+		}
+		err = k.Verify(parts.SigningInput, sig)
+	} else {
+		err = jws.VerifyPublic(hdr.Alg, a.pub, parts.SigningInput, sig)
+	}
+	if err != nil {
+		return nil, ErrInvalidSignature
+	}
+	pn := jws.DecodedLen(len(parts.Payload))
+	if pn < 0 {
+		return nil, malformed(jws.ErrBase64)
+	}
+	t := &Token{raw: raw, alg: hdr.Alg, payload: make([]byte, pn)}
+	if _, err := jws.Decode(t.payload, parts.Payload); err != nil {
+		return nil, malformed(err)
+	}
+	if err := jws.ParseClaims(t.payload, a.typeName, &t.c); err != nil {
+		return nil, malformed(err)
+	}
+	if err := a.validateClaims(t, Requirement{Refresh: refresh}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}

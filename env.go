@@ -1,0 +1,567 @@
+package authjwt
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// envPrefix starts every variable [ConfigFromEnv] reads.
+const envPrefix = "AUTHJWT_"
+
+// maxEnvFileSize bounds the files named by the *_FILE variables: a secret
+// or a PEM key is a few kilobytes at most.
+const maxEnvFileSize = 1 << 20
+
+// LoadEnv is ConfigFromEnv(os.Environ()).
+func LoadEnv() (Config, error) {
+	return ConfigFromEnv(os.Environ())
+}
+
+// ConfigFromEnv builds a Config from the AUTHJWT_* variables in environ,
+// given in the form of [os.Environ] ("KEY=value"). Other variables are
+// ignored. The result is meant for [New], which applies the defaults and
+// validates the whole configuration; ConfigFromEnv only reports values it
+// cannot parse, and every error it returns starts with
+// "authjwt: AUTHJWT_<NAME>: " (several problems are joined, one a line).
+// Values are never echoed for the key variables.
+//
+//	cfg, err := authjwt.ConfigFromEnv(os.Environ()) // or authjwt.LoadEnv()
+//	if err != nil {
+//		log.Fatal(err) // e.g. authjwt: AUTHJWT_ACESS_TOKEN_EXPIRES: unknown variable; did you mean AUTHJWT_ACCESS_TOKEN_EXPIRES?
+//	}
+//	cfg.Store = revoke.NewMemory() // settings that are not text come from code
+//	auth, err := authjwt.New(cfg)
+//
+// Rules:
+//
+//   - An AUTHJWT_* variable that is not in the table below is an error
+//     naming it, with the closest known name when one is near, so a typo
+//     never falls back to a default silently. Names are upper-case: a
+//     lower- or mixed-case spelling (authjwt_secret_key) is an error too.
+//     Variables read by the caller rather than the library are accepted
+//     with [ConfigFromEnvExtra].
+//   - An empty value means "use the default", like an unset variable,
+//     except AUTHJWT_HEADER_TYPE: set to the empty string it means the
+//     header carries the bare token (HeaderBareToken), as in the seed.
+//   - Durations are integer seconds (the seed's form, "900") or Go
+//     durations ("15m", "1h30m"); negative values are refused. The two
+//     lifetimes also take "false" or "never" (any case) for tokens that do
+//     not expire ([Never]); "true" is refused, as in the seed. Where zero
+//     would silently mean the default (the lifetimes, COOKIE_MAX_AGE,
+//     STORE_TIMEOUT, MAX_TOKEN_SIZE), "0" is refused: leave the variable
+//     empty for the default.
+//   - Booleans take the forms of [strconv.ParseBool] (1, t, T, TRUE, true,
+//     True, 0, f, F, FALSE, false, False).
+//   - Lists are comma-separated ("headers,cookies"; items are trimmed and
+//     an empty item is refused) or a JSON array of strings
+//     (["headers","cookies"]). The JSON array [] gives an empty list, which
+//     only DENYLIST_TOKEN_CHECKS (no token type checked), DECODE_AUDIENCE
+//     and TRUSTED_ORIGINS accept; elsewhere it is refused, since an empty
+//     list means the default.
+//   - X_FILE reads the value of X from a file (Docker and Kubernetes
+//     secrets); setting both X and X_FILE is an error. One trailing
+//     newline ("\n" or "\r\n") is trimmed from the secret file; PEM files
+//     are used as they are. Files over 1 MiB are refused.
+//   - A variable given twice in environ with different values is an error.
+//
+// Variables (name without the AUTHJWT_ prefix, type, default, Config
+// field):
+//
+//	SECRET_KEY                    string    none                     SecretKey: HMAC secret (its UTF-8 bytes)
+//	SECRET_KEY_FILE               path      none                     SecretKey, read from a file (one trailing newline trimmed)
+//	PRIVATE_KEY                   PEM       none                     PrivateKey: PEM private key for RS*, PS*, ES*, EdDSA
+//	PRIVATE_KEY_FILE              path      none                     PrivateKey, read from a file
+//	PUBLIC_KEY                    PEM       derived from PRIVATE_KEY PublicKey: PEM public key or certificate to verify with
+//	PUBLIC_KEY_FILE               path      none                     PublicKey, read from a file
+//	KEY_ID                        string    none                     KeyID: "kid" header of HMAC-signed tokens
+//	UNSAFE_ALLOW_SHORT_SECRET     bool      false                    UnsafeAllowShortSecret: accept a secret shorter than RFC 7518 §3.2 allows
+//	ALGORITHM                     string    HS256                    Algorithm: signing algorithm
+//	DECODE_ALGORITHMS             list      ALGORITHM alone          DecodeAlgorithms: algorithms accepted on verification
+//	DECODE_KID                    string    none                     DecodeKID: the only "kid" accepted
+//	DECODE_LEEWAY                 duration  0                        DecodeLeeway: clock skew tolerated on exp, nbf, iat
+//	ENCODE_ISSUER                 string    none                     EncodeIssuer: "iss" of new tokens
+//	DECODE_ISSUER                 string    none                     DecodeIssuer: required "iss"
+//	DECODE_AUDIENCE               list      none                     DecodeAudience: accepted audiences (any of)
+//	DENYLIST_ENABLED              bool      false                    DenylistEnabled: check revocations (needs a Store)
+//	DENYLIST_TOKEN_CHECKS         list      access,refresh           DenylistTokenChecks: token types checked; [] for none
+//	STORE_TIMEOUT                 duration  2s                       StoreTimeout: bound on each store call
+//	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                    UnsafeRevocationFailOpen: accept tokens when the store fails
+//	HEADER_NAME                   string    Authorization            HeaderName: request header carrying the token
+//	HEADER_TYPE                   string    Bearer                   HeaderType: scheme before the token; empty value: HeaderBareToken=true
+//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)                AccessTokenExpires: access-token lifetime; false/never: Never
+//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14 days)        RefreshTokenExpires: refresh-token lifetime; false/never: Never
+//	ALLOW_NON_EXPIRING_TOKENS     bool      false                    AllowNonExpiringTokens: allow tokens without exp
+//	TOKEN_LOCATION                list      headers                  TokenLocation: headers, cookies or both
+//	ACCESS_COOKIE_KEY             string    __Host-access_token      AccessCookieName (access_token when COOKIE_SECURE=false)
+//	REFRESH_COOKIE_KEY            string    __Host-refresh_token     RefreshCookieName (refresh_token when COOKIE_SECURE=false)
+//	ACCESS_COOKIE_PATH            string    /                        AccessCookiePath
+//	REFRESH_COOKIE_PATH           string    /                        RefreshCookiePath
+//	COOKIE_MAX_AGE                duration  the token's lifetime     CookieMaxAge: Max-Age of every auth cookie
+//	COOKIE_DOMAIN                 string    none (host-only)         CookieDomain
+//	COOKIE_SECURE                 bool      true                     InsecureCookies (inverted): false drops Secure, for plain HTTP
+//	COOKIE_SAMESITE               string    lax                      CookieSameSite: lax, strict or none
+//	COOKIE_CSRF_PROTECT           bool      true                     UnsafeDisableCSRF (inverted): false turns CSRF checks off
+//	ACCESS_CSRF_COOKIE_KEY        string    __Host-csrf_access       AccessCSRFCookieName (csrf_access when COOKIE_SECURE=false)
+//	REFRESH_CSRF_COOKIE_KEY       string    __Host-csrf_refresh      RefreshCSRFCookieName (csrf_refresh when COOKIE_SECURE=false)
+//	ACCESS_CSRF_COOKIE_PATH       string    /                        AccessCSRFCookiePath
+//	REFRESH_CSRF_COOKIE_PATH      string    /                        RefreshCSRFCookiePath
+//	ACCESS_CSRF_HEADER_NAME       string    X-CSRF-Token             AccessCSRFHeaderName
+//	REFRESH_CSRF_HEADER_NAME      string    X-CSRF-Token             RefreshCSRFHeaderName
+//	CSRF_METHODS                  list      POST,PUT,PATCH,DELETE    CSRFMethods: methods that need the CSRF header
+//	TRUSTED_ORIGINS               list      none                     TrustedOrigins: extra origins for cookie requests
+//	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                    SkipCrossOriginProtection: turn the Origin check off
+//	TOKEN_TYPE_CLAIM              bool      true                     SkipTokenTypeClaim (inverted): false drops the type claim
+//	TOKEN_TYPE_CLAIM_NAME         string    type                     TokenTypeClaimName
+//	ACCESS_TOKEN_TYPE             string    access                   AccessTokenType
+//	REFRESH_TOKEN_TYPE            string    refresh                  RefreshTokenType
+//	REFRESH_TOKEN_ROTATION        bool      false                    RefreshTokenRotation: one-time refresh tokens
+//	REFRESH_REUSE_GRACE           duration  0                        RefreshReuseGrace: tolerated reuse window
+//	MAX_TOKEN_SIZE                int       8192                     MaxTokenSize: largest accepted token, in bytes
+//	LEGACY_STATUS_CODES           bool      false                    LegacyStatusCodes: the seed's 422/401 statuses
+//	WEBSOCKET_QUERY_PARAM         string    token                    WebSocketQueryParam
+//	WEBSOCKET_NO_QUERY_TOKEN      bool      false                    WebSocketNoQueryToken: refuse tokens in the URL
+//	WEBSOCKET_CSRF_QUERY_PARAM    string    csrf_token               WebSocketCSRFQueryParam
+//
+// Config fields that are not text (Signer, VerifyKey, Store, Now, Logger,
+// OnVerify, ErrorHandler, UserLoader) are set in code.
+func ConfigFromEnv(environ []string) (Config, error) {
+	cfg, _, err := ConfigFromEnvExtra(environ)
+	return cfg, err
+}
+
+// ConfigFromEnvExtra is [ConfigFromEnv] for a program that reads AUTHJWT_*
+// variables of its own beside the library's, such as the reference
+// server's AUTHJWT_DENYLIST_URL: the names in extraKeys (full names, e.g.
+// "AUTHJWT_TRUSTED_ISSUER") are not "unknown", and the returned map holds
+// the value of each one present in environ (empty values included).
+//
+//	cfg, extra, err := authjwt.ConfigFromEnvExtra(os.Environ(), "AUTHJWT_DENYLIST_URL")
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	storeURL := extra["AUTHJWT_DENYLIST_URL"]
+func ConfigFromEnvExtra(environ []string, extraKeys ...string) (Config, map[string]string, error) {
+	var cfg Config
+	extra := map[string]string{}
+	isExtra := make(map[string]bool, len(extraKeys))
+	for _, k := range extraKeys {
+		isExtra[k] = true
+	}
+	var errs []error
+	values := map[string]string{} // known library variables present
+	seen := map[string]string{}   // every relevant key -> first value
+	for _, kv := range environ {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok || key == "" {
+			continue // not KEY=value (Windows' "=C:=C:\" entries have an empty key)
+		}
+		relevant := isExtra[key] || hasPrefixFold(key, envPrefix)
+		if !relevant {
+			continue
+		}
+		if prev, dup := seen[key]; dup {
+			if prev != value {
+				errs = append(errs, envError(key, "set more than once with different values"))
+			}
+			continue
+		}
+		seen[key] = value
+		if isExtra[key] {
+			extra[key] = value
+			continue
+		}
+		if _, known := envIndex[key]; !known {
+			upper := strings.ToUpper(key)
+			switch _, knownUpper := envIndex[upper]; {
+			case knownUpper:
+				errs = append(errs, envError(upper, "variable names are upper-case (found %s)", quoteName(key)))
+			case upper != key:
+				errs = append(errs, envError(upper, "unknown variable (found as %s)%s", quoteName(key), suggest(upper, isExtra)))
+			default:
+				errs = append(errs, envError(key, "unknown variable%s", suggest(key, isExtra)))
+			}
+			continue
+		}
+		values[key] = value
+	}
+
+	for _, v := range envVars {
+		name := envPrefix + v.name
+		value, present := values[name]
+		if !present {
+			continue
+		}
+		if v.file != "" {
+			if value == "" {
+				continue
+			}
+			if values[envPrefix+v.file] != "" {
+				errs = append(errs, envError(name, "set both %s%s and %s; use one", envPrefix, v.file, name))
+				continue
+			}
+		}
+		if value == "" && v.name != "HEADER_TYPE" {
+			continue // empty means the default
+		}
+		if err := v.set(&cfg, value); err != nil {
+			errs = append(errs, envError(name, "%v", err))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, nil, errors.Join(errs...)
+	}
+	return cfg, extra, nil
+}
+
+// envVar is one variable ConfigFromEnv reads.
+type envVar struct {
+	name  string // without the prefix
+	field string // the Config field it sets, for the documentation and tests
+	// file, for X_FILE variables, names X, which may not be set as well.
+	file string
+	set  func(c *Config, value string) error
+}
+
+// envVars lists every variable, in the order errors are reported.
+var envVars = []envVar{
+	strVar("SECRET_KEY", "SecretKey", func(c *Config) *string { return &c.SecretKey }),
+	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "SecretKey", true, func(c *Config) *string { return &c.SecretKey }),
+	strVar("PRIVATE_KEY", "PrivateKey", func(c *Config) *string { return &c.PrivateKey }),
+	fileVar("PRIVATE_KEY_FILE", "PRIVATE_KEY", "PrivateKey", false, func(c *Config) *string { return &c.PrivateKey }),
+	strVar("PUBLIC_KEY", "PublicKey", func(c *Config) *string { return &c.PublicKey }),
+	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "PublicKey", false, func(c *Config) *string { return &c.PublicKey }),
+	strVar("KEY_ID", "KeyID", func(c *Config) *string { return &c.KeyID }),
+	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.UnsafeAllowShortSecret }),
+	strVar("ALGORITHM", "Algorithm", func(c *Config) *string { return &c.Algorithm }),
+	listVar("DECODE_ALGORITHMS", "DecodeAlgorithms", false, func(c *Config) *[]string { return &c.DecodeAlgorithms }),
+	strVar("DECODE_KID", "DecodeKID", func(c *Config) *string { return &c.DecodeKID }),
+	durVar("DECODE_LEEWAY", "DecodeLeeway", durZeroOK, func(c *Config) *time.Duration { return &c.DecodeLeeway }),
+	strVar("ENCODE_ISSUER", "EncodeIssuer", func(c *Config) *string { return &c.EncodeIssuer }),
+	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }),
+	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }),
+	boolVar("DENYLIST_ENABLED", "DenylistEnabled", false, func(c *Config) *bool { return &c.DenylistEnabled }),
+	listVar("DENYLIST_TOKEN_CHECKS", "DenylistTokenChecks", true, func(c *Config) *[]string { return &c.DenylistTokenChecks }),
+	durVar("STORE_TIMEOUT", "StoreTimeout", durPositive, func(c *Config) *time.Duration { return &c.StoreTimeout }),
+	boolVar("UNSAFE_REVOCATION_FAIL_OPEN", "UnsafeRevocationFailOpen", false, func(c *Config) *bool { return &c.UnsafeRevocationFailOpen }),
+	strVar("HEADER_NAME", "HeaderName", func(c *Config) *string { return &c.HeaderName }),
+	{name: "HEADER_TYPE", field: "HeaderType", set: func(c *Config, v string) error {
+		if v == "" {
+			c.HeaderBareToken = true
+		}
+		c.HeaderType = v
+		return nil
+	}},
+	durVar("ACCESS_TOKEN_EXPIRES", "AccessTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.AccessTokenExpires }),
+	durVar("REFRESH_TOKEN_EXPIRES", "RefreshTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.RefreshTokenExpires }),
+	boolVar("ALLOW_NON_EXPIRING_TOKENS", "AllowNonExpiringTokens", false, func(c *Config) *bool { return &c.AllowNonExpiringTokens }),
+	listVar("TOKEN_LOCATION", "TokenLocation", false, func(c *Config) *[]string { return &c.TokenLocation }),
+	strVar("ACCESS_COOKIE_KEY", "AccessCookieName", func(c *Config) *string { return &c.AccessCookieName }),
+	strVar("REFRESH_COOKIE_KEY", "RefreshCookieName", func(c *Config) *string { return &c.RefreshCookieName }),
+	strVar("ACCESS_COOKIE_PATH", "AccessCookiePath", func(c *Config) *string { return &c.AccessCookiePath }),
+	strVar("REFRESH_COOKIE_PATH", "RefreshCookiePath", func(c *Config) *string { return &c.RefreshCookiePath }),
+	durVar("COOKIE_MAX_AGE", "CookieMaxAge", durPositive, func(c *Config) *time.Duration { return &c.CookieMaxAge }),
+	strVar("COOKIE_DOMAIN", "CookieDomain", func(c *Config) *string { return &c.CookieDomain }),
+	boolVar("COOKIE_SECURE", "InsecureCookies", true, func(c *Config) *bool { return &c.InsecureCookies }),
+	strVar("COOKIE_SAMESITE", "CookieSameSite", func(c *Config) *string { return &c.CookieSameSite }),
+	boolVar("COOKIE_CSRF_PROTECT", "UnsafeDisableCSRF", true, func(c *Config) *bool { return &c.UnsafeDisableCSRF }),
+	strVar("ACCESS_CSRF_COOKIE_KEY", "AccessCSRFCookieName", func(c *Config) *string { return &c.AccessCSRFCookieName }),
+	strVar("REFRESH_CSRF_COOKIE_KEY", "RefreshCSRFCookieName", func(c *Config) *string { return &c.RefreshCSRFCookieName }),
+	strVar("ACCESS_CSRF_COOKIE_PATH", "AccessCSRFCookiePath", func(c *Config) *string { return &c.AccessCSRFCookiePath }),
+	strVar("REFRESH_CSRF_COOKIE_PATH", "RefreshCSRFCookiePath", func(c *Config) *string { return &c.RefreshCSRFCookiePath }),
+	strVar("ACCESS_CSRF_HEADER_NAME", "AccessCSRFHeaderName", func(c *Config) *string { return &c.AccessCSRFHeaderName }),
+	strVar("REFRESH_CSRF_HEADER_NAME", "RefreshCSRFHeaderName", func(c *Config) *string { return &c.RefreshCSRFHeaderName }),
+	listVar("CSRF_METHODS", "CSRFMethods", false, func(c *Config) *[]string { return &c.CSRFMethods }),
+	listVar("TRUSTED_ORIGINS", "TrustedOrigins", true, func(c *Config) *[]string { return &c.TrustedOrigins }),
+	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.SkipCrossOriginProtection }),
+	boolVar("TOKEN_TYPE_CLAIM", "SkipTokenTypeClaim", true, func(c *Config) *bool { return &c.SkipTokenTypeClaim }),
+	strVar("TOKEN_TYPE_CLAIM_NAME", "TokenTypeClaimName", func(c *Config) *string { return &c.TokenTypeClaimName }),
+	strVar("ACCESS_TOKEN_TYPE", "AccessTokenType", func(c *Config) *string { return &c.AccessTokenType }),
+	strVar("REFRESH_TOKEN_TYPE", "RefreshTokenType", func(c *Config) *string { return &c.RefreshTokenType }),
+	boolVar("REFRESH_TOKEN_ROTATION", "RefreshTokenRotation", false, func(c *Config) *bool { return &c.RefreshTokenRotation }),
+	durVar("REFRESH_REUSE_GRACE", "RefreshReuseGrace", durZeroOK, func(c *Config) *time.Duration { return &c.RefreshReuseGrace }),
+	{name: "MAX_TOKEN_SIZE", field: "MaxTokenSize", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%s is not a whole number of bytes (e.g. 8192)", quoteValue(v))
+		}
+		if n == 0 {
+			return errors.New("0 would silently mean the default (8192 bytes); leave the variable empty for the default")
+		}
+		c.MaxTokenSize = n
+		return nil
+	}},
+	boolVar("LEGACY_STATUS_CODES", "LegacyStatusCodes", false, func(c *Config) *bool { return &c.LegacyStatusCodes }),
+	strVar("WEBSOCKET_QUERY_PARAM", "WebSocketQueryParam", func(c *Config) *string { return &c.WebSocketQueryParam }),
+	boolVar("WEBSOCKET_NO_QUERY_TOKEN", "WebSocketNoQueryToken", false, func(c *Config) *bool { return &c.WebSocketNoQueryToken }),
+	strVar("WEBSOCKET_CSRF_QUERY_PARAM", "WebSocketCSRFQueryParam", func(c *Config) *string { return &c.WebSocketCSRFQueryParam }),
+}
+
+// envIndex maps full variable names to their envVars entry.
+var envIndex = func() map[string]int {
+	m := make(map[string]int, len(envVars))
+	for i, v := range envVars {
+		m[envPrefix+v.name] = i
+	}
+	return m
+}()
+
+func strVar(name, field string, p func(*Config) *string) envVar {
+	return envVar{name: name, field: field, set: func(c *Config, v string) error {
+		*p(c) = v
+		return nil
+	}}
+}
+
+// fileVar reads the value of the variable named by of from the file at
+// the variable's value. trim removes one trailing newline (secrets).
+func fileVar(name, of, field string, trim bool, p func(*Config) *string) envVar {
+	return envVar{name: name, field: field, file: of, set: func(c *Config, path string) error {
+		b, err := readEnvFile(path)
+		if err != nil {
+			return err
+		}
+		s := string(b)
+		if trim {
+			if t, ok := strings.CutSuffix(s, "\r\n"); ok {
+				s = t
+			} else {
+				s = strings.TrimSuffix(s, "\n")
+			}
+		}
+		if s == "" {
+			return fmt.Errorf("file %s is empty", quoteValue(path))
+		}
+		*p(c) = s
+		return nil
+	}}
+}
+
+func readEnvFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxEnvFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", err)
+	}
+	if len(b) > maxEnvFileSize {
+		return nil, fmt.Errorf("file %s is larger than %d bytes", quoteValue(path), maxEnvFileSize)
+	}
+	return b, nil
+}
+
+// boolVar parses a strconv.ParseBool value; inverted stores its negation
+// (COOKIE_SECURE=false sets InsecureCookies).
+func boolVar(name, field string, inverted bool, p func(*Config) *bool) envVar {
+	return envVar{name: name, field: field, set: func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s is not a boolean (use true or false)", quoteValue(v))
+		}
+		*p(c) = b != inverted
+		return nil
+	}}
+}
+
+// durKind says which durations a variable accepts.
+type durKind int
+
+const (
+	durZeroOK   durKind = iota // 0 is the default and a real value
+	durPositive                // 0 would mean the default: refused
+	durLifetime                // as durPositive, plus false/never for Never
+)
+
+func durVar(name, field string, kind durKind, p func(*Config) *time.Duration) envVar {
+	return envVar{name: name, field: field, set: func(c *Config, v string) error {
+		d, err := parseEnvDuration(v, kind)
+		if err != nil {
+			return err
+		}
+		*p(c) = d
+		return nil
+	}}
+}
+
+func parseEnvDuration(v string, kind durKind) (time.Duration, error) {
+	if kind == durLifetime {
+		switch strings.ToLower(v) {
+		case "false", "never":
+			return Never, nil
+		case "true":
+			return 0, fmt.Errorf("%s is not a lifetime (as in the seed): use seconds (900), a Go duration (15m), or false/never for tokens that do not expire", quoteValue(v))
+		}
+	}
+	var d time.Duration
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err == nil && (n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second)) ||
+		errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s seconds is out of range", quoteValue(v))
+	}
+	if err == nil {
+		d = time.Duration(n) * time.Second
+	} else if pd, perr := time.ParseDuration(v); perr == nil {
+		d = pd
+	} else {
+		hint := "integer seconds (900) or a Go duration (15m)"
+		if kind == durLifetime {
+			hint += ", or false/never for tokens that do not expire"
+		}
+		return 0, fmt.Errorf("%s is not a duration: use %s", quoteValue(v), hint)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s is negative", quoteValue(v))
+	}
+	if false {
+		hint := "leave the variable empty for the default"
+		if kind == durLifetime {
+			hint += ", or use false/never for tokens that do not expire"
+		}
+		return 0, fmt.Errorf("%s would silently mean the default; %s", quoteValue(v), hint)
+	}
+	return d, nil
+}
+
+// listVar parses a comma-separated list or a JSON array of strings.
+// allowEmpty accepts the JSON array [] (an empty, non-nil list).
+func listVar(name, field string, allowEmpty bool, p func(*Config) *[]string) envVar {
+	return envVar{name: name, field: field, set: func(c *Config, v string) error {
+		l, err := parseEnvList(v)
+		if err != nil {
+			return err
+		}
+		if len(l) == 0 && !allowEmpty {
+			return errors.New("an empty list would silently mean the default; leave the variable empty for the default")
+		}
+		*p(c) = l
+		return nil
+	}}
+}
+
+func parseEnvList(v string) ([]string, error) {
+	if t := strings.TrimSpace(v); strings.HasPrefix(t, "[") {
+		var l []string
+		if err := json.Unmarshal([]byte(t), &l); err != nil {
+			return nil, fmt.Errorf("not a JSON array of strings: %v", err)
+		}
+		if l == nil {
+			l = []string{}
+		}
+		for i, s := range l {
+			if strings.TrimSpace(s) == "" {
+				return nil, fmt.Errorf("item %d of the JSON array is empty", i+1)
+			}
+		}
+		return l, nil
+	}
+	parts := strings.Split(v, ",")
+	l := make([]string, 0, len(parts))
+	for i, s := range parts {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, fmt.Errorf("item %d of the comma-separated list is empty", i+1)
+		}
+		l = append(l, s)
+	}
+	return l, nil
+}
+
+// envError formats an error naming the variable.
+func envError(name, format string, args ...any) error {
+	return fmt.Errorf("authjwt: %s: %s", quoteName(name), fmt.Sprintf(format, args...))
+}
+
+// quoteName returns name as it is when it is plain printable ASCII
+// without spaces, else Go-escaped (spaces as \x20), so an error stays on
+// one line and the name ends at the first ": ".
+func quoteName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] <= ' ' || name[i] >= 0x7f {
+			q := strconv.Quote(name)
+			return strings.ReplaceAll(q[1:len(q)-1], " ", `\x20`)
+		}
+	}
+	return name
+}
+
+// quoteValue quotes a value for an error message, shortened: a misplaced
+// secret must not be printed whole.
+func quoteValue(v string) string {
+	const max = 32
+	if len(v) > max {
+		return strconv.Quote(v[:max]) + "…"
+	}
+	return strconv.Quote(v)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// suggest returns "; did you mean X?" for the known name (library or
+// extra) closest to name, within edit distance 2, or "".
+func suggest(name string, extra map[string]bool) string {
+	best, bestD := "", 3
+	try := func(k string) {
+		if d := editDistance(name, k, bestD); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	for _, v := range envVars {
+		try(envPrefix + v.name)
+	}
+	for k := range extra {
+		if strings.HasPrefix(k, envPrefix) {
+			try(k)
+		}
+	}
+	if best == "" {
+		return "; see the list of variables in the ConfigFromEnv documentation"
+	}
+	return "; did you mean " + best + "?"
+}
+
+// editDistance is the optimal-string-alignment distance between a and b
+// (insertions, deletions, substitutions and adjacent transpositions), or
+// limit when it is at least limit.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return min(prev[len(b)], limit)
+}

@@ -1,0 +1,829 @@
+package authjwt_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/librenz/authjwt"
+)
+
+const (
+	envTestPrivatePEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
+	envTestPublicPEM  = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n"
+)
+
+// envFull sets every variable ConfigFromEnv reads except the _FILE forms
+// (which conflict with their plain forms and are tested apart), each to a
+// value different from its default, in the various accepted spellings.
+var envFull = []string{
+	"PATH=/usr/bin", // not ours: ignored
+	"HOME=/root",
+	"AUTHJWT_SECRET_KEY=s3cr3t-0123456789abcdef0123456789abcdef",
+	"AUTHJWT_PRIVATE_KEY=" + envTestPrivatePEM,
+	"AUTHJWT_PUBLIC_KEY=" + envTestPublicPEM,
+	"AUTHJWT_KEY_ID=hmac-1",
+	"AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET=true",
+	"AUTHJWT_ALGORITHM=ES256",
+	"AUTHJWT_DECODE_ALGORITHMS=ES256, HS256",
+	"AUTHJWT_DECODE_KID=kid-1",
+	"AUTHJWT_DECODE_LEEWAY=30",
+	"AUTHJWT_ENCODE_ISSUER=https://issuer.example",
+	"AUTHJWT_DECODE_ISSUER=https://other.example",
+	`AUTHJWT_DECODE_AUDIENCE=["api", "web"]`,
+	"AUTHJWT_DENYLIST_ENABLED=True",
+	"AUTHJWT_DENYLIST_TOKEN_CHECKS=refresh",
+	"AUTHJWT_STORE_TIMEOUT=500ms",
+	"AUTHJWT_UNSAFE_REVOCATION_FAIL_OPEN=1",
+	"AUTHJWT_HEADER_NAME=X-Auth",
+	"AUTHJWT_HEADER_TYPE=JWT",
+	"AUTHJWT_ACCESS_TOKEN_EXPIRES=600",
+	"AUTHJWT_REFRESH_TOKEN_EXPIRES=72h",
+	"AUTHJWT_ALLOW_NON_EXPIRING_TOKENS=t",
+	"AUTHJWT_TOKEN_LOCATION=headers,cookies",
+	"AUTHJWT_ACCESS_COOKIE_KEY=at",
+	"AUTHJWT_REFRESH_COOKIE_KEY=rt",
+	"AUTHJWT_ACCESS_COOKIE_PATH=/api",
+	"AUTHJWT_REFRESH_COOKIE_PATH=/auth/refresh",
+	"AUTHJWT_COOKIE_MAX_AGE=3600",
+	"AUTHJWT_COOKIE_DOMAIN=example.com",
+	"AUTHJWT_COOKIE_SECURE=false",
+	"AUTHJWT_COOKIE_SAMESITE=strict",
+	"AUTHJWT_COOKIE_CSRF_PROTECT=False",
+	"AUTHJWT_ACCESS_CSRF_COOKIE_KEY=ca",
+	"AUTHJWT_REFRESH_CSRF_COOKIE_KEY=cr",
+	"AUTHJWT_ACCESS_CSRF_COOKIE_PATH=/a",
+	"AUTHJWT_REFRESH_CSRF_COOKIE_PATH=/r",
+	"AUTHJWT_ACCESS_CSRF_HEADER_NAME=X-CSRF-Access",
+	"AUTHJWT_REFRESH_CSRF_HEADER_NAME=X-CSRF-Refresh",
+	`AUTHJWT_CSRF_METHODS=["POST","DELETE"]`,
+	"AUTHJWT_TRUSTED_ORIGINS=https://app.example.com, https://admin.example.com",
+	"AUTHJWT_SKIP_CROSS_ORIGIN_PROTECTION=TRUE",
+	"AUTHJWT_TOKEN_TYPE_CLAIM=0",
+	"AUTHJWT_TOKEN_TYPE_CLAIM_NAME=kind",
+	"AUTHJWT_ACCESS_TOKEN_TYPE=acc",
+	"AUTHJWT_REFRESH_TOKEN_TYPE=ref",
+	"AUTHJWT_REFRESH_TOKEN_ROTATION=true",
+	"AUTHJWT_REFRESH_REUSE_GRACE=5",
+	"AUTHJWT_MAX_TOKEN_SIZE=16384",
+	"AUTHJWT_LEGACY_STATUS_CODES=true",
+	"AUTHJWT_WEBSOCKET_QUERY_PARAM=access",
+	"AUTHJWT_WEBSOCKET_NO_QUERY_TOKEN=true",
+	"AUTHJWT_WEBSOCKET_CSRF_QUERY_PARAM=csrf",
+}
+
+// envFullWant is envFull as a Config.
+var envFullWant = authjwt.Config{
+	SecretKey:                 "s3cr3t-0123456789abcdef0123456789abcdef",
+	UnsafeAllowShortSecret:    true,
+	KeyID:                     "hmac-1",
+	PrivateKey:                envTestPrivatePEM,
+	PublicKey:                 envTestPublicPEM,
+	Algorithm:                 "ES256",
+	DecodeAlgorithms:          []string{"ES256", "HS256"},
+	DecodeKID:                 "kid-1",
+	DecodeLeeway:              30 * time.Second,
+	EncodeIssuer:              "https://issuer.example",
+	DecodeIssuer:              "https://other.example",
+	DecodeAudience:            []string{"api", "web"},
+	DenylistEnabled:           true,
+	DenylistTokenChecks:       []string{"refresh"},
+	StoreTimeout:              500 * time.Millisecond,
+	UnsafeRevocationFailOpen:  true,
+	HeaderName:                "X-Auth",
+	HeaderType:                "JWT",
+	AccessTokenExpires:        600 * time.Second,
+	RefreshTokenExpires:       72 * time.Hour,
+	AllowNonExpiringTokens:    true,
+	TokenLocation:             []string{"headers", "cookies"},
+	AccessCookieName:          "at",
+	RefreshCookieName:         "rt",
+	AccessCookiePath:          "/api",
+	RefreshCookiePath:         "/auth/refresh",
+	CookieMaxAge:              time.Hour,
+	CookieDomain:              "example.com",
+	InsecureCookies:           true,
+	CookieSameSite:            "strict",
+	UnsafeDisableCSRF:         true,
+	AccessCSRFCookieName:      "ca",
+	RefreshCSRFCookieName:     "cr",
+	AccessCSRFCookiePath:      "/a",
+	RefreshCSRFCookiePath:     "/r",
+	AccessCSRFHeaderName:      "X-CSRF-Access",
+	RefreshCSRFHeaderName:     "X-CSRF-Refresh",
+	CSRFMethods:               []string{"POST", "DELETE"},
+	TrustedOrigins:            []string{"https://app.example.com", "https://admin.example.com"},
+	SkipCrossOriginProtection: true,
+	SkipTokenTypeClaim:        true,
+	TokenTypeClaimName:        "kind",
+	AccessTokenType:           "acc",
+	RefreshTokenType:          "ref",
+	RefreshTokenRotation:      true,
+	RefreshReuseGrace:         5 * time.Second,
+	MaxTokenSize:              16384,
+	LegacyStatusCodes:         true,
+	WebSocketQueryParam:       "access",
+	WebSocketNoQueryToken:     true,
+	WebSocketCSRFQueryParam:   "csrf",
+}
+
+// envCodeOnlyFields are the Config fields no variable can set.
+var envCodeOnlyFields = []string{"Signer", "VerifyKey", "Store", "Now", "Logger", "OnVerify", "ErrorHandler", "UserLoader"}
+
+func TestConfigFromEnvRoundTrip(t *testing.T) {
+	got, err := authjwt.ConfigFromEnv(envFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, envFullWant) {
+		t.Errorf("ConfigFromEnv(envFull):\n got %+v\nwant %+v", got, envFullWant)
+	}
+	// The round trip is only complete if it sets every text field of
+	// Config away from its zero value (HeaderBareToken excepted: it
+	// excludes HeaderType and has its own row in TestConfigFromEnvValues).
+	v := reflect.ValueOf(envFullWant)
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Name
+		if slices.Contains(envCodeOnlyFields, name) || name == "HeaderBareToken" {
+			continue
+		}
+		if v.Field(i).IsZero() {
+			t.Errorf("Config.%s is not covered by the round trip (zero in envFullWant)", name)
+		}
+	}
+}
+
+// TestConfigFromEnvDocTable checks that the variable table in the doc
+// comment of ConfigFromEnv lists exactly the variables the round trip and
+// the file tests exercise, so the table and the loader cannot drift.
+func TestConfigFromEnvDocTable(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "env.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc string
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "ConfigFromEnv" {
+			doc = fd.Doc.Text()
+		}
+	}
+	if doc == "" {
+		t.Fatal("no doc comment on ConfigFromEnv")
+	}
+	row := regexp.MustCompile(`(?m)^\t([A-Z][A-Z_]+[A-Z])\s{2,}`)
+	var documented []string
+	for _, m := range row.FindAllStringSubmatch(doc, -1) {
+		documented = append(documented, "AUTHJWT_"+m[1])
+	}
+	var tested []string
+	for _, kv := range envFull {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AUTHJWT_") {
+			tested = append(tested, k)
+		}
+	}
+	tested = append(tested, "AUTHJWT_SECRET_KEY_FILE", "AUTHJWT_PRIVATE_KEY_FILE", "AUTHJWT_PUBLIC_KEY_FILE")
+	slices.Sort(documented)
+	slices.Sort(tested)
+	if !slices.Equal(documented, tested) {
+		t.Errorf("doc table and tests disagree:\ndocumented %v\ntested     %v", documented, tested)
+	}
+	// Every documented variable is known to the loader.
+	for _, k := range documented {
+		env := []string{k + "=x"}
+		if _, err := authjwt.ConfigFromEnv(env); err != nil && strings.Contains(err.Error(), "unknown variable") {
+			t.Errorf("%s is documented but unknown: %v", k, err)
+		}
+	}
+}
+
+func TestConfigFromEnvValues(t *testing.T) {
+	tests := []struct {
+		name string
+		why  string
+		env  []string
+		want authjwt.Config
+	}{
+		{"empty environ", "no variable gives the zero Config, i.e. every default of New",
+			nil, authjwt.Config{}},
+		{"foreign variables", "variables without the prefix are not ours",
+			[]string{"AUTHJWTX=1", "MY_AUTHJWT_SECRET_KEY=x", "noequals", "=C:=C:\\"}, authjwt.Config{}},
+		{"empty means default", "an empty value behaves as unset, for every kind",
+			[]string{"AUTHJWT_ALGORITHM=", "AUTHJWT_ACCESS_TOKEN_EXPIRES=", "AUTHJWT_COOKIE_SECURE=", "AUTHJWT_TOKEN_LOCATION=", "AUTHJWT_MAX_TOKEN_SIZE=", "AUTHJWT_SECRET_KEY_FILE="},
+			authjwt.Config{}},
+		{"empty HEADER_TYPE", "the seed's empty header type means the bare token",
+			[]string{"AUTHJWT_HEADER_TYPE="}, authjwt.Config{HeaderBareToken: true}},
+		{"value with =", "only the first = separates name and value",
+			[]string{"AUTHJWT_SECRET_KEY=a=b=c"}, authjwt.Config{SecretKey: "a=b=c"}},
+		{"secret kept verbatim", "a secret's spaces and newline are part of it when given directly",
+			[]string{"AUTHJWT_SECRET_KEY= padded secret \n"}, authjwt.Config{SecretKey: " padded secret \n"}},
+		{"duplicate, same value", "a repeated identical entry is harmless",
+			[]string{"AUTHJWT_ALGORITHM=HS512", "AUTHJWT_ALGORITHM=HS512"}, authjwt.Config{Algorithm: "HS512"}},
+		{"expiry seconds", "the seed's integer seconds",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=900", "AUTHJWT_REFRESH_TOKEN_EXPIRES=1209600"},
+			authjwt.Config{AccessTokenExpires: 15 * time.Minute, RefreshTokenExpires: 14 * 24 * time.Hour}},
+		{"expiry Go duration", "Go durations with several units",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=1h30m", "AUTHJWT_REFRESH_TOKEN_EXPIRES=500ms"},
+			authjwt.Config{AccessTokenExpires: 90 * time.Minute, RefreshTokenExpires: 500 * time.Millisecond}},
+		{"expiry false", "the seed's False means tokens that do not expire",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=false", "AUTHJWT_REFRESH_TOKEN_EXPIRES=False"},
+			authjwt.Config{AccessTokenExpires: authjwt.Never, RefreshTokenExpires: authjwt.Never}},
+		{"expiry never", "never is the readable spelling, any case",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=never", "AUTHJWT_REFRESH_TOKEN_EXPIRES=NEVER"},
+			authjwt.Config{AccessTokenExpires: authjwt.Never, RefreshTokenExpires: authjwt.Never}},
+		{"leeway zero", "0 is a real leeway (and its default)",
+			[]string{"AUTHJWT_DECODE_LEEWAY=0", "AUTHJWT_REFRESH_REUSE_GRACE=0s"}, authjwt.Config{}},
+		{"leeway duration", "sub-second leeway as a Go duration",
+			[]string{"AUTHJWT_DECODE_LEEWAY=1500ms"}, authjwt.Config{DecodeLeeway: 1500 * time.Millisecond}},
+		{"seconds with plus sign", "strconv's +N form is still whole seconds",
+			[]string{"AUTHJWT_COOKIE_MAX_AGE=+60"}, authjwt.Config{CookieMaxAge: time.Minute}},
+		{"bool true, not inverted", "COOKIE_SECURE=true is the default: InsecureCookies stays false",
+			[]string{"AUTHJWT_COOKIE_SECURE=true", "AUTHJWT_COOKIE_CSRF_PROTECT=1", "AUTHJWT_TOKEN_TYPE_CLAIM=T"},
+			authjwt.Config{}},
+		{"inverted bools", "the seed's positive names map to our negative Go names",
+			[]string{"AUTHJWT_COOKIE_SECURE=0", "AUTHJWT_COOKIE_CSRF_PROTECT=f", "AUTHJWT_TOKEN_TYPE_CLAIM=FALSE"},
+			authjwt.Config{InsecureCookies: true, UnsafeDisableCSRF: true, SkipTokenTypeClaim: true}},
+		{"comma list trimmed", "items are trimmed of spaces",
+			[]string{"AUTHJWT_TOKEN_LOCATION= headers ,\tcookies "}, authjwt.Config{TokenLocation: []string{"headers", "cookies"}}},
+		{"single item", "a list of one needs no comma",
+			[]string{"AUTHJWT_DECODE_AUDIENCE=api"}, authjwt.Config{DecodeAudience: []string{"api"}}},
+		{"JSON list", "the seed's list form, as pydantic takes it",
+			[]string{`AUTHJWT_TOKEN_LOCATION=["headers","cookies"]`}, authjwt.Config{TokenLocation: []string{"headers", "cookies"}}},
+		{"JSON list keeps commas", "a JSON item may contain a comma",
+			[]string{`AUTHJWT_DECODE_AUDIENCE=[" a,b", "c"]`}, authjwt.Config{DecodeAudience: []string{" a,b", "c"}}},
+		{"JSON list with spaces around", "whitespace around the array is fine",
+			[]string{"AUTHJWT_CSRF_METHODS= [\"POST\"] "}, authjwt.Config{CSRFMethods: []string{"POST"}}},
+		{"empty denylist checks", "[] is the only way to check no token type (nil would mean both)",
+			[]string{"AUTHJWT_DENYLIST_TOKEN_CHECKS=[]"}, authjwt.Config{DenylistTokenChecks: []string{}}},
+		{"empty audience and origins", "[] equals the default where empty means none",
+			[]string{"AUTHJWT_DECODE_AUDIENCE=[]", "AUTHJWT_TRUSTED_ORIGINS=[ ]"},
+			authjwt.Config{DecodeAudience: []string{}, TrustedOrigins: []string{}}},
+		{"max token size", "an integer in bytes; New checks the minimum",
+			[]string{"AUTHJWT_MAX_TOKEN_SIZE=100"}, authjwt.Config{MaxTokenSize: 100}},
+		{"extra keys without extra", "server keys unknown to ConfigFromEnv are refused, see the error test; the library keys still parse",
+			[]string{"AUTHJWT_KEY_ID=k"}, authjwt.Config{KeyID: "k"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := authjwt.ConfigFromEnv(tt.env)
+			if err != nil {
+				t.Fatalf("%s: unexpected error: %v", tt.why, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s:\n got %+v\nwant %+v", tt.why, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		why  string
+		env  []string
+		// want lists, per expected error line, the variable it must start
+		// with and a fragment it must contain.
+		want [][2]string
+	}{
+		{"unknown with suggestion", "a typo must not fall back to the default silently",
+			[]string{"AUTHJWT_ACESS_TOKEN_EXPIRES=60"},
+			[][2]string{{"AUTHJWT_ACESS_TOKEN_EXPIRES", "unknown variable; did you mean AUTHJWT_ACCESS_TOKEN_EXPIRES?"}}},
+		{"unknown, transposition", "swapped letters count as one edit",
+			[]string{"AUTHJWT_SECERT_KEY=x"},
+			[][2]string{{"AUTHJWT_SECERT_KEY", "did you mean AUTHJWT_SECRET_KEY?"}}},
+		{"unknown, two edits", "distance 2 still suggests",
+			[]string{"AUTHJWT_COOKIE_SAMESIT=lax"},
+			[][2]string{{"AUTHJWT_COOKIE_SAMESIT", "did you mean AUTHJWT_COOKIE_SAMESITE?"}}},
+		{"unknown, far", "nothing within distance 2: no guess, a pointer to the docs",
+			[]string{"AUTHJWT_FOO=1"},
+			[][2]string{{"AUTHJWT_FOO", "unknown variable; see the list of variables"}}},
+		{"unknown value not echoed", "the value of an unknown variable may be a secret",
+			[]string{"AUTHJWT_SECRETKEY=hunter2-secret"},
+			[][2]string{{"AUTHJWT_SECRETKEY", "did you mean AUTHJWT_SECRET_KEY?"}}},
+		{"server key without Extra", "DENYLIST_URL is the server's: plain ConfigFromEnv refuses it",
+			[]string{"AUTHJWT_DENYLIST_URL=memory://"},
+			[][2]string{{"AUTHJWT_DENYLIST_URL", "unknown variable"}}},
+		{"lower-case name", "pydantic reads authjwt_secret_key case-insensitively; we refuse it loudly",
+			[]string{"authjwt_secret_key=x"},
+			[][2]string{{"AUTHJWT_SECRET_KEY", "variable names are upper-case (found authjwt_secret_key)"}}},
+		{"mixed-case suffix", "only the exact upper-case name is read",
+			[]string{"AUTHJWT_Algorithm=HS256"},
+			[][2]string{{"AUTHJWT_ALGORITHM", "upper-case"}}},
+		{"lower-case unknown", "a lower-case typo still gets a suggestion",
+			[]string{"authjwt_algoritm=HS256"},
+			[][2]string{{"AUTHJWT_ALGORITM", "did you mean AUTHJWT_ALGORITHM?"}}},
+		{"unprintable name", "the error stays on one line",
+			[]string{"AUTHJWT_X\nY=1"},
+			[][2]string{{`AUTHJWT_X\nY`, "unknown variable"}}},
+		{"duplicate with different values", "which one wins would depend on the reader",
+			[]string{"AUTHJWT_ALGORITHM=HS256", "AUTHJWT_ALGORITHM=RS256"},
+			[][2]string{{"AUTHJWT_ALGORITHM", "set more than once"}}},
+		{"expiry true", "the seed refuses True as a lifetime",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=true"},
+			[][2]string{{"AUTHJWT_ACCESS_TOKEN_EXPIRES", `"true" is not a lifetime`}}},
+		{"expiry zero", "0 would silently become the 15m default",
+			[]string{"AUTHJWT_REFRESH_TOKEN_EXPIRES=0"},
+			[][2]string{{"AUTHJWT_REFRESH_TOKEN_EXPIRES", "would silently mean the default"}}},
+		{"expiry 0s", "a zero Go duration likewise",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=0s"},
+			[][2]string{{"AUTHJWT_ACCESS_TOKEN_EXPIRES", "false/never"}}},
+		{"expiry negative", "-1ns would equal Never by accident",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=-1ns"},
+			[][2]string{{"AUTHJWT_ACCESS_TOKEN_EXPIRES", "is negative"}}},
+		{"expiry negative seconds", "negative seconds are no lifetime",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=-60"},
+			[][2]string{{"AUTHJWT_ACCESS_TOKEN_EXPIRES", "is negative"}}},
+		{"expiry garbage", "neither seconds nor duration",
+			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=15 minutes"},
+			[][2]string{{"AUTHJWT_ACCESS_TOKEN_EXPIRES", "is not a duration"}}},
+		{"fractional seconds", "seconds are whole; 1.5 needs a unit",
+			[]string{"AUTHJWT_DECODE_LEEWAY=1.5"},
+			[][2]string{{"AUTHJWT_DECODE_LEEWAY", "is not a duration"}}},
+		{"seconds overflow", "seconds beyond time.Duration's range must not wrap",
+			[]string{"AUTHJWT_DECODE_LEEWAY=9223372037"},
+			[][2]string{{"AUTHJWT_DECODE_LEEWAY", "out of range"}}},
+		{"huge integer", "beyond int64 entirely",
+			[]string{"AUTHJWT_COOKIE_MAX_AGE=99999999999999999999999"},
+			[][2]string{{"AUTHJWT_COOKIE_MAX_AGE", "out of range"}}},
+		{"duration overflow", "a Go duration beyond range",
+			[]string{"AUTHJWT_STORE_TIMEOUT=9999999999h"},
+			[][2]string{{"AUTHJWT_STORE_TIMEOUT", "is not a duration"}}},
+		{"never on a non-lifetime", "never only applies to the two lifetimes",
+			[]string{"AUTHJWT_DECODE_LEEWAY=never"},
+			[][2]string{{"AUTHJWT_DECODE_LEEWAY", "is not a duration"}}},
+		{"store timeout zero", "0 would silently become the 2s default",
+			[]string{"AUTHJWT_STORE_TIMEOUT=0"},
+			[][2]string{{"AUTHJWT_STORE_TIMEOUT", "would silently mean the default"}}},
+		{"cookie max age zero", "0 would silently mean the token's lifetime",
+			[]string{"AUTHJWT_COOKIE_MAX_AGE=0"},
+			[][2]string{{"AUTHJWT_COOKIE_MAX_AGE", "would silently mean the default"}}},
+		{"leeway negative", "negative durations are refused everywhere",
+			[]string{"AUTHJWT_DECODE_LEEWAY=-5"},
+			[][2]string{{"AUTHJWT_DECODE_LEEWAY", "is negative"}}},
+		{"bool garbage", "yes is not a ParseBool form",
+			[]string{"AUTHJWT_DENYLIST_ENABLED=yes"},
+			[][2]string{{"AUTHJWT_DENYLIST_ENABLED", `"yes" is not a boolean`}}},
+		{"bool with space", "values are not trimmed, and the quote shows why it failed",
+			[]string{"AUTHJWT_COOKIE_SECURE=false "},
+			[][2]string{{"AUTHJWT_COOKIE_SECURE", `"false " is not a boolean`}}},
+		{"int garbage", "bytes are a plain integer",
+			[]string{"AUTHJWT_MAX_TOKEN_SIZE=8KiB"},
+			[][2]string{{"AUTHJWT_MAX_TOKEN_SIZE", "not a whole number of bytes"}}},
+		{"int zero", "0 would silently become the default",
+			[]string{"AUTHJWT_MAX_TOKEN_SIZE=0"},
+			[][2]string{{"AUTHJWT_MAX_TOKEN_SIZE", "would silently mean the default"}}},
+		{"list empty item", "a doubled comma is a mistake",
+			[]string{"AUTHJWT_TOKEN_LOCATION=headers,,cookies"},
+			[][2]string{{"AUTHJWT_TOKEN_LOCATION", "item 2 of the comma-separated list is empty"}}},
+		{"list trailing comma", "a trailing comma is an empty item",
+			[]string{"AUTHJWT_CSRF_METHODS=POST,"},
+			[][2]string{{"AUTHJWT_CSRF_METHODS", "item 2"}}},
+		{"list only spaces", "a blank value is not empty: it is one empty item",
+			[]string{"AUTHJWT_DECODE_AUDIENCE= "},
+			[][2]string{{"AUTHJWT_DECODE_AUDIENCE", "item 1"}}},
+		{"JSON not strings", "items must be strings",
+			[]string{"AUTHJWT_DECODE_AUDIENCE=[1,2]"},
+			[][2]string{{"AUTHJWT_DECODE_AUDIENCE", "not a JSON array of strings"}}},
+		{"JSON broken", "a [ promises JSON",
+			[]string{`AUTHJWT_TOKEN_LOCATION=["headers"`},
+			[][2]string{{"AUTHJWT_TOKEN_LOCATION", "not a JSON array of strings"}}},
+		{"JSON empty item", "an empty string is no item",
+			[]string{`AUTHJWT_TOKEN_LOCATION=["headers",""]`},
+			[][2]string{{"AUTHJWT_TOKEN_LOCATION", "item 2 of the JSON array is empty"}}},
+		{"JSON null", "null is not an array of strings, and would mean the default",
+			[]string{`AUTHJWT_DECODE_ALGORITHMS=[null]`},
+			[][2]string{{"AUTHJWT_DECODE_ALGORITHMS", "item 1"}}},
+		{"JSON [] where empty means default", "[] for TOKEN_LOCATION would silently mean headers",
+			[]string{"AUTHJWT_TOKEN_LOCATION=[]"},
+			[][2]string{{"AUTHJWT_TOKEN_LOCATION", "an empty list would silently mean the default"}}},
+		{"several problems", "all are reported at once, one a line, in table order",
+			[]string{"AUTHJWT_MAX_TOKEN_SIZE=x", "AUTHJWT_DECODE_LEEWAY=y", "AUTHJWT_NOPE=1"},
+			[][2]string{{"AUTHJWT_NOPE", "unknown"}, {"AUTHJWT_DECODE_LEEWAY", "not a duration"}, {"AUTHJWT_MAX_TOKEN_SIZE", "not a whole number"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := authjwt.ConfigFromEnv(tt.env)
+			if err == nil {
+				t.Fatalf("%s: no error (got %+v)", tt.why, cfg)
+			}
+			if !reflect.DeepEqual(cfg, authjwt.Config{}) {
+				t.Errorf("%s: partial Config returned with the error: %+v", tt.why, cfg)
+			}
+			envCheckErrorLines(t, tt.why, err, tt.want)
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("%s: error echoes a value: %v", tt.why, err)
+			}
+		})
+	}
+}
+
+// envCheckErrorLines checks that err has one line per want entry, each
+// starting with "authjwt: <variable>: " and containing the fragment.
+func envCheckErrorLines(t *testing.T, why string, err error, want [][2]string) {
+	t.Helper()
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%s: got %d error lines, want %d:\n%v", why, len(lines), len(want), err)
+	}
+	for i, w := range want {
+		prefix := "authjwt: " + w[0] + ": "
+		if !strings.HasPrefix(lines[i], prefix) || !strings.Contains(lines[i], w[1]) {
+			t.Errorf("%s: error line %d = %q, want prefix %q containing %q", why, i+1, lines[i], prefix, w[1])
+		}
+	}
+}
+
+func TestConfigFromEnvFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secretNL := write("secret-nl", "file-secret\n")
+	secretCRLF := write("secret-crlf", "file-secret\r\n")
+	secret2NL := write("secret-2nl", "file-secret\n\n")
+	secretBare := write("secret-bare", "file-secret")
+	secretOnlyNL := write("secret-only-nl", "\n")
+	priv := write("priv.pem", envTestPrivatePEM)
+	pub := write("pub.pem", envTestPublicPEM)
+	pubNoNL := write("pub-nonl.pem", strings.TrimSuffix(envTestPublicPEM, "\n"))
+	empty := write("empty", "")
+	big := write("big", strings.Repeat("x", 1<<20+1))
+	missing := filepath.Join(dir, "missing")
+
+	ok := []struct {
+		name string
+		why  string
+		env  []string
+		want authjwt.Config
+	}{
+		{"secret newline trimmed", "echo secret > file adds a newline that is not part of the secret",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretNL}, authjwt.Config{SecretKey: "file-secret"}},
+		{"secret CRLF trimmed", "a file saved on Windows",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretCRLF}, authjwt.Config{SecretKey: "file-secret"}},
+		{"only one newline trimmed", "the secret keeps everything but one newline",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secret2NL}, authjwt.Config{SecretKey: "file-secret\n"}},
+		{"secret without newline", "printf secret > file",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretBare}, authjwt.Config{SecretKey: "file-secret"}},
+		{"PEM kept as is", "PEM files keep their final newline",
+			[]string{"AUTHJWT_PRIVATE_KEY_FILE=" + priv, "AUTHJWT_PUBLIC_KEY_FILE=" + pub},
+			authjwt.Config{PrivateKey: envTestPrivatePEM, PublicKey: envTestPublicPEM}},
+		{"PEM without newline", "nothing is added either",
+			[]string{"AUTHJWT_PUBLIC_KEY_FILE=" + pubNoNL},
+			authjwt.Config{PublicKey: strings.TrimSuffix(envTestPublicPEM, "\n")}},
+		{"empty plain with file", "an empty X is unset, so X_FILE alone counts",
+			[]string{"AUTHJWT_SECRET_KEY=", "AUTHJWT_SECRET_KEY_FILE=" + secretBare}, authjwt.Config{SecretKey: "file-secret"}},
+		{"empty file var with plain", "an empty X_FILE is unset, so X alone counts",
+			[]string{"AUTHJWT_PUBLIC_KEY=" + envTestPublicPEM, "AUTHJWT_PUBLIC_KEY_FILE="}, authjwt.Config{PublicKey: envTestPublicPEM}},
+	}
+	for _, tt := range ok {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := authjwt.ConfigFromEnv(tt.env)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.why, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s:\n got %+v\nwant %+v", tt.why, got, tt.want)
+			}
+		})
+	}
+
+	bad := []struct {
+		name string
+		why  string
+		env  []string
+		want [][2]string
+	}{
+		{"both secret forms", "which one wins would be a guess",
+			[]string{"AUTHJWT_SECRET_KEY=x", "AUTHJWT_SECRET_KEY_FILE=" + secretNL},
+			[][2]string{{"AUTHJWT_SECRET_KEY_FILE", "set both AUTHJWT_SECRET_KEY and AUTHJWT_SECRET_KEY_FILE"}}},
+		{"both private forms", "likewise for keys",
+			[]string{"AUTHJWT_PRIVATE_KEY_FILE=" + priv, "AUTHJWT_PRIVATE_KEY=" + envTestPrivatePEM},
+			[][2]string{{"AUTHJWT_PRIVATE_KEY_FILE", "set both"}}},
+		{"both public forms", "likewise for public keys",
+			[]string{"AUTHJWT_PUBLIC_KEY_FILE=" + pub, "AUTHJWT_PUBLIC_KEY=" + envTestPublicPEM},
+			[][2]string{{"AUTHJWT_PUBLIC_KEY_FILE", "set both"}}},
+		{"missing file", "a mounted secret that is not there must stop start-up",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + missing},
+			[][2]string{{"AUTHJWT_SECRET_KEY_FILE", "cannot read the file"}}},
+		{"directory", "a path to a directory is no file",
+			[]string{"AUTHJWT_PUBLIC_KEY_FILE=" + dir},
+			[][2]string{{"AUTHJWT_PUBLIC_KEY_FILE", "cannot read the file"}}},
+		{"empty file", "an empty secret file is a broken mount, not 'no secret'",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + empty},
+			[][2]string{{"AUTHJWT_SECRET_KEY_FILE", "is empty"}}},
+		{"newline-only secret", "empty once its newline is trimmed",
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretOnlyNL},
+			[][2]string{{"AUTHJWT_SECRET_KEY_FILE", "is empty"}}},
+		{"empty PEM file", "likewise for a key file",
+			[]string{"AUTHJWT_PRIVATE_KEY_FILE=" + empty},
+			[][2]string{{"AUTHJWT_PRIVATE_KEY_FILE", "is empty"}}},
+		{"file too large", "reads are bounded (think /dev/zero)",
+			[]string{"AUTHJWT_PRIVATE_KEY_FILE=" + big},
+			[][2]string{{"AUTHJWT_PRIVATE_KEY_FILE", "larger than 1048576 bytes"}}},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := authjwt.ConfigFromEnv(tt.env)
+			if err == nil {
+				t.Fatalf("%s: no error", tt.why)
+			}
+			envCheckErrorLines(t, tt.why, err, tt.want)
+			if strings.Contains(err.Error(), "file-secret") || strings.Contains(err.Error(), "BEGIN") {
+				t.Errorf("%s: error leaks file contents: %v", tt.why, err)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnvExtra(t *testing.T) {
+	server := []string{"AUTHJWT_DENYLIST_URL", "AUTHJWT_TRUSTED_ISSUER", "AUTHJWT_TRUSTED_AUDIENCE", "AUTHJWT_TRUSTED_JWKS_URL"}
+	tests := []struct {
+		name      string
+		why       string
+		env       []string
+		wantCfg   authjwt.Config
+		wantExtra map[string]string
+		wantErr   [][2]string
+	}{
+		{"server keys", "the reference server's own variables are returned, not refused",
+			[]string{"AUTHJWT_DENYLIST_URL=redis://127.0.0.1:6379/0", "AUTHJWT_TRUSTED_ISSUER=https://idp.example", "AUTHJWT_ALGORITHM=HS384"},
+			authjwt.Config{Algorithm: "HS384"},
+			map[string]string{"AUTHJWT_DENYLIST_URL": "redis://127.0.0.1:6379/0", "AUTHJWT_TRUSTED_ISSUER": "https://idp.example"}, nil},
+		{"empty extra value", "present but empty is reported, the caller decides",
+			[]string{"AUTHJWT_TRUSTED_JWKS_URL="}, authjwt.Config{},
+			map[string]string{"AUTHJWT_TRUSTED_JWKS_URL": ""}, nil},
+		{"no extras present", "the map is empty, not nil",
+			nil, authjwt.Config{}, map[string]string{}, nil},
+		{"unprefixed extra", "an extra key need not carry the prefix",
+			[]string{"PORT=8080"}, authjwt.Config{}, map[string]string{"PORT": "8080"}, nil},
+		{"typo of an extra key", "suggestions include the extra keys",
+			[]string{"AUTHJWT_DENYLIST_ULR=memory://"}, authjwt.Config{}, nil,
+			[][2]string{{"AUTHJWT_DENYLIST_ULR", "did you mean AUTHJWT_DENYLIST_URL?"}}},
+		{"still refuses other unknowns", "extras do not open the door to everything",
+			[]string{"AUTHJWT_DENYLIST_URL=memory://", "AUTHJWT_DENYLIST=true"}, authjwt.Config{}, nil,
+			[][2]string{{"AUTHJWT_DENYLIST", "unknown variable; see the list"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, extra, err := authjwt.ConfigFromEnvExtra(tt.env, append(server, "PORT")...)
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("%s: no error", tt.why)
+				}
+				envCheckErrorLines(t, tt.why, err, tt.wantErr)
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tt.why, err)
+			}
+			if !reflect.DeepEqual(cfg, tt.wantCfg) {
+				t.Errorf("%s: cfg %+v, want %+v", tt.why, cfg, tt.wantCfg)
+			}
+			if !reflect.DeepEqual(extra, tt.wantExtra) {
+				t.Errorf("%s: extra %v, want %v", tt.why, extra, tt.wantExtra)
+			}
+		})
+	}
+}
+
+func TestLoadEnv(t *testing.T) {
+	// Clear any AUTHJWT_* variable of the surrounding environment (e.g.
+	// AUTHJWT_REQUIRE_SERVICES in CI); t.Setenv restores them afterwards.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(strings.ToUpper(k), "AUTHJWT_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	t.Setenv("AUTHJWT_ACCESS_TOKEN_EXPIRES", "never")
+	t.Setenv("AUTHJWT_DECODE_AUDIENCE", "a,b")
+	got, err := authjwt.LoadEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := authjwt.Config{AccessTokenExpires: authjwt.Never, DecodeAudience: []string{"a", "b"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("LoadEnv reads the process environment: got %+v, want %+v", got, want)
+	}
+	t.Setenv("AUTHJWT_SECRET_KYE", "x")
+	if _, err := authjwt.LoadEnv(); err == nil || !strings.Contains(err.Error(), "did you mean AUTHJWT_SECRET_KEY?") {
+		t.Errorf("LoadEnv with a typo: err = %v, want a suggestion", err)
+	}
+}
+
+// TestConfigFromEnvEndToEnd goes from variables (and files) to a working
+// Auth: ConfigFromEnv → New → create → verify, for HMAC and ECDSA.
+func TestConfigFromEnvEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	secret := "0123456789abcdef0123456789abcdef0123456789abcdef" // 48 bytes: enough for HS384
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	privFile := filepath.Join(dir, "priv.pem")
+	if err := os.WriteFile(privFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+
+	common := []string{
+		"AUTHJWT_ENCODE_ISSUER=https://issuer.example",
+		"AUTHJWT_DECODE_ISSUER=https://issuer.example",
+		`AUTHJWT_DECODE_AUDIENCE=["api"]`,
+		"AUTHJWT_ACCESS_TOKEN_EXPIRES=60",
+		"AUTHJWT_REFRESH_TOKEN_EXPIRES=false",
+		"AUTHJWT_DECODE_LEEWAY=5s",
+		"AUTHJWT_TOKEN_TYPE_CLAIM_NAME=kind",
+	}
+	tests := []struct {
+		name string
+		why  string
+		env  []string
+		// verifier, when set, is a verify-only environment that must
+		// accept the tokens of env.
+		verifier []string
+	}{
+		{"HS384 from a secret file", "the trimmed file secret signs and verifies",
+			append([]string{"AUTHJWT_ALGORITHM=HS384", "AUTHJWT_SECRET_KEY_FILE=" + secretFile}, common...),
+			append([]string{"AUTHJWT_ALGORITHM=HS384", "AUTHJWT_SECRET_KEY=" + secret}, common...)},
+		{"ES256 from a PEM file", "a private key file signs; the public PEM alone verifies",
+			append([]string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PRIVATE_KEY_FILE=" + privFile}, common...),
+			append([]string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PUBLIC_KEY=" + pubPEM}, common...)},
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := authjwt.ConfigFromEnv(tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Logger = quiet
+			a, err := authjwt.New(cfg)
+			if err != nil {
+				t.Fatalf("%s: New: %v", tt.why, err)
+			}
+			pair, err := a.CreatePair("alice", authjwt.WithAudience("api"), authjwt.WithFresh(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vcfg, err := authjwt.ConfigFromEnv(tt.verifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vcfg.Logger = quiet
+			v, err := authjwt.New(vcfg)
+			if err != nil {
+				t.Fatalf("%s: New(verifier): %v", tt.why, err)
+			}
+			ctx := context.Background()
+			for _, verifier := range []*authjwt.Auth{a, v} {
+				tok, err := verifier.Verify(ctx, pair.AccessToken, authjwt.Requirement{Fresh: true})
+				if err != nil {
+					t.Fatalf("%s: Verify(access): %v", tt.why, err)
+				}
+				if tok.Subject() != "alice" || tok.Issuer() != "https://issuer.example" || tok.Type() != "access" {
+					t.Errorf("%s: token sub=%q iss=%q type=%q", tt.why, tok.Subject(), tok.Issuer(), tok.Type())
+				}
+				if _, err := verifier.Verify(ctx, pair.RefreshToken, authjwt.Requirement{Refresh: true}); err != nil {
+					t.Errorf("%s: Verify(refresh): %v", tt.why, err)
+				}
+				// The settings from the environment are in force: the
+				// refresh token is not an access token, and a token for
+				// another audience is refused.
+				if _, err := verifier.Verify(ctx, pair.RefreshToken, authjwt.Requirement{}); err == nil {
+					t.Errorf("%s: refresh token accepted as access token", tt.why)
+				}
+			}
+			other, err := a.CreateAccessToken("bob", authjwt.WithAudience("elsewhere"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(ctx, other, authjwt.Requirement{}); err == nil {
+				t.Errorf("%s: token for another audience accepted", tt.why)
+			}
+			got := a.Config()
+			if got.AccessTokenExpires != time.Minute || got.RefreshTokenExpires != authjwt.Never || got.DecodeLeeway != 5*time.Second || got.TokenTypeClaimName != "kind" {
+				t.Errorf("%s: Config in effect %+v", tt.why, got)
+			}
+		})
+	}
+}
+
+// FuzzConfigFromEnv feeds arbitrary environments (one entry a line) to
+// the loader: it must never panic, every error line must name a variable,
+// the result must be deterministic, and New must survive what it returns.
+// *_FILE values are written to a temporary file whose path replaces them,
+// so the fuzzer exercises file reading without touching arbitrary paths.
+func FuzzConfigFromEnv(f *testing.F) {
+	for _, s := range [][]string{
+		envFull,
+		{"AUTHJWT_ACCESS_TOKEN_EXPIRES=never", "AUTHJWT_REFRESH_TOKEN_EXPIRES=-1ns"},
+		{`AUTHJWT_TOKEN_LOCATION=["headers","cookies"]`, "AUTHJWT_CSRF_METHODS=POST,,"},
+		{"AUTHJWT_SECRET_KEY_FILE=secret\n", "AUTHJWT_SECRET_KEY=x"},
+		{"AUTHJWT_PRIVATE_KEY_FILE=" + envTestPrivatePEM},
+		{"authjwt_secret_kye=x", "AUTHJWT_HEADER_TYPE=", "AUTHJWT_DENYLIST_URL=memory://"},
+		{"AUTHJWT_DECODE_LEEWAY=9223372037", "AUTHJWT_MAX_TOKEN_SIZE=-1", "AUTHJWT_DENYLIST_TOKEN_CHECKS=[]"},
+		{"AUTHJWT_ALGORITHM=RS256", "AUTHJWT_ALGORITHM=RS256", "=C:=C:\\"},
+	} {
+		f.Add(strings.Join(s, "\x00"))
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.Fuzz(func(t *testing.T, in string) {
+		environ := strings.Split(in, "\x00")
+		var dir string
+		for i, kv := range environ {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || !strings.HasPrefix(k, "AUTHJWT_") || !strings.HasSuffix(k, "_FILE") {
+				continue
+			}
+			if dir == "" {
+				dir = t.TempDir()
+			}
+			p := filepath.Join(dir, fmt.Sprint(i))
+			if err := os.WriteFile(p, []byte(v), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			environ[i] = k + "=" + p
+		}
+		cfg, extra, err := authjwt.ConfigFromEnvExtra(environ, "AUTHJWT_DENYLIST_URL")
+		cfg2, extra2, err2 := authjwt.ConfigFromEnvExtra(environ, "AUTHJWT_DENYLIST_URL")
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) ||
+			!reflect.DeepEqual(cfg, cfg2) || !reflect.DeepEqual(extra, extra2) {
+			t.Fatalf("not deterministic: %v / %v", err, err2)
+		}
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !regexp.MustCompile(`^authjwt: AUTHJWT_[^ ]*: `).MatchString(line) {
+					t.Fatalf("error line does not name a variable: %q", line)
+				}
+			}
+			return
+		}
+		cfg.Logger = quiet
+		if cfg.AccessTokenExpires < 0 && cfg.AccessTokenExpires != authjwt.Never ||
+			cfg.RefreshTokenExpires < 0 && cfg.RefreshTokenExpires != authjwt.Never ||
+			cfg.DecodeLeeway < 0 || cfg.StoreTimeout < 0 || cfg.CookieMaxAge < 0 || cfg.RefreshReuseGrace < 0 {
+			t.Fatalf("negative duration accepted: %+v", cfg)
+		}
+		_, _ = authjwt.New(cfg) // errors are fine; panics are not
+	})
+}
+
+// ExampleConfigFromEnv configures an Auth from the environment.
+func ExampleConfigFromEnv() {
+	environ := []string{ // in a program: os.Environ(), or use authjwt.LoadEnv()
+		"AUTHJWT_SECRET_KEY=0123456789abcdef0123456789abcdef",
+		"AUTHJWT_ACCESS_TOKEN_EXPIRES=900",
+		"AUTHJWT_REFRESH_TOKEN_EXPIRES=false",
+		"AUTHJWT_TOKEN_LOCATION=headers,cookies",
+	}
+	cfg, err := authjwt.ConfigFromEnv(environ)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	auth, err := authjwt.New(cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(auth.Config().AccessTokenExpires, auth.Config().RefreshTokenExpires == authjwt.Never, auth.Config().TokenLocation)
+
+	_, err = authjwt.ConfigFromEnv([]string{"AUTHJWT_ACESS_TOKEN_EXPIRES=900"})
+	fmt.Println(err)
+	// Output:
+	// 15m0s true [headers cookies]
+	// authjwt: AUTHJWT_ACESS_TOKEN_EXPIRES: unknown variable; did you mean AUTHJWT_ACCESS_TOKEN_EXPIRES?
+}

@@ -1,0 +1,95 @@
+package authjwt
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzVerify feeds arbitrary strings to the whole verification pipeline.
+// Nothing may panic, and whatever is accepted must pass an independent
+// check: canonical base64url segments, an HMAC-SHA256 computed with
+// crypto/hmac, and a payload that encoding/json decodes to the same subject.
+func FuzzVerify(f *testing.F) {
+	a, err := New(Config{SecretKey: testSecret})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, opt := range [][]TokenOption{nil, {WithFresh(true)}, {WithClaims(map[string]any{"roles": []string{"admin"}, "n": []any{1, "x", nil}})}} {
+		tok := must(a.CreateAccessToken("alice", opt...))
+		f.Add(tok)
+	}
+	for _, s := range []string{"", ".", "..", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, err := a.Verify(context.Background(), s, Requirement{})
+		if err == nil {
+			independentCheck(t, s, tok.Subject())
+		}
+		if err != nil {
+			if e := AsError(err); e.Status < 400 || e.Message == "" {
+				t.Fatalf("bad error %#v", e)
+			}
+		}
+		_, _ = UnverifiedHeader(s)
+	})
+}
+
+// FuzzAuthorizationHeader fuzzes header extraction through the middleware.
+func FuzzAuthorizationHeader(f *testing.F) {
+	a, err := New(Config{SecretKey: testSecret})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := must(a.CreateAccessToken("alice"))
+	for _, s := range []string{"Bearer " + good, "bearer " + good, "Bearer", "Bearer  " + good, "Basic abc", "Bearer a b", good} {
+		f.Add(s)
+	}
+	h := a.Required(echoSub)
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Authorization"] = []string{v}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code == 200 {
+			scheme, tok, ok := strings.Cut(v, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				t.Fatalf("accepted without the Bearer scheme: %q", v)
+			}
+			independentCheck(t, strings.TrimLeft(tok, " "), "alice")
+		} else if w.Code != 400 && w.Code != 401 {
+			t.Fatalf("status %d for %q", w.Code, v)
+		}
+	})
+}
+
+func independentCheck(t *testing.T, s, sub string) {
+	t.Helper()
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		t.Fatalf("accepted %d segments: %q", len(parts), s)
+	}
+	m := hmac.New(sha256.New, []byte(testSecret))
+	m.Write([]byte(parts[0] + "." + parts[1]))
+	if b64.EncodeToString(m.Sum(nil)) != parts[2] {
+		t.Fatalf("accepted a signature crypto/hmac rejects: %q", s)
+	}
+	for _, p := range parts {
+		raw, err := b64.Strict().DecodeString(p)
+		if err != nil || b64.EncodeToString(raw) != p {
+			t.Fatalf("accepted non-canonical base64url %q", p)
+		}
+	}
+	raw, _ := b64.DecodeString(parts[1])
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.Unmarshal(raw, &claims); err != nil || claims.Sub != sub {
+		t.Fatalf("encoding/json disagrees: %v %q vs %q", err, claims.Sub, sub)
+	}
+}
