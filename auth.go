@@ -5,13 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/textproto"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/librenz/authjwt/internal/jws"
@@ -51,6 +51,10 @@ type Auth struct {
 	maxSize          int
 	typeName         string
 	cop              *http.CrossOriginProtection
+	keySet           *keys.Set
+	hmacs            hmacCache
+	lastHeader       atomic.Pointer[headerCache]
+	trusted          map[string]*trustedIssuer
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -84,62 +88,12 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.headerKey = textproto.CanonicalMIMEHeaderKey(cfg.HeaderName)
 
-	alg, ok := jws.ParseAlg(cfg.Algorithm)
-	if !ok {
-		return nil, settingError("Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Algorithm)
-	}
-	a.signAlg = alg
-	decode := cfg.DecodeAlgorithms
-	if len(decode) == 0 {
-		decode = []string{cfg.Algorithm}
-	}
-	var decodeAlgs []jws.Alg
-	for _, s := range decode {
-		d, ok := jws.ParseAlg(s)
-		if !ok {
-			return nil, settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
-		}
-		a.allowed[d] = true
-		decodeAlgs = append(decodeAlgs, d)
-	}
-	needHMAC := alg.IsHMAC()
-	needAsym := !alg.IsHMAC()
-	for _, d := range decodeAlgs {
-		if d.IsHMAC() {
-			needHMAC = true
-		} else {
-			needAsym = true
-		}
-	}
-
-	// HMAC secret.
-	if needHMAC {
-		if cfg.SecretKey == "" {
-			return nil, settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
-		}
-		for _, d := range append([]jws.Alg{alg}, decodeAlgs...) {
-			if !d.IsHMAC() {
-				continue
-			}
-			min := d.Hash().Size()
-			if len(cfg.SecretKey) < min {
-				if !cfg.UnsafeAllowShortSecret {
-					return nil, settingError("SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", d, min, len(cfg.SecretKey), d)
-				}
-				a.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.SecretKey), "min", min)
-			}
-			if a.hmacKey[d] == nil {
-				a.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.SecretKey))
-			}
-		}
-		a.hmacKID = cfg.KeyID
-	}
-
-	// Asymmetric keys.
-	if needAsym {
-		if err := a.loadAsymmetric(cfg, alg, decodeAlgs); err != nil {
+	if cfg.KeySet != nil {
+		if err := a.useKeySet(cfg); err != nil {
 			return nil, err
 		}
+	} else if err := a.loadKeys(cfg); err != nil {
+		return nil, err
 	}
 	if err := validateRest(&cfg); err != nil {
 		return nil, err
@@ -185,11 +139,106 @@ func New(cfg Config) (*Auth, error) {
 		}
 	}
 	for i := jws.HS256; i < 16; i++ {
-		if a.allowed[i] || i == alg {
+		if (a.allowed[i] || i == a.signAlg) && a.keySet == nil {
 			a.headerSeg[i] = encodeHeader(i, a.kidFor(i), nil)
 		}
 	}
+	if err := a.loadTrusted(cfg.TrustedIssuers); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// loadKeys binds the configured secret and key pair to the algorithms
+// they may sign and verify.
+func (a *Auth) loadKeys(cfg Config) error {
+	alg, ok := jws.ParseAlg(cfg.Algorithm)
+	if !ok {
+		return settingError("Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Algorithm)
+	}
+	a.signAlg = alg
+	decode := cfg.DecodeAlgorithms
+	if len(decode) == 0 {
+		decode = []string{cfg.Algorithm}
+	}
+	var decodeAlgs []jws.Alg
+	for _, s := range decode {
+		d, ok := jws.ParseAlg(s)
+		if !ok {
+			return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
+		}
+		a.allowed[d] = true
+		decodeAlgs = append(decodeAlgs, d)
+	}
+	needHMAC := alg.IsHMAC()
+	needAsym := !alg.IsHMAC()
+	for _, d := range decodeAlgs {
+		if d.IsHMAC() {
+			needHMAC = true
+		} else {
+			needAsym = true
+		}
+	}
+
+	// HMAC secret.
+	if needHMAC {
+		if cfg.SecretKey == "" {
+			return settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
+		}
+		for _, d := range append([]jws.Alg{alg}, decodeAlgs...) {
+			if !d.IsHMAC() {
+				continue
+			}
+			min := d.Hash().Size()
+			if len(cfg.SecretKey) < min {
+				if !cfg.UnsafeAllowShortSecret {
+					return settingError("SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", d, min, len(cfg.SecretKey), d)
+				}
+				a.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.SecretKey), "min", min)
+			}
+			if a.hmacKey[d] == nil {
+				a.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.SecretKey))
+			}
+		}
+		a.hmacKID = cfg.KeyID
+	}
+
+	// Asymmetric keys.
+	if needAsym {
+		if err := a.loadAsymmetric(cfg, alg, decodeAlgs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// useKeySet takes our keys from a rotating key set.
+func (a *Auth) useKeySet(cfg Config) error {
+	if cfg.SecretKey != "" || cfg.PrivateKey != "" || cfg.PublicKey != "" || cfg.Signer != nil || cfg.VerifyKey != nil {
+		return settingError("KeySet", "set KeySet or SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both")
+	}
+	a.keySet = cfg.KeySet
+	if len(cfg.DecodeAlgorithms) == 0 {
+		// Every key is bound to its own algorithm; allow them all here.
+		for i := jws.HS256; i < 16; i++ {
+			if i.String() != "" {
+				a.allowed[i] = true
+			}
+		}
+	} else {
+		for _, s := range cfg.DecodeAlgorithms {
+			d, ok := jws.ParseAlg(s)
+			if !ok {
+				return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q", s)
+			}
+			a.allowed[d] = true
+		}
+	}
+	if k := cfg.KeySet.Signer(); k.Alg != "" {
+		alg, _ := jws.ParseAlg(k.Alg)
+		a.signAlg = alg
+	}
+	return nil
 }
 
 func hmacAlgsOf(alg jws.Alg, list []jws.Alg) string {
@@ -507,5 +556,3 @@ func isToken(s string) bool {
 // Config returns the configuration in effect, defaults applied. Secrets
 // are included: do not log it.
 func (a *Auth) Config() Config { return a.cfg }
-
-var errNoSigner = errors.New("authjwt: no private key or signer configured for this algorithm")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
 )
 
@@ -57,6 +58,16 @@ type Config struct {
 	// VerifyKey verifies instead of PublicKey (an *rsa.PublicKey,
 	// *ecdsa.PublicKey or ed25519.PublicKey).
 	VerifyKey crypto.PublicKey
+
+	// KeySet, when set, holds our keys instead of SecretKey, PrivateKey,
+	// PublicKey, Signer and VerifyKey: several keys at once, each bound to
+	// its algorithm and kid; its signer signs, all verify (by kid). Keys
+	// can be added, promoted and retired while serving, with no restart.
+	KeySet *keys.Set
+
+	// TrustedIssuers accepts access tokens from third-party identity
+	// providers beside our own (see [TrustedIssuer]).
+	TrustedIssuers []TrustedIssuer
 
 	// Algorithm signs new tokens (default "HS256"). One of HS256, HS384,
 	// HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384,

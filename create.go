@@ -185,15 +185,11 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 			return "", fmt.Errorf("authjwt: WithAlgorithm: %s is not among the configured DecodeAlgorithms", alg)
 		}
 	}
-	var hk *jws.HMACKey
-	if alg.IsHMAC() {
-		hk = a.hmacKey[alg]
-		if hk == nil {
-			return "", fmt.Errorf("authjwt: WithAlgorithm: no HMAC secret configured for %s", alg)
-		}
-	} else if a.signer == nil {
-		return "", errNoSigner
+	sk, err := a.signingFor(alg, o.alg != jws.AlgInvalid)
+	if err != nil {
+		return "", err
 	}
+	alg = sk.alg
 
 	now := a.now()
 	lifetime := a.cfg.AccessTokenExpires
@@ -283,7 +279,7 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	}
 	p = append(p, '}')
 
-	hdr := a.headerSeg[alg]
+	hdr := sk.header
 	if o.headers != nil {
 		for k := range o.headers {
 			switch k {
@@ -291,7 +287,7 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 				return "", fmt.Errorf("authjwt: WithHeaders: %q cannot be set", k)
 			}
 		}
-		hdr = encodeHeader(alg, a.kidFor(alg), o.headers)
+		hdr = encodeHeader(alg, sk.kid, o.headers)
 		if hdr == "" {
 			return "", fmt.Errorf("authjwt: WithHeaders: header fields do not encode to JSON")
 		}
@@ -305,10 +301,10 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	input := out
 	var sig []byte
 	var sbuf [64]byte
-	if hk != nil {
-		sig = hk.AppendSign(sbuf[:0], unsafeString(input))
+	if sk.hmac != nil {
+		sig = sk.hmac.AppendSign(sbuf[:0], unsafeString(input))
 	} else {
-		s, err := jws.Sign(alg, a.signer, string(input))
+		s, err := jws.Sign(alg, sk.signer, string(input))
 		if err != nil {
 			return "", fmt.Errorf("authjwt: signing: %w", err)
 		}

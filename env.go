@@ -71,63 +71,63 @@ func LoadEnv() (Config, error) {
 //     are used as they are. Files over 1 MiB are refused.
 //   - A variable given twice in environ with different values is an error.
 //
-// Variables (name without the AUTHJWT_ prefix, type, default, Config
-// field):
+// Variables (the AUTHJWT_ prefix left out):
 //
-//	SECRET_KEY                    string    none                     SecretKey: HMAC secret (its UTF-8 bytes)
-//	SECRET_KEY_FILE               path      none                     SecretKey, read from a file (one trailing newline trimmed)
-//	PRIVATE_KEY                   PEM       none                     PrivateKey: PEM private key for RS*, PS*, ES*, EdDSA
-//	PRIVATE_KEY_FILE              path      none                     PrivateKey, read from a file
-//	PUBLIC_KEY                    PEM       derived from PRIVATE_KEY PublicKey: PEM public key or certificate to verify with
-//	PUBLIC_KEY_FILE               path      none                     PublicKey, read from a file
-//	KEY_ID                        string    none                     KeyID: "kid" header of HMAC-signed tokens
-//	UNSAFE_ALLOW_SHORT_SECRET     bool      false                    UnsafeAllowShortSecret: accept a secret shorter than RFC 7518 §3.2 allows
-//	ALGORITHM                     string    HS256                    Algorithm: signing algorithm
-//	DECODE_ALGORITHMS             list      ALGORITHM alone          DecodeAlgorithms: algorithms accepted on verification
-//	DECODE_KID                    string    none                     DecodeKID: the only "kid" accepted
-//	DECODE_LEEWAY                 duration  0                        DecodeLeeway: clock skew tolerated on exp, nbf, iat
-//	ENCODE_ISSUER                 string    none                     EncodeIssuer: "iss" of new tokens
-//	DECODE_ISSUER                 string    none                     DecodeIssuer: required "iss"
-//	DECODE_AUDIENCE               list      none                     DecodeAudience: accepted audiences (any of)
-//	DENYLIST_ENABLED              bool      false                    DenylistEnabled: check revocations (needs a Store)
-//	DENYLIST_TOKEN_CHECKS         list      access,refresh           DenylistTokenChecks: token types checked; [] for none
-//	STORE_TIMEOUT                 duration  2s                       StoreTimeout: bound on each store call
-//	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                    UnsafeRevocationFailOpen: accept tokens when the store fails
-//	HEADER_NAME                   string    Authorization            HeaderName: request header carrying the token
-//	HEADER_TYPE                   string    Bearer                   HeaderType: scheme before the token; empty value: HeaderBareToken=true
-//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)                AccessTokenExpires: access-token lifetime; false/never: Never
-//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14 days)        RefreshTokenExpires: refresh-token lifetime; false/never: Never
-//	ALLOW_NON_EXPIRING_TOKENS     bool      false                    AllowNonExpiringTokens: allow tokens without exp
-//	TOKEN_LOCATION                list      headers                  TokenLocation: headers, cookies or both
-//	ACCESS_COOKIE_KEY             string    __Host-access_token      AccessCookieName (access_token when COOKIE_SECURE=false)
-//	REFRESH_COOKIE_KEY            string    __Host-refresh_token     RefreshCookieName (refresh_token when COOKIE_SECURE=false)
-//	ACCESS_COOKIE_PATH            string    /                        AccessCookiePath
-//	REFRESH_COOKIE_PATH           string    /                        RefreshCookiePath
-//	COOKIE_MAX_AGE                duration  the token's lifetime     CookieMaxAge: Max-Age of every auth cookie
-//	COOKIE_DOMAIN                 string    none (host-only)         CookieDomain
-//	COOKIE_SECURE                 bool      true                     InsecureCookies (inverted): false drops Secure, for plain HTTP
-//	COOKIE_SAMESITE               string    lax                      CookieSameSite: lax, strict or none
-//	COOKIE_CSRF_PROTECT           bool      true                     UnsafeDisableCSRF (inverted): false turns CSRF checks off
-//	ACCESS_CSRF_COOKIE_KEY        string    __Host-csrf_access       AccessCSRFCookieName (csrf_access when COOKIE_SECURE=false)
-//	REFRESH_CSRF_COOKIE_KEY       string    __Host-csrf_refresh      RefreshCSRFCookieName (csrf_refresh when COOKIE_SECURE=false)
-//	ACCESS_CSRF_COOKIE_PATH       string    /                        AccessCSRFCookiePath
-//	REFRESH_CSRF_COOKIE_PATH      string    /                        RefreshCSRFCookiePath
-//	ACCESS_CSRF_HEADER_NAME       string    X-CSRF-Token             AccessCSRFHeaderName
-//	REFRESH_CSRF_HEADER_NAME      string    X-CSRF-Token             RefreshCSRFHeaderName
-//	CSRF_METHODS                  list      POST,PUT,PATCH,DELETE    CSRFMethods: methods that need the CSRF header
-//	TRUSTED_ORIGINS               list      none                     TrustedOrigins: extra origins for cookie requests
-//	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                    SkipCrossOriginProtection: turn the Origin check off
-//	TOKEN_TYPE_CLAIM              bool      true                     SkipTokenTypeClaim (inverted): false drops the type claim
-//	TOKEN_TYPE_CLAIM_NAME         string    type                     TokenTypeClaimName
-//	ACCESS_TOKEN_TYPE             string    access                   AccessTokenType
-//	REFRESH_TOKEN_TYPE            string    refresh                  RefreshTokenType
-//	REFRESH_TOKEN_ROTATION        bool      false                    RefreshTokenRotation: one-time refresh tokens
-//	REFRESH_REUSE_GRACE           duration  0                        RefreshReuseGrace: tolerated reuse window
-//	MAX_TOKEN_SIZE                int       8192                     MaxTokenSize: largest accepted token, in bytes
-//	LEGACY_STATUS_CODES           bool      false                    LegacyStatusCodes: the seed's 422/401 statuses
-//	WEBSOCKET_QUERY_PARAM         string    token                    WebSocketQueryParam
-//	WEBSOCKET_NO_QUERY_TOKEN      bool      false                    WebSocketNoQueryToken: refuse tokens in the URL
-//	WEBSOCKET_CSRF_QUERY_PARAM    string    csrf_token               WebSocketCSRFQueryParam
+//	NAME                          TYPE      DEFAULT                FIELD                      MEANING
+//	SECRET_KEY                    string    none                   SecretKey                  HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)
+//	SECRET_KEY_FILE               path      none                   SecretKey                  read SECRET_KEY from this file; one trailing newline trimmed
+//	PRIVATE_KEY                   PEM       none                   PrivateKey                 PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)
+//	PRIVATE_KEY_FILE              path      none                   PrivateKey                 read PRIVATE_KEY from this file, as is
+//	PUBLIC_KEY                    PEM       from PRIVATE_KEY       PublicKey                  PEM public key or certificate to verify with
+//	PUBLIC_KEY_FILE               path      none                   PublicKey                  read PUBLIC_KEY from this file, as is
+//	KEY_ID                        string    none                   KeyID                      kid header of HMAC-signed tokens
+//	UNSAFE_ALLOW_SHORT_SECRET     bool      false                  UnsafeAllowShortSecret     accept a legacy secret shorter than RFC 7518 allows
+//	ALGORITHM                     string    HS256                  Algorithm                  signing algorithm
+//	DECODE_ALGORITHMS             list      ALGORITHM              DecodeAlgorithms           algorithms accepted on verification
+//	DECODE_KID                    string    none                   DecodeKID                  the only kid accepted
+//	DECODE_LEEWAY                 duration  0                      DecodeLeeway               clock skew tolerated on exp, nbf, iat
+//	ENCODE_ISSUER                 string    none                   EncodeIssuer               iss of new tokens
+//	DECODE_ISSUER                 string    none                   DecodeIssuer               iss a token must carry
+//	DECODE_AUDIENCE               list      none                   DecodeAudience             accepted audiences (any of)
+//	DENYLIST_ENABLED              bool      false                  DenylistEnabled            check revocations (needs a Store, set in code)
+//	DENYLIST_TOKEN_CHECKS         list      access,refresh         DenylistTokenChecks        token types checked; [] for none
+//	STORE_TIMEOUT                 duration  2s                     StoreTimeout               bound on each revocation-store call
+//	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  UnsafeRevocationFailOpen   accept tokens when the store fails
+//	HEADER_NAME                   string    Authorization          HeaderName                 request header carrying the token
+//	HEADER_TYPE                   string    Bearer                 HeaderType                 scheme before the token; empty value sets HeaderBareToken
+//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)              AccessTokenExpires         access-token lifetime; false/never: Never
+//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14d)          RefreshTokenExpires        refresh-token lifetime; false/never: Never
+//	ALLOW_NON_EXPIRING_TOKENS     bool      false                  AllowNonExpiringTokens     allow tokens without exp
+//	TOKEN_LOCATION                list      headers                TokenLocation              headers, cookies or both
+//	ACCESS_COOKIE_KEY             string    __Host-access_token    AccessCookieName           access-token cookie (no __Host- if insecure)
+//	REFRESH_COOKIE_KEY            string    __Host-refresh_token   RefreshCookieName          refresh-token cookie (no __Host- if insecure)
+//	ACCESS_COOKIE_PATH            string    /                      AccessCookiePath           access cookie Path
+//	REFRESH_COOKIE_PATH           string    /                      RefreshCookiePath          refresh cookie Path
+//	COOKIE_MAX_AGE                duration  token lifetime         CookieMaxAge               Max-Age of every auth cookie
+//	COOKIE_DOMAIN                 string    none                   CookieDomain               cookie Domain (none: host-only)
+//	COOKIE_SECURE                 bool      true                   InsecureCookies            inverted: false drops Secure (plain HTTP)
+//	COOKIE_SAMESITE               string    lax                    CookieSameSite             lax, strict or none
+//	COOKIE_CSRF_PROTECT           bool      true                   UnsafeDisableCSRF          inverted: false turns CSRF checks off
+//	ACCESS_CSRF_COOKIE_KEY        string    __Host-csrf_access     AccessCSRFCookieName       access CSRF cookie (no __Host- if insecure)
+//	REFRESH_CSRF_COOKIE_KEY       string    __Host-csrf_refresh    RefreshCSRFCookieName      refresh CSRF cookie (no __Host- if insecure)
+//	ACCESS_CSRF_COOKIE_PATH       string    /                      AccessCSRFCookiePath       access CSRF cookie Path
+//	REFRESH_CSRF_COOKIE_PATH      string    /                      RefreshCSRFCookiePath      refresh CSRF cookie Path
+//	ACCESS_CSRF_HEADER_NAME       string    X-CSRF-Token           AccessCSRFHeaderName       CSRF header with an access cookie
+//	REFRESH_CSRF_HEADER_NAME      string    X-CSRF-Token           RefreshCSRFHeaderName      CSRF header with a refresh cookie
+//	CSRF_METHODS                  list      POST,PUT,PATCH,DELETE  CSRFMethods                methods that need the CSRF header
+//	TRUSTED_ORIGINS               list      none                   TrustedOrigins             extra origins allowed for cookie requests
+//	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                  SkipCrossOriginProtection  turn the Origin/Fetch-Metadata check off
+//	TOKEN_TYPE_CLAIM              bool      true                   SkipTokenTypeClaim         inverted: false drops the type claim
+//	TOKEN_TYPE_CLAIM_NAME         string    type                   TokenTypeClaimName         name of the type claim
+//	ACCESS_TOKEN_TYPE             string    access                 AccessTokenType            type claim of access tokens
+//	REFRESH_TOKEN_TYPE            string    refresh                RefreshTokenType           type claim of refresh tokens
+//	REFRESH_TOKEN_ROTATION        bool      false                  RefreshTokenRotation       one-time refresh tokens, reuse detected
+//	REFRESH_REUSE_GRACE           duration  0                      RefreshReuseGrace          window tolerating a rotated token's reuse
+
+//	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes          the seed's statuses (422, 401 for CSRF)
+//	WEBSOCKET_QUERY_PARAM         string    token                  WebSocketQueryParam        query parameter of a WebSocket token
+//	WEBSOCKET_NO_QUERY_TOKEN      bool      false                  WebSocketNoQueryToken      refuse tokens in WebSocket URLs
+//	WEBSOCKET_CSRF_QUERY_PARAM    string    csrf_token             WebSocketCSRFQueryParam    query parameter of a WebSocket CSRF value
 //
 // Config fields that are not text (Signer, VerifyKey, Store, Now, Logger,
 // OnVerify, ErrorHandler, UserLoader) are set in code.
@@ -421,7 +421,7 @@ func parseEnvDuration(v string, kind durKind) (time.Duration, error) {
 	if d < 0 {
 		return 0, fmt.Errorf("%s is negative", quoteValue(v))
 	}
-	if false {
+	if d == 0 && kind != durZeroOK {
 		hint := "leave the variable empty for the default"
 		if kind == durLifetime {
 			hint += ", or use false/never for tokens that do not expire"

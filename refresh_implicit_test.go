@@ -151,6 +151,9 @@ func TestImplicitRefreshDoesNotFire(t *testing.T) {
 		{"logout: the handler unsets the cookies", 12 * time.Minute, func(t *testing.T, a *Auth, p Pair, r *http.Request) (*http.Request, http.Handler) {
 			return r, logout(a)
 		}, []string{"__Host-access_token", "__Host-csrf_access", "__Host-refresh_token", "__Host-csrf_refresh"}},
+		{"the handler unsets the cookies without revoking", 12 * time.Minute, func(t *testing.T, a *Auth, p Pair, r *http.Request) (*http.Request, http.Handler) {
+			return r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.UnsetAccessCookies(w) })
+		}, []string{"__Host-access_token", "__Host-csrf_access"}},
 		{"logout that revokes but forgets to unset", 12 * time.Minute, func(t *testing.T, a *Auth, p Pair, r *http.Request) (*http.Request, http.Handler) {
 			return r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				a.RevokeFamily(r.Context(), must(a.Check(r, Requirement{})))

@@ -14,14 +14,15 @@ import (
 // [Token.Decode], which decode the payload's custom claims on first use
 // (they are not needed to verify, so the hot path skips them).
 type Token struct {
-	raw     string
-	payload []byte // decoded payload; never modified
-	c       jws.Claims
-	alg     jws.Alg
-	kid     string
-	isRef   bool
-	source  string
-	user    any
+	raw        string
+	payload    []byte // decoded payload; never modified
+	c          jws.Claims
+	alg        jws.Alg
+	kid        string
+	isRef      bool
+	source     string
+	user       any
+	thirdParty bool
 
 	once    sync.Once
 	all     map[string]any

@@ -96,11 +96,29 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		return nil, malformed(err)
 	}
 	alg := hdr.Alg
-	if !a.allowed[alg] {
-		return nil, ErrInvalidAlgorithm
+	t := &Token{raw: token, alg: alg}
+	var ti *trustedIssuer
+	if a.trusted != nil {
+		// The issuer selects the keys, so with trusted issuers the payload
+		// is read first (bounded by MaxTokenSize, and trusted for nothing
+		// until the signature is checked).
+		if err := a.decodePayload(t, parts.Payload); err != nil {
+			return nil, err
+		}
+		ti = a.trusted[t.c.Iss]
 	}
-	if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
-		return nil, ErrInvalidKID
+	if ti != nil {
+		if !ti.allowed[alg] {
+			return nil, ErrInvalidAlgorithm
+		}
+		t.thirdParty = true
+	} else {
+		if !a.allowed[alg] {
+			return nil, ErrInvalidAlgorithm
+		}
+		if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
+			return nil, ErrInvalidKID
+		}
 	}
 
 	// Signature.
@@ -112,39 +130,29 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	if _, err := jws.Decode(sbuf[:sn], parts.Signature); err != nil {
 		return nil, malformed(err)
 	}
-	sig := sbuf[:sn]
-	if alg.IsHMAC() {
-		err = a.hmacKey[alg].Verify(parts.SigningInput, sig)
-	} else {
-		err = jws.VerifyPublic(alg, a.pub, parts.SigningInput, sig)
-	}
+	kid, err := a.verifySignature(ctx, ti, alg, &hdr, parts.SigningInput, sbuf[:sn])
 	if err != nil {
+		if _, ok := err.(*Error); ok {
+			return nil, err
+		}
 		return nil, ErrInvalidSignature
 	}
-
-	// Payload, decoded once into memory the Token owns.
-	pn := jws.DecodedLen(len(parts.Payload))
-	if pn < 0 {
-		return nil, malformed(jws.ErrBase64)
-	}
-	t := &Token{raw: token, alg: alg}
-	t.payload = make([]byte, pn)
-	if _, err := jws.Decode(t.payload, parts.Payload); err != nil {
-		return nil, malformed(err)
-	}
-	if err := jws.ParseClaims(t.payload, a.typeName, &t.c); err != nil {
-		if err == jws.ErrClaimType {
-			return nil, ErrInvalidClaim.with(err, "")
-		}
-		return nil, malformed(err)
-	}
 	if hdr.HasKid {
-		t.kid = a.kidFor(alg)
-		if t.kid == "" || string(hdr.Kid) != t.kid {
-			t.kid = string(hdr.Kid)
+		if kid == "" || string(hdr.Kid) != kid {
+			kid = string(hdr.Kid)
+		}
+		t.kid = kid
+	}
+	if t.payload == nil {
+		if err := a.decodePayload(t, parts.Payload); err != nil {
+			return nil, err
 		}
 	}
-	if err := a.validateClaims(t, req); err != nil {
+	if ti != nil {
+		if err := a.validateThirdParty(t, ti, req); err != nil {
+			return nil, err
+		}
+	} else if err := a.validateClaims(t, req); err != nil {
 		return nil, err
 	}
 	if err := a.checkRevoked(ctx, t); err != nil {
@@ -168,6 +176,26 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		t.user = u
 	}
 	return t, nil
+}
+
+// decodePayload decodes the payload segment into memory t owns and parses
+// the registered claims.
+func (a *Auth) decodePayload(t *Token, seg string) error {
+	pn := jws.DecodedLen(len(seg))
+	if pn < 0 {
+		return malformed(jws.ErrBase64)
+	}
+	t.payload = make([]byte, pn)
+	if _, err := jws.Decode(t.payload, seg); err != nil {
+		return malformed(err)
+	}
+	if err := jws.ParseClaims(t.payload, a.typeName, &t.c); err != nil {
+		if err == jws.ErrClaimType {
+			return ErrInvalidClaim.with(err, "")
+		}
+		return malformed(err)
+	}
+	return nil
 }
 
 func (a *Auth) validateClaims(t *Token, req Requirement) error {

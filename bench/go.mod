@@ -16,6 +16,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/lestrrat-go/jwx/v2 v2.1.3
 	github.com/lestrrat-go/jwx/v3 v3.4.0
+	github.com/librenz/authjwt v0.0.0
 )
 
 require (

@@ -1,0 +1,184 @@
+package authjwt
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"sync"
+	"net/http"
+
+	"github.com/librenz/authjwt/internal/jws"
+	"github.com/librenz/authjwt/keys"
+)
+
+// ErrNoSigningKey is returned when no configured key can sign.
+var ErrNoSigningKey = errors.New("authjwt: no private key, signer or secret configured for this algorithm")
+
+// hmacCache keeps one pooled HMAC key per (secret, alg) found in a key
+// set, so rotation does not cost an hmac.New per request.
+type hmacCache struct{ m sync.Map } // string(alg)+secret -> *jws.HMACKey
+
+func (c *hmacCache) get(alg jws.Alg, secret []byte) *jws.HMACKey {
+	key := alg.String() + "\x00" + string(secret)
+	if v, ok := c.m.Load(key); ok {
+		return v.(*jws.HMACKey)
+	}
+	v, _ := c.m.LoadOrStore(key, jws.NewHMACKey(alg, secret))
+	return v.(*jws.HMACKey)
+}
+
+// headerCache remembers the encoded header of the last (alg, kid) a key
+// set signed with.
+type headerCache struct {
+	alg jws.Alg
+	kid string
+	seg string
+}
+
+// verifyWithKey checks sig with one key bound to alg.
+func (a *Auth) verifyWithKey(k keys.Key, alg jws.Alg, input string, sig []byte) error {
+	if !k.Accepts(alg.String()) {
+		return ErrInvalidAlgorithm
+	}
+	if k.Secret != nil {
+		return a.hmacs.get(alg, k.Secret).Verify(input, sig)
+	}
+	return jws.VerifyPublic(alg, k.Public, input, sig)
+}
+
+// verifySignature selects the key for a token and checks its signature.
+// Keys never cross issuers: ti is the trusted third-party issuer the
+// token's iss selected, or nil for our own keys.
+func (a *Auth) verifySignature(ctx context.Context, ti *trustedIssuer, alg jws.Alg, hdr *jws.Header, input string, sig []byte) (kid string, err error) {
+	if ti != nil {
+		return ti.verify(ctx, a, alg, hdr, input, sig)
+	}
+	if a.keySet != nil {
+		if hdr.HasKid {
+			k, ok := a.keySet.Lookup(string(hdr.Kid))
+			if !ok {
+				return "", ErrInvalidKID.with(nil, "Unknown kid on header")
+			}
+			if err := a.verifyWithKey(k, alg, input, sig); err != nil {
+				return "", err
+			}
+			return k.KID, nil
+		}
+		tried := false
+		for k := range a.keySet.Candidates(alg.String()) {
+			tried = true
+			if a.verifyWithKey(k, alg, input, sig) == nil {
+				return k.KID, nil
+			}
+		}
+		if !tried {
+			return "", ErrInvalidKID.with(nil, "Missing kid on header")
+		}
+		return "", jws.ErrSignature
+	}
+	if alg.IsHMAC() {
+		return a.hmacKID, a.hmacKey[alg].Verify(input, sig)
+	}
+	return a.pubKID, jws.VerifyPublic(alg, a.pub, input, sig)
+}
+
+// signingKey returns the key new tokens are signed with under alg (the
+// configured algorithm unless overridden), with its kid and header.
+type signing struct {
+	alg    jws.Alg
+	hmac   *jws.HMACKey
+	signer crypto.Signer
+	kid    string
+	header string
+}
+
+func (a *Auth) signingFor(alg jws.Alg, override bool) (signing, error) {
+	if a.keySet != nil {
+		k := a.keySet.Signer()
+		if !k.CanSign() {
+			return signing{}, ErrNoSigningKey
+		}
+		ka, ok := jws.ParseAlg(k.Alg)
+		if !ok {
+			return signing{}, ErrNoSigningKey
+		}
+		if override && !keys.SameAlgorithm(alg.String(), k.Alg) {
+			return signing{}, errors.New("authjwt: WithAlgorithm: the key set's signer is bound to " + k.Alg)
+		}
+		s := signing{alg: ka, kid: k.KID}
+		if k.Secret != nil {
+			s.hmac = a.hmacs.get(ka, k.Secret)
+		} else {
+			s.signer = k.Signer
+		}
+		if hc := a.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
+			s.header = hc.seg
+		} else {
+			s.header = encodeHeader(ka, k.KID, nil)
+			a.lastHeader.Store(&headerCache{ka, k.KID, s.header})
+		}
+		return s, nil
+	}
+	s := signing{alg: alg, kid: a.kidFor(alg), header: a.headerSeg[alg]}
+	if alg.IsHMAC() {
+		s.hmac = a.hmacKey[alg]
+		if s.hmac == nil {
+			return signing{}, errors.New("authjwt: WithAlgorithm: no HMAC secret configured for " + alg.String())
+		}
+		return s, nil
+	}
+	if a.signer == nil {
+		return signing{}, ErrNoSigningKey
+	}
+	s.signer = a.signer
+	return s, nil
+}
+
+// Keys returns our public verification keys (never a private or symmetric
+// key), for JWKS publication. See [Auth.JWKSHandler].
+func (a *Auth) Keys() []keys.Key {
+	if a.keySet != nil {
+		var out []keys.Key
+		for _, k := range a.keySet.Keys() {
+			if k.Secret == nil && k.Public != nil {
+				out = append(out, keys.Key{KID: k.KID, Alg: k.Alg, Public: k.Public})
+			}
+		}
+		return out
+	}
+	if a.pub == nil {
+		return nil
+	}
+	alg := a.signAlg
+	if alg.IsHMAC() {
+		for i := jws.HS256; i < 16; i++ {
+			if a.allowed[i] && !i.IsHMAC() {
+				alg = i
+				break
+			}
+		}
+	}
+	return []keys.Key{{KID: a.pubKID, Alg: alg.String(), Public: a.pub}}
+}
+
+// JWKSHandler serves our public keys as a JWK Set, for
+// /.well-known/jwks.json (RFC 7517), with Cache-Control and ETag. Under
+// HMAC the set is empty: secrets are never published.
+func (a *Auth) JWKSHandler() http.Handler { return keys.Handler(a) }
+
+// PublicKey returns the public verification key as PEM with its RFC 7638
+// thumbprint (the seed's get_public_key()). It fails under HMAC.
+func (a *Auth) PublicKey() (pemText, thumbprint string, err error) {
+	ks := a.Keys()
+	if len(ks) == 0 {
+		return "", "", errors.New("authjwt: no public key configured (HMAC algorithms have none)")
+	}
+	k := ks[0]
+	if a.keySet != nil {
+		if s := a.keySet.Signer(); s.Public != nil {
+			k = keys.Key{KID: s.KID, Alg: s.Alg, Public: s.Public}
+		}
+	}
+	return keys.PublicKeyPEM(k)
+}
+

@@ -1,0 +1,245 @@
+package authjwt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/librenz/authjwt/internal/jws"
+	"github.com/librenz/authjwt/keys"
+)
+
+// KeySource supplies a trusted issuer's verification keys. [keys.Remote]
+// (a cached, self-refreshing JWKS) implements it; a static source can
+// stand in for a pinned provider.
+type KeySource interface {
+	Lookup(ctx context.Context, kid string) (keys.Key, error)
+	Keys() []keys.Key
+}
+
+// TrustedIssuer accepts access tokens from a third-party identity provider
+// (Auth0, Keycloak, Okta, Entra ID, any OpenID Connect provider) beside our
+// own. The token's "iss" selects the issuer before any key is looked up, so
+// keys never cross issuers.
+type TrustedIssuer struct {
+	// Issuer is the provider's "iss", compared exactly.
+	Issuer string
+	// JWKSURL is the provider's JWK Set; when empty it is found by OpenID
+	// Connect discovery (Issuer + "/.well-known/openid-configuration").
+	JWKSURL string
+	// Audience lists the accepted "aud" values (any-of). Required: a token
+	// minted for another service of the same provider must not pass.
+	Audience []string
+	// Algorithms are the accepted algorithms (default RS256). HMAC
+	// algorithms are refused: a provider's keys are public.
+	Algorithms []string
+	// RolesClaim is where the provider puts roles or scopes, as a dotted
+	// path ("roles", Keycloak's "realm_access.roles", "scope", "scp"). A
+	// list of strings or a space-separated string. Requirement.Roles is
+	// checked against it.
+	RolesClaim string
+	// UnsafeAcceptIDTokens accepts OpenID Connect ID tokens as access
+	// tokens. ID tokens are meant for the client, not for APIs; by default
+	// a token with "nonce", "at_hash" or "c_hash" is refused.
+	UnsafeAcceptIDTokens bool
+	// Keys, when set, supplies the keys instead of fetching the JWKS.
+	Keys KeySource
+	// HTTPClient fetches the JWKS (default: a client with a timeout).
+	HTTPClient *http.Client
+	// Remote tunes the JWKS cache (timeouts, refresh bounds, size limits);
+	// JWKSURL, Issuer, Client and AllowedAlgorithms are filled in from
+	// the fields above.
+	Remote keys.RemoteConfig
+}
+
+type trustedIssuer struct {
+	cfg     TrustedIssuer
+	allowed [16]bool
+	src     KeySource
+	remote  *keys.Remote // owned, closed by Auth.Close
+	roles   []string     // RolesClaim split on "."
+}
+
+func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
+	if len(cfgs) == 0 {
+		return nil
+	}
+	a.trusted = map[string]*trustedIssuer{}
+	for i, c := range cfgs {
+		setting := fmt.Sprintf("TrustedIssuers[%d]", i)
+		if c.Issuer == "" {
+			return settingError(setting+".Issuer", "required")
+		}
+		if _, dup := a.trusted[c.Issuer]; dup {
+			return settingError(setting+".Issuer", "%q is configured twice", c.Issuer)
+		}
+		if c.Issuer == a.cfg.EncodeIssuer || c.Issuer == a.cfg.DecodeIssuer {
+			return settingError(setting+".Issuer", "%q is our own issuer; a trusted issuer must be another party", c.Issuer)
+		}
+		if len(c.Audience) == 0 {
+			return settingError(setting+".Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE): without it, tokens the provider minted for any other service would be accepted", c.Issuer)
+		}
+		ti := &trustedIssuer{cfg: c}
+		algs := c.Algorithms
+		if len(algs) == 0 {
+			algs = []string{"RS256"}
+		}
+		for _, s := range algs {
+			alg, ok := jws.ParseAlg(s)
+			if !ok || alg.IsHMAC() {
+				return settingError(setting+".Algorithms", "%q is not an asymmetric JWS algorithm", s)
+			}
+			ti.allowed[alg] = true
+		}
+		if c.RolesClaim != "" {
+			ti.roles = strings.Split(c.RolesClaim, ".")
+		}
+		ti.src = c.Keys
+		if ti.src == nil {
+			rc := c.Remote
+			rc.JWKSURL = c.JWKSURL
+			if c.JWKSURL == "" {
+				rc.Issuer = c.Issuer
+			}
+			if c.HTTPClient != nil {
+				rc.Client = c.HTTPClient
+			}
+			rc.AllowedAlgorithms = algs
+			rc.StartWithoutKeys = true
+			if rc.Logger == nil {
+				rc.Logger = a.log
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			r, err := keys.NewRemote(ctx, rc)
+			cancel()
+			if err != nil {
+				return settingError(setting, "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+			}
+			ti.src, ti.remote = r, r
+		}
+		a.trusted[c.Issuer] = ti
+	}
+	return nil
+}
+
+func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) (string, error) {
+	if hdr.HasKid {
+		k, err := ti.src.Lookup(ctx, string(hdr.Kid))
+		if err != nil {
+			if errors.Is(err, keys.ErrNoKeys) {
+				return "", ErrKeysUnavailable.with(err, "")
+			}
+			return "", ErrInvalidKID.with(err, "Unknown kid on header")
+		}
+		if err := a.verifyWithKey(k, alg, input, sig); err != nil {
+			return "", err
+		}
+		return k.KID, nil
+	}
+	// No kid: only a provider publishing a single usable key can be used.
+	var only keys.Key
+	n := 0
+	for _, k := range ti.src.Keys() {
+		if k.Accepts(alg.String()) {
+			only, n = k, n+1
+		}
+	}
+	switch n {
+	case 0:
+		return "", ErrKeysUnavailable
+	case 1:
+		return only.KID, a.verifyWithKey(only, alg, input, sig)
+	}
+	return "", ErrInvalidKID.with(nil, "Missing kid on header")
+}
+
+// validateThirdParty applies a trusted issuer's rules: its tokens are
+// access tokens (they carry no type claim) that are never fresh.
+func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) error {
+	c := &t.c
+	now := a.now().Unix()
+	lw := a.leeway
+	if req.Refresh {
+		return ErrRefreshRequired
+	}
+	if c.Has&jws.HasExp == 0 {
+		return ErrInvalidClaim.with(nil, "Missing claim: exp")
+	}
+	if now >= c.Exp+lw {
+		return ErrTokenExpired
+	}
+	if c.Has&jws.HasNbf != 0 && now+lw < c.Nbf {
+		return ErrTokenNotYetValid
+	}
+	if c.Has&jws.HasIat != 0 && now+lw < c.Iat {
+		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
+	}
+	if !audienceMatch(c.Aud, ti.cfg.Audience) {
+		return ErrInvalidAudience
+	}
+	if c.Has&jws.HasSub == 0 {
+		return ErrInvalidClaim.with(nil, "Missing claim: sub")
+	}
+	if c.Has&jws.HasCustom != 0 && !ti.cfg.UnsafeAcceptIDTokens {
+		for _, n := range []string{"nonce", "at_hash", "c_hash"} {
+			if t.Has(n) {
+				return ErrIDTokenRefused
+			}
+		}
+	}
+	if ti.roles != nil {
+		c.Roles = claimStrings(t, ti.roles)
+	}
+	if req.Fresh {
+		return ErrFreshRequired
+	}
+	return nil
+}
+
+// claimStrings follows path through the claims and returns a list of
+// strings or a space-separated string as a list.
+func claimStrings(t *Token, path []string) []string {
+	m, err := t.Claims()
+	if err != nil {
+		return nil
+	}
+	var v any = m
+	for _, p := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = obj[p]
+	}
+	switch x := v.(type) {
+	case string:
+		return strings.Fields(x)
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Close stops background work (the JWKS caches of trusted issuers). The
+// Auth must not be used afterwards.
+func (a *Auth) Close() error {
+	for _, ti := range a.trusted {
+		if ti.remote != nil {
+			ti.remote.Close()
+		}
+	}
+	return nil
+}
+
+// IsThirdParty reports whether the token was issued by a trusted
+// third-party issuer rather than by us.
+func (t *Token) IsThirdParty() bool { return t.thirdParty }

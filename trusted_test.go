@@ -1,0 +1,156 @@
+package authjwt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/librenz/authjwt/keys"
+)
+
+// fakeIdP is an OpenID Connect provider on a TLS loopback server: it
+// serves discovery and a JWKS, and mints tokens with its own key.
+type fakeIdP struct {
+	srv      *httptest.Server
+	minter   *Auth // signs as the provider (no type claim, like real IdPs)
+	fetches  atomic.Int32
+	requests atomic.Int32
+}
+
+func newFakeIdP(t *testing.T) *fakeIdP {
+	t.Helper()
+	p := &fakeIdP{}
+	var jwks http.Handler
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
+		json.NewEncoder(w).Encode(map[string]string{"issuer": p.srv.URL, "jwks_uri": p.srv.URL + "/jwks"})
+	})
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
+		p.fetches.Add(1)
+		jwks.ServeHTTP(w, r)
+	})
+	p.srv = httptest.NewTLSServer(mux)
+	t.Cleanup(p.srv.Close)
+	testKeys()
+	p.minter = mustNew(t, Config{Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey2), EncodeIssuer: p.srv.URL, SkipTokenTypeClaim: true})
+	jwks = p.minter.JWKSHandler()
+	return p
+}
+
+func (p *fakeIdP) token(t *testing.T, claims map[string]any, opts ...TokenOption) string {
+	t.Helper()
+	opts = append([]TokenOption{WithAudience("my-api"), WithClaims(claims)}, opts...)
+	return must(p.minter.CreateAccessToken("idp-user", opts...))
+}
+
+func TestTrustedIssuer(t *testing.T) {
+	ctx := context.Background()
+	idp := newFakeIdP(t)
+	testKeys()
+	a := mustNew(t, Config{
+		Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey), EncodeIssuer: "https://api.example", DecodeIssuer: "https://api.example",
+		TrustedIssuers: []TrustedIssuer{{
+			Issuer: idp.srv.URL, Audience: []string{"my-api"}, RolesClaim: "realm_access.roles",
+			HTTPClient: idp.srv.Client(),
+		}},
+	})
+	defer a.Close()
+	idpTok := idp.token(t, map[string]any{"realm_access": map[string]any{"roles": []string{"admin"}}})
+	tk, err := a.Verify(ctx, idpTok, Requirement{Roles: []string{"admin"}})
+	if err != nil {
+		t.Fatalf("provider token refused: %v", err)
+	}
+	if !tk.IsThirdParty() || tk.Subject() != "idp-user" || tk.JTI() == "" {
+		t.Fatalf("token %+v", tk)
+	}
+	ownTok := must(a.CreateAccessToken("alice"))
+	if _, err := a.Verify(ctx, ownTok, Requirement{}); err != nil {
+		t.Fatalf("our own token refused beside a trusted issuer: %v", err)
+	}
+	cases := []struct {
+		name string
+		tok  string
+		req  Requirement
+		want error
+	}{
+		{"refresh route", idpTok, Requirement{Refresh: true}, ErrRefreshRequired},
+		{"fresh route", idpTok, Requirement{Fresh: true}, ErrFreshRequired},
+		{"role missing", idp.token(t, nil), Requirement{Roles: []string{"admin"}}, ErrNotEnoughPerms},
+		{"other audience", must(idp.minter.CreateAccessToken("u", WithAudience("other-api"))), Requirement{}, ErrInvalidAudience},
+		{"ID token", idp.token(t, map[string]any{"nonce": "n-0S6_WzA2Mj"}), Requirement{}, ErrIDTokenRefused},
+		// Keys never cross issuers: the provider's key signing a token
+		// that claims to be ours, and our key signing one claiming theirs.
+		{"provider key, our issuer", must(idp.minter.CreateAccessToken("u", WithIssuer("https://api.example"))), Requirement{}, ErrInvalidSignature},
+		{"our key, provider issuer", must(a.CreateAccessToken("u", WithIssuer(idp.srv.URL), WithAudience("my-api"))), Requirement{}, ErrInvalidKID},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := a.Verify(ctx, c.tok, c.req); !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+	// No fetch for an untrusted issuer's token.
+	before := idp.requests.Load()
+	other := mustNew(t, Config{Algorithm: "RS256", PrivateKey: privPEM(t, keyFor("RS256")), EncodeIssuer: "https://evil.example", SkipTokenTypeClaim: true})
+	evil := must(other.CreateAccessToken("u", WithAudience("my-api")))
+	if _, err := a.Verify(ctx, evil, Requirement{}); err == nil {
+		t.Fatal("untrusted issuer accepted")
+	}
+	if idp.requests.Load() != before {
+		t.Fatal("an untrusted issuer's token caused a request to the provider")
+	}
+	// Through the middleware, with a role route.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+idpTok)
+	w := httptest.NewRecorder()
+	a.RequireRoles("admin")(echoSub).ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "idp-user") {
+		t.Fatalf("middleware: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestTrustedIssuerConfig(t *testing.T) {
+	_, err := New(Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example"}}})
+	if err == nil || !strings.Contains(err.Error(), "Audience") {
+		t.Fatalf("trusted issuer without audience: %v", err)
+	}
+	_, err = New(Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"a"}, Algorithms: []string{"HS256"}}}})
+	if err == nil || !strings.Contains(err.Error(), "Algorithms") {
+		t.Fatalf("HMAC for a provider: %v", err)
+	}
+}
+
+type staticKeys []keys.Key
+
+func (s staticKeys) Keys() []keys.Key { return s }
+func (s staticKeys) Lookup(ctx context.Context, kid string) (keys.Key, error) {
+	for _, k := range s {
+		if k.KID == kid {
+			return k, nil
+		}
+	}
+	if len(s) == 0 {
+		return keys.Key{}, keys.ErrNoKeys
+	}
+	return keys.Key{}, keys.ErrKeyNotFound
+}
+
+func TestTrustedIssuerWithoutKeysIs503(t *testing.T) {
+	idp := newFakeIdP(t)
+	a := mustNew(t, Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{Issuer: idp.srv.URL, Audience: []string{"my-api"}, Keys: staticKeys{}}}})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+idp.token(t, nil))
+	w := httptest.NewRecorder()
+	a.Required(echoSub).ServeHTTP(w, r)
+	if w.Code != 503 {
+		t.Fatalf("no keys: %d %s", w.Code, w.Body)
+	}
+}
