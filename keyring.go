@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto"
 	"errors"
-	"sync"
 	"net/http"
+	"sync"
 
 	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/keys"
@@ -181,4 +181,3 @@ func (a *Auth) PublicKey() (pemText, thumbprint string, err error) {
 	}
 	return keys.PublicKeyPEM(k)
 }
-
