@@ -55,6 +55,7 @@ type Auth struct {
 	hmacs            hmacCache
 	lastHeader       atomic.Pointer[headerCache]
 	trusted          map[string]*trustedIssuer
+	vcache           *verifyCache
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -142,6 +143,12 @@ func New(cfg Config) (*Auth, error) {
 		if (a.allowed[i] || i == a.signAlg) && a.keySet == nil {
 			a.headerSeg[i] = encodeHeader(i, a.kidFor(i), nil)
 		}
+	}
+	if cfg.VerifyCacheSize < 0 {
+		return nil, settingError("VerifyCacheSize", "negative size %d", cfg.VerifyCacheSize)
+	}
+	if cfg.VerifyCacheSize > 0 {
+		a.vcache = newVerifyCache(cfg.VerifyCacheSize)
 	}
 	if err := a.loadTrusted(cfg.TrustedIssuers); err != nil {
 		return nil, err

@@ -62,3 +62,20 @@ func BenchmarkMiddlewareHS256(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyES256Cached measures re-verifying the same ES256 token
+// with the verification cache on.
+func BenchmarkVerifyES256Cached(b *testing.B) {
+	a, err := New(Config{Algorithm: "ES256", PrivateKey: privPEM(b, keyFor("ES256")), VerifyCacheSize: 1024})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := a.CreateAccessToken("alice")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -207,6 +207,15 @@ type Config struct {
 	// within this window (a client that lost the response). Default 0.
 	RefreshReuseGrace time.Duration
 
+	// VerifyCacheSize, when positive, enables a cache of that many verified
+	// tokens so that re-verifying the same asymmetric (ES*, RS*, PS*,
+	// EdDSA) token skips the public-key operation. Time, issuer, audience,
+	// type, revocation and requirement checks still run on every request,
+	// and a changed key set is never served from it. HMAC tokens and
+	// tokens of trusted third-party issuers are not cached (HMAC is
+	// already cheaper than a cache lookup would save).
+	VerifyCacheSize int
+
 	// MaxTokenSize bounds the size of an accepted token (default 8 KiB).
 	MaxTokenSize int
 

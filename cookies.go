@@ -1,6 +1,7 @@
 package authjwt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -200,9 +201,10 @@ func (a *Auth) cookiesFor(t *Token, refresh bool, o cookieOpts) ([]*http.Cookie,
 	return list, nil
 }
 
-// ownToken verifies a token about to be put in a cookie: signature and
-// claims as [Auth.Verify] checks them (type, exp, nbf, iss, aud, sub), but
-// without revocation, the user loader or OnVerify, which belong to requests.
+// ownToken verifies a token about to be put in a cookie: signature (with
+// our own keys: cookies carry tokens we issued) and claims as [Auth.Verify]
+// checks them (type, exp, nbf, iss, aud, sub), but without revocation, the
+// user loader or OnVerify, which belong to requests.
 func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	parts, err := jws.Split(raw, a.maxSize)
 	if err != nil {
@@ -226,6 +228,9 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	if !a.allowed[hdr.Alg] {
 		return nil, ErrInvalidAlgorithm
 	}
+	if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
+		return nil, ErrInvalidKID
+	}
 	sn := jws.DecodedLen(len(parts.Signature))
 	if sn < 0 {
 		return nil, malformed(jws.ErrBase64)
@@ -234,28 +239,15 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	if _, err := jws.Decode(sig, parts.Signature); err != nil {
 		return nil, malformed(err)
 	}
-	if hdr.Alg.IsHMAC() {
-		k := a.hmacKey[hdr.Alg]
-		if k == nil {
-			return nil, ErrInvalidAlgorithm
+	if _, err := a.verifySignature(context.Background(), nil, hdr.Alg, &hdr, parts.SigningInput, sig); err != nil {
+		if e, ok := err.(*Error); ok {
+			return nil, e
 		}
-		err = k.Verify(parts.SigningInput, sig)
-	} else {
-		err = jws.VerifyPublic(hdr.Alg, a.pub, parts.SigningInput, sig)
-	}
-	if err != nil {
 		return nil, ErrInvalidSignature
 	}
-	pn := jws.DecodedLen(len(parts.Payload))
-	if pn < 0 {
-		return nil, malformed(jws.ErrBase64)
-	}
-	t := &Token{raw: raw, alg: hdr.Alg, payload: make([]byte, pn)}
-	if _, err := jws.Decode(t.payload, parts.Payload); err != nil {
-		return nil, malformed(err)
-	}
-	if err := jws.ParseClaims(t.payload, a.typeName, &t.c); err != nil {
-		return nil, malformed(err)
+	t := &Token{raw: raw, alg: hdr.Alg}
+	if err := a.decodePayload(t, parts.Payload); err != nil {
+		return nil, err
 	}
 	if err := a.validateClaims(t, Requirement{Refresh: refresh}); err != nil {
 		return nil, err

@@ -123,7 +123,8 @@ func LoadEnv() (Config, error) {
 //	REFRESH_TOKEN_TYPE            string    refresh                RefreshTokenType           type claim of refresh tokens
 //	REFRESH_TOKEN_ROTATION        bool      false                  RefreshTokenRotation       one-time refresh tokens, reuse detected
 //	REFRESH_REUSE_GRACE           duration  0                      RefreshReuseGrace          window tolerating a rotated token's reuse
-
+//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize               largest accepted token, in bytes
+//	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize            verified asymmetric tokens to cache (0: off)
 //	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes          the seed's statuses (422, 401 for CSRF)
 //	WEBSOCKET_QUERY_PARAM         string    token                  WebSocketQueryParam        query parameter of a WebSocket token
 //	WEBSOCKET_NO_QUERY_TOKEN      bool      false                  WebSocketNoQueryToken      refuse tokens in WebSocket URLs
@@ -295,6 +296,14 @@ var envVars = []envVar{
 			return errors.New("0 would silently mean the default (8192 bytes); leave the variable empty for the default")
 		}
 		c.MaxTokenSize = n
+		return nil
+	}},
+	{name: "VERIFY_CACHE_SIZE", field: "VerifyCacheSize", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s is not a non-negative whole number of entries (e.g. 10000)", quoteValue(v))
+		}
+		c.VerifyCacheSize = n
 		return nil
 	}},
 	boolVar("LEGACY_STATUS_CODES", "LegacyStatusCodes", false, func(c *Config) *bool { return &c.LegacyStatusCodes }),

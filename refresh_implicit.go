@@ -19,7 +19,9 @@ import (
 // The access cookie must pass the same checks as on a guarded route
 // ([Auth.Check]: signature, claims, revocation, cross-origin protection and,
 // on the CSRF methods, the CSRF header); requests authenticated by the
-// Authorization header are left alone. The new access token:
+// Authorization header are left alone. These checks run besides the
+// route's own, so the user loader, OnVerify and the revocation store see
+// them too. The new access token:
 //   - needs a valid refresh cookie sent with the request (same subject,
 //     issuer and family; revocation checked after the handler ran, so a
 //     logout in the handler stops it), so the refresh cookie's Path must

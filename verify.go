@@ -79,6 +79,13 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	if err != nil {
 		return nil, malformed(err)
 	}
+	if a.vcache != nil && a.trusted == nil {
+		if e := a.vcache.get(token, a.keyVersion()); e != nil {
+			t := &Token{raw: token, payload: e.payload, c: e.c, alg: e.alg, kid: e.kid}
+			return a.finish(ctx, t, nil, req)
+		}
+	}
+	ver := a.keyVersion()
 	// Header, decoded on the stack.
 	var hbuf [512]byte
 	hn := jws.DecodedLen(len(parts.Header))
@@ -148,6 +155,19 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 			return nil, err
 		}
 	}
+	if a.vcache != nil && ti == nil && !alg.IsHMAC() {
+		t2, err := a.finish(ctx, t, nil, req)
+		if err == nil {
+			a.vcache.put(token, &vEntry{payload: t.payload, c: t.c, alg: alg, kid: t.kid, ver: ver})
+		}
+		return t2, err
+	}
+	return a.finish(ctx, t, ti, req)
+}
+
+// finish runs the checks that follow the signature: claims, revocation,
+// requirements and the user loader.
+func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req Requirement) (*Token, error) {
 	if ti != nil {
 		if err := a.validateThirdParty(t, ti, req); err != nil {
 			return nil, err

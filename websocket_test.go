@@ -94,9 +94,9 @@ func handshake(query url.Values, header http.Header) *http.Request {
 }
 
 func TestWebSocketCheck(t *testing.T) {
-	hdr := wsAuth(t, nil)                 // headers only (default)
-	both := wsAuth(t, wsBoth)             // headers and cookies
-	ck := wsAuth(t, wsCookies)            // cookies only
+	hdr := wsAuth(t, nil)      // headers only (default)
+	both := wsAuth(t, wsBoth)  // headers and cookies
+	ck := wsAuth(t, wsCookies) // cookies only
 	noCSRF := wsAuth(t, func(c *authjwt.Config) { wsCookies(c); c.UnsafeDisableCSRF = true })
 	trusted := wsAuth(t, func(c *authjwt.Config) {
 		wsCookies(c)

@@ -31,6 +31,7 @@ type setSnapshot struct {
 	byKID  map[string]Key // keys with a kid
 	signer int            // index into keys, or -1
 	cands  []Key          // signer first, then newest first (AllowMissingKID only)
+	ver    uint64         // increases with every change
 }
 
 var emptySnapshot = &setSnapshot{signer: -1}
@@ -67,6 +68,10 @@ func (s *Set) Lookup(kid string) (Key, bool) {
 	k, ok := s.load().byKID[kid]
 	return k, ok
 }
+
+// Version returns a number that changes whenever the set changes (a key
+// added, removed or promoted), for caches of verification results.
+func (s *Set) Version() uint64 { return s.load().ver }
 
 // Signer returns the current signing key, or the zero Key if there is none.
 func (s *Set) Signer() Key {
@@ -231,7 +236,7 @@ func (p *setSnapshot) index(kid string) int {
 
 // publish builds and stores a new snapshot; s.mu must be held.
 func (s *Set) publish(keys []Key, signer int) {
-	p := &setSnapshot{keys: keys, byKID: make(map[string]Key, len(keys)), signer: signer}
+	p := &setSnapshot{keys: keys, byKID: make(map[string]Key, len(keys)), signer: signer, ver: s.load().ver + 1}
 	for _, k := range keys {
 		if k.KID != "" {
 			p.byKID[k.KID] = k
