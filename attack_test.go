@@ -452,6 +452,7 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 		"x5c":         `{"alg":"RS256","x5c":["` + x5c + `"]}`,
 		"all, kid":    `{"alg":"RS256","kid":"evil","jwk":` + jwk + `,"jku":"` + srv.URL + `/a","x5u":"` + srv.URL + `/b","x5c":["` + x5c + `"]}`,
 		"jku in kid":  `{"alg":"RS256","kid":"` + srv.URL + `/kid"}`,
+		"x5c small":   `{"alg":"RS256","x5c":["MIIBszCCAVmgAwIBAgIBATAKBggqhkjOPQQDAjAPMQ0wCwYDVQQDEwRldmls"]}`,
 		"jwk oct key": `{"alg":"HS256","jwk":{"kty":"oct","k":"` + b64.EncodeToString([]byte("evil")) + `"}}`,
 	}
 	for _, cfg := range []Config{
@@ -463,6 +464,12 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 		for name, h := range headers {
 			if strings.Contains(h, `"HS256"`) {
 				atks = append(atks, attack{"embedded " + name + " (signed with its key)", macToken(sha256.New, []byte("evil"), enc(h), enc(pl)), map[bool]error{true: ErrInvalidSignature, false: ErrInvalidAlgorithm}[len(cfg.DecodeAlgorithms) > 0], "embedded symmetric key"})
+				continue
+			}
+			if len(h) > 512 {
+				// A real certificate chain does not fit the 512-byte header
+				// limit: refused before any signature work.
+				atks = append(atks, attack{"embedded " + name + " (header too large)", signedToken(t, "RS256", rsaKey, h, pl), ErrMalformedToken, "header size limit"})
 				continue
 			}
 			atks = append(atks,
@@ -860,4 +867,119 @@ func highS(t *testing.T, seg string) string {
 	out := append([]byte{}, sig[:32]...)
 	out = append(out, new(big.Int).Sub(N, s).FillBytes(make([]byte, 32))...)
 	return b64.EncodeToString(out)
+}
+
+// ---- cookies and CSRF ----
+
+// TestAttackCookies runs the cookie and CSRF families through the real
+// middleware: every variant is a POST that would succeed with the right
+// cookie and CSRF header (the baseline), with one thing changed.
+func TestAttackCookies(t *testing.T) {
+	a, _ := cookieAuth(t, Config{})
+	headerOnly := mustNew(t, Config{SecretKey: testSecret, Now: newClock().Now})
+	alice := must(a.CreateAccessToken("alice"))
+	bob := must(a.CreateAccessToken("bob"))
+	aliceCSRF := claimOf(t, alice, "csrf").(string)
+	bobCSRF := claimOf(t, bob, "csrf").(string)
+	noClaim := must(headerOnly.CreateAccessToken("alice")) // same key, no csrf claim
+	if _, ok := decodePart(t, noClaim, 1)["csrf"]; ok {
+		t.Fatal("setup: header-only token carries a csrf claim")
+	}
+	const tokName, csrfName = "__Host-access_token", "__Host-csrf_access"
+	var reached atomic.Int32
+	h := a.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
+	type req struct {
+		method  string
+		cookies [][2]string
+		hdr     map[string][]string
+		target  string
+	}
+	run := func(q req) int {
+		target := q.target
+		if target == "" {
+			target = "https://example.com/api"
+		}
+		r := httptest.NewRequest(q.method, target, nil)
+		for _, c := range q.cookies {
+			r.AddCookie(&http.Cookie{Name: c[0], Value: c[1]})
+		}
+		for k, v := range q.hdr {
+			r.Header[http.CanonicalHeaderKey(k)] = v
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	good := func() req {
+		return req{method: "POST", cookies: [][2]string{{tokName, alice}, {csrfName, aliceCSRF}},
+			hdr: map[string][]string{"X-CSRF-Token": {aliceCSRF}, "Sec-Fetch-Site": {"same-origin"}, "Origin": {"https://example.com"}}}
+	}
+	if code := run(good()); code != 200 || reached.Load() != 1 {
+		t.Fatalf("baseline refused: %d", code)
+	}
+	with := func(f func(*req)) req { q := good(); f(&q); return q }
+	cases := []struct {
+		name string
+		q    req
+		want int
+		why  string
+	}{
+		{"tossed CSRF cookie and matching header", with(func(q *req) {
+			q.cookies = [][2]string{{tokName, alice}, {csrfName, "attacker"}}
+			q.hdr["X-CSRF-Token"] = []string{"attacker"}
+		}), 403, "header compared with the signed claim, never the cookie"},
+		{"two CSRF cookies, header matches the tossed one", with(func(q *req) {
+			q.cookies = append(q.cookies, [2]string{csrfName, "attacker"})
+			q.hdr["X-CSRF-Token"] = []string{"attacker"}
+		}), 403, "cookie tossing"},
+		{"no CSRF header", with(func(q *req) { delete(q.hdr, "X-CSRF-Token") }), 403, "double submit required"},
+		{"empty CSRF header", with(func(q *req) { q.hdr["X-CSRF-Token"] = []string{""} }), 403, "empty is missing"},
+		{"empty header, token without claim", with(func(q *req) {
+			q.cookies = [][2]string{{tokName, noClaim}}
+			q.hdr["X-CSRF-Token"] = []string{""}
+		}), 403, "\"\" must not equal a missing claim"},
+		{"header, token without claim", with(func(q *req) {
+			q.cookies = [][2]string{{tokName, noClaim}}
+			q.hdr["X-CSRF-Token"] = []string{"anything"}
+		}), 403, "no claim: nothing to compare with"},
+		{"alice's cookie, bob's CSRF", with(func(q *req) { q.hdr["X-CSRF-Token"] = []string{bobCSRF} }), 403, "CSRF is bound to the token"},
+		{"bob's cookie, alice's CSRF", with(func(q *req) { q.cookies = [][2]string{{tokName, bob}, {csrfName, aliceCSRF}} }), 403, "CSRF is bound to the token"},
+		{"CSRF header with case-changed value", with(func(q *req) { q.hdr["X-CSRF-Token"] = []string{strings.ToUpper(aliceCSRF)} }), 403, "exact comparison"},
+		{"CSRF value as a prefix", with(func(q *req) { q.hdr["X-CSRF-Token"] = []string{aliceCSRF[:len(aliceCSRF)-1]} }), 403, "exact comparison"},
+		{"duplicate token cookie", with(func(q *req) { q.cookies = append(q.cookies, [2]string{tokName, bob}) }), 401, "refuse rather than guess"},
+		{"duplicate identical token cookie", with(func(q *req) { q.cookies = append(q.cookies, [2]string{tokName, alice}) }), 401, "refuse rather than guess"},
+		{"method override GET", with(func(q *req) { delete(q.hdr, "X-CSRF-Token"); q.hdr["X-HTTP-Method-Override"] = []string{"GET"} }), 403, "override headers change nothing"},
+		{"X-HTTP-Method GET", with(func(q *req) { delete(q.hdr, "X-CSRF-Token"); q.hdr["X-HTTP-Method"] = []string{"GET"} }), 403, "override headers change nothing"},
+		{"X-Method-Override GET", with(func(q *req) { delete(q.hdr, "X-CSRF-Token"); q.hdr["X-Method-Override"] = []string{"GET"} }), 403, "override headers change nothing"},
+		{"_method=GET query", with(func(q *req) { delete(q.hdr, "X-CSRF-Token"); q.target = "https://example.com/api?_method=GET" }), 403, "override parameters change nothing"},
+		{"lower-case method", with(func(q *req) { delete(q.hdr, "X-CSRF-Token"); q.method = "post" }), 403, "methods compared upper-cased"},
+		{"Sec-Fetch-Site cross-site", with(func(q *req) { q.hdr["Sec-Fetch-Site"] = []string{"cross-site"} }), 403, "cross-origin protection, even with a valid CSRF value"},
+		{"Sec-Fetch-Site same-site", with(func(q *req) { q.hdr["Sec-Fetch-Site"] = []string{"same-site"} }), 403, "a sibling subdomain is another origin"},
+		{"old browser, Origin evil", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"https://evil.example"} }), 403, "Origin must match Host"},
+		{"old browser, Origin null", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"null"} }), 403, "sandboxed or file origin"},
+		{"old browser, Origin other port", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"https://example.com:8443"} }), 403, "port is part of the origin"},
+		{"old browser, Origin sibling", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"https://evil.example.com"} }), 403, "subdomain"},
+		{"cross-site GET is a safe method", with(func(q *req) { q.method = "GET"; delete(q.hdr, "X-CSRF-Token"); q.hdr["Sec-Fetch-Site"] = []string{"cross-site"} }), 200, "GET needs neither (SameSite=Lax cookies; GET must not change state)"},
+		{"old browser, Origin matches", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site") }), 200, "same origin"},
+	}
+	for _, name := range []string{"__host-access_token", "__Host-Access_Token", "access_token", "__Secure-access_token", "__Host-access-token", "__Host-access_token_", "_Host-access_token", "__Host-csrf_access"} {
+		cases = append(cases, struct {
+			name string
+			q    req
+			want int
+			why  string
+		}{"look-alike cookie " + name, with(func(q *req) { q.cookies = [][2]string{{name, alice}, {csrfName, aliceCSRF}} }), 401, "only the exact cookie name is read"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := reached.Load()
+			code := run(c.q)
+			if code != c.want {
+				t.Fatalf("status %d, want %d (%s)", code, c.want, c.why)
+			}
+			if (code == 200) != (reached.Load() == before+1) {
+				t.Fatal("handler reach does not match the status")
+			}
+		})
+	}
 }

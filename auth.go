@@ -99,6 +99,7 @@ func New(cfg Config) (*Auth, error) {
 	if err := validateRest(&cfg); err != nil {
 		return nil, err
 	}
+	a.cfg.CookieSameSite = cfg.CookieSameSite // normalised by validateRest
 	for _, loc := range cfg.TokenLocation {
 		switch loc {
 		case LocationHeaders:
@@ -189,6 +190,9 @@ func (a *Auth) loadKeys(cfg Config) error {
 
 	// HMAC secret.
 	if needHMAC {
+		if looksLikeKey(cfg.SecretKey) {
+			return settingError("SecretKey", "holds a PEM or JWK key, not a random secret: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens")
+		}
 		if cfg.SecretKey == "" {
 			return settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
 		}
@@ -246,6 +250,15 @@ func (a *Auth) useKeySet(cfg Config) error {
 		a.signAlg = alg
 	}
 	return nil
+}
+
+// looksLikeKey reports whether an HMAC secret is in fact a PEM block or a
+// JWK: the configuration mistake behind algorithm-confusion attacks.
+func looksLikeKey(s string) bool {
+	t := strings.TrimSpace(s)
+	return strings.Contains(t, "-----BEGIN ") ||
+		strings.HasPrefix(t, "{") && strings.Contains(t, `"kty"`) ||
+		strings.HasPrefix(t, "ssh-") || strings.HasPrefix(t, "ecdsa-sha2-")
 }
 
 func hmacAlgsOf(alg jws.Alg, list []jws.Alg) string {

@@ -26,10 +26,14 @@ type tokenOpts struct {
 	audience []string
 	claims   any
 	family   string
-	typ      string // internal: access or refresh
+	csrf     string // internal: keep this csrf value (implicit refresh)
 	refresh  bool
 	err      error
 }
+
+type keepCSRF string
+
+func (o keepCSRF) applyToken(t *tokenOpts) { t.csrf = string(o) }
 
 type freshOpt bool
 
@@ -267,9 +271,14 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		p = appendJSONString(p, o.family)
 	}
 	if a.cookies && !a.cfg.UnsafeDisableCSRF {
-		p = append(p, `,"csrf":"`...)
-		p = appendUUID(p)
-		p = append(p, '"')
+		if o.csrf != "" {
+			p = append(p, `,"csrf":`...)
+			p = appendJSONString(p, o.csrf)
+		} else {
+			p = append(p, `,"csrf":"`...)
+			p = appendUUID(p)
+			p = append(p, '"')
+		}
 	}
 	if o.claims != nil {
 		var err error

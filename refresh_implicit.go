@@ -159,6 +159,11 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	if old.c.Aid != "" {
 		topts = append(topts, WithFamily(old.c.Aid))
 	}
+	if old.c.CSRF != "" {
+		// Keep the CSRF value: a request the page built from the current
+		// CSRF cookie may reach the server with the renewed access cookie.
+		topts = append(topts, keepCSRF(old.c.CSRF))
+	}
 	if len(old.c.Aud) > 0 {
 		topts = append(topts, WithAudience(old.c.Aud...))
 	}
