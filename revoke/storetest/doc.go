@@ -1,0 +1,18 @@
+// Package storetest is the conformance suite for [revoke.Store]
+// implementations. Every store in this repository runs it from its tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) revoke.Store {
+//			s := newMyStore(t) // fresh, empty namespace; cleaned up via t.Cleanup
+//			return s
+//		})
+//	}
+//
+// newStore is called once per subtest and must return a store that sees no
+// entries of earlier subtests (a fresh key prefix or table prefix will do);
+// it registers its own cleanup with t.Cleanup. The suite uses the real
+// clock: the expiry subtest revokes with expiries about one second ahead and
+// sleeps past them, so the whole suite takes a little over a second plus
+// the store's own latency. Consumer tests are skipped for stores that do
+// not implement [revoke.Consumer].
+package storetest

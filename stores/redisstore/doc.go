@@ -1,0 +1,52 @@
+// Package redisstore is a [revoke.Store] and [revoke.Consumer] backed by
+// Redis, for deployments where several processes share revocations. It
+// works with any [redis.UniversalClient]: a single node, a Sentinel-managed
+// failover client, or a Redis Cluster.
+//
+// # Key layout
+//
+// Every key starts with [Options.Prefix] (default "authjwt:"):
+//
+//	<prefix>t:<jti>                              string: expiry, Unix ms ("0" = Forever)
+//	<prefix>f:<family>                           string: expiry, Unix ms ("0" = Forever)
+//	<prefix>s:<len(issuer)>:<issuer><subject>    string: "<cutoff Unix s>:<expiry Unix ms>"
+//	<prefix>u:<jti>                              string: first-use time, Unix ms (Consume)
+//
+// The issuer's length in decimal keeps (issuer, subject) pairs from
+// colliding when concatenated. Each key carries a PEXPIREAT to its entry's
+// expiry, so Redis forgets it by itself; an entry revoked with
+// [revoke.Forever] has no TTL. Writes go through small Lua scripts that
+// touch one key each: revoking again never shortens a live entry's expiry,
+// and a subject's cutoff is never lowered (the script keeps the maximum).
+// Consume runs SET NX inside a script that returns the stored first-use
+// time to every later caller, so exactly one caller wins across processes.
+//
+// # One round trip, and Redis Cluster
+//
+// IsRevoked reads up to three keys (jti, family, subject) in one pipeline:
+// EXISTS, EXISTS, GET. On a single node or through Sentinel that is one
+// round trip. On a Cluster the three keys usually hash to different slots;
+// go-redis splits the pipeline per node and sends the parts concurrently,
+// so a check costs one round trip to each node involved (at most three),
+// in parallel.
+//
+// The alternative — one hash tag for the whole store, for instance a
+// prefix of "{authjwt}:" so that every key lands in one slot and a Lua
+// script can read all three atomically — would make every check exactly
+// one request, but would put all revocation traffic and memory on one
+// shard, which defeats the point of a cluster for a check that runs on
+// every request. The default layout therefore spreads keys over the
+// cluster; atomicity across the three reads is not needed, since each key
+// answers independently. A deployment that prefers the single-shard layout
+// may still choose a prefix with a hash tag: nothing else changes.
+//
+// # Timeouts
+//
+// Every call honours its context; [Options.Timeout] adds a per-call limit.
+// go-redis applies context deadlines to socket I/O only when the client is
+// built with ContextTimeoutEnabled: true (recommended). For a client
+// without it (or of an unknown type) the store enforces the deadline
+// itself by waiting for the call in a goroutine, which returns on time
+// but leaves the abandoned command to the client's own ReadTimeout.
+// Errors from Redis wrap [revoke.ErrUnavailable].
+package redisstore

@@ -1,0 +1,52 @@
+// Package sqlstore is a [revoke.Store] and [revoke.Consumer] kept in a SQL
+// database through database/sql: PostgreSQL, MySQL/MariaDB or SQLite,
+// chosen with [Options.Dialect]. The store does not import a driver; the
+// application opens the *sql.DB with the driver it likes (for instance
+// pgx's stdlib, go-sql-driver/mysql, modernc.org/sqlite).
+//
+// # Table layout
+//
+// Four tables, each name starting with [Options.TablePrefix] (default
+// "authjwt_"). All times are BIGINT Unix times chosen by the application's
+// clock, never the database's, so no time zone or column type differs
+// between dialects. An expiry of [revoke.Forever] is stored as the largest
+// BIGINT (9223372036854775807).
+//
+//	<prefix>tokens    (id PRIMARY KEY, expires_at BIGINT)              revoked jtis; expiry in Unix ms
+//	<prefix>families  (id PRIMARY KEY, expires_at BIGINT)              revoked families; expiry in Unix ms
+//	<prefix>subjects  (issuer, subject, cutoff BIGINT, expires_at BIGINT,
+//	                   PRIMARY KEY (issuer, subject))                  cutoff in Unix s, expiry in Unix ms
+//	<prefix>consumed  (id PRIMARY KEY, used_at BIGINT, expires_at BIGINT)  Consume marks; both Unix ms
+//
+// Each table has an index on expires_at for [Store.DeleteExpired]. Id,
+// issuer and subject columns are TEXT on PostgreSQL and SQLite and
+// VARBINARY(512) on MySQL/MariaDB, so comparisons are byte-exact on every
+// dialect (MySQL's default collations would ignore case and trailing
+// spaces); ids, issuers and subjects longer than [MaxIDLen] bytes are
+// rejected when revoking. [Store.CreateTables] creates the tables and
+// indexes if they do not exist; applications that manage their schema
+// themselves can take the statements from it.
+//
+// # Queries
+//
+// IsRevoked is one SELECT of three EXISTS subqueries on primary keys.
+// Revoking is one upsert that never shortens a live entry's expiry
+// (GREATEST on PostgreSQL and MySQL, MAX on SQLite) and never lowers a live
+// subject cutoff; an expired subject entry still in the table is replaced.
+// Consume is INSERT ... ON CONFLICT DO NOTHING (INSERT IGNORE on MySQL,
+// INSERT OR IGNORE on SQLite); a caller whose insert was ignored may take
+// over an expired mark with a conditional UPDATE, and otherwise reads the
+// first-use time. Each step is a single atomic statement, so exactly one
+// caller wins however many race, across processes.
+//
+// Expired rows are invisible to every query at once. [Store.DeleteExpired]
+// removes them; [Options.CleanupInterval] runs it in the background until
+// [Store.Close].
+//
+// # SQLite
+//
+// SQLite allows one writer at a time. Open the database with a busy
+// timeout (modernc.org/sqlite: "file:path?_pragma=busy_timeout(10000)"),
+// and preferably WAL mode ("&_pragma=journal_mode(WAL)"), or concurrent
+// writers fail with "database is locked".
+package sqlstore

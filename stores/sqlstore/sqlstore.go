@@ -1,0 +1,454 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/librenz/authjwt/revoke"
+)
+
+// Dialect selects the SQL flavour: placeholders, column types and upsert
+// syntax.
+type Dialect int
+
+const (
+	// Postgres is PostgreSQL (9.5 or later): $n placeholders,
+	// INSERT ... ON CONFLICT, GREATEST.
+	Postgres Dialect = iota + 1
+	// MySQL is MySQL or MariaDB: ? placeholders, INSERT IGNORE,
+	// ON DUPLICATE KEY UPDATE, GREATEST.
+	MySQL
+	// SQLite is SQLite (3.24 or later): ? placeholders,
+	// INSERT ... ON CONFLICT, MAX.
+	SQLite
+)
+
+// MariaDB is an alias of [MySQL].
+const MariaDB = MySQL
+
+// String returns the dialect's name.
+func (d Dialect) String() string {
+	switch d {
+	case Postgres:
+		return "postgres"
+	case MySQL:
+		return "mysql"
+	case SQLite:
+		return "sqlite"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// DefaultTablePrefix is the table name prefix used when
+// [Options.TablePrefix] is empty.
+const DefaultTablePrefix = "authjwt_"
+
+// MaxIDLen is the longest jti, family, issuer or subject, in bytes, that
+// the store accepts when revoking or consuming.
+const MaxIDLen = 512
+
+// forever is how an expiry of [revoke.Forever] is stored.
+const forever = math.MaxInt64
+
+// Options configures a [Store].
+type Options struct {
+	// Dialect is the database's SQL flavour; required.
+	Dialect Dialect
+	// TablePrefix starts every table and index name; default
+	// [DefaultTablePrefix]. Letters, digits and underscores only, at most
+	// 40 bytes, not starting with a digit.
+	TablePrefix string
+	// CleanupInterval, when positive, makes the store call
+	// [Store.DeleteExpired] that often in a goroutine until [Store.Close].
+	// The goroutine starts in New: create the tables before its first run.
+	CleanupInterval time.Duration
+	// OnCleanupError, if set, receives errors of the background cleanup.
+	OnCleanupError func(error)
+	// Now is the clock for expiry checks and first-use times; default
+	// [time.Now].
+	Now func() time.Time
+}
+
+// Store is a SQL-backed [revoke.Store] and [revoke.Consumer]. It does not
+// own the *sql.DB; Close stops only its cleanup goroutine. It is safe for
+// concurrent use.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	prefix  string
+	now     func() time.Time
+	onErr   func(error)
+
+	create        []string
+	qIsRevoked    string
+	qRevokeToken  string
+	qRevokeFamily string
+	qRevokeSub    string
+	qConsumeIns   string
+	qConsumeTake  string
+	qConsumeRead  string
+	qDelete       []string
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+var (
+	_ revoke.Store    = (*Store)(nil)
+	_ revoke.Consumer = (*Store)(nil)
+	_ revoke.Closer   = (*Store)(nil)
+)
+
+var (
+	errEmptyID = errors.New("sqlstore: empty id")
+	errTooLong = fmt.Errorf("sqlstore: id longer than %d bytes", MaxIDLen)
+)
+
+func validPrefix(p string) bool {
+	if p == "" || len(p) > 40 || p[0] >= '0' && p[0] <= '9' {
+		return false
+	}
+	for _, c := range []byte(p) {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// New returns a store using db. It does not touch the database: call
+// [Store.CreateTables] to create the tables. If opts.CleanupInterval is
+// positive it starts the cleanup goroutine; call [Store.Close] to stop it.
+func New(db *sql.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	p := opts.TablePrefix
+	if p == "" {
+		p = DefaultTablePrefix
+	}
+	if !validPrefix(p) {
+		return nil, fmt.Errorf("sqlstore: invalid table prefix %q", p)
+	}
+	s := &Store{
+		db:      db,
+		dialect: opts.Dialect,
+		prefix:  p,
+		now:     opts.Now,
+		onErr:   opts.OnCleanupError,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.buildQueries(); err != nil {
+		return nil, err
+	}
+	if opts.CleanupInterval > 0 {
+		go s.cleaner(opts.CleanupInterval)
+	} else {
+		close(s.done)
+	}
+	return s, nil
+}
+
+// TablePrefix returns the table name prefix in use.
+func (s *Store) TablePrefix() string { return s.prefix }
+
+// Tables returns the names of the store's tables.
+func (s *Store) Tables() []string {
+	p := s.prefix
+	return []string{p + "tokens", p + "families", p + "subjects", p + "consumed"}
+}
+
+// rebind turns ? placeholders into $1, $2, ... for PostgreSQL.
+func (s *Store) rebind(q string) string {
+	if s.dialect != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range []byte(q) {
+		if c == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func (s *Store) buildQueries() error {
+	p := s.prefix
+	tok, fam, sub, con := p+"tokens", p+"families", p+"subjects", p+"consumed"
+
+	var idType, intType, greatest, tail string
+	switch s.dialect {
+	case Postgres:
+		idType, intType, greatest = "TEXT", "BIGINT", "GREATEST"
+	case MySQL:
+		idType, intType, greatest, tail = "VARBINARY(512)", "BIGINT", "GREATEST", " ENGINE=InnoDB"
+	case SQLite:
+		idType, intType, greatest, tail = "TEXT", "INTEGER", "MAX", " WITHOUT ROWID"
+	default:
+		return fmt.Errorf("sqlstore: unknown dialect %v", s.dialect)
+	}
+	nn := " NOT NULL"
+	idx := func(table string) string {
+		if s.dialect == MySQL {
+			return ", INDEX " + table + "_exp (expires_at)"
+		}
+		return ""
+	}
+	s.create = []string{
+		"CREATE TABLE IF NOT EXISTS " + tok + " (id " + idType + nn + " PRIMARY KEY, expires_at " + intType + nn + idx(tok) + ")" + tail,
+		"CREATE TABLE IF NOT EXISTS " + fam + " (id " + idType + nn + " PRIMARY KEY, expires_at " + intType + nn + idx(fam) + ")" + tail,
+		"CREATE TABLE IF NOT EXISTS " + sub + " (issuer " + idType + nn + ", subject " + idType + nn +
+			", cutoff " + intType + nn + ", expires_at " + intType + nn + ", PRIMARY KEY (issuer, subject)" + idx(sub) + ")" + tail,
+		"CREATE TABLE IF NOT EXISTS " + con + " (id " + idType + nn + " PRIMARY KEY, used_at " + intType + nn +
+			", expires_at " + intType + nn + idx(con) + ")" + tail,
+	}
+	if s.dialect != MySQL {
+		for _, t := range []string{tok, fam, sub, con} {
+			s.create = append(s.create, "CREATE INDEX IF NOT EXISTS "+t+"_exp ON "+t+" (expires_at)")
+		}
+	}
+
+	// Arguments: jti, now, family, now, issuer, subject, iat, now.
+	s.qIsRevoked = s.rebind("SELECT EXISTS (SELECT 1 FROM " + tok + " WHERE id = ? AND expires_at > ?)" +
+		" OR EXISTS (SELECT 1 FROM " + fam + " WHERE id = ? AND expires_at > ?)" +
+		" OR EXISTS (SELECT 1 FROM " + sub + " WHERE issuer = ? AND subject = ? AND cutoff >= ? AND expires_at > ?)")
+
+	// Revoke: arguments id, expires. Subject: issuer, subject, cutoff,
+	// expires, now. On MySQL assignments run left to right, so cutoff is
+	// computed from the old expires_at before that is updated.
+	switch s.dialect {
+	case Postgres, SQLite:
+		ex := "EXCLUDED."
+		upID := func(t string) string {
+			return "INSERT INTO " + t + " (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = " +
+				greatest + "(" + t + ".expires_at, " + ex + "expires_at)"
+		}
+		s.qRevokeToken, s.qRevokeFamily = s.rebind(upID(tok)), s.rebind(upID(fam))
+		s.qRevokeSub = s.rebind("INSERT INTO " + sub + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)" +
+			" ON CONFLICT (issuer, subject) DO UPDATE SET" +
+			" cutoff = CASE WHEN " + sub + ".expires_at > ? THEN " + greatest + "(" + sub + ".cutoff, " + ex + "cutoff) ELSE " + ex + "cutoff END," +
+			" expires_at = " + greatest + "(" + sub + ".expires_at, " + ex + "expires_at)")
+		s.qConsumeIns = s.rebind("INSERT INTO " + con + " (id, used_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+	case MySQL:
+		upID := func(t string) string {
+			return "INSERT INTO " + t + " (id, expires_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE expires_at = GREATEST(expires_at, VALUES(expires_at))"
+		}
+		s.qRevokeToken, s.qRevokeFamily = upID(tok), upID(fam)
+		s.qRevokeSub = "INSERT INTO " + sub + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)" +
+			" ON DUPLICATE KEY UPDATE" +
+			" cutoff = IF(expires_at > ?, GREATEST(cutoff, VALUES(cutoff)), VALUES(cutoff))," +
+			" expires_at = GREATEST(expires_at, VALUES(expires_at))"
+		s.qConsumeIns = "INSERT IGNORE INTO " + con + " (id, used_at, expires_at) VALUES (?, ?, ?)"
+	}
+	// Arguments: used_at, expires, id, now.
+	s.qConsumeTake = s.rebind("UPDATE " + con + " SET used_at = ?, expires_at = ? WHERE id = ? AND expires_at <= ?")
+	s.qConsumeRead = s.rebind("SELECT used_at FROM " + con + " WHERE id = ? AND expires_at > ?")
+	s.qDelete = nil
+	for _, t := range []string{tok, fam, sub, con} {
+		s.qDelete = append(s.qDelete, s.rebind("DELETE FROM "+t+" WHERE expires_at <= ?"))
+	}
+	return nil
+}
+
+// CreateTables creates the store's tables and indexes unless they exist.
+// It is idempotent.
+func (s *Store) CreateTables(ctx context.Context) error {
+	for _, q := range s.create {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlstore: creating tables: %w", err)
+		}
+	}
+	return nil
+}
+
+func expiryMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return forever
+	}
+	return t.UnixMilli()
+}
+
+func checkID(id string) error {
+	if id == "" {
+		return errEmptyID
+	}
+	if len(id) > MaxIDLen {
+		return errTooLong
+	}
+	return nil
+}
+
+func wrap(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return fmt.Errorf("sqlstore: %w: %w", revoke.ErrUnavailable, err)
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
+	return res, wrap(ctx, err)
+}
+
+// RevokeToken revokes the token with the given jti until expires.
+func (s *Store) RevokeToken(ctx context.Context, jti string, expires time.Time) error {
+	if err := checkID(jti); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, s.qRevokeToken, jti, expiryMillis(expires))
+	return err
+}
+
+// RevokeFamily revokes every token of the family until expires.
+func (s *Store) RevokeFamily(ctx context.Context, family string, expires time.Time) error {
+	if err := checkID(family); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, s.qRevokeFamily, family, expiryMillis(expires))
+	return err
+}
+
+// RevokeSubject revokes every token of (issuer, subject) issued at or before
+// cutoff (truncated to the second); a live cutoff is never lowered.
+func (s *Store) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
+	if len(issuer) > MaxIDLen || len(subject) > MaxIDLen {
+		return errTooLong
+	}
+	_, err := s.exec(ctx, s.qRevokeSub, issuer, subject, cutoff.Unix(), expiryMillis(expires), s.now().UnixMilli())
+	return err
+}
+
+// IsRevoked reports, in one query, whether q is revoked by its jti, its
+// family or its subject's cutoff.
+func (s *Store) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	now := s.now().UnixMilli()
+	iat := int64(0)
+	if !q.IssuedAt.IsZero() {
+		iat = q.IssuedAt.Unix()
+	}
+	var revoked bool
+	err := s.db.QueryRowContext(ctx, s.qIsRevoked,
+		q.JTI, now, q.Family, now, q.Issuer, q.Subject, iat, now).Scan(&revoked)
+	if err != nil {
+		return false, wrap(ctx, err)
+	}
+	return revoked, nil
+}
+
+// Consume marks jti used until expires. Exactly one caller gets
+// first == true while the mark lives, across every process sharing the
+// database; later callers get the first use time (millisecond resolution).
+func (s *Store) Consume(ctx context.Context, jti string, expires time.Time) (bool, time.Time, error) {
+	if err := checkID(jti); err != nil {
+		return false, time.Time{}, err
+	}
+	exp := expiryMillis(expires)
+	for range 3 {
+		now := s.now().UnixMilli()
+		res, err := s.exec(ctx, s.qConsumeIns, jti, now, exp)
+		if err != nil {
+			return false, time.Time{}, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return false, time.Time{}, wrap(ctx, err)
+		} else if n == 1 {
+			return true, time.UnixMilli(now), nil
+		}
+		// The row exists: take it over if its mark has expired.
+		res, err = s.exec(ctx, s.qConsumeTake, now, exp, jti, now)
+		if err != nil {
+			return false, time.Time{}, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return false, time.Time{}, wrap(ctx, err)
+		} else if n == 1 {
+			return true, time.UnixMilli(now), nil
+		}
+		var usedAt int64
+		err = s.db.QueryRowContext(ctx, s.qConsumeRead, jti, now).Scan(&usedAt)
+		if err == nil {
+			return false, time.UnixMilli(usedAt), nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, time.Time{}, wrap(ctx, err)
+		}
+		// The mark expired (or was cleaned up) between the statements:
+		// start over.
+	}
+	return false, time.Time{}, fmt.Errorf("sqlstore: Consume(%q) kept racing with expiry", jti)
+}
+
+// DeleteExpired deletes every expired row and reports how many it removed.
+func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
+	now := s.now().UnixMilli()
+	var total int64
+	for _, q := range s.qDelete {
+		res, err := s.exec(ctx, q, now)
+		if err != nil {
+			return total, err
+		}
+		if n, err := res.RowsAffected(); err == nil {
+			total += n
+		}
+	}
+	return total, nil
+}
+
+func (s *Store) cleaner(every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil && s.onErr != nil {
+				s.onErr(err)
+			}
+		}
+	}
+}
+
+// Close stops the background cleanup, if any, and waits for it to finish.
+// It does not close the *sql.DB. Close is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
