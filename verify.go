@@ -142,6 +142,9 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		if _, ok := err.(*Error); ok {
 			return nil, err
 		}
+		if !jws.ValidAlphabet(parts.Payload) {
+			return nil, malformed(jws.ErrBase64)
+		}
 		return nil, ErrInvalidSignature
 	}
 	if hdr.HasKid {

@@ -1,4 +1,3 @@
-//go:build authjwt
 
 // authjwt's own entries. Written against the planned core API; the build tag
 // keeps the module compiling until the core lands. To enable: remove the

@@ -1,6 +1,7 @@
 package jws
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -22,6 +23,7 @@ type scanner struct {
 // others. It is kept apart from the scanner (and holds spans, not slices)
 // so that the input can stay on the caller's stack.
 type dupSet struct {
+	mask    uint64 // bit per (length, first byte) seen: most names need no comparison
 	spans   [16][2]int32
 	nspans  int
 	more    [][2]int32
@@ -44,27 +46,44 @@ func (p *scanner) str() (raw []byte, esc bool, err error) {
 	}
 	p.i++
 	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
+	b := p.b
+	for p.i < len(b) {
+		// Skip eight plain bytes at a time: no quote, backslash or
+		// control character in the word (SWAR).
+		for p.i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[p.i:])
+			if hasSpecial(w) {
+				break
+			}
+			p.i += 8
+		}
+		if p.i >= len(b) {
+			break
+		}
+		c := b[p.i]
+		if plain[c] {
+			p.i++
+			continue
+		}
 		switch {
 		case c == '"':
-			raw = p.b[start:p.i]
+			raw = b[start:p.i]
 			p.i++
 			return raw, esc, nil
 		case c == '\\':
 			esc = true
 			p.i++
-			if p.i >= len(p.b) {
+			if p.i >= len(b) {
 				return nil, false, ErrJSON
 			}
-			switch p.b[p.i] {
+			switch b[p.i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				p.i++
 			case 'u':
-				if p.i+5 > len(p.b) {
+				if p.i+5 > len(b) {
 					return nil, false, ErrJSON
 				}
-				for _, h := range p.b[p.i+1 : p.i+5] {
+				for _, h := range b[p.i+1 : p.i+5] {
 					if hexVal(h) < 0 {
 						return nil, false, ErrJSON
 					}
@@ -73,14 +92,34 @@ func (p *scanner) str() (raw []byte, esc bool, err error) {
 			default:
 				return nil, false, ErrJSON
 			}
-		case c < 0x20:
+		default: // control character
 			return nil, false, ErrJSON
-		default:
-			p.i++
 		}
 	}
 	return nil, false, ErrJSON
 }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasSpecial reports whether any byte of w is a quote, a backslash or below
+// 0x20 (bytes >= 0x80 are plain).
+func hasSpecial(w uint64) bool {
+	hasZero := func(x uint64) uint64 { return (x - lsb) & ^x & msb }
+	ctl := (w - lsb*0x20) & ^w & msb
+	return ctl|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\')) != 0
+}
+
+// plain marks the bytes a JSON string may hold as they are: everything but
+// the quote, the backslash and control characters.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func hexVal(c byte) int {
 	switch {
@@ -341,17 +380,32 @@ func (p *scanner) nextMember(d *dupSet) (name []byte, done bool, err error) {
 		}
 		name = []byte(u)
 	}
+	var bit uint64
+	if len(name) > 0 {
+		bit = 1 << ((uint(len(name))*7 + uint(name[0]) + uint(name[len(name)-1])*3) & 63)
+	}
+	seen := d.mask&bit != 0 || len(name) == 0
+	d.mask |= bit
 	for _, sp := range d.spans[:d.nspans] {
+		if !seen {
+			break
+		}
 		if string(p.b[sp[0]:sp[1]]) == string(name) {
 			return nil, false, ErrDuplicate
 		}
 	}
 	for _, sp := range d.more {
+		if !seen {
+			break
+		}
 		if string(p.b[sp[0]:sp[1]]) == string(name) {
 			return nil, false, ErrDuplicate
 		}
 	}
 	for _, e := range d.escaped {
+		if !seen {
+			break
+		}
 		if e == string(name) {
 			return nil, false, ErrDuplicate
 		}
@@ -427,6 +481,22 @@ const MaxNumericDate = 253402300799
 // numericDate reads a NumericDate (RFC 7519 §2): a non-negative JSON number
 // of seconds, fractions truncated, at most MaxNumericDate.
 func (p *scanner) numericDate() (int64, error) {
+	b := p.b
+	i := p.i
+	// Fast path: a plain integer.
+	var v int64
+	j := i
+	for j < len(b) && '0' <= b[j] && b[j] <= '9' && j-i < 13 {
+		v = v*10 + int64(b[j]-'0')
+		j++
+	}
+	if j > i && (j == len(b) || !isNumberByte(b[j])) && !(b[i] == '0' && j-i > 1) {
+		if v > MaxNumericDate {
+			return 0, ErrClaimType
+		}
+		p.i = j
+		return v, nil
+	}
 	if p.i >= len(p.b) || !(p.b[p.i] == '-' || ('0' <= p.b[p.i] && p.b[p.i] <= '9')) {
 		if err := p.skip(0); err != nil {
 			return 0, err
@@ -440,24 +510,13 @@ func (p *scanner) numericDate() (int64, error) {
 	if num[0] == '-' {
 		return 0, ErrClaimType
 	}
-	var v int64
-	integer := true
-	for _, c := range num {
-		if c < '0' || c > '9' {
-			integer = false
-			break
-		}
-		v = v*10 + int64(c-'0')
-		if v > MaxNumericDate {
-			return 0, ErrClaimType
-		}
-	}
-	if integer {
-		return v, nil
-	}
 	f, err := strconv.ParseFloat(string(num), 64)
 	if err != nil || f < 0 || f > MaxNumericDate {
 		return 0, ErrClaimType
 	}
 	return int64(f), nil
+}
+
+func isNumberByte(c byte) bool {
+	return '0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'
 }

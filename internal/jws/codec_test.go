@@ -1,0 +1,141 @@
+package jws
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestDecodeRefusesLineBreaks pins the one deliberate difference from
+// encoding/base64, whose decoders skip \r and \n: a token with a line break
+// has two spellings, and a denylist keyed on the raw token could be evaded.
+func TestDecodeRefusesLineBreaks(t *testing.T) {
+	const s = "eyJhbGciOiJIUzI1NiJ9"
+	if _, err := Decode(make([]byte, DecodedLen(len(s))), s); err != nil {
+		t.Fatalf("baseline refused: %v", err)
+	}
+	for _, v := range []string{s[:4] + "\r\n" + s[4:], s[:8] + "\n\n" + s[8:], s[:5] + "\r" + s[5:], "\n" + s[:len(s)-1]} {
+		if _, err := base64.RawURLEncoding.Strict().DecodeString(v); err != nil && !strings.Contains(v, "\r") {
+			t.Logf("note: encoding/base64 refused %q too", v)
+		}
+		n := DecodedLen(len(v))
+		if n < 0 {
+			n = 0
+		}
+		if _, err := Decode(make([]byte, n+3), v); err == nil {
+			t.Errorf("accepted %q", v)
+		}
+	}
+}
+
+// TestDecodeTable lists canonical and non-canonical spellings.
+func TestDecodeTable(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string // "" with ok=false: refused
+		ok   bool
+		why  string
+	}{
+		{"", "", true, "empty is the encoding of nothing"},
+		{"YQ", "a", true, "two chars, zero trailing bits"},
+		{"YR", "", false, "non-zero trailing bits: a second spelling of \"a\""},
+		{"YWI", "ab", true, "three chars, zero trailing bits"},
+		{"YWJ", "", false, "non-zero trailing bits"},
+		{"YQ==", "", false, "padding"},
+		{"Y", "", false, "impossible length"},
+		{"YWJj", "abc", true, "full quantum"},
+		{"+/8", "", false, "standard alphabet"},
+		{"-_8", "\xfb\xff", true, "URL alphabet"},
+		{"YW Jj", "", false, "space"},
+		{"YWJj\x00", "", false, "NUL"},
+		{"YWJ\xc3", "", false, "non-ASCII"},
+	}
+	for _, c := range cases {
+		n := DecodedLen(len(c.in))
+		if n < 0 {
+			n = 0
+		}
+		buf := make([]byte, n)
+		m, err := Decode(buf, c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("%q (%s): err %v", c.in, c.why, err)
+			continue
+		}
+		if c.ok && string(buf[:m]) != c.want {
+			t.Errorf("%q (%s): got %q", c.in, c.why, buf[:m])
+		}
+		if !c.ok && !errors.Is(err, ErrBase64) {
+			t.Errorf("%q: error %v, want ErrBase64", c.in, err)
+		}
+	}
+}
+
+// TestParseHeaderTable covers the header refusals issue 8 lists.
+func TestParseHeaderTable(t *testing.T) {
+	cases := []struct {
+		in   string
+		want error
+		why  string
+	}{
+		{`{"alg":"HS256","typ":"JWT"}`, nil, "baseline"},
+		{`{"alg":"HS256","kid":"../../etc/passwd"}`, nil, "kid is opaque data here; the verifier never uses it as a path"},
+		{`{"alg":"none"}`, ErrAlgKnown, "none"},
+		{`{"alg":"None"}`, ErrAlgKnown, "none, capitalised"},
+		{`{"alg":"NONE"}`, ErrAlgKnown, "none, upper case"},
+		{`{"alg":"nOnE"}`, ErrAlgKnown, "none, mixed case"},
+		{`{"alg":"none "}`, ErrAlgKnown, "none with a space"},
+		{`{"alg":"\u006eone"}`, ErrAlgKnown, "none, escaped"},
+		{`{"alg":"hs256"}`, ErrAlgKnown, "names are case-sensitive (RFC 7515 §4.1.1)"},
+		{`{"alg":"HS256\u0000"}`, ErrAlgKnown, "NUL suffix"},
+		{`{"alg":""}`, ErrAlgKnown, "empty alg"},
+		{`{"alg":null}`, ErrHeaderType, "null alg"},
+		{`{"alg":["HS256"]}`, ErrHeaderType, "alg as a list"},
+		{`{"typ":"JWT"}`, ErrNoAlg, "missing alg"},
+		{`{"Alg":"HS256"}`, ErrNoAlg, "case-variant member name is not alg"},
+		{`{"alg":"HS256","alg":"none"}`, ErrDuplicate, "duplicate alg"},
+		{`{"alg":"HS256","\u0061lg":"none"}`, ErrDuplicate, "duplicate alg via escape"},
+		{`{"alg":"HS256","crit":["exp"],"exp":1}`, ErrCrit, "crit with an extension we do not understand"},
+		{`{"alg":"HS256","crit":[]}`, ErrCrit, "empty crit is invalid too (RFC 7515 §4.1.11)"},
+		{`{"alg":"HS256","b64":false,"crit":["b64"]}`, ErrB64, "RFC 7797 unencoded payload"},
+		{`{"alg":"HS256","b64":true}`, ErrB64, "b64 without crit"},
+		{`{"alg":"HS256","kid":5}`, ErrHeaderType, "non-string kid"},
+		{`{"alg":"HS256","kid":{"$ne":""}}`, ErrHeaderType, "object kid (NoSQL injection shape)"},
+		{`{"alg":"HS256","kid":["a"]}`, ErrHeaderType, "list kid"},
+		{`{"alg":"HS256","typ":1}`, ErrHeaderType, "non-string typ"},
+		{`["alg","HS256"]`, ErrNotObject, "array"},
+		{`"HS256"`, ErrNotObject, "string"},
+		{`null`, ErrNotObject, "null"},
+		{`{"alg":"HS256"}{}`, ErrJSON, "two objects"},
+		{`{"alg":"HS256",}`, ErrJSON, "trailing comma"},
+		{`{'alg':'HS256'}`, ErrJSON, "single quotes"},
+		{"{\"alg\":\"HS256\",\"x\":\"\xff\"}", ErrJSON, "invalid UTF-8"},
+		{`{"alg":"HS256","x":` + strings.Repeat("[", MaxDepth+2) + strings.Repeat("]", MaxDepth+2) + `}`, ErrDepth, "deep nesting"},
+		{`{"alg":"HS256","x":"\ud800"}`, nil, "lone surrogate in an ignored member is skipped, not decoded"},
+		{`{"alg":"HS256","kid":"\ud800"}`, ErrJSON, "lone surrogate in a decoded member"},
+	}
+	for _, c := range cases {
+		_, err := ParseHeader([]byte(c.in))
+		if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("%s: %s: got %v, want %v", c.why, c.in, err, c.want)
+		}
+	}
+}
+
+// TestSplitDotFlood: a token of dots is refused at the third dot, without
+// scanning the rest (CVE-2025-30204 class: strings.Split on attacker input
+// allocates per dot).
+func TestSplitDotFlood(t *testing.T) {
+	flood := strings.Repeat(".", 1<<20)
+	allocs := testing.AllocsPerRun(10, func() {
+		if _, err := Split(flood, 2<<20); !errors.Is(err, ErrSegments) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations for a dot flood", allocs)
+	}
+	if _, err := Split("a.b.c", 4); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("size limit: %v", err)
+	}
+}
