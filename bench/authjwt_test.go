@@ -1,7 +1,4 @@
-
-// authjwt's own entries. Written against the planned core API; the build tag
-// keeps the module compiling until the core lands. To enable: remove the
-// //go:build line above (or run with -tags authjwt meanwhile).
+// authjwt's own entries.
 //
 // Registering here puts "impl=authjwt" first in every Benchmark*/TestAgreement
 // /TestSignersAgree table, on exactly the same token bytes and keys as the
