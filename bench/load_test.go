@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestLoad drives the reference server (`authjwt serve`) on loopback with a
+// bounded number of requests at concurrency 64 and compares /protected
+// (HS256 header token, memory denylist on) with /healthz: the requirement
+// is at least 85 % of /healthz's requests per second. It reports p50/p99
+// latency and the server's resident memory before and after each run.
+//
+// It is not part of the regular test run (too slow and too noisy for CI):
+//
+//	AUTHJWTBENCH_LOAD=1 go test -run TestLoad -v ./bench
+//
+// AUTHJWTBENCH_LOAD_REQUESTS sets the request count per path (default 200000).
+func TestLoad(t *testing.T) {
+	if os.Getenv("AUTHJWTBENCH_LOAD") == "" {
+		t.Skip("load test: set AUTHJWTBENCH_LOAD=1 to run it (see BENCHMARKS.md)")
+	}
+	total := 200000
+	if v := os.Getenv("AUTHJWTBENCH_LOAD_REQUESTS"); v != "" {
+		total, _ = strconv.Atoi(v)
+	}
+	bin := filepath.Join(t.TempDir(), "authjwt")
+	build := exec.Command("go", "build", "-o", bin, "github.com/librenz/authjwt/cmd/authjwt")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("building the server: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AUTHJWT_") { // the server refuses unknown AUTHJWT_* variables
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "AUTHJWT_SECRET_KEY=load-test-secret-load-test-secret-0123")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	base := "http://" + addr
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
+	for i := 0; ; i++ {
+		if r, err := client.Get(base + "/healthz"); err == nil {
+			r.Body.Close()
+			break
+		}
+		if i > 100 {
+			t.Fatalf("server did not start: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := client.Post(base+"/login", "application/json", strings.NewReader(`{"username":"alice","password":"secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if tok.AccessToken == "" {
+		t.Fatal("no token from /login")
+	}
+	run := func(path, bearer string) (rps float64, p50, p99 time.Duration) {
+		const conc = 64
+		per := total / conc
+		lat := make([][]time.Duration, conc)
+		var wg sync.WaitGroup
+		start := time.Now()
+		for w := range conc {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequestWithContext(context.Background(), "GET", base+path, nil)
+				if bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+bearer)
+				}
+				l := make([]time.Duration, 0, per)
+				for range per {
+					t0 := time.Now()
+					r, err := client.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					io.Copy(io.Discard, r.Body)
+					r.Body.Close()
+					if r.StatusCode != 200 {
+						t.Errorf("%s: status %d", path, r.StatusCode)
+						return
+					}
+					l = append(l, time.Since(t0))
+				}
+				lat[w] = l
+			}()
+		}
+		wg.Wait()
+		el := time.Since(start)
+		all := slices.Concat(lat...)
+		slices.Sort(all)
+		return float64(len(all)) / el.Seconds(), all[len(all)/2], all[len(all)*99/100]
+	}
+	rss := func() string { return rssOf(cmd.Process.Pid) }
+	run("/healthz", "") // warm up
+	run("/protected", tok.AccessToken)
+	m0 := rss()
+	hr, h50, h99 := run("/healthz", "")
+	m1 := rss()
+	pr, p50, p99 := run("/protected", tok.AccessToken)
+	m2 := rss()
+	pr2, _, _ := run("/protected", tok.AccessToken)
+	m3 := rss()
+	t.Logf("GOMAXPROCS %d, %d requests per path, concurrency 64", runtime.GOMAXPROCS(0), total)
+	t.Logf("/healthz    %8.0f req/s  p50 %v  p99 %v", hr, h50, h99)
+	t.Logf("/protected  %8.0f req/s  p50 %v  p99 %v  (%.1f %% of /healthz; second run %.1f %%)", pr, p50, p99, 100*pr/hr, 100*pr2/hr)
+	t.Logf("server RSS: before %s, after /healthz %s, after /protected %s, after second /protected %s", m0, m1, m2, m3)
+	if pr < 0.85*hr && pr2 < 0.85*hr {
+		t.Errorf("/protected served %.1f %% of /healthz's rate; want at least 85 %%", 100*max(pr, pr2)/hr)
+	}
+}
+
+func rssOf(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "VmRSS:") {
+			return strings.TrimSpace(strings.TrimPrefix(sc.Text(), "VmRSS:"))
+		}
+	}
+	return "?"
+}
