@@ -67,6 +67,19 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 	return t, nil
 }
 
+// Limits on the parts of a token, beyond MaxTokenSize: a JOSE header of at
+// most MaxHeaderSize decoded bytes (it is decoded on the stack) and a
+// signature of at most MaxSignatureSize bytes (RSA-8192).
+const (
+	MaxHeaderSize    = 512
+	MaxSignatureSize = 1024
+)
+
+var (
+	errHeaderTooLarge    = ErrMalformedToken.with(nil, "Token header too large (limit 512 bytes)")
+	errSignatureTooLarge = ErrMalformedToken.with(nil, "Token signature too large (limit 1024 bytes)")
+)
+
 func malformed(err error) *Error {
 	if err == jws.ErrTooLarge {
 		return ErrTokenTooLarge
@@ -87,9 +100,12 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	}
 	ver := a.keyVersion()
 	// Header, decoded on the stack.
-	var hbuf [512]byte
+	var hbuf [MaxHeaderSize]byte
 	hn := jws.DecodedLen(len(parts.Header))
-	if hn < 0 || hn > len(hbuf) {
+	if hn > len(hbuf) {
+		return nil, errHeaderTooLarge
+	}
+	if hn < 0 {
 		return nil, malformed(jws.ErrBase64)
 	}
 	if _, err := jws.Decode(hbuf[:hn], parts.Header); err != nil {
@@ -129,9 +145,12 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	}
 
 	// Signature.
-	var sbuf [1024]byte
+	var sbuf [MaxSignatureSize]byte
 	sn := jws.DecodedLen(len(parts.Signature))
-	if sn < 0 || sn > len(sbuf) {
+	if sn > len(sbuf) {
+		return nil, errSignatureTooLarge
+	}
+	if sn < 0 {
 		return nil, malformed(jws.ErrBase64)
 	}
 	if _, err := jws.Decode(sbuf[:sn], parts.Signature); err != nil {
