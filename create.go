@@ -116,13 +116,13 @@ func (o familyOpt) applyToken(t *tokenOpts) { t.family = string(o) }
 // WithFamily sets the token's family id ("aid"), shared by an access and
 // refresh pair and by the tokens of one refresh-rotation chain, so that
 // revoking the family revokes them all. [Auth.CreatePair] and
-// [Auth.Refresh] set it for you.
+// [Auth.Rotate] set it for you.
 func WithFamily(id string) TokenOption { return familyOpt(id) }
 
 // Pair is an access token and a refresh token sharing one family id.
 type Pair struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
+	AccessToken  string `json:"access_token"`  // the access token
+	RefreshToken string `json:"refresh_token"` // the refresh token
 	// Family is the "aid" claim both tokens carry.
 	Family string `json:"-"`
 }

@@ -50,9 +50,9 @@ const (
 // code, the HTTP status, the message sent as "detail" (the seed's wording),
 // the RFC 6750 error attribute for WWW-Authenticate, and the cause.
 type Error struct {
-	Code    Code
-	Status  int
-	Message string
+	Code    Code   // the stable code, sent as "code"
+	Status  int    // the HTTP status (see Config.LegacyStatusCodes)
+	Message string // the message, sent as "detail"
 	// Bearer is the RFC 6750 §3.1 error code ("invalid_request",
 	// "invalid_token", "insufficient_scope", or RFC 9470's
 	// "insufficient_user_authentication"); empty when the request had no

@@ -16,7 +16,10 @@ import (
 // (a cached, self-refreshing JWKS) implements it; a static source can
 // stand in for a pinned provider.
 type KeySource interface {
+	// Lookup returns the key with the given kid, fetching the provider's
+	// keys again if it does not know it (at a bounded rate).
 	Lookup(ctx context.Context, kid string) (keys.Key, error)
+	// Keys returns every key currently known, for tokens without kid.
 	Keys() []keys.Key
 }
 

@@ -14,6 +14,8 @@ import (
 // KeyLister is anything that lists keys: a [*Set], a [*Remote], or a
 // custom source.
 type KeyLister interface {
+	// Keys returns the keys to publish; private and secret material is
+	// never served.
 	Keys() []Key
 }
 

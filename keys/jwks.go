@@ -11,7 +11,7 @@ const DefaultMaxKeys = 100
 
 // JWKS is a JSON Web Key Set (RFC 7517 §5) of public keys.
 type JWKS struct {
-	Keys []JWK `json:"keys"`
+	Keys []JWK `json:"keys"` // the "keys" member
 }
 
 // JWKError describes one JWK that [ParseJWKS] skipped.

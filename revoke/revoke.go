@@ -38,7 +38,7 @@ type Query struct {
 	// Issuer and Subject are the token's "iss" and "sub" claims; the
 	// subject cutoff is kept per issuer and subject.
 	Issuer  string
-	Subject string
+	Subject string // see Issuer
 	// IssuedAt is the token's "iat". A token is revoked by a subject cutoff
 	// when IssuedAt, truncated to whole seconds, is at or before the cutoff.
 	// A zero IssuedAt is treated as issued at the Unix epoch, so a subject
@@ -79,6 +79,7 @@ type Consumer interface {
 // Closer is implemented by stores that hold background work (a cleanup
 // goroutine, a connection pool they own). Close stops it.
 type Closer interface {
+	// Close stops the store's background work.
 	Close() error
 }
 

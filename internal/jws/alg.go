@@ -64,11 +64,19 @@ func LookupAlg(name []byte) (Alg, bool) {
 // ParseAlg is LookupAlg for strings.
 func ParseAlg(name string) (Alg, bool) { return LookupAlg([]byte(name)) }
 
-// Family of an algorithm.
-func (a Alg) IsHMAC() bool  { return a >= HS256 && a <= HS512 }
-func (a Alg) IsRSA() bool   { return a >= RS256 && a <= PS512 }
-func (a Alg) IsPSS() bool   { return a >= PS256 && a <= PS512 }
+// IsHMAC reports whether a is HS256, HS384 or HS512.
+func (a Alg) IsHMAC() bool { return a >= HS256 && a <= HS512 }
+
+// IsRSA reports whether a is RS256/384/512 or PS256/384/512.
+func (a Alg) IsRSA() bool { return a >= RS256 && a <= PS512 }
+
+// IsPSS reports whether a is one of the RSA-PSS algorithms PS256/384/512.
+func (a Alg) IsPSS() bool { return a >= PS256 && a <= PS512 }
+
+// IsECDSA reports whether a is ES256, ES384 or ES512.
 func (a Alg) IsECDSA() bool { return a >= ES256 && a <= ES512 }
+
+// IsEdDSA reports whether a is EdDSA or its RFC 9864 name Ed25519.
 func (a Alg) IsEdDSA() bool { return a == EdDSA || a == Ed25519 }
 
 // Hash returns the hash function of the algorithm (0 for EdDSA).

@@ -37,19 +37,19 @@ const (
 // Claims holds the claims the verifier needs, decoded once. Strings alias
 // the payload, which the caller must never modify.
 type Claims struct {
-	Has   uint32
-	Sub   string
-	Iss   string
-	Jti   string
-	Type  string
-	Aid   string
-	CSRF  string
-	Aud   []string
-	Roles []string
-	Exp   int64
-	Nbf   int64
-	Iat   int64
-	Fresh bool
+	Has   uint32   // which claims are present (Has* bits)
+	Sub   string   // "sub"
+	Iss   string   // "iss"
+	Jti   string   // "jti"
+	Type  string   // the type claim, under the configured name
+	Aid   string   // "aid", the family id
+	CSRF  string   // "csrf"
+	Aud   []string // "aud", a string or a list
+	Roles []string // "roles", when a list of strings
+	Exp   int64    // "exp", Unix seconds
+	Nbf   int64    // "nbf", Unix seconds
+	Iat   int64    // "iat", Unix seconds
+	Fresh bool     // "fresh"
 
 	audOne [1]string
 }

@@ -1,6 +1,12 @@
 package jws
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -137,5 +143,61 @@ func TestSplitDotFlood(t *testing.T) {
 	}
 	if _, err := Split("a.b.c", 4); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("size limit: %v", err)
+	}
+}
+
+// TestVerifyPublicKeyTypeMismatch: VerifyPublic re-checks that the key
+// fits the algorithm and fails closed, whatever the signature.
+func TestVerifyPublicKeyTypeMismatch(t *testing.T) {
+	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ek384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, edk, _ := ed25519.GenerateKey(rand.Reader)
+	const in = "header.payload"
+	keys := map[string]crypto.Signer{"RS256": rk, "PS256": rk, "ES256": ek, "ES384": ek384, "EdDSA": edk}
+	sigs := map[string][]byte{}
+	for name, k := range keys {
+		alg, _ := ParseAlg(name)
+		s, err := Sign(alg, k, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyPublic(alg, k.Public(), in, s); err != nil {
+			t.Fatalf("%s baseline: %v", name, err)
+		}
+		sigs[name] = s
+	}
+	for sname, s := range sigs {
+		for kname, k := range keys {
+			for _, alg := range []Alg{RS256, PS256, ES256, ES384, EdDSA, Ed25519, HS256, AlgInvalid} {
+				sameKey := k.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(keys[sname].Public())
+				same := sameKey && (alg.String() == sname || alg == Ed25519 && sname == "EdDSA")
+				if err := VerifyPublic(alg, k.Public(), in, s); (err == nil) != same {
+					t.Errorf("%v with %s key over a %s signature: err %v", alg, kname, sname, err)
+				}
+			}
+		}
+	}
+	// A private key, a nil key and a key of another library type are
+	// never accepted as verification keys.
+	for _, pub := range []crypto.PublicKey{rk, ek, edk, nil, []byte("secret")} {
+		if VerifyPublic(RS256, pub, in, sigs["RS256"]) == nil || VerifyPublic(ES256, pub, in, sigs["ES256"]) == nil {
+			t.Errorf("%T accepted as a public key", pub)
+		}
+	}
+}
+
+// TestHMACKeyExactLength: a truncated or extended MAC is refused
+// (RFC 7518 §3.2 uses the full output).
+func TestHMACKeyExactLength(t *testing.T) {
+	k := NewHMACKey(HS256, []byte(strings.Repeat("k", 32)))
+	mac := k.AppendSign(nil, "in")
+	if k.Verify("in", mac) != nil {
+		t.Fatal("baseline refused")
+	}
+	for _, m := range [][]byte{mac[:16], mac[:31], append(append([]byte{}, mac...), 0), nil, {}} {
+		if k.Verify("in", m) == nil {
+			t.Errorf("%d-byte MAC accepted", len(m))
+		}
 	}
 }

@@ -13,10 +13,10 @@ var (
 // Header holds the JOSE header members the verifier acts on. Kid aliases
 // the decoded header buffer and is valid only as long as that buffer.
 type Header struct {
-	Alg    Alg
-	Kid    []byte
-	HasKid bool
-	Typ    []byte
+	Alg    Alg    // "alg"
+	Kid    []byte // "kid"
+	HasKid bool   // whether "kid" is present
+	Typ    []byte // "typ"
 }
 
 // ParseHeader parses a decoded JOSE header. It refuses a missing or unknown

@@ -4,9 +4,9 @@ import "strings"
 
 // Parts are the three segments of a compact JWS, still encoded.
 type Parts struct {
-	Header    string
-	Payload   string
-	Signature string
+	Header    string // the first segment
+	Payload   string // the second segment
+	Signature string // the third segment
 	// SigningInput is header "." payload, a substring of the token.
 	SigningInput string
 }
