@@ -188,5 +188,7 @@ func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm stri
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(errorBody{Detail: e.Message, Code: e.Code})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(errorBody{Detail: e.Message, Code: e.Code})
 }

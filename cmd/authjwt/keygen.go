@@ -1,0 +1,158 @@
+package main
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/librenz/authjwt/keys"
+)
+
+// defaultRSABits is the RSA modulus keygen uses without --bits.
+const defaultRSABits = 3072
+
+func runKeygen(e *env, args []string) int {
+	flags := newFlagSet(e, "keygen", "--alg ALG [--bits N] [--out DIR]",
+		`Generates a key for ALG: a PKCS#8 private key and its SPKI public key (PEM)
+for RS*, PS*, ES256/384/512 and EdDSA; a random base64url secret, at least as
+long as the hash, for HS256/384/512. Without --out, prints to stdout; with
+--out, writes DIR/private.pem (mode 0600) and DIR/public.pem, or DIR/secret
+(mode 0600), refusing to overwrite existing files.
+
+Use them with AUTHJWT_ALGORITHM plus AUTHJWT_PRIVATE_KEY_FILE and
+AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
+	alg := flags.String("alg", "", "algorithm: "+strings.Join(keys.Algorithms(), ", "))
+	bits := flags.Int("bits", defaultRSABits, "RSA modulus size in bits (RS*, PS* only; 2048 to 16384)")
+	out := flags.String("out", "", "write the key files into `DIR` instead of printing them")
+	if st, done := parseFlags(flags, e, args); done {
+		return st
+	}
+	if flags.NArg() > 0 {
+		return usageError(e, "keygen", "unexpected argument %q", flags.Arg(0))
+	}
+	if *alg == "" {
+		return usageError(e, "keygen", "--alg is required (one of %s)", strings.Join(keys.Algorithms(), ", "))
+	}
+	if !keys.KnownAlgorithm(*alg) {
+		return usageError(e, "keygen", "unknown algorithm %q (one of %s)", *alg, strings.Join(keys.Algorithms(), ", "))
+	}
+	bitsSet := false
+	flags.Visit(func(f *flag.Flag) { bitsSet = bitsSet || f.Name == "bits" })
+	isRSA := strings.HasPrefix(*alg, "RS") || strings.HasPrefix(*alg, "PS")
+	if bitsSet && !isRSA {
+		return usageError(e, "keygen", "--bits applies to RSA algorithms only, not %s", *alg)
+	}
+	if isRSA && (*bits < keys.MinRSABits || *bits > keys.MaxRSABits) {
+		return usageError(e, "keygen", "--bits %d: RSA keys must have %d to %d bits", *bits, keys.MinRSABits, keys.MaxRSABits)
+	}
+
+	files, err := generate(*alg, *bits)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "authjwt keygen: %v\n", err)
+		return exitFailed
+	}
+	if *out == "" {
+		for _, f := range files {
+			e.stdout.Write(f.data)
+		}
+		return exitOK
+	}
+	if st, err := os.Stat(*out); err != nil || !st.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return usageError(e, "keygen", "--out %s: %v", *out, unwrapPath(err))
+	}
+	for _, f := range files {
+		p := filepath.Join(*out, f.name)
+		if err := writeNew(p, f.data, f.mode); err != nil {
+			fmt.Fprintf(e.stderr, "authjwt keygen: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(e.stdout, "wrote %s\n", p)
+	}
+	return exitOK
+}
+
+// keyFile is one output of keygen.
+type keyFile struct {
+	name string
+	data []byte
+	mode os.FileMode
+}
+
+// generate returns the key files for alg.
+func generate(alg string, bits int) ([]keyFile, error) {
+	if keys.IsHMAC(alg) {
+		n := map[string]int{keys.HS256: 32, keys.HS384: 48, keys.HS512: 64}[alg]
+		return []keyFile{{"secret", []byte(randomSecret(n) + "\n"), 0o600}}, nil
+	}
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case keys.RS256, keys.RS384, keys.RS512, keys.PS256, keys.PS384, keys.PS512:
+		priv, err = rsa.GenerateKey(rand.Reader, bits)
+	case keys.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case keys.ES384:
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case keys.ES512:
+		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case keys.EdDSA, keys.Ed25519:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("no key generator for %s", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := keys.MarshalPublicKeyPEM(priv.Public())
+	if err != nil {
+		return nil, err
+	}
+	return []keyFile{
+		{"private.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600},
+		{"public.pem", pub, 0o644},
+	}, nil
+}
+
+// writeNew creates path with data and mode, refusing to overwrite.
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; not overwriting it", path)
+		}
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// unwrapPath drops the operation and path of a *fs.PathError.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	swaggerFiles "github.com/swaggo/files/v2"
+
+	"github.com/librenz/authjwt"
+)
+
+// The OpenAPI document and the docs page (Swagger UI 5.18.2, embedded by
+// github.com/swaggo/files/v2, so the page works offline).
+func init() {
+	addExtension(extension{
+		Name:     "openapi",
+		Patterns: []string{"GET /openapi.json", "GET /docs", "GET /docs/{file}"},
+		Register: func(s *server, mux *http.ServeMux) error {
+			doc, err := json.MarshalIndent(s.openAPI(), "", "  ")
+			if err != nil {
+				return err
+			}
+			mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+				h := w.Header()
+				h.Set("Content-Type", "application/json")
+				h.Set("Cache-Control", "no-cache")
+				h.Set("X-Content-Type-Options", "nosniff")
+				h.Set("Access-Control-Allow-Origin", "*")
+				w.Write(doc)
+			})
+			mux.HandleFunc("GET /docs", serveDocsPage)
+			mux.HandleFunc("GET /docs/{file}", serveDocsAsset)
+			return nil
+		},
+	})
+}
+
+// docsPage is the Swagger UI page. Its script is docs/init.js (no inline
+// script, so the page's CSP can forbid them).
+const docsPage = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>authjwt reference server: API docs</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+`
+
+// docsInit starts Swagger UI on /openapi.json. validatorUrl null keeps the
+// page from calling the public validator (offline, and no leak of the
+// document).
+const docsInit = `window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout"
+});
+`
+
+// docsCSP allows only the server's own scripts; Swagger UI sets inline
+// styles and data: images.
+const docsCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// docsModTime is the Last-Modified of the embedded assets (the start of
+// the process: they change only with the binary).
+var docsModTime = time.Now()
+
+// docsAssets are the Swagger UI files the page uses, with their types.
+var docsAssets = map[string]string{
+	"swagger-ui.css":       "text/css; charset=utf-8",
+	"swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+	"favicon-32x32.png":    "image/png",
+	"favicon-16x16.png":    "image/png",
+}
+
+func serveDocsPage(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", docsCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	w.Write([]byte(docsPage))
+}
+
+func serveDocsAsset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if name == "init.js" {
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		w.Write([]byte(docsInit))
+		return
+	}
+	ctype, ok := docsAssets[name]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, errorBody{Detail: "Not Found", Code: "not_found"})
+		return
+	}
+	b, err := fs.ReadFile(swaggerFiles.FS, name)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, errorBody{Detail: "docs asset missing: " + name, Code: "internal_error"})
+		return
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", "public, max-age=86400")
+	http.ServeContent(w, r, name, docsModTime, bytes.NewReader(b))
+}
+
+// guardRequirement returns the requirement enforcing a guard, and false
+// for routes without a token guard (none, credentials).
+func guardRequirement(guard string) (authjwt.Requirement, bool) {
+	switch guard {
+	case guardAccess:
+		return authjwt.Requirement{}, true
+	case guardFresh:
+		return authjwt.Requirement{Fresh: true}, true
+	case guardRefresh:
+		return authjwt.Requirement{Refresh: true}, true
+	case guardOptional:
+		return authjwt.Requirement{Optional: true}, true
+	}
+	if role, ok := strings.CutPrefix(guard, "role:"); ok {
+		return authjwt.Requirement{Roles: []string{role}}, true
+	}
+	if claim, ok := strings.CutPrefix(guard, "claim:"); ok {
+		return authjwt.Requirement{Claims: []string{claim}}, true
+	}
+	return authjwt.Requirement{}, false
+}
+
+// docRoute is a route as the document lists it.
+type docRoute struct {
+	method, path, guard, summary string
+}
+
+// documentedRoutes returns the spec's routes: the server's route table,
+// and the routes files of their own add (WebSocket, OpenAPI, docs).
+func (s *server) documentedRoutes() []docRoute {
+	var out []docRoute
+	for _, r := range s.routes() {
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		path = strings.TrimSuffix(path, "{$}")
+		out = append(out, docRoute{method, path, r.Guard, r.Summary})
+	}
+	return append(out,
+		docRoute{"GET", "/ws", guardAccess, "WebSocket echo: the access token from ?token=, from Sec-WebSocket-Protocol \"bearer, <token>\", or from the cookies with ?csrf_token="},
+		docRoute{"GET", "/openapi.json", guardNone, "this OpenAPI document"},
+		docRoute{"GET", "/docs", guardNone, "the API docs page (Swagger UI)"},
+	)
+}
+
+// Per-path response bodies (JSON schemas) of a success.
+var (
+	userSchema   = obj(map[string]any{"user": map[string]any{"type": []string{"string", "null"}}}, "user")
+	detailSchema = obj(map[string]any{"detail": str()}, "detail")
+	tokensSchema = obj(map[string]any{"access_token": str(), "refresh_token": str(), "detail": str()})
+	okSchemas    = map[string]map[string]any{
+		"/healthz":               obj(map[string]any{"status": str()}, "status"),
+		"/login":                 tokensSchema,
+		"/fresh-login":           tokensSchema,
+		"/refresh":               tokensSchema,
+		"/protected":             userSchema,
+		"/protected-fresh":       userSchema,
+		"/optional":              userSchema,
+		"/admin":                 obj(map[string]any{"ok": map[string]any{"type": "boolean"}}, "ok"),
+		"/claims":                obj(map[string]any{"claims": map[string]any{"type": "object"}, "header": map[string]any{"type": "object"}}, "claims", "header"),
+		"/partner":               obj(map[string]any{"partner": map[string]any{}}, "partner"),
+		"/access-revoke":         detailSchema,
+		"/refresh-revoke":        detailSchema,
+		"/logout":                detailSchema,
+		"/logout-all":            detailSchema,
+		"/.well-known/jwks.json": obj(map[string]any{"keys": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}, "keys"),
+		"/openapi.json":          {"type": "object"},
+		"/ws":                    nil,
+	}
+)
+
+func str() map[string]any { return map[string]any{"type": "string"} }
+
+func obj(props map[string]any, required ...string) map[string]any {
+	m := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
+func errorResponse(status int) map[string]any {
+	return map[string]any{
+		"description": http.StatusText(status),
+		"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}},
+	}
+}
+
+// openAPI returns the OpenAPI 3.1 document of the server: every route of
+// the spec, each guarded one with the security requirement its guard
+// enforces (from the library's [authjwt.Auth.Security], so the docs page's
+// "Authorize" sends what the guard reads), and the security schemes of
+// the configuration.
+func (s *server) openAPI() map[string]any {
+	paths := map[string]any{}
+	tags := map[string]bool{}
+	for _, rt := range s.documentedRoutes() {
+		tag := "public"
+		op := map[string]any{
+			"summary":     rt.summary,
+			"operationId": operationID(rt.method, rt.path),
+		}
+		responses := map[string]any{}
+		ok := map[string]any{"description": "OK"}
+		switch rt.path {
+		case "/", "/docs":
+			ok["content"] = map[string]any{"text/html": map[string]any{"schema": str()}}
+		case "/ws":
+			responses["101"] = map[string]any{"description": "Switching Protocols: the WebSocket is open"}
+			ok = nil
+		default:
+			if sc := okSchemas[rt.path]; sc != nil {
+				ok["content"] = map[string]any{"application/json": map[string]any{"schema": sc}}
+			}
+		}
+		if ok != nil {
+			responses["200"] = ok
+		}
+		if req, guarded := guardRequirement(rt.guard); guarded {
+			tag = "protected"
+			if rt.guard == guardRefresh || strings.Contains(rt.path, "revoke") || strings.HasPrefix(rt.path, "/logout") {
+				tag = "session"
+			}
+			op["security"] = s.auth.SecurityJSON(rt.method, req)
+			for _, st := range s.auth.ErrorStatuses(req) {
+				responses[fmt.Sprint(st)] = errorResponse(st)
+			}
+			op["description"] = "Guard: " + rt.guard + "."
+		}
+		if rt.guard == guardCredentials {
+			tag = "session"
+			op["requestBody"] = map[string]any{
+				"required": true,
+				"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+					"$ref": "#/components/schemas/Credentials"}}},
+			}
+			for _, st := range []int{http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity} {
+				responses[fmt.Sprint(st)] = errorResponse(st)
+			}
+		}
+		op["responses"] = responses
+		op["tags"] = []string{tag}
+		tags[tag] = true
+		item, _ := paths[rt.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[rt.path] = item
+		}
+		item[strings.ToLower(rt.method)] = op
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "authjwt reference server",
+			"version":     "1.0.0",
+			"description": "Every route of the authjwt reference server. Log in with POST /login (alice/secret or bob/hunter2), then use \"Authorize\" with the access token.",
+			"license":     map[string]any{"name": "MIT", "identifier": "MIT"},
+		},
+		"tags": []any{
+			map[string]any{"name": "session", "description": "log in, refresh, revoke, log out"},
+			map[string]any{"name": "protected", "description": "routes guarded by an access token"},
+			map[string]any{"name": "public", "description": "routes without a guard"},
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas": map[string]any{
+				"Error": obj(map[string]any{"detail": str(), "code": str()}, "detail"),
+				"Credentials": obj(map[string]any{
+					"username": map[string]any{"type": "string", "examples": []string{"alice"}},
+					"password": map[string]any{"type": "string", "format": "password", "examples": []string{"secret"}},
+				}, "username", "password"),
+			},
+		},
+	}
+	s.auth.AddSecuritySchemes(doc)
+	return doc
+}
+
+// operationID makes "get_protected" from GET /protected ("get_root" for /).
+func operationID(method, path string) string {
+	p := strings.Trim(path, "/")
+	if p == "" {
+		p = "root"
+	}
+	p = strings.NewReplacer("/", "_", "-", "_", ".", "", "{", "", "}", "").Replace(p)
+	return strings.ToLower(method) + "_" + strings.Trim(p, "_")
+}

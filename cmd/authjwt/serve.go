@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/librenz/authjwt/revoke"
+)
+
+// Server timeouts. WriteTimeout is left to the handlers: a hijacked
+// WebSocket connection sets its own deadlines.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+	defaultAddr       = "127.0.0.1:8000"
+)
+
+func runServe(e *env, args []string) int {
+	fs := newFlagSet(e, "serve", "[--addr HOST:PORT] [--tls-cert FILE --tls-key FILE]",
+		`Runs the reference server (every route of the reference-server spec).
+Configuration comes from AUTHJWT_* variables; AUTHJWT_DENYLIST_URL picks the
+revocation store (default memory://). Without AUTHJWT_SECRET_KEY under an HMAC
+algorithm, a random secret is generated and tokens do not survive a restart.
+The listen address is --addr, else 127.0.0.1:$PORT, else `+defaultAddr+`.
+SIGINT or SIGTERM shuts the server down gracefully.`)
+	addr := fs.String("addr", "", "listen address `HOST:PORT` (default 127.0.0.1:$PORT, else "+defaultAddr+")")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate chain (PEM `FILE`)")
+	keyFile := fs.String("tls-key", "", "the TLS certificate's private key (PEM `FILE`)")
+	if st, done := parseFlags(fs, e, args); done {
+		return st
+	}
+	if fs.NArg() > 0 {
+		return usageError(e, "serve", "unexpected argument %q", fs.Arg(0))
+	}
+	listenAddr, err := resolveAddr(*addr, e.getenv("PORT"))
+	if err != nil {
+		return configError(e, err)
+	}
+	var tlsCfg *tls.Config
+	switch {
+	case (*certFile == "") != (*keyFile == ""):
+		return usageError(e, "serve", "--tls-cert and --tls-key go together")
+	case *certFile != "":
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return configError(e, fmt.Errorf("--tls-cert/--tls-key: %v", err))
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	st, err := loadSettings(e.environ, loadOptions{generateSecret: true})
+	if err != nil {
+		return configError(e, err)
+	}
+	st.Auth.Logger = logger
+	if closer, ok := st.Auth.Store.(revoke.Closer); ok {
+		defer closer.Close()
+	}
+	h, err := newServer(serverConfig{Auth: st.Auth, StoreURL: st.StoreURL, Logger: logger})
+	if err != nil {
+		return configError(e, err)
+	}
+	if st.GeneratedSecret {
+		logger.Warn("no AUTHJWT_SECRET_KEY set: using a random secret; tokens will not survive a restart")
+	}
+	secureCookies := !st.Auth.InsecureCookies
+	if tlsCfg == nil && secureCookies && strings.Contains(strings.Join(locationsOf(st.Auth), ","), "cookies") {
+		logger.Warn("cookies are Secure but the server speaks plain HTTP: browsers keep them only on http://localhost; set AUTHJWT_COOKIE_SECURE=false for plain-HTTP development, or use --tls-cert/--tls-key")
+	}
+
+	ln, err := net.Listen("tcp", listenAddr)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "authjwt serve: %v\n", err)
+		return exitFailed
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		TLSConfig:         tlsCfg,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	store := st.StoreURL
+	if store == "" {
+		store = "none (denylist disabled)"
+	}
+	rotation := "off"
+	if st.Auth.RefreshTokenRotation {
+		rotation = "on"
+	}
+	fmt.Fprintf(e.stdout, "authjwt: listening on %s://%s\n", scheme, ln.Addr())
+	fmt.Fprintf(e.stdout, "authjwt: algorithm %s, token locations %s, store %s, refresh rotation %s\n",
+		algorithmOf(st.Auth), strings.Join(locationsOf(st.Auth), ","), store, rotation)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		fmt.Fprintf(e.stderr, "authjwt serve: %v\n", err)
+		return exitFailed
+	case <-ctx.Done():
+	}
+	stop()
+	fmt.Fprintln(e.stdout, "authjwt: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(e.stderr, "authjwt serve: shutdown: %v\n", err)
+		return exitFailed
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(e.stderr, "authjwt serve: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// resolveAddr returns the listen address: flag, else 127.0.0.1:$PORT,
+// else the default.
+func resolveAddr(flagAddr, port string) (string, error) {
+	if flagAddr != "" {
+		if _, p, err := net.SplitHostPort(flagAddr); err != nil {
+			return "", fmt.Errorf("--addr: %q is not HOST:PORT: %v", flagAddr, err)
+		} else if err := checkPort(p); err != nil {
+			return "", fmt.Errorf("--addr: %v", err)
+		}
+		return flagAddr, nil
+	}
+	if port != "" {
+		if err := checkPort(port); err != nil {
+			return "", fmt.Errorf("PORT: %v", err)
+		}
+		return net.JoinHostPort("127.0.0.1", port), nil
+	}
+	return defaultAddr, nil
+}
+
+func checkPort(p string) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q is not a port number (0-65535)", p)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/librenz/authjwt"
+	"github.com/librenz/authjwt/keys"
+)
+
+// Environment variables read by the command beside the library's own.
+const (
+	envDenylistURL     = "AUTHJWT_DENYLIST_URL"
+	envDenylistEnabled = "AUTHJWT_DENYLIST_ENABLED"
+	envTrustedIssuer   = "AUTHJWT_TRUSTED_ISSUER"
+	envTrustedAudience = "AUTHJWT_TRUSTED_AUDIENCE"
+	envTrustedJWKSURL  = "AUTHJWT_TRUSTED_JWKS_URL"
+)
+
+// extraKeys are the AUTHJWT_* variables the command reads itself; the
+// library's loader refuses every other unknown AUTHJWT_* variable.
+var extraKeys = []string{envDenylistURL, envTrustedIssuer, envTrustedAudience, envTrustedJWKSURL}
+
+// defaultDenylistURL is the store used when AUTHJWT_DENYLIST_URL is unset.
+const defaultDenylistURL = "memory://"
+
+// settings is the command's configuration, read from AUTHJWT_* variables.
+type settings struct {
+	// Auth is the library configuration, Store included when the denylist
+	// is enabled.
+	Auth authjwt.Config
+	// StoreURL is the denylist URL in use ("" when the denylist is off).
+	StoreURL string
+	// GeneratedSecret is true when no secret was configured and a random
+	// one was generated (serve only).
+	GeneratedSecret bool
+}
+
+// loadOptions says how [loadSettings] fills gaps.
+type loadOptions struct {
+	// generateSecret: a missing HMAC secret is generated at random (serve
+	// only: a minted or verified token needs the real secret).
+	generateSecret bool
+}
+
+// loadSettings reads the AUTHJWT_* variables of environ. The denylist is
+// enabled unless AUTHJWT_DENYLIST_ENABLED says otherwise (the reference
+// server's default, which the other subcommands share so that one
+// environment serves them all). Every error names the variable at fault.
+func loadSettings(environ []string, opt loadOptions) (settings, error) {
+	cfg, extra, err := authjwt.ConfigFromEnvExtra(environ, extraKeys...)
+	if err != nil {
+		return settings{}, err
+	}
+	var st settings
+	if !hasVar(environ, envDenylistEnabled) {
+		cfg.DenylistEnabled = true // the reference server's default
+	}
+	for _, k := range []string{envTrustedIssuer, envTrustedAudience, envTrustedJWKSURL} {
+		if extra[k] != "" {
+			return settings{}, fmt.Errorf("%s: trusted third-party issuers are not supported by this build yet", k)
+		}
+	}
+	if cfg.DenylistEnabled && cfg.Store == nil {
+		u := extra[envDenylistURL]
+		if u == "" {
+			u = defaultDenylistURL
+		}
+		s, err := openStore(u)
+		if err != nil {
+			return settings{}, fmt.Errorf("%s: %s", envDenylistURL, trimPrefix(err.Error()))
+		}
+		cfg.Store = s
+		st.StoreURL = redactURL(u)
+	} else if !cfg.DenylistEnabled && extra[envDenylistURL] != "" {
+		return settings{}, fmt.Errorf("%s: set, but the denylist is disabled (%s=false)", envDenylistURL, envDenylistEnabled)
+	}
+	if opt.generateSecret && cfg.SecretKey == "" {
+		if n := hmacSecretLen(cfg); n > 0 {
+			cfg.SecretKey = randomSecret(n)
+			st.GeneratedSecret = true
+		}
+	}
+	st.Auth = cfg
+	return st, nil
+}
+
+// hasVar reports whether environ sets name (even to "").
+func hasVar(environ []string, name string) bool {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// hmacSecretLen returns the secret length, in bytes, the HMAC algorithms
+// of cfg need (the longest hash among them), or 0 when none is HMAC.
+func hmacSecretLen(cfg authjwt.Config) int {
+	algs := append([]string{cfg.Algorithm}, cfg.DecodeAlgorithms...)
+	if algs[0] == "" {
+		algs[0] = keys.HS256
+	}
+	n := 0
+	for _, a := range algs {
+		switch a {
+		case keys.HS256:
+			n = max(n, 32)
+		case keys.HS384:
+			n = max(n, 48)
+		case keys.HS512:
+			n = max(n, 64)
+		}
+	}
+	return n
+}
+
+// randomSecret returns n random bytes, base64url-encoded without padding:
+// a string longer than n bytes carrying n bytes of entropy.
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// algorithmOf returns the signing algorithm in effect.
+func algorithmOf(cfg authjwt.Config) string {
+	if cfg.Algorithm == "" {
+		return keys.HS256
+	}
+	return cfg.Algorithm
+}
+
+// locationsOf returns the token locations in effect.
+func locationsOf(cfg authjwt.Config) []string {
+	if len(cfg.TokenLocation) == 0 {
+		return []string{authjwt.LocationHeaders}
+	}
+	return cfg.TokenLocation
+}
