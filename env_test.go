@@ -643,7 +643,7 @@ func TestConfigFromEnvExtra(t *testing.T) {
 
 func TestLoadEnv(t *testing.T) {
 	// Clear any AUTHJWT_* variable of the surrounding environment (e.g.
-	// AUTHJWT_REQUIRE_SERVICES in CI); t.Setenv restores them afterwards.
+	// a developer's own settings); t.Setenv restores them afterwards.
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(strings.ToUpper(k), "AUTHJWT_") {
 			t.Setenv(k, "")

@@ -22,12 +22,12 @@ import (
 const startRedisHint = `redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`
 
 // requireService skips the test when a service it needs is unavailable,
-// or fails it when AUTHJWT_REQUIRE_SERVICES=1 (as CI sets).
+// or fails it when AUTHJWTTEST_REQUIRE_SERVICES=1 (as CI sets).
 func requireService(t testing.TB, what, how string, err error) {
 	t.Helper()
 	msg := fmt.Sprintf("%s unavailable: %v\nstart it with: %s", what, err, how)
-	if os.Getenv("AUTHJWT_REQUIRE_SERVICES") == "1" {
-		t.Fatal(msg + "\n(AUTHJWT_REQUIRE_SERVICES=1: services are required)")
+	if os.Getenv("AUTHJWTTEST_REQUIRE_SERVICES") == "1" {
+		t.Fatal(msg + "\n(AUTHJWTTEST_REQUIRE_SERVICES=1: services are required)")
 	}
 	t.Skip(msg)
 }
