@@ -1,6 +1,7 @@
 package authjwt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -154,7 +155,7 @@ func (t *Token) Header() (map[string]any, error) {
 func (t *Token) PayloadJSON() []byte { return append([]byte(nil), t.payload...) }
 
 func decodeMap(b []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytesReader(b))
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var m map[string]any
 	if err := d.Decode(&m); err != nil {
