@@ -1,0 +1,208 @@
+package authjwt
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Names of the OpenAPI security schemes returned by [Auth.SecuritySchemes],
+// as they appear under components.securitySchemes and in security
+// requirements.
+const (
+	// SchemeBearer is the token in the configured header (HTTP bearer
+	// with bearerFormat JWT for "Authorization: Bearer <JWT>").
+	SchemeBearer = "bearerAuth"
+	// SchemeAccessCookie is the access-token cookie.
+	SchemeAccessCookie = "accessCookie"
+	// SchemeAccessCSRF is the CSRF header sent with the access cookie on
+	// unsafe methods.
+	SchemeAccessCSRF = "accessCSRF"
+	// SchemeRefreshCookie is the refresh-token cookie.
+	SchemeRefreshCookie = "refreshCookie"
+	// SchemeRefreshCSRF is the CSRF header sent with the refresh cookie on
+	// unsafe methods.
+	SchemeRefreshCSRF = "refreshCSRF"
+)
+
+// SecurityScheme is an OpenAPI 3.1 Security Scheme Object, reduced to the
+// fields authjwt's schemes use. It marshals to the OpenAPI JSON shape.
+type SecurityScheme struct {
+	// Type is "http" or "apiKey".
+	Type string `json:"type"`
+	// Description tells a reader of the docs what to put in the field.
+	Description string `json:"description,omitempty"`
+	// Name is the header or cookie name (apiKey schemes).
+	Name string `json:"name,omitempty"`
+	// In is "header" or "cookie" (apiKey schemes).
+	In string `json:"in,omitempty"`
+	// Scheme is the HTTP authentication scheme ("bearer"; http schemes).
+	Scheme string `json:"scheme,omitempty"`
+	// BearerFormat is "JWT" (http bearer schemes).
+	BearerFormat string `json:"bearerFormat,omitempty"`
+}
+
+// SecurityRequirement is an OpenAPI Security Requirement Object: every
+// named scheme must be satisfied. The empty requirement ({}) means no
+// credentials at all.
+type SecurityRequirement map[string][]string
+
+// SecuritySchemes returns the OpenAPI 3.1 security schemes implied by the
+// configuration, keyed by the Scheme* names, for components.securitySchemes
+// of any OpenAPI document:
+//
+//   - when headers are a token location, [SchemeBearer]: HTTP bearer with
+//     bearerFormat JWT for the default "Authorization: Bearer", else an
+//     apiKey in the configured header (another header name, another
+//     scheme word, or a bare token, which OpenAPI's http type cannot say);
+//   - when cookies are, the access and refresh cookies as apiKeys in
+//     cookie and, unless CSRF protection is off, their CSRF headers as
+//     apiKeys in header.
+func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
+	m := map[string]SecurityScheme{}
+	cfg := &a.cfg
+	if a.headers {
+		if strings.EqualFold(cfg.HeaderName, "Authorization") && !cfg.HeaderBareToken && strings.EqualFold(cfg.HeaderType, "Bearer") {
+			m[SchemeBearer] = SecurityScheme{
+				Type: "http", Scheme: "bearer", BearerFormat: "JWT",
+				Description: "An access token (or, on refresh routes, a refresh token) sent as 'Authorization: Bearer <JWT>'.",
+			}
+		} else {
+			format := cfg.HeaderType + " <JWT>"
+			if cfg.HeaderBareToken {
+				format = "<JWT>"
+			}
+			m[SchemeBearer] = SecurityScheme{
+				Type: "apiKey", In: "header", Name: cfg.HeaderName,
+				Description: "An access token (or, on refresh routes, a refresh token) sent as '" + cfg.HeaderName + ": " + format + "'.",
+			}
+		}
+	}
+	if a.cookies {
+		m[SchemeAccessCookie] = SecurityScheme{
+			Type: "apiKey", In: "cookie", Name: cfg.AccessCookieName,
+			Description: "The access-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
+		}
+		m[SchemeRefreshCookie] = SecurityScheme{
+			Type: "apiKey", In: "cookie", Name: cfg.RefreshCookieName,
+			Description: "The refresh-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
+		}
+		if !cfg.UnsafeDisableCSRF {
+			m[SchemeAccessCSRF] = SecurityScheme{
+				Type: "apiKey", In: "header", Name: cfg.AccessCSRFHeaderName,
+				Description: "The value of the " + cfg.AccessCSRFCookieName + " cookie, required with the access cookie on " + strings.Join(cfg.CSRFMethods, ", ") + " requests.",
+			}
+			m[SchemeRefreshCSRF] = SecurityScheme{
+				Type: "apiKey", In: "header", Name: cfg.RefreshCSRFHeaderName,
+				Description: "The value of the " + cfg.RefreshCSRFCookieName + " cookie, required with the refresh cookie on " + strings.Join(cfg.CSRFMethods, ", ") + " requests.",
+			}
+		}
+	}
+	return m
+}
+
+// SecuritySchemesJSON returns [Auth.SecuritySchemes] as plain maps, ready
+// to merge into an OpenAPI document held as map[string]any.
+func (a *Auth) SecuritySchemesJSON() map[string]any {
+	out := map[string]any{}
+	for name, s := range a.SecuritySchemes() {
+		m := map[string]any{"type": s.Type}
+		for k, v := range map[string]string{"description": s.Description, "name": s.Name, "in": s.In, "scheme": s.Scheme, "bearerFormat": s.BearerFormat} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		out[name] = m
+	}
+	return out
+}
+
+// AddSecuritySchemes merges [Auth.SecuritySchemesJSON] into doc's
+// components.securitySchemes, creating the objects as needed and keeping
+// schemes already there under other names.
+func (a *Auth) AddSecuritySchemes(doc map[string]any) {
+	comp, _ := doc["components"].(map[string]any)
+	if comp == nil {
+		comp = map[string]any{}
+		doc["components"] = comp
+	}
+	ss, _ := comp["securitySchemes"].(map[string]any)
+	if ss == nil {
+		ss = map[string]any{}
+		comp["securitySchemes"] = ss
+	}
+	for k, v := range a.SecuritySchemesJSON() {
+		ss[k] = v
+	}
+}
+
+// Security returns the OpenAPI security requirements of an operation of
+// the given method guarded by req: one alternative per way the guard
+// accepts a token (the header; the cookie, with its CSRF header when the
+// method needs it), and with req.Optional the empty requirement {} first,
+// which is OpenAPI's way of saying that credentials are optional. Roles
+// and claims are checked inside the token and add nothing here.
+// The result is never nil for a configured Auth.
+func (a *Auth) Security(method string, req Requirement) []SecurityRequirement {
+	var out []SecurityRequirement
+	if req.Optional {
+		out = append(out, SecurityRequirement{})
+	}
+	if a.headers {
+		out = append(out, SecurityRequirement{SchemeBearer: {}})
+	}
+	if a.cookies {
+		cookie, csrf := SchemeAccessCookie, SchemeAccessCSRF
+		if req.Refresh {
+			cookie, csrf = SchemeRefreshCookie, SchemeRefreshCSRF
+		}
+		r := SecurityRequirement{cookie: {}}
+		if !a.cfg.UnsafeDisableCSRF && a.csrfMethods[strings.ToUpper(method)] {
+			r[csrf] = []string{}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// SecurityJSON is [Auth.Security] as plain values ([]any of
+// map[string]any), ready to set as an operation's "security" in an
+// OpenAPI document held as map[string]any.
+func (a *Auth) SecurityJSON(method string, req Requirement) []any {
+	reqs := a.Security(method, req)
+	out := make([]any, len(reqs))
+	for i, r := range reqs {
+		m := map[string]any{}
+		for k, v := range r {
+			scopes := make([]any, len(v))
+			for j, s := range v {
+				scopes[j] = s
+			}
+			m[k] = scopes
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// ErrorStatuses returns the error statuses an operation guarded by req may
+// answer with, for its documented responses: 400 (malformed header, when
+// headers are a location), 401 always, 403 when roles or claims are
+// required or cookies are a location (CSRF and cross-origin checks), and
+// 422 with [Config.LegacyStatusCodes], and 503 when revocation is checked.
+func (a *Auth) ErrorStatuses(req Requirement) []int {
+	var out []int
+	if a.headers {
+		out = append(out, http.StatusBadRequest)
+	}
+	out = append(out, http.StatusUnauthorized)
+	if len(req.Roles) > 0 || len(req.Claims) > 0 || a.cookies {
+		out = append(out, http.StatusForbidden)
+	}
+	if a.cfg.LegacyStatusCodes {
+		out = append(out, http.StatusUnprocessableEntity)
+	}
+	if a.cfg.DenylistEnabled {
+		out = append(out, http.StatusServiceUnavailable)
+	}
+	return out
+}

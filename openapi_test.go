@@ -1,0 +1,238 @@
+package authjwt
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/librenz/authjwt/revoke"
+)
+
+func TestSecuritySchemes(t *testing.T) {
+	tests := []struct {
+		name string
+		why  string
+		cfg  Config
+		want map[string]SecurityScheme
+	}{
+		{
+			name: "headers default",
+			why:  "the default configuration is exactly HTTP bearer with bearerFormat JWT, and nothing else",
+			cfg:  Config{},
+			want: map[string]SecurityScheme{
+				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+			},
+		},
+		{
+			name: "cookies only",
+			why:  "cookie mode documents both cookies and both CSRF headers, and no bearer header",
+			cfg:  Config{TokenLocation: []string{LocationCookies}},
+			want: map[string]SecurityScheme{
+				SchemeAccessCookie:  {Type: "apiKey", In: "cookie", Name: "__Host-access_token"},
+				SchemeRefreshCookie: {Type: "apiKey", In: "cookie", Name: "__Host-refresh_token"},
+				SchemeAccessCSRF:    {Type: "apiKey", In: "header", Name: "X-CSRF-Token"},
+				SchemeRefreshCSRF:   {Type: "apiKey", In: "header", Name: "X-CSRF-Token"},
+			},
+		},
+		{
+			name: "both, insecure names, custom CSRF header",
+			why:  "names come from the configuration, not from constants",
+			cfg: Config{TokenLocation: []string{LocationHeaders, LocationCookies}, InsecureCookies: true,
+				AccessCSRFHeaderName: "X-Access-CSRF"},
+			want: map[string]SecurityScheme{
+				SchemeBearer:        {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+				SchemeAccessCookie:  {Type: "apiKey", In: "cookie", Name: "access_token"},
+				SchemeRefreshCookie: {Type: "apiKey", In: "cookie", Name: "refresh_token"},
+				SchemeAccessCSRF:    {Type: "apiKey", In: "header", Name: "X-Access-CSRF"},
+				SchemeRefreshCSRF:   {Type: "apiKey", In: "header", Name: "X-CSRF-Token"},
+			},
+		},
+		{
+			name: "cookies without CSRF",
+			why:  "with CSRF protection off there is no CSRF header to document",
+			cfg:  Config{TokenLocation: []string{LocationCookies}, UnsafeDisableCSRF: true},
+			want: map[string]SecurityScheme{
+				SchemeAccessCookie:  {Type: "apiKey", In: "cookie", Name: "__Host-access_token"},
+				SchemeRefreshCookie: {Type: "apiKey", In: "cookie", Name: "__Host-refresh_token"},
+			},
+		},
+		{
+			name: "custom header",
+			why:  "OpenAPI's http bearer means the Authorization header: another header must be an apiKey",
+			cfg:  Config{HeaderName: "X-Token", HeaderType: "JWT"},
+			want: map[string]SecurityScheme{
+				SchemeBearer: {Type: "apiKey", In: "header", Name: "X-Token"},
+			},
+		},
+		{
+			name: "bare token",
+			why:  "a token without a scheme word is not HTTP bearer either",
+			cfg:  Config{HeaderBareToken: true},
+			want: map[string]SecurityScheme{
+				SchemeBearer: {Type: "apiKey", In: "header", Name: "Authorization"},
+			},
+		},
+		{
+			name: "case-insensitive bearer",
+			why:  "the scheme word matches case-insensitively (RFC 7235), so 'bearer' is still HTTP bearer",
+			cfg:  Config{HeaderType: "bearer"},
+			want: map[string]SecurityScheme{
+				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.SecretKey = testSecret
+			a := mustNew(t, tt.cfg)
+			got := a.SecuritySchemes()
+			for k, s := range got {
+				if s.Description == "" {
+					t.Errorf("%s: no description", k)
+				}
+				s.Description = ""
+				got[k] = s
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s\n got %+v\nwant %+v", tt.why, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSecuritySchemesJSONShape(t *testing.T) {
+	a := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationHeaders, LocationCookies}})
+	// The struct form and the map form must marshal to the same JSON, in
+	// OpenAPI's field names.
+	fromStruct, err := json.Marshal(a.SecuritySchemes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromMap, err := json.Marshal(a.SecuritySchemesJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generic, generic2 map[string]map[string]any
+	if err := json.Unmarshal(fromStruct, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(fromMap, &generic2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(generic, generic2) {
+		t.Errorf("struct and map forms differ:\n%s\n%s", fromStruct, fromMap)
+	}
+	want := map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+	for k, v := range want {
+		if generic[SchemeBearer][k] != v {
+			t.Errorf("bearer %s = %v, want %v", k, generic[SchemeBearer][k], v)
+		}
+	}
+	if generic[SchemeAccessCookie]["in"] != "cookie" || generic[SchemeAccessCSRF]["in"] != "header" {
+		t.Errorf("apiKey locations wrong: %s", fromStruct)
+	}
+}
+
+func TestAddSecuritySchemes(t *testing.T) {
+	a := mustNew(t, Config{SecretKey: testSecret})
+	doc := map[string]any{"components": map[string]any{"securitySchemes": map[string]any{"other": map[string]any{"type": "mutualTLS"}}}}
+	a.AddSecuritySchemes(doc)
+	ss := doc["components"].(map[string]any)["securitySchemes"].(map[string]any)
+	if _, ok := ss["other"]; !ok {
+		t.Error("an existing scheme was dropped")
+	}
+	if b, _ := ss[SchemeBearer].(map[string]any); b["scheme"] != "bearer" {
+		t.Errorf("bearer scheme not added: %v", ss)
+	}
+	empty := map[string]any{}
+	a.AddSecuritySchemes(empty)
+	if _, ok := empty["components"].(map[string]any)["securitySchemes"].(map[string]any)[SchemeBearer]; !ok {
+		t.Error("components not created in an empty document")
+	}
+}
+
+func TestSecurityRequirements(t *testing.T) {
+	headers := mustNew(t, Config{SecretKey: testSecret})
+	cookies := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}})
+	both := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationHeaders, LocationCookies}})
+	noCSRF := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}, UnsafeDisableCSRF: true})
+	bearer := SecurityRequirement{SchemeBearer: {}}
+	tests := []struct {
+		name   string
+		why    string
+		a      *Auth
+		method string
+		req    Requirement
+		want   []SecurityRequirement
+	}{
+		{"required header", "a guarded route needs the bearer token", headers, "GET", Requirement{}, []SecurityRequirement{bearer}},
+		{"optional header", "optional puts the empty requirement first (OpenAPI's optional)", headers, "GET", Requirement{Optional: true},
+			[]SecurityRequirement{{}, bearer}},
+		{"roles add nothing", "roles are claims inside the token, not another credential", headers, "GET", Requirement{Roles: []string{"admin"}, Fresh: true},
+			[]SecurityRequirement{bearer}},
+		{"cookie GET", "safe methods need no CSRF header", cookies, "GET", Requirement{},
+			[]SecurityRequirement{{SchemeAccessCookie: {}}}},
+		{"cookie POST", "unsafe methods need the cookie and the CSRF header together", cookies, "POST", Requirement{},
+			[]SecurityRequirement{{SchemeAccessCookie: {}, SchemeAccessCSRF: {}}}},
+		{"cookie lower-case delete", "methods compare upper-cased, as the check does", cookies, "delete", Requirement{},
+			[]SecurityRequirement{{SchemeAccessCookie: {}, SchemeAccessCSRF: {}}}},
+		{"refresh cookie POST", "refresh routes read the refresh cookie and its CSRF header", cookies, "POST", Requirement{Refresh: true},
+			[]SecurityRequirement{{SchemeRefreshCookie: {}, SchemeRefreshCSRF: {}}}},
+		{"both optional POST", "either location is an alternative, after the empty one", both, "POST", Requirement{Optional: true},
+			[]SecurityRequirement{{}, bearer, {SchemeAccessCookie: {}, SchemeAccessCSRF: {}}}},
+		{"no CSRF", "without CSRF protection the cookie alone suffices", noCSRF, "POST", Requirement{},
+			[]SecurityRequirement{{SchemeAccessCookie: {}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.a.Security(tt.method, tt.req)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s\n got %v\nwant %v", tt.why, got, tt.want)
+			}
+			// Every named scheme must exist in SecuritySchemes, else the
+			// document is invalid.
+			schemes := tt.a.SecuritySchemes()
+			for _, r := range got {
+				for name := range r {
+					if _, ok := schemes[name]; !ok {
+						t.Errorf("requirement names unknown scheme %q", name)
+					}
+				}
+			}
+			js, _ := json.Marshal(tt.a.SecurityJSON(tt.method, tt.req))
+			want, _ := json.Marshal(tt.want)
+			if string(js) != string(want) {
+				t.Errorf("SecurityJSON = %s, want %s", js, want)
+			}
+		})
+	}
+	// Optional must marshal as {} (not null) so the document says "no
+	// credentials" rather than something invalid.
+	js, _ := json.Marshal(headers.Security("GET", Requirement{Optional: true}))
+	if string(js) != `[{},{"bearerAuth":[]}]` {
+		t.Errorf("optional JSON = %s", js)
+	}
+}
+
+func TestErrorStatuses(t *testing.T) {
+	plain := mustNew(t, Config{SecretKey: testSecret})
+	cookies := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies},
+		DenylistEnabled: true, Store: revoke.NewMemory(), LegacyStatusCodes: true})
+	tests := []struct {
+		name string
+		why  string
+		a    *Auth
+		req  Requirement
+		want []int
+	}{
+		{"plain", "a bad header is 400, a bad token 401", plain, Requirement{}, []int{400, 401}},
+		{"roles", "a missing role is 403", plain, Requirement{Roles: []string{"x"}}, []int{400, 401, 403}},
+		{"cookies legacy denylist", "CSRF is 403, legacy adds 422, a store outage 503", cookies, Requirement{}, []int{401, 403, 422, 503}},
+	}
+	for _, tt := range tests {
+		if got := tt.a.ErrorStatuses(tt.req); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %s: got %v, want %v", tt.name, tt.why, got, tt.want)
+		}
+	}
+}
