@@ -133,13 +133,20 @@ type req struct {
 
 func (ts *testServer) do(r req) response {
 	ts.t.Helper()
+	return doRequest(ts.t, ts.srv.Client(), ts.srv.URL, r)
+}
+
+// doRequest sends r to the server at base with client and decodes the
+// response.
+func doRequest(t *testing.T, client *http.Client, base string, r req) response {
+	t.Helper()
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)
 	}
-	hr, err := http.NewRequestWithContext(context.Background(), r.method, ts.srv.URL+r.path, body)
+	hr, err := http.NewRequestWithContext(context.Background(), r.method, base+r.path, body)
 	if err != nil {
-		ts.t.Fatal(err)
+		t.Fatal(err)
 	}
 	switch {
 	case r.ctype == "-":
@@ -157,21 +164,21 @@ func (ts *testServer) do(r req) response {
 	for _, c := range r.cookies {
 		hr.AddCookie(c)
 	}
-	res, err := ts.srv.Client().Do(hr)
+	res, err := client.Do(hr)
 	if err != nil {
-		ts.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		ts.t.Fatal(err)
+		t.Fatal(err)
 	}
 	out := response{status: res.StatusCode, header: res.Header, raw: string(b), cookie: res.Cookies()}
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		dec := json.NewDecoder(strings.NewReader(string(b)))
 		dec.UseNumber()
 		if err := dec.Decode(&out.body); err != nil {
-			ts.t.Fatalf("%s %s: JSON body %q: %v", r.method, r.path, b, err)
+			t.Fatalf("%s %s: JSON body %q: %v", r.method, r.path, b, err)
 		}
 	}
 	return out

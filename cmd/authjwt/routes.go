@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/librenz/authjwt"
-	"github.com/librenz/authjwt/revoke"
 )
 
 // user is an account of the reference server.
@@ -259,31 +258,31 @@ func (s *server) handleFreshLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRefresh issues a new access token (not fresh) in the refresh
-// token's family; with rotation, also a new refresh token, consuming the
-// one presented (a second use revokes the whole family).
+// token's family. With rotation on, [authjwt.Auth.Rotate] also issues a new
+// refresh token, consuming the one presented atomically in the store; a
+// second use of a refresh token revokes its whole family and answers 401
+// "Refresh token reuse detected".
 func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	rt := authjwt.FromContext(r.Context())
-	opts := []authjwt.TokenOption{authjwt.WithFamily(rt.Family())}
+	var opts []authjwt.TokenOption
 	if u, ok := s.users[rt.Subject()]; ok {
 		opts = append(opts, userClaims(u))
 	}
-	var newRefresh string
+	var at, newRefresh string
 	if s.cfg.RefreshTokenRotation {
-		if err := s.consume(r, rt); err != nil {
+		pair, err := s.auth.Rotate(r.Context(), rt, opts...)
+		if err != nil {
 			s.auth.WriteError(w, r, err)
 			return
 		}
-		t, err := s.auth.CreateRefreshToken(rt.Subject(), opts...)
+		at, newRefresh = pair.AccessToken, pair.RefreshToken
+	} else {
+		var err error
+		at, err = s.auth.CreateAccessToken(rt.Subject(), append(opts, authjwt.WithFamily(rt.Family()))...)
 		if err != nil {
 			s.internalError(w, r, "creating token", err)
 			return
 		}
-		newRefresh = t
-	}
-	at, err := s.auth.CreateAccessToken(rt.Subject(), opts...)
-	if err != nil {
-		s.internalError(w, r, "creating token", err)
-		return
 	}
 	if s.cookies {
 		if err := s.auth.SetAccessCookies(w, at); err != nil {
@@ -306,40 +305,6 @@ func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		body["refresh_token"] = newRefresh
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-// consume marks a refresh token used, for rotation. A token used before
-// (outside Config.RefreshReuseGrace) is a sign of theft: its whole family
-// is revoked and the request refused.
-func (s *server) consume(r *http.Request, rt *authjwt.Token) error {
-	c, ok := s.cfg.Store.(revoke.Consumer)
-	if !ok { // New refuses this configuration; kept as a guard.
-		return authjwt.ErrStoreUnavailable
-	}
-	ctx := r.Context()
-	exp := rt.ExpiresAt()
-	if exp.IsZero() {
-		exp = revoke.Forever
-	}
-	if rt.JTI() == "" {
-		return authjwt.ErrInvalidClaim
-	}
-	first, usedAt, err := c.Consume(ctx, rt.JTI(), exp)
-	if err != nil {
-		s.log.ErrorContext(ctx, "authjwt serve: revocation store failed", "error", err.Error())
-		return &authjwt.Error{Code: authjwt.CodeStoreUnavailable, Status: http.StatusServiceUnavailable,
-			Message: authjwt.ErrStoreUnavailable.Message, Err: err}
-	}
-	if first {
-		return nil
-	}
-	if g := s.cfg.RefreshReuseGrace; g > 0 && s.cfg.Now().Sub(usedAt) <= g {
-		return nil
-	}
-	if err := s.auth.RevokeFamily(ctx, rt); err != nil {
-		return err
-	}
-	return authjwt.ErrRefreshReuse
 }
 
 // handleUser answers {"user": <sub>} (null on /optional without a token).

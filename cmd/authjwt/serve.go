@@ -14,8 +14,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/librenz/authjwt/revoke"
 )
 
 // Server timeouts. WriteTimeout is left to the handlers: a hijacked
@@ -32,11 +30,37 @@ const (
 func runServe(e *env, args []string) int {
 	fs := newFlagSet(e, "serve", "[--addr HOST:PORT] [--tls-cert FILE --tls-key FILE]",
 		`Runs the reference server (every route of the reference-server spec).
-Configuration comes from AUTHJWT_* variables; AUTHJWT_DENYLIST_URL picks the
-revocation store (default memory://). Without AUTHJWT_SECRET_KEY under an HMAC
-algorithm, a random secret is generated and tokens do not survive a restart.
-The listen address is --addr, else 127.0.0.1:$PORT, else `+defaultAddr+`.
-SIGINT or SIGTERM shuts the server down gracefully.`)
+Configuration comes from AUTHJWT_* variables (the library's, and those below).
+Without AUTHJWT_SECRET_KEY under an HMAC algorithm, a random secret is
+generated and tokens do not survive a restart. The listen address is --addr,
+else 127.0.0.1:$PORT, else `+defaultAddr+`. SIGINT or SIGTERM shuts the
+server down gracefully.
+
+Revocation store, AUTHJWT_DENYLIST_URL (default memory://):
+  memory://                           in this process only; lost on restart
+  redis://[USER:PASS@]HOST:PORT/DB    Redis; rediss:// for TLS; go-redis URL
+                                      options; ?prefix=P sets the key prefix
+                                      (default "authjwt:")
+  postgres://USER:PASS@HOST:PORT/DB   PostgreSQL (pgx; postgresql:// too,
+                                      libpq options such as ?sslmode=disable)
+  mysql://USER:PASS@HOST:PORT/DB      MySQL or MariaDB (go-sql-driver options)
+  sqlite://PATH                       SQLite file, WAL mode; sqlite:///abs.db
+                                      or sqlite://relative.db
+  SQL URLs take ?table_prefix=P (default "authjwt_") and create their tables.
+  An unreachable store stops the server at start-up (status 2, within 5s);
+  later, a store error or AUTHJWT_STORE_TIMEOUT answers 503.
+
+Refresh rotation: AUTHJWT_REFRESH_TOKEN_ROTATION=true makes /refresh return a
+new refresh token and refuse (and revoke the family of) a used one.
+
+Trusted third-party issuer (OpenID Connect provider):
+  AUTHJWT_TRUSTED_ISSUER        its "iss"
+  AUTHJWT_TRUSTED_AUDIENCE      accepted "aud" values, comma-separated (required)
+  AUTHJWT_TRUSTED_JWKS_URL      its JWK Set (default: discovery from the issuer)
+  AUTHJWT_TRUSTED_ALGORITHMS    accepted algorithms (default RS256)
+  AUTHJWT_TRUSTED_ROLES_CLAIM   claim path of its roles (realm_access.roles, scp)
+  The JWKS is fetched over HTTPS trusting the system CAs; point SSL_CERT_FILE
+  at a PEM bundle to trust a private CA.`)
 	addr := fs.String("addr", "", "listen address `HOST:PORT` (default 127.0.0.1:$PORT, else "+defaultAddr+")")
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate chain (PEM `FILE`)")
 	keyFile := fs.String("tls-key", "", "the TLS certificate's private key (PEM `FILE`)")
@@ -63,18 +87,21 @@ SIGINT or SIGTERM shuts the server down gracefully.`)
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	st, err := loadSettings(e.environ, loadOptions{generateSecret: true})
+	st, err := loadSettings(e.environ, loadOptions{generateSecret: true, logger: logger})
 	if err != nil {
 		return configError(e, err)
 	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			logger.Warn("authjwt serve: closing the revocation store", "error", err.Error())
+		}
+	}()
 	st.Auth.Logger = logger
-	if closer, ok := st.Auth.Store.(revoke.Closer); ok {
-		defer closer.Close()
-	}
-	h, err := newServer(serverConfig{Auth: st.Auth, StoreURL: st.StoreURL, Logger: logger})
+	h, err := buildServer(serverConfig{Auth: st.Auth, StoreURL: st.StoreURL, Logger: logger})
 	if err != nil {
 		return configError(e, err)
 	}
+	defer h.Auth().Close() // stops the trusted issuers' JWKS refreshes
 	if st.GeneratedSecret {
 		logger.Warn("no AUTHJWT_SECRET_KEY set: using a random secret; tokens will not survive a restart")
 	}
@@ -112,6 +139,14 @@ SIGINT or SIGTERM shuts the server down gracefully.`)
 	fmt.Fprintf(e.stdout, "authjwt: listening on %s://%s\n", scheme, ln.Addr())
 	fmt.Fprintf(e.stdout, "authjwt: algorithm %s, token locations %s, store %s, refresh rotation %s\n",
 		algorithmOf(st.Auth), strings.Join(locationsOf(st.Auth), ","), store, rotation)
+	for _, ti := range st.Auth.TrustedIssuers {
+		jwks := ti.JWKSURL
+		if jwks == "" {
+			jwks = "discovery"
+		}
+		fmt.Fprintf(e.stdout, "authjwt: trusting issuer %s (audience %s, keys from %s)\n",
+			ti.Issuer, strings.Join(ti.Audience, ","), jwks)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

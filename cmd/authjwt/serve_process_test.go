@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,21 +19,12 @@ import (
 	"time"
 )
 
-// TestServeProcess builds the command, runs `authjwt serve` on a free
-// port (through $PORT), waits for /healthz, logs in, calls /protected,
+// TestServeProcess runs `authjwt serve` as a process on a free port
+// (through $PORT), waits for /healthz, logs in, calls /protected,
 // and stops it with SIGTERM: it must shut down cleanly with status 0.
 func TestServeProcess(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("SIGTERM is not available on Windows")
-	}
-	if testing.Short() {
-		t.Skip("builds the command; skipped with -short")
-	}
-	bin := filepath.Join(t.TempDir(), "authjwt")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := serverBinary(t)
 
 	port := freePort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -297,6 +298,77 @@ func TestRefreshRotation(t *testing.T) {
 	// The reuse revoked the family: the new refresh and access tokens too.
 	ts.do(req{method: "POST", path: "/refresh", token: r2}).expect(t, "new refresh token after reuse", 401, "Token has been revoked")
 	ts.do(req{method: "GET", path: "/protected", token: a2}).expect(t, "new access token after reuse", 401, "Token has been revoked")
+}
+
+// TestRefreshRotationDetails: rotation (Auth.Rotate) keeps the family's
+// absolute expiry and the user's roles, and in cookie mode sets the new
+// refresh cookie (and its CSRF cookie) without a token in the body.
+func TestRefreshRotationDetails(t *testing.T) {
+	t.Run("expiry and claims", func(t *testing.T) {
+		clk := newClock()
+		cfg := authConfig(t, "HS256", clk)
+		cfg.RefreshTokenRotation = true
+		ts := startServer(t, cfg, clk)
+		_, r1 := ts.login("alice", "secret")
+		clk.Advance(time.Hour)
+		r := ts.do(req{method: "POST", path: "/refresh", token: r1})
+		r.expect(t, "refresh an hour later", 200, "")
+		old, err := ts.s.auth.Verify(context.Background(), r1, authjwt.Requirement{Refresh: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := ts.s.auth.Verify(context.Background(), r.str(t, "refresh_token"), authjwt.Requirement{Refresh: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rotated.ExpiresAt().Equal(old.ExpiresAt()) {
+			t.Fatalf("rotated refresh token expires %v, the first one %v: rotation must not extend the session", rotated.ExpiresAt(), old.ExpiresAt())
+		}
+		if rotated.Family() != old.Family() || rotated.JTI() == old.JTI() {
+			t.Fatalf("family %q/%q, jti %q/%q: same family, new jti expected", rotated.Family(), old.Family(), rotated.JTI(), old.JTI())
+		}
+		at := r.str(t, "access_token")
+		ts.do(req{method: "GET", path: "/admin", token: at}).expect(t, "the rotated access token keeps alice's roles", 200, "")
+		ts.do(req{method: "GET", path: "/protected-fresh", token: at}).expect(t, "a rotated access token is not fresh", 401, "")
+	})
+	t.Run("cookie mode", func(t *testing.T) {
+		clk := newClock()
+		cfg := authConfig(t, "HS256", clk)
+		cfg.RefreshTokenRotation = true
+		cfg.TokenLocation = []string{authjwt.LocationCookies}
+		cfg.InsecureCookies = true
+		ts := startServer(t, cfg, clk)
+		jar := func(r response) map[string]*http.Cookie {
+			m := map[string]*http.Cookie{}
+			for _, c := range r.cookie {
+				m[c.Name] = c
+			}
+			return m
+		}
+		refresh := func(j map[string]*http.Cookie) response {
+			return ts.do(req{method: "POST", path: "/refresh", cookies: []*http.Cookie{j["refresh_token"], j["csrf_refresh"]},
+				header: map[string]string{"X-CSRF-Token": j["csrf_refresh"].Value}})
+		}
+		r := ts.do(req{method: "POST", path: "/login", body: `{"username":"alice","password":"secret"}`})
+		r.expect(t, "login", 200, "")
+		first := jar(r)
+		r = refresh(first)
+		r.expect(t, "refresh with cookies", 200, "Token refreshed")
+		if strings.Contains(r.raw, "_token") {
+			t.Fatalf("cookie-only rotation leaked a token: %s", r.raw)
+		}
+		second := jar(r)
+		for _, name := range []string{"access_token", "csrf_access", "refresh_token", "csrf_refresh"} {
+			if second[name] == nil || second[name].Value == "" {
+				t.Fatalf("rotation did not set cookie %s (got %v)", name, r.cookie)
+			}
+		}
+		if second["refresh_token"].Value == first["refresh_token"].Value {
+			t.Fatal("the refresh cookie was not rotated")
+		}
+		refresh(first).expect(t, "the used refresh cookie again", 401, "Refresh token reuse detected")
+		refresh(second).expect(t, "the rotated refresh cookie after the reuse", 401, "Token has been revoked")
+	})
 }
 
 // TestStoreUnavailable: revocation routes answer 503 when the store

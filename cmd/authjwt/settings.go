@@ -3,7 +3,9 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/librenz/authjwt"
@@ -17,11 +19,14 @@ const (
 	envTrustedIssuer   = "AUTHJWT_TRUSTED_ISSUER"
 	envTrustedAudience = "AUTHJWT_TRUSTED_AUDIENCE"
 	envTrustedJWKSURL  = "AUTHJWT_TRUSTED_JWKS_URL"
+	envTrustedAlgs     = "AUTHJWT_TRUSTED_ALGORITHMS"
+	envTrustedRoles    = "AUTHJWT_TRUSTED_ROLES_CLAIM"
 )
 
 // extraKeys are the AUTHJWT_* variables the command reads itself; the
 // library's loader refuses every other unknown AUTHJWT_* variable.
-var extraKeys = []string{envDenylistURL, envTrustedIssuer, envTrustedAudience, envTrustedJWKSURL}
+var extraKeys = []string{envDenylistURL, envTrustedIssuer, envTrustedAudience, envTrustedJWKSURL,
+	envTrustedAlgs, envTrustedRoles}
 
 // defaultDenylistURL is the store used when AUTHJWT_DENYLIST_URL is unset.
 const defaultDenylistURL = "memory://"
@@ -36,13 +41,21 @@ type settings struct {
 	// GeneratedSecret is true when no secret was configured and a random
 	// one was generated (serve only).
 	GeneratedSecret bool
+	// store is the opened revocation store (nil when the denylist is off);
+	// Close releases it.
+	store *openedStore
 }
+
+// Close releases the revocation store opened by [loadSettings].
+func (st *settings) Close() error { return st.store.Close() }
 
 // loadOptions says how [loadSettings] fills gaps.
 type loadOptions struct {
 	// generateSecret: a missing HMAC secret is generated at random (serve
 	// only: a minted or verified token needs the real secret).
 	generateSecret bool
+	// logger receives the store's background errors (default slog.Default()).
+	logger *slog.Logger
 }
 
 // loadSettings reads the AUTHJWT_* variables of environ. The denylist is
@@ -58,24 +71,12 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 	if !hasVar(environ, envDenylistEnabled) {
 		cfg.DenylistEnabled = true // the reference server's default
 	}
-	for _, k := range []string{envTrustedIssuer, envTrustedAudience, envTrustedJWKSURL} {
-		if extra[k] != "" {
-			return settings{}, fmt.Errorf("%s: trusted third-party issuers are not supported by this build yet", k)
-		}
+	ti, err := trustedIssuerOf(extra)
+	if err != nil {
+		return settings{}, err
 	}
-	if cfg.DenylistEnabled && cfg.Store == nil {
-		u := extra[envDenylistURL]
-		if u == "" {
-			u = defaultDenylistURL
-		}
-		s, err := openStore(u)
-		if err != nil {
-			return settings{}, fmt.Errorf("%s: %s", envDenylistURL, trimPrefix(err.Error()))
-		}
-		cfg.Store = s
-		st.StoreURL = redactURL(u)
-	} else if !cfg.DenylistEnabled && extra[envDenylistURL] != "" {
-		return settings{}, fmt.Errorf("%s: set, but the denylist is disabled (%s=false)", envDenylistURL, envDenylistEnabled)
+	if ti != nil {
+		cfg.TrustedIssuers = append(cfg.TrustedIssuers, *ti)
 	}
 	if opt.generateSecret && cfg.SecretKey == "" {
 		if n := hmacSecretLen(cfg); n > 0 {
@@ -83,8 +84,88 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 			st.GeneratedSecret = true
 		}
 	}
+	if cfg.DenylistEnabled && cfg.Store == nil {
+		// Last: the store is the only setting that holds resources.
+		u := extra[envDenylistURL]
+		if u == "" {
+			u = defaultDenylistURL
+		}
+		s, err := openStore(u, opt.logger)
+		if err != nil {
+			return settings{}, fmt.Errorf("%s: %s", envDenylistURL, trimPrefix(err.Error()))
+		}
+		cfg.Store = s.Store
+		st.StoreURL = s.Display
+		st.store = s
+	} else if !cfg.DenylistEnabled && extra[envDenylistURL] != "" {
+		return settings{}, fmt.Errorf("%s: set, but the denylist is disabled (%s=false)", envDenylistURL, envDenylistEnabled)
+	}
 	st.Auth = cfg
 	return st, nil
+}
+
+// trustedIssuerOf reads the AUTHJWT_TRUSTED_* variables: nil when
+// AUTHJWT_TRUSTED_ISSUER is unset. The JWKS is fetched with the default
+// HTTP client, which trusts the system's CAs (SSL_CERT_FILE and
+// SSL_CERT_DIR override them on Linux and other Unix systems).
+func trustedIssuerOf(extra map[string]string) (*authjwt.TrustedIssuer, error) {
+	iss := extra[envTrustedIssuer]
+	if iss == "" {
+		for _, k := range []string{envTrustedAudience, envTrustedJWKSURL, envTrustedAlgs, envTrustedRoles} {
+			if extra[k] != "" {
+				return nil, fmt.Errorf("%s: set, but %s is not", k, envTrustedIssuer)
+			}
+		}
+		return nil, nil
+	}
+	aud, err := listValue(envTrustedAudience, extra[envTrustedAudience])
+	if err != nil {
+		return nil, err
+	}
+	if len(aud) == 0 {
+		return nil, fmt.Errorf("%s: required with %s: without it, tokens the provider minted for any other service would be accepted", envTrustedAudience, envTrustedIssuer)
+	}
+	algs, err := listValue(envTrustedAlgs, extra[envTrustedAlgs])
+	if err != nil {
+		return nil, err
+	}
+	return &authjwt.TrustedIssuer{
+		Issuer:     iss,
+		Audience:   aud,
+		JWKSURL:    extra[envTrustedJWKSURL],
+		Algorithms: algs,
+		RolesClaim: extra[envTrustedRoles],
+	}, nil
+}
+
+// listValue parses a list variable as the library does: comma-separated
+// (items trimmed, none empty) or a JSON array of strings. Empty is nil.
+func listValue(name, v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	if strings.HasPrefix(v, "[") {
+		var l []string
+		if err := json.Unmarshal([]byte(v), &l); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON array of strings: %v", name, err)
+		}
+		for _, s := range l {
+			if strings.TrimSpace(s) == "" {
+				return nil, fmt.Errorf("%s: empty item in the list", name)
+			}
+		}
+		return l, nil
+	}
+	var l []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, fmt.Errorf("%s: empty item in the list %q", name, v)
+		}
+		l = append(l, s)
+	}
+	return l, nil
 }
 
 // hasVar reports whether environ sets name (even to "").

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/librenz/authjwt"
 	"github.com/librenz/authjwt/revoke"
+	"github.com/librenz/authjwt/stores/sqlstore"
 )
 
 // TestLoadSettings checks the command's own variables and defaults.
@@ -50,16 +55,47 @@ func TestLoadSettings(t *testing.T) {
 			}
 		}, ""},
 		{"explicit memory URL", []string{"AUTHJWT_DENYLIST_URL=MEMORY://"}, true, nil, ""},
-		{"redis is not wired yet", []string{"AUTHJWT_DENYLIST_URL=redis://127.0.0.1:6379/0"}, true, nil, "AUTHJWT_DENYLIST_URL: redis:// stores are not supported yet"},
-		{"a password never appears in errors", []string{"AUTHJWT_DENYLIST_URL=postgres://u:hunter2@db/x"}, true, nil, "AUTHJWT_DENYLIST_URL: postgres://"},
+		{"an unreachable Redis is an error at load time (port 1: nothing listens)", []string{"AUTHJWT_DENYLIST_URL=redis://127.0.0.1:1/0"}, true, nil, "AUTHJWT_DENYLIST_URL: cannot reach redis://127.0.0.1:1/0: "},
+		{"a password never appears in errors", []string{"AUTHJWT_DENYLIST_URL=postgres://u:hunter2@127.0.0.1:1/x"}, true, nil, "AUTHJWT_DENYLIST_URL: cannot reach postgres://u:xxxxx@127.0.0.1:1/x"},
+		{"a MySQL URL without a database is refused before connecting", []string{"AUTHJWT_DENYLIST_URL=mysql://root:hunter2@127.0.0.1:1"}, true, nil, "AUTHJWT_DENYLIST_URL: mysql://root:xxxxx@127.0.0.1:1: needs a database name"},
+		{"an unknown Redis option is refused (go-redis would otherwise ignore nothing)", []string{"AUTHJWT_DENYLIST_URL=redis://127.0.0.1:1/0?nope=1"}, true, nil, "unexpected option: nope"},
+		{"a SQLite URL takes only table_prefix", []string{"AUTHJWT_DENYLIST_URL=sqlite:///tmp/x.db?cache=shared"}, true, nil, `unknown option "cache"`},
+		{"a bad table prefix is refused, not spliced into SQL", []string{"AUTHJWT_DENYLIST_URL=sqlite://" + t.TempDir() + "/x.db?table_prefix=a-b"}, true, nil, "invalid table prefix"},
 		{"memory takes no host", []string{"AUTHJWT_DENYLIST_URL=memory://elsewhere"}, true, nil, "memory:// takes no host"},
 		{"no scheme", []string{"AUTHJWT_DENYLIST_URL=localhost:6379"}, true, nil, "AUTHJWT_DENYLIST_URL: "},
-		{"trusted issuer not supported yet", []string{"AUTHJWT_TRUSTED_ISSUER=https://x"}, true, nil, "AUTHJWT_TRUSTED_ISSUER"},
+		{"SQLite store: tables created, file kept", []string{"AUTHJWT_DENYLIST_URL=sqlite://" + t.TempDir() + "/r.db?table_prefix=t1_"}, true, func(t *testing.T, st settings) {
+			s, ok := st.Auth.Store.(*sqlstore.Store)
+			if !ok || s.TablePrefix() != "t1_" || !strings.HasPrefix(st.StoreURL, "sqlite:///") || !strings.Contains(st.StoreURL, `table prefix "t1_"`) {
+				t.Fatalf("store %T %q", st.Auth.Store, st.StoreURL)
+			}
+			if _, err := s.DeleteExpired(context.Background()); err != nil {
+				t.Fatalf("tables missing: %v", err)
+			}
+		}, ""},
+		{"trusted issuer without an audience is refused", []string{"AUTHJWT_TRUSTED_ISSUER=https://x"}, true, nil, "AUTHJWT_TRUSTED_AUDIENCE: required with AUTHJWT_TRUSTED_ISSUER"},
+		{"trusted settings without the issuer are refused", []string{"AUTHJWT_TRUSTED_JWKS_URL=https://x/jwks"}, true, nil, "AUTHJWT_TRUSTED_JWKS_URL: set, but AUTHJWT_TRUSTED_ISSUER is not"},
+		{"an empty audience item is refused", []string{"AUTHJWT_TRUSTED_ISSUER=https://x", "AUTHJWT_TRUSTED_AUDIENCE=a,,b"}, true, nil, "AUTHJWT_TRUSTED_AUDIENCE: empty item"},
+		{"trusted issuer: every setting reaches the configuration", []string{
+			"AUTHJWT_TRUSTED_ISSUER=https://idp.example",
+			"AUTHJWT_TRUSTED_AUDIENCE=api, web",
+			"AUTHJWT_TRUSTED_JWKS_URL=https://idp.example/keys",
+			`AUTHJWT_TRUSTED_ALGORITHMS=["ES256","RS256"]`,
+			"AUTHJWT_TRUSTED_ROLES_CLAIM=realm_access.roles",
+		}, true, func(t *testing.T, st settings) {
+			want := authjwt.TrustedIssuer{Issuer: "https://idp.example", Audience: []string{"api", "web"},
+				JWKSURL: "https://idp.example/keys", Algorithms: []string{"ES256", "RS256"}, RolesClaim: "realm_access.roles"}
+			if len(st.Auth.TrustedIssuers) != 1 || !reflect.DeepEqual(st.Auth.TrustedIssuers[0], want) {
+				t.Fatalf("TrustedIssuers %+v, want %+v", st.Auth.TrustedIssuers, want)
+			}
+		}, ""},
 		{"typo in a library variable", []string{"AUTHJWT_SECRET=x"}, true, nil, "AUTHJWT_SECRET: unknown variable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := loadSettings(tt.environ, loadOptions{generateSecret: tt.gen})
+			st, err := loadSettings(tt.environ, loadOptions{generateSecret: tt.gen, logger: discardLogger()})
+			if err == nil {
+				t.Cleanup(func() { st.Close() })
+			}
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want %q", err, tt.wantErr)
@@ -102,6 +138,62 @@ func TestResolveAddr(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("resolveAddr(%q, %q) = %q, %v; want %q", tt.flag, tt.port, got, err, tt.want)
+		}
+	}
+}
+
+// TestStoreDSNs checks the URL translations done without a server.
+func TestStoreDSNs(t *testing.T) {
+	mysqlTests := []struct {
+		name, url, want, err string
+	}{
+		{"user, password, port and database; parseTime always on", "mysql://root:pw@db.local:3307/test", "root:pw@tcp(db.local:3307)/test?parseTime=true", ""},
+		{"the default port is filled in", "mysql://root@127.0.0.1/test", "root@tcp(127.0.0.1:3306)/test?parseTime=true", ""},
+		{"driver options pass through to the driver", "mysql://root@127.0.0.1:3306/test?timeout=2s", "root@tcp(127.0.0.1:3306)/test?parseTime=true&timeout=2s", ""},
+		{"a password with URL escapes is decoded, not passed escaped", "mysql://u:p%40ss%2Fw@h:1/d", "u:p@ss/w@tcp(h:1)/d?parseTime=true", ""},
+		{"a database is required", "mysql://root@127.0.0.1:3306/", "", "needs a database name"},
+		{"a host is required", "mysql:///test", "", "needs a host"},
+		{"a bad driver option is refused here, not at the first request", "mysql://root@h:1/d?timeout=soon", "", "options"},
+	}
+	for _, tt := range mysqlTests {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := mysqlDSN(u)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: mysqlDSN(%s) err %v, want %q", tt.name, tt.url, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: mysqlDSN(%s) = %q, %v; want %q", tt.name, tt.url, got, err, tt.want)
+		}
+	}
+
+	sqliteTests := []struct {
+		name, url, path, prefix, err string
+	}{
+		{"absolute path", "sqlite:///var/lib/authjwt/r.db", "/var/lib/authjwt/r.db", "", ""},
+		{"relative path", "sqlite://r.db", "r.db", "", ""},
+		{"relative path with directories", "sqlite://./data/r.db", "./data/r.db", "", ""},
+		{"table prefix", "sqlite:///r.db?table_prefix=app_", "/r.db", "app_", ""},
+		{"no path", "sqlite://", "", "", "needs a file"},
+		{"an in-memory database would not survive a restart nor be shared", "sqlite://:memory:", "", "", "not a database file path"},
+		{"unknown options are refused", "sqlite:///r.db?mode=ro", "", "", "unknown option"},
+	}
+	for _, tt := range sqliteTests {
+		dsn, path, prefix, err := sqliteDSN(tt.url)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: sqliteDSN(%s) err %v, want %q", tt.name, tt.url, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || path != tt.path || prefix != tt.prefix ||
+			dsn != "file:"+tt.path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" {
+			t.Errorf("%s: sqliteDSN(%s) = %q, %q, %q, %v", tt.name, tt.url, dsn, path, prefix, err)
 		}
 	}
 }

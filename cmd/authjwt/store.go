@@ -1,42 +1,339 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (no cgo)
 
 	"github.com/librenz/authjwt/revoke"
+	"github.com/librenz/authjwt/stores/redisstore"
+	"github.com/librenz/authjwt/stores/sqlstore"
 )
 
-// errStoreNotSupported is returned by [openStore] for store schemes this
-// build does not include yet.
-var errStoreNotSupported = errors.New("not supported yet by this build")
+// storeStartupTimeout bounds connecting to the revocation store at
+// start-up (ping, and creating the tables of a SQL store): an unreachable
+// store is a configuration error within this time, not a hang.
+const storeStartupTimeout = 5 * time.Second
+
+// sqlCleanupInterval is how often a SQL store deletes expired rows in the
+// background (expired rows are ignored by every query before that).
+const sqlCleanupInterval = 15 * time.Minute
+
+// sqliteBusyTimeoutMS is how long a SQLite writer waits for the lock.
+const sqliteBusyTimeoutMS = 10000
+
+// URL query parameters the command reads itself (and removes before
+// handing the URL to the driver).
+const (
+	// redisPrefixParam is the Redis key prefix (redisstore.Options.Prefix).
+	redisPrefixParam = "prefix"
+	// tablePrefixParam is the SQL table prefix (sqlstore.Options.TablePrefix).
+	tablePrefixParam = "table_prefix"
+)
+
+// storeSchemes is the list of schemes for error messages.
+const storeSchemes = "memory://, redis://, rediss://, postgres://, postgresql://, mysql:// or sqlite://"
+
+// openedStore is a revocation store opened by [openStore] with whatever
+// it holds (a client, a *sql.DB).
+type openedStore struct {
+	// Store is the revocation store.
+	Store revoke.Store
+	// Display names the store for the start-up line, without password.
+	Display string
+	// close releases the store and its connections; nil when there is
+	// nothing to release.
+	close func() error
+}
+
+// Close releases the store and its connections. It is safe on a nil
+// *openedStore and safe to call more than once.
+func (o *openedStore) Close() error {
+	if o == nil || o.close == nil {
+		return nil
+	}
+	c := o.close
+	o.close = nil
+	return c()
+}
 
 // openStore opens the revocation store named by a AUTHJWT_DENYLIST_URL
-// value. memory:// is built in; redis://, postgres://, mysql:// and
-// sqlite:// are recognised but return a configuration error until the store
-// modules are wired in here. The caller closes the store (revoke.Closer)
-// when it is done. A store that cannot be reached must fail here, at
-// start-up, not at the first request.
-func openStore(rawURL string) (revoke.Store, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("not a URL: %v", err)
+// value and checks that it can be reached, within storeStartupTimeout:
+//
+//	memory://                                 in-process (revoke.NewMemory); lost on restart, not shared
+//	redis://[USER:PASS@]HOST:PORT/DB          Redis (go-redis ParseURL options allowed), rediss:// for TLS;
+//	                                          ?prefix=P sets the key prefix (default "authjwt:")
+//	postgres://USER:PASS@HOST:PORT/DB?…       PostgreSQL through pgx (postgresql:// too; libpq URL options)
+//	mysql://USER:PASS@HOST:PORT/DB?…          MySQL/MariaDB (go-sql-driver DSN options; parseTime=true)
+//	sqlite://PATH                             SQLite file (modernc.org/sqlite), WAL and a busy timeout;
+//	                                          sqlite:///abs/path.db or sqlite://relative/path.db
+//
+// SQL URLs take ?table_prefix=P (default "authjwt_"; letters, digits and
+// "_"); the tables are created if they do not exist. logger receives the
+// SQL store's background cleanup errors. Errors never contain the URL's
+// password. The caller closes the result.
+func openStore(rawURL string, logger *slog.Logger) (*openedStore, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, fmt.Errorf("%q is not a store URL (use %s)", redactURL(rawURL), storeSchemes)
 	}
-	switch strings.ToLower(u.Scheme) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeStartupTimeout)
+	defer cancel()
+	switch strings.ToLower(scheme) {
 	case "memory":
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("not a URL: %v", err)
+		}
 		if (u.Host != "" && u.Host != "memory") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			return nil, fmt.Errorf("%q: memory:// takes no host, path or options", redactURL(rawURL))
 		}
-		return revoke.NewMemory(), nil
-	case "redis", "rediss", "postgres", "postgresql", "mysql", "sqlite", "sqlite3":
-		return nil, fmt.Errorf("%s:// stores are %w (use memory://)", u.Scheme, errStoreNotSupported)
+		m := revoke.NewMemory()
+		return &openedStore{Store: m, Display: "memory://", close: m.Close}, nil
+	case "redis", "rediss":
+		return openRedis(ctx, rawURL, logger)
+	case "postgres", "postgresql":
+		return openPostgres(ctx, rawURL, logger)
+	case "mysql":
+		return openMySQL(ctx, rawURL, logger)
+	case "sqlite", "sqlite3":
+		return openSQLite(ctx, rawURL, logger)
 	case "":
-		return nil, fmt.Errorf("%q has no scheme (use memory://, redis://, postgres://, mysql:// or sqlite://)", redactURL(rawURL))
+		return nil, fmt.Errorf("%q has no scheme (use %s)", redactURL(rawURL), storeSchemes)
 	default:
-		return nil, fmt.Errorf("unknown store scheme %q (use memory://, redis://, postgres://, mysql:// or sqlite://)", u.Scheme)
+		return nil, fmt.Errorf("unknown store scheme %q (use %s)", scheme, storeSchemes)
 	}
+}
+
+// takeParam removes the query parameter name from u and returns its value.
+// Given twice, it is an error.
+func takeParam(u *url.URL, name string) (string, error) {
+	q := u.Query()
+	vs, ok := q[name]
+	if !ok {
+		return "", nil
+	}
+	if len(vs) != 1 {
+		return "", fmt.Errorf("?%s= given %d times", name, len(vs))
+	}
+	q.Del(name)
+	u.RawQuery = q.Encode()
+	return vs[0], nil
+}
+
+// unreachable is the start-up error for a store that does not answer.
+func unreachable(display, password string, err error) error {
+	verb := "cannot reach"
+	if strings.HasPrefix(display, "sqlite") {
+		verb = "cannot open"
+	}
+	return fmt.Errorf("%s %s: %s", verb, display, oneLine(scrub(err.Error(), password)))
+}
+
+// scrub replaces password in s (drivers may echo a DSN).
+func scrub(s, password string) string {
+	if password == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, password, "xxxxx")
+}
+
+// oneLine joins the lines of a multi-line driver error.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func openRedis(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a URL", redactURL(rawURL))
+	}
+	password, _ := u.User.Password()
+	prefix, err := takeParam(u, redisPrefixParam)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
+	}
+	display := redactURL(u.String())
+	opts, err := redis.ParseURL(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", display, scrub(strings.TrimPrefix(err.Error(), "redis: "), password))
+	}
+	redis.SetLogger(redisLogger{logger})
+	// Without it, go-redis ignores context deadlines on socket I/O and a
+	// hung Redis would hold requests past AUTHJWT_STORE_TIMEOUT.
+	opts.ContextTimeoutEnabled = true
+	client := redis.NewClient(opts)
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, unreachable(display, password, err)
+	}
+	s := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	if prefix != "" {
+		display += " (key prefix " + fmt.Sprintf("%q", s.Prefix()) + ")"
+	}
+	return &openedStore{Store: s, Display: display, close: client.Close}, nil
+}
+
+// redisLogger sends go-redis's own log lines (one per failed dial while
+// Redis is down) to the server's logger at debug level: the store's errors
+// already reach the log, once per failing request, through the library.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// openSQL opens db with driver and dsn, pings it, creates the store's
+// tables and starts its background cleanup.
+func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, prefix, display, password string, logger *slog.Logger) (*openedStore, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", display, oneLine(scrub(err.Error(), password)))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, unreachable(display, password, err)
+	}
+	s, err := sqlstore.New(db, sqlstore.Options{
+		Dialect:         dialect,
+		TablePrefix:     prefix,
+		CleanupInterval: sqlCleanupInterval,
+		OnCleanupError: func(err error) {
+			logger.Error("authjwt serve: deleting expired revocations", "store", display, "error", scrub(err.Error(), password))
+		},
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %s (?%s= takes letters, digits and _)", display, strings.TrimPrefix(err.Error(), "sqlstore: "), tablePrefixParam)
+	}
+	if err := s.CreateTables(ctx); err != nil {
+		s.Close()
+		db.Close()
+		return nil, fmt.Errorf("%s: creating tables: %s", display, oneLine(scrub(err.Error(), password)))
+	}
+	if prefix != "" {
+		display += fmt.Sprintf(" (table prefix %q)", s.TablePrefix())
+	}
+	return &openedStore{Store: s, Display: display, close: func() error {
+		return errors.Join(s.Close(), db.Close())
+	}}, nil
+}
+
+func openPostgres(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a URL", redactURL(rawURL))
+	}
+	password, _ := u.User.Password()
+	prefix, err := takeParam(u, tablePrefixParam)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
+	}
+	return openSQL(ctx, "pgx", u.String(), sqlstore.Postgres, prefix, redactURL(rawURL), password, logger)
+}
+
+// mysqlDSN translates mysql://USER:PASS@HOST[:PORT]/DB?OPTS into the
+// go-sql-driver DSN USER:PASS@tcp(HOST:PORT)/DB?parseTime=true&OPTS.
+func mysqlDSN(u *url.URL) (string, error) {
+	if u.Host == "" {
+		return "", errors.New("needs a host: mysql://USER:PASS@HOST:PORT/DB")
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	if db == "" || strings.Contains(db, "/") {
+		return "", errors.New("needs a database name: mysql://USER:PASS@HOST:PORT/DB")
+	}
+	// Driver options (timeout, tls, charset, …) are parsed and validated
+	// by the driver itself.
+	opts := "/"
+	if u.RawQuery != "" {
+		opts += "?" + u.RawQuery
+	}
+	cfg, err := mysql.ParseDSN(opts)
+	if err != nil {
+		return "", fmt.Errorf("options: %v", err)
+	}
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if u.Port() == "" {
+		cfg.Addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg.DBName = db
+	cfg.ParseTime = true
+	return cfg.FormatDSN(), nil
+}
+
+func openMySQL(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a URL", redactURL(rawURL))
+	}
+	password, _ := u.User.Password()
+	prefix, err := takeParam(u, tablePrefixParam)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
+	}
+	display := redactURL(rawURL)
+	dsn, err := mysqlDSN(u)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", display, scrub(err.Error(), password))
+	}
+	return openSQL(ctx, "mysql", dsn, sqlstore.MySQL, prefix, display, password, logger)
+}
+
+// sqliteDSN turns sqlite://PATH[?table_prefix=P] into a modernc.org/sqlite
+// DSN with WAL and a busy timeout, and returns the table prefix. PATH is
+// everything between "://" and "?": sqlite:///var/lib/x.db is absolute,
+// sqlite://x.db and sqlite://./data/x.db are relative to the working
+// directory.
+func sqliteDSN(rawURL string) (dsn, path, prefix string, err error) {
+	_, rest, _ := strings.Cut(rawURL, "://")
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return "", "", "", errors.New("needs a file: sqlite:///abs/path.db or sqlite://relative/path.db")
+	}
+	if strings.ContainsAny(path, "#") || path == ":memory:" {
+		return "", "", "", fmt.Errorf("%q is not a database file path", path)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", "", fmt.Errorf("options: %v", err)
+	}
+	for k, v := range q {
+		if k != tablePrefixParam {
+			return "", "", "", fmt.Errorf("unknown option %q (only ?%s=)", k, tablePrefixParam)
+		}
+		if len(v) != 1 {
+			return "", "", "", fmt.Errorf("?%s= given %d times", k, len(v))
+		}
+		prefix = v[0]
+	}
+	dsn = fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)",
+		path, sqliteBusyTimeoutMS)
+	return dsn, path, prefix, nil
+}
+
+func openSQLite(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
+	dsn, path, prefix, err := sqliteDSN(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", rawURL, err)
+	}
+	return openSQL(ctx, "sqlite", dsn, sqlstore.SQLite, prefix, "sqlite://"+path, "", logger)
 }
 
 // redactURL hides the password of a store URL, for printing.

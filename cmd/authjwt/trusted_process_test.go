@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/librenz/authjwt/authjwttest"
+)
+
+// TestTrustedIssuerProcess runs the server with a trusted third-party
+// issuer (authjwttest's fake OpenID Connect provider, on TLS with a
+// self-signed certificate that the server trusts through SSL_CERT_FILE):
+// /protected accepts the provider's access tokens for our audience beside
+// our own tokens, and refuses the others.
+func TestTrustedIssuerProcess(t *testing.T) {
+	t.Parallel()
+	idp := authjwttest.NewIssuer(t, "ES256")
+	stranger := authjwttest.NewIssuer(t, "ES256") // same kind of provider, not trusted
+	caFile := filepath.Join(t.TempDir(), "idp-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: idp.Server.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{
+		"AUTHJWT_SECRET_KEY=" + testSecret,
+		"AUTHJWT_TRUSTED_ISSUER=" + idp.URL,
+		"AUTHJWT_TRUSTED_AUDIENCE=api://other, api://reference",
+		"AUTHJWT_TRUSTED_ALGORITHMS=ES256",
+		"AUTHJWT_TRUSTED_ROLES_CLAIM=realm_access.roles",
+	}
+	tests := []struct {
+		name string
+		env  []string
+	}{
+		{"keys found by OpenID Connect discovery", []string{"SSL_CERT_FILE=" + caFile}},
+		{"keys from AUTHJWT_TRUSTED_JWKS_URL", []string{"SSL_CERT_FILE=" + caFile, "AUTHJWT_TRUSTED_JWKS_URL=" + idp.URL + "/.well-known/jwks.json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServe(t, append(base, tt.env...)...)
+			if !srv.waitStdout("authjwt: trusting issuer " + idp.URL + " (audience api://other,api://reference") {
+				t.Errorf("start-up lines do not name the trusted issuer: %s", srv.stdout.String())
+			}
+			get := func(path, token string) response {
+				return srv.do(req{method: "GET", path: path, token: token})
+			}
+			r := get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference"}))
+			r.expect(t, "provider token", 200, "")
+			if strings.TrimSpace(r.raw) != `{"user":"carol"}` {
+				t.Fatalf("provider token: body %s", r.raw)
+			}
+			get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": []string{"api://x", "api://other"}})).
+				expect(t, "provider token for the other configured audience", 200, "")
+			own, _ := srv.login("alice", "secret")
+			get("/protected", own).expect(t, "our own token beside the provider's", 200, "")
+
+			get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://elsewhere"})).
+				expect(t, "provider token for another audience", 401, "")
+			get("/protected", stranger.Token(t, map[string]any{"sub": "carol", "aud": "api://reference"})).
+				expect(t, "token of an untrusted provider", 401, "")
+			get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference", "nonce": "n"})).
+				expect(t, "an ID token is not an access token", 401, "")
+
+			get("/admin", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference",
+				"realm_access": map[string]any{"roles": []string{"admin"}}})).
+				expect(t, "provider roles from AUTHJWT_TRUSTED_ROLES_CLAIM", 200, "")
+			get("/admin", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference",
+				"realm_access": map[string]any{"roles": []string{"viewer"}}})).
+				expect(t, "provider token without the role", 403, "Not enough permissions")
+		})
+	}
+
+	// Without the provider's CA the server cannot fetch its keys: the
+	// provider's tokens get 503 (keys unavailable), never 200, while our
+	// own keep working. This is what makes SSL_CERT_FILE matter above.
+	t.Run("provider's certificate not trusted", func(t *testing.T) {
+		t.Parallel()
+		srv := startServe(t, append(base, "SSL_CERT_FILE="+filepath.Join(t.TempDir(), "empty.pem"))...)
+		r := srv.do(req{method: "GET", path: "/protected", token: idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference"})})
+		r.expect(t, "provider token without its keys", 503, "")
+		if r.body["code"] != "keys_unavailable" {
+			t.Fatalf("code %v, want keys_unavailable (%s)", r.body["code"], r.raw)
+		}
+		own, _ := srv.login("alice", "secret")
+		srv.do(req{method: "GET", path: "/protected", token: own}).expect(t, "our own token", 200, "")
+	})
+}
