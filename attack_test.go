@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
 )
 
@@ -230,6 +231,9 @@ func TestAttackFormat(t *testing.T) {
 		{"payload null", hs256(H, enc(`null`)), ErrMalformedToken, "not an object"},
 		{"header array", hs256(enc(`["HS256"]`), P), ErrMalformedToken, "not an object"},
 		{"two payload objects", hs256(H, enc(pl+pl)), ErrMalformedToken, "trailing data"},
+		{"invalid UTF-8 in header", hs256(enc("{\"alg\":\"HS256\",\"x\":\"\xff\"}"), P), ErrMalformedToken, "JSON text is UTF-8 (BCP §3.7)"},
+		{"invalid UTF-8 in payload", hs256(H, enc(strings.Replace(pl, `"alice"`, "\"ali\xc3\x28ce\"", 1))), ErrMalformedToken, "JSON text is UTF-8"},
+		{"overlong UTF-8 in payload", hs256(H, enc(strings.Replace(pl, `"alice"`, "\"\xc1\xa1lice\"", 1))), ErrMalformedToken, "overlong encoding of 'a'"},
 		{"BOM before payload", hs256(H, enc("\ufeff"+pl)), ErrMalformedToken, "byte order mark"},
 		// nesting and size
 		{"deep payload", hs256(H, enc(strings.TrimSuffix(pl, "}")+`,"x":`+deep(40)+`}`)), ErrMalformedToken, "JSON depth"},
@@ -360,16 +364,35 @@ func TestAttackPublicKeyAsHMACSecret(t *testing.T) {
 }
 
 // TestAttackSecretThatIsAPublicKey: a configuration whose HMAC secret is
-// the PEM of a public key is the configuration mistake behind PyJWT's
-// CVE-2022-29217; New must refuse it, or a public key is an HMAC secret.
+// a public key (the mistake behind PyJWT's CVE-2022-29217) must be refused
+// by New, in every text encoding a key is pasted in, alone or beside the
+// asymmetric key it copies.
 func TestAttackSecretThatIsAPublicKey(t *testing.T) {
 	testKeys()
-	pub := pubPEM(t, rsaKey.Public())
-	if _, err := New(Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, PrivateKey: privPEM(t, rsaKey), SecretKey: pub}); err == nil {
+	if _, err := New(Config{SecretKey: strings.Repeat("s", 32)}); err != nil {
+		t.Fatalf("baseline secret refused: %v", err)
+	}
+	for _, pub := range []crypto.PublicKey{rsaKey.Public(), ecKey256.Public(), edKey.Public()} {
+		encs := publicEncodings(t, pub)
+		for _, name := range []string{"PEM SPKI", "PEM SPKI no newline", "PEM SPKI CRLF", "PEM PKCS#1", "PEM PKCS#1 no newline", "JWK"} {
+			secret, ok := encs[name]
+			if !ok {
+				continue
+			}
+			for _, s := range []string{string(secret), "  \n" + string(secret) + "\n"} {
+				if _, err := New(Config{SecretKey: s}); err == nil {
+					t.Errorf("%T %s accepted as an HMAC secret", pub, name)
+				}
+			}
+		}
+	}
+	if _, err := New(Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, PrivateKey: privPEM(t, rsaKey), SecretKey: pubPEM(t, rsaKey.Public())}); err == nil {
 		t.Error("New accepted the RS256 public key's PEM as the HS256 secret alongside RS256")
 	}
-	if _, err := New(Config{SecretKey: pub}); err == nil {
-		t.Error("New accepted a PEM public key as an HMAC secret")
+	for _, s := range []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0xNDk0ODQwNjU0MDk3NjY2NjY2NjY2NjY2NjY2NjY2 user@host", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY= x", privPEM(t, edKey)} {
+		if _, err := New(Config{SecretKey: s}); err == nil {
+			t.Errorf("key text accepted as an HMAC secret: %.30q", s)
+		}
 	}
 }
 
@@ -578,6 +601,7 @@ func TestAttackECDSASignatures(t *testing.T) {
 				{"one byte short", raw(good[:2*size-1]), ErrInvalidSignature, "wrong length"},
 				{"one byte long", raw(append(append([]byte{}, good...), 0)), ErrInvalidSignature, "wrong length"},
 				{"leading zero", raw(append([]byte{0}, good...)), ErrInvalidSignature, "wrong length"},
+				{"zero-padded s", raw(append(append(append([]byte{}, good[:size]...), 0), good[size:]...)), ErrInvalidSignature, "same r and s in a longer encoding: the length must be exact"},
 				{"half", raw(good[:size]), ErrInvalidSignature, "r only"},
 				{"swapped r and s", mk(s, r), ErrInvalidSignature, "wrong"},
 				{"high-s twin", mk(r, new(big.Int).Sub(N, s)), nil, "(r, N-s) is valid ECDSA; accepted by design"},
@@ -780,6 +804,21 @@ func TestAttackConfusion(t *testing.T) {
 			{"ID token with another type value", idTyped, ErrAccessRequired, "type is not access"},
 		})
 	})
+	t.Run("ID token with the type claim off", func(t *testing.T) {
+		// SkipTokenTypeClaim removes explicit typing (BCP §3.11), so the
+		// ID-token markers are all that tell an ID token from an access
+		// token: they must be refused as for trusted issuers.
+		noType := mustNew(t, Config{SecretKey: shared, Now: clk.Now, SkipTokenTypeClaim: true, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
+		idTok := func(marker string) string {
+			return macToken(sha256.New, []byte(shared), enc(`{"alg":"HS256"}`), enc(fmt.Sprintf(
+				`{"iss":"https://id.example","sub":"alice","aud":"svc-a","exp":%d,"iat":%d%s}`, now+600, now, marker)))
+		}
+		runAttacks(t, noType, idTok(""), []attack{
+			{"nonce", idTok(`,"nonce":"n-0S6_WzA2Mj"`), ErrIDTokenRefused, "OIDC ID token"},
+			{"at_hash", idTok(`,"at_hash":"77QmUPtjPfzWtF2AnpK9RQ"`), ErrIDTokenRefused, "OIDC ID token"},
+			{"c_hash", idTok(`,"c_hash":"LDktKdoQak3Pk0cnXxCltA"`), ErrIDTokenRefused, "OIDC ID token"},
+		})
+	})
 }
 
 // ---- revocation ----
@@ -959,7 +998,11 @@ func TestAttackCookies(t *testing.T) {
 		{"old browser, Origin null", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"null"} }), 403, "sandboxed or file origin"},
 		{"old browser, Origin other port", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"https://example.com:8443"} }), 403, "port is part of the origin"},
 		{"old browser, Origin sibling", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site"); q.hdr["Origin"] = []string{"https://evil.example.com"} }), 403, "subdomain"},
-		{"cross-site GET is a safe method", with(func(q *req) { q.method = "GET"; delete(q.hdr, "X-CSRF-Token"); q.hdr["Sec-Fetch-Site"] = []string{"cross-site"} }), 200, "GET needs neither (SameSite=Lax cookies; GET must not change state)"},
+		{"cross-site GET is a safe method", with(func(q *req) {
+			q.method = "GET"
+			delete(q.hdr, "X-CSRF-Token")
+			q.hdr["Sec-Fetch-Site"] = []string{"cross-site"}
+		}), 200, "GET needs neither (SameSite=Lax cookies; GET must not change state)"},
 		{"old browser, Origin matches", with(func(q *req) { delete(q.hdr, "Sec-Fetch-Site") }), 200, "same origin"},
 	}
 	for _, name := range []string{"__host-access_token", "__Host-Access_Token", "access_token", "__Secure-access_token", "__Host-access-token", "__Host-access_token_", "_Host-access_token", "__Host-csrf_access"} {
@@ -982,4 +1025,35 @@ func TestAttackCookies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAttackTrustedIssuerConfusion: with a third-party issuer trusted
+// beside our own tokens, its OpenID Connect ID tokens are refused as
+// access tokens, and the token's iss selects the keys: a token claiming
+// the third party's issuer but signed with our own secret, or with
+// another key, is refused (keys never cross issuers).
+func TestAttackTrustedIssuerConfusion(t *testing.T) {
+	testKeys()
+	clk, now := atkClock()
+	k, err := keys.NewVerifyKey("RS256", rsaKey.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iss = "https://idp.example"
+	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
+		TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Algorithms: []string{"RS256"}, Keys: staticKeys{k}}}})
+	hdr := `{"alg":"RS256","typ":"JWT","kid":"` + k.KID + `"}`
+	claims := func(extra string) string {
+		return fmt.Sprintf(`{"iss":"%s","sub":"alice","aud":"api","exp":%d,"iat":%d%s}`, iss, now+600, now, extra)
+	}
+	base := signedToken(t, "RS256", rsaKey, hdr, claims(""))
+	runAttacks(t, a, base, []attack{
+		{"ID token with nonce", signedToken(t, "RS256", rsaKey, hdr, claims(`,"nonce":"n-0S6_WzA2Mj"`)), ErrIDTokenRefused, "OIDC ID token is not an access token"},
+		{"ID token with at_hash", signedToken(t, "RS256", rsaKey, hdr, claims(`,"at_hash":"77QmUPtjPfzWtF2AnpK9RQ"`)), ErrIDTokenRefused, "OIDC ID token"},
+		{"ID token with c_hash", signedToken(t, "RS256", rsaKey, hdr, claims(`,"c_hash":"LDktKdoQak3Pk0cnXxCltA"`)), ErrIDTokenRefused, "OIDC ID token"},
+		{"other audience", signedToken(t, "RS256", rsaKey, hdr, strings.Replace(claims(""), `"aud":"api"`, `"aud":"other"`, 1)), ErrInvalidAudience, "audience of the third party"},
+		{"third-party iss, our HMAC secret", hs256(enc(`{"alg":"HS256"}`), enc(claims(`,"type":"access"`))), ErrInvalidAlgorithm, "keys never cross issuers"},
+		{"third-party iss, another RSA key", signedToken(t, "RS256", rsaKey2, hdr, claims("")), ErrInvalidSignature, "only the issuer's keys"},
+		{"our iss, third-party key", signedToken(t, "RS256", rsaKey, hdr, fmt.Sprintf(`{"sub":"alice","exp":%d,"type":"access"}`, now+600)), ErrInvalidAlgorithm, "our tokens use our algorithm and key"},
+	})
 }

@@ -187,7 +187,7 @@ func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) 
 		return ErrInvalidClaim.with(nil, "Missing claim: sub")
 	}
 	if c.Has&jws.HasCustom != 0 && !ti.cfg.UnsafeAcceptIDTokens {
-		for _, n := range []string{"nonce", "at_hash", "c_hash"} {
+		for _, n := range idTokenClaims {
 			if t.Has(n) {
 				return ErrIDTokenRefused
 			}

@@ -119,9 +119,10 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		return nil, malformed(err)
 	}
 	alg := hdr.Alg
-	t := &Token{raw: token, alg: alg}
+	var t *Token
 	var ti *trustedIssuer
 	if a.trusted != nil {
+		t = &Token{raw: token, alg: alg}
 		// The issuer selects the keys, so with trusted issuers the payload
 		// is read first (bounded by MaxTokenSize, and trusted for nothing
 		// until the signature is checked).
@@ -165,6 +166,10 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 			return nil, malformed(jws.ErrBase64)
 		}
 		return nil, ErrInvalidSignature
+	}
+	if t == nil {
+		// Allocated only now, so a refused token costs no Token.
+		t = &Token{raw: token, alg: alg}
 	}
 	if hdr.HasKid {
 		if kid == "" || string(hdr.Kid) != kid {
@@ -291,11 +296,24 @@ func (a *Auth) validateClaims(t *Token, req Requirement) error {
 	if c.Has&jws.HasSub == 0 {
 		return ErrInvalidClaim.with(nil, "Missing claim: sub")
 	}
+	// Without a type claim, an OpenID Connect ID token minted with the same
+	// key and audience would pass for an access token: refuse what only ID
+	// tokens carry.
+	if a.typeName == "" && c.Has&jws.HasCustom != 0 {
+		for _, n := range idTokenClaims {
+			if t.Has(n) {
+				return ErrIDTokenRefused
+			}
+		}
+	}
 	if req.Fresh && !c.Fresh {
 		return ErrFreshRequired
 	}
 	return nil
 }
+
+// idTokenClaims are claims only OpenID Connect ID tokens carry.
+var idTokenClaims = []string{"nonce", "at_hash", "c_hash"}
 
 func audienceMatch(got, want []string) bool {
 	for _, g := range got {

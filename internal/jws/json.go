@@ -2,6 +2,7 @@ package jws
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -47,25 +48,24 @@ func (p *scanner) str() (raw []byte, esc bool, err error) {
 	p.i++
 	start := p.i
 	b := p.b
-	for p.i < len(b) {
-		// Skip eight plain bytes at a time: no quote, backslash or
-		// control character in the word (SWAR).
+	for {
+		// Find the next quote, backslash or control character, eight
+		// bytes at a time (SWAR), then byte by byte near the end.
 		for p.i+8 <= len(b) {
-			w := binary.LittleEndian.Uint64(b[p.i:])
-			if hasSpecial(w) {
-				break
+			if m := specialMask(binary.LittleEndian.Uint64(b[p.i:])); m != 0 {
+				p.i += bits.TrailingZeros64(m) >> 3
+				goto special
 			}
 			p.i += 8
 		}
-		if p.i >= len(b) {
-			break
-		}
-		c := b[p.i]
-		if plain[c] {
+		for p.i < len(b) && plain[b[p.i]] {
 			p.i++
-			continue
 		}
-		switch {
+		if p.i >= len(b) {
+			return nil, false, ErrJSON
+		}
+	special:
+		switch c := b[p.i]; {
 		case c == '"':
 			raw = b[start:p.i]
 			p.i++
@@ -96,7 +96,6 @@ func (p *scanner) str() (raw []byte, esc bool, err error) {
 			return nil, false, ErrJSON
 		}
 	}
-	return nil, false, ErrJSON
 }
 
 const (
@@ -104,12 +103,14 @@ const (
 	msb = 0x8080808080808080
 )
 
-// hasSpecial reports whether any byte of w is a quote, a backslash or below
-// 0x20 (bytes >= 0x80 are plain).
-func hasSpecial(w uint64) bool {
-	hasZero := func(x uint64) uint64 { return (x - lsb) & ^x & msb }
-	ctl := (w - lsb*0x20) & ^w & msb
-	return ctl|hasZero(w^(lsb*'"'))|hasZero(w^(lsb*'\\')) != 0
+// specialMask flags (in the top bit of each byte) the bytes of w that are a
+// quote, a backslash or below 0x20; bytes >= 0x80 are plain. The lowest
+// flagged byte is exact (higher ones may be false positives from borrows,
+// which is why only the lowest is used).
+func specialMask(w uint64) uint64 {
+	q := w ^ (lsb * '"')
+	bs := w ^ (lsb * '\\')
+	return ((w-lsb*0x20) & ^w | (q-lsb) & ^q | (bs-lsb) & ^bs) & msb
 }
 
 // plain marks the bytes a JSON string may hold as they are: everything but
