@@ -56,6 +56,7 @@ type Auth struct {
 	lastHeader       atomic.Pointer[headerCache]
 	trusted          map[string]*trustedIssuer
 	vcache           *verifyCache
+	ownHeaders       []ownHeader
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -143,6 +144,17 @@ func New(cfg Config) (*Auth, error) {
 	for i := jws.HS256; i < 16; i++ {
 		if (a.allowed[i] || i == a.signAlg) && a.keySet == nil {
 			a.headerSeg[i] = encodeHeader(i, a.kidFor(i), nil)
+			if a.allowed[i] {
+				// Parse it once now with the strict parser, so verification
+				// can recognise it without decoding.
+				raw := make([]byte, jws.DecodedLen(len(a.headerSeg[i])))
+				jws.Decode(raw, a.headerSeg[i])
+				hdr, err := jws.ParseHeader(raw)
+				if err != nil {
+					return nil, fmt.Errorf("authjwt: internal error: own header does not parse: %v", err)
+				}
+				a.ownHeaders = append(a.ownHeaders, ownHeader{seg: a.headerSeg[i], hdr: hdr})
+			}
 		}
 	}
 	if cfg.VerifyCacheSize < 0 {

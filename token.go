@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/librenz/authjwt/internal/jws"
@@ -25,12 +26,29 @@ type Token struct {
 	user       any
 	thirdParty bool
 
+	// pbuf holds the payload of typical tokens, so that a verification
+	// makes one allocation, not two.
+	pbuf [256]byte
+	// lazily decoded maps, allocated on first use so the hot path does
+	// not carry them
+	lazy atomic.Pointer[tokenMaps]
+}
+
+type tokenMaps struct {
 	once    sync.Once
 	all     map[string]any
 	allErr  error
 	hdrOnce sync.Once
 	hdr     map[string]any
 	hdrErr  error
+}
+
+func (t *Token) maps() *tokenMaps {
+	if m := t.lazy.Load(); m != nil {
+		return m
+	}
+	t.lazy.CompareAndSwap(nil, new(tokenMaps))
+	return t.lazy.Load()
 }
 
 // Raw returns the token as it was presented.
@@ -118,10 +136,11 @@ func (t *Token) Has(name string) bool {
 // Claims returns every claim of the token as a map (JSON numbers as
 // json.Number). The map is decoded on first use and shared: do not modify it.
 func (t *Token) Claims() (map[string]any, error) {
-	t.once.Do(func() {
-		t.all, t.allErr = decodeMap(t.payload)
+	m := t.maps()
+	m.once.Do(func() {
+		m.all, m.allErr = decodeMap(t.payload)
 	})
-	return t.all, t.allErr
+	return m.all, m.allErr
 }
 
 // Claim returns one claim's value as decoded by [Token.Claims].
@@ -145,10 +164,11 @@ func (t *Token) Decode(v any) error {
 
 // Header returns the JOSE header as a map.
 func (t *Token) Header() (map[string]any, error) {
-	t.hdrOnce.Do(func() {
-		t.hdr, t.hdrErr = UnverifiedHeader(t.raw)
+	m := t.maps()
+	m.hdrOnce.Do(func() {
+		m.hdr, m.hdrErr = UnverifiedHeader(t.raw)
 	})
-	return t.hdr, t.hdrErr
+	return m.hdr, m.hdrErr
 }
 
 // PayloadJSON returns the decoded payload bytes (a copy).

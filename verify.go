@@ -99,24 +99,10 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		}
 	}
 	ver := a.keyVersion()
-	// Header, decoded on the stack.
-	var hbuf [MaxHeaderSize]byte
-	hn := jws.DecodedLen(len(parts.Header))
-	if hn > len(hbuf) {
-		return nil, errHeaderTooLarge
-	}
-	if hn < 0 {
-		return nil, malformed(jws.ErrBase64)
-	}
-	if _, err := jws.Decode(hbuf[:hn], parts.Header); err != nil {
-		return nil, malformed(err)
-	}
-	hdr, err := jws.ParseHeader(hbuf[:hn])
+	var hbuf [MaxHeaderSize]byte // the header is decoded on the stack
+	hdr, err := a.parseHeader(parts.Header, &hbuf)
 	if err != nil {
-		if err == jws.ErrAlgKnown || err == jws.ErrNoAlg {
-			return nil, ErrInvalidAlgorithm
-		}
-		return nil, malformed(err)
+		return nil, err
 	}
 	alg := hdr.Alg
 	var t *Token
@@ -225,6 +211,42 @@ func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req Requ
 	return t, nil
 }
 
+// parseHeader decodes and parses the JOSE header segment. The headers this
+// Auth itself writes (one per algorithm, without extra fields) are known
+// byte for byte, so they are recognised without decoding; any other header
+// is decoded on the stack and parsed strictly.
+func (a *Auth) parseHeader(seg string, hbuf *[MaxHeaderSize]byte) (jws.Header, error) {
+	for i := range a.ownHeaders {
+		if oh := &a.ownHeaders[i]; oh.seg == seg {
+			return oh.hdr, nil
+		}
+	}
+	hn := jws.DecodedLen(len(seg))
+	if hn > len(hbuf) {
+		return jws.Header{}, errHeaderTooLarge
+	}
+	if hn < 0 {
+		return jws.Header{}, malformed(jws.ErrBase64)
+	}
+	if _, err := jws.Decode(hbuf[:hn], seg); err != nil {
+		return jws.Header{}, malformed(err)
+	}
+	hdr, err := jws.ParseHeader(hbuf[:hn])
+	if err != nil {
+		if err == jws.ErrAlgKnown || err == jws.ErrNoAlg {
+			return jws.Header{}, ErrInvalidAlgorithm
+		}
+		return jws.Header{}, malformed(err)
+	}
+	return hdr, nil
+}
+
+// ownHeader is a header segment this Auth writes, with its parsed form.
+type ownHeader struct {
+	seg string
+	hdr jws.Header
+}
+
 // decodePayload decodes the payload segment into memory t owns and parses
 // the registered claims.
 func (a *Auth) decodePayload(t *Token, seg string) error {
@@ -232,7 +254,11 @@ func (a *Auth) decodePayload(t *Token, seg string) error {
 	if pn < 0 {
 		return malformed(jws.ErrBase64)
 	}
-	t.payload = make([]byte, pn)
+	if pn <= len(t.pbuf) {
+		t.payload = t.pbuf[:pn:pn]
+	} else {
+		t.payload = make([]byte, pn)
+	}
 	if _, err := jws.Decode(t.payload, seg); err != nil {
 		return malformed(err)
 	}

@@ -5,7 +5,12 @@
 // no allocation beyond the decoded payload.
 package jws
 
-import "errors"
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"unsafe"
+)
 
 // Errors returned by the codec. The root package maps them to its API errors.
 var (
@@ -44,46 +49,24 @@ func DecodedLen(n int) int {
 	return n/4*3 + (n%4*6)/8
 }
 
+// strict is the standard library's unpadded base64url decoder in strict
+// mode (non-zero trailing bits refused). It skips '\r' and '\n', which
+// Decode refuses first.
+var strict = base64.RawURLEncoding.Strict()
+
 // Decode decodes the unpadded, canonical base64url string s into dst, which
 // must have room for DecodedLen(len(s)) bytes. Padding, whitespace, line
 // breaks, characters outside the URL-safe alphabet and non-zero trailing
 // bits are all refused: every token has exactly one accepted spelling.
 func Decode(dst []byte, s string) (int, error) {
-	n := len(s)
-	if n%4 == 1 {
+	if len(s)%4 == 1 || strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
 		return 0, ErrBase64
 	}
-	di := 0
-	si := 0
-	for ; si+4 <= n; si += 4 {
-		a, b, c, d := decodeMap[s[si]], decodeMap[s[si+1]], decodeMap[s[si+2]], decodeMap[s[si+3]]
-		if (a|b|c|d)&0xc0 != 0 { // invalid (0xff) has the top bits set
-			return 0, ErrBase64
-		}
-		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst[di] = byte(v >> 16)
-		dst[di+1] = byte(v >> 8)
-		dst[di+2] = byte(v)
-		di += 3
+	n, err := strict.Decode(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+	if err != nil {
+		return 0, ErrBase64
 	}
-	switch n - si {
-	case 2:
-		a, b := decodeMap[s[si]], decodeMap[s[si+1]]
-		if (a|b)&0xc0 != 0 || b&0x0f != 0 {
-			return 0, ErrBase64
-		}
-		dst[di] = a<<2 | b>>4
-		di++
-	case 3:
-		a, b, c := decodeMap[s[si]], decodeMap[s[si+1]], decodeMap[s[si+2]]
-		if (a|b|c)&0xc0 != 0 || c&0x03 != 0 {
-			return 0, ErrBase64
-		}
-		dst[di] = a<<2 | b>>4
-		dst[di+1] = b<<4 | c>>2
-		di += 2
-	}
-	return di, nil
+	return n, nil
 }
 
 const encodeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -86,21 +86,75 @@ func ParseClaims(payload []byte, typeName string, c *Claims) error {
 	}
 }
 
+// Claim keys, as recognised by claimKey.
+const (
+	keyOther = iota
+	keySub
+	keyIss
+	keyJti
+	keyAid
+	keyCSRF
+	keyExp
+	keyNbf
+	keyIat
+	keyFresh
+	keyAud
+	keyRoles
+)
+
+// claimKey recognises a registered or library claim name with inline byte
+// comparisons (no string-compare calls on the hot path).
+func claimKey(n []byte) int {
+	switch len(n) {
+	case 3:
+		switch {
+		case n[0] == 's' && n[1] == 'u' && n[2] == 'b':
+			return keySub
+		case n[0] == 'i' && n[1] == 's' && n[2] == 's':
+			return keyIss
+		case n[0] == 'j' && n[1] == 't' && n[2] == 'i':
+			return keyJti
+		case n[0] == 'a' && n[1] == 'i' && n[2] == 'd':
+			return keyAid
+		case n[0] == 'e' && n[1] == 'x' && n[2] == 'p':
+			return keyExp
+		case n[0] == 'n' && n[1] == 'b' && n[2] == 'f':
+			return keyNbf
+		case n[0] == 'i' && n[1] == 'a' && n[2] == 't':
+			return keyIat
+		case n[0] == 'a' && n[1] == 'u' && n[2] == 'd':
+			return keyAud
+		}
+	case 4:
+		if n[0] == 'c' && n[1] == 's' && n[2] == 'r' && n[3] == 'f' {
+			return keyCSRF
+		}
+	case 5:
+		if string(n) == ClaimFresh {
+			return keyFresh
+		}
+		if string(n) == ClaimRoles {
+			return keyRoles
+		}
+	}
+	return keyOther
+}
+
 func (p *scanner) claim(name []byte, typeName string, c *Claims) error {
 	var bit uint32
 	var dst *string
-	switch string(name) {
-	case ClaimSub:
+	switch claimKey(name) {
+	case keySub:
 		bit, dst = HasSub, &c.Sub
-	case ClaimIss:
+	case keyIss:
 		bit, dst = HasIss, &c.Iss
-	case ClaimJti:
+	case keyJti:
 		bit, dst = HasJti, &c.Jti
-	case ClaimAid:
+	case keyAid:
 		bit, dst = HasAid, &c.Aid
-	case ClaimCSRF:
+	case keyCSRF:
 		bit, dst = HasCSRF, &c.CSRF
-	case ClaimExp, ClaimNbf, ClaimIat:
+	case keyExp, keyNbf, keyIat:
 		v, err := p.numericDate()
 		if err != nil {
 			return err
@@ -114,16 +168,16 @@ func (p *scanner) claim(name []byte, typeName string, c *Claims) error {
 			c.Iat, c.Has = v, c.Has|HasIat
 		}
 		return nil
-	case ClaimFresh:
+	case keyFresh:
 		v, err := p.boolValue(ErrClaimType)
 		if err != nil {
 			return err
 		}
 		c.Fresh, c.Has = v, c.Has|HasFresh
 		return nil
-	case ClaimAud:
+	case keyAud:
 		return p.aud(c)
-	case ClaimRoles:
+	case keyRoles:
 		c.Has |= HasRoles
 		list, err := p.stringList(nil)
 		// A roles claim that is not a list of strings grants nothing;

@@ -34,6 +34,9 @@ type dupSet struct {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func (p *scanner) ws() {
+	if p.i < len(p.b) && p.b[p.i] > ' ' {
+		return // the common case: compact JSON
+	}
 	for p.i < len(p.b) && isSpace(p.b[p.i]) {
 		p.i++
 	}
@@ -70,6 +73,14 @@ func (p *scanner) str() (raw []byte, esc bool, err error) {
 			raw = b[start:p.i]
 			p.i++
 			return raw, esc, nil
+		case c >= 0x80:
+			// Non-ASCII: must be valid UTF-8 (checked here, inside strings,
+			// the only place JSON allows such bytes).
+			r, size := utf8.DecodeRune(b[p.i:])
+			if r == utf8.RuneError && size <= 1 {
+				return nil, false, ErrJSON
+			}
+			p.i += size
 		case c == '\\':
 			esc = true
 			p.i++
@@ -104,19 +115,19 @@ const (
 )
 
 // specialMask flags (in the top bit of each byte) the bytes of w that are a
-// quote, a backslash or below 0x20; bytes >= 0x80 are plain. The lowest
-// flagged byte is exact (higher ones may be false positives from borrows,
+// quote, a backslash, below 0x20 or non-ASCII (>= 0x80, validated as UTF-8
+// by the caller). The lowest flagged byte is exact (higher ones may be false positives from borrows,
 // which is why only the lowest is used).
 func specialMask(w uint64) uint64 {
 	q := w ^ (lsb * '"')
 	bs := w ^ (lsb * '\\')
-	return ((w-lsb*0x20) & ^w | (q-lsb) & ^q | (bs-lsb) & ^bs) & msb
+	return ((w-lsb*0x20)&^w | (q-lsb)&^q | (bs-lsb)&^bs | w) & msb
 }
 
-// plain marks the bytes a JSON string may hold as they are: everything but
+// plain marks the ASCII bytes a JSON string may hold as they are: all but
 // the quote, the backslash and control characters.
 var plain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
+	for c := 0x20; c < 0x80; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
@@ -327,12 +338,11 @@ func (p *scanner) skip(depth int) error {
 	return ErrJSON
 }
 
-// openObject starts reading a top-level JSON object (the whole input must
-// be valid UTF-8). Read its members with nextMember.
+// openObject starts reading a top-level JSON object. Read its members with
+// nextMember.
 func (p *scanner) openObject() error {
-	if !utf8.Valid(p.b) {
-		return ErrJSON
-	}
+	// No whole-input UTF-8 pass: outside strings every byte must be ASCII
+	// JSON syntax, and str validates non-ASCII bytes inside strings.
 	p.ws()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
 		return ErrNotObject
