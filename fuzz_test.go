@@ -93,3 +93,53 @@ func independentCheck(t *testing.T, s, sub string) {
 		t.Fatalf("encoding/json disagrees: %v %q vs %q", err, claims.Sub, sub)
 	}
 }
+
+// FuzzCookieExtraction fuzzes the Cookie header, the CSRF header and the
+// method of a cookie-authenticated request through the middleware. A
+// request may pass only with the real access cookie, alone under its name,
+// and (for unsafe methods) the CSRF header equal to the token's claim.
+func FuzzCookieExtraction(f *testing.F) {
+	a, err := New(Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := must(a.CreateAccessToken("alice"))
+	v := must(a.Verify(context.Background(), good, Requirement{}))
+	name := a.Config().AccessCookieName
+	csrf := v.CSRF()
+	f.Add("GET", name+"="+good, "")
+	f.Add("POST", name+"="+good, csrf)
+	f.Add("POST", name+"="+good+"; "+name+"="+good, csrf)
+	f.Add("DELETE", name+"="+good, "x")
+	f.Add("patch", "a=b; "+name+"=\""+good+"\"", csrf)
+	h := a.Required(echoSub)
+	f.Fuzz(func(t *testing.T, method, cookie, csrfHeader string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Method = method
+		r.Header["Cookie"] = []string{cookie}
+		if csrfHeader != "" {
+			r.Header["X-Csrf-Token"] = []string{csrfHeader}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch w.Code {
+		case 200:
+			got := r.CookiesNamed(name)
+			if len(got) != 1 {
+				t.Fatalf("accepted without exactly one access cookie: %q", cookie)
+			}
+			independentCheck(t, got[0].Value, "alice")
+			raw, _ := b64.DecodeString(strings.Split(got[0].Value, ".")[1])
+			var claims struct {
+				CSRF string `json:"csrf"`
+			}
+			json.Unmarshal(raw, &claims)
+			if a.csrfMethods[strings.ToUpper(method)] && (claims.CSRF == "" || csrfHeader != claims.CSRF) {
+				t.Fatalf("unsafe %q accepted with CSRF header %q (claim %q)", method, csrfHeader, claims.CSRF)
+			}
+		case 400, 401, 403:
+		default:
+			t.Fatalf("status %d for %q %q %q", w.Code, method, cookie, csrfHeader)
+		}
+	})
+}
