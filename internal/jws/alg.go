@@ -200,12 +200,12 @@ func VerifyPublic(alg Alg, pub crypto.PublicKey, input string, sig []byte) error
 		if len(sig) != 2*size {
 			return ErrSignature
 		}
-		r := new(big.Int).SetBytes(sig[:size])
-		s := new(big.Int).SetBytes(sig[size:])
 		var buf [64]byte
 		d := hashInto(buf[:0], alg.Hash(), input)
-		// ecdsa.Verify refuses r or s outside [1, N-1] (CVE-2022-21449).
-		if !ecdsa.Verify(k, d, r, s) {
+		// VerifyASN1 refuses r or s outside [1, N-1] (CVE-2022-21449);
+		// the DER form is built here without big.Int.
+		var der [2*66 + 16]byte
+		if !ecdsa.VerifyASN1(k, d, p1363ToDER(der[:0], sig[:size], sig[size:])) {
 			return ErrSignature
 		}
 		return nil
@@ -269,4 +269,38 @@ func Sign(alg Alg, signer crypto.Signer, input string) ([]byte, error) {
 		return signer.Sign(rand.Reader, []byte(input), crypto.Hash(0))
 	}
 	return nil, errors.New("jws: algorithm cannot sign with a crypto.Signer")
+}
+
+// p1363ToDER appends the DER encoding of the ECDSA signature (r, s), given
+// as fixed-width big-endian integers, to dst.
+func p1363ToDER(dst, r, s []byte) []byte {
+	intLen := func(b []byte) (trimmed []byte, n int) {
+		for len(b) > 1 && b[0] == 0 {
+			b = b[1:]
+		}
+		n = len(b)
+		if b[0]&0x80 != 0 {
+			n++
+		}
+		return b, n
+	}
+	r, rn := intLen(r)
+	s, sn := intLen(s)
+	body := 2 + rn + 2 + sn
+	dst = append(dst, 0x30)
+	if body >= 0x80 {
+		dst = append(dst, 0x81)
+	}
+	dst = append(dst, byte(body))
+	for _, v := range [2]struct {
+		b []byte
+		n int
+	}{{r, rn}, {s, sn}} {
+		dst = append(dst, 0x02, byte(v.n))
+		if v.n > len(v.b) {
+			dst = append(dst, 0)
+		}
+		dst = append(dst, v.b...)
+	}
+	return dst
 }
