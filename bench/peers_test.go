@@ -32,8 +32,6 @@ import (
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 )
 
-var errUnsupported = errors.New("unsupported")
-
 // typedClaims is the typed result the peers without their own claim struct
 // (jwx) are converted into.
 type typedClaims struct {
@@ -58,22 +56,6 @@ type gjClaims struct {
 
 // Validate is called by golang-jwt's validator after the registered claims.
 func (c *gjClaims) Validate() error { return checkTypeFresh(c.Type, c.Fresh) }
-
-func gjMethod(alg string) gjwt.SigningMethod {
-	switch alg {
-	case HS256:
-		return gjwt.SigningMethodHS256
-	case ES256:
-		return gjwt.SigningMethodES256
-	case RS256:
-		return gjwt.SigningMethodRS256
-	case PS256:
-		return gjwt.SigningMethodPS256
-	case EdDSA:
-		return gjwt.SigningMethodEdDSA
-	}
-	return nil
-}
 
 func newGolangJWTVerifier(alg string, k *keySet) (verifyFunc, error) {
 	p := gjwt.NewParser(

@@ -24,8 +24,10 @@ func main() {
 // (sub, exp, iat, jti, type, fresh, csrf, aid, …) cannot be set this way:
 // WithClaims refuses to overwrite them.
 type Claims struct {
+	// Roles are the user's roles, checked by RequireRoles.
 	Roles []string `json:"roles"`
-	Org   string   `json:"org"`
+	// Org is the organisation the user belongs to.
+	Org string `json:"org"`
 	// Partner is only set for partner accounts.
 	Partner string `json:"partner,omitempty"`
 }

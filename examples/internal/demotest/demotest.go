@@ -13,6 +13,8 @@ import (
 // Response is a recorded response with its decoded JSON body.
 type Response struct {
 	*http.Response
+	// Body is the decoded JSON body, nil when the response had none. It
+	// shadows the embedded http.Response's Body.
 	Body map[string]any
 }
 

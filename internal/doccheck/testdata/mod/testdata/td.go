@@ -1,0 +1,3 @@
+package td
+
+func InTestdata() {}
