@@ -2,6 +2,7 @@ package authjwt
 
 import (
 	"context"
+	"github.com/librenz/authjwt/revoke"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -90,5 +91,24 @@ func BenchmarkMiddlewareBaseline(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkVerifyHS256Denylist measures verification with the in-memory
+// revocation store checked.
+func BenchmarkVerifyHS256Denylist(b *testing.B) {
+	store := revoke.NewMemory()
+	defer store.Close()
+	a, err := New(Config{SecretKey: benchSecret, DenylistEnabled: true, Store: store})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := a.CreateAccessToken("alice")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -386,7 +386,9 @@ func (a *Auth) checkRevoked(ctx context.Context, t *Token) error {
 		q.IssuedAt = time.Unix(t.c.Iat, 0)
 	}
 	var cancel context.CancelFunc
-	if a.cfg.StoreTimeout > 0 {
+	// The in-memory store answers from a map and cannot block: a deadline
+	// (a timer and a context per request) would only cost time there.
+	if _, inMemory := a.cfg.Store.(*revoke.Memory); !inMemory && a.cfg.StoreTimeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > a.cfg.StoreTimeout {
 			ctx, cancel = context.WithTimeout(ctx, a.cfg.StoreTimeout)
 			defer cancel()
