@@ -57,6 +57,7 @@ type Auth struct {
 	trusted          map[string]*trustedIssuer
 	vcache           *verifyCache
 	ownHeaders       []ownHeader
+	interns          []string
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -64,6 +65,29 @@ type Auth struct {
 var reservedClaims = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
 	"fresh": true, "csrf": true, "aid": true,
+}
+
+// internedClaims lists the claim values the verifier expects (token types,
+// issuers, audiences): a token's claim equal to one of them shares the
+// configuration's string instead of a copy. At most eight, the most
+// common first, so that looking them up stays cheap.
+func internedClaims(cfg Config) []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && len(out) < 8 && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if !cfg.SkipTokenTypeClaim {
+		add(cfg.AccessTokenType)
+		add(cfg.RefreshTokenType)
+	}
+	add(cfg.DecodeIssuer)
+	add(cfg.EncodeIssuer)
+	for _, s := range cfg.DecodeAudience {
+		add(s)
+	}
+	return out
 }
 
 // settingError names the setting at fault.
@@ -89,6 +113,7 @@ func New(cfg Config) (*Auth, error) {
 		a.typeName = cfg.TokenTypeClaimName
 	}
 	a.headerKey = textproto.CanonicalMIMEHeaderKey(cfg.HeaderName)
+	a.interns = internedClaims(cfg)
 
 	if cfg.KeySet != nil {
 		if err := a.useKeySet(cfg); err != nil {

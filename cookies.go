@@ -246,7 +246,7 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 		return nil, ErrInvalidSignature
 	}
 	t := &Token{raw: raw, alg: hdr.Alg}
-	if err := a.decodePayload(t, parts.Payload); err != nil {
+	if err := a.decodeClaims(t, parts.Payload); err != nil {
 		return nil, err
 	}
 	if err := a.validateClaims(t, Requirement{Refresh: refresh}); err != nil {

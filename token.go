@@ -17,22 +17,26 @@ import (
 // (they are not needed to verify, so the hot path skips them).
 type Token struct {
 	raw        string
-	payload    []byte // decoded payload; never modified
-	c          jws.Claims
-	alg        jws.Alg
+	c          jws.Claims // its strings point into buf, or are interned
 	kid        string
-	isRef      bool
 	source     string
 	user       any
+	lazy       atomic.Pointer[tokenMaps] // allocated on first use
+	alg        jws.Alg
+	isRef      bool
 	thirdParty bool
 
-	// pbuf holds the payload of typical tokens, so that a verification
-	// makes one allocation, not two.
-	pbuf [256]byte
-	// lazily decoded maps, allocated on first use so the hot path does
-	// not carry them
-	lazy atomic.Pointer[tokenMaps]
+	// buf holds the claim strings of typical tokens, so that a
+	// verification makes one small allocation. The payload itself is not
+	// kept: it is decoded into a scratch buffer, and decoded again from
+	// raw only when custom claims are asked for.
+	buf [tokenBufSize]byte
 }
+
+// tokenBufSize fills Token up to the 416-byte size class (TestTokenSize):
+// room for a subject and three UUIDs (jti, aid, csrf); the issuer,
+// audience and type usually need none (they are interned).
+const tokenBufSize = 136
 
 type tokenMaps struct {
 	once    sync.Once
@@ -41,6 +45,9 @@ type tokenMaps struct {
 	hdrOnce sync.Once
 	hdr     map[string]any
 	hdrErr  error
+	payOnce sync.Once
+	payload []byte
+	payErr  error
 }
 
 func (t *Token) maps() *tokenMaps {
@@ -138,7 +145,12 @@ func (t *Token) Has(name string) bool {
 func (t *Token) Claims() (map[string]any, error) {
 	m := t.maps()
 	m.once.Do(func() {
-		m.all, m.allErr = decodeMap(t.payload)
+		p, err := t.payload()
+		if err != nil {
+			m.allErr = err
+			return
+		}
+		m.all, m.allErr = decodeMap(p)
 	})
 	return m.all, m.allErr
 }
@@ -156,7 +168,11 @@ func (t *Token) Claim(name string) (any, bool) {
 // Decode decodes the payload into v (a pointer to a struct with json
 // tags, typically holding the application's custom claims).
 func (t *Token) Decode(v any) error {
-	if err := json.Unmarshal(t.payload, v); err != nil {
+	p, err := t.payload()
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(p, v); err != nil {
 		return errors.New("authjwt: decoding claims: " + err.Error())
 	}
 	return nil
@@ -172,7 +188,43 @@ func (t *Token) Header() (map[string]any, error) {
 }
 
 // PayloadJSON returns the decoded payload bytes (a copy).
-func (t *Token) PayloadJSON() []byte { return append([]byte(nil), t.payload...) }
+func (t *Token) PayloadJSON() []byte {
+	p, _ := t.payload()
+	return append([]byte(nil), p...)
+}
+
+// payload decodes the payload of the verified token on first use (the
+// verification itself decodes it into a scratch buffer and keeps only the
+// claims it needs).
+func (t *Token) payload() ([]byte, error) {
+	m := t.maps()
+	m.payOnce.Do(func() {
+		m.payload, m.payErr = decodeSegment(t.raw, 1, len(t.raw))
+	})
+	return m.payload, m.payErr
+}
+
+// decodeSegment decodes segment i (0 header, 1 payload) of a compact token
+// of at most maxSize bytes.
+func decodeSegment(token string, i, maxSize int) ([]byte, error) {
+	parts, err := jws.Split(token, maxSize)
+	if err != nil {
+		return nil, errors.New("authjwt: " + err.Error())
+	}
+	seg := parts.Header
+	if i == 1 {
+		seg = parts.Payload
+	}
+	n := jws.DecodedLen(len(seg))
+	if n < 0 {
+		return nil, errors.New("authjwt: " + jws.ErrBase64.Error())
+	}
+	buf := make([]byte, n)
+	if _, err := jws.Decode(buf, seg); err != nil {
+		return nil, errors.New("authjwt: " + err.Error())
+	}
+	return buf, nil
+}
 
 func decodeMap(b []byte) (map[string]any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
@@ -188,17 +240,9 @@ func decodeMap(b []byte) (map[string]any, error) {
 // verifying anything. Use it only to decide how to verify (for example, to
 // pick a configuration), never to trust its content.
 func UnverifiedHeader(token string) (map[string]any, error) {
-	parts, err := jws.Split(token, 64<<10)
+	buf, err := decodeSegment(token, 0, 64<<10)
 	if err != nil {
-		return nil, errors.New("authjwt: " + err.Error())
-	}
-	n := jws.DecodedLen(len(parts.Header))
-	if n < 0 {
-		return nil, errors.New("authjwt: " + jws.ErrBase64.Error())
-	}
-	buf := make([]byte, n)
-	if _, err := jws.Decode(buf, parts.Header); err != nil {
-		return nil, errors.New("authjwt: " + err.Error())
+		return nil, err
 	}
 	if _, err := jws.TopLevelNames(buf); err != nil {
 		return nil, errors.New("authjwt: header: " + err.Error())

@@ -28,11 +28,10 @@ type vshard struct {
 }
 
 type vEntry struct {
-	payload []byte
-	c       jws.Claims
-	alg     jws.Alg
-	kid     string
-	ver     uint64
+	c   jws.Claims
+	alg jws.Alg
+	kid string
+	ver uint64
 }
 
 func newVerifyCache(size int) *verifyCache {

@@ -87,6 +87,14 @@ func malformed(err error) *Error {
 	return ErrMalformedToken.with(err, "")
 }
 
+// Scratch sizes on the verifier's stack: payloads and signatures up to
+// these sizes (every HMAC, ECDSA and EdDSA signature; the payload of
+// typical tokens) need no allocation.
+const (
+	stackPayloadSize   = 512
+	stackSignatureSize = 132 // ES512
+)
+
 func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {
 	parts, err := jws.Split(token, a.maxSize)
 	if err != nil {
@@ -94,7 +102,7 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	}
 	if a.vcache != nil && a.trusted == nil {
 		if e := a.vcache.get(token, a.keyVersion()); e != nil {
-			t := &Token{raw: token, payload: e.payload, c: e.c, alg: e.alg, kid: e.kid}
+			t := &Token{raw: token, c: e.c, alg: e.alg, kid: e.kid}
 			return a.finish(ctx, t, nil, req)
 		}
 	}
@@ -105,23 +113,25 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		return nil, err
 	}
 	alg := hdr.Alg
-	var t *Token
+	var pbuf [stackPayloadSize]byte
+	var payload []byte // decoded, with its claims in rc
+	var rc jws.RawClaims
 	var ti *trustedIssuer
 	if a.trusted != nil {
-		t = &Token{raw: token, alg: alg}
 		// The issuer selects the keys, so with trusted issuers the payload
 		// is read first (bounded by MaxTokenSize, and trusted for nothing
 		// until the signature is checked).
-		if err := a.decodePayload(t, parts.Payload); err != nil {
+		if payload, err = a.decodeRaw(parts.Payload, pbuf[:], &rc); err != nil {
 			return nil, err
 		}
-		ti = a.trusted[t.c.Iss]
+		if rc.Has&jws.HasIss != 0 {
+			ti = a.trusted[string(rc.Iss.Bytes(payload))]
+		}
 	}
 	if ti != nil {
 		if !ti.allowed[alg] {
 			return nil, ErrInvalidAlgorithm
 		}
-		t.thirdParty = true
 	} else {
 		if !a.allowed[alg] {
 			return nil, ErrInvalidAlgorithm
@@ -132,18 +142,23 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	}
 
 	// Signature.
-	var sbuf [MaxSignatureSize]byte
 	sn := jws.DecodedLen(len(parts.Signature))
-	if sn > len(sbuf) {
+	if sn > MaxSignatureSize {
 		return nil, errSignatureTooLarge
 	}
 	if sn < 0 {
 		return nil, malformed(jws.ErrBase64)
 	}
-	if _, err := jws.Decode(sbuf[:sn], parts.Signature); err != nil {
+	var sbuf [stackSignatureSize]byte
+	sig := sbuf[:]
+	if sn > len(sbuf) {
+		sig = make([]byte, sn) // RSA: its verification costs far more
+	}
+	sig = sig[:sn]
+	if _, err := jws.Decode(sig, parts.Signature); err != nil {
 		return nil, malformed(err)
 	}
-	kid, err := a.verifySignature(ctx, ti, alg, &hdr, parts.SigningInput, sbuf[:sn])
+	kid, err := a.verifySignature(ctx, ti, alg, &hdr, parts.SigningInput, sig)
 	if err != nil {
 		if _, ok := err.(*Error); ok {
 			return nil, err
@@ -153,25 +168,24 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		}
 		return nil, ErrInvalidSignature
 	}
-	if t == nil {
-		// Allocated only now, so a refused token costs no Token.
-		t = &Token{raw: token, alg: alg}
+	if payload == nil {
+		if payload, err = a.decodeRaw(parts.Payload, pbuf[:], &rc); err != nil {
+			return nil, err
+		}
 	}
+	// Allocated only now, so a refused token costs no Token.
+	t := &Token{raw: token, alg: alg, thirdParty: ti != nil}
+	rc.Materialize(payload, &t.c, t.buf[:], a.interns)
 	if hdr.HasKid {
 		if kid == "" || string(hdr.Kid) != kid {
 			kid = string(hdr.Kid)
 		}
 		t.kid = kid
 	}
-	if t.payload == nil {
-		if err := a.decodePayload(t, parts.Payload); err != nil {
-			return nil, err
-		}
-	}
 	if a.vcache != nil && ti == nil && !alg.IsHMAC() {
 		t2, err := a.finish(ctx, t, nil, req)
 		if err == nil {
-			a.vcache.put(token, &vEntry{payload: t.payload, c: t.c, alg: alg, kid: t.kid, ver: ver})
+			a.vcache.put(token, &vEntry{c: t.c, alg: alg, kid: t.kid, ver: ver})
 		}
 		return t2, err
 	}
@@ -247,27 +261,40 @@ type ownHeader struct {
 	hdr jws.Header
 }
 
-// decodePayload decodes the payload segment into memory t owns and parses
-// the registered claims.
-func (a *Auth) decodePayload(t *Token, seg string) error {
+// decodeRaw decodes the payload segment into buf (or new memory when it is
+// larger) and reads its claims as spans into r.
+func (a *Auth) decodeRaw(seg string, buf []byte, r *jws.RawClaims) ([]byte, error) {
 	pn := jws.DecodedLen(len(seg))
 	if pn < 0 {
-		return malformed(jws.ErrBase64)
+		return nil, malformed(jws.ErrBase64)
 	}
-	if pn <= len(t.pbuf) {
-		t.payload = t.pbuf[:pn:pn]
+	var payload []byte
+	if pn <= len(buf) {
+		payload = buf[:pn]
 	} else {
-		t.payload = make([]byte, pn)
+		payload = make([]byte, pn)
 	}
-	if _, err := jws.Decode(t.payload, seg); err != nil {
-		return malformed(err)
+	if _, err := jws.Decode(payload, seg); err != nil {
+		return nil, malformed(err)
 	}
-	if err := jws.ParseClaims(t.payload, a.typeName, &t.c); err != nil {
+	if err := jws.ParseSpans(payload, a.typeName, r); err != nil {
 		if err == jws.ErrClaimType {
-			return ErrInvalidClaim.with(err, "")
+			return nil, ErrInvalidClaim.with(err, "")
 		}
-		return malformed(err)
+		return nil, malformed(err)
 	}
+	return payload, nil
+}
+
+// decodeClaims decodes the payload segment and reads its claims into t.
+func (a *Auth) decodeClaims(t *Token, seg string) error {
+	var buf [stackPayloadSize]byte
+	var rc jws.RawClaims
+	payload, err := a.decodeRaw(seg, buf[:], &rc)
+	if err != nil {
+		return err
+	}
+	rc.Materialize(payload, &t.c, t.buf[:], a.interns)
 	return nil
 }
 

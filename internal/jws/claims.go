@@ -1,6 +1,12 @@
 package jws
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
 
 // Registered and library claim names.
 const (
@@ -63,27 +69,238 @@ func bstr(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// ParseClaims decodes the payload into c. typeName is the configured name of
-// the token-type claim ("" when the type claim is off). payload must not be
-// modified afterwards: c's strings alias it.
-func ParseClaims(payload []byte, typeName string, c *Claims) error {
-	p := scanner{b: payload}
+// ParseSpans reads the claims of a decoded payload into r: registered and
+// library claims, strings as spans of payload (which r does not retain, so
+// the payload may live in a scratch buffer). typeName is the configured name
+// of the token-type claim ("" when the type claim is off).
+//
+// It is one loop over the object's members, specialised for the compact JSON
+// tokens are made of (whitespace, escapes and non-ASCII bytes take slower
+// paths) and exactly as strict as the general scanner: the same JSON
+// grammar, UTF-8 inside strings, escapes validated (unpaired surrogates
+// refused), duplicate names refused after unescaping (the registered claims
+// through their presence bits, other names through a dupSet), every custom
+// value validated and skipped.
+func ParseSpans(payload []byte, typeName string, r *RawClaims) error {
+	b := payload
+	c := r
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return ErrNotObject
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return endAt(b, i+1)
+	}
 	var d dupSet
-	if err := p.openObject(); err != nil {
+	for {
+		// The member name: plain ASCII up to the closing quote on the fast
+		// path; escapes and non-ASCII bytes through strAt.
+		if i >= len(b) || b[i] != '"' {
+			return ErrJSON
+		}
+		start := i + 1
+		var name []byte
+		esc := false
+		key := -1
+		// Fast path: a name of at most seven plain ASCII bytes, found and
+		// recognised from one eight-byte load.
+		if start+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[start:])
+			if m := specialMask(w); m != 0 {
+				if n := bits.TrailingZeros64(m) >> 3; b[start+n] == '"' {
+					name, i = b[start:start+n], start+n+1
+					key = wordKey(w & (1<<(8*uint(n)) - 1))
+				}
+			}
+		}
+		if key < 0 {
+			raw, e, next, err := strAt(b, i)
+			if err != nil {
+				return err
+			}
+			name, esc, i = raw, e, next
+			if esc {
+				u, err := unescape(raw)
+				if err != nil {
+					return err
+				}
+				name = []byte(u)
+			}
+			key = claimKey(name)
+		}
+		// Duplicates are refused before the value is read: the registered
+		// claims through their presence bits, other names through d.
+		if key == keyOther && typeName != "" && string(name) == typeName {
+			key = keyType
+		}
+		if key == keyOther {
+			if err := d.add(b, start, name, esc); err != nil {
+				return err
+			}
+		} else if c.Has&keyBits[key] != 0 {
+			return ErrDuplicate
+		}
+		if i < len(b) && b[i] == ':' {
+			i++
+		} else {
+			i = skipWS(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return ErrJSON
+			}
+			i++
+		}
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return ErrJSON
+		}
+
+		// The value.
+		var bit uint32
+		var dst *Span
+		switch key {
+		case keySub:
+			bit, dst = HasSub, &c.Sub
+		case keyIss:
+			bit, dst = HasIss, &c.Iss
+		case keyJti:
+			bit, dst = HasJti, &c.Jti
+		case keyAid:
+			bit, dst = HasAid, &c.Aid
+		case keyCSRF:
+			bit, dst = HasCSRF, &c.CSRF
+		case keyExp:
+			bit, dst = HasExp, nil
+		case keyNbf:
+			bit, dst = HasNbf, nil
+		case keyIat:
+			bit, dst = HasIat, nil
+		case keyFresh:
+			c.Has |= HasFresh
+			switch {
+			case len(b)-i >= 4 && string(b[i:i+4]) == "true":
+				c.Fresh, i = true, i+4
+			case len(b)-i >= 5 && string(b[i:i+5]) == "false":
+				c.Fresh, i = false, i+5
+			default:
+				return wrongType(b, i)
+			}
+		case keyAud:
+			c.Has |= HasAud
+			if b[i] == '"' {
+				sp, next, err := spanAt(b, i)
+				if err != nil {
+					return err
+				}
+				i = next
+				c.Aud = c.addList(sp)
+				break
+			}
+			list, next, err := c.stringList(b, i)
+			if err != nil {
+				return err
+			}
+			c.Aud, c.AudList, i = list, true, next
+		case keyRoles:
+			c.Has |= HasRoles
+			list, next, err := c.stringList(b, i)
+			// A roles claim that is not a list of strings grants nothing;
+			// it is custom data, not an error.
+			switch err {
+			case nil:
+				c.Roles, c.RolesList = list, true
+			case ErrClaimType:
+				c.Roles, c.RolesList = ListRange{}, false
+			default:
+				return err
+			}
+			i = next
+		case keyType:
+			bit, dst = HasType, &c.Type
+		default:
+			c.Has |= HasCustom
+			p := scanner{b: b, i: i}
+			if err := p.skip(0); err != nil {
+				return err
+			}
+			i = p.i
+		}
+		if bit != 0 {
+			c.Has |= bit
+			if dst != nil {
+				if b[i] != '"' {
+					return wrongType(b, i)
+				}
+				sp, next, err := spanAt(b, i)
+				if err != nil {
+					return err
+				}
+				*dst, i = sp, next
+			} else {
+				v, next, err := dateAt(b, i)
+				if err != nil {
+					return err
+				}
+				i = next
+				switch bit {
+				case HasExp:
+					c.Exp = v
+				case HasNbf:
+					c.Nbf = v
+				default:
+					c.Iat = v
+				}
+			}
+		}
+
+		// A comma and the next member, or the end of the object.
+		if i < len(b) && b[i] == ',' {
+			i = skipWS(b, i+1)
+			continue
+		}
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return ErrJSON
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return endAt(b, i+1)
+		default:
+			return ErrJSON
+		}
+	}
+}
+
+// skipWS returns the index of the first byte at or after i that is not JSON
+// whitespace. Compact JSON costs one comparison.
+func skipWS(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i
+	}
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// endAt checks that only whitespace follows index i.
+func endAt(b []byte, i int) error {
+	if skipWS(b, i) != len(b) {
+		return ErrJSON
+	}
+	return nil
+}
+
+// wrongType validates and skips the value at b[i], which has the wrong type
+// for its claim: ErrClaimType, or the JSON error that comes first.
+func wrongType(b []byte, i int) error {
+	p := scanner{b: b, i: i}
+	if err := p.skip(0); err != nil {
 		return err
 	}
-	for {
-		name, done, err := p.nextMember(&d)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-		if err := p.claim(name, typeName, c); err != nil {
-			return err
-		}
-	}
+	return ErrClaimType
 }
 
 // Claim keys, as recognised by claimKey.
@@ -100,7 +317,61 @@ const (
 	keyFresh
 	keyAud
 	keyRoles
+	keyType // the configured type claim (not returned by claimKey)
 )
+
+// keyBits maps claim keys to their presence bits.
+var keyBits = [...]uint32{
+	keySub: HasSub, keyIss: HasIss, keyJti: HasJti, keyAid: HasAid, keyCSRF: HasCSRF,
+	keyExp: HasExp, keyNbf: HasNbf, keyIat: HasIat, keyFresh: HasFresh,
+	keyAud: HasAud, keyRoles: HasRoles, keyType: HasType,
+}
+
+// Words of the claim names: a name of n < 8 bytes, loaded little endian and
+// masked to its n bytes. Names hold no zero byte, so the word determines
+// the name, length included (TestWordKey checks these against the names).
+const (
+	wSub   = 's' | 'u'<<8 | 'b'<<16
+	wIss   = 'i' | 's'<<8 | 's'<<16
+	wJti   = 'j' | 't'<<8 | 'i'<<16
+	wAid   = 'a' | 'i'<<8 | 'd'<<16
+	wExp   = 'e' | 'x'<<8 | 'p'<<16
+	wNbf   = 'n' | 'b'<<8 | 'f'<<16
+	wIat   = 'i' | 'a'<<8 | 't'<<16
+	wAud   = 'a' | 'u'<<8 | 'd'<<16
+	wCSRF  = 'c' | 's'<<8 | 'r'<<16 | 'f'<<24
+	wFresh = 'f' | 'r'<<8 | 'e'<<16 | 's'<<24 | 'h'<<32
+	wRoles = 'r' | 'o'<<8 | 'l'<<16 | 'e'<<24 | 's'<<32
+)
+
+// wordKey recognises a claim name from its word (see word).
+func wordKey(w uint64) int {
+	switch w {
+	case wSub:
+		return keySub
+	case wIss:
+		return keyIss
+	case wJti:
+		return keyJti
+	case wAid:
+		return keyAid
+	case wExp:
+		return keyExp
+	case wNbf:
+		return keyNbf
+	case wIat:
+		return keyIat
+	case wAud:
+		return keyAud
+	case wCSRF:
+		return keyCSRF
+	case wFresh:
+		return keyFresh
+	case wRoles:
+		return keyRoles
+	}
+	return keyOther
+}
 
 // claimKey recognises a registered or library claim name with inline byte
 // comparisons (no string-compare calls on the hot path).
@@ -140,138 +411,6 @@ func claimKey(n []byte) int {
 	return keyOther
 }
 
-func (p *scanner) claim(name []byte, typeName string, c *Claims) error {
-	var bit uint32
-	var dst *string
-	switch claimKey(name) {
-	case keySub:
-		bit, dst = HasSub, &c.Sub
-	case keyIss:
-		bit, dst = HasIss, &c.Iss
-	case keyJti:
-		bit, dst = HasJti, &c.Jti
-	case keyAid:
-		bit, dst = HasAid, &c.Aid
-	case keyCSRF:
-		bit, dst = HasCSRF, &c.CSRF
-	case keyExp, keyNbf, keyIat:
-		v, err := p.numericDate()
-		if err != nil {
-			return err
-		}
-		switch name[0] {
-		case 'e':
-			c.Exp, c.Has = v, c.Has|HasExp
-		case 'n':
-			c.Nbf, c.Has = v, c.Has|HasNbf
-		default:
-			c.Iat, c.Has = v, c.Has|HasIat
-		}
-		return nil
-	case keyFresh:
-		v, err := p.boolValue(ErrClaimType)
-		if err != nil {
-			return err
-		}
-		c.Fresh, c.Has = v, c.Has|HasFresh
-		return nil
-	case keyAud:
-		return p.aud(c)
-	case keyRoles:
-		c.Has |= HasRoles
-		list, err := p.stringList(nil)
-		// A roles claim that is not a list of strings grants nothing;
-		// it is custom data, not an error.
-		if err == ErrClaimType {
-			c.Roles = nil
-			return nil
-		}
-		c.Roles = list
-		return err
-	default:
-		if typeName == "" || string(name) != typeName {
-			c.Has |= HasCustom
-			return p.skip(0)
-		}
-		bit, dst = HasType, &c.Type
-	}
-	v, err := p.stringValue(ErrClaimType)
-	if err != nil {
-		return err
-	}
-	*dst = bstr(v)
-	c.Has |= bit
-	return nil
-}
-
-func (p *scanner) aud(c *Claims) error {
-	c.Has |= HasAud
-	if p.i < len(p.b) && p.b[p.i] == '"' {
-		v, err := p.stringValue(ErrClaimType)
-		if err != nil {
-			return err
-		}
-		c.audOne[0] = bstr(v)
-		c.Aud = c.audOne[:]
-		return nil
-	}
-	list, err := p.stringList(nil)
-	if err != nil {
-		return err
-	}
-	c.Aud = list
-	return nil
-}
-
-// stringList reads an array of strings. Any other value is ErrClaimType
-// (after validating and skipping it).
-func (p *scanner) stringList(dst []string) ([]string, error) {
-	if p.i >= len(p.b) || p.b[p.i] != '[' {
-		if err := p.skip(0); err != nil {
-			return nil, err
-		}
-		return nil, ErrClaimType
-	}
-	start := p.i
-	p.i++
-	p.ws()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
-		if dst == nil {
-			dst = []string{}
-		}
-		return dst, nil
-	}
-	for {
-		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			p.i = start
-			if err := p.skip(0); err != nil {
-				return nil, err
-			}
-			return nil, ErrClaimType
-		}
-		v, err := p.stringValue(ErrClaimType)
-		if err != nil {
-			return nil, err
-		}
-		dst = append(dst, bstr(v))
-		p.ws()
-		if p.i >= len(p.b) {
-			return nil, ErrJSON
-		}
-		if p.b[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if p.b[p.i] == ']' {
-			p.i++
-			return dst, nil
-		}
-		return nil, ErrJSON
-	}
-}
-
 // TopLevelNames returns the member names of a JSON object.
 func TopLevelNames(b []byte) ([]string, error) {
 	var names []string
@@ -293,4 +432,257 @@ func TopLevelNames(b []byte) ([]string, error) {
 			return nil, err
 		}
 	}
+}
+
+// Span locates a string value in a payload: its raw bytes, between the
+// quotes, are payload[Off:Off+Len]. Esc says they hold escapes (validated:
+// Unescape cannot fail on them).
+type Span struct {
+	Off uint32 // offset of the first byte after the opening quote
+	Len uint32 // length of the raw bytes
+	Esc bool   // the raw bytes hold escapes
+}
+
+// ListRange is a list of strings in RawClaims' list store.
+type ListRange struct {
+	Start int32 // index of the first entry (see RawClaims.At)
+	N     int32 // number of entries
+}
+
+// RawClaims are the claims as ParseSpans reads them: like Claims, with
+// strings as spans of the payload. Materialize turns them into Claims.
+type RawClaims struct {
+	Has   uint32 // which claims are present (Has* bits)
+	Sub   Span   // "sub"
+	Iss   Span   // "iss"
+	Jti   Span   // "jti"
+	Type  Span   // the type claim, under the configured name
+	Aid   Span   // "aid"
+	CSRF  Span   // "csrf"
+	Exp   int64  // "exp", Unix seconds
+	Nbf   int64  // "nbf", Unix seconds
+	Iat   int64  // "iat", Unix seconds
+	Fresh bool   // "fresh"
+	// Aud is one string (AudList false) or a list of them (AudList true).
+	Aud     ListRange
+	AudList bool // "aud" is a list
+	// Roles is valid when RolesList: a "roles" claim that is not a list
+	// of strings is not roles.
+	Roles     ListRange
+	RolesList bool // "roles" is a list of strings
+
+	lists [4]Span // the first list entries; more beyond
+	n     int32
+	more  []Span
+}
+
+// addList stores one span in the list store and returns it as a list.
+func (r *RawClaims) addList(sp Span) ListRange {
+	lr := ListRange{Start: r.n, N: 1}
+	r.push(sp)
+	return lr
+}
+
+func (r *RawClaims) push(sp Span) {
+	if int(r.n) < len(r.lists) {
+		r.lists[r.n] = sp
+	} else {
+		r.more = append(r.more, sp)
+	}
+	r.n++
+}
+
+// At returns the i-th span of the list store.
+func (r *RawClaims) At(i int32) Span {
+	if int(i) < len(r.lists) {
+		return r.lists[i]
+	}
+	return r.more[int(i)-len(r.lists)]
+}
+
+// spanAt reads the JSON string at b[i] as a span, validating its escapes.
+func spanAt(b []byte, i int) (Span, int, error) {
+	raw, esc, next, err := strAt(b, i)
+	if err != nil {
+		return Span{}, next, err
+	}
+	if esc {
+		if err := checkEscapes(raw); err != nil {
+			return Span{}, next, err
+		}
+	}
+	return Span{Off: uint32(i + 1), Len: uint32(len(raw)), Esc: esc}, next, nil
+}
+
+// stringList reads the array of strings at b[i] into the list store. Any
+// other value is ErrClaimType (after validating and skipping it).
+func (r *RawClaims) stringList(b []byte, i int) (ListRange, int, error) {
+	if b[i] != '[' {
+		return ListRange{}, i, wrongTypeAt(b, &i)
+	}
+	start, first := i, r.n
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return ListRange{Start: first}, i + 1, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			// Not a list of strings: forget the entries pushed so far.
+			r.n = first
+			r.more = r.more[:max(int(first)-len(r.lists), 0)]
+			i = start
+			return ListRange{}, i, wrongTypeAt(b, &i)
+		}
+		sp, next, err := spanAt(b, i)
+		if err != nil {
+			return ListRange{}, next, err
+		}
+		r.push(sp)
+		i = skipWS(b, next)
+		if i >= len(b) {
+			return ListRange{}, i, ErrJSON
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case ']':
+			return ListRange{Start: first, N: r.n - first}, i + 1, nil
+		default:
+			return ListRange{}, i, ErrJSON
+		}
+	}
+}
+
+// wrongTypeAt is wrongType that also moves *i past the skipped value.
+func wrongTypeAt(b []byte, i *int) error {
+	p := scanner{b: b, i: *i}
+	err := p.skip(0)
+	*i = p.i
+	if err != nil {
+		return err
+	}
+	return ErrClaimType
+}
+
+// checkEscapes validates the escapes of a raw JSON string (as strAt
+// returned it) without decoding them: unpaired surrogates are refused.
+func checkEscapes(raw []byte) error {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++
+		if raw[i] != 'u' {
+			continue
+		}
+		r := rune(hex4(raw[i+1 : i+5]))
+		i += 4
+		if !utf16.IsSurrogate(r) {
+			continue
+		}
+		if i+7 > len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' {
+			return ErrJSON
+		}
+		if utf16.DecodeRune(r, rune(hex4(raw[i+3:i+7]))) == utf8.RuneError {
+			return ErrJSON
+		}
+		i += 6
+	}
+	return nil
+}
+
+// Materialize turns the spans of r, read from payload, into c's strings.
+// The bytes are copied into buf (or into a new buffer when buf is too
+// small), unescaped on the way, so that c does not retain payload. A string
+// equal to one in intern is that string instead of a copy (the verifier
+// interns the values it expects, such as its issuer and token types).
+func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern []string) {
+	need := r.Sub.Len + r.Iss.Len + r.Jti.Len + r.Type.Len + r.Aid.Len + r.CSRF.Len
+	for i := int32(0); i < r.n; i++ {
+		need += r.At(i).Len
+	}
+	if int(need) > len(buf) {
+		buf = make([]byte, need)
+	}
+	// payload is passed to every call, not kept in m: the results derive
+	// from m (buf, intern) only, and escape analysis must see that payload
+	// does not flow into them (it may be a stack buffer).
+	m := materializer{buf: buf, intern: intern}
+	c.Has, c.Exp, c.Nbf, c.Iat, c.Fresh = r.Has, r.Exp, r.Nbf, r.Iat, r.Fresh
+	c.Sub = m.str(payload, r.Sub)
+	c.Iss = m.str(payload, r.Iss)
+	c.Jti = m.str(payload, r.Jti)
+	c.Type = m.str(payload, r.Type)
+	c.Aid = m.str(payload, r.Aid)
+	c.CSRF = m.str(payload, r.CSRF)
+	c.Aud = nil
+	if r.Has&HasAud != 0 {
+		if !r.AudList {
+			c.audOne[0] = m.str(payload, r.At(r.Aud.Start))
+			c.Aud = c.audOne[:]
+		} else {
+			c.Aud = m.list(payload, r, r.Aud)
+		}
+	}
+	c.Roles = nil
+	if r.RolesList {
+		c.Roles = m.list(payload, r, r.Roles)
+	}
+}
+
+type materializer struct {
+	buf    []byte
+	intern []string
+}
+
+func (m *materializer) str(payload []byte, sp Span) string {
+	if sp.Len == 0 {
+		return ""
+	}
+	raw := payload[sp.Off : sp.Off+sp.Len]
+	if !sp.Esc {
+		for _, s := range m.intern {
+			if len(s) == len(raw) && s == string(raw) {
+				return s
+			}
+		}
+		n := copy(m.buf, raw)
+		s := bstr(m.buf[:n])
+		m.buf = m.buf[n:]
+		return s
+	}
+	n := unescapeTo(m.buf, raw)
+	s := bstr(m.buf[:n])
+	m.buf = m.buf[n:]
+	return s
+}
+
+func (m *materializer) list(payload []byte, r *RawClaims, lr ListRange) []string {
+	out := make([]string, lr.N)
+	for k := range out {
+		out[k] = m.str(payload, r.At(lr.Start+int32(k)))
+	}
+	return out
+}
+
+// ParseClaims decodes the payload into c: ParseSpans, then Materialize
+// into new memory (c does not retain payload).
+func ParseClaims(payload []byte, typeName string, c *Claims) error {
+	var r RawClaims
+	if err := ParseSpans(payload, typeName, &r); err != nil {
+		return err
+	}
+	r.Materialize(payload, c, nil, nil)
+	return nil
+}
+
+// Bytes returns the value sp locates in payload: the payload's own bytes,
+// or a decoded copy when they hold escapes.
+func (sp Span) Bytes(payload []byte) []byte {
+	raw := payload[sp.Off : sp.Off+sp.Len]
+	if !sp.Esc {
+		return raw
+	}
+	out := make([]byte, len(raw))
+	return out[:unescapeTo(out, raw)]
 }

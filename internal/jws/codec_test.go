@@ -201,3 +201,87 @@ func TestHMACKeyExactLength(t *testing.T) {
 		}
 	}
 }
+
+// TestEightDigits checks the SWAR digit test and conversion against the
+// obvious byte loop, on every single-byte change of a digit string.
+func TestEightDigits(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		w := uint64(0)
+		for k := 7; k >= 0; k-- {
+			w = w<<8 | uint64(s[k])
+		}
+		want, digits := uint64(0), true
+		for k := 0; k < 8; k++ {
+			if s[k] < '0' || s[k] > '9' {
+				digits = false
+			}
+			want = want*10 + uint64(s[k]-'0')
+		}
+		if got := eightDigits(w); got != digits {
+			t.Fatalf("eightDigits(%q) = %v", s, got)
+		}
+		if digits && parseEight(w) != want {
+			t.Fatalf("parseEight(%q) = %d, want %d", s, parseEight(w), want)
+		}
+	}
+	for _, base := range []string{"00000000", "12345678", "99999999", "17950009", "90000001"} {
+		check(base)
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(base)
+				b[pos] = byte(c)
+				check(string(b))
+			}
+		}
+	}
+}
+
+// TestWordKey checks the word constants against the claim names, and that
+// wordKey and claimKey agree on every name, known or not.
+func TestWordKey(t *testing.T) {
+	word := func(s string) uint64 {
+		var w uint64
+		for i := len(s) - 1; i >= 0; i-- {
+			w = w<<8 | uint64(s[i])
+		}
+		return w
+	}
+	names := []string{ClaimSub, ClaimIss, ClaimAud, ClaimExp, ClaimNbf, ClaimIat, ClaimJti, ClaimFresh, ClaimCSRF, ClaimAid, ClaimRoles,
+		"", "s", "su", "subs", "Sub", "type", "fresh!", "role", "rolesx", "csr", "xcsrf", "nonce", "at_hash"}
+	for _, n := range names {
+		if len(n) >= 8 {
+			continue
+		}
+		if got, want := wordKey(word(n)), claimKey([]byte(n)); got != want {
+			t.Errorf("wordKey(%q) = %d, claimKey = %d", n, got, want)
+		}
+	}
+	for _, n := range names[:11] {
+		if claimKey([]byte(n)) == keyOther {
+			t.Errorf("claimKey(%q) does not know it", n)
+		}
+	}
+}
+
+// TestDecodeLineBreaksEverywhere inserts one to three line breaks at every
+// position of canonical encodings of 0 to 12 bytes: Decode refuses them
+// all (it detects them by the decoded length, not by a scan).
+func TestDecodeLineBreaksEverywhere(t *testing.T) {
+	src := []byte("authjwt-line")
+	for n := 0; n <= len(src); n++ {
+		enc := base64.RawURLEncoding.EncodeToString(src[:n])
+		for _, brk := range []string{"\n", "\r", "\r\n", "\n\n\n", "\r\r"} {
+			for pos := 0; pos <= len(enc); pos++ {
+				v := enc[:pos] + brk + enc[pos:]
+				dst := make([]byte, max(DecodedLen(len(v)), 0)+4)
+				if _, err := Decode(dst, v); err == nil {
+					t.Fatalf("accepted %q", v)
+				}
+			}
+		}
+		if got, err := Decode(make([]byte, DecodedLen(len(enc))), enc); err != nil || got != n {
+			t.Fatalf("refused canonical %q: %d %v", enc, got, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,7 +200,9 @@ func jsonDate(t *testing.T, raw json.RawMessage, name string) int64 {
 	return int64(f)
 }
 
-// FuzzParseClaims: nothing panics; whatever ParseClaims accepts,
+// FuzzParseClaims: nothing panics; ParseClaims and the scanner-based
+// parser it replaced return the same error or the same claims; whatever
+// ParseClaims accepts,
 // encoding/json accepts as an object holding the same sub, iss, jti, type,
 // aid, csrf (strings), exp, nbf, iat (NumericDates), aud (string or list of
 // strings), fresh (bool) and roles; members ours did not report are absent
@@ -219,9 +222,18 @@ func FuzzParseClaims(f *testing.F) {
 		if typeOn {
 			typeName = "type"
 		}
-		var c Claims
-		if err := ParseClaims(b, typeName, &c); err != nil {
+		var c, ref Claims
+		err := ParseClaims(b, typeName, &c)
+		// The fast parser and the scanner-based one it replaced agree on
+		// every input: the same error, or the same claims.
+		if rerr := parseClaimsRef(b, typeName, &ref); rerr != err {
+			t.Fatalf("ParseClaims: %v, scanner-based parser: %v (%q)", err, rerr, b)
+		}
+		if err != nil {
 			return
+		}
+		if !reflect.DeepEqual(c, ref) {
+			t.Fatalf("ParseClaims: %+v, scanner-based parser: %+v (%q)", c, ref, b)
 		}
 		m, err := exactMembers(b)
 		if err != nil {

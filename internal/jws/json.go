@@ -45,66 +45,71 @@ func (p *scanner) ws() {
 // str reads a JSON string at p.i; it returns the raw contents (without the
 // quotes) and whether they contain escapes.
 func (p *scanner) str() (raw []byte, esc bool, err error) {
-	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return nil, false, ErrJSON
+	raw, esc, p.i, err = strAt(p.b, p.i)
+	return raw, esc, err
+}
+
+// strAt reads the JSON string that starts at b[i] (a quote); it returns the
+// raw contents (without the quotes), whether they contain escapes, and the
+// index after the closing quote.
+func strAt(b []byte, i int) (raw []byte, esc bool, next int, err error) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, false, i, ErrJSON
 	}
-	p.i++
-	start := p.i
-	b := p.b
+	i++
+	start := i
 	for {
 		// Find the next quote, backslash or control character, eight
 		// bytes at a time (SWAR), then byte by byte near the end.
-		for p.i+8 <= len(b) {
-			if m := specialMask(binary.LittleEndian.Uint64(b[p.i:])); m != 0 {
-				p.i += bits.TrailingZeros64(m) >> 3
+		for i+8 <= len(b) {
+			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				goto special
 			}
-			p.i += 8
+			i += 8
 		}
-		for p.i < len(b) && plain[b[p.i]] {
-			p.i++
+		for i < len(b) && plain[b[i]] {
+			i++
 		}
-		if p.i >= len(b) {
-			return nil, false, ErrJSON
+		if i >= len(b) {
+			return nil, false, i, ErrJSON
 		}
 	special:
-		switch c := b[p.i]; {
+		switch c := b[i]; {
 		case c == '"':
-			raw = b[start:p.i]
-			p.i++
-			return raw, esc, nil
+			return b[start:i], esc, i + 1, nil
 		case c >= 0x80:
 			// Non-ASCII: must be valid UTF-8 (checked here, inside strings,
 			// the only place JSON allows such bytes).
-			r, size := utf8.DecodeRune(b[p.i:])
+			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size <= 1 {
-				return nil, false, ErrJSON
+				return nil, false, i, ErrJSON
 			}
-			p.i += size
+			i += size
 		case c == '\\':
 			esc = true
-			p.i++
-			if p.i >= len(b) {
-				return nil, false, ErrJSON
+			i++
+			if i >= len(b) {
+				return nil, false, i, ErrJSON
 			}
-			switch b[p.i] {
+			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				p.i++
+				i++
 			case 'u':
-				if p.i+5 > len(b) {
-					return nil, false, ErrJSON
+				if i+5 > len(b) {
+					return nil, false, i, ErrJSON
 				}
-				for _, h := range b[p.i+1 : p.i+5] {
+				for _, h := range b[i+1 : i+5] {
 					if hexVal(h) < 0 {
-						return nil, false, ErrJSON
+						return nil, false, i, ErrJSON
 					}
 				}
-				p.i += 5
+				i += 5
 			default:
-				return nil, false, ErrJSON
+				return nil, false, i, ErrJSON
 			}
 		default: // control character
-			return nil, false, ErrJSON
+			return nil, false, i, ErrJSON
 		}
 	}
 }
@@ -148,52 +153,54 @@ func hexVal(c byte) int {
 // unescape decodes the contents of a JSON string that contains escapes.
 // Unpaired surrogates are refused.
 func unescape(raw []byte) (string, error) {
-	out := make([]byte, 0, len(raw))
+	if err := checkEscapes(raw); err != nil {
+		return "", err
+	}
+	out := make([]byte, len(raw))
+	return bstr(out[:unescapeTo(out, raw)]), nil
+}
+
+// unescapeTo decodes raw, the contents of a JSON string whose escapes
+// strAt and checkEscapes accepted, into dst and returns the length written.
+// The result is never longer than raw: len(dst) >= len(raw) is enough.
+func unescapeTo(dst, raw []byte) int {
+	n := 0
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
-			out = append(out, c)
+			dst[n] = c
+			n++
 			i++
 			continue
 		}
 		i++
-		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
-			i++
+		switch c = raw[i]; c {
 		case 'b':
-			out = append(out, '\b')
-			i++
+			c = '\b'
 		case 'f':
-			out = append(out, '\f')
-			i++
+			c = '\f'
 		case 'n':
-			out = append(out, '\n')
-			i++
+			c = '\n'
 		case 'r':
-			out = append(out, '\r')
-			i++
+			c = '\r'
 		case 't':
-			out = append(out, '\t')
-			i++
+			c = '\t'
 		case 'u':
 			r := rune(hex4(raw[i+1 : i+5]))
 			i += 5
 			if utf16.IsSurrogate(r) {
-				if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
-					return "", ErrJSON
-				}
-				r2 := rune(hex4(raw[i+2 : i+6]))
-				r = utf16.DecodeRune(r, r2)
-				if r == utf8.RuneError {
-					return "", ErrJSON
-				}
+				r = utf16.DecodeRune(r, rune(hex4(raw[i+2:i+6])))
 				i += 6
 			}
-			out = utf8.AppendRune(out, r)
+			n += utf8.EncodeRune(dst[n:], r)
+			continue
 		}
+		// '"', '\\' and '/' stand for themselves.
+		dst[n] = c
+		n++
+		i++
 	}
-	return string(out), nil
+	return n
 }
 
 func hex4(b []byte) int {
@@ -391,44 +398,8 @@ func (p *scanner) nextMember(d *dupSet) (name []byte, done bool, err error) {
 		}
 		name = []byte(u)
 	}
-	var bit uint64
-	if len(name) > 0 {
-		bit = 1 << ((uint(len(name))*7 + uint(name[0]) + uint(name[len(name)-1])*3) & 63)
-	}
-	seen := d.mask&bit != 0 || len(name) == 0
-	d.mask |= bit
-	for _, sp := range d.spans[:d.nspans] {
-		if !seen {
-			break
-		}
-		if string(p.b[sp[0]:sp[1]]) == string(name) {
-			return nil, false, ErrDuplicate
-		}
-	}
-	for _, sp := range d.more {
-		if !seen {
-			break
-		}
-		if string(p.b[sp[0]:sp[1]]) == string(name) {
-			return nil, false, ErrDuplicate
-		}
-	}
-	for _, e := range d.escaped {
-		if !seen {
-			break
-		}
-		if e == string(name) {
-			return nil, false, ErrDuplicate
-		}
-	}
-	switch {
-	case esc:
-		d.escaped = append(d.escaped, string(name))
-	case d.nspans < len(d.spans):
-		d.spans[d.nspans] = [2]int32{int32(nameStart), int32(nameStart + len(name))}
-		d.nspans++
-	default:
-		d.more = append(d.more, [2]int32{int32(nameStart), int32(nameStart + len(name))})
+	if err := d.add(p.b, nameStart, name, esc); err != nil {
+		return nil, false, err
 	}
 	p.members++
 	p.ws()
@@ -438,6 +409,44 @@ func (p *scanner) nextMember(d *dupSet) (name []byte, done bool, err error) {
 	p.i++
 	p.ws()
 	return name, false, nil
+}
+
+// add records the member name of an object, refusing one seen before.
+// name is the unescaped name; when esc is false it is the span of b that
+// starts at start.
+func (d *dupSet) add(b []byte, start int, name []byte, esc bool) error {
+	var bit uint64
+	if len(name) > 0 {
+		bit = 1 << ((uint(len(name))*7 + uint(name[0]) + uint(name[len(name)-1])*3) & 63)
+	}
+	if d.mask&bit != 0 || len(name) == 0 {
+		for _, sp := range d.spans[:d.nspans] {
+			if string(b[sp[0]:sp[1]]) == string(name) {
+				return ErrDuplicate
+			}
+		}
+		for _, sp := range d.more {
+			if string(b[sp[0]:sp[1]]) == string(name) {
+				return ErrDuplicate
+			}
+		}
+		for _, e := range d.escaped {
+			if e == string(name) {
+				return ErrDuplicate
+			}
+		}
+	}
+	d.mask |= bit
+	switch {
+	case esc:
+		d.escaped = append(d.escaped, string(name))
+	case d.nspans < len(d.spans):
+		d.spans[d.nspans] = [2]int32{int32(start), int32(start + len(name))}
+		d.nspans++
+	default:
+		d.more = append(d.more, [2]int32{int32(start), int32(start + len(name))})
+	}
+	return nil
 }
 
 func (p *scanner) end() error {
@@ -492,40 +501,68 @@ const MaxNumericDate = 253402300799
 // numericDate reads a NumericDate (RFC 7519 §2): a non-negative JSON number
 // of seconds, fractions truncated, at most MaxNumericDate.
 func (p *scanner) numericDate() (int64, error) {
-	b := p.b
-	i := p.i
-	// Fast path: a plain integer.
+	v, next, err := dateAt(p.b, p.i)
+	p.i = next
+	return v, err
+}
+
+// dateAt reads the NumericDate that starts at b[i] and returns it with the
+// index after it.
+func dateAt(b []byte, i int) (int64, int, error) {
+	// Fast path: a plain integer, its first eight digits at once (SWAR:
+	// check that all eight bytes are digits, then combine them pairwise).
 	var v int64
 	j := i
+	if i+8 <= len(b) {
+		if w := binary.LittleEndian.Uint64(b[i:]); eightDigits(w) {
+			v, j = int64(parseEight(w)), i+8
+		}
+	}
 	for j < len(b) && '0' <= b[j] && b[j] <= '9' && j-i < 13 {
 		v = v*10 + int64(b[j]-'0')
 		j++
 	}
 	if j > i && (j == len(b) || !isNumberByte(b[j])) && !(b[i] == '0' && j-i > 1) {
 		if v > MaxNumericDate {
-			return 0, ErrClaimType
+			return 0, j, ErrClaimType
 		}
-		p.i = j
-		return v, nil
+		return v, j, nil
 	}
-	if p.i >= len(p.b) || !(p.b[p.i] == '-' || ('0' <= p.b[p.i] && p.b[p.i] <= '9')) {
+	p := scanner{b: b, i: i}
+	if i >= len(b) || !(b[i] == '-' || ('0' <= b[i] && b[i] <= '9')) {
 		if err := p.skip(0); err != nil {
-			return 0, err
+			return 0, p.i, err
 		}
-		return 0, ErrClaimType
+		return 0, p.i, ErrClaimType
 	}
 	num, err := p.number()
 	if err != nil {
-		return 0, err
+		return 0, p.i, err
 	}
 	if num[0] == '-' {
-		return 0, ErrClaimType
+		return 0, p.i, ErrClaimType
 	}
 	f, err := strconv.ParseFloat(string(num), 64)
 	if err != nil || f < 0 || f > MaxNumericDate {
-		return 0, ErrClaimType
+		return 0, p.i, ErrClaimType
 	}
-	return int64(f), nil
+	return int64(f), p.i, nil
+}
+
+// eightDigits reports whether the eight bytes of w (little endian) are all
+// ASCII digits: each byte's high nibble is 3, and adding 6 does not carry
+// it past 3 (so the low nibble is at most 9).
+func eightDigits(w uint64) bool {
+	return w&0xf0f0f0f0f0f0f0f0|(w+0x0606060606060606)&0xf0f0f0f0f0f0f0f0>>4 == 0x3333333333333333
+}
+
+// parseEight returns the value of the eight ASCII digits in w, the first
+// digit in the lowest byte: pairs, then quads, then the eight, each step
+// one multiply (10, 100 and 10000 as the high factor).
+func parseEight(w uint64) uint64 {
+	w = (w & 0x0f0f0f0f0f0f0f0f) * (10<<8 + 1) >> 8
+	w = (w & 0x00ff00ff00ff00ff) * (100<<16 + 1) >> 16
+	return (w & 0x0000ffff0000ffff) * (10000<<32 + 1) >> 32
 }
 
 func isNumberByte(c byte) bool {

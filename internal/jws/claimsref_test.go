@@ -1,0 +1,155 @@
+package jws
+
+// parseClaimsRef is the scanner-based claims parser the fast ParseClaims
+// replaced: member by member through nextMember and the typed readers. It
+// is kept as the differential oracle of FuzzParseClaimsFast.
+func parseClaimsRef(payload []byte, typeName string, c *Claims) error {
+	p := scanner{b: payload}
+	var d dupSet
+	if err := p.openObject(); err != nil {
+		return err
+	}
+	for {
+		name, done, err := p.nextMember(&d)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if err := p.claimRef(name, typeName, c); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *scanner) claimRef(name []byte, typeName string, c *Claims) error {
+	var bit uint32
+	var dst *string
+	switch claimKey(name) {
+	case keySub:
+		bit, dst = HasSub, &c.Sub
+	case keyIss:
+		bit, dst = HasIss, &c.Iss
+	case keyJti:
+		bit, dst = HasJti, &c.Jti
+	case keyAid:
+		bit, dst = HasAid, &c.Aid
+	case keyCSRF:
+		bit, dst = HasCSRF, &c.CSRF
+	case keyExp, keyNbf, keyIat:
+		v, err := p.numericDate()
+		if err != nil {
+			return err
+		}
+		switch name[0] {
+		case 'e':
+			c.Exp, c.Has = v, c.Has|HasExp
+		case 'n':
+			c.Nbf, c.Has = v, c.Has|HasNbf
+		default:
+			c.Iat, c.Has = v, c.Has|HasIat
+		}
+		return nil
+	case keyFresh:
+		v, err := p.boolValue(ErrClaimType)
+		if err != nil {
+			return err
+		}
+		c.Fresh, c.Has = v, c.Has|HasFresh
+		return nil
+	case keyAud:
+		return p.aud(c)
+	case keyRoles:
+		c.Has |= HasRoles
+		list, err := p.stringList(nil)
+		// A roles claim that is not a list of strings grants nothing;
+		// it is custom data, not an error.
+		if err == ErrClaimType {
+			c.Roles = nil
+			return nil
+		}
+		c.Roles = list
+		return err
+	default:
+		if typeName == "" || string(name) != typeName {
+			c.Has |= HasCustom
+			return p.skip(0)
+		}
+		bit, dst = HasType, &c.Type
+	}
+	v, err := p.stringValue(ErrClaimType)
+	if err != nil {
+		return err
+	}
+	*dst = bstr(v)
+	c.Has |= bit
+	return nil
+}
+func (p *scanner) aud(c *Claims) error {
+	c.Has |= HasAud
+	if p.i < len(p.b) && p.b[p.i] == '"' {
+		v, err := p.stringValue(ErrClaimType)
+		if err != nil {
+			return err
+		}
+		c.audOne[0] = bstr(v)
+		c.Aud = c.audOne[:]
+		return nil
+	}
+	list, err := p.stringList(nil)
+	if err != nil {
+		return err
+	}
+	c.Aud = list
+	return nil
+}
+
+// stringList reads an array of strings. Any other value is ErrClaimType
+// (after validating and skipping it).
+func (p *scanner) stringList(dst []string) ([]string, error) {
+	if p.i >= len(p.b) || p.b[p.i] != '[' {
+		if err := p.skip(0); err != nil {
+			return nil, err
+		}
+		return nil, ErrClaimType
+	}
+	start := p.i
+	p.i++
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		if dst == nil {
+			dst = []string{}
+		}
+		return dst, nil
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			p.i = start
+			if err := p.skip(0); err != nil {
+				return nil, err
+			}
+			return nil, ErrClaimType
+		}
+		v, err := p.stringValue(ErrClaimType)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, bstr(v))
+		p.ws()
+		if p.i >= len(p.b) {
+			return nil, ErrJSON
+		}
+		if p.b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.b[p.i] == ']' {
+			p.i++
+			return dst, nil
+		}
+		return nil, ErrJSON
+	}
+}
