@@ -23,20 +23,21 @@ import (
 
 // TestLoad drives the reference server (`authjwt serve`) on loopback with a
 // bounded number of requests at concurrency 64 and compares /protected
-// (HS256 header token, memory denylist on) with /healthz: the requirement
-// is at least 85 % of /healthz's requests per second. It reports p50/p99
-// latency and the server's resident memory before and after each run.
+// (HS256 header token, memory denylist on) with /healthz over five
+// interleaved rounds: the requirement is a median rate for /protected of at
+// least 85 % of /healthz's. It reports p50/p99 latency per round and the
+// server's resident memory after each round.
 //
 // It is not part of the regular test run (too slow and too noisy for CI):
 //
 //	AUTHJWTBENCH_LOAD=1 go test -run TestLoad -v ./bench
 //
-// AUTHJWTBENCH_LOAD_REQUESTS sets the request count per path (default 200000).
+// AUTHJWTBENCH_LOAD_REQUESTS sets the request count per run (default 100000).
 func TestLoad(t *testing.T) {
 	if os.Getenv("AUTHJWTBENCH_LOAD") == "" {
 		t.Skip("load test: set AUTHJWTBENCH_LOAD=1 to run it (see BENCHMARKS.md)")
 	}
-	total := 200000
+	total := 100000
 	if v := os.Getenv("AUTHJWTBENCH_LOAD_REQUESTS"); v != "" {
 		total, _ = strconv.Atoi(v)
 	}
@@ -132,19 +133,31 @@ func TestLoad(t *testing.T) {
 	rss := func() string { return rssOf(cmd.Process.Pid) }
 	run("/healthz", "") // warm up
 	run("/protected", tok.AccessToken)
-	m0 := rss()
-	hr, h50, h99 := run("/healthz", "")
-	m1 := rss()
-	pr, p50, p99 := run("/protected", tok.AccessToken)
-	m2 := rss()
-	pr2, _, _ := run("/protected", tok.AccessToken)
-	m3 := rss()
-	t.Logf("GOMAXPROCS %d, %d requests per path, concurrency 64", runtime.GOMAXPROCS(0), total)
-	t.Logf("/healthz    %8.0f req/s  p50 %v  p99 %v", hr, h50, h99)
-	t.Logf("/protected  %8.0f req/s  p50 %v  p99 %v  (%.1f %% of /healthz; second run %.1f %%)", pr, p50, p99, 100*pr/hr, 100*pr2/hr)
-	t.Logf("server RSS: before %s, after /healthz %s, after /protected %s, after second /protected %s", m0, m1, m2, m3)
-	if pr < 0.85*hr && pr2 < 0.85*hr {
-		t.Errorf("/protected served %.1f %% of /healthz's rate; want at least 85 %%", 100*max(pr, pr2)/hr)
+	// Interleaved rounds, compared by their medians: this VM's speed
+	// drifts by more than the difference being measured, and a single
+	// pair of runs can land on either side of a slow phase.
+	const rounds = 5
+	var hs, ps []float64
+	var h99s, p99s []time.Duration
+	mem := []string{rss()}
+	for r := range rounds {
+		hr, h50, h99 := run("/healthz", "")
+		pr, p50, p99 := run("/protected", tok.AccessToken)
+		mem = append(mem, rss())
+		hs, ps = append(hs, hr), append(ps, pr)
+		h99s, p99s = append(h99s, h99), append(p99s, p99)
+		t.Logf("round %d: /healthz %8.0f req/s (p50 %v, p99 %v)  /protected %8.0f req/s (p50 %v, p99 %v)  %.1f %%",
+			r+1, hr, h50, h99, pr, p50, p99, 100*pr/hr)
+	}
+	med := func(v []float64) float64 { v = slices.Clone(v); slices.Sort(v); return v[len(v)/2] }
+	medD := func(v []time.Duration) time.Duration { v = slices.Clone(v); slices.Sort(v); return v[len(v)/2] }
+	hr, pr := med(hs), med(ps)
+	t.Logf("GOMAXPROCS %d, %d requests per run, concurrency 64, %d interleaved rounds", runtime.GOMAXPROCS(0), total, rounds)
+	t.Logf("median /healthz    %8.0f req/s  p99 %v", hr, medD(h99s))
+	t.Logf("median /protected  %8.0f req/s  p99 %v  (%.1f %% of /healthz)", pr, medD(p99s), 100*pr/hr)
+	t.Logf("server RSS after each round: %s", strings.Join(mem, ", "))
+	if pr < 0.85*hr {
+		t.Errorf("/protected served %.1f %% of /healthz's rate (medians); want at least 85 %%", 100*pr/hr)
 	}
 }
 
