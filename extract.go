@@ -81,7 +81,7 @@ func (a *Auth) Check(r *http.Request, req Requirement) (*Token, error) {
 			return nil, err
 		}
 		if present {
-			return a.verify(r.Context(), tok, req, "header")
+			return a.verify(r.Context(), tok, req, sourceHeader)
 		}
 	}
 	if a.cookies {
@@ -131,7 +131,7 @@ func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
 			return nil, ErrCSRFMissing
 		}
 	}
-	t, err := a.verify(r.Context(), tok, req, "cookie")
+	t, err := a.verify(r.Context(), tok, req, sourceCookie)
 	if err != nil {
 		return nil, err
 	}

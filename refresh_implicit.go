@@ -127,7 +127,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		return
 	}
 	ctx := r.Context()
-	rt, err := a.verify(ctx, raw, Requirement{Refresh: true}, "cookie")
+	rt, err := a.verify(ctx, raw, Requirement{Refresh: true}, sourceCookie)
 	if err != nil {
 		log("refresh cookie refused", err)
 		return

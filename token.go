@@ -19,12 +19,12 @@ type Token struct {
 	raw        string
 	c          jws.Claims // its strings point into buf, or are interned
 	kid        string
-	source     string
 	user       any
 	lazy       atomic.Pointer[tokenMaps] // allocated on first use
 	alg        jws.Alg
 	isRef      bool
 	thirdParty bool
+	source     tokenSource
 
 	// buf holds the claim strings of typical tokens, so that a
 	// verification makes one small allocation. The payload itself is not
@@ -33,7 +33,7 @@ type Token struct {
 	buf [tokenBufSize]byte
 }
 
-// tokenBufSize fills Token up to the 416-byte size class (TestTokenSize):
+// tokenBufSize fills Token up to the 384-byte size class (TestTokenSize):
 // room for a subject and three UUIDs (jti, aid, csrf); the issuer,
 // audience and type usually need none (they are interned).
 const tokenBufSize = 136
@@ -100,7 +100,22 @@ func (t *Token) KeyID() string { return t.kid }
 
 // Source says where the token was read from: "header", "cookie",
 // "query", "subprotocol", or "" when verified directly.
-func (t *Token) Source() string { return t.source }
+func (t *Token) Source() string { return t.source.String() }
+
+// tokenSource is where a token was read from, in one byte of Token.
+type tokenSource uint8
+
+const (
+	sourceDirect tokenSource = iota
+	sourceHeader
+	sourceCookie
+	sourceQuery
+	sourceSubprotocol
+)
+
+var sourceNames = [...]string{sourceDirect: "", sourceHeader: "header", sourceCookie: "cookie", sourceQuery: "query", sourceSubprotocol: "subprotocol"}
+
+func (s tokenSource) String() string { return sourceNames[s] }
 
 func unixTime(v int64, ok bool) time.Time {
 	if !ok {

@@ -35,10 +35,10 @@ type Requirement struct {
 // the user loader, in that order. Every entry point (middleware, cookies,
 // WebSocket, adapters) uses it. The error is always an *Error.
 func (a *Auth) Verify(ctx context.Context, token string, req Requirement) (*Token, error) {
-	return a.verify(ctx, token, req, "")
+	return a.verify(ctx, token, req, sourceDirect)
 }
 
-func (a *Auth) verify(ctx context.Context, token string, req Requirement, source string) (*Token, error) {
+func (a *Auth) verify(ctx context.Context, token string, req Requirement, source tokenSource) (*Token, error) {
 	var start time.Time
 	if a.cfg.OnVerify != nil {
 		start = time.Now()
@@ -50,12 +50,12 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 	if err != nil {
 		e := AsError(err)
 		if a.log.Enabled(ctx, slog.LevelDebug) {
-			a.log.DebugContext(ctx, "authjwt: token refused", "code", string(e.Code), "reason", e.Error(), "source", source)
+			a.log.DebugContext(ctx, "authjwt: token refused", "code", string(e.Code), "reason", e.Error(), "source", source.String())
 		}
 		err = e
 	}
 	if a.cfg.OnVerify != nil {
-		ev := VerifyEvent{Err: err, Source: source, Duration: time.Since(start)}
+		ev := VerifyEvent{Err: err, Source: source.String(), Duration: time.Since(start)}
 		if t != nil {
 			ev.Type = t.c.Type
 		}

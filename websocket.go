@@ -104,10 +104,10 @@ func (a *Auth) CheckWebSocket(r *http.Request, req Requirement, opts ...WebSocke
 			return nil, "", herr
 		}
 		if present {
-			return a.wsVerify(r, tok, req, "header", subprotocol)
+			return a.wsVerify(r, tok, req, sourceHeader, subprotocol)
 		}
 		if offered {
-			return a.wsVerify(r, bearer, req, "subprotocol", subprotocol)
+			return a.wsVerify(r, bearer, req, sourceSubprotocol, subprotocol)
 		}
 		if !a.cfg.WebSocketNoQueryToken {
 			vals := r.URL.Query()[a.cfg.WebSocketQueryParam]
@@ -115,7 +115,7 @@ func (a *Auth) CheckWebSocket(r *http.Request, req Requirement, opts ...WebSocke
 				return nil, "", ErrMalformedToken.with(nil, "Duplicate query parameter "+a.cfg.WebSocketQueryParam)
 			}
 			if len(vals) == 1 && vals[0] != "" {
-				return a.wsVerify(r, vals[0], req, "query", subprotocol)
+				return a.wsVerify(r, vals[0], req, sourceQuery, subprotocol)
 			}
 		}
 	}
@@ -133,7 +133,7 @@ func (a *Auth) CheckWebSocket(r *http.Request, req Requirement, opts ...WebSocke
 }
 
 // wsVerify verifies a bearer token (not a cookie) of a handshake.
-func (a *Auth) wsVerify(r *http.Request, tok string, req Requirement, source, subprotocol string) (*Token, string, error) {
+func (a *Auth) wsVerify(r *http.Request, tok string, req Requirement, source tokenSource, subprotocol string) (*Token, string, error) {
 	t, err := a.verify(r.Context(), tok, req, source)
 	if err != nil {
 		return nil, "", err
@@ -240,7 +240,7 @@ func (a *Auth) checkWSCookies(r *http.Request, req Requirement) (*Token, error) 
 			return nil, ErrCSRFMissing
 		}
 	}
-	t, err := a.verify(r.Context(), tok, req, "cookie")
+	t, err := a.verify(r.Context(), tok, req, sourceCookie)
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,6 @@ type Claims struct {
 	Nbf   int64    // "nbf", Unix seconds
 	Iat   int64    // "iat", Unix seconds
 	Fresh bool     // "fresh"
-
-	audOne [1]string
 }
 
 // bstr returns a string sharing b's memory. Only used on payload buffers
@@ -231,17 +229,43 @@ func ParseSpans(payload []byte, typeName string, r *RawClaims) error {
 				if b[i] != '"' {
 					return wrongType(b, i)
 				}
-				sp, next, err := spanAt(b, i)
-				if err != nil {
-					return err
+				// Fast path: plain ASCII up to the closing quote, eight
+				// bytes at a time; every byte before j is plain.
+				j := i + 1
+				for j+8 <= len(b) {
+					if m := specialMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+						j += bits.TrailingZeros64(m) >> 3
+						break
+					}
+					j += 8
 				}
-				*dst, i = sp, next
+				if j < len(b) && b[j] == '"' {
+					*dst, i = Span{Off: uint32(i + 1), Len: uint32(j - i - 1)}, j+1
+				} else {
+					sp, next, err := spanAt(b, i)
+					if err != nil {
+						return err
+					}
+					*dst, i = sp, next
+				}
 			} else {
-				v, next, err := dateAt(b, i)
-				if err != nil {
-					return err
+				var v int64
+				fast := false
+				// Fast path: ten digits (every date from 2001 to 2286)
+				// followed by a byte that cannot continue a number.
+				if i+11 <= len(b) && b[i] != '0' && b[i+8]-'0' < 10 && b[i+9]-'0' < 10 && !isNumberByte(b[i+10]) {
+					if w := binary.LittleEndian.Uint64(b[i:]); eightDigits(w) {
+						v = int64(parseEight(w))*100 + int64(b[i+8]-'0')*10 + int64(b[i+9]-'0')
+						i, fast = i+10, true
+					}
 				}
-				i = next
+				if !fast {
+					dv, next, err := dateAt(b, i)
+					if err != nil {
+						return err
+					}
+					v, i = dv, next
+				}
 				switch bit {
 				case HasExp:
 					c.Exp = v
@@ -618,8 +642,14 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern []
 	c.Aud = nil
 	if r.Has&HasAud != 0 {
 		if !r.AudList {
-			c.audOne[0] = m.str(payload, r.At(r.Aud.Start))
-			c.Aud = c.audOne[:]
+			// One audience: an accepted token's is one the verifier
+			// expects, so usually a slice of intern, not an allocation.
+			sp := r.At(r.Aud.Start)
+			if k := m.internIndex(payload, sp); k >= 0 {
+				c.Aud = m.intern[k : k+1 : k+1]
+			} else {
+				c.Aud = []string{m.str(payload, sp)}
+			}
 		} else {
 			c.Aud = m.list(payload, r, r.Aud)
 		}
@@ -635,16 +665,28 @@ type materializer struct {
 	intern []string
 }
 
+// internIndex returns the index in m.intern of the value sp locates, or -1.
+func (m *materializer) internIndex(payload []byte, sp Span) int {
+	if sp.Esc {
+		return -1
+	}
+	raw := payload[sp.Off : sp.Off+sp.Len]
+	for k, s := range m.intern {
+		if len(s) == len(raw) && s == string(raw) {
+			return k
+		}
+	}
+	return -1
+}
+
 func (m *materializer) str(payload []byte, sp Span) string {
 	if sp.Len == 0 {
 		return ""
 	}
 	raw := payload[sp.Off : sp.Off+sp.Len]
 	if !sp.Esc {
-		for _, s := range m.intern {
-			if len(s) == len(raw) && s == string(raw) {
-				return s
-			}
+		if k := m.internIndex(payload, sp); k >= 0 {
+			return m.intern[k]
 		}
 		n := copy(m.buf, raw)
 		s := bstr(m.buf[:n])

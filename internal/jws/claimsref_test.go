@@ -93,8 +93,7 @@ func (p *scanner) aud(c *Claims) error {
 		if err != nil {
 			return err
 		}
-		c.audOne[0] = bstr(v)
-		c.Aud = c.audOne[:]
+		c.Aud = []string{bstr(v)}
 		return nil
 	}
 	list, err := p.stringList(nil)
