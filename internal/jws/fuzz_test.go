@@ -214,6 +214,13 @@ func FuzzParseClaims(f *testing.F) {
 		`{"sub":"a","exp":1e300}`, `{"sub":"a","aud":[]}`, `{"sub":"a","aud":[1]}`, `{"sub":"a","roles":"admin"}`, `{"sub":"a","sub":"b"}`,
 		`{"sub":"a","\u0073ub":"b"}`, `{"SUB":"a","Exp":1}`, `{"sub":"\u00e9\ud83d\ude00"}`, `{"sub":"a","x":{"y":[1,2,{"z":null}]}}`,
 		`{"sub":"a","exp":253402300799}`, `{"sub":"a","exp":253402300800}`, `{"sub":"a","exp":0.0000001e10}`, `{"csrf":"c","aid":"f"}`,
+		// The ten-digit fast path of dates and its edges.
+		`{"exp":1795000900,"sub":"a"}`, `{"sub":"a","exp":1795000900}`, `{"exp":0795000900,"sub":"a"}`, `{"exp":1795000900.5,"sub":"a"}`,
+		`{"exp":1795000900e0,"sub":"a"}`, `{"exp":17950009001,"sub":"a"}`, `{"exp":179500090,"sub":"a"}`, `{"exp":17950x0900,"sub":"a"}`,
+		`{"exp":1795000900 ,"sub":"a"}`, `{"exp":-795000900,"sub":"a"}`, `{"exp":1795000900-,"sub":"a"}`,
+		// String values around the eight-byte fast path.
+		`{"sub":"abcdefg","jti":"abcdefgh","iss":"abcdefghi"}`, `{"sub":"\u0061bcdefgh"}`, `{"sub":"abcdefgh\"i"}`, `{"sub":"abcédefgh"}`,
+		`{"sub":"abcdefgh`, "{\"sub\":\"abcdefghijklmnop\x01\"}", `{"jti":""}`,
 	} {
 		f.Add([]byte(s), true)
 	}
