@@ -149,7 +149,7 @@ func (k *HMACKey) Secret() []byte { return k.secret }
 func (k *HMACKey) Verify(input string, sig []byte) error {
 	st := k.pool.Get().(*hmacState)
 	st.h.Reset()
-	st.h.Write(unsafe.Slice(unsafe.StringData(input), len(input)))
+	st.h.Write(readOnly(input))
 	ok := hmac.Equal(st.h.Sum(st.buf[:0]), sig)
 	k.pool.Put(st)
 	if !ok {
@@ -162,7 +162,7 @@ func (k *HMACKey) Verify(input string, sig []byte) error {
 func (k *HMACKey) AppendSign(dst []byte, input string) []byte {
 	st := k.pool.Get().(*hmacState)
 	st.h.Reset()
-	st.h.Write(unsafe.Slice(unsafe.StringData(input), len(input)))
+	st.h.Write(readOnly(input))
 	dst = append(dst, st.h.Sum(st.buf[:0])...)
 	k.pool.Put(st)
 	return dst
@@ -214,7 +214,7 @@ func VerifyPublic(alg Alg, pub crypto.PublicKey, input string, sig []byte) error
 		if !ok || len(k) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
 			return ErrSignature
 		}
-		if !ed25519.Verify(k, []byte(input), sig) {
+		if !ed25519.Verify(k, readOnly(input), sig) {
 			return ErrSignature
 		}
 		return nil
@@ -222,16 +222,21 @@ func VerifyPublic(alg Alg, pub crypto.PublicKey, input string, sig []byte) error
 	return ErrSignature
 }
 
+// readOnly views s as bytes without copying it, for functions that only
+// read their input (hashes, signature checks): a signing input is as long
+// as the token, and copying it would cost an allocation per verification.
+func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 func hashInto(dst []byte, h crypto.Hash, input string) []byte {
 	switch h {
 	case crypto.SHA256:
-		s := sha256.Sum256([]byte(input))
+		s := sha256.Sum256(readOnly(input))
 		return append(dst, s[:]...)
 	case crypto.SHA384:
-		s := sha512.Sum384([]byte(input))
+		s := sha512.Sum384(readOnly(input))
 		return append(dst, s[:]...)
 	default:
-		s := sha512.Sum512([]byte(input))
+		s := sha512.Sum512(readOnly(input))
 		return append(dst, s[:]...)
 	}
 }

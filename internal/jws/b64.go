@@ -8,7 +8,6 @@ package jws
 import (
 	"encoding/base64"
 	"errors"
-	"unsafe"
 )
 
 // Errors returned by the codec. The root package maps them to its API errors.
@@ -62,7 +61,7 @@ func Decode(dst []byte, s string) (int, error) {
 	if want < 0 {
 		return 0, ErrBase64
 	}
-	n, err := strict.Decode(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+	n, err := strict.Decode(dst, readOnly(s))
 	// The standard decoder skips line breaks. Skipping k > 0 of them
 	// leaves len(s)-k characters, which decode (if at all) to fewer bytes
 	// than DecodedLen(len(s)): over the lengths that can be decoded
