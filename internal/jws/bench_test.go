@@ -1,6 +1,9 @@
 package jws
 
-import "testing"
+import (
+	"encoding/base64"
+	"testing"
+)
 
 // seedPayload is the claim set the bench module verifies (the seed's
 // claims, in the seed's order, plus iss and aud), as json.Marshal writes it.
@@ -21,4 +24,28 @@ func BenchmarkParseSpans(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDecode compares Decode with encoding/base64's strict decoder
+// on the encoded seed payload.
+func BenchmarkDecode(b *testing.B) {
+	enc := base64.RawURLEncoding.EncodeToString([]byte(seedPayload))
+	dst := make([]byte, DecodedLen(len(enc)))
+	b.Run("jws", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		for b.Loop() {
+			if _, err := Decode(dst, enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-base64", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		src := []byte(enc)
+		for b.Loop() {
+			if _, err := strictB64.Decode(dst, src); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -285,3 +285,62 @@ func TestDecodeLineBreaksEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeAgainstStandardLibrary compares Decode with encoding/base64's
+// strict unpadded URL decoder on every string of up to two bytes, on every
+// string of three and four characters over an alphabet of edge cases
+// (first and last letters of each range, the two URL characters, the
+// standard alphabet's, padding, whitespace, dot, non-ASCII, and characters
+// whose values leave trailing bits), and on random strings of every length
+// up to 64 with one character replaced at every position. Line breaks,
+// which the standard decoder skips, must be refused.
+func TestDecodeAgainstStandardLibrary(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		n := DecodedLen(len(s))
+		got := make([]byte, max(n, 0))
+		m, err := Decode(got, s)
+		want, werr := strictB64.DecodeString(s)
+		if strings.ContainsAny(s, "\r\n") {
+			werr = errors.New("line break")
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%q: Decode err %v, encoding/base64 err %v", s, err, werr)
+		}
+		if err == nil && (m != len(want) || string(got[:m]) != string(want)) {
+			t.Fatalf("%q: Decode %x, encoding/base64 %x", s, got[:m], want)
+		}
+	}
+	check("")
+	for a := range 256 {
+		check(string([]byte{byte(a)}))
+		for b := range 256 {
+			check(string([]byte{byte(a), byte(b)}))
+		}
+	}
+	edge := "AQZagwz09-_+/= .\n\r\x00\x80\xffBCPRY"
+	for _, a := range []byte(edge) {
+		for _, b := range []byte(edge) {
+			for _, c := range []byte(edge) {
+				check(string([]byte{a, b, c}))
+				for _, d := range []byte(edge) {
+					check(string([]byte{a, b, c, d}))
+				}
+			}
+		}
+	}
+	rnd := rand.Reader
+	for n := 0; n <= 48; n++ {
+		src := make([]byte, n)
+		rnd.Read(src)
+		enc := base64.RawURLEncoding.EncodeToString(src)
+		check(enc)
+		for pos := range len(enc) {
+			for _, c := range []byte(edge) {
+				b := []byte(enc)
+				b[pos] = c
+				check(string(b))
+			}
+		}
+	}
+}
