@@ -5,7 +5,8 @@
 #   bench/run.sh [extra go test flags...]
 #
 # Environment:
-#   COUNT=6        runs per benchmark (benchstat wants >= 6 for confidence)
+#   COUNT=6        rounds, one run of each benchmark per round (benchstat wants
+#                  >= 6 samples for confidence)
 #   BENCH=.        -bench regexp, e.g. BENCH='VerifyHS256|Middleware'
 #   BENCHTIME=     -benchtime (default: go test's 1s)
 #   OUT=           where to keep the raw output (default: a temp file, path printed)
@@ -34,8 +35,20 @@ OUT="${OUT:-$(mktemp "${TMPDIR:-/tmp}/authjwt-bench.XXXXXX.txt")}"
 echo "== agreement tests" >&2
 go test -count=1 -run 'TestAgreement|TestSignersAgree|TestFixturesAreSound' "$@" . >&2
 
-echo "== benchmarks (count=$COUNT) -> $OUT" >&2
-go test -run '^$' -bench "$BENCH" -count "$COUNT" ${BENCHTIME:+-benchtime "$BENCHTIME"} "$@" . | tee "$OUT" >&2
+# Rounds, not -count: each round runs every implementation once, so the
+# implementations of one operation are timed seconds apart, and the VM's
+# drift (10-20 % over a minute here) hits all of them alike instead of
+# whichever ran during a slow phase. benchstat reads the repeated lines as
+# COUNT samples per benchmark, as with -count.
+bin="$(mktemp -d "${TMPDIR:-/tmp}/authjwt-bench-bin.XXXXXX")"
+trap 'rm -rf "$bin"' EXIT
+go test -c -o "$bin/bench.test" "$@" .
+: > "$OUT"
+for i in $(seq "$COUNT"); do
+	echo "== round $i/$COUNT -> $OUT" >&2
+	"$bin/bench.test" -test.run '^$' -test.bench "$BENCH" -test.count 1 -test.benchmem \
+		${BENCHTIME:+-test.benchtime "$BENCHTIME"} | tee -a "$OUT" >&2
+done
 
 echo
 for op in $(bench_ops "$OUT"); do
