@@ -44,6 +44,11 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 		start = time.Now()
 	}
 	t, err := a.verifyToken(ctx, token, req)
+	if err != nil && source == sourceHeader && hasSeparator(token) {
+		// The header held more than a token (see tokenFromHeader): its
+		// error, as if it had been refused before verification.
+		return nil, a.errBadHeader
+	}
 	if t != nil {
 		t.source = source
 	}
