@@ -67,8 +67,8 @@ func bstr(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// ParseSpans reads the claims of a decoded payload into r: registered and
-// library claims, strings as spans of payload (which r does not retain, so
+// ParseSpans reads the claims of a decoded payload into c: registered and
+// library claims, strings as spans of payload (which c does not retain, so
 // the payload may live in a scratch buffer). typeName is the configured name
 // of the token-type claim ("" when the type claim is off).
 //
@@ -79,9 +79,8 @@ func bstr(b []byte) string {
 // refused), duplicate names refused after unescaping (the registered claims
 // through their presence bits, other names through a dupSet), every custom
 // value validated and skipped.
-func ParseSpans(payload []byte, typeName string, r *RawClaims) error {
+func ParseSpans(payload []byte, typeName string, c *RawClaims) error {
 	b := payload
-	c := r
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return ErrNotObject
