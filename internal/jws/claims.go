@@ -228,17 +228,9 @@ func ParseSpans(payload []byte, typeName string, c *RawClaims) error {
 				if b[i] != '"' {
 					return wrongType(b, i)
 				}
-				// Fast path: plain ASCII up to the closing quote, eight
-				// bytes at a time; every byte before j is plain.
-				j := i + 1
-				for j+8 <= len(b) {
-					if m := specialMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
-						j += bits.TrailingZeros64(m) >> 3
-						break
-					}
-					j += 8
-				}
-				if j < len(b) && b[j] == '"' {
+				// Fast path: plain ASCII up to the closing quote, found
+				// eight bytes at a time.
+				if j := skipPlain8(b, i+1); j < len(b) && b[j] == '"' {
 					*dst, i = Span{Off: uint32(i + 1), Len: uint32(j - i - 1)}, j+1
 				} else {
 					sp, next, err := spanAt(b, i)
@@ -647,7 +639,7 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern []
 			if k := m.internIndex(payload, sp); k >= 0 {
 				c.Aud = m.intern[k : k+1 : k+1]
 			} else {
-				c.Aud = []string{m.str(payload, sp)}
+				c.Aud = []string{m.copy(payload, sp)}
 			}
 		} else {
 			c.Aud = m.list(payload, r, r.Aud)
@@ -680,19 +672,26 @@ func (m *materializer) internIndex(payload []byte, sp Span) int {
 
 func (m *materializer) str(payload []byte, sp Span) string {
 	if sp.Len == 0 {
+		return "" // also every absent claim
+	}
+	if k := m.internIndex(payload, sp); k >= 0 {
+		return m.intern[k]
+	}
+	return m.copy(payload, sp)
+}
+
+// copy copies the value sp locates into m.buf, unescaped.
+func (m *materializer) copy(payload []byte, sp Span) string {
+	if sp.Len == 0 {
 		return ""
 	}
 	raw := payload[sp.Off : sp.Off+sp.Len]
-	if !sp.Esc {
-		if k := m.internIndex(payload, sp); k >= 0 {
-			return m.intern[k]
-		}
-		n := copy(m.buf, raw)
-		s := bstr(m.buf[:n])
-		m.buf = m.buf[n:]
-		return s
+	var n int
+	if sp.Esc {
+		n = unescapeTo(m.buf, raw)
+	} else {
+		n = copy(m.buf, raw)
 	}
-	n := unescapeTo(m.buf, raw)
 	s := bstr(m.buf[:n])
 	m.buf = m.buf[n:]
 	return s
@@ -704,17 +703,6 @@ func (m *materializer) list(payload []byte, r *RawClaims, lr ListRange) []string
 		out[k] = m.str(payload, r.At(lr.Start+int32(k)))
 	}
 	return out
-}
-
-// ParseClaims decodes the payload into c: ParseSpans, then Materialize
-// into new memory (c does not retain payload).
-func ParseClaims(payload []byte, typeName string, c *Claims) error {
-	var r RawClaims
-	if err := ParseSpans(payload, typeName, &r); err != nil {
-		return err
-	}
-	r.Materialize(payload, c, nil, nil)
-	return nil
 }
 
 // Bytes returns the value sp locates in payload: the payload's own bytes,

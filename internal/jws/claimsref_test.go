@@ -152,3 +152,38 @@ func (p *scanner) stringList(dst []string) ([]string, error) {
 		return nil, ErrJSON
 	}
 }
+
+// numericDate reads a NumericDate (RFC 7519 §2): a non-negative JSON number
+// of seconds, fractions truncated, at most MaxNumericDate.
+func (p *scanner) numericDate() (int64, error) {
+	v, next, err := dateAt(p.b, p.i)
+	p.i = next
+	return v, err
+}
+
+func (p *scanner) boolValue(typeErr error) (bool, error) {
+	if p.i < len(p.b) {
+		switch p.b[p.i] {
+		case 't':
+			return true, p.lit("true")
+		case 'f':
+			return false, p.lit("false")
+		}
+	}
+	if err := p.skip(0); err != nil {
+		return false, err
+	}
+	return false, typeErr
+}
+
+// ParseClaims decodes the payload into c: ParseSpans, then Materialize
+// into new memory (c does not retain payload). The tests compare it with
+// parseClaimsRef and encoding/json.
+func ParseClaims(payload []byte, typeName string, c *Claims) error {
+	var r RawClaims
+	if err := ParseSpans(payload, typeName, &r); err != nil {
+		return err
+	}
+	r.Materialize(payload, c, nil, nil)
+	return nil
+}

@@ -59,22 +59,15 @@ func strAt(b []byte, i int) (raw []byte, esc bool, next int, err error) {
 	i++
 	start := i
 	for {
-		// Find the next quote, backslash or control character, eight
-		// bytes at a time (SWAR), then byte by byte near the end.
-		for i+8 <= len(b) {
-			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				goto special
-			}
-			i += 8
-		}
+		// Find the next quote, backslash, control character or non-ASCII
+		// byte, eight bytes at a time, then byte by byte near the end.
+		i = skipPlain8(b, i)
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
 		if i >= len(b) {
 			return nil, false, i, ErrJSON
 		}
-	special:
 		switch c := b[i]; {
 		case c == '"':
 			return b[start:i], esc, i + 1, nil
@@ -112,6 +105,20 @@ func strAt(b []byte, i int) (raw []byte, esc bool, next int, err error) {
 			return nil, false, i, ErrJSON
 		}
 	}
+}
+
+// skipPlain8 advances j over whole eight-byte words of plain string bytes
+// (see specialMask) and returns the index of the first special byte, or of
+// the first byte of a word that would run past the end of b. Every byte
+// before the returned index is plain.
+func skipPlain8(b []byte, j int) int {
+	for j+8 <= len(b) {
+		if m := specialMask(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	return j
 }
 
 const (
@@ -480,34 +487,12 @@ func (p *scanner) stringValue(typeErr error) ([]byte, error) {
 	return raw, nil
 }
 
-func (p *scanner) boolValue(typeErr error) (bool, error) {
-	if p.i < len(p.b) {
-		switch p.b[p.i] {
-		case 't':
-			return true, p.lit("true")
-		case 'f':
-			return false, p.lit("false")
-		}
-	}
-	if err := p.skip(0); err != nil {
-		return false, err
-	}
-	return false, typeErr
-}
-
 // MaxNumericDate is the largest accepted NumericDate: 9999-12-31T23:59:59Z.
 const MaxNumericDate = 253402300799
 
-// numericDate reads a NumericDate (RFC 7519 §2): a non-negative JSON number
-// of seconds, fractions truncated, at most MaxNumericDate.
-func (p *scanner) numericDate() (int64, error) {
-	v, next, err := dateAt(p.b, p.i)
-	p.i = next
-	return v, err
-}
-
-// dateAt reads the NumericDate that starts at b[i] and returns it with the
-// index after it.
+// dateAt reads the NumericDate (RFC 7519 §2: a non-negative JSON number of
+// seconds, fractions truncated, at most MaxNumericDate) that starts at b[i]
+// and returns it with the index after it.
 func dateAt(b []byte, i int) (int64, int, error) {
 	// Fast path: a plain integer, its first eight digits at once (SWAR:
 	// check that all eight bytes are digits, then combine them pairwise).
