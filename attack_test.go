@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
 )
@@ -1056,4 +1057,49 @@ func TestAttackTrustedIssuerConfusion(t *testing.T) {
 		{"third-party iss, another RSA key", signedToken(t, "RS256", rsaKey2, hdr, claims("")), ErrInvalidSignature, "only the issuer's keys"},
 		{"our iss, third-party key", signedToken(t, "RS256", rsaKey, hdr, fmt.Sprintf(`{"sub":"alice","exp":%d,"type":"access"}`, now+600)), ErrInvalidAlgorithm, "our tokens use our algorithm and key"},
 	})
+}
+
+// TestExtraDotsRefusedAsBySplit: every token with more than two dots is
+// refused with jws.Split's own error before anything else is said about it,
+// even one whose signature is valid over everything before its last dot,
+// under an own or a foreign header, with or without the type claim, and
+// with the verification cache on.
+func TestExtraDotsRefusedAsBySplit(t *testing.T) {
+	a := mustNew(t, Config{SecretKey: testSecret})
+	good := must(a.CreateAccessToken("alice"))
+	p := strings.Split(good, ".")
+	foreign := enc(`{"alg":"HS256","kid":"k1"}`)
+	toks := []string{
+		hs256(p[0], p[1]+"."+p[1]),     // valid HMAC over H.P.P
+		hs256(p[0], p[1]+".x"),         // valid HMAC, short extra segment
+		hs256(p[0]+"."+p[0], p[1]),     // extra dot in the header part
+		hs256(foreign, p[1]+"."+p[1]),  // foreign header
+		hs256(p[0], p[1]+".."),         // empty segments inside
+		good + ".x", good + "." + p[2], // trailing segments
+		p[0] + "." + p[1] + "." + p[1] + ".a.b", // JWE-like
+		p[0] + ".." + p[1] + "." + p[2],
+		"a.b.c.d",
+	}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []Config{
+		{SecretKey: testSecret},
+		{SecretKey: testSecret, SkipTokenTypeClaim: true},
+		{Algorithm: "ES256", PrivateKey: privPEM(t, ec), VerifyCacheSize: 64},
+	} {
+		a := mustNew(t, cfg)
+		for _, tok := range toks {
+			_, serr := jws.Split(tok, a.maxSize)
+			if serr == nil {
+				t.Fatalf("%q: jws.Split accepted it", tok)
+			}
+			want := malformed(serr)
+			_, err := a.Verify(context.Background(), tok, Requirement{})
+			if e := AsError(err); e == nil || e.Code != want.Code || e.Error() != want.Error() {
+				t.Errorf("Verify(%q) = %v, want %v", tok, err, want)
+			}
+		}
+	}
 }
