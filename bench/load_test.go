@@ -42,8 +42,12 @@ func TestLoad(t *testing.T) {
 	if os.Getenv("AUTHJWTBENCH_LOAD") == "" {
 		t.Skip("load test: set AUTHJWTBENCH_LOAD=1 to run it (see BENCHMARKS.md)")
 	}
+	const conc = 64 // concurrent clients
 	total := envInt(t, "AUTHJWTBENCH_LOAD_REQUESTS", 12000)
 	rounds := envInt(t, "AUTHJWTBENCH_LOAD_ROUNDS", 24)
+	if total < conc {
+		t.Fatalf("AUTHJWTBENCH_LOAD_REQUESTS=%d: want at least one request per client (%d)", total, conc)
+	}
 	bin := filepath.Join(t.TempDir(), "authjwt")
 	build := exec.Command("go", "build", "-o", bin, "github.com/librenz/authjwt/cmd/authjwt")
 	build.Stderr = os.Stderr
@@ -95,7 +99,6 @@ func TestLoad(t *testing.T) {
 		t.Fatal("no token from /login")
 	}
 	run := func(path, bearer string) (rps float64, p50, p99 time.Duration) {
-		const conc = 64
 		per := total / conc
 		lat := make([][]time.Duration, conc)
 		var wg sync.WaitGroup
@@ -130,6 +133,9 @@ func TestLoad(t *testing.T) {
 		wg.Wait()
 		el := time.Since(start)
 		all := slices.Concat(lat...)
+		if len(all) == 0 {
+			t.Fatalf("%s: no request succeeded", path)
+		}
 		slices.Sort(all)
 		return float64(len(all)) / el.Seconds(), all[len(all)/2], all[len(all)*99/100]
 	}
@@ -173,7 +179,7 @@ func TestLoad(t *testing.T) {
 	}
 	ratio := median(ratios)
 	lo, hi := medianCI(ratios)
-	t.Logf("GOMAXPROCS %d, %d requests per run, concurrency 64, %d paired rounds", runtime.GOMAXPROCS(0), total, rounds)
+	t.Logf("GOMAXPROCS %d, %d requests per run, concurrency %d, %d paired rounds", runtime.GOMAXPROCS(0), total/conc*conc, conc, rounds)
 	t.Logf("median /healthz    %8.0f req/s  p99 %v", median(hs), medianD(h99s))
 	t.Logf("median /protected  %8.0f req/s  p99 %v", median(ps), medianD(p99s))
 	t.Logf("/protected / /healthz: median of the rounds' ratios %.1f %% (95 %% confidence interval %.1f–%.1f %%; ratio of the medians %.1f %%)",
