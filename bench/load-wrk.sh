@@ -32,10 +32,10 @@ cleanup() {
 trap cleanup EXIT
 (cd "$here/.." && go build -o "$work/authjwt" ./cmd/authjwt)
 
-# A free port on loopback: bind to port 0 in a throwaway server would need a
-# helper; pick from the ephemeral range and check it is not listening.
-port=$((20000 + RANDOM % 20000))
-while curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do port=$((port + 1)); done
+# A loopback port below Linux's ephemeral range that nothing listens on (a
+# connection attempt is refused); the server's start is checked below.
+port=$((20000 + RANDOM % 10000))
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 env $(env | sed -n 's/^\(AUTHJWT_[A-Z0-9_]*\)=.*/-u \1/p') \
 	AUTHJWT_SECRET_KEY=load-test-secret-load-test-secret-0123 \
 	"$work/authjwt" serve --addr "127.0.0.1:$port" >/dev/null 2>"$work/server.log" &
