@@ -401,6 +401,11 @@ func (a *Auth) kidFor(alg jws.Alg) string {
 	return a.pubKID
 }
 
+// maxTokenSizeLimit bounds Config.MaxTokenSize: 64 KiB, eight times the
+// default and far beyond any header or cookie a server accepts, so that a
+// token's decoded payload stays within jws.MaxPayloadSize.
+const maxTokenSizeLimit = 64 << 10
+
 func applyDefaults(c *Config) error {
 	def := func(s *string, v string) {
 		if *s == "" {
@@ -480,6 +485,9 @@ func validateRest(c *Config) error {
 	}
 	if c.MaxTokenSize < 256 {
 		return settingError("MaxTokenSize", "%d bytes is too small (minimum 256)", c.MaxTokenSize)
+	}
+	if c.MaxTokenSize > maxTokenSizeLimit {
+		return settingError("MaxTokenSize", "%d bytes is too large (maximum %d)", c.MaxTokenSize, maxTokenSizeLimit)
 	}
 	if c.StoreTimeout < 0 {
 		return settingError("StoreTimeout", "negative duration %v", c.StoreTimeout)

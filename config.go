@@ -216,7 +216,8 @@ type Config struct {
 	// already cheaper than a cache lookup would save).
 	VerifyCacheSize int
 
-	// MaxTokenSize bounds the size of an accepted token (default 8 KiB).
+	// MaxTokenSize bounds the size of an accepted token (default 8 KiB,
+	// at most 64 KiB).
 	MaxTokenSize int
 
 	// LegacyStatusCodes answers with the seed's statuses (422 for

@@ -174,7 +174,7 @@ func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool
 // cookiesFor returns the cookies carrying the verified token t.
 func (a *Auth) cookiesFor(t *Token, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
 	csrfOn := !a.cfg.UnsafeDisableCSRF
-	if csrfOn && t.c.CSRF == "" {
+	if csrfOn && t.c.CSRF() == "" {
 		return nil, errors.New("authjwt: the token has no csrf claim, so its cookie would be refused on unsafe requests: create it with this Auth while cookies are a token location")
 	}
 	maxAge := 0
@@ -190,7 +190,7 @@ func (a *Auth) cookiesFor(t *Token, refresh bool, o cookieOpts) ([]*http.Cookie,
 	list := a.cookieTemplates(refresh)
 	list[0].Value = t.raw
 	if csrfOn {
-		list[1].Value = t.c.CSRF
+		list[1].Value = t.c.CSRF()
 	}
 	for _, c := range list {
 		c.MaxAge = maxAge

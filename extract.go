@@ -137,10 +137,10 @@ func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
 		return nil, err
 	}
 	if csrfNeeded {
-		if t.c.CSRF == "" {
+		if t.c.CSRF() == "" {
 			return nil, ErrCSRFClaimMissing
 		}
-		if !csrfEqual(submitted, t.c.CSRF) {
+		if !csrfEqual(submitted, t.c.CSRF()) {
 			return nil, ErrCSRFMismatch
 		}
 	}

@@ -69,6 +69,11 @@ func TestLimitTokenSize(t *testing.T) {
 	if _, err := New(Config{SecretKey: testSecret, MaxTokenSize: 255}); err == nil {
 		t.Fatal("MaxTokenSize below 256 accepted")
 	}
+	// Above 64 KiB a payload could outgrow what a Token's claims can
+	// locate (jws.MaxPayloadSize): refused at New, naming the setting.
+	if _, err := New(Config{SecretKey: testSecret, MaxTokenSize: 64<<10 + 1}); err == nil || !strings.Contains(err.Error(), "MaxTokenSize") {
+		t.Fatalf("MaxTokenSize above 64 KiB: %v", err)
+	}
 }
 
 // TestLimitHeaderAndSignatureSize: the JOSE header is decoded into a

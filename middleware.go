@@ -25,7 +25,7 @@ func FromContext(ctx context.Context) *Token {
 // Subject returns the verified token's subject, or "".
 func Subject(ctx context.Context) string {
 	if t := FromContext(ctx); t != nil {
-		return t.c.Sub
+		return t.c.Sub()
 	}
 	return ""
 }
@@ -33,7 +33,7 @@ func Subject(ctx context.Context) string {
 // JTI returns the verified token's jti, or "".
 func JTI(ctx context.Context) string {
 	if t := FromContext(ctx); t != nil {
-		return t.c.Jti
+		return t.c.Jti()
 	}
 	return ""
 }
@@ -41,7 +41,9 @@ func JTI(ctx context.Context) string {
 // User returns what [Config.UserLoader] returned for the verified token.
 func User(ctx context.Context) any {
 	if t := FromContext(ctx); t != nil {
-		return t.user
+		if m := t.lazy.Load(); m != nil {
+			return m.user
+		}
 	}
 	return nil
 }

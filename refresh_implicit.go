@@ -132,7 +132,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		log("refresh cookie refused", err)
 		return
 	}
-	if rt.c.Sub != old.c.Sub || rt.c.Iss != old.c.Iss || rt.c.Aid != old.c.Aid {
+	if rt.c.Sub() != old.c.Sub() || rt.c.Iss() != old.c.Iss() || rt.c.Aid() != old.c.Aid() {
 		log("refresh cookie belongs to another session", nil)
 		return
 	}
@@ -155,17 +155,17 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		log("new token would not outlive the old one", nil)
 		return
 	}
-	topts := []TokenOption{WithFresh(false), WithExpiry(lifetime), WithIssuer(old.c.Iss)}
-	if old.c.Aid != "" {
-		topts = append(topts, WithFamily(old.c.Aid))
+	topts := []TokenOption{WithFresh(false), WithExpiry(lifetime), WithIssuer(old.c.Iss())}
+	if old.c.Aid() != "" {
+		topts = append(topts, WithFamily(old.c.Aid()))
 	}
-	if old.c.CSRF != "" {
+	if old.c.CSRF() != "" {
 		// Keep the CSRF value: a request the page built from the current
 		// CSRF cookie may reach the server with the renewed access cookie.
-		topts = append(topts, keepCSRF(old.c.CSRF))
+		topts = append(topts, keepCSRF(old.c.CSRF()))
 	}
-	if len(old.c.Aud) > 0 {
-		topts = append(topts, WithAudience(old.c.Aud...))
+	if len(old.c.Aud()) > 0 {
+		topts = append(topts, WithAudience(old.c.Aud()...))
 	}
 	custom, err := old.Claims()
 	if err != nil {
@@ -181,7 +181,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	if len(extra) > 0 {
 		topts = append(topts, WithClaims(extra))
 	}
-	tok, err := a.CreateAccessToken(old.c.Sub, topts...)
+	tok, err := a.CreateAccessToken(old.c.Sub(), topts...)
 	if err != nil {
 		log("creating the token failed", err)
 		return

@@ -36,17 +36,17 @@ func (a *Auth) Revoke(ctx context.Context, t *Token) error {
 	if err != nil {
 		return err
 	}
-	if t.c.Jti == "" {
+	if t.c.Jti() == "" {
 		return ErrInvalidClaim.with(nil, "Missing claim: jti")
 	}
-	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti, t.expiryOf()))
+	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), t.expiryOf()))
 }
 
 // RevokeFamily revokes every token of t's family: the access and refresh
 // token issued together (logout), and every token of a refresh-rotation
 // chain. A token without a family is revoked alone.
 func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
-	if t.c.Aid == "" {
+	if t.c.Aid() == "" {
 		return a.Revoke(ctx, t)
 	}
 	s, err := a.store()
@@ -63,11 +63,11 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 			exp = e
 		}
 	}
-	if err := s.RevokeFamily(ctx, t.c.Aid, exp); err != nil {
+	if err := s.RevokeFamily(ctx, t.c.Aid(), exp); err != nil {
 		return a.storeErr(ctx, err)
 	}
-	if t.c.Jti != "" {
-		return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti, t.expiryOf()))
+	if t.c.Jti() != "" {
+		return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), t.expiryOf()))
 	}
 	return nil
 }

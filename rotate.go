@@ -31,19 +31,19 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	if refresh == nil || !refresh.isRef {
 		return Pair{}, ErrRefreshRequired
 	}
-	if refresh.c.Jti == "" {
+	if refresh.c.Jti() == "" {
 		return Pair{}, ErrInvalidClaim.with(nil, "Missing claim: jti")
 	}
 	consumer := a.cfg.Store.(revoke.Consumer)
 	sctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
 	defer cancel()
-	first, usedAt, err := consumer.Consume(sctx, refresh.c.Jti, refresh.expiryOf())
+	first, usedAt, err := consumer.Consume(sctx, refresh.c.Jti(), refresh.expiryOf())
 	if err != nil {
 		return Pair{}, a.storeErr(ctx, err)
 	}
 	now := a.now()
 	if !first && (a.cfg.RefreshReuseGrace <= 0 || now.Sub(usedAt) > a.cfg.RefreshReuseGrace) {
-		a.log.WarnContext(ctx, "authjwt: refresh token reuse detected; revoking its family", "sub", refresh.c.Sub, "family", refresh.c.Aid, "jti", refresh.c.Jti)
+		a.log.WarnContext(ctx, "authjwt: refresh token reuse detected; revoking its family", "sub", refresh.c.Sub(), "family", refresh.c.Aid(), "jti", refresh.c.Jti())
 		if err := a.RevokeFamily(ctx, refresh); err != nil {
 			return Pair{}, err
 		}
@@ -54,9 +54,9 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 		op.applyToken(&o)
 	}
 	o.fresh, o.expiry, o.err = false, 0, nil
-	o.family = refresh.c.Aid
+	o.family = refresh.c.Aid()
 	if o.family == "" {
-		o.family = refresh.c.Jti
+		o.family = refresh.c.Jti()
 	}
 	if exp := refresh.ExpiresAt(); !exp.IsZero() {
 		left := exp.Sub(now).Truncate(time.Second)
@@ -67,7 +67,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 			o.expiry = left
 		}
 	}
-	at, err := a.create(refresh.c.Sub, &o)
+	at, err := a.create(refresh.c.Sub(), &o)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -79,7 +79,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	} else if a.cfg.RefreshTokenExpires != Never {
 		r.expiry = Never
 	}
-	rt, err := a.create(refresh.c.Sub, &r)
+	rt, err := a.create(refresh.c.Sub(), &r)
 	if err != nil {
 		return Pair{}, err
 	}

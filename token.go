@@ -18,8 +18,6 @@ import (
 type Token struct {
 	raw        string
 	c          jws.Claims // its strings point into buf, or are interned
-	kid        string
-	user       any
 	lazy       atomic.Pointer[tokenMaps] // allocated on first use
 	alg        jws.Alg
 	isRef      bool
@@ -33,12 +31,15 @@ type Token struct {
 	buf [tokenBufSize]byte
 }
 
-// tokenBufSize fills Token up to the 384-byte size class (TestTokenSize):
-// room for a subject and three UUIDs (jti, aid, csrf); the issuer,
-// audience and type usually need none (they are interned).
-const tokenBufSize = 136
+// tokenBufSize fills Token up to the 256-byte size class (TestTokenSize):
+// room for a subject of up to 48 bytes and two UUIDs (jti, aid); the
+// issuer, audience and type usually need none (they are interned). Tokens
+// whose strings do not fit (a cookie token's CSRF value besides those, a
+// long subject) get a second allocation for them.
+const tokenBufSize = 120
 
 type tokenMaps struct {
+	user    any // set by the UserLoader
 	once    sync.Once
 	all     map[string]any
 	allErr  error
@@ -62,20 +63,20 @@ func (t *Token) maps() *tokenMaps {
 func (t *Token) Raw() string { return t.raw }
 
 // Subject returns the "sub" claim.
-func (t *Token) Subject() string { return t.c.Sub }
+func (t *Token) Subject() string { return t.c.Sub() }
 
 // JTI returns the "jti" claim (empty for third-party tokens without one).
-func (t *Token) JTI() string { return t.c.Jti }
+func (t *Token) JTI() string { return t.c.Jti() }
 
 // Issuer returns the "iss" claim.
-func (t *Token) Issuer() string { return t.c.Iss }
+func (t *Token) Issuer() string { return t.c.Iss() }
 
 // Audience returns the "aud" claim as a list (nil when absent).
-func (t *Token) Audience() []string { return t.c.Aud }
+func (t *Token) Audience() []string { return t.c.Aud() }
 
 // Type returns the value of the type claim ("access" or "refresh" by
 // default; empty when the type claim is off).
-func (t *Token) Type() string { return t.c.Type }
+func (t *Token) Type() string { return t.c.Type() }
 
 // IsRefresh reports whether the token was verified as a refresh token.
 func (t *Token) IsRefresh() bool { return t.isRef }
@@ -84,19 +85,19 @@ func (t *Token) IsRefresh() bool { return t.isRef }
 func (t *Token) Fresh() bool { return t.c.Fresh }
 
 // Family returns the family id ("aid") shared by a token pair.
-func (t *Token) Family() string { return t.c.Aid }
+func (t *Token) Family() string { return t.c.Aid() }
 
 // CSRF returns the "csrf" claim (cookie mode).
-func (t *Token) CSRF() string { return t.c.CSRF }
+func (t *Token) CSRF() string { return t.c.CSRF() }
 
 // Roles returns the "roles" claim when it is a list of strings.
-func (t *Token) Roles() []string { return t.c.Roles }
+func (t *Token) Roles() []string { return t.c.Roles() }
 
 // Algorithm returns the verified "alg" header.
 func (t *Token) Algorithm() string { return t.alg.String() }
 
 // KeyID returns the "kid" header, if any.
-func (t *Token) KeyID() string { return t.kid }
+func (t *Token) KeyID() string { return t.c.Kid() }
 
 // Source says where the token was read from: "header", "cookie",
 // "query", "subprotocol", or "" when verified directly.

@@ -180,7 +180,7 @@ func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) 
 	if c.Has&jws.HasIat != 0 && now+lw < c.Iat {
 		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
 	}
-	if !audienceMatch(c.Aud, ti.cfg.Audience) {
+	if !audienceMatch(c.Aud(), ti.cfg.Audience) {
 		return ErrInvalidAudience
 	}
 	if c.Has&jws.HasSub == 0 {
@@ -194,7 +194,7 @@ func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) 
 		}
 	}
 	if ti.roles != nil {
-		c.Roles = claimStrings(t, ti.roles)
+		c.SetRoles(claimStrings(t, ti.roles))
 	}
 	if req.Fresh {
 		return ErrFreshRequired

@@ -28,9 +28,8 @@ type vshard struct {
 }
 
 type vEntry struct {
-	c   jws.Claims
+	c   jws.Claims // its strings live in the first Token's buffer, which it keeps
 	alg jws.Alg
-	kid string
 	ver uint64
 }
 

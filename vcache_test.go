@@ -3,6 +3,9 @@ package authjwt
 import (
 	"context"
 	"errors"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +69,41 @@ func TestVerifyCache(t *testing.T) {
 	}
 	if n > 64 {
 		t.Fatalf("cache holds %d entries, bound is 64", n)
+	}
+}
+
+// TestVerifyCacheHitClaims: a token served from the verification cache
+// reports the same claims and key id as its first verification, whose
+// Token's buffer the cache entry shares, even after that Token is dropped
+// and the garbage collector has run; subjects around the size of the
+// Token's own string buffer (tokenBufSize) take both the inline and the
+// overflow storage.
+func TestVerifyCacheHitClaims(t *testing.T) {
+	ctx := context.Background()
+	set := keys.NewSet()
+	k := must(set.AddSigner(must(keys.NewSigningKey("ES256", keyFor("ES256")))))
+	a := mustNew(t, Config{KeySet: set, VerifyCacheSize: 64, DecodeAudience: []string{"api"}})
+	for _, n := range []int{1, tokenBufSize - 72 - len(k.KID), tokenBufSize - 72 - len(k.KID) + 1, tokenBufSize, 3000} {
+		sub := strings.Repeat("s", n)
+		tok := must(a.CreateAccessToken(sub, WithAudience("api"), WithFamily("f0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b"),
+			WithClaims(map[string]any{"roles": []string{"admin", "ops"}})))
+		check := func(v *Token) {
+			t.Helper()
+			if v.Subject() != sub || v.KeyID() != k.KID || v.Family() != "f0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b" || len(v.JTI()) != 36 ||
+				v.Type() != "access" || !slices.Equal(v.Audience(), []string{"api"}) || !slices.Equal(v.Roles(), []string{"admin", "ops"}) {
+				t.Fatalf("subject of %d bytes: sub %d bytes, kid %q, aid %q, jti %q, type %q, aud %q, roles %q",
+					n, len(v.Subject()), v.KeyID(), v.Family(), v.JTI(), v.Type(), v.Audience(), v.Roles())
+			}
+		}
+		first := must(a.Verify(ctx, tok, Requirement{}))
+		check(first)
+		first = nil
+		runtime.GC()
+		hit := must(a.Verify(ctx, tok, Requirement{}))
+		if a.vcache.get(tok, a.keyVersion()) == nil {
+			t.Fatal("not cached")
+		}
+		runtime.GC()
+		check(hit)
 	}
 }

@@ -245,10 +245,10 @@ func (a *Auth) checkWSCookies(r *http.Request, req Requirement) (*Token, error) 
 		return nil, err
 	}
 	if csrf {
-		if t.c.CSRF == "" {
+		if t.c.CSRF() == "" {
 			return nil, ErrCSRFClaimMissing
 		}
-		if !csrfEqual(submitted, t.c.CSRF) {
+		if !csrfEqual(submitted, t.c.CSRF()) {
 			return nil, ErrCSRFMismatch
 		}
 	}

@@ -12,7 +12,7 @@ const seedPayload = `{"sub":"user-42@example.com","iat":1795000000,"nbf":1795000
 // BenchmarkParseSpans times the claims parser of the verification path.
 func BenchmarkParseSpans(b *testing.B) {
 	p := []byte(seedPayload)
-	var c Claims
+	var c claimsView
 	if err := ParseClaims(p, "type", &c); err != nil || c.Sub != "user-42@example.com" || !c.Fresh || c.Exp != 1795000900 {
 		b.Fatalf("baseline: %v %+v", err, c)
 	}

@@ -40,22 +40,103 @@ const (
 	HasCustom // at least one member that is not listed above
 )
 
-// Claims holds the claims the verifier needs, decoded once. Strings alias
-// the payload, which the caller must never modify.
+// Claims holds the claims the verifier needs, decoded once, in a compact
+// form: each string is a 4-byte reference, either to bytes in one buffer
+// (the Token's own, or a separate allocation when its strings do not fit)
+// or to one of the verifier's interned values. The buffer and the interned
+// values are never modified; a copy of a Claims shares them (and keeps the
+// buffer alive).
 type Claims struct {
-	Has   uint32   // which claims are present (Has* bits)
-	Sub   string   // "sub"
-	Iss   string   // "iss"
-	Jti   string   // "jti"
-	Type  string   // the type claim, under the configured name
-	Aid   string   // "aid", the family id
-	CSRF  string   // "csrf"
-	Aud   []string // "aud", a string or a list
-	Roles []string // "roles", when a list of strings
-	Exp   int64    // "exp", Unix seconds
-	Nbf   int64    // "nbf", Unix seconds
-	Iat   int64    // "iat", Unix seconds
-	Fresh bool     // "fresh"
+	Exp int64 // "exp", Unix seconds
+	Nbf int64 // "nbf", Unix seconds
+	Iat int64 // "iat", Unix seconds
+
+	base   *byte     // the buffer the references point into
+	intern *[]string // the verifier's interned values
+	lists  []string  // the audience list (when "aud" is a list, or one value not interned), then the roles
+
+	Has   uint32 // which claims are present (Has* bits)
+	refs  [numRefs]ref
+	audN  uint16 // audience entries at the start of lists
+	rolesN uint16 // roles entries after them
+	aud1  uint8  // 1 + the intern index of a single interned audience, or 0
+	audList, rolesList bool
+	Fresh bool // "fresh"
+}
+
+// ref locates a string: n bytes at offset off in the buffer, or, when n is
+// internRef, the interned value at index off. The longest token string is
+// bounded by MaxPayloadSize, so neither overflows.
+type ref struct{ off, n uint16 }
+
+const internRef = 0xFFFF
+
+// MaxPayloadSize bounds the decoded payload whose strings Claims can
+// locate; the verifier refuses larger tokens before decoding them.
+const MaxPayloadSize = 48 << 10
+
+const (
+	refSub = iota
+	refIss
+	refJti
+	refType
+	refAid
+	refCSRF
+	refKid
+	numRefs
+)
+
+func (c *Claims) str(i int) string {
+	r := c.refs[i]
+	switch r.n {
+	case 0:
+		return ""
+	case internRef:
+		return (*c.intern)[r.off]
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(c.base), int(r.off))), int(r.n))
+}
+
+// Sub returns "sub".
+func (c *Claims) Sub() string { return c.str(refSub) }
+
+// Iss returns "iss".
+func (c *Claims) Iss() string { return c.str(refIss) }
+
+// Jti returns "jti".
+func (c *Claims) Jti() string { return c.str(refJti) }
+
+// Type returns the type claim, under the configured name.
+func (c *Claims) Type() string { return c.str(refType) }
+
+// Aid returns "aid", the family id.
+func (c *Claims) Aid() string { return c.str(refAid) }
+
+// CSRF returns "csrf".
+func (c *Claims) CSRF() string { return c.str(refCSRF) }
+
+// Kid returns the JOSE header's "kid" that Materialize was given.
+func (c *Claims) Kid() string { return c.str(refKid) }
+
+// Aud returns "aud", a string or a list (nil when absent).
+func (c *Claims) Aud() []string {
+	if c.aud1 != 0 {
+		k := int(c.aud1 - 1)
+		return (*c.intern)[k : k+1 : k+1]
+	}
+	if !c.audList {
+		return nil
+	}
+	return c.lists[:c.audN:c.audN]
+}
+
+// Roles returns "roles" when it is a list of strings (nil otherwise).
+func (c *Claims) Roles() []string {
+	if !c.rolesList {
+		return nil
+	}
+	end := c.audN + c.rolesN
+	return c.lists[c.audN:end:end]
 }
 
 // bstr returns a string sharing b's memory. Only used on payload buffers
@@ -606,53 +687,91 @@ func checkEscapes(raw []byte) error {
 	return nil
 }
 
-// Materialize turns the spans of r, read from payload, into c's strings.
-// The bytes are copied into buf (or into a new buffer when buf is too
-// small), unescaped on the way, so that c does not retain payload. A string
-// equal to one in intern is that string instead of a copy (the verifier
-// interns the values it expects, such as its issuer and token types).
-func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern []string) {
-	need := r.Sub.Len + r.Iss.Len + r.Jti.Len + r.Type.Len + r.Aid.Len + r.CSRF.Len
-	for i := int32(0); i < r.n; i++ {
-		need += r.At(i).Len
+// Materialize turns the spans of r, read from payload, into c, with kid
+// (the JOSE header's key id, or "") beside them. The bytes of strings are
+// copied into buf (or into a new buffer when buf is too small), unescaped on
+// the way, so that c does not retain payload. A string equal to one in
+// *intern is a reference to it instead of a copy (the verifier interns the
+// values it expects, such as its issuer and token types). payload must not
+// exceed MaxPayloadSize.
+func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[]string, kid string) {
+	m := materializer{intern: *intern}
+	spans := [numRefs - 1]Span{r.Sub, r.Iss, r.Jti, r.Type, r.Aid, r.CSRF}
+	var in [numRefs - 1]int
+	need := len(kid)
+	for i, sp := range spans {
+		in[i] = -1
+		if sp.Len == 0 {
+			continue
+		}
+		if in[i] = m.internIndex(payload, sp); in[i] < 0 {
+			need += int(sp.Len)
+		}
 	}
-	if int(need) > len(buf) {
+	aud1 := -1
+	if r.Has&HasAud != 0 && !r.AudList {
+		// One audience: an accepted token's is one the verifier expects,
+		// so usually a reference to an interned value.
+		aud1 = m.internIndex(payload, r.At(r.Aud.Start))
+	}
+	nlist := 0
+	if r.Has&HasAud != 0 && aud1 < 0 {
+		nlist += int(r.Aud.N)
+	}
+	if r.RolesList {
+		nlist += int(r.Roles.N)
+	}
+	for i := int32(0); i < r.n; i++ {
+		need += int(r.At(i).Len) // list values, interned or not: an upper bound
+	}
+	if need > len(buf) {
 		buf = make([]byte, need)
+	}
+	*c = Claims{Exp: r.Exp, Nbf: r.Nbf, Iat: r.Iat, intern: intern, Has: r.Has, Fresh: r.Fresh}
+	if len(buf) > 0 {
+		c.base = &buf[0]
 	}
 	// payload is passed to every call, not kept in m: the results derive
 	// from m (buf, intern) only, and escape analysis must see that payload
 	// does not flow into them (it may be a stack buffer).
-	m := materializer{buf: buf, intern: intern}
-	c.Has, c.Exp, c.Nbf, c.Iat, c.Fresh = r.Has, r.Exp, r.Nbf, r.Iat, r.Fresh
-	c.Sub = m.str(payload, r.Sub)
-	c.Iss = m.str(payload, r.Iss)
-	c.Jti = m.str(payload, r.Jti)
-	c.Type = m.str(payload, r.Type)
-	c.Aid = m.str(payload, r.Aid)
-	c.CSRF = m.str(payload, r.CSRF)
-	c.Aud = nil
-	if r.Has&HasAud != 0 {
-		if !r.AudList {
-			// One audience: an accepted token's is one the verifier
-			// expects, so usually a slice of intern, not an allocation.
-			sp := r.At(r.Aud.Start)
-			if k := m.internIndex(payload, sp); k >= 0 {
-				c.Aud = m.intern[k : k+1 : k+1]
-			} else {
-				c.Aud = []string{m.copy(payload, sp)}
-			}
-		} else {
-			c.Aud = m.list(payload, r, r.Aud)
+	m.buf, m.start = buf, buf
+	for i, sp := range spans {
+		switch {
+		case sp.Len == 0:
+		case in[i] >= 0:
+			c.refs[i] = ref{off: uint16(in[i]), n: internRef}
+		default:
+			c.refs[i] = m.copyRef(payload, sp)
 		}
 	}
-	c.Roles = nil
+	if kid != "" {
+		off := len(m.start) - len(m.buf)
+		n := copy(m.buf, kid)
+		m.buf = m.buf[n:]
+		c.refs[refKid] = ref{off: uint16(off), n: uint16(n)}
+	}
+	if nlist > 0 || r.Has&HasAud != 0 && aud1 < 0 || r.RolesList {
+		c.lists = make([]string, 0, nlist)
+	}
+	if r.Has&HasAud != 0 {
+		if aud1 >= 0 {
+			c.aud1 = uint8(aud1 + 1)
+		} else {
+			c.audList = true
+			c.lists = m.list(c.lists, payload, r, r.Aud)
+			c.audN = uint16(r.Aud.N)
+		}
+	}
 	if r.RolesList {
-		c.Roles = m.list(payload, r, r.Roles)
+		c.rolesList = true
+		c.lists = m.list(c.lists, payload, r, r.Roles)
+		c.rolesN = uint16(r.Roles.N)
 	}
 }
 
 type materializer struct {
-	buf    []byte
+	buf    []byte // what is left of the buffer
+	start  []byte // the whole buffer
 	intern []string
 }
 
@@ -670,21 +789,9 @@ func (m *materializer) internIndex(payload []byte, sp Span) int {
 	return -1
 }
 
-func (m *materializer) str(payload []byte, sp Span) string {
-	if sp.Len == 0 {
-		return "" // also every absent claim
-	}
-	if k := m.internIndex(payload, sp); k >= 0 {
-		return m.intern[k]
-	}
-	return m.copy(payload, sp)
-}
-
-// copy copies the value sp locates into m.buf, unescaped.
-func (m *materializer) copy(payload []byte, sp Span) string {
-	if sp.Len == 0 {
-		return ""
-	}
+// copyRef copies the value sp locates into m.buf, unescaped, and returns
+// its reference.
+func (m *materializer) copyRef(payload []byte, sp Span) ref {
 	raw := payload[sp.Off : sp.Off+sp.Len]
 	var n int
 	if sp.Esc {
@@ -692,17 +799,29 @@ func (m *materializer) copy(payload []byte, sp Span) string {
 	} else {
 		n = copy(m.buf, raw)
 	}
-	s := bstr(m.buf[:n])
+	off := len(m.start) - len(m.buf)
 	m.buf = m.buf[n:]
-	return s
+	return ref{off: uint16(off), n: uint16(n)}
 }
 
-func (m *materializer) list(payload []byte, r *RawClaims, lr ListRange) []string {
-	out := make([]string, lr.N)
-	for k := range out {
-		out[k] = m.str(payload, r.At(lr.Start+int32(k)))
+// list appends the list lr's values to dst: interned values, or strings
+// sharing m's buffer.
+func (m *materializer) list(dst []string, payload []byte, r *RawClaims, lr ListRange) []string {
+	for k := range lr.N {
+		sp := r.At(lr.Start + k)
+		switch {
+		case sp.Len == 0:
+			dst = append(dst, "")
+		default:
+			if i := m.internIndex(payload, sp); i >= 0 {
+				dst = append(dst, m.intern[i])
+				continue
+			}
+			rf := m.copyRef(payload, sp)
+			dst = append(dst, bstr(m.start[rf.off:int(rf.off)+int(rf.n)]))
+		}
 	}
-	return out
+	return dst
 }
 
 // Bytes returns the value sp locates in payload: the payload's own bytes,
@@ -714,4 +833,14 @@ func (sp Span) Bytes(payload []byte) []byte {
 	}
 	out := make([]byte, len(raw))
 	return out[:unescapeTo(out, raw)]
+}
+
+// SetRoles replaces the roles (a trusted issuer's roles come from a claim
+// of its choosing).
+func (c *Claims) SetRoles(roles []string) {
+	l := make([]string, 0, int(c.audN)+len(roles))
+	l = append(l, c.lists[:c.audN]...)
+	c.lists = append(l, roles...)
+	c.rolesN = uint16(len(roles))
+	c.rolesList = true
 }

@@ -229,7 +229,7 @@ func FuzzParseClaims(f *testing.F) {
 		if typeOn {
 			typeName = "type"
 		}
-		var c, ref Claims
+		var c, ref claimsView
 		err := ParseClaims(b, typeName, &c)
 		// The fast parser and the scanner-based one it replaced agree on
 		// every input: the same error, or the same claims.
