@@ -17,7 +17,7 @@ import (
 // (they are not needed to verify, so the hot path skips them).
 type Token struct {
 	raw        string
-	c          jws.Claims // its strings point into buf, or are interned
+	c          jws.Claims                // its strings point into buf, or are interned
 	lazy       atomic.Pointer[tokenMaps] // allocated on first use
 	alg        jws.Alg
 	isRef      bool

@@ -55,13 +55,13 @@ type Claims struct {
 	intern *[]string // the verifier's interned values
 	lists  []string  // the audience list (when "aud" is a list, or one value not interned), then the roles
 
-	Has   uint32 // which claims are present (Has* bits)
-	refs  [numRefs]ref
-	audN  uint16 // audience entries at the start of lists
-	rolesN uint16 // roles entries after them
-	aud1  uint8  // 1 + the intern index of a single interned audience, or 0
+	Has                uint32 // which claims are present (Has* bits)
+	refs               [numRefs]ref
+	audN               uint16 // audience entries at the start of lists
+	rolesN             uint16 // roles entries after them
+	aud1               uint8  // 1 + the intern index of a single interned audience, or 0
 	audList, rolesList bool
-	Fresh bool // "fresh"
+	Fresh              bool // "fresh"
 }
 
 // ref locates a string: n bytes at offset off in the buffer, or, when n is
