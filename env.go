@@ -123,7 +123,7 @@ func LoadEnv() (Config, error) {
 //	REFRESH_TOKEN_TYPE            string    refresh                RefreshTokenType           type claim of refresh tokens
 //	REFRESH_TOKEN_ROTATION        bool      false                  RefreshTokenRotation       one-time refresh tokens, reuse detected
 //	REFRESH_REUSE_GRACE           duration  0                      RefreshReuseGrace          window tolerating a rotated token's reuse
-//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize               largest accepted token, in bytes
+//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize               largest accepted token, in bytes (256 to 65536)
 //	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize            verified asymmetric tokens to cache (0: off)
 //	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes          the seed's statuses (422, 401 for CSRF)
 //	WEBSOCKET_QUERY_PARAM         string    token                  WebSocketQueryParam        query parameter of a WebSocket token
