@@ -239,7 +239,7 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	if _, err := jws.Decode(sig, parts.Signature); err != nil {
 		return nil, malformed(err)
 	}
-	if _, err := a.verifySignature(context.Background(), nil, hdr.Alg, &hdr, parts.SigningInput, sig); err != nil {
+	if err := a.verifySignature(context.Background(), nil, hdr.Alg, &hdr, parts.SigningInput, sig); err != nil {
 		if e, ok := err.(*Error); ok {
 			return nil, e
 		}

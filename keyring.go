@@ -49,7 +49,7 @@ func (a *Auth) verifyWithKey(k keys.Key, alg jws.Alg, input string, sig []byte) 
 // verifySignature selects the key for a token and checks its signature.
 // Keys never cross issuers: ti is the trusted third-party issuer the
 // token's iss selected, or nil for our own keys.
-func (a *Auth) verifySignature(ctx context.Context, ti *trustedIssuer, alg jws.Alg, hdr *jws.Header, input string, sig []byte) (kid string, err error) {
+func (a *Auth) verifySignature(ctx context.Context, ti *trustedIssuer, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {
 	if ti != nil {
 		return ti.verify(ctx, a, alg, hdr, input, sig)
 	}
@@ -57,29 +57,29 @@ func (a *Auth) verifySignature(ctx context.Context, ti *trustedIssuer, alg jws.A
 		if hdr.HasKid {
 			k, ok := a.keySet.Lookup(string(hdr.Kid))
 			if !ok {
-				return "", ErrInvalidKID.with(nil, "Unknown kid on header")
+				return ErrInvalidKID.with(nil, "Unknown kid on header")
 			}
 			if err := a.verifyWithKey(k, alg, input, sig); err != nil {
-				return "", err
+				return err
 			}
-			return k.KID, nil
+			return nil
 		}
 		tried := false
 		for k := range a.keySet.Candidates(alg.String()) {
 			tried = true
 			if a.verifyWithKey(k, alg, input, sig) == nil {
-				return k.KID, nil
+				return nil
 			}
 		}
 		if !tried {
-			return "", ErrInvalidKID.with(nil, "Missing kid on header")
+			return ErrInvalidKID.with(nil, "Missing kid on header")
 		}
-		return "", jws.ErrSignature
+		return jws.ErrSignature
 	}
 	if alg.IsHMAC() {
-		return a.hmacKID, a.hmacKey[alg].Verify(input, sig)
+		return a.hmacKey[alg].Verify(input, sig)
 	}
-	return a.pubKID, jws.VerifyPublic(alg, a.pub, input, sig)
+	return jws.VerifyPublic(alg, a.pub, input, sig)
 }
 
 // signingKey returns the key new tokens are signed with under alg (the

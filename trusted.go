@@ -128,19 +128,19 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 	return nil
 }
 
-func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) (string, error) {
+func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {
 	if hdr.HasKid {
 		k, err := ti.src.Lookup(ctx, string(hdr.Kid))
 		if err != nil {
 			if errors.Is(err, keys.ErrNoKeys) {
-				return "", ErrKeysUnavailable.with(err, "")
+				return ErrKeysUnavailable.with(err, "")
 			}
-			return "", ErrInvalidKID.with(err, "Unknown kid on header")
+			return ErrInvalidKID.with(err, "Unknown kid on header")
 		}
 		if err := a.verifyWithKey(k, alg, input, sig); err != nil {
-			return "", err
+			return err
 		}
-		return k.KID, nil
+		return nil
 	}
 	// No kid: only a provider publishing a single usable key can be used.
 	var only keys.Key
@@ -152,11 +152,11 @@ func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *
 	}
 	switch n {
 	case 0:
-		return "", ErrKeysUnavailable
+		return ErrKeysUnavailable
 	case 1:
-		return only.KID, a.verifyWithKey(only, alg, input, sig)
+		return a.verifyWithKey(only, alg, input, sig)
 	}
-	return "", ErrInvalidKID.with(nil, "Missing kid on header")
+	return ErrInvalidKID.with(nil, "Missing kid on header")
 }
 
 // validateThirdParty applies a trusted issuer's rules: its tokens are

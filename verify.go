@@ -163,8 +163,7 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	if _, err := jws.Decode(sig, parts.Signature); err != nil {
 		return nil, malformed(err)
 	}
-	kid, err := a.verifySignature(ctx, ti, alg, &hdr, parts.SigningInput, sig)
-	if err != nil {
+	if err := a.verifySignature(ctx, ti, alg, &hdr, parts.SigningInput, sig); err != nil {
 		if _, ok := err.(*Error); ok {
 			return nil, err
 		}
@@ -180,14 +179,9 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	}
 	// Allocated only now, so a refused token costs no Token.
 	t := &Token{raw: token, alg: alg, thirdParty: ti != nil}
-	var hkid string // the header's kid, as it is (the key's own, or a view of hbuf)
-	if hdr.HasKid {
-		hkid = kid
-		if kid == "" || string(hdr.Kid) != kid {
-			hkid = unsafeString(hdr.Kid) // copied by Materialize before hbuf goes
-		}
-	}
-	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, hkid)
+	// The header's kid (empty without one) is a view of hbuf: Materialize
+	// copies it into the Token.
+	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, unsafeString(hdr.Kid))
 	if a.vcache != nil && ti == nil && !alg.IsHMAC() {
 		t2, err := a.finish(ctx, t, nil, req)
 		if err == nil {

@@ -59,7 +59,7 @@ type Claims struct {
 	refs               [numRefs]ref
 	audN               uint16 // audience entries at the start of lists
 	rolesN             uint16 // roles entries after them
-	aud1               uint8  // 1 + the intern index of a single interned audience, or 0
+	aud1               uint8  // 1 + the intern index of a single interned audience, or 0 (Materialize's intern holds at most 255 values)
 	audList, rolesList bool
 	Fresh              bool // "fresh"
 }
@@ -137,6 +137,16 @@ func (c *Claims) Roles() []string {
 	}
 	end := c.audN + c.rolesN
 	return c.lists[c.audN:end:end]
+}
+
+// SetRoles replaces the roles (a trusted issuer's roles come from a claim
+// of its choosing).
+func (c *Claims) SetRoles(roles []string) {
+	l := make([]string, 0, int(c.audN)+len(roles))
+	l = append(l, c.lists[:c.audN]...)
+	c.lists = append(l, roles...)
+	c.rolesN = uint16(len(roles))
+	c.rolesList = true
 }
 
 // bstr returns a string sharing b's memory. Only used on payload buffers
@@ -692,8 +702,8 @@ func checkEscapes(raw []byte) error {
 // copied into buf (or into a new buffer when buf is too small), unescaped on
 // the way, so that c does not retain payload. A string equal to one in
 // *intern is a reference to it instead of a copy (the verifier interns the
-// values it expects, such as its issuer and token types). payload must not
-// exceed MaxPayloadSize.
+// values it expects, such as its issuer and token types; at most 255 of
+// them). payload must not exceed MaxPayloadSize.
 func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[]string, kid string) {
 	m := materializer{intern: *intern}
 	spans := [numRefs - 1]Span{r.Sub, r.Iss, r.Jti, r.Type, r.Aid, r.CSRF}
@@ -741,16 +751,13 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 		case in[i] >= 0:
 			c.refs[i] = ref{off: uint16(in[i]), n: internRef}
 		default:
-			c.refs[i] = m.copyRef(payload, sp)
+			c.refs[i] = m.copyRef(payload[sp.Off:sp.Off+sp.Len], sp.Esc)
 		}
 	}
 	if kid != "" {
-		off := len(m.start) - len(m.buf)
-		n := copy(m.buf, kid)
-		m.buf = m.buf[n:]
-		c.refs[refKid] = ref{off: uint16(off), n: uint16(n)}
+		c.refs[refKid] = m.copyRef(readOnly(kid), false)
 	}
-	if nlist > 0 || r.Has&HasAud != 0 && aud1 < 0 || r.RolesList {
+	if r.Has&HasAud != 0 && aud1 < 0 || r.RolesList {
 		c.lists = make([]string, 0, nlist)
 	}
 	if r.Has&HasAud != 0 {
@@ -789,12 +796,11 @@ func (m *materializer) internIndex(payload []byte, sp Span) int {
 	return -1
 }
 
-// copyRef copies the value sp locates into m.buf, unescaped, and returns
-// its reference.
-func (m *materializer) copyRef(payload []byte, sp Span) ref {
-	raw := payload[sp.Off : sp.Off+sp.Len]
+// copyRef copies raw into m.buf, unescaped when esc, and returns its
+// reference.
+func (m *materializer) copyRef(raw []byte, esc bool) ref {
 	var n int
-	if sp.Esc {
+	if esc {
 		n = unescapeTo(m.buf, raw)
 	} else {
 		n = copy(m.buf, raw)
@@ -817,7 +823,7 @@ func (m *materializer) list(dst []string, payload []byte, r *RawClaims, lr ListR
 				dst = append(dst, m.intern[i])
 				continue
 			}
-			rf := m.copyRef(payload, sp)
+			rf := m.copyRef(payload[sp.Off:sp.Off+sp.Len], sp.Esc)
 			dst = append(dst, bstr(m.start[rf.off:int(rf.off)+int(rf.n)]))
 		}
 	}
@@ -833,14 +839,4 @@ func (sp Span) Bytes(payload []byte) []byte {
 	}
 	out := make([]byte, len(raw))
 	return out[:unescapeTo(out, raw)]
-}
-
-// SetRoles replaces the roles (a trusted issuer's roles come from a claim
-// of its choosing).
-func (c *Claims) SetRoles(roles []string) {
-	l := make([]string, 0, int(c.audN)+len(roles))
-	l = append(l, c.lists[:c.audN]...)
-	c.lists = append(l, roles...)
-	c.rolesN = uint16(len(roles))
-	c.rolesList = true
 }
