@@ -44,6 +44,9 @@ const (
 	CodeIDTokenRefused     Code = "id_token_refused"
 	CodeCookiesNotEnabled  Code = "cookies_not_enabled"
 	CodeInvalidTokenOption Code = "invalid_token_option"
+	CodeRevocationOff      Code = "revocation_disabled"
+	CodeNotRevocable       Code = "token_not_revocable"
+	CodeClaimsType         Code = "claims_type_mismatch"
 )
 
 // Error is the one error type of authjwt's request handling: a stable
@@ -130,6 +133,17 @@ var (
 	ErrCookiesNotEnabled = newErr(CodeCookiesNotEnabled, 500, 500, "",
 		"Cookies are not a configured token location: add \"cookies\" to TokenLocation (AUTHJWT_TOKEN_LOCATION)")
 	ErrInvalidTokenOption = newErr(CodeInvalidTokenOption, 500, 500, "", "Invalid token option")
+	// ErrRevocationDisabled: a revocation was asked for a token that the
+	// configuration never checks (no store, or its type left out of
+	// DenylistTokenChecks); reporting success would be a lie.
+	ErrRevocationDisabled = newErr(CodeRevocationOff, 501, 501, "", "Revocation is not enabled for this token type")
+	// ErrNotRevocable: the token is valid but cannot be revoked on its own
+	// (a third-party token without "jti"); revoke its subject instead.
+	ErrNotRevocable = newErr(CodeNotRevocable, 422, 422, "",
+		"This token has no jti and cannot be revoked on its own; revoke its subject instead")
+	// ErrClaimsType: a verified token's claims do not fit the application's
+	// type (a server bug, never the client's fault).
+	ErrClaimsType = newErr(CodeClaimsType, 500, 500, "", "Internal server error")
 )
 
 // missingClaim returns the 403 for a required claim that is absent.
