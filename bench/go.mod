@@ -1,6 +1,6 @@
 module github.com/librenz/authjwt/bench
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/appleboy/gin-jwt/v2 v2.10.3

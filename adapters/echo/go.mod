@@ -1,6 +1,6 @@
 module github.com/librenz/authjwt/adapters/echo
 
-go 1.25.0
+go 1.26.0
 
 require github.com/librenz/authjwt v0.0.0
 
