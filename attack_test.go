@@ -1103,3 +1103,88 @@ func TestExtraDotsRefusedAsBySplit(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackKeyFetchRedirect: a trusted provider (or whoever controls its
+// responses) redirects discovery or the JWK Set to plain http, where the
+// attacker serves a discovery document naming the provider and a key set
+// of the attacker's key. No hop leaves https, so the attacker's token
+// never verifies: without keys the provider's tokens get 503, never 200.
+// The same provider redirecting over https to its own keys works.
+func TestAttackKeyFetchRedirect(t *testing.T) {
+	testKeys()
+	evilKey := must(keys.NewSigningKey("RS256", rsaKey2))
+	evilSet := keys.NewSet()
+	must(evilSet.AddSigner(evilKey))
+	goodKey := must(keys.NewSigningKey("RS256", rsaKey))
+	goodSet := keys.NewSet()
+	must(goodSet.AddSigner(goodKey))
+
+	var providerURL, evilTLSURL string
+	// The attacker's servers: TLS for the key set, plain http for the
+	// discovery document the redirect lands on.
+	evilMux := http.NewServeMux()
+	evilMux.Handle("/jwks", keys.Handler(evilSet))
+	evilMux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"issuer": providerURL, "jwks_uri": evilTLSURL + "/jwks"})
+	})
+	evilTLS := httptest.NewTLSServer(evilMux)
+	defer evilTLS.Close()
+	evilTLSURL = evilTLS.URL
+	evilHTTP := httptest.NewServer(evilMux)
+	defer evilHTTP.Close()
+	// Its own keys, over https, elsewhere.
+	goodTLS := httptest.NewTLSServer(keys.Handler(goodSet))
+	defer goodTLS.Close()
+
+	for _, c := range []struct {
+		name     string
+		jwksURL  bool   // configure JWKSURL instead of discovery
+		to       string // where the provider redirects
+		attacker bool   // whose key verifies afterwards
+	}{
+		{"discovery redirected to http", false, evilHTTP.URL, true},
+		{"JWKS redirected to http", true, evilHTTP.URL, true},
+		{"JWKS redirected over https", true, goodTLS.URL, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			provider := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				to := c.to + r.URL.Path
+				if c.to == goodTLS.URL {
+					to = c.to
+				}
+				http.Redirect(w, r, to, http.StatusFound)
+			}))
+			defer provider.Close()
+			providerURL = provider.URL
+			ti := TrustedIssuer{Issuer: provider.URL, Audience: []string{"api"}, HTTPClient: provider.Client()}
+			if c.jwksURL {
+				ti.JWKSURL = provider.URL + "/jwks"
+			}
+			a := mustNew(t, Config{SecretKey: testSecret, Logger: discardLogger(), TrustedIssuers: []TrustedIssuer{ti}})
+			defer a.Close()
+			now := time.Now().Unix()
+			payload := fmt.Sprintf(`{"iss":%q,"sub":"mallory","aud":"api","exp":%d,"iat":%d,"roles":["admin"]}`, provider.URL, now+600, now)
+			evilTok := signedToken(t, "RS256", rsaKey2, `{"alg":"RS256","typ":"JWT","kid":"`+evilKey.KID+`"}`, payload)
+			goodTok := signedToken(t, "RS256", rsaKey, `{"alg":"RS256","typ":"JWT","kid":"`+goodKey.KID+`"}`, payload)
+			_, evilErr := a.Verify(context.Background(), evilTok, Requirement{})
+			_, goodErr := a.Verify(context.Background(), goodTok, Requirement{})
+			if c.attacker {
+				if !errors.Is(evilErr, ErrKeysUnavailable) || !errors.Is(goodErr, ErrKeysUnavailable) {
+					t.Fatalf("attacker's token: %v, provider's token: %v; want keys_unavailable for both", evilErr, goodErr)
+				}
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Authorization", "Bearer "+evilTok)
+				w := httptest.NewRecorder()
+				a.Required(echoSub).ServeHTTP(w, r)
+				if w.Code != 503 {
+					t.Fatalf("middleware: %d, want 503", w.Code)
+				}
+				return
+			}
+			if goodErr != nil || !errors.Is(evilErr, ErrInvalidKID) {
+				t.Fatalf("provider's token: %v, attacker's token: %v", goodErr, evilErr)
+			}
+		})
+	}
+}

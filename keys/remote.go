@@ -42,6 +42,8 @@ type RemoteConfig struct {
 	Issuer string
 	// Client makes the requests. Default: a client with a FetchTimeout
 	// timeout. Every fetch is also bounded by FetchTimeout through its context.
+	// The Remote uses a copy of it whose redirects are held to the URL rules
+	// (see [NewRemote]); the client itself is not modified.
 	Client *http.Client
 	// FetchTimeout bounds one fetch (discovery and JWKS). Default 10s.
 	FetchTimeout time.Duration
@@ -67,6 +69,7 @@ type RemoteConfig struct {
 	// fails: the Remote then has no keys ([ErrNoKeys]) and keeps retrying.
 	StartWithoutKeys bool
 	// AllowHTTP permits plain http:// URLs, for tests and local development.
+	// Even with it, a redirect never leads from https to http.
 	AllowHTTP bool
 	// Logger receives refresh failures and skipped keys. Default slog.Default().
 	Logger *slog.Logger
@@ -111,6 +114,13 @@ type fetchCall struct {
 // NewRemote returns a Remote and fetches its keys once, with ctx bounding
 // that first fetch. Unless cfg.StartWithoutKeys, a failed first fetch is an
 // error. A background goroutine then keeps the keys fresh until Close.
+//
+// Every URL the Remote fetches, and every hop of a redirect on the way to
+// it, must be absolute https (http too with AllowHTTP), and no hop may go
+// from https to http: a redirect elsewhere fails the fetch, for discovery
+// and for the JWK Set alike. At most 10 redirects are followed, and a
+// CheckRedirect of cfg.Client is consulted after these rules, never
+// instead of them.
 func NewRemote(ctx context.Context, cfg RemoteConfig) (*Remote, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -176,9 +186,7 @@ func (c *RemoteConfig) setDefaults() error {
 			return fmt.Errorf("authjwt: RemoteConfig AllowedAlgorithms: unknown algorithm %q", a)
 		}
 	}
-	if c.Client == nil {
-		c.Client = &http.Client{Timeout: c.FetchTimeout}
-	}
+	c.Client = fetchClient(c.Client, c.FetchTimeout, c.AllowHTTP)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -187,6 +187,50 @@ func checkURL(raw string, allowHTTP bool) error {
 	return nil
 }
 
+// maxRedirects bounds the redirects of one fetch, as net/http's default
+// policy does.
+const maxRedirects = 10
+
+// fetchClient returns the client of every fetch of a Remote, discovery and
+// JWK Set alike: a copy of base (or, when nil, a client with a timeout of
+// timeout) whose redirects are held to the URL rules of the first request.
+// base's own CheckRedirect, if any, runs after those rules.
+func fetchClient(base *http.Client, timeout time.Duration, allowHTTP bool) *http.Client {
+	c := &http.Client{Timeout: timeout}
+	if base != nil {
+		cp := *base
+		c = &cp
+	}
+	next := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkRedirect(req, via, allowHTTP); err != nil {
+			return err
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return c
+}
+
+// checkRedirect applies the URL rules to one hop of a redirect: absolute
+// https (or http with allowHTTP), never from https back to http, at most
+// maxRedirects hops.
+func checkRedirect(req *http.Request, via []*http.Request, allowHTTP bool) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("authjwt: stopped after %d redirects", maxRedirects)
+	}
+	to := req.URL.String()
+	if err := checkURL(to, allowHTTP); err != nil {
+		return fmt.Errorf("authjwt: redirect refused: %w", prefixless{err})
+	}
+	if from := via[len(via)-1].URL; from.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("authjwt: redirect from %s to %s refused: it leaves https", from, to)
+	}
+	return nil
+}
+
 // cacheTTL derives the cache lifetime from Cache-Control max-age (minus
 // Age), falling back to def, clamped to [lo, hi]. no-store and no-cache
 // give lo.

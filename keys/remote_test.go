@@ -2,9 +2,14 @@ package keys
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -369,5 +374,149 @@ func TestRemoteCloseStopsGoroutines(t *testing.T) {
 			t.Fatalf("Remote goroutines left after Close:\n%s", stacks)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRemoteRedirects: every hop of a redirect is held to the URL rules,
+// for OpenID Connect discovery and for the JWK Set, through the one client
+// of a Remote, the configured client's included: https to https is
+// followed, https to http never is (not even with AllowHTTP), http to http
+// only with AllowHTTP, and a redirect loop ends. The servers are real:
+// a TLS provider that redirects, and targets over TLS and plain HTTP that
+// serve the attacker's key and a discovery document naming the provider.
+func TestRemoteRedirects(t *testing.T) {
+	good, evil := edKey(t), edKey(t)
+	jwksOf := func(k Key) []byte {
+		set, err := PublicJWKS([]Key{k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(set)
+		return b
+	}
+	// serve starts a server (TLS or not) whose handler is set later.
+	type server struct {
+		*httptest.Server
+		h atomic.Pointer[http.HandlerFunc]
+	}
+	serve := func(tls bool) *server {
+		s := &server{}
+		s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*s.h.Load())(w, r) }))
+		if tls {
+			s.StartTLS()
+		} else {
+			s.Start()
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	handle := func(s *server, h http.HandlerFunc) { s.h.Store(&h) }
+	// The provider redirects discovery and JWKS to target (same path), or
+	// to itself when target is nil (a loop); it serves nothing itself.
+	provider, plainProvider := serve(true), serve(false)
+	redirectTo := func(target *server) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			to := r.URL.Path
+			if target != nil {
+				to = target.URL + r.URL.Path
+			}
+			http.Redirect(w, r, to, http.StatusFound)
+		}
+	}
+	// A target serves a JWK Set with key and a discovery document naming
+	// issuer, whose jwks_uri is jwksAt + "/jwks".
+	target := func(tls bool, key Key, issuer func() string, jwksAt func() string) *server {
+		s := serve(tls)
+		handle(s, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			switch r.URL.Path {
+			case "/jwks":
+				_, _ = w.Write(jwksOf(key))
+			case "/.well-known/openid-configuration":
+				_ = json.NewEncoder(w).Encode(map[string]string{"issuer": issuer(), "jwks_uri": jwksAt() + "/jwks"})
+			default:
+				http.NotFound(w, r)
+			}
+		})
+		return s
+	}
+	var httpsEvil *server
+	httpsEvil = target(true, evil, func() string { return provider.URL }, func() string { return httpsEvil.URL })
+	httpEvil := target(false, evil, func() string { return provider.URL }, func() string { return httpsEvil.URL })
+	var httpsGood *server
+	httpsGood = target(true, good, func() string { return provider.URL }, func() string { return httpsGood.URL })
+	plainGood := target(false, good, func() string { return plainProvider.URL }, func() string { return plainProvider.URL })
+
+	var userHops atomic.Int32
+	permissive := func() *http.Client {
+		c := *provider.Client()
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { userHops.Add(1); return nil }
+		return &c
+	}
+	cases := []struct {
+		name      string
+		from, to  *server // the redirecting provider and its target (nil: itself)
+		discovery bool
+		allowHTTP bool
+		client    *http.Client
+		want      Key    // the key obtained, or
+		err       string // the error
+	}{
+		{name: "JWKS https to http", from: provider, to: httpEvil, err: "must be absolute https"},
+		{name: "JWKS https to https", from: provider, to: httpsGood, want: good},
+		{name: "discovery https to http", from: provider, to: httpEvil, discovery: true, err: "must be absolute https"},
+		{name: "discovery https to https", from: provider, to: httpsGood, discovery: true, want: good},
+		{name: "AllowHTTP, JWKS http to http", from: plainProvider, to: plainGood, allowHTTP: true, want: good},
+		{name: "AllowHTTP, discovery http to http", from: plainProvider, to: plainGood, discovery: true, allowHTTP: true, want: good},
+		{name: "AllowHTTP, JWKS https to http", from: provider, to: httpEvil, allowHTTP: true, err: "leaves https"},
+		{name: "AllowHTTP, discovery https to http", from: provider, to: httpEvil, discovery: true, allowHTTP: true, err: "leaves https"},
+		{name: "own client allowing every redirect, JWKS", from: provider, to: httpEvil, client: permissive(), err: "must be absolute https"},
+		{name: "own client allowing every redirect, discovery", from: provider, to: httpEvil, discovery: true, client: permissive(), err: "must be absolute https"},
+		{name: "redirect loop", from: provider, err: "stopped after 10 redirects"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			handle(c.from, redirectTo(c.to))
+			cfg := RemoteConfig{Client: c.client, AllowHTTP: c.allowHTTP, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			if cfg.Client == nil {
+				cfg.Client = provider.Client() // trusts every httptest TLS server
+			}
+			if c.discovery {
+				cfg.Issuer = c.from.URL
+			} else {
+				cfg.JWKSURL = c.from.URL + "/jwks"
+			}
+			r, err := NewRemote(context.Background(), cfg)
+			if c.err != "" {
+				if err == nil {
+					defer r.Close()
+					t.Fatalf("followed the redirect: keys %v", r.Keys())
+				}
+				if !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %q, want it to say %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if k, err := r.Lookup(context.Background(), c.want.KID); err != nil || !k.Public.(ed25519.PublicKey).Equal(c.want.Public) {
+				t.Fatalf("%+v %v", k, err)
+			}
+		})
+	}
+	// The configured client's CheckRedirect still has its say after the
+	// rules, and the client itself is left as it was.
+	c := permissive()
+	check := c.CheckRedirect
+	handle(provider, redirectTo(httpsGood))
+	userHops.Store(0)
+	r := newRemote(t, RemoteConfig{JWKSURL: provider.URL + "/jwks", Client: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if _, err := r.Lookup(context.Background(), good.KID); err != nil || userHops.Load() != 1 {
+		t.Fatalf("%v, the client's CheckRedirect ran %d times, want 1", err, userHops.Load())
+	}
+	if reflect.ValueOf(c.CheckRedirect).Pointer() != reflect.ValueOf(check).Pointer() {
+		t.Fatal("the configured client was modified")
 	}
 }
