@@ -342,6 +342,11 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 	if signer != nil && !publicEqual(signer.Public(), pub) {
 		return settingError("PublicKey", "does not match PrivateKey")
 	}
+	if r, ok := pub.(*rsa.PublicKey); ok && r.N != nil && r.N.BitLen() > keys.MaxRSABits {
+		// Checked before the algorithm fit, so the error names the key's
+		// own setting: such a key's signatures exceed MaxSignatureSize.
+		return settingError(keySetting(cfg), "RSA key is %d bits; at most %d are accepted (keys.MaxRSABits): its signatures would exceed the verifier's %d-byte limit (MaxSignatureSize), so no token it signed would verify", r.N.BitLen(), keys.MaxRSABits, MaxSignatureSize)
+	}
 	if !alg.IsHMAC() {
 		if signer == nil {
 			// A verify-only service: allowed, but it cannot sign.
@@ -365,6 +370,19 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 	}
 	a.pub, a.pubKID, a.signer = pub, kid, signer
 	return nil
+}
+
+// keySetting names the setting the asymmetric key came from.
+func keySetting(cfg Config) string {
+	switch {
+	case cfg.PublicKey != "":
+		return "PublicKey"
+	case cfg.VerifyKey != nil:
+		return "VerifyKey"
+	case cfg.PrivateKey != "":
+		return "PrivateKey"
+	}
+	return "Signer"
 }
 
 func firstAsym(alg jws.Alg, list []jws.Alg) string {

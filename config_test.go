@@ -1,10 +1,20 @@
 package authjwt
 
 import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
 )
 
@@ -120,4 +130,78 @@ func TestRSAKeyTooSmall(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "2048") {
 		t.Fatalf("1024-bit RSA key: %v", err)
 	}
+}
+
+// bigRSA is an RSA public key of the given size that is never used to
+// verify: an odd modulus with the top bit set (generating a real key above
+// 8192 bits takes minutes).
+func bigRSA(bits int) *rsa.PublicKey {
+	n := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+	n.SetBit(n, 0, 1)
+	return &rsa.PublicKey{N: n, E: 65537}
+}
+
+// bigSigner is a crypto.Signer holding an oversized RSA public key.
+type bigSigner struct{ pub *rsa.PublicKey }
+
+func (s bigSigner) Public() crypto.PublicKey { return s.pub }
+func (s bigSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("never called")
+}
+
+// TestRSAKeyAboveSignatureLimit: the verifier refuses signatures over
+// MaxSignatureSize bytes (RSA-8192), so a bigger RSA key signs tokens
+// that never verify. New refuses it, naming the key's setting and the
+// limit; 8192 bits is still accepted.
+func TestRSAKeyAboveSignatureLimit(t *testing.T) {
+	if MaxSignatureSize*8 != keys.MaxRSABits {
+		t.Fatalf("MaxSignatureSize %d bytes and keys.MaxRSABits %d disagree", MaxSignatureSize, keys.MaxRSABits)
+	}
+	big8200 := bigRSA(8200)
+	der, err := x509.MarshalPKIXPublicKey(big8200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	for _, c := range []struct {
+		name    string
+		cfg     Config
+		setting string
+	}{
+		{"VerifyKey", Config{Algorithm: "RS256", VerifyKey: big8200}, "VerifyKey"},
+		{"PublicKey PEM", Config{Algorithm: "PS256", PublicKey: bigPEM}, "PublicKey"},
+		{"Signer", Config{Algorithm: "RS512", Signer: bigSigner{big8200}}, "Signer"},
+		{"decode only", Config{SecretKey: testSecret, DecodeAlgorithms: []string{"HS256", "RS256"}, VerifyKey: big8200}, "VerifyKey"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := New(c.cfg)
+			if err == nil {
+				t.Fatal("accepted an RSA key whose signatures the verifier refuses")
+			}
+			for _, want := range []string{"authjwt: " + c.setting + ":", "8200 bits", "8192", "MaxSignatureSize"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("8192 bits accepted", func(t *testing.T) {
+		if _, err := New(Config{Algorithm: "RS256", VerifyKey: bigRSA(8192)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("key set", func(t *testing.T) {
+		if _, err := keys.NewVerifyKey("RS256", big8200); err == nil || !strings.Contains(err.Error(), "at most 8192") {
+			t.Fatalf("keys.NewVerifyKey: %v", err)
+		}
+		if _, err := keys.NewSet().Add(keys.Key{KID: "big", Alg: "RS256", Public: big8200}); err == nil {
+			t.Fatal("keys.Set.Add accepted an RSA key above the signature limit")
+		}
+	})
+	t.Run("JWK", func(t *testing.T) {
+		jwk := fmt.Sprintf(`{"kty":"RSA","n":%q,"e":"AQAB"}`, base64.RawURLEncoding.EncodeToString(big8200.N.Bytes()))
+		if _, err := keys.ParseJWK([]byte(jwk)); err == nil {
+			t.Fatal("keys.ParseJWK accepted an RSA key above the signature limit")
+		}
+	})
 }

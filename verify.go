@@ -74,10 +74,11 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 
 // Limits on the parts of a token, beyond MaxTokenSize: a JOSE header of at
 // most MaxHeaderSize decoded bytes (it is decoded on the stack) and a
-// signature of at most MaxSignatureSize bytes (RSA-8192).
+// signature of at most MaxSignatureSize bytes (RSA-8192: New refuses RSA
+// keys whose signatures would be longer).
 const (
 	MaxHeaderSize    = 512
-	MaxSignatureSize = 1024
+	MaxSignatureSize = jws.MaxSignatureSize
 )
 
 var (

@@ -7,6 +7,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"fmt"
+
+	"github.com/librenz/authjwt/internal/jws"
 )
 
 // Algorithm names (RFC 7518 §3.1, RFC 8037, RFC 9864).
@@ -31,9 +33,11 @@ const (
 // package accepts.
 const MinRSABits = 2048
 
-// MaxRSABits is the largest RSA modulus, in bits, accepted; bigger keys only
-// make verification slow enough to be a denial-of-service vector.
-const MaxRSABits = 16384
+// MaxRSABits is the largest RSA modulus, in bits, accepted: the verifier
+// refuses signatures longer than an RSA-8192 one (authjwt.MaxSignatureSize
+// bytes), so a bigger key would sign tokens that never verify; bigger
+// keys also make verification slow enough to be a denial-of-service vector.
+const MaxRSABits = jws.MaxRSABits
 
 type algFamily int
 
@@ -217,7 +221,7 @@ func checkRSA(k *rsa.PublicKey) error {
 	if bits := k.N.BitLen(); bits < MinRSABits {
 		return fmt.Errorf("authjwt: RSA key is %d bits; at least %d are required", bits, MinRSABits)
 	} else if bits > MaxRSABits {
-		return fmt.Errorf("authjwt: RSA key is %d bits; at most %d are accepted", bits, MaxRSABits)
+		return fmt.Errorf("authjwt: RSA key is %d bits; at most %d are accepted (the verifier refuses signatures over %d bytes, so tokens it signed would never verify)", bits, MaxRSABits, jws.MaxSignatureSize)
 	}
 	if k.N.Bit(0) == 0 {
 		return fmt.Errorf("authjwt: RSA modulus is even")

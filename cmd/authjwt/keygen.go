@@ -34,7 +34,7 @@ long as the hash, for HS256/384/512. Without --out, prints to stdout; with
 Use them with AUTHJWT_ALGORITHM plus AUTHJWT_PRIVATE_KEY_FILE and
 AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
 	alg := flags.String("alg", "", "algorithm: "+strings.Join(keys.Algorithms(), ", "))
-	bits := flags.Int("bits", defaultRSABits, "RSA modulus size in bits (RS*, PS* only; 2048 to 16384)")
+	bits := flags.Int("bits", defaultRSABits, fmt.Sprintf("RSA modulus size in bits (RS*, PS* only; %d to %d)", keys.MinRSABits, keys.MaxRSABits))
 	out := flags.String("out", "", "write the key files into `DIR` instead of printing them")
 	if st, done := parseFlags(flags, e, args); done {
 		return st
@@ -55,7 +55,7 @@ AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
 		return usageError(e, "keygen", "--bits applies to RSA algorithms only, not %s", *alg)
 	}
 	if isRSA && (*bits < keys.MinRSABits || *bits > keys.MaxRSABits) {
-		return usageError(e, "keygen", "--bits %d: RSA keys must have %d to %d bits", *bits, keys.MinRSABits, keys.MaxRSABits)
+		return usageError(e, "keygen", "--bits %d: RSA keys must have %d to %d bits (the verifier's signature limit)", *bits, keys.MinRSABits, keys.MaxRSABits)
 	}
 
 	files, err := generate(*alg, *bits)

@@ -41,6 +41,17 @@ const (
 	numAlgs
 )
 
+// MaxRSABits is the largest RSA modulus, in bits, whose signatures the
+// verifier reads: a signature is as long as the modulus, and the verifier
+// refuses signatures over MaxSignatureSize bytes before decoding them.
+// Key checks (New, package keys, keygen) use the same bound, so that no
+// accepted key signs tokens that verification refuses.
+const MaxRSABits = 8192
+
+// MaxSignatureSize is the largest decoded signature the verifier reads,
+// in bytes: an RSA-8192 signature (ES512's is 132 bytes).
+const MaxSignatureSize = MaxRSABits / 8
+
 var algNames = [numAlgs]string{"", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 
 // String returns the algorithm's registered name.
