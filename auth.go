@@ -90,15 +90,27 @@ func internedClaims(cfg Config) []string {
 	return out
 }
 
-// settingError names the setting at fault.
+// settingError names the setting at fault: a *ConfigError, which New
+// translates to the AUTHJWT_* variable when the configuration came from
+// the environment. Other settings mentioned in the message are fieldRef
+// arguments, translated likewise.
 func settingError(setting, format string, args ...any) error {
-	return fmt.Errorf("authjwt: %s: %s", setting, fmt.Sprintf(format, args...))
+	return &ConfigError{Field: setting, format: format, args: args}
 }
 
 // New validates cfg, applies defaults and returns an Auth. Every
-// misconfiguration is reported here, naming the setting; none surfaces at
-// the first request.
+// misconfiguration is reported here as a *[ConfigError] naming the setting
+// (its AUTHJWT_* variable when cfg came from [ConfigFromEnv]); none
+// surfaces at the first request.
 func New(cfg Config) (*Auth, error) {
+	a, err := newAuth(cfg)
+	if err != nil {
+		return nil, cfg.origin.name(err)
+	}
+	return a, nil
+}
+
+func newAuth(cfg Config) (*Auth, error) {
 	a := &Auth{}
 	if err := applyDefaults(&cfg); err != nil {
 		return nil, err
@@ -340,7 +352,7 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 		return settingError("PublicKey", "%s needs a public key to verify (AUTHJWT_PUBLIC_KEY or AUTHJWT_PRIVATE_KEY, or their _FILE forms)", firstAsym(alg, decodeAlgs))
 	}
 	if signer != nil && !publicEqual(signer.Public(), pub) {
-		return settingError("PublicKey", "does not match PrivateKey")
+		return settingError("PublicKey", "does not match %s", fieldRef("PrivateKey"))
 	}
 	if r, ok := pub.(*rsa.PublicKey); ok && r.N != nil && r.N.BitLen() > keys.MaxRSABits {
 		// Checked before the algorithm fit, so the error names the key's
@@ -519,7 +531,7 @@ func validateRest(c *Config) error {
 			return settingError("TokenTypeClaimName", "%q collides with a registered claim", n)
 		}
 		if c.AccessTokenType == c.RefreshTokenType {
-			return settingError("RefreshTokenType", "must differ from AccessTokenType (both %q)", c.AccessTokenType)
+			return settingError("RefreshTokenType", "must differ from %s (both %q)", fieldRef("AccessTokenType"), c.AccessTokenType)
 		}
 	}
 	for _, loc := range c.TokenLocation {
@@ -533,11 +545,11 @@ func validateRest(c *Config) error {
 		}
 	}
 	if c.DenylistEnabled && c.Store == nil {
-		return settingError("Store", "DenylistEnabled needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)")
+		return settingError("Store", "%s needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)", fieldRef("DenylistEnabled"))
 	}
 	if c.RefreshTokenRotation {
 		if c.Store == nil || !c.DenylistEnabled {
-			return settingError("RefreshTokenRotation", "needs DenylistEnabled and a Store")
+			return settingError("RefreshTokenRotation", "needs %s and a Store", fieldRef("DenylistEnabled"))
 		}
 		if _, ok := c.Store.(revoke.Consumer); !ok {
 			return settingError("RefreshTokenRotation", "the configured Store (%T) cannot consume tokens atomically (revoke.Consumer)", c.Store)
@@ -595,7 +607,7 @@ func validateCookies(c *Config) error {
 			return settingError(k.setting, "%q is not a valid cookie name", k.name)
 		}
 		if prev, ok := seen[k.name]; ok {
-			return settingError(k.setting, "%q is also the %s: each auth cookie needs its own name", k.name, prev)
+			return settingError(k.setting, "%q is also the %s: each auth cookie needs its own name", k.name, fieldRef(prev))
 		}
 		seen[k.name] = k.setting
 		if k.path == "" || k.path[0] != '/' {
@@ -610,7 +622,7 @@ func validateCookies(c *Config) error {
 				return settingError(k.setting, "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
 			}
 			if k.path != "/" {
-				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\": set %s to \"/\" (got %q) or rename the cookie", k.name, k.pathSetting, k.path)
+				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\": set %s to \"/\" (got %q) or rename the cookie", k.name, fieldRef(k.pathSetting), k.path)
 			}
 			if c.CookieDomain != "" {
 				return settingError(k.setting, "%q has the __Host- prefix, which forbids a Domain: unset CookieDomain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", k.name)

@@ -3,6 +3,7 @@ package authjwt
 import (
 	"context"
 	"crypto"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -249,6 +250,10 @@ type Config struct {
 	// result is available with [User]. An error refuses the request (401
 	// "User not found" unless it is an *Error).
 	UserLoader func(ctx context.Context, t *Token) (any, error)
+
+	// origin, set by ConfigFromEnv, records which AUTHJWT_* variable set
+	// each field, so that New's errors name the variable.
+	origin *envOrigin
 }
 
 // VerifyEvent describes one verification outcome for [Config.OnVerify].
@@ -262,4 +267,56 @@ type VerifyEvent struct {
 	Source string
 	// Duration is the time verification took.
 	Duration time.Duration
+}
+
+// ConfigError is the error [New] returns for a bad setting. It names the
+// Config field at fault and, when the configuration came from
+// [ConfigFromEnv] (or [LoadEnv]), the AUTHJWT_* variable that sets it: the
+// error's text then names the variable, not the Go field, since that is
+// what the operator wrote.
+type ConfigError struct {
+	// Field is the Config field at fault ("SecretKey",
+	// "TrustedIssuers[0].Audience").
+	Field string
+	// Var is the AUTHJWT_* variable of Field when the configuration came
+	// from the environment: the one the operator set
+	// (AUTHJWT_SECRET_KEY_FILE when the secret came from a file), else the
+	// variable that would set it. Empty for a configuration built in code
+	// and for fields no variable sets (Store, Signer, KeySet, …).
+	Var string
+
+	format string
+	args   []any      // fieldRef arguments name other settings
+	names  *envOrigin // set with Var: renders fieldRef arguments as variables
+}
+
+// fieldRef is a Config field named inside a [ConfigError] message: it is
+// rendered as its AUTHJWT_* variable when the configuration came from the
+// environment, like the error's own setting.
+type fieldRef string
+
+// Error returns "authjwt: <Var or Field>: <message>".
+func (e *ConfigError) Error() string {
+	name := e.Field
+	if e.Var != "" {
+		name = e.Var
+	}
+	return "authjwt: " + name + ": " + e.Message()
+}
+
+// Message says what is wrong, without the setting's name.
+func (e *ConfigError) Message() string {
+	args := e.args
+	if e.names != nil {
+		args = make([]any, len(e.args))
+		for i, a := range e.args {
+			if f, ok := a.(fieldRef); ok {
+				if v := e.names.varOf(string(f)); v != "" {
+					a = v
+				}
+			}
+			args[i] = a
+		}
+	}
+	return fmt.Sprintf(e.format, args...)
 }

@@ -70,6 +70,11 @@ func LoadEnv() (Config, error) {
 //     newline ("\n" or "\r\n") is trimmed from the secret file; PEM files
 //     are used as they are. Files over 1 MiB are refused.
 //   - A variable given twice in environ with different values is an error.
+//   - The returned Config remembers which variable set each field, so that
+//     [New]'s errors ([ConfigError]) name the variable, not the Go field:
+//     "authjwt: AUTHJWT_SECRET_KEY_FILE: HS256 needs a secret of at least
+//     32 bytes…". Fields changed in code afterwards keep their variable's
+//     name in errors.
 //
 // Variables (the AUTHJWT_ prefix left out):
 //
@@ -193,6 +198,7 @@ func ConfigFromEnvExtra(environ []string, extraKeys ...string) (Config, map[stri
 		values[key] = value
 	}
 
+	origin := &envOrigin{set: map[string]string{}}
 	for _, v := range envVars {
 		name := envPrefix + v.name
 		value, present := values[name]
@@ -213,12 +219,57 @@ func ConfigFromEnvExtra(environ []string, extraKeys ...string) (Config, map[stri
 		}
 		if err := v.set(&cfg, value); err != nil {
 			errs = append(errs, envError(name, "%v", err))
+			continue
 		}
+		origin.set[v.field] = name
 	}
 	if len(errs) > 0 {
 		return Config{}, nil, errors.Join(errs...)
 	}
+	cfg.origin = origin
 	return cfg, extra, nil
+}
+
+// envOrigin records, for a Config read from the environment, which
+// variable set each field, so that [New] names the variable the operator
+// wrote instead of the Go field (see [ConfigError]).
+type envOrigin struct {
+	set map[string]string // field -> full name of the variable that set it
+}
+
+// fieldVars maps each field to the variable that sets it when none did
+// (the first in envVars: SECRET_KEY before SECRET_KEY_FILE).
+var fieldVars = func() map[string]string {
+	m := map[string]string{"HeaderBareToken": envPrefix + "HEADER_TYPE"}
+	for _, v := range envVars {
+		if _, ok := m[v.field]; !ok {
+			m[v.field] = envPrefix + v.name
+		}
+	}
+	return m
+}()
+
+// varOf returns the variable of field: the one that set it, else the one
+// that would; "" for fields no variable sets.
+func (o *envOrigin) varOf(field string) string {
+	if v, ok := o.set[field]; ok {
+		return v
+	}
+	return fieldVars[field]
+}
+
+// name returns err with its setting named by variable: the one
+// translation of New's errors for a configuration from the environment.
+// Errors other than *ConfigError, and every error when o is nil (a
+// configuration built in code), are returned as they are.
+func (o *envOrigin) name(err error) error {
+	var ce *ConfigError
+	if o == nil || !errors.As(err, &ce) {
+		return err
+	}
+	c := *ce
+	c.Var, c.names = o.varOf(c.Field), o
+	return &c
 }
 
 // envVar is one variable ConfigFromEnv reads.

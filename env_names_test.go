@@ -1,0 +1,290 @@
+package authjwt
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/librenz/authjwt/keys"
+	"github.com/librenz/authjwt/revoke"
+)
+
+// settingErrorSites returns every call of settingError in the package's
+// non-test files, as field|format ("" for a field computed at run time),
+// so that a validation added later needs a row in
+// TestNewErrorsNameTheVariable.
+func settingErrorSites(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := map[string]string{}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) < 2 {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "settingError" {
+				return true
+			}
+			field := ""
+			if lit, ok := call.Args[0].(*ast.BasicLit); ok {
+				field, _ = strconv.Unquote(lit.Value)
+			}
+			lit, ok := call.Args[1].(*ast.BasicLit)
+			if !ok {
+				t.Errorf("%s: settingError's format is not a literal", fset.Position(call.Pos()))
+				return true
+			}
+			format, _ := strconv.Unquote(lit.Value)
+			sites[field+"|"+format] = fset.Position(call.Pos()).String()
+			return true
+		})
+	}
+	return sites
+}
+
+func ecPEMs(t *testing.T) (priv, pub string, key *ecdsa.PrivateKey) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	pder, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder})), k
+}
+
+// TestNewErrorsNameTheVariable: every validation error of New, for a
+// configuration read by ConfigFromEnv, names the AUTHJWT_* variable (the
+// one the operator set: X_FILE when the value came from a file), and
+// names other settings it mentions by variable too; the same
+// configuration built in code names the Go field. The rows are checked
+// against the settingError calls of the package, so a new validation
+// needs a row here.
+func TestNewErrorsNameTheVariable(t *testing.T) {
+	priv, pub, key := ecPEMs(t)
+	_, otherPub, _ := ecPEMs(t)
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	shortSecret := file("short", "Kp9!xQ2#\n")
+	garbage := file("garbage", "not a PEM key")
+	privFile := file("priv.pem", priv)
+	secret := "AUTHJWT_SECRET_KEY=Ju8-fD3kq0Lz2Wm9Xb4Nc7Vr1Ty6Hs5Ge0Pa"
+	es := []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PRIVATE_KEY=" + priv}
+	cookies := []string{secret, "AUTHJWT_TOKEN_LOCATION=cookies"}
+	insecure := append(cookies[:2:2], "AUTHJWT_COOKIE_SECURE=false")
+	with := func(base []string, more ...string) []string { return append(base[:len(base):len(base)], more...) }
+	keySet := func(c *Config) {
+		c.KeySet = keys.NewSet()
+	}
+	nonConsumer := revoke.Func(func(context.Context, revoke.Query) (bool, error) { return false, nil })
+
+	tests := []struct {
+		name    string
+		env     []string
+		code    func(*Config) // settings that are not text, or values the variables refuse
+		field   string
+		format  string // the settingError call the row reaches
+		wantVar string // "" for fields no variable sets
+		mention []string
+	}{
+		{"trusted origin", []string{secret, "AUTHJWT_TRUSTED_ORIGINS=not a url"}, nil,
+			"TrustedOrigins", "%v", "AUTHJWT_TRUSTED_ORIGINS", nil},
+		{"negative cache size", []string{secret}, func(c *Config) { c.VerifyCacheSize = -1 },
+			"VerifyCacheSize", "negative size %d", "AUTHJWT_VERIFY_CACHE_SIZE", nil},
+		{"algorithm none", []string{secret, "AUTHJWT_ALGORITHM=none"}, nil,
+			"Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", "AUTHJWT_ALGORITHM", nil},
+		{"decode algorithm none", []string{secret, "AUTHJWT_DECODE_ALGORITHMS=HS256,none"}, nil,
+			"DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", "AUTHJWT_DECODE_ALGORITHMS", nil},
+		{"PEM as a secret", []string{"AUTHJWT_SECRET_KEY=" + pub}, nil,
+			"SecretKey", "holds a PEM or JWK key, not a random secret: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", "AUTHJWT_SECRET_KEY", nil},
+		{"no secret", nil, nil,
+			"SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", "AUTHJWT_SECRET_KEY", nil},
+		{"short secret from a file", []string{"AUTHJWT_SECRET_KEY_FILE=" + shortSecret}, nil,
+			"SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", "AUTHJWT_SECRET_KEY_FILE", nil},
+		{"key set and a secret", []string{secret}, keySet,
+			"KeySet", "set KeySet or SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both", "", nil},
+		{"key set, decode algorithm none", []string{"AUTHJWT_DECODE_ALGORITHMS=none"}, keySet,
+			"DecodeAlgorithms", "unknown or forbidden algorithm %q", "AUTHJWT_DECODE_ALGORITHMS", nil},
+		{"private key and signer", es, func(c *Config) { c.Signer = key },
+			"PrivateKey", "set PrivateKey or Signer, not both", "AUTHJWT_PRIVATE_KEY", nil},
+		{"public key and verify key", []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PUBLIC_KEY=" + pub}, func(c *Config) { c.VerifyKey = &key.PublicKey },
+			"PublicKey", "set PublicKey or VerifyKey, not both", "AUTHJWT_PUBLIC_KEY", nil},
+		{"private key file not PEM", []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PRIVATE_KEY_FILE=" + garbage}, nil,
+			"PrivateKey", "%v", "AUTHJWT_PRIVATE_KEY_FILE", nil},
+		{"public key not PEM", []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PUBLIC_KEY=not a PEM key"}, nil,
+			"PublicKey", "%v", "AUTHJWT_PUBLIC_KEY", nil},
+		{"no key", []string{"AUTHJWT_ALGORITHM=ES256"}, nil,
+			"PublicKey", "%s needs a public key to verify (AUTHJWT_PUBLIC_KEY or AUTHJWT_PRIVATE_KEY, or their _FILE forms)", "AUTHJWT_PUBLIC_KEY", nil},
+		{"key pair mismatch", []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PRIVATE_KEY_FILE=" + privFile, "AUTHJWT_PUBLIC_KEY=" + otherPub}, nil,
+			"PublicKey", "does not match %s", "AUTHJWT_PUBLIC_KEY", []string{"AUTHJWT_PRIVATE_KEY_FILE"}},
+		{"algorithm does not fit the key", []string{"AUTHJWT_ALGORITHM=RS256", "AUTHJWT_PRIVATE_KEY=" + priv}, nil,
+			"Algorithm", "%s does not fit the configured key: %v", "AUTHJWT_ALGORITHM", nil},
+		{"decode algorithm does not fit the key", with(es, "AUTHJWT_DECODE_ALGORITHMS=ES256,RS256"), nil,
+			"DecodeAlgorithms", "%s does not fit the configured key: %v", "AUTHJWT_DECODE_ALGORITHMS", nil},
+		{"negative access lifetime", []string{secret}, func(c *Config) { c.AccessTokenExpires = -time.Second },
+			"AccessTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", "AUTHJWT_ACCESS_TOKEN_EXPIRES", nil},
+		{"negative refresh lifetime", []string{secret}, func(c *Config) { c.RefreshTokenExpires = -time.Second },
+			"RefreshTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", "AUTHJWT_REFRESH_TOKEN_EXPIRES", nil},
+		{"negative leeway", []string{secret}, func(c *Config) { c.DecodeLeeway = -time.Second },
+			"DecodeLeeway", "negative duration %v", "AUTHJWT_DECODE_LEEWAY", nil},
+		{"token size too small", []string{secret, "AUTHJWT_MAX_TOKEN_SIZE=100"}, nil,
+			"MaxTokenSize", "%d bytes is too small (minimum 256)", "AUTHJWT_MAX_TOKEN_SIZE", nil},
+		{"token size too large", []string{secret, "AUTHJWT_MAX_TOKEN_SIZE=100000"}, nil,
+			"MaxTokenSize", "%d bytes is too large (maximum %d)", "AUTHJWT_MAX_TOKEN_SIZE", nil},
+		{"negative store timeout", []string{secret}, func(c *Config) { c.StoreTimeout = -time.Second },
+			"StoreTimeout", "negative duration %v", "AUTHJWT_STORE_TIMEOUT", nil},
+		{"negative reuse grace", []string{secret}, func(c *Config) { c.RefreshReuseGrace = -time.Second },
+			"RefreshReuseGrace", "negative duration %v", "AUTHJWT_REFRESH_REUSE_GRACE", nil},
+		{"type claim named exp", []string{secret, "AUTHJWT_TOKEN_TYPE_CLAIM_NAME=exp"}, nil,
+			"TokenTypeClaimName", "%q collides with a registered claim", "AUTHJWT_TOKEN_TYPE_CLAIM_NAME", nil},
+		{"equal type values", []string{secret, "AUTHJWT_ACCESS_TOKEN_TYPE=refresh"}, nil,
+			"RefreshTokenType", "must differ from %s (both %q)", "AUTHJWT_REFRESH_TOKEN_TYPE", []string{"AUTHJWT_ACCESS_TOKEN_TYPE"}},
+		{"unknown location", []string{secret, "AUTHJWT_TOKEN_LOCATION=body"}, nil,
+			"TokenLocation", "unknown location %q (use \"headers\" and/or \"cookies\")", "AUTHJWT_TOKEN_LOCATION", nil},
+		{"unknown token type checked", []string{secret, "AUTHJWT_DENYLIST_TOKEN_CHECKS=id"}, nil,
+			"DenylistTokenChecks", "unknown token type %q (use \"access\" and/or \"refresh\")", "AUTHJWT_DENYLIST_TOKEN_CHECKS", nil},
+		{"denylist without a store", []string{secret, "AUTHJWT_DENYLIST_ENABLED=true"}, nil,
+			"Store", "%s needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)", "", []string{"AUTHJWT_DENYLIST_ENABLED"}},
+		{"rotation without a denylist", []string{secret, "AUTHJWT_REFRESH_TOKEN_ROTATION=true"}, nil,
+			"RefreshTokenRotation", "needs %s and a Store", "AUTHJWT_REFRESH_TOKEN_ROTATION", []string{"AUTHJWT_DENYLIST_ENABLED"}},
+		{"rotation with a store that cannot consume", []string{secret, "AUTHJWT_DENYLIST_ENABLED=true", "AUTHJWT_REFRESH_TOKEN_ROTATION=true"}, func(c *Config) { c.Store = nonConsumer },
+			"RefreshTokenRotation", "the configured Store (%T) cannot consume tokens atomically (revoke.Consumer)", "AUTHJWT_REFRESH_TOKEN_ROTATION", nil},
+		{"unknown SameSite", []string{secret, "AUTHJWT_COOKIE_SAMESITE=loose"}, nil,
+			"CookieSameSite", "%q is not one of lax, strict, none (AUTHJWT_COOKIE_SAMESITE)", "AUTHJWT_COOKIE_SAMESITE", nil},
+		{"unknown CSRF method", []string{secret, "AUTHJWT_CSRF_METHODS=FETCH"}, nil,
+			"CSRFMethods", "%q is not an HTTP method (AUTHJWT_CSRF_METHODS)", "AUTHJWT_CSRF_METHODS", nil},
+		{"negative cookie max age", []string{secret}, func(c *Config) { c.CookieMaxAge = -time.Second },
+			"CookieMaxAge", "negative duration %v", "AUTHJWT_COOKIE_MAX_AGE", nil},
+		{"bare token and a scheme", []string{secret, "AUTHJWT_HEADER_TYPE="}, func(c *Config) { c.HeaderType = "Token" },
+			"HeaderType", "set HeaderType or HeaderBareToken, not both", "AUTHJWT_HEADER_TYPE", nil},
+		{"scheme with a space", []string{secret, "AUTHJWT_HEADER_TYPE=Be arer"}, nil,
+			"HeaderType", "%q contains whitespace", "AUTHJWT_HEADER_TYPE", nil},
+		{"bad cookie domain", with(cookies, "AUTHJWT_COOKIE_DOMAIN=bad domain"), nil,
+			"CookieDomain", "%q is not a valid cookie domain (AUTHJWT_COOKIE_DOMAIN)", "AUTHJWT_COOKIE_DOMAIN", nil},
+		{"bad cookie name", with(cookies, "AUTHJWT_ACCESS_COOKIE_KEY=a b"), nil,
+			"AccessCookieName", "%q is not a valid cookie name", "AUTHJWT_ACCESS_COOKIE_KEY", nil},
+		{"cookie name used twice", with(cookies, "AUTHJWT_REFRESH_COOKIE_KEY=__Host-access_token"), nil,
+			"RefreshCookieName", "%q is also the %s: each auth cookie needs its own name", "AUTHJWT_REFRESH_COOKIE_KEY", []string{"AUTHJWT_ACCESS_COOKIE_KEY"}},
+		{"relative cookie path", with(cookies, "AUTHJWT_REFRESH_CSRF_COOKIE_PATH=api"), nil,
+			"RefreshCSRFCookiePath", "%q must start with \"/\"", "AUTHJWT_REFRESH_CSRF_COOKIE_PATH", nil},
+		{"bad cookie path", with(cookies, "AUTHJWT_ACCESS_COOKIE_PATH=/a;b"), nil,
+			"AccessCookiePath", "%q is not a valid cookie path: %v", "AUTHJWT_ACCESS_COOKIE_PATH", nil},
+		{"__Host- on plain HTTP", with(insecure, "AUTHJWT_ACCESS_COOKIE_KEY=__Host-a"), nil,
+			"AccessCookieName", "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", "AUTHJWT_ACCESS_COOKIE_KEY", nil},
+		{"__Host- with a path", with(cookies, "AUTHJWT_ACCESS_COOKIE_KEY=__Host-a", "AUTHJWT_ACCESS_COOKIE_PATH=/api"), nil,
+			"AccessCookieName", "%q has the __Host- prefix, which requires Path \"/\": set %s to \"/\" (got %q) or rename the cookie", "AUTHJWT_ACCESS_COOKIE_KEY", []string{"AUTHJWT_ACCESS_COOKIE_PATH"}},
+		{"__Host- with a domain", with(cookies, "AUTHJWT_ACCESS_CSRF_COOKIE_KEY=__Host-a", "AUTHJWT_COOKIE_DOMAIN=example.com"), nil,
+			"AccessCSRFCookieName", "%q has the __Host- prefix, which forbids a Domain: unset CookieDomain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", "AUTHJWT_ACCESS_CSRF_COOKIE_KEY", nil},
+		{"__Secure- on plain HTTP", with(insecure, "AUTHJWT_REFRESH_COOKIE_KEY=__Secure-r"), nil,
+			"RefreshCookieName", "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", "AUTHJWT_REFRESH_COOKIE_KEY", nil},
+		{"SameSite=None on plain HTTP", with(insecure, "AUTHJWT_COOKIE_SAMESITE=none"), nil,
+			"CookieSameSite", "\"none\" requires Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or use lax/strict (AUTHJWT_COOKIE_SAMESITE)", "AUTHJWT_COOKIE_SAMESITE", nil},
+		// Trusted issuers are set in code (the reference server reads its
+		// own AUTHJWT_TRUSTED_* variables and names them itself): their
+		// fields have no library variable, so the error names the field.
+		{"trusted issuer without iss", []string{secret}, func(c *Config) { c.TrustedIssuers = []TrustedIssuer{{}} },
+			"TrustedIssuers[0].Issuer", "required", "", nil},
+		{"trusted issuer twice", []string{secret}, func(c *Config) {
+			c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://i", Audience: []string{"a"}, Keys: noKeys{}}, {Issuer: "https://i"}}
+		}, "TrustedIssuers[1].Issuer", "%q is configured twice", "", nil},
+		{"trusted issuer is our own", []string{secret, "AUTHJWT_ENCODE_ISSUER=https://us"}, func(c *Config) { c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://us"}} },
+			"TrustedIssuers[0].Issuer", "%q is our own issuer; a trusted issuer must be another party", "", nil},
+		{"trusted issuer without audience", []string{secret}, func(c *Config) { c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://i"}} },
+			"TrustedIssuers[0].Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE): without it, tokens the provider minted for any other service would be accepted", "", nil},
+		{"trusted issuer with HMAC", []string{secret}, func(c *Config) {
+			c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://i", Audience: []string{"a"}, Algorithms: []string{"HS256"}}}
+		}, "TrustedIssuers[0].Algorithms", "%q is not an asymmetric JWS algorithm", "", nil},
+		{"trusted issuer with a bad JWKS URL", []string{secret}, func(c *Config) {
+			c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://i", Audience: []string{"a"}, JWKSURL: "http://plain.example/jwks"}}
+		}, "TrustedIssuers[0]", "%v", "", nil},
+	}
+
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ConfigFromEnv(tt.env)
+			if err != nil {
+				t.Fatalf("ConfigFromEnv: %v", err)
+			}
+			if tt.code != nil {
+				tt.code(&cfg)
+			}
+			_, err = New(cfg)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("New: %v (%T), want a *ConfigError", err, err)
+			}
+			if ce.Field != tt.field || ce.format != tt.format {
+				t.Fatalf("New: %v\nreached %s with %q, want %s with %q", err, ce.Field, ce.format, tt.field, tt.format)
+			}
+			covered[tt.field+"|"+tt.format] = true
+			covered["|"+tt.format] = true
+			name := tt.field
+			if tt.wantVar != "" {
+				name = tt.wantVar
+			}
+			if ce.Var != tt.wantVar || !strings.HasPrefix(err.Error(), "authjwt: "+name+": ") {
+				t.Errorf("from the environment: %v (Var %q), want it to start with %q", err, ce.Var, "authjwt: "+name+": ")
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("from the environment: %v, want it to name %s", err, m)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("not one line: %q", err)
+			}
+
+			// The same configuration built in code names the field.
+			_, err = New(WithoutOrigin(cfg))
+			if !errors.As(err, &ce) || ce.Var != "" || !strings.HasPrefix(err.Error(), "authjwt: "+tt.field+": ") {
+				t.Errorf("from code: %v, want it to start with %q", err, "authjwt: "+tt.field+": ")
+			}
+		})
+	}
+	for site, pos := range settingErrorSites(t) {
+		if !covered[site] {
+			t.Errorf("%s: settingError(%s) has no row in this test", pos, strings.Replace(site, "|", ", ", 1))
+		}
+	}
+}
+
+// noKeys is a trusted issuer's key source without keys.
+type noKeys struct{}
+
+func (noKeys) Lookup(context.Context, string) (keys.Key, error) {
+	return keys.Key{}, errors.New("no keys")
+}
+func (noKeys) Keys() []keys.Key { return nil }
