@@ -222,8 +222,9 @@ type Config struct {
 	MaxTokenSize int
 
 	// LegacyStatusCodes answers with the seed's statuses (422 for
-	// malformed tokens and wrong token types, 401 for CSRF failures) for
-	// clients migrating from the Python service. Messages are unchanged.
+	// malformed tokens, bad claims and wrong token types; 401 for an
+	// expired token and for CSRF failures) for clients migrating from the
+	// Python service. Messages are unchanged.
 	LegacyStatusCodes bool
 
 	// WebSocketQueryParam is the query parameter a WebSocket handshake may

@@ -109,7 +109,7 @@ var (
 	ErrInvalidAlgorithm  = newErr(CodeInvalidAlgorithm, 401, 422, "invalid_token", "Invalid algorithm on header")
 	ErrInvalidKID        = newErr(CodeInvalidKID, 401, 422, "invalid_token", "Invalid kid on header")
 	ErrInvalidSignature  = newErr(CodeInvalidSignature, 401, 422, "invalid_token", "Signature verification failed")
-	ErrTokenExpired      = newErr(CodeTokenExpired, 401, 422, "invalid_token", "Signature has expired")
+	ErrTokenExpired      = newErr(CodeTokenExpired, 401, 401, "invalid_token", "Signature has expired")
 	ErrTokenNotYetValid  = newErr(CodeTokenNotYetValid, 401, 422, "invalid_token", "The token is not yet valid (nbf)")
 	ErrInvalidIssuer     = newErr(CodeInvalidIssuer, 401, 422, "invalid_token", "Invalid issuer")
 	ErrInvalidAudience   = newErr(CodeInvalidAudience, 401, 422, "invalid_token", "Invalid audience")

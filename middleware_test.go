@@ -191,6 +191,13 @@ func TestLegacyStatusCodes(t *testing.T) {
 	if r := do(t, h, "GET", "/", nil); r.status != 401 {
 		t.Fatalf("legacy missing header: %d", r.status)
 	}
+	// The seed answers an expired token with 401 (its AccessTokenExpired),
+	// not with the 422 of its other decode errors.
+	at := must(a.CreateAccessToken("alice", WithExpiry(time.Second)))
+	late := mustNew(t, Config{SecretKey: testSecret, LegacyStatusCodes: true, Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	if r := do(t, late.Required(echoSub), "GET", "/", map[string]string{"Authorization": "Bearer " + at}); r.status != 401 || r.body["detail"] != "Signature has expired" {
+		t.Fatalf("legacy expired: %d %v", r.status, r.body)
+	}
 }
 
 func TestCustomErrorHandlerAndHook(t *testing.T) {

@@ -50,11 +50,6 @@ import (
 // reproduce the seed, each with its reason. Every entry is a deliberate
 // difference named in the guide's "Deliberate differences" section.
 var seedDifferences = map[string]string{
-	// Statuses.
-	"hs256-access-expired/verify": "LegacyStatusCodes answers 422 for an expired token; the seed 401",
-	"hdr-expired/response":        "LegacyStatusCodes answers 422 for an expired token; the seed 401",
-	"leeway-beyond/response":      "LegacyStatusCodes answers 422 for an expired token; the seed 401",
-
 	// Issuer.
 	"issuer-refresh/verify":       "DecodeIssuer is required on refresh tokens, which the seed mints without iss",
 	"issuer-pair.refresh/verify":  "DecodeIssuer is required on refresh tokens, which the seed mints without iss",
