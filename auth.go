@@ -485,6 +485,11 @@ func applyDefaults(c *Config) error {
 	if c.DenylistTokenChecks == nil {
 		c.DenylistTokenChecks = []string{TypeAccess, TypeRefresh}
 	}
+	// A store is set to be consulted: it turns the denylist on, unless the
+	// environment explicitly turned it off (refused by validateRest).
+	if c.Store != nil && !c.denylistExplicitlyOff() {
+		c.DenylistEnabled = true
+	}
 	if len(c.CSRFMethods) == 0 {
 		c.CSRFMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
 	}
@@ -547,9 +552,15 @@ func validateRest(c *Config) error {
 	if c.DenylistEnabled && c.Store == nil {
 		return settingError("Store", "%s needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)", fieldRef("DenylistEnabled"))
 	}
+	if c.Store != nil && c.denylistExplicitlyOff() {
+		return settingError("DenylistEnabled", "is false, but a Store (%T) is configured: it would record revocations that verification never checks; unset the variable (a Store turns the denylist on) or remove the Store", c.Store)
+	}
 	if c.RefreshTokenRotation {
 		if c.Store == nil || !c.DenylistEnabled {
 			return settingError("RefreshTokenRotation", "needs %s and a Store", fieldRef("DenylistEnabled"))
+		}
+		if !slices.Contains(c.DenylistTokenChecks, TypeRefresh) {
+			return settingError("RefreshTokenRotation", "needs refresh tokens checked against the store (%s is %q): reuse detection revokes the family", fieldRef("DenylistTokenChecks"), c.DenylistTokenChecks)
 		}
 		if _, ok := c.Store.(revoke.Consumer); !ok {
 			return settingError("RefreshTokenRotation", "the configured Store (%T) cannot consume tokens atomically (revoke.Consumer)", c.Store)

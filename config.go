@@ -93,11 +93,17 @@ type Config struct {
 	DecodeAudience []string
 
 	// DenylistEnabled turns revocation checks on; Store must then be set.
+	// A configured Store turns them on by itself, so a store is never set
+	// without being consulted; AUTHJWT_DENYLIST_ENABLED=false together
+	// with a Store is a contradiction that [New] refuses.
 	DenylistEnabled bool
 	// DenylistTokenChecks lists the token types checked against the store
-	// (default: access and refresh).
+	// (default: access and refresh). Revoking a token of a type left out
+	// fails with [ErrRevocationDisabled] rather than recording a
+	// revocation nobody would enforce.
 	DenylistTokenChecks []string
 	// Store keeps revocations (see package revoke and the store modules).
+	// Setting it enables the denylist (DenylistEnabled).
 	Store revoke.Store
 	// StoreTimeout bounds each store call made during verification
 	// (default 2s). A store that does not answer in time fails the request
@@ -255,6 +261,14 @@ type Config struct {
 	// origin, set by ConfigFromEnv, records which AUTHJWT_* variable set
 	// each field, so that New's errors name the variable.
 	origin *envOrigin
+}
+
+// denylistExplicitlyOff reports whether the environment set
+// AUTHJWT_DENYLIST_ENABLED to false: a bool field cannot tell that from
+// "unset", and a Store set in code afterwards must not silently override
+// it (New refuses the contradiction).
+func (c *Config) denylistExplicitlyOff() bool {
+	return !c.DenylistEnabled && c.origin != nil && c.origin.set["DenylistEnabled"] != ""
 }
 
 // VerifyEvent describes one verification outcome for [Config.OnVerify].

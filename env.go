@@ -36,8 +36,8 @@ func LoadEnv() (Config, error) {
 //	if err != nil {
 //		log.Fatal(err) // e.g. authjwt: AUTHJWT_ACESS_TOKEN_EXPIRES: unknown variable; did you mean AUTHJWT_ACCESS_TOKEN_EXPIRES?
 //	}
-//	cfg.Store = revoke.NewMemory() // settings that are not text come from code
-//	auth, err := authjwt.New(cfg)
+//	cfg.Store = revoke.NewMemory() // settings that are not text come from code; a Store turns the denylist on
+//	auth, err := authjwt.New(cfg)  // refused if AUTHJWT_DENYLIST_ENABLED=false contradicts the Store
 //
 // Rules:
 //
@@ -94,7 +94,7 @@ func LoadEnv() (Config, error) {
 //	ENCODE_ISSUER                 string    none                   EncodeIssuer               iss of new tokens
 //	DECODE_ISSUER                 string    none                   DecodeIssuer               iss a token must carry
 //	DECODE_AUDIENCE               list      none                   DecodeAudience             accepted audiences (any of)
-//	DENYLIST_ENABLED              bool      false                  DenylistEnabled            check revocations (needs a Store, set in code)
+//	DENYLIST_ENABLED              bool      false                  DenylistEnabled            check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
 //	DENYLIST_TOKEN_CHECKS         list      access,refresh         DenylistTokenChecks        token types checked; [] for none
 //	STORE_TIMEOUT                 duration  2s                     StoreTimeout               bound on each revocation-store call
 //	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  UnsafeRevocationFailOpen   accept tokens when the store fails

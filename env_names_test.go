@@ -181,6 +181,10 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 			"RefreshTokenRotation", "needs %s and a Store", "AUTHJWT_REFRESH_TOKEN_ROTATION", []string{"AUTHJWT_DENYLIST_ENABLED"}},
 		{"rotation with a store that cannot consume", []string{secret, "AUTHJWT_DENYLIST_ENABLED=true", "AUTHJWT_REFRESH_TOKEN_ROTATION=true"}, func(c *Config) { c.Store = nonConsumer },
 			"RefreshTokenRotation", "the configured Store (%T) cannot consume tokens atomically (revoke.Consumer)", "AUTHJWT_REFRESH_TOKEN_ROTATION", nil},
+		{"explicit denylist off beside a store", []string{secret, "AUTHJWT_DENYLIST_ENABLED=false"}, func(c *Config) { c.Store = nonConsumer },
+			"DenylistEnabled", "is false, but a Store (%T) is configured: it would record revocations that verification never checks; unset the variable (a Store turns the denylist on) or remove the Store", "AUTHJWT_DENYLIST_ENABLED", []string{"Store"}},
+		{"rotation with refresh tokens unchecked", []string{secret, "AUTHJWT_REFRESH_TOKEN_ROTATION=true", "AUTHJWT_DENYLIST_TOKEN_CHECKS=access"}, func(c *Config) { c.Store = revoke.NewMemory() },
+			"RefreshTokenRotation", "needs refresh tokens checked against the store (%s is %q): reuse detection revokes the family", "AUTHJWT_REFRESH_TOKEN_ROTATION", []string{"AUTHJWT_DENYLIST_TOKEN_CHECKS"}},
 		{"unknown SameSite", []string{secret, "AUTHJWT_COOKIE_SAMESITE=loose"}, nil,
 			"CookieSameSite", "%q is not one of lax, strict, none (AUTHJWT_COOKIE_SAMESITE)", "AUTHJWT_COOKIE_SAMESITE", nil},
 		{"unknown CSRF method", []string{secret, "AUTHJWT_CSRF_METHODS=FETCH"}, nil,
@@ -267,7 +271,12 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 				t.Errorf("not one line: %q", err)
 			}
 
-			// The same configuration built in code names the field.
+			// The same configuration built in code names the field. An
+			// explicit false exists only in the environment: in code, a
+			// Store turns the denylist on.
+			if tt.field == "DenylistEnabled" {
+				return
+			}
 			_, err = New(WithoutOrigin(cfg))
 			if !errors.As(err, &ce) || ce.Var != "" || !strings.HasPrefix(err.Error(), "authjwt: "+tt.field+": ") {
 				t.Errorf("from code: %v, want it to start with %q", err, "authjwt: "+tt.field+": ")

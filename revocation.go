@@ -15,9 +15,33 @@ func (t *Token) expiryOf() time.Time {
 	return revoke.Forever
 }
 
-func (a *Auth) store() (revoke.Store, error) {
-	if a.cfg.Store == nil {
-		return nil, ErrStoreUnavailable.with(nil, "No revocation store configured")
+// Messages of ErrRevocationDisabled, naming the setting that would enable
+// the revocation asked for.
+const (
+	msgRevocationOff     = "Revocation is not enabled (no Store configured)"
+	msgRevocationNoTypes = "Revocation is not enabled for any token type (DenylistTokenChecks)"
+	msgAccessUnchecked   = "Revocation is not enabled for access tokens (DenylistTokenChecks)"
+	msgRefreshUnchecked  = "Revocation is not enabled for refresh tokens (DenylistTokenChecks)"
+)
+
+// store returns the store when the denylist would enforce a revocation of
+// a token of the given kind: forRefresh and forAccess say which types the
+// revocation is about (a family or a subject covers both, and one checked
+// type suffices for it to take effect). Otherwise it returns
+// ErrRevocationDisabled: recording a revocation that verification never
+// consults would report success for a token that keeps working.
+func (a *Auth) store(forAccess, forRefresh bool) (revoke.Store, error) {
+	switch {
+	case !a.cfg.DenylistEnabled || a.cfg.Store == nil:
+		return nil, ErrRevocationDisabled.with(nil, msgRevocationOff)
+	case forAccess && forRefresh:
+		if !a.denyAccess && !a.denyRefresh {
+			return nil, ErrRevocationDisabled.with(nil, msgRevocationNoTypes)
+		}
+	case forAccess && !a.denyAccess:
+		return nil, ErrRevocationDisabled.with(nil, msgAccessUnchecked)
+	case forRefresh && !a.denyRefresh:
+		return nil, ErrRevocationDisabled.with(nil, msgRefreshUnchecked)
 	}
 	return a.cfg.Store, nil
 }
@@ -30,9 +54,12 @@ func (a *Auth) storeErr(ctx context.Context, err error) error {
 	return ErrStoreUnavailable.with(err, "")
 }
 
-// Revoke revokes one verified token (by jti) until it expires.
+// Revoke revokes one verified token (by jti) until it expires. It fails
+// with [ErrRevocationDisabled] when the token's type is not checked against
+// the store (no Store, or the type left out of DenylistTokenChecks), and
+// with [ErrStoreUnavailable] when the store cannot record it.
 func (a *Auth) Revoke(ctx context.Context, t *Token) error {
-	s, err := a.store()
+	s, err := a.store(!t.isRef, t.isRef)
 	if err != nil {
 		return err
 	}
@@ -45,11 +72,16 @@ func (a *Auth) Revoke(ctx context.Context, t *Token) error {
 // RevokeFamily revokes every token of t's family: the access and refresh
 // token issued together (logout), and every token of a refresh-rotation
 // chain. A token without a family is revoked alone.
+//
+// A family holds both token types: the revocation takes effect for the
+// types in DenylistTokenChecks (tokens of a type left out stay valid until
+// they expire, as configured), and fails with [ErrRevocationDisabled] when
+// no type is checked.
 func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 	if t.c.Aid() == "" {
 		return a.Revoke(ctx, t)
 	}
-	s, err := a.store()
+	s, err := a.store(true, true)
 	if err != nil {
 		return err
 	}
@@ -75,9 +107,10 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 // RevokeSubject revokes every token of t's issuer and subject issued up to
 // now ("logout everywhere"). Tokens are refused when their iat is at or
 // before the cutoff, with one-second resolution: a token issued in the same
-// second as the logout is refused too.
+// second as the logout is refused too. It fails with
+// [ErrRevocationDisabled] when no token type is checked against the store.
 func (a *Auth) RevokeSubject(ctx context.Context, issuer, subject string) error {
-	s, err := a.store()
+	s, err := a.store(true, true)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,7 @@ var seedDifferences = map[string]string{
 	"hdr-lowercase-scheme/response":            "authjwt matches the scheme case-insensitively (RFC 7235 §2.1); the seed refuses \"bearer\"",
 	"dual-other-scheme-with-cookie/response":   "authjwt treats another scheme as no credentials of ours (RFC 6750 §3) and reads the cookie; the seed answers 422",
 	"type-off-revoked-still-accepted/response": "authjwt checks revocation with the type claim off; the seed then skips its denylist",
+	"denylist-access-only/response":            "revoking a refresh token that DenylistTokenChecks leaves unchecked is 501 revocation_disabled; the seed answers 200 and keeps accepting it",
 	"ck-insecure/response":                     "with AUTHJWT_COOKIE_SECURE=false authjwt drops the __Host- prefix browsers require Secure for; the seed keeps names browsers drop",
 	"hdr-partner-missing/response":             "authjwt names the missing claim; the seed's message always says \"team\"",
 	"hdr-not-a-jwt/response":                   "message: authjwt says \"Invalid token\"; the seed passes PyJWT's \"Not enough segments\"",

@@ -694,7 +694,7 @@ func TestWebSocketWatchToken(t *testing.T) {
 
 	t.Run("no polling without denylist", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.DenylistEnabled = false })
+			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.DenylistEnabled, c.Store = false, nil })
 			ctx, cancel := a.WatchToken(context.Background(), tok, authjwt.WithRevocationPoll(time.Millisecond))
 			defer cancel()
 			time.Sleep(time.Second)

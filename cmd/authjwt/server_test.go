@@ -398,7 +398,8 @@ func TestStoreUnavailable(t *testing.T) {
 }
 
 // TestDenylistDisabled: without a store the revocation routes cannot work
-// and say so with 503 rather than pretending.
+// and say so rather than pretending: the library's ErrRevocationDisabled
+// (501 revocation_disabled) since issue 15 item 3, 503 before.
 func TestDenylistDisabled(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
@@ -406,7 +407,7 @@ func TestDenylistDisabled(t *testing.T) {
 	ts := startServer(t, cfg, clk)
 	access, _ := ts.login("alice", "secret")
 	ts.do(req{method: "GET", path: "/protected", token: access}).expect(t, "protected", 200, "")
-	ts.do(req{method: "DELETE", path: "/logout", token: access}).expect(t, "logout without a store", 503, "")
+	ts.do(req{method: "DELETE", path: "/logout", token: access}).expect(t, "logout without a store", 501, "")
 }
 
 // TestCookieMode: login sets the pair and CSRF cookies with no token in
