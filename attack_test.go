@@ -261,7 +261,7 @@ func TestAttackAlgNone(t *testing.T) {
 	for _, none := range []string{"none", "None", "NONE", "nOnE", "none ", " none", `none\u0000`, `\u006eone`, "", "null"} {
 		h := enc(`{"alg":"` + none + `"}`)
 		atks = append(atks,
-			attack{"alg " + none + " empty sig", h + "." + pl + ".", ErrMalformedToken, "unsecured JWS"},
+			attack{"alg " + none + " empty sig", h + "." + pl + ".", ErrInvalidAlgorithm, "unsecured JWS: the algorithm is refused before the missing signature"},
 			attack{"alg " + none + " with sig", h + "." + pl + "." + strings.Split(base, ".")[2], ErrInvalidAlgorithm, "not an algorithm"},
 			attack{"alg " + none + " HMAC-signed", hs256(h, pl), ErrInvalidAlgorithm, "signed, but alg is still none"})
 	}

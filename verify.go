@@ -104,6 +104,15 @@ const (
 func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {
 	parts, err := jws.Split(token, a.maxSize)
 	if err != nil {
+		if err == jws.ErrUnsigned {
+			// An unsecured token ("alg":"none", empty signature) is refused
+			// for its algorithm, as it would be with a signature: the
+			// header is judged before the signature.
+			var hbuf [MaxHeaderSize]byte
+			if _, herr := a.parseHeader(parts.Header, &hbuf); herr == ErrInvalidAlgorithm {
+				return nil, herr
+			}
+		}
 		return nil, malformed(err)
 	}
 	if a.vcache != nil && a.trusted == nil {

@@ -14,6 +14,7 @@ import (
 var (
 	ErrSegments   = errors.New("not enough segments or too many segments")
 	ErrEmpty      = errors.New("empty segment")
+	ErrUnsigned   = errors.New("empty signature segment")
 	ErrBase64     = errors.New("invalid base64url encoding")
 	ErrTooLarge   = errors.New("token too large")
 	ErrJSON       = errors.New("invalid JSON")

@@ -41,6 +41,14 @@ func checkSplit(t *testing.T, s string) {
 	if err == nil && (p.Header+"."+p.Payload+"."+p.Signature != s || p.SigningInput != p.Header+"."+p.Payload) {
 		t.Fatalf("Split(%q): parts %+v", s, p)
 	}
+	// Only the signature empty: refused as unsigned, with the other parts.
+	unsigned := len(s) <= 1024 && len(segs) == 3 && segs[0] != "" && segs[1] != "" && segs[2] == ""
+	if (err == ErrUnsigned) != unsigned {
+		t.Fatalf("Split(%q): err %v, want ErrUnsigned=%v", s, err, unsigned)
+	}
+	if unsigned && (p.Header != segs[0] || p.Payload != segs[1] || p.Signature != "" || p.SigningInput != segs[0]+"."+segs[1]) {
+		t.Fatalf("Split(%q): unsigned parts %+v", s, p)
+	}
 }
 
 // FuzzDecode compares Decode with encoding/base64's strict raw URL decoder

@@ -14,7 +14,8 @@ type Parts struct {
 // Split splits a compact JWS into its three segments. It refuses anything
 // longer than maxSize bytes (before looking at it), any count of dots other
 // than two (JWE has four; a dot flood is refused at the third), empty header
-// or payload segments, and empty signatures.
+// or payload segments (ErrEmpty), and empty signatures (ErrUnsigned, with
+// the header and payload segments filled in).
 func Split(token string, maxSize int) (Parts, error) {
 	if len(token) > maxSize {
 		return Parts{}, ErrTooLarge
@@ -31,8 +32,14 @@ func Split(token string, maxSize int) (Parts, error) {
 	if strings.IndexByte(token[d2+1:], '.') >= 0 {
 		return Parts{}, ErrSegments
 	}
-	if d1 == 0 || d2 == d1+1 || d2 == len(token)-1 {
+	if d1 == 0 || d2 == d1+1 {
 		return Parts{}, ErrEmpty
+	}
+	if d2 == len(token)-1 {
+		// An unsecured JWS (RFC 7515 Appendix A.5) is still refused, but
+		// with its header and payload, so that the caller can report the
+		// algorithm it names ("none") before the missing signature.
+		return Parts{Header: token[:d1], Payload: token[d1+1 : d2], SigningInput: token[:d2]}, ErrUnsigned
 	}
 	// Every byte of the three segments is checked against the base64url
 	// alphabet by Decode, which refuses padding, whitespace and line breaks
