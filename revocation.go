@@ -57,21 +57,26 @@ func (a *Auth) storeErr(ctx context.Context, err error) error {
 // Revoke revokes one verified token (by jti) until it expires. It fails
 // with [ErrRevocationDisabled] when the token's type is not checked against
 // the store (no Store, or the type left out of DenylistTokenChecks), and
-// with [ErrStoreUnavailable] when the store cannot record it.
+// with [ErrStoreUnavailable] when the store cannot record it. A valid
+// token without "jti" (some providers' tokens, see [TrustedIssuer]) cannot
+// be revoked on its own: Revoke returns [ErrNotRevocable] (422) and
+// revokes nothing; revoke its subject with [Auth.RevokeSubject] instead.
 func (a *Auth) Revoke(ctx context.Context, t *Token) error {
 	s, err := a.store(!t.isRef, t.isRef)
 	if err != nil {
 		return err
 	}
 	if t.c.Jti() == "" {
-		return ErrInvalidClaim.with(nil, "Missing claim: jti")
+		// The token is valid: blaming it (invalid_token) would be wrong.
+		return ErrNotRevocable
 	}
 	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), t.expiryOf()))
 }
 
 // RevokeFamily revokes every token of t's family: the access and refresh
 // token issued together (logout), and every token of a refresh-rotation
-// chain. A token without a family is revoked alone.
+// chain. A token without a family is revoked alone (as [Auth.Revoke]
+// does: [ErrNotRevocable] without "jti" either).
 //
 // A family holds both token types: the revocation takes effect for the
 // types in DenylistTokenChecks (tokens of a type left out stay valid until

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/librenz/authjwt/keys"
+	"github.com/librenz/authjwt/revoke"
 )
 
 // fakeIdP is an OpenID Connect provider on a TLS loopback server: it
@@ -152,5 +154,43 @@ func TestTrustedIssuerWithoutKeysIs503(t *testing.T) {
 	a.Required(echoSub).ServeHTTP(w, r)
 	if w.Code != 503 {
 		t.Fatalf("no keys: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestRevokeTokenWithoutJTI: a provider's token without "jti" is valid
+// but cannot be revoked on its own. Revoke and RevokeFamily say so with
+// ErrNotRevocable (422, not a 401 blaming the token) and revoke nothing;
+// revoking its subject refuses it.
+func TestRevokeTokenWithoutJTI(t *testing.T) {
+	testKeys()
+	ctx := context.Background()
+	clk, now := atkClock()
+	k, err := keys.NewVerifyKey("RS256", rsaKey.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iss = "https://idp.example"
+	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DenylistEnabled: true, Store: revoke.NewMemory(),
+		TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Algorithms: []string{"RS256"}, Keys: staticKeys{k}}}})
+	tok := signedToken(t, "RS256", rsaKey, `{"alg":"RS256","kid":"`+k.KID+`"}`,
+		fmt.Sprintf(`{"iss":%q,"sub":"alice","aud":"api","exp":%d,"iat":%d}`, iss, now+600, now-10))
+	vt, err := a.Verify(ctx, tok, Requirement{})
+	if err != nil {
+		t.Fatalf("provider token without jti refused: %v", err)
+	}
+	for name, revokeIt := range map[string]func(context.Context, *Token) error{"Revoke": a.Revoke, "RevokeFamily": a.RevokeFamily} {
+		err := revokeIt(ctx, vt)
+		if !errors.Is(err, ErrNotRevocable) || AsError(err).Status != 422 {
+			t.Fatalf("%s: %v, want ErrNotRevocable (422)", name, err)
+		}
+		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
+			t.Fatalf("after a refused %s the token must still verify: %v", name, err)
+		}
+	}
+	if err := a.RevokeSubject(ctx, iss, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Verify(ctx, tok, Requirement{}); !errors.Is(err, ErrTokenRevoked) {
+		t.Fatalf("after RevokeSubject: %v, want ErrTokenRevoked", err)
 	}
 }
