@@ -126,7 +126,7 @@ func (a *Auth) RequireRoles(roles ...string) func(http.Handler) http.Handler {
 }
 
 // RequireClaims returns middleware requiring an access token carrying
-// every named claim.
+// every named claim with a value other than null.
 func (a *Auth) RequireClaims(names ...string) func(http.Handler) http.Handler {
 	return a.Middleware(Requirement{Claims: names})
 }

@@ -156,6 +156,19 @@ func (t *Token) Has(name string) bool {
 	return ok
 }
 
+// hasValue reports whether the payload has a claim with this exact name
+// whose value is not null: what a required claim needs. (The registered
+// claims Has reads from the verified claims are never null: the verifier
+// refuses a null sub, jti, exp, iat or iss as a claim of the wrong type.)
+func (t *Token) hasValue(name string) bool {
+	switch name {
+	case "sub", "jti", "exp", "iat", "iss":
+		return t.Has(name)
+	}
+	v, ok := t.Claim(name)
+	return ok && v != nil
+}
+
 // Claims returns every claim of the token as a map (JSON numbers as
 // json.Number). The map is decoded on first use and shared: do not modify it.
 func (t *Token) Claims() (map[string]any, error) {

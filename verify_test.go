@@ -398,3 +398,37 @@ func TestKID(t *testing.T) {
 		t.Fatalf("seed-minted token refused: %v", err)
 	}
 }
+
+// TestRequiredClaimNull: a required claim set to null counts as missing,
+// as in the seed (claims.get(name) is None either way); every other
+// value, false, 0 and "" included, is present.
+func TestRequiredClaimNull(t *testing.T) {
+	a := mustNew(t, Config{SecretKey: testSecret})
+	for _, c := range []struct {
+		name    string
+		claims  map[string]any
+		present bool
+	}{
+		{"string", map[string]any{"partner": "acme"}, true},
+		{"null", map[string]any{"partner": nil}, false},
+		{"absent", map[string]any{"other": "x"}, false},
+		{"false", map[string]any{"partner": false}, true},
+		{"zero", map[string]any{"partner": 0}, true},
+		{"empty string", map[string]any{"partner": ""}, true},
+		{"empty object", map[string]any{"partner": map[string]any{}}, true},
+		{"list holding null", map[string]any{"partner": []any{nil}}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok := must(a.CreateAccessToken("alice", WithClaims(c.claims)))
+			_, err := a.Verify(context.Background(), tok, Requirement{Claims: []string{"partner"}})
+			if c.present && err != nil {
+				t.Fatalf("required claim present: %v", err)
+			}
+			if !c.present {
+				if e := AsError(err); !errors.Is(err, ErrMissingClaim) || e.Message != "Missing claim: partner" {
+					t.Fatalf("got %v, want Missing claim: partner", err)
+				}
+			}
+		})
+	}
+}
