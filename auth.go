@@ -245,6 +245,9 @@ func (a *Auth) loadKeys(cfg Config) error {
 		if cfg.SecretKey == "" {
 			return settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
 		}
+		if slices.Contains(placeholderSecrets, cfg.SecretKey) {
+			return settingError("SecretKey", "is the example secret of the documentation, which anyone can read and sign with; generate one with `authjwt keygen --alg %s`", hmacAlgsOf(alg, decodeAlgs))
+		}
 		for _, d := range append([]jws.Alg{alg}, decodeAlgs...) {
 			if !d.IsHMAC() {
 				continue
@@ -259,6 +262,13 @@ func (a *Auth) loadKeys(cfg Config) error {
 			if a.hmacKey[d] == nil {
 				a.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.SecretKey))
 			}
+		}
+		// After the length check, which a short secret fails first.
+		if n := distinctBytes(cfg.SecretKey); n < minSecretDistinct {
+			if !cfg.UnsafeAllowShortSecret {
+				return settingError("SecretKey", "has only %d distinct bytes (a repeated character, whitespace): not a random secret; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", n, hmacAlgsOf(alg, decodeAlgs))
+			}
+			a.log.Warn("authjwt: HMAC secret with very few distinct bytes is in use (UnsafeAllowShortSecret)", "distinct", n)
 		}
 		a.hmacKID = cfg.KeyID
 	}
@@ -299,6 +309,32 @@ func (a *Auth) useKeySet(cfg Config) error {
 		a.signAlg = alg
 	}
 	return nil
+}
+
+// placeholderSecrets are example secrets published in documentation (the
+// README's quick start, the seed's settings): a service that copied one
+// signs with a key anyone can read.
+var placeholderSecrets = []string{
+	"change-me-to-32-random-bytes-at-least!",
+	"change-me-in-production",
+}
+
+// minSecretDistinct is the fewest distinct bytes a secret may have: a
+// random secret of 32 bytes or more has far more (base64 or hex text of 32
+// random bytes: about 16 or more), while a repeated character, whitespace
+// or a short pattern has a handful.
+const minSecretDistinct = 8
+
+func distinctBytes(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
 }
 
 // looksLikeKey reports whether an HMAC secret is in fact a PEM block or a
@@ -518,6 +554,9 @@ func validateRest(c *Config) error {
 	if c.DecodeLeeway < 0 {
 		return settingError("DecodeLeeway", "negative duration %v", c.DecodeLeeway)
 	}
+	if c.DecodeLeeway > MaxDecodeLeeway {
+		return settingError("DecodeLeeway", "%v is more than the maximum %v: a leeway is for clock skew, and a larger one keeps expired tokens valid", c.DecodeLeeway, MaxDecodeLeeway)
+	}
 	if c.MaxTokenSize < 256 {
 		return settingError("MaxTokenSize", "%d bytes is too small (minimum 256)", c.MaxTokenSize)
 	}
@@ -537,6 +576,14 @@ func validateRest(c *Config) error {
 		}
 		if c.AccessTokenType == c.RefreshTokenType {
 			return settingError("RefreshTokenType", "must differ from %s (both %q)", fieldRef("AccessTokenType"), c.AccessTokenType)
+		}
+		// A type value that is the other type's default would make a
+		// service with default settings take one type for the other.
+		if c.AccessTokenType == TypeRefresh {
+			return settingError("AccessTokenType", "%q is the refresh tokens' type value: access and refresh types swapped", c.AccessTokenType)
+		}
+		if c.RefreshTokenType == TypeAccess {
+			return settingError("RefreshTokenType", "%q is the access tokens' type value: access and refresh types swapped", c.RefreshTokenType)
 		}
 	}
 	for _, loc := range c.TokenLocation {
@@ -586,6 +633,18 @@ func validateRest(c *Config) error {
 	}
 	if strings.ContainsAny(c.HeaderType, " \t") {
 		return settingError("HeaderType", "%q contains whitespace", c.HeaderType)
+	}
+	for _, h := range []struct{ setting, name string }{
+		{"HeaderName", c.HeaderName},
+		{"AccessCSRFHeaderName", c.AccessCSRFHeaderName},
+		{"RefreshCSRFHeaderName", c.RefreshCSRFHeaderName},
+	} {
+		if !isToken(h.name) {
+			return settingError(h.setting, "%q is not a header name a client can send (RFC 9110 §5.1: letters, digits and !#$%%&'*+-.^_`|~)", h.name)
+		}
+		if strings.EqualFold(h.name, "Cookie") {
+			return settingError(h.setting, "%q is the header browsers fill with cookies: to read tokens from cookies, add \"cookies\" to %s", h.name, fieldRef("TokenLocation"))
+		}
 	}
 	return nil
 }
@@ -649,7 +708,12 @@ func validateCookies(c *Config) error {
 	return nil
 }
 
+// isToken reports whether s is an RFC 9110 §5.6.2 token (header names,
+// cookie names): one or more tchar.
 func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {

@@ -15,6 +15,12 @@ import (
 // Never, as an expiry, makes tokens that do not expire (the seed's False).
 const Never time.Duration = -1
 
+// MaxDecodeLeeway bounds [Config.DecodeLeeway]. Clock skew between hosts
+// synchronised by NTP is well under a second; ten minutes covers a badly
+// synchronised one, and more would keep expired tokens valid for most of
+// a default access token's lifetime (15 minutes) again.
+const MaxDecodeLeeway = 10 * time.Minute
+
 // Token locations for [Config.TokenLocation].
 const (
 	LocationHeaders = "headers"
@@ -81,7 +87,8 @@ type Config struct {
 	// (the seed's authjwt_decode_kid). When empty, a token's kid is only a
 	// hint for choosing among keys.
 	DecodeKID string
-	// DecodeLeeway is the clock skew tolerated on exp, nbf and iat.
+	// DecodeLeeway is the clock skew tolerated on exp, nbf and iat (at
+	// most [MaxDecodeLeeway]).
 	DecodeLeeway time.Duration
 	// EncodeIssuer is put in the "iss" claim of every new token.
 	EncodeIssuer string

@@ -272,7 +272,7 @@ func TestCookieFunctionErrors(t *testing.T) {
 	a, clk := cookieAuth(t, Config{})
 	at := must(a.CreateAccessToken("alice"))
 	rt := must(a.CreateRefreshToken("alice"))
-	other, _ := cookieAuth(t, Config{SecretKey: strings.Repeat("x", 32)})
+	other, _ := cookieAuth(t, Config{SecretKey: strings.Repeat("fedcba9876543210", 2)})
 	foreign := must(other.CreateAccessToken("alice"))
 	noCSRF := must(mustNew(t, Config{SecretKey: testSecret, Now: clk.Now}).CreateAccessToken("alice"))
 	tests := []struct {

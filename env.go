@@ -90,7 +90,7 @@ func LoadEnv() (Config, error) {
 //	ALGORITHM                     string    HS256                  Algorithm                  signing algorithm
 //	DECODE_ALGORITHMS             list      ALGORITHM              DecodeAlgorithms           algorithms accepted on verification
 //	DECODE_KID                    string    none                   DecodeKID                  the only kid accepted
-//	DECODE_LEEWAY                 duration  0                      DecodeLeeway               clock skew tolerated on exp, nbf, iat
+//	DECODE_LEEWAY                 duration  0                      DecodeLeeway               clock skew tolerated on exp, nbf, iat (at most 10m)
 //	ENCODE_ISSUER                 string    none                   EncodeIssuer               iss of new tokens
 //	DECODE_ISSUER                 string    none                   DecodeIssuer               iss a token must carry
 //	DECODE_AUDIENCE               list      none                   DecodeAudience             accepted audiences (any of)

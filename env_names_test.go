@@ -100,6 +100,12 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 	shortSecret := file("short", "Kp9!xQ2#\n")
 	garbage := file("garbage", "not a PEM key")
 	privFile := file("priv.pem", priv)
+	spaces := file("spaces", strings.Repeat(" ", 32))
+	bigDER, err := x509.MarshalPKIXPublicKey(bigRSA(8200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigFile := file("big.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: bigDER})))
 	secret := "AUTHJWT_SECRET_KEY=Ju8-fD3kq0Lz2Wm9Xb4Nc7Vr1Ty6Hs5Ge0Pa"
 	es := []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PRIVATE_KEY=" + priv}
 	cookies := []string{secret, "AUTHJWT_TOKEN_LOCATION=cookies"}
@@ -133,6 +139,12 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 			"SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", "AUTHJWT_SECRET_KEY", nil},
 		{"short secret from a file", []string{"AUTHJWT_SECRET_KEY_FILE=" + shortSecret}, nil,
 			"SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", "AUTHJWT_SECRET_KEY_FILE", nil},
+		{"the README's placeholder secret", []string{"AUTHJWT_SECRET_KEY=change-me-to-32-random-bytes-at-least!"}, nil,
+			"SecretKey", "is the example secret of the documentation, which anyone can read and sign with; generate one with `authjwt keygen --alg %s`", "AUTHJWT_SECRET_KEY", nil},
+		{"a secret of spaces from a file", []string{"AUTHJWT_SECRET_KEY_FILE=" + spaces}, nil,
+			"SecretKey", "has only %d distinct bytes (a repeated character, whitespace): not a random secret; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", "AUTHJWT_SECRET_KEY_FILE", nil},
+		{"an RSA key above the signature limit", []string{"AUTHJWT_ALGORITHM=RS256", "AUTHJWT_PUBLIC_KEY_FILE=" + bigFile}, nil,
+			"PublicKey", "RSA key is %d bits; at most %d are accepted (keys.MaxRSABits): its signatures would exceed the verifier's %d-byte limit (MaxSignatureSize), so no token it signed would verify", "AUTHJWT_PUBLIC_KEY_FILE", nil},
 		{"key set and a secret", []string{secret}, keySet,
 			"KeySet", "set KeySet or SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both", "", nil},
 		{"key set, decode algorithm none", []string{"AUTHJWT_DECODE_ALGORITHMS=none"}, keySet,
@@ -159,6 +171,8 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 			"RefreshTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", "AUTHJWT_REFRESH_TOKEN_EXPIRES", nil},
 		{"negative leeway", []string{secret}, func(c *Config) { c.DecodeLeeway = -time.Second },
 			"DecodeLeeway", "negative duration %v", "AUTHJWT_DECODE_LEEWAY", nil},
+		{"a leeway of centuries", []string{secret, "AUTHJWT_DECODE_LEEWAY=876000h"}, nil,
+			"DecodeLeeway", "%v is more than the maximum %v: a leeway is for clock skew, and a larger one keeps expired tokens valid", "AUTHJWT_DECODE_LEEWAY", nil},
 		{"token size too small", []string{secret, "AUTHJWT_MAX_TOKEN_SIZE=100"}, nil,
 			"MaxTokenSize", "%d bytes is too small (minimum 256)", "AUTHJWT_MAX_TOKEN_SIZE", nil},
 		{"token size too large", []string{secret, "AUTHJWT_MAX_TOKEN_SIZE=100000"}, nil,
@@ -171,6 +185,16 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 			"TokenTypeClaimName", "%q collides with a registered claim", "AUTHJWT_TOKEN_TYPE_CLAIM_NAME", nil},
 		{"equal type values", []string{secret, "AUTHJWT_ACCESS_TOKEN_TYPE=refresh"}, nil,
 			"RefreshTokenType", "must differ from %s (both %q)", "AUTHJWT_REFRESH_TOKEN_TYPE", []string{"AUTHJWT_ACCESS_TOKEN_TYPE"}},
+		{"access type is refresh", []string{secret, "AUTHJWT_ACCESS_TOKEN_TYPE=refresh", "AUTHJWT_REFRESH_TOKEN_TYPE=access"}, nil,
+			"AccessTokenType", "%q is the refresh tokens' type value: access and refresh types swapped", "AUTHJWT_ACCESS_TOKEN_TYPE", nil},
+		{"refresh type is access", []string{secret, "AUTHJWT_ACCESS_TOKEN_TYPE=a", "AUTHJWT_REFRESH_TOKEN_TYPE=access"}, nil,
+			"RefreshTokenType", "%q is the access tokens' type value: access and refresh types swapped", "AUTHJWT_REFRESH_TOKEN_TYPE", nil},
+		{"header name with a space", []string{secret, "AUTHJWT_HEADER_NAME=X Auth"}, nil,
+			"HeaderName", "%q is not a header name a client can send (RFC 9110 §5.1: letters, digits and !#$%%&'*+-.^_`|~)", "AUTHJWT_HEADER_NAME", nil},
+		{"CSRF header name with a colon", []string{secret, "AUTHJWT_REFRESH_CSRF_HEADER_NAME=X-CSRF:"}, nil,
+			"RefreshCSRFHeaderName", "%q is not a header name a client can send (RFC 9110 §5.1: letters, digits and !#$%%&'*+-.^_`|~)", "AUTHJWT_REFRESH_CSRF_HEADER_NAME", nil},
+		{"Cookie as the header", []string{secret, "AUTHJWT_HEADER_NAME=cookie"}, nil,
+			"HeaderName", "%q is the header browsers fill with cookies: to read tokens from cookies, add \"cookies\" to %s", "AUTHJWT_HEADER_NAME", []string{"AUTHJWT_TOKEN_LOCATION"}},
 		{"unknown location", []string{secret, "AUTHJWT_TOKEN_LOCATION=body"}, nil,
 			"TokenLocation", "unknown location %q (use \"headers\" and/or \"cookies\")", "AUTHJWT_TOKEN_LOCATION", nil},
 		{"unknown token type checked", []string{secret, "AUTHJWT_DENYLIST_TOKEN_CHECKS=id"}, nil,

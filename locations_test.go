@@ -13,7 +13,7 @@ import (
 // by the header alone; any other request by the cookies.
 func TestDualLocations(t *testing.T) {
 	a, _ := cookieAuth(t, Config{TokenLocation: []string{LocationHeaders, LocationCookies}})
-	other, _ := cookieAuth(t, Config{SecretKey: strings.Repeat("k", 32), TokenLocation: []string{LocationHeaders, LocationCookies}})
+	other, _ := cookieAuth(t, Config{SecretKey: strings.Repeat("fedcba9876543210", 2), TokenLocation: []string{LocationHeaders, LocationCookies}})
 	hdrTok := must(a.CreateAccessToken("header-user"))
 	ckTok := must(a.CreateAccessToken("cookie-user"))
 	badHdr := must(other.CreateAccessToken("header-user"))

@@ -270,7 +270,7 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			cfg := Config{Algorithm: alg}
 			if strings.HasPrefix(alg, "HS") {
-				cfg.SecretKey = strings.Repeat("k", 64)
+				cfg.SecretKey = strings.Repeat("0123456789abcdef", 4)
 			} else {
 				k := keyFor(alg)
 				cfg.PrivateKey = privPEM(t, k)
