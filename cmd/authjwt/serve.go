@@ -102,6 +102,9 @@ Trusted third-party issuer (OpenID Connect provider):
 		return configError(e, err)
 	}
 	defer h.Auth().Close() // stops the trusted issuers' JWKS refreshes
+	if err := checkCanSign(st.Auth, e.environ); err != nil {
+		return configError(e, err)
+	}
 	if st.GeneratedSecret {
 		logger.Warn("no AUTHJWT_SECRET_KEY set: using a random secret; tokens will not survive a restart")
 	}

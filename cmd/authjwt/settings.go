@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime"
 	"strings"
 
 	"github.com/librenz/authjwt"
@@ -67,6 +69,9 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 	if err != nil {
 		return settings{}, err
 	}
+	if err := checkKeyFiles(environ); err != nil {
+		return settings{}, err
+	}
 	var st settings
 	if !hasVar(environ, envDenylistEnabled) {
 		cfg.DenylistEnabled = true // the reference server's default
@@ -102,6 +107,69 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 	}
 	st.Auth = cfg
 	return st, nil
+}
+
+// keyFileVars are the variables naming files that hold key material.
+var keyFileVars = []string{"AUTHJWT_SECRET_KEY_FILE", "AUTHJWT_PRIVATE_KEY_FILE", "AUTHJWT_PUBLIC_KEY_FILE"}
+
+// checkKeyFiles refuses a key file that every user of the host may write:
+// whoever replaces the secret or the private key signs tokens the server
+// accepts, and whoever replaces the public key makes it accept tokens of
+// their own key. (Files readable by others are not refused: Kubernetes
+// mounts secrets 0644 by default, and who may read them is the pod's.)
+// Modes mean nothing on Windows, where the check is skipped.
+func checkKeyFiles(environ []string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	for _, name := range keyFileVars {
+		path := lookupVar(environ, name)
+		if path == "" {
+			continue
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			continue // the library's loader reports unreadable files
+		}
+		if fi.Mode().Perm()&0o002 != 0 {
+			return fmt.Errorf("%s: %s is world-writable (mode %04o): anyone on this host could replace the key; run chmod o-w on it (0600 or 0400 is usual)", name, path, fi.Mode().Perm())
+		}
+	}
+	return nil
+}
+
+// checkCanSign refuses an asymmetric algorithm without a private key (cfg
+// as validated by authjwt.New): the library accepts a verify-only
+// configuration, but the server signs at /login and /fresh-login, which
+// would answer 500. The error names the variable in the form the
+// operator used for the public key (AUTHJWT_PRIVATE_KEY_FILE beside
+// AUTHJWT_PUBLIC_KEY_FILE).
+func checkCanSign(cfg authjwt.Config, environ []string) error {
+	alg := algorithmOf(cfg)
+	if keys.IsHMAC(alg) || cfg.PrivateKey != "" || cfg.Signer != nil || cfg.KeySet != nil {
+		return nil
+	}
+	name, other := "AUTHJWT_PRIVATE_KEY", "AUTHJWT_PRIVATE_KEY_FILE"
+	pub := "AUTHJWT_PUBLIC_KEY"
+	if lookupVar(environ, "AUTHJWT_PUBLIC_KEY_FILE") != "" {
+		name, other = other, name
+		pub = "AUTHJWT_PUBLIC_KEY_FILE"
+	}
+	if cfg.PublicKey == "" {
+		return fmt.Errorf("%s: required: %s signs tokens at /login with a private key; set %s (or %s)", name, alg, name, other)
+	}
+	return fmt.Errorf("%s: required: only a public key is set (%s), but the server signs %s tokens at /login and /fresh-login; set %s (or %s), from which the public key is derived", name, pub, alg, name, other)
+}
+
+// lookupVar returns the value of name in environ ("" when unset).
+func lookupVar(environ []string, name string) string {
+	v := ""
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
 }
 
 // trustedIssuerOf reads the AUTHJWT_TRUSTED_* variables: nil when
