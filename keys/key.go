@@ -24,6 +24,12 @@ type Key struct {
 	Secret []byte
 	// Signer signs with the private key; nil for verify-only keys.
 	Signer crypto.Signer
+	// Aliases are further kids this key answers to in a [Set] (legacy
+	// kids, such as the seed's [SeedKID] for a key shared with a
+	// libre-fastapi-jwt service). Tokens naming an alias verify with this
+	// key under its Alg only, exactly as tokens naming KID; new tokens are
+	// signed with KID. An alias may not be another key's kid or alias.
+	Aliases []string
 }
 
 // NewSigningKey returns a Key that signs with signer under alg. Its KID is

@@ -21,14 +21,15 @@ import (
 // still be valid. For HMAC, the current secret signs and previous secrets
 // keep verifying until removed.
 type Set struct {
-	mu         sync.Mutex // serialises writers
-	snap       atomic.Pointer[setSnapshot]
-	allowNoKID bool
+	mu          sync.Mutex // serialises writers
+	snap        atomic.Pointer[setSnapshot]
+	allowNoKID  bool
+	seedAliases bool
 }
 
 type setSnapshot struct {
 	keys   []Key          // insertion order
-	byKID  map[string]Key // keys with a kid
+	byKID  map[string]Key // keys by kid and by alias
 	signer int            // index into keys, or -1
 	cands  []Key          // signer first, then newest first (AllowMissingKID only)
 	ver    uint64         // increases with every change
@@ -43,6 +44,13 @@ type SetOption func(*Set)
 // candidate keys ([Set.Candidates]), and lets it hold HMAC keys without a
 // kid. Without it, a token must name its key.
 func AllowMissingKID() SetOption { return func(s *Set) { s.allowNoKID = true } }
+
+// SeedKIDAliases gives every asymmetric key added to the set the kid
+// libre-fastapi-jwt stamps for it ([SeedKID]) as an alias, so that the
+// set verifies the seed's tokens by kid while signing with the key's own
+// KID. Set it for keys shared with a seed service (the compatibility
+// profile of authjwt.Config.Compat).
+func SeedKIDAliases() SetOption { return func(s *Set) { s.seedAliases = true } }
 
 // NewSet returns an empty set.
 func NewSet(opts ...SetOption) *Set {
@@ -60,7 +68,8 @@ func (s *Set) load() *setSnapshot {
 	return emptySnapshot
 }
 
-// Lookup returns the key with the given kid. It never matches kid "".
+// Lookup returns the key with the given kid or alias ([Key.Aliases]). It
+// never matches kid "".
 func (s *Set) Lookup(kid string) (Key, bool) {
 	if kid == "" {
 		return Key{}, false
@@ -135,6 +144,24 @@ func (s *Set) add(k Key, makeSigner bool) (Key, error) {
 		}
 		k.KID = kid
 	}
+	k.Aliases = slices.Clone(k.Aliases)
+	if s.seedAliases && k.Secret == nil {
+		sk, err := SeedKID(k.Public)
+		if err != nil {
+			return Key{}, err
+		}
+		if sk != k.KID && !slices.Contains(k.Aliases, sk) {
+			k.Aliases = append(k.Aliases, sk)
+		}
+	}
+	for i, al := range k.Aliases {
+		if al == "" {
+			return Key{}, fmt.Errorf("authjwt: key %q has an empty alias", k.KID)
+		}
+		if al == k.KID || slices.Contains(k.Aliases[:i], al) {
+			return Key{}, fmt.Errorf("authjwt: key %q lists the kid %q twice", k.KID, al)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k.KID == "" && !s.allowNoKID {
@@ -143,6 +170,11 @@ func (s *Set) add(k Key, makeSigner bool) (Key, error) {
 	old := s.load()
 	if _, dup := old.byKID[k.KID]; dup && k.KID != "" {
 		return Key{}, fmt.Errorf("authjwt: a key with kid %q is already in the set", k.KID)
+	}
+	for _, al := range k.Aliases {
+		if _, dup := old.byKID[al]; dup {
+			return Key{}, fmt.Errorf("authjwt: key %q: its alias %q already names a key of the set", k.KID, al)
+		}
 	}
 	keys := append(slices.Clone(old.keys), k)
 	signer := old.signer
@@ -240,6 +272,9 @@ func (s *Set) publish(keys []Key, signer int) {
 	for _, k := range keys {
 		if k.KID != "" {
 			p.byKID[k.KID] = k
+		}
+		for _, al := range k.Aliases {
+			p.byKID[al] = k
 		}
 	}
 	if s.allowNoKID {

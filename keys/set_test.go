@@ -2,6 +2,9 @@ package keys
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -196,4 +199,93 @@ func BenchmarkSetLookup(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSetAliases: a key answers to its aliases exactly as to its kid (the
+// same key, bound to the same alg); aliases never shadow another key, and
+// SeedKIDAliases adds the seed's SPKI-hash kid to every asymmetric key.
+func TestSetAliases(t *testing.T) {
+	k := testKeys()
+	s := NewSet()
+	rk, err := s.AddSigner(Key{Alg: "RS256", Signer: k.rsa, Aliases: []string{"legacy-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := s.Lookup("legacy-1"); !ok || got.KID != rk.KID || got.Alg != "RS256" {
+		t.Fatalf("alias lookup: %+v %v", got, ok)
+	}
+	if s.Signer().KID != rk.KID {
+		t.Fatal("the signer's kid is not its KID")
+	}
+	if _, err := s.Add(Key{Alg: "ES256", Signer: k.p256, Aliases: []string{"legacy-1"}}); err == nil {
+		t.Fatal("an alias of another key accepted")
+	}
+	if _, err := s.Add(Key{KID: "legacy-1", Alg: "ES256", Signer: k.p256}); err == nil {
+		t.Fatal("a kid equal to another key's alias accepted")
+	}
+	if _, err := s.Add(Key{Alg: "ES256", Signer: k.p256, Aliases: []string{rk.KID}}); err == nil {
+		t.Fatal("an alias equal to another key's kid accepted")
+	}
+	for _, bad := range [][]string{{""}, {"a", "a"}} {
+		if _, err := s.Add(Key{Alg: "ES256", Signer: k.p256, Aliases: bad}); err == nil {
+			t.Fatalf("aliases %q accepted", bad)
+		}
+	}
+	ek, err := s.Add(Key{Alg: "ES256", Signer: k.p256, Aliases: []string{"legacy-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSigner(ek.KID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(rk.KID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Lookup("legacy-1"); ok {
+		t.Fatal("a removed key's alias still found")
+	}
+
+	seed := NewSet(SeedKIDAliases())
+	sk, err := seed.AddSigner(Key{Alg: "ES256", Signer: k.p256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := SeedKID(k.p256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, _ := Thumbprint(k.p256)
+	if sk.KID != tp || !slices.Equal(sk.Aliases, []string{want}) {
+		t.Fatalf("SeedKIDAliases: kid %q aliases %q, want %q and [%q]", sk.KID, sk.Aliases, tp, want)
+	}
+	if got, ok := seed.Lookup(want); !ok || got.KID != tp {
+		t.Fatal("the seed's kid does not find the key")
+	}
+	// A key whose KID already is the seed's gets no alias.
+	seed2 := NewSet(SeedKIDAliases())
+	sk2, err := seed2.Add(Key{KID: want, Alg: "ES256", Signer: k.p256})
+	if err != nil || len(sk2.Aliases) != 0 {
+		t.Fatalf("KID = seed kid: %+v %v", sk2.Aliases, err)
+	}
+}
+
+// TestSeedKID checks SeedKID against the definition: base64url(SHA-256(DER
+// SubjectPublicKeyInfo)), and that it differs from the RFC 7638 thumbprint.
+func TestSeedKID(t *testing.T) {
+	k := testKeys()
+	for _, pub := range []any{k.rsa.Public(), k.p256.Public(), k.ed.Public()} {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(der)
+		want := base64.RawURLEncoding.EncodeToString(sum[:])
+		got, err := SeedKID(pub)
+		if err != nil || got != want {
+			t.Fatalf("SeedKID(%T) = %q, %v; want %q", pub, got, err, want)
+		}
+		if tp, _ := Thumbprint(pub); tp == got {
+			t.Fatalf("SeedKID equals the thumbprint for %T", pub)
+		}
+	}
 }

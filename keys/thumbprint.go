@@ -3,6 +3,7 @@ package keys
 import (
 	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -33,5 +34,20 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 		return "", fmt.Errorf("authjwt: no thumbprint for key type %q", j.Kty)
 	}
 	sum := sha256.Sum256([]byte(canon))
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+}
+
+// SeedKID returns the kid libre-fastapi-jwt (the seed) stamps for pub:
+// base64url, without padding, of SHA-256 over the DER SubjectPublicKeyInfo.
+// It is not the RFC 7638 thumbprint ([Thumbprint]); a service sharing keys
+// with the seed signs with it ([Key.KID]) or accepts it as an alias
+// ([Key.Aliases], [SeedKIDAliases]). A private key or crypto.Signer gives
+// the kid of its public key.
+func SeedKID(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(publicOf(pub))
+	if err != nil {
+		return "", fmt.Errorf("authjwt: no SubjectPublicKeyInfo for %T: %v", pub, err)
+	}
+	sum := sha256.Sum256(der)
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
