@@ -279,6 +279,9 @@ func (a *Auth) loadKeys(cfg Config) error {
 			return err
 		}
 	}
+	if needHMAC && cfg.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
+		a.hmacKID = a.compatHMACKID(cfg)
+	}
 	return nil
 }
 
@@ -286,6 +289,9 @@ func (a *Auth) loadKeys(cfg Config) error {
 func (a *Auth) useKeySet(cfg Config) error {
 	if cfg.SecretKey != "" || cfg.PrivateKey != "" || cfg.PublicKey != "" || cfg.Signer != nil || cfg.VerifyKey != nil {
 		return settingError("KeySet", "set KeySet or SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both")
+	}
+	if cfg.KeyID != "" || cfg.PublicKeyID != "" {
+		return settingError("KeySet", "each key of a KeySet carries its own kid: KeyID and PublicKeyID are for SecretKey and PrivateKey")
 	}
 	a.keySet = cfg.KeySet
 	if len(cfg.DecodeAlgorithms) == 0 {
@@ -412,9 +418,17 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 			return settingError("DecodeAlgorithms", "%s does not fit the configured key: %v", d, strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 	}
-	kid, err := keys.Thumbprint(pub)
-	if err != nil {
-		return settingError("PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+	kid := cfg.PublicKeyID
+	if kid == "" {
+		var err error
+		if cfg.Compat == CompatLibreFastAPIJWT {
+			kid, err = keys.SeedKID(pub)
+		} else {
+			kid, err = keys.Thumbprint(pub)
+		}
+		if err != nil {
+			return settingError("PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
 	}
 	a.pub, a.pubKID, a.signer = pub, kid, signer
 	return nil
@@ -467,12 +481,76 @@ func (a *Auth) kidFor(alg jws.Alg) string {
 	return a.pubKID
 }
 
+// seedHMACKID is the kid libre-fastapi-jwt stamps on every token when no
+// public key is configured.
+const seedHMACKID = "whoamikidding"
+
+// applyCompat applies the profile of c.Compat to the settings left at
+// their zero value (or, from the environment, not set by a variable).
+// The kids are the profile's too; loadKeys applies them.
+func applyCompat(c *Config) error {
+	switch c.Compat {
+	case "":
+		return nil
+	case CompatLibreFastAPIJWT:
+	default:
+		return settingError("Compat", "unknown compatibility profile %q (the one profile is %q)", c.Compat, CompatLibreFastAPIJWT)
+	}
+	explicit := func(field string) bool { return c.origin != nil && c.origin.set[field] != "" }
+	if c.AccessCSRFCookieName == "" {
+		c.AccessCSRFCookieName = "csrf_access"
+	}
+	if c.RefreshCSRFCookieName == "" {
+		c.RefreshCSRFCookieName = "csrf_refresh"
+	}
+	if c.CookieMaxAge == 0 {
+		c.CookieMaxAge = 86400 * time.Second
+	}
+	if !explicit("LegacyStatusCodes") {
+		c.LegacyStatusCodes = true
+	}
+	if !explicit("AllowRefreshWithoutIssuer") {
+		c.AllowRefreshWithoutIssuer = true
+	}
+	return nil
+}
+
+// compatHMACKID is the seed's kid for HMAC tokens: the SPKI hash of the
+// configured public key, whatever the algorithm, else "whoamikidding".
+func (a *Auth) compatHMACKID(cfg Config) string {
+	if a.pub != nil {
+		return a.pubKID
+	}
+	var pub crypto.PublicKey
+	switch {
+	case cfg.VerifyKey != nil:
+		pub = cfg.VerifyKey
+	case cfg.Signer != nil:
+		pub = cfg.Signer.Public()
+	case cfg.PublicKey != "":
+		pub, _ = keys.ParsePublicKeyPEM([]byte(cfg.PublicKey))
+	case cfg.PrivateKey != "":
+		if s, err := keys.ParsePrivateKeyPEM([]byte(cfg.PrivateKey)); err == nil {
+			pub = s.Public()
+		}
+	}
+	if pub != nil {
+		if kid, err := keys.SeedKID(pub); err == nil {
+			return kid
+		}
+	}
+	return seedHMACKID
+}
+
 // maxTokenSizeLimit bounds Config.MaxTokenSize: 64 KiB, eight times the
 // default and far beyond any header or cookie a server accepts, so that a
 // token's decoded payload stays within jws.MaxPayloadSize.
 const maxTokenSizeLimit = 64 << 10
 
 func applyDefaults(c *Config) error {
+	if err := applyCompat(c); err != nil {
+		return err
+	}
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v

@@ -33,6 +33,30 @@ const (
 	TypeRefresh = "refresh"
 )
 
+// Compatibility profiles for [Config.Compat] (AUTHJWT_COMPAT).
+const (
+	// CompatLibreFastAPIJWT makes every default the seed's
+	// (libre-fastapi-jwt 0.23) where authjwt's differs, for a Go service
+	// sharing tokens and browser sessions with a running seed service:
+	//
+	//   - CSRF cookie names csrf_access / csrf_refresh (AccessCSRFCookieName,
+	//     RefreshCSRFCookieName; authjwt's defaults have the __Host- prefix);
+	//   - cookie Max-Age 86400 on every cookie (CookieMaxAge; authjwt's
+	//     default is the token's remaining lifetime);
+	//   - the seed's kid: "whoamikidding" on HMAC tokens, or with a public
+	//     key the seed's SPKI hash on every token (KeyID, PublicKeyID);
+	//   - the seed's statuses (LegacyStatusCodes);
+	//   - refresh tokens without iss accepted (AllowRefreshWithoutIssuer).
+	//
+	// A setting given explicitly wins over the profile: a non-empty field,
+	// or, for a configuration read by [ConfigFromEnv], any variable set
+	// (AUTHJWT_LEGACY_STATUS_CODES=false keeps authjwt's statuses). In
+	// code, a bool field left false takes the profile's value. The profile
+	// turns off no check that the seed performs; what authjwt still does
+	// more strictly is listed in docs/migrating-from-libre-fastapi-jwt.md.
+	CompatLibreFastAPIJWT = "libre-fastapi-jwt"
+)
+
 // Config configures an [Auth]. The zero value of every field means the
 // documented default, which is the default of libre-fastapi-jwt (the seed)
 // unless said otherwise. Settings that weaken security are opt-in and named
@@ -40,6 +64,11 @@ const (
 // configuration and reports the first bad setting by name; it never reads
 // the environment (see [ConfigFromEnv] for that).
 type Config struct {
+	// Compat selects a compatibility profile ([CompatLibreFastAPIJWT]):
+	// defaults that equal another library's where authjwt's differ.
+	// Default: none.
+	Compat string
+
 	// SecretKey is the HMAC secret for HS256/384/512 (AUTHJWT_SECRET_KEY).
 	// Its UTF-8 bytes are the key, as in the seed, so a Python service
 	// sharing the secret interoperates. It must be at least as long as the
@@ -50,8 +79,14 @@ type Config struct {
 	// warning when it is used. Never enable it for a new deployment.
 	UnsafeAllowShortSecret bool
 	// KeyID is the "kid" put in the JOSE header of HMAC-signed tokens
-	// (default: none). Asymmetric keys always use their RFC 7638 thumbprint.
+	// (default: none; under [CompatLibreFastAPIJWT] the seed's:
+	// "whoamikidding", or PublicKeyID when a public key is configured).
 	KeyID string
+	// PublicKeyID is the "kid" of tokens signed with PrivateKey or Signer,
+	// and of the public key in [Auth.Keys] and the JWKS (default: the
+	// key's RFC 7638 thumbprint; under [CompatLibreFastAPIJWT] the seed's
+	// kid, [keys.SeedKID]). With a KeySet each key carries its own kid.
+	PublicKeyID string
 
 	// PrivateKey is the PEM private key for RS*, PS*, ES* and EdDSA signing
 	// (PKCS#1, PKCS#8 or SEC 1). AUTHJWT_PRIVATE_KEY or _FILE.
@@ -94,6 +129,12 @@ type Config struct {
 	EncodeIssuer string
 	// DecodeIssuer, when set, must equal a token's "iss" exactly.
 	DecodeIssuer string
+	// AllowRefreshWithoutIssuer accepts refresh tokens that carry no "iss"
+	// when DecodeIssuer is set (a refresh token with another issuer is
+	// still refused): the seed mints refresh tokens without iss and never
+	// checks it on them. Access tokens always need DecodeIssuer. Default
+	// off; on under [CompatLibreFastAPIJWT].
+	AllowRefreshWithoutIssuer bool
 	// DecodeAudience lists accepted audiences: a token must name at least
 	// one of them. When empty, a token carrying "aud" is refused
 	// (RFC 7519 §4.1.3).

@@ -79,6 +79,7 @@ func LoadEnv() (Config, error) {
 // Variables (the AUTHJWT_ prefix left out):
 //
 //	NAME                          TYPE      DEFAULT                FIELD                      MEANING
+//	COMPAT                        string    none                   Compat                     compatibility profile: libre-fastapi-jwt (the seed's defaults)
 //	SECRET_KEY                    string    none                   SecretKey                  HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)
 //	SECRET_KEY_FILE               path      none                   SecretKey                  read SECRET_KEY from this file; one trailing newline trimmed
 //	PRIVATE_KEY                   PEM       none                   PrivateKey                 PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)
@@ -86,6 +87,7 @@ func LoadEnv() (Config, error) {
 //	PUBLIC_KEY                    PEM       from PRIVATE_KEY       PublicKey                  PEM public key or certificate to verify with
 //	PUBLIC_KEY_FILE               path      none                   PublicKey                  read PUBLIC_KEY from this file, as is
 //	KEY_ID                        string    none                   KeyID                      kid header of HMAC-signed tokens
+//	PUBLIC_KEY_ID                 string    RFC 7638 thumbprint    PublicKeyID                kid of tokens signed with PRIVATE_KEY
 //	UNSAFE_ALLOW_SHORT_SECRET     bool      false                  UnsafeAllowShortSecret     accept a legacy secret shorter than RFC 7518 allows
 //	ALGORITHM                     string    HS256                  Algorithm                  signing algorithm
 //	DECODE_ALGORITHMS             list      ALGORITHM              DecodeAlgorithms           algorithms accepted on verification
@@ -93,6 +95,7 @@ func LoadEnv() (Config, error) {
 //	DECODE_LEEWAY                 duration  0                      DecodeLeeway               clock skew tolerated on exp, nbf, iat (at most 10m)
 //	ENCODE_ISSUER                 string    none                   EncodeIssuer               iss of new tokens
 //	DECODE_ISSUER                 string    none                   DecodeIssuer               iss a token must carry
+//	ALLOW_REFRESH_WITHOUT_ISSUER  bool      false                  AllowRefreshWithoutIssuer  accept refresh tokens without iss (the seed's)
 //	DECODE_AUDIENCE               list      none                   DecodeAudience             accepted audiences (any of)
 //	DENYLIST_ENABLED              bool      false                  DenylistEnabled            check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
 //	DENYLIST_TOKEN_CHECKS         list      access,refresh         DenylistTokenChecks        token types checked; [] for none
@@ -283,6 +286,7 @@ type envVar struct {
 
 // envVars lists every variable, in the order errors are reported.
 var envVars = []envVar{
+	strVar("COMPAT", "Compat", func(c *Config) *string { return &c.Compat }),
 	strVar("SECRET_KEY", "SecretKey", func(c *Config) *string { return &c.SecretKey }),
 	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "SecretKey", true, func(c *Config) *string { return &c.SecretKey }),
 	strVar("PRIVATE_KEY", "PrivateKey", func(c *Config) *string { return &c.PrivateKey }),
@@ -290,6 +294,7 @@ var envVars = []envVar{
 	strVar("PUBLIC_KEY", "PublicKey", func(c *Config) *string { return &c.PublicKey }),
 	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "PublicKey", false, func(c *Config) *string { return &c.PublicKey }),
 	strVar("KEY_ID", "KeyID", func(c *Config) *string { return &c.KeyID }),
+	strVar("PUBLIC_KEY_ID", "PublicKeyID", func(c *Config) *string { return &c.PublicKeyID }),
 	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.UnsafeAllowShortSecret }),
 	strVar("ALGORITHM", "Algorithm", func(c *Config) *string { return &c.Algorithm }),
 	listVar("DECODE_ALGORITHMS", "DecodeAlgorithms", false, func(c *Config) *[]string { return &c.DecodeAlgorithms }),
@@ -297,6 +302,7 @@ var envVars = []envVar{
 	durVar("DECODE_LEEWAY", "DecodeLeeway", durZeroOK, func(c *Config) *time.Duration { return &c.DecodeLeeway }),
 	strVar("ENCODE_ISSUER", "EncodeIssuer", func(c *Config) *string { return &c.EncodeIssuer }),
 	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }),
+	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.AllowRefreshWithoutIssuer }),
 	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }),
 	boolVar("DENYLIST_ENABLED", "DenylistEnabled", false, func(c *Config) *bool { return &c.DenylistEnabled }),
 	listVar("DENYLIST_TOKEN_CHECKS", "DenylistTokenChecks", true, func(c *Config) *[]string { return &c.DenylistTokenChecks }),

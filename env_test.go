@@ -36,10 +36,12 @@ const (
 var envFull = []string{
 	"PATH=/usr/bin", // not ours: ignored
 	"HOME=/root",
+	"AUTHJWT_COMPAT=libre-fastapi-jwt",
 	"AUTHJWT_SECRET_KEY=s3cr3t-0123456789abcdef0123456789abcdef",
 	"AUTHJWT_PRIVATE_KEY=" + envTestPrivatePEM,
 	"AUTHJWT_PUBLIC_KEY=" + envTestPublicPEM,
 	"AUTHJWT_KEY_ID=hmac-1",
+	"AUTHJWT_PUBLIC_KEY_ID=es-1",
 	"AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET=true",
 	"AUTHJWT_ALGORITHM=ES256",
 	"AUTHJWT_DECODE_ALGORITHMS=ES256, HS256",
@@ -47,6 +49,7 @@ var envFull = []string{
 	"AUTHJWT_DECODE_LEEWAY=30",
 	"AUTHJWT_ENCODE_ISSUER=https://issuer.example",
 	"AUTHJWT_DECODE_ISSUER=https://other.example",
+	"AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER=true",
 	`AUTHJWT_DECODE_AUDIENCE=["api", "web"]`,
 	"AUTHJWT_DENYLIST_ENABLED=True",
 	"AUTHJWT_DENYLIST_TOKEN_CHECKS=refresh",
@@ -92,9 +95,11 @@ var envFull = []string{
 
 // envFullWant is envFull as a Config.
 var envFullWant = authjwt.Config{
+	Compat:                    authjwt.CompatLibreFastAPIJWT,
 	SecretKey:                 "s3cr3t-0123456789abcdef0123456789abcdef",
 	UnsafeAllowShortSecret:    true,
 	KeyID:                     "hmac-1",
+	PublicKeyID:               "es-1",
 	PrivateKey:                envTestPrivatePEM,
 	PublicKey:                 envTestPublicPEM,
 	Algorithm:                 "ES256",
@@ -103,6 +108,7 @@ var envFullWant = authjwt.Config{
 	DecodeLeeway:              30 * time.Second,
 	EncodeIssuer:              "https://issuer.example",
 	DecodeIssuer:              "https://other.example",
+	AllowRefreshWithoutIssuer: true,
 	DecodeAudience:            []string{"api", "web"},
 	DenylistEnabled:           true,
 	DenylistTokenChecks:       []string{"refresh"},

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/librenz/authjwt"
+	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
 )
 
@@ -51,25 +52,12 @@ import (
 // difference named in the guide's "Deliberate differences" section.
 var seedDifferences = map[string]string{
 	// Issuer.
-	"issuer-refresh/verify":       "DecodeIssuer is required on refresh tokens, which the seed mints without iss",
-	"issuer-pair.refresh/verify":  "DecodeIssuer is required on refresh tokens, which the seed mints without iss",
-	"iss-refresh-ok/response":     "DecodeIssuer is required on refresh tokens, which the seed mints without iss",
 	"issuer-refresh/mint":         "EncodeIssuer stamps refresh tokens too; the seed ignores iss on them",
 	"issuer-pair.refresh/mint":    "EncodeIssuer stamps refresh tokens too; the seed ignores iss on them",
 	"iss-wrong-optional/response": "authjwt checks iss on optional routes too; the seed's jwt_optional accepts another issuer's token",
 
-	// kid of asymmetric keys.
-	"rs256-access-fresh-nested/mint":     "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"rs256-pair.access/mint":             "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"rs256-pair.refresh/mint":            "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"rs256-decode-kid/mint":              "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"es256-access-fresh-nested/mint":     "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"es256-pair.access/mint":             "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"es256-pair.refresh/mint":            "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"es256-decode-kid/mint":              "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"dynamic-rs256-per-call/mint":        "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
-	"dynamic-hs256-with-public-key/mint": "the seed stamps the public key's SPKI hash on HMAC tokens too",
-	"rs256-decode-kid-refresh/response":  "authjwt's kid for an asymmetric key is its RFC 7638 thumbprint; the seed's the SPKI hash",
+	// kid.
+	"dynamic-hs256-with-public-key/keyset": "in a KeySet a kid names one key bound to one algorithm; the seed stamps its RSA key's kid on HMAC tokens too",
 
 	// Deliberate: authjwt is stricter or more exact.
 	"hs256-access-expired/mint":                "authjwt refuses a negative lifetime (a token born expired); the seed mints it",
@@ -92,12 +80,13 @@ var seedDifferences = map[string]string{
 
 // seedGuideEnv returns the AUTHJWT_* variables the guide prescribes for a
 // case: the mapping of the seed's settings (authjwt_env) plus the
-// compatibility settings.
+// compatibility profile. The vectors' authjwt_env_compat (the separate
+// settings a team would need without the profile) is left out: the
+// profile must cover it (TestSeedCompatCoversSettings).
 func seedGuideEnv(c *seedCase) []string {
 	env := map[string]string{}
 	maps.Copy(env, c.Env)
-	maps.Copy(env, c.EnvCompat)
-	env["AUTHJWT_LEGACY_STATUS_CODES"] = "true"
+	env["AUTHJWT_COMPAT"] = authjwt.CompatLibreFastAPIJWT
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		out = append(out, k+"="+env[k])
@@ -423,6 +412,105 @@ func verifySeedToken(t *testing.T, c *seedCase) error {
 	}
 	if got, want := jsonNormal(hdr), jsonNormal(c.DecodedHeader); !reflect.DeepEqual(got, want) {
 		return fmt.Errorf("header differs:\n got %v\nseed %v", got, want)
+	}
+	return nil
+}
+
+// TestSeedTokensKeySet: the seed's asymmetric tokens verify through a
+// rotating keys.Set whose keys answer to the seed's kid as an alias
+// (keys.SeedKIDAliases), and only through it: without the aliases the
+// set refuses them ("Unknown kid on header"), since the seed always stamps
+// a kid. The alias binds kid to key to algorithm like a kid does.
+func TestSeedTokensKeySet(t *testing.T) {
+	s := loadSeed(t)
+	ks := loadSeedKeys(t, s)
+	var sc seedChecks
+	n := 0
+	for _, c := range s.cases {
+		if c.Kind != "token" || !c.SeedVerification.OK || c.SeedConfig["authjwt_public_key"] == nil {
+			continue
+		}
+		n++
+		t.Run(c.Name, func(t *testing.T) {
+			sc.expect(t, c.Name+"/keyset", verifyWithSeedSet(t, c, ks))
+		})
+	}
+	if n == 0 {
+		t.Fatal("no asymmetric token case in the seed vectors")
+	}
+	sc.done(t, "keyset")
+}
+
+type seedKey struct {
+	Kind       string `json:"kind"`
+	Secret     string `json:"secret"`
+	PrivatePEM string `json:"private_pem"`
+	SeedKID    string `json:"seed_kid"`
+}
+
+func loadSeedKeys(t *testing.T, s *seedSet) map[string]seedKey {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dir, "keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks map[string]seedKey
+	if err := json.Unmarshal(b, &ks); err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+func verifyWithSeedSet(t *testing.T, c *seedCase, ks map[string]seedKey) error {
+	alg, _ := c.DecodedHeader["alg"].(string)
+	kid, _ := c.DecodedHeader["kid"].(string)
+	var k seedKey // the key pair whose kid the token carries
+	for _, name := range slices.Sorted(maps.Keys(ks)) {
+		if ks[name].SeedKID == kid && kid != "" {
+			k = ks[name]
+		}
+	}
+	if k.PrivatePEM == "" {
+		return fmt.Errorf("no key pair of keys.json has the token's kid %q", kid)
+	}
+	signer, err := keys.ParsePrivateKeyPEM([]byte(k.PrivatePEM))
+	if err != nil {
+		return fmt.Errorf("key of kid %s: %v", kid, err)
+	}
+	if got, _ := keys.SeedKID(signer); got != k.SeedKID {
+		return fmt.Errorf("keys.SeedKID = %q; keys.json's seed_kid %q", got, k.SeedKID)
+	}
+	build := func(opts ...keys.SetOption) (*authjwt.Auth, error) {
+		cfg, err := seedConfig(t, c, seedGuideEnv(c), c.Iat)
+		if err != nil {
+			return nil, err
+		}
+		cfg.SecretKey, cfg.PrivateKey, cfg.PublicKey = "", "", ""
+		set := keys.NewSet(opts...)
+		keyAlg := alg
+		if keys.IsHMAC(alg) {
+			keyAlg = "RS256" // the key pair configured beside the secret
+		}
+		if _, err := set.AddSigner(keys.Key{Alg: keyAlg, Signer: signer}); err != nil {
+			return nil, err
+		}
+		cfg.KeySet = set
+		return authjwt.New(cfg)
+	}
+	req := authjwt.Requirement{Refresh: c.SeedVerification.As == "refresh"}
+	plain, err := build()
+	if err != nil {
+		return err
+	}
+	if _, err := plain.Verify(context.Background(), c.Token, req); !errors.Is(err, authjwt.ErrInvalidKID) {
+		return fmt.Errorf("a set without the seed's kid as alias: %v; want Unknown kid", err)
+	}
+	a, err := build(keys.SeedKIDAliases())
+	if err != nil {
+		return err
+	}
+	if _, err := a.Verify(context.Background(), c.Token, req); err != nil {
+		return fmt.Errorf("refused: %v", err)
 	}
 	return nil
 }
@@ -992,6 +1080,51 @@ func compareSetCookies(a *authjwt.Auth, got, want []string, now int64) error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// TestSeedShareTable checks the guide's table of what a seed service and
+// an authjwt service need to share: every seed case a row names exists in
+// the vectors and reproduces the seed (no check of it is a listed
+// difference), so that each row is proved by the suite.
+func TestSeedShareTable(t *testing.T) {
+	s := loadSeed(t)
+	b, err := os.ReadFile(filepath.Join("docs", "migrating-from-libre-fastapi-jwt.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "<!-- share-table -->")
+	table, _, ok2 := strings.Cut(table, "<!-- /share-table -->")
+	if !ok || !ok2 {
+		t.Fatal("the guide has no share-table")
+	}
+	known := map[string]bool{}
+	for _, c := range s.cases {
+		known[c.Name] = true
+	}
+	cell := regexp.MustCompile("`([^`]+)`")
+	rows := 0
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n")[2:] {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		names := cell.FindAllStringSubmatch(cells[len(cells)-1], -1)
+		if len(names) == 0 {
+			t.Errorf("row %q names no seed case", line)
+		}
+		rows++
+		for _, m := range names {
+			name := m[1]
+			if !known[name] {
+				t.Errorf("row %q: no seed case %q", cells[0], name)
+			}
+			for k, reason := range seedDifferences {
+				if strings.HasPrefix(k, name+"/") {
+					t.Errorf("row %q: seed case %q does not reproduce the seed (%s: %s)", cells[0], name, k, reason)
+				}
+			}
+		}
+	}
+	if rows < 10 {
+		t.Fatalf("share-table has %d rows", rows)
+	}
 }
 
 // TestSeedDifferencesDocumented checks that the guide names every case of

@@ -352,7 +352,8 @@ func (a *Auth) validateClaims(t *Token, req Requirement) error {
 	if c.Has&jws.HasIat != 0 && now+lw < c.Iat {
 		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
 	}
-	if a.cfg.DecodeIssuer != "" && (c.Has&jws.HasIss == 0 || c.Iss() != a.cfg.DecodeIssuer) {
+	if a.cfg.DecodeIssuer != "" && (c.Has&jws.HasIss == 0 || c.Iss() != a.cfg.DecodeIssuer) &&
+		!(c.Has&jws.HasIss == 0 && req.Refresh && a.cfg.AllowRefreshWithoutIssuer) {
 		return ErrInvalidIssuer
 	}
 	if c.Has&jws.HasAud != 0 || len(a.cfg.DecodeAudience) > 0 {

@@ -1,0 +1,184 @@
+package authjwt_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/librenz/authjwt"
+	"github.com/librenz/authjwt/keys"
+)
+
+const compatSecret = "compat-secret-0123456789abcdef-0123456789"
+
+func compatECKey(t *testing.T) (privPEM string, key *ecdsa.PrivateKey) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), k
+}
+
+func headerKID(t *testing.T, raw string) any {
+	t.Helper()
+	h, err := authjwt.UnverifiedHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h["kid"]
+}
+
+// TestCompatProfileDefaults: AUTHJWT_COMPAT=libre-fastapi-jwt alone gives
+// the seed's defaults where authjwt's differ.
+func TestCompatProfileDefaults(t *testing.T) {
+	cfg, err := authjwt.ConfigFromEnv([]string{
+		"AUTHJWT_COMPAT=libre-fastapi-jwt",
+		"AUTHJWT_SECRET_KEY=" + compatSecret,
+		"AUTHJWT_TOKEN_LOCATION=headers,cookies",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := authjwt.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.Config()
+	if got.AccessCSRFCookieName != "csrf_access" || got.RefreshCSRFCookieName != "csrf_refresh" ||
+		got.AccessCookieName != "__Host-access_token" || got.RefreshCookieName != "__Host-refresh_token" ||
+		got.CookieMaxAge != 86400*time.Second || !got.LegacyStatusCodes || !got.AllowRefreshWithoutIssuer {
+		t.Fatalf("profile not applied: %+v", got)
+	}
+	tok, err := a.CreateAccessToken("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := headerKID(t, tok); kid != "whoamikidding" {
+		t.Fatalf("HMAC kid %v, want the seed's whoamikidding", kid)
+	}
+
+	// With a key pair, every token carries the seed's SPKI hash, HMAC
+	// ones too (the seed's dynamic-algorithm configuration).
+	priv, key := compatECKey(t)
+	a, err = authjwt.New(authjwt.Config{Compat: authjwt.CompatLibreFastAPIJWT, SecretKey: compatSecret,
+		PrivateKey: priv, Algorithm: "ES256", DecodeAlgorithms: []string{"ES256", "HS256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := keys.SeedKID(key)
+	es, _ := a.CreateAccessToken("alice")
+	hs, err := a.CreateAccessToken("alice", authjwt.WithAlgorithm("HS256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if headerKID(t, es) != want || headerKID(t, hs) != want {
+		t.Fatalf("kids %v / %v, want the seed's %s", headerKID(t, es), headerKID(t, hs), want)
+	}
+	if ks := a.Keys(); len(ks) != 1 || ks[0].KID != want {
+		t.Fatalf("published kid %+v, want %s", ks, want)
+	}
+	// PublicKey's second result stays the RFC 7638 thumbprint.
+	if _, tp, err := a.PublicKey(); err != nil || tp == want {
+		t.Fatalf("PublicKey thumbprint %q, %v", tp, err)
+	} else if wantTP, _ := keys.Thumbprint(key); tp != wantTP {
+		t.Fatalf("PublicKey thumbprint %q, want %q", tp, wantTP)
+	}
+
+	// Without the profile: authjwt's own defaults.
+	plain, err := authjwt.New(authjwt.Config{SecretKey: compatSecret, TokenLocation: []string{"cookies"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := plain.Config()
+	if pc.AccessCSRFCookieName != "__Host-csrf_access" || pc.CookieMaxAge != 0 || pc.LegacyStatusCodes || pc.AllowRefreshWithoutIssuer {
+		t.Fatalf("defaults changed without the profile: %+v", pc)
+	}
+	if tok, _ := plain.CreateAccessToken("alice"); headerKID(t, tok) != nil {
+		t.Fatal("HMAC kid without the profile")
+	}
+}
+
+// TestCompatExplicitSettingsWin: every item of the profile stays settable;
+// a variable set explicitly (even to false) wins over the profile.
+func TestCompatExplicitSettingsWin(t *testing.T) {
+	priv, _ := compatECKey(t)
+	base := []string{"AUTHJWT_COMPAT=libre-fastapi-jwt", "AUTHJWT_SECRET_KEY=" + compatSecret, "AUTHJWT_TOKEN_LOCATION=cookies"}
+	tests := []struct {
+		name  string
+		env   []string
+		check func(a *authjwt.Auth) bool
+	}{
+		{"statuses", []string{"AUTHJWT_LEGACY_STATUS_CODES=false"}, func(a *authjwt.Auth) bool { return !a.Config().LegacyStatusCodes }},
+		{"issuer rule", []string{"AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER=false"}, func(a *authjwt.Auth) bool { return !a.Config().AllowRefreshWithoutIssuer }},
+		{"CSRF cookie names", []string{"AUTHJWT_ACCESS_CSRF_COOKIE_KEY=__Host-xa", "AUTHJWT_REFRESH_CSRF_COOKIE_KEY=__Host-xr"}, func(a *authjwt.Auth) bool {
+			return a.Config().AccessCSRFCookieName == "__Host-xa" && a.Config().RefreshCSRFCookieName == "__Host-xr"
+		}},
+		{"max age", []string{"AUTHJWT_COOKIE_MAX_AGE=60"}, func(a *authjwt.Auth) bool { return a.Config().CookieMaxAge == time.Minute }},
+		{"HMAC kid", []string{"AUTHJWT_KEY_ID=k1"}, func(a *authjwt.Auth) bool {
+			tok, _ := a.CreateAccessToken("alice")
+			return headerKID(t, tok) == "k1"
+		}},
+		{"asymmetric kid", []string{"AUTHJWT_ALGORITHM=ES256", "AUTHJWT_PRIVATE_KEY=" + priv, "AUTHJWT_PUBLIC_KEY_ID=es-1"}, func(a *authjwt.Auth) bool {
+			tok, _ := a.CreateAccessToken("alice")
+			return headerKID(t, tok) == "es-1" && a.Keys()[0].KID == "es-1"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := authjwt.ConfigFromEnv(append(append([]string{}, base...), tt.env...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := authjwt.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(a) {
+				t.Fatalf("explicit setting lost under the profile: %+v", a.Config())
+			}
+		})
+	}
+}
+
+// TestRefreshWithoutIssuer: DecodeIssuer holds on every token by default;
+// AllowRefreshWithoutIssuer (and the profile) accepts only refresh tokens
+// that carry no iss, never another issuer's, never access tokens.
+func TestRefreshWithoutIssuer(t *testing.T) {
+	const iss = "https://auth.example"
+	minter := mustNew(authjwt.Config{SecretKey: compatSecret}) // no EncodeIssuer: the seed's refresh tokens
+	other := mustNew(authjwt.Config{SecretKey: compatSecret, EncodeIssuer: "https://evil.example"})
+	noIssRefresh, _ := minter.CreateRefreshToken("alice")
+	noIssAccess, _ := minter.CreateAccessToken("alice")
+	otherRefresh, _ := other.CreateRefreshToken("alice")
+	refresh := authjwt.Requirement{Refresh: true}
+
+	strict := mustNew(authjwt.Config{SecretKey: compatSecret, DecodeIssuer: iss})
+	if _, err := strict.Verify(context.Background(), noIssRefresh, refresh); !errors.Is(err, authjwt.ErrInvalidIssuer) {
+		t.Fatalf("strict default accepted a refresh token without iss: %v", err)
+	}
+	for _, a := range []*authjwt.Auth{
+		mustNew(authjwt.Config{SecretKey: compatSecret, DecodeIssuer: iss, AllowRefreshWithoutIssuer: true}),
+		mustNew(authjwt.Config{SecretKey: compatSecret, DecodeIssuer: iss, Compat: authjwt.CompatLibreFastAPIJWT}),
+	} {
+		if _, err := a.Verify(context.Background(), noIssRefresh, refresh); err != nil {
+			t.Fatalf("refresh token without iss refused: %v", err)
+		}
+		if _, err := a.Verify(context.Background(), otherRefresh, refresh); !errors.Is(err, authjwt.ErrInvalidIssuer) {
+			t.Fatalf("another issuer's refresh token: %v", err)
+		}
+		if _, err := a.Verify(context.Background(), noIssAccess, authjwt.Requirement{}); !errors.Is(err, authjwt.ErrInvalidIssuer) {
+			t.Fatalf("access token without iss: %v", err)
+		}
+		if _, err := a.Verify(context.Background(), noIssAccess, authjwt.Requirement{Optional: true}); !errors.Is(err, authjwt.ErrInvalidIssuer) {
+			t.Fatalf("access token without iss on an optional route: %v", err)
+		}
+	}
+}
