@@ -791,6 +791,19 @@ func TestCrossOriginProtection(t *testing.T) {
 			if err != nil && AsError(err).Status != 403 {
 				t.Errorf("status %d, want 403", AsError(err).Status)
 			}
+			if tt.bearer {
+				return
+			}
+			// The same check, exposed for handlers that set cookies from
+			// a request without any (a login route): same verdict.
+			login := httptest.NewRequest(tt.method, "https://example.com/login", nil)
+			for k, v := range tt.hdr {
+				login.Header.Set(k, v)
+			}
+			err = a.CheckCrossOrigin(login)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("CheckCrossOrigin without cookies: err = %v, want %v", err, tt.want)
+			}
 		})
 	}
 	t.Run("checked before the CSRF header", func(t *testing.T) {

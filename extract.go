@@ -97,6 +97,29 @@ func (a *Auth) Check(r *http.Request, req Requirement) (*Token, error) {
 	return nil, a.errMissing
 }
 
+// CheckCrossOrigin applies the cross-origin check every cookie
+// authenticated request gets ([http.CrossOriginProtection] with
+// [Config.TrustedOrigins]): it returns [ErrCrossOrigin] (403) for an
+// unsafe-method request that a browser sent from another origin
+// (Sec-Fetch-Site, else an Origin that is not the request's host), and nil
+// for same-origin requests, safe methods (GET, HEAD, OPTIONS), requests
+// without browser headers (curl, servers) and when
+// [Config.SkipCrossOriginProtection] is set.
+//
+// Call it in handlers that set auth cookies from a request carrying no
+// auth cookie yet, which no guard checks: a login route in cookie mode.
+// Without it, a cross-site form or no-cors fetch could log a victim's
+// browser into the attacker's account (login CSRF).
+func (a *Auth) CheckCrossOrigin(r *http.Request) error {
+	if a.cfg.SkipCrossOriginProtection {
+		return nil
+	}
+	if err := a.cop.Check(r); err != nil {
+		return ErrCrossOrigin.with(err, "")
+	}
+	return nil
+}
+
 func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
 	name, csrfHeader := a.cookieNames(req.Refresh)
 	tok, n := cookieToken(r, name)
@@ -117,10 +140,8 @@ func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
 	}
 	// Cross-origin protection covers every unsafe method (cop.Check lets
 	// GET, HEAD and OPTIONS through), whatever the CSRF settings.
-	if !a.cfg.SkipCrossOriginProtection {
-		if err := a.cop.Check(r); err != nil {
-			return nil, ErrCrossOrigin.with(err, "")
-		}
+	if err := a.CheckCrossOrigin(r); err != nil {
+		return nil, err
 	}
 	// Methods are case-sensitive on the wire and browsers send "patch" as
 	// written: compare upper-cased so no spelling skips the CSRF check.

@@ -189,8 +189,18 @@ func userClaims(u user) authjwt.TokenOption {
 }
 
 // credentials reads and checks a login body, writing the error response
-// when it fails.
+// when it fails. In cookie mode a cross-origin request is refused first
+// (403), with the check every cookie request gets: a login sets the pair
+// cookies, so a cross-site form or no-cors fetch with the attacker's
+// credentials would otherwise log the victim's browser into the
+// attacker's account (login CSRF).
 func (s *server) credentials(w http.ResponseWriter, r *http.Request) (string, user, bool) {
+	if s.cookies {
+		if err := s.auth.CheckCrossOrigin(r); err != nil {
+			s.auth.WriteError(w, r, err)
+			return "", user{}, false
+		}
+	}
 	name, pw, berr := readCredentials(w, r)
 	if berr != nil {
 		s.auth.WriteError(w, r, berr)
