@@ -49,7 +49,8 @@ func User(ctx context.Context) any {
 }
 
 // ClaimsAs decodes the verified token's claims into a T (usually a struct
-// of the application's custom claims with json tags). It fails when no
+// of the application's custom claims with json tags), matching claim names
+// to fields exactly, case included (see [Token.Decode]). It fails when no
 // token was verified for ctx.
 func ClaimsAs[T any](ctx context.Context) (T, error) {
 	var v T

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,11 +196,21 @@ func (t *Token) Claim(name string) (any, bool) {
 }
 
 // Decode decodes the payload into v (a pointer to a struct with json
-// tags, typically holding the application's custom claims).
+// tags, typically holding the application's custom claims) with
+// encoding/json, but matching claim names to fields exactly, case
+// included, as every other accessor does: a member "SUB" or "ſub" does not
+// fill a field tagged `json:"sub"` (encoding/json alone would fill it,
+// case-insensitively, the last match winning). The same holds in nested
+// structs; maps and interface values get every member under its own name.
 func (t *Token) Decode(v any) error {
 	p, err := t.payload()
 	if err != nil {
 		return err
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		if p, err = exactCase(p, rv.Type()); err != nil {
+			return errors.New("authjwt: decoding claims: " + err.Error())
+		}
 	}
 	if err := json.Unmarshal(p, v); err != nil {
 		return errors.New("authjwt: decoding claims: " + err.Error())

@@ -1,0 +1,166 @@
+package authjwt
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+type ecOrg struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type ecBase struct {
+	Tenant string `json:"tenant"`
+}
+
+// ecUpper decodes itself: whatever it receives is its own business.
+type ecUpper string
+
+func (u *ecUpper) UnmarshalJSON(b []byte) error {
+	*u = ecUpper(strings.ToUpper(string(b)))
+	return nil
+}
+
+type ecClaims struct {
+	ecBase
+	Sub    string           `json:"sub"`
+	Scope  string           `json:"scope"`
+	Kind   string           `json:"kind"`
+	Plan   string           // untagged: its Go name, exactly
+	Org    ecOrg            `json:"org"`
+	OrgPtr *ecOrg           `json:"org_ptr"`
+	Orgs   []ecOrg          `json:"orgs"`
+	ByName map[string]ecOrg `json:"by_name"`
+	Raw    ecUpper          `json:"raw"`
+	Any    any              `json:"any"`
+}
+
+// TestDecodeExactCase: Token.Decode and ClaimsAs match claim names to
+// struct fields exactly, as Subject(), Claim() and Has() do, where
+// encoding/json alone matches case-insensitively with Unicode folding and
+// lets the last match win. Each row is a payload member that only a
+// case-insensitive match would put in a field (or, for the last rows, one
+// that must keep its own name).
+func TestDecodeExactCase(t *testing.T) {
+	a := mustNew(t, Config{SecretKey: testSecret})
+	for _, c := range []struct {
+		name   string
+		claims map[string]any
+		check  func(ecClaims) bool
+		why    string
+	}{
+		{"SUB after sub", map[string]any{"SUB": "mallory"}, func(v ecClaims) bool { return v.Sub == "alice" },
+			"Subject() says alice; Decode must not say mallory"},
+		{"long s folds to s", map[string]any{"ſcope": "admin"}, func(v ecClaims) bool { return v.Scope == "" },
+			"U+017F folds to s in encoding/json"},
+		{"Kelvin sign folds to k", map[string]any{"\u212aind": "admin"}, func(v ecClaims) bool { return v.Kind == "" },
+			"U+212A folds to k"},
+		{"upper-case custom claim", map[string]any{"SCOPE": "admin"}, func(v ecClaims) bool { return v.Scope == "" },
+			"no scope claim, only SCOPE"},
+		{"exact beside a case variant", map[string]any{"scope": "read", "Scope": "admin"}, func(v ecClaims) bool { return v.Scope == "read" },
+			"the exact member wins whatever the order"},
+		{"untagged field, lower case", map[string]any{"plan": "pro"}, func(v ecClaims) bool { return v.Plan == "" },
+			"an untagged field's name is its Go name, exactly"},
+		{"untagged field, exact", map[string]any{"Plan": "pro"}, func(v ecClaims) bool { return v.Plan == "pro" },
+			"exact Go name"},
+		{"promoted field of an embedded struct", map[string]any{"TENANT": "evil", "tenant": "acme"}, func(v ecClaims) bool { return v.Tenant == "acme" },
+			"embedded structs' fields are matched exactly too"},
+		{"nested struct", map[string]any{"org": map[string]any{"id": "1", "ID": "2", "NAME": "evil"}}, func(v ecClaims) bool { return v.Org == ecOrg{ID: "1"} },
+			"nested members are matched exactly"},
+		{"pointer to struct", map[string]any{"org_ptr": map[string]any{"Id": "2"}}, func(v ecClaims) bool { return v.OrgPtr != nil && v.OrgPtr.ID == "" },
+			"through pointers"},
+		{"list of structs", map[string]any{"orgs": []any{map[string]any{"id": "1"}, map[string]any{"iD": "2"}}}, func(v ecClaims) bool {
+			return len(v.Orgs) == 2 && v.Orgs[0].ID == "1" && v.Orgs[1].ID == ""
+		}, "through slices"},
+		{"map of structs", map[string]any{"by_name": map[string]any{"A": map[string]any{"Name": "x", "name": "a"}}}, func(v ecClaims) bool {
+			return v.ByName["A"] == ecOrg{Name: "a"}
+		}, "map keys are kept, their struct values matched exactly"},
+		{"case variant of a map field", map[string]any{"BY_NAME": map[string]any{"A": map[string]any{}}}, func(v ecClaims) bool { return v.ByName == nil },
+			"the field itself is matched exactly"},
+		{"UnmarshalJSON gets its value", map[string]any{"raw": map[string]any{"ID": "x"}}, func(v ecClaims) bool { return v.Raw == `{"ID":"X"}` },
+			"a type decoding itself sees the member as sent"},
+		{"interface keeps every member", map[string]any{"any": map[string]any{"ID": "x", "id": "y"}}, func(v ecClaims) bool {
+			m, _ := v.Any.(map[string]any)
+			return m["ID"] == "x" && m["id"] == "y"
+		}, "maps have exact keys already"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok := must(a.CreateAccessToken("alice", WithClaims(c.claims)))
+			vt, err := a.Verify(context.Background(), tok, Requirement{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v ecClaims
+			if err := vt.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(v) {
+				t.Fatalf("%s: decoded %+v from %s", c.why, v, vt.PayloadJSON())
+			}
+			got, err := ClaimsAs[ecClaims](NewContext(context.Background(), vt))
+			if err != nil || !reflect.DeepEqual(got, v) {
+				t.Fatalf("ClaimsAs = %+v, %v; Decode = %+v", got, err, v)
+			}
+			// A map sees every member, under its own name.
+			var m map[string]any
+			if err := vt.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			for k := range c.claims {
+				if _, ok := m[k]; !ok {
+					t.Fatalf("map decoding lost %q", k)
+				}
+			}
+		})
+	}
+}
+
+// TestStructFieldsAgreesWithEncodingJSON: for payloads whose every member
+// name is exact, Decode gives what encoding/json gives, including the
+// choices among embedded fields that encoding/json makes.
+func TestStructFieldsAgreesWithEncodingJSON(t *testing.T) {
+	type inner struct {
+		A string // ambiguous with inner2.A: encoding/json drops both
+		B string
+	}
+	type inner2 struct {
+		A string
+		C string `json:"c"`
+	}
+	type tagged struct {
+		D string `json:"d"`
+	}
+	type outer struct {
+		inner                  // A ambiguous with inner2's at depth 1, B promoted
+		inner2                 // C promoted
+		T      tagged `json:"t"` // tagged embedded struct: a field named t
+		Skip   string `json:"-"`
+		Dash   string `json:"-,"`
+		Bad    string `json:"a\"b"` // invalid tag name: Go name
+		Opt    int    `json:"opt,string"`
+		hidden string
+	}
+	payload := `{"A":"1","B":"2","c":"3","t":{"d":"4"},"Skip":"x","-":"5","Bad":"6","opt":"7","hidden":"h"}`
+	var want, got outer
+	if err := json.Unmarshal([]byte(payload), &want); err != nil {
+		t.Fatal(err)
+	}
+	p, err := exactCase([]byte(payload), reflect.TypeFor[*outer]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(p, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("exactCase changed an exact payload: got %+v, want %+v (filtered %s)", got, want, p)
+	}
+	if string(p) != payload {
+		// Only "hidden" and "Skip" (no field) may go; that rewrite is harmless.
+		t.Logf("filtered: %s", p)
+	}
+}
