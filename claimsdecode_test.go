@@ -3,6 +3,9 @@ package authjwt
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -135,8 +138,8 @@ func TestStructFieldsAgreesWithEncodingJSON(t *testing.T) {
 		D string `json:"d"`
 	}
 	type outer struct {
-		inner                  // A ambiguous with inner2's at depth 1, B promoted
-		inner2                 // C promoted
+		inner         // A ambiguous with inner2's at depth 1, B promoted
+		inner2        // C promoted
 		T      tagged `json:"t"` // tagged embedded struct: a field named t
 		Skip   string `json:"-"`
 		Dash   string `json:"-,"`
@@ -163,4 +166,58 @@ func TestStructFieldsAgreesWithEncodingJSON(t *testing.T) {
 		// Only "hidden" and "Skip" (no field) may go; that rewrite is harmless.
 		t.Logf("filtered: %s", p)
 	}
+}
+
+// TestClaimsTypeMismatchIs500: claims that do not fit the application's
+// type are a server bug, not a bad token. ClaimsAs and Decode return
+// ErrClaimsType; WriteError answers 500 claims_type_mismatch (never 401
+// "Invalid token", with or without LegacyStatusCodes or an ErrorHandler)
+// and logs the cause to Config.Logger.
+func TestClaimsTypeMismatchIs500(t *testing.T) {
+	type wrong struct {
+		Org int `json:"org"` // the token's org is a string
+	}
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"default", Config{}},
+		{"legacy statuses", Config{LegacyStatusCodes: true}},
+		{"error handler", Config{ErrorHandler: WriteError}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logs strings.Builder
+			cfg := c.cfg
+			cfg.SecretKey = testSecret
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			a := mustNew(t, cfg)
+			tok := must(a.CreateAccessToken("alice", WithClaims(map[string]any{"org": "acme"})))
+			var decodeErr error
+			h := a.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, err := ClaimsAs[wrong](r.Context())
+				decodeErr = err
+				a.WriteError(w, r, err)
+			}))
+			w := do(t, h, "GET", "/", map[string]string{"Authorization": "Bearer " + tok})
+			if !errors.Is(decodeErr, ErrClaimsType) || !strings.Contains(decodeErr.Error(), "cannot unmarshal") {
+				t.Fatalf("ClaimsAs: %v, want ErrClaimsType with the cause", decodeErr)
+			}
+			if w.status != 500 || w.www != "" {
+				t.Fatalf("status %d, WWW-Authenticate %q: want 500 without blaming the token", w.status, w.www)
+			}
+			if w.body["code"] != string(CodeClaimsType) {
+				t.Fatalf("body %v", w.body)
+			}
+			if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "claims_type_mismatch") || !strings.Contains(l, "cannot unmarshal") {
+				t.Fatalf("not logged with its cause: %q", l)
+			}
+		})
+	}
+	t.Run("Decode into a non-pointer", func(t *testing.T) {
+		a := mustNew(t, Config{SecretKey: testSecret})
+		vt := must(a.Verify(context.Background(), must(a.CreateAccessToken("alice")), Requirement{}))
+		if err := vt.Decode(wrong{}); !errors.Is(err, ErrClaimsType) {
+			t.Fatalf("Decode(non-pointer): %v", err)
+		}
+	})
 }

@@ -50,8 +50,10 @@ func User(ctx context.Context) any {
 
 // ClaimsAs decodes the verified token's claims into a T (usually a struct
 // of the application's custom claims with json tags), matching claim names
-// to fields exactly, case included (see [Token.Decode]). It fails when no
-// token was verified for ctx.
+// to fields exactly, case included (see [Token.Decode]). It fails with
+// [ErrMissingToken] when no token was verified for ctx, and with
+// [ErrClaimsType] (500) when the claims do not fit T: a bug in T, not in
+// the token. Pass either to [Auth.WriteError].
 func ClaimsAs[T any](ctx context.Context) (T, error) {
 	var v T
 	t := FromContext(ctx)
@@ -63,8 +65,17 @@ func ClaimsAs[T any](ctx context.Context) (T, error) {
 }
 
 // WriteError writes err as the configured error handler does (honouring
-// [Config.LegacyStatusCodes]).
+// [Config.LegacyStatusCodes]). A 500 (a server bug such as
+// [ErrClaimsType]: never the client's fault) is logged first, with its
+// cause, to [Config.Logger].
 func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if e := AsError(err); e.Status == http.StatusInternalServerError {
+		cause := ""
+		if e.Err != nil {
+			cause = e.Err.Error()
+		}
+		a.log.ErrorContext(r.Context(), "authjwt: server error", "code", string(e.Code), "error", cause, "method", r.Method, "path", r.URL.Path)
+	}
 	if a.cfg.ErrorHandler != nil {
 		a.cfg.ErrorHandler(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -202,6 +203,11 @@ func (t *Token) Claim(name string) (any, bool) {
 // fill a field tagged `json:"sub"` (encoding/json alone would fill it,
 // case-insensitively, the last match winning). The same holds in nested
 // structs; maps and interface values get every member under its own name.
+//
+// The token is verified, so a failure is the application's: v does not
+// fit the claims (a field of the wrong type, v not a pointer). The error
+// is then [ErrClaimsType] (500 claims_type_mismatch, never a 401 blaming
+// the token), wrapping encoding/json's; [Auth.WriteError] logs it.
 func (t *Token) Decode(v any) error {
 	p, err := t.payload()
 	if err != nil {
@@ -209,11 +215,11 @@ func (t *Token) Decode(v any) error {
 	}
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		if p, err = exactCase(p, rv.Type()); err != nil {
-			return errors.New("authjwt: decoding claims: " + err.Error())
+			return ErrClaimsType.with(fmt.Errorf("decoding claims into %T: %w", v, err), "")
 		}
 	}
 	if err := json.Unmarshal(p, v); err != nil {
-		return errors.New("authjwt: decoding claims: " + err.Error())
+		return ErrClaimsType.with(fmt.Errorf("decoding claims into %T: %w", v, err), "")
 	}
 	return nil
 }
