@@ -890,6 +890,59 @@ func TestAttackRevocation(t *testing.T) {
 	}
 }
 
+// TestAttackRevocationBypass: the ways a revoked token came back to life
+// (issue 15: revocation must never be weaker than acceptance). Each row is
+// an attacker replaying a token its owner revoked.
+func TestAttackRevocationBypass(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T, cfg Config) (*Auth, *clock) {
+		clk, _ := atkClock()
+		cfg.SecretKey, cfg.Now = testSecret, clk.Now
+		if cfg.Store == nil {
+			cfg.Store = revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
+		}
+		return mustNew(t, cfg), clk
+	}
+	t.Run("replay in the leeway after exp", func(t *testing.T) {
+		for _, refresh := range []bool{false, true} {
+			a, clk := setup(t, Config{DecodeLeeway: 2 * time.Second, AccessTokenExpires: time.Minute, RefreshTokenExpires: time.Minute})
+			p := must(a.CreatePair("alice"))
+			raw, req := p.AccessToken, Requirement{}
+			if refresh {
+				raw, req = p.RefreshToken, Requirement{Refresh: true}
+			}
+			tok := must(a.Verify(ctx, raw, req))
+			if err := a.Revoke(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+			for _, at := range []time.Duration{0, time.Minute, time.Minute + 1999*time.Millisecond} {
+				clk.Add(at)
+				if _, err := a.Verify(ctx, raw, req); !errors.Is(err, ErrTokenRevoked) {
+					t.Errorf("refresh=%v, %v after issue: %v, want revoked", refresh, at, err)
+				}
+				clk.Add(-at)
+			}
+		}
+	})
+	t.Run("store configured without DenylistEnabled", func(t *testing.T) {
+		a, _ := setup(t, Config{})
+		tok := must(a.Verify(ctx, must(a.CreateAccessToken("alice")), Requirement{}))
+		if err := a.Revoke(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Verify(ctx, tok.Raw(), Requirement{}); !errors.Is(err, ErrTokenRevoked) {
+			t.Errorf("revoked token with Config{Store: …}: %v", err)
+		}
+	})
+	t.Run("revocation of an unchecked type reports success", func(t *testing.T) {
+		a, _ := setup(t, Config{DenylistTokenChecks: []string{TypeAccess}})
+		rt := must(a.Verify(ctx, must(a.CreateRefreshToken("alice")), Requirement{Refresh: true}))
+		if err := a.Revoke(ctx, rt); !errors.Is(err, ErrRevocationDisabled) {
+			t.Errorf("Revoke of an unchecked refresh token = %v, want ErrRevocationDisabled", err)
+		}
+	})
+}
+
 func flipLowBit(s string) string {
 	const alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	i := strings.IndexByte(alpha, s[len(s)-1])

@@ -4,16 +4,46 @@ import (
 	"context"
 	"time"
 
+	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/revoke"
 )
 
-// expiryOf returns until when a revocation entry for t must be kept.
-func (t *Token) expiryOf() time.Time {
-	if e := t.ExpiresAt(); !e.IsZero() {
-		return e
-	}
-	return revoke.Forever
+// keepUntil returns until when a store must keep an entry about tokens
+// that expire at exp (Unix seconds): never less than the verifier accepts
+// them. Verification accepts a token while the whole second of its clock
+// is before exp + DecodeLeeway (rounded up to whole seconds, a.leeway), so
+// the last instant of acceptance is just before that second. The store is
+// asked a moment later, as late as StoreTimeout after the clock was read
+// (later answers fail the request with 503), so the entry must outlive
+// that instant by StoreTimeout too, rounded up to whole seconds. An entry
+// kept shorter would let a revoked token through at the end of its life.
+func (a *Auth) keepUntil(exp int64) time.Time {
+	margin := int64((a.cfg.StoreTimeout + time.Second - 1) / time.Second)
+	return time.Unix(exp+a.leeway+margin, 0)
 }
+
+// retention returns until when an entry about t alone (its jti, its
+// consumed mark) must be kept: [revoke.Forever] for a token without exp.
+func (a *Auth) retention(t *Token) time.Time {
+	if t.c.Has&jws.HasExp == 0 {
+		return revoke.Forever
+	}
+	return a.keepUntil(t.c.Exp)
+}
+
+// lifetimeBound returns the longest lifetime a token of ours can have
+// under this configuration, beyond the lifetime of one known token
+// (longer): false when some token may never expire (a lifetime of Never,
+// or AllowNonExpiringTokens), which only Forever covers.
+func (a *Auth) lifetimeBound(longer time.Duration) (time.Duration, bool) {
+	if a.cfg.AccessTokenExpires == Never || a.cfg.RefreshTokenExpires == Never || a.cfg.AllowNonExpiringTokens {
+		return 0, false
+	}
+	return max(a.cfg.AccessTokenExpires, a.cfg.RefreshTokenExpires, longer), true
+}
+
+// seconds rounds d up to whole seconds.
+func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // Messages of ErrRevocationDisabled, naming the setting that would enable
 // the revocation asked for.
@@ -70,7 +100,7 @@ func (a *Auth) Revoke(ctx context.Context, t *Token) error {
 		// The token is valid: blaming it (invalid_token) would be wrong.
 		return ErrNotRevocable
 	}
-	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), t.expiryOf()))
+	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), a.retention(t)))
 }
 
 // RevokeFamily revokes every token of t's family: the access and refresh
@@ -91,12 +121,21 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 		return err
 	}
 	// The family outlives any single token of it: keep the entry as long as
-	// the longest-lived token of the family could be valid.
-	exp := revoke.Forever
-	if a.cfg.RefreshTokenExpires != Never && a.cfg.AccessTokenExpires != Never {
-		longest := max(a.cfg.RefreshTokenExpires, a.cfg.AccessTokenExpires)
-		exp = t.IssuedAt().Add(longest + a.cfg.DecodeLeeway)
-		if e := t.ExpiresAt(); e.After(exp) {
+	// its longest-lived token could be accepted. Rotation never extends a
+	// family past its first refresh token's exp, and that token was issued
+	// no later than t: t's iat plus the longest lifetime (configured, or
+	// t's own when longer) bounds every exp of the family. Tokens minted
+	// with a per-call WithExpiry longer than both are not covered when the
+	// family is revoked through a shorter-lived token (documented).
+	exp := a.retention(t)
+	if !exp.IsZero() {
+		iat := t.c.Iat
+		if t.c.Has&jws.HasIat == 0 {
+			iat = a.now().Unix()
+		}
+		if longest, ok := a.lifetimeBound(time.Duration(t.c.Exp-iat) * time.Second); !ok {
+			exp = revoke.Forever
+		} else if e := a.keepUntil(iat + seconds(longest)); e.After(exp) {
 			exp = e
 		}
 	}
@@ -104,7 +143,7 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 		return a.storeErr(ctx, err)
 	}
 	if t.c.Jti() != "" {
-		return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), t.expiryOf()))
+		return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), a.retention(t)))
 	}
 	return nil
 }
@@ -120,9 +159,11 @@ func (a *Auth) RevokeSubject(ctx context.Context, issuer, subject string) error 
 		return err
 	}
 	now := a.now().Truncate(time.Second)
+	// Every token the cutoff refuses was issued by now, so it expires by
+	// now plus the longest lifetime.
 	exp := revoke.Forever
-	if a.cfg.RefreshTokenExpires != Never && a.cfg.AccessTokenExpires != Never {
-		exp = now.Add(max(a.cfg.RefreshTokenExpires, a.cfg.AccessTokenExpires) + a.cfg.DecodeLeeway + time.Second)
+	if longest, ok := a.lifetimeBound(0); ok {
+		exp = a.keepUntil(now.Unix() + seconds(longest))
 	}
 	return a.storeErr(ctx, s.RevokeSubject(ctx, issuer, subject, now, exp))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/librenz/authjwt/revoke"
 )
@@ -161,5 +162,81 @@ func TestRotationNeedsRefreshChecked(t *testing.T) {
 		DenylistTokenChecks: []string{TypeAccess}})
 	if err == nil || !strings.Contains(err.Error(), "RefreshTokenRotation") || !strings.Contains(err.Error(), "DenylistTokenChecks") {
 		t.Fatalf("New = %v, want an error naming RefreshTokenRotation and DenylistTokenChecks", err)
+	}
+}
+
+// lateStore answers as a store does when the query reaches it a while
+// after the verifier read its clock: it advances the shared clock first.
+type lateStore struct {
+	*revoke.Memory
+	clk   *clock
+	delay time.Duration
+}
+
+func (s lateStore) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) {
+	s.clk.Add(s.delay)
+	defer s.clk.Add(-s.delay)
+	return s.Memory.IsRevoked(ctx, q)
+}
+
+// TestRevocationRetention (issue 15, item 1): a revocation entry lives as
+// long as the verifier could accept the token it refuses: exp plus
+// DecodeLeeway rounded up to whole seconds, plus StoreTimeout for the
+// query that reaches the store late. Before, entries ended at exp, and
+// revoked tokens were accepted again for the whole leeway.
+func TestRevocationRetention(t *testing.T) {
+	ctx := context.Background()
+	type target int
+	const (
+		accessTok target = iota
+		refreshTok
+	)
+	tests := []struct {
+		name   string
+		leeway time.Duration
+		delay  time.Duration // how late the store sees the query
+		revoke func(a *Auth, at, rt *Token) error
+		check  target // the token that must stay refused
+	}{
+		{"Revoke access", 2 * time.Second, 0, func(a *Auth, at, rt *Token) error { return a.Revoke(ctx, at) }, accessTok},
+		{"Revoke refresh", 2 * time.Second, 0, func(a *Auth, at, rt *Token) error { return a.Revoke(ctx, rt) }, refreshTok},
+		{"Revoke, fractional leeway", 1500 * time.Millisecond, 0, func(a *Auth, at, rt *Token) error { return a.Revoke(ctx, at) }, accessTok},
+		{"Revoke, no leeway, late store", 0, 1900 * time.Millisecond, func(a *Auth, at, rt *Token) error { return a.Revoke(ctx, at) }, accessTok},
+		{"RevokeFamily via access, refresh refused", 2 * time.Second, 0, func(a *Auth, at, rt *Token) error { return a.RevokeFamily(ctx, at) }, refreshTok},
+		{"RevokeFamily via refresh, access refused", 2 * time.Second, 0, func(a *Auth, at, rt *Token) error { return a.RevokeFamily(ctx, rt) }, accessTok},
+		{"RevokeFamily, late store", 2 * time.Second, 1900 * time.Millisecond, func(a *Auth, at, rt *Token) error { return a.RevokeFamily(ctx, at) }, refreshTok},
+		{"RevokeSubject", 2 * time.Second, 0, func(a *Auth, at, rt *Token) error { return a.RevokeSubject(ctx, "", "alice") }, refreshTok},
+		{"RevokeSubject, late store", 2 * time.Second, 1900 * time.Millisecond, func(a *Auth, at, rt *Token) error { return a.RevokeSubject(ctx, "", "alice") }, refreshTok},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			clk.Add(123456789 * time.Nanosecond) // not on a second
+			mem := revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
+			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DecodeLeeway: tt.leeway,
+				AccessTokenExpires: 10 * time.Minute, RefreshTokenExpires: time.Hour,
+				Store: lateStore{mem, clk, tt.delay}})
+			p := must(a.CreatePair("alice"))
+			at := must(a.Verify(ctx, p.AccessToken, Requirement{}))
+			rt := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
+			clk.Add(time.Second)
+			if err := tt.revoke(a, at, rt); err != nil {
+				t.Fatal(err)
+			}
+			tok, req := at, Requirement{}
+			if tt.check == refreshTok {
+				tok, req = rt, Requirement{Refresh: true}
+			}
+			// The last instant the verifier accepts the token by time.
+			last := tok.ExpiresAt().Add(time.Duration(a.leeway)*time.Second - time.Nanosecond)
+			clk.Add(last.Sub(clk.Now()))
+			if _, err := a.Verify(ctx, tok.Raw(), req); !errors.Is(err, ErrTokenRevoked) {
+				t.Fatalf("at exp+leeway-1ns: Verify = %v, want ErrTokenRevoked", err)
+			}
+			clk.Add(time.Nanosecond)
+			if _, err := a.Verify(ctx, tok.Raw(), req); !errors.Is(err, ErrTokenExpired) {
+				t.Fatalf("at exp+leeway: Verify = %v, want ErrTokenExpired", err)
+			}
+		})
 	}
 }

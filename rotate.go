@@ -37,7 +37,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	consumer := a.cfg.Store.(revoke.Consumer)
 	sctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
 	defer cancel()
-	first, usedAt, err := consumer.Consume(sctx, refresh.c.Jti(), refresh.expiryOf())
+	first, usedAt, err := consumer.Consume(sctx, refresh.c.Jti(), a.retention(refresh))
 	if err != nil {
 		return Pair{}, a.storeErr(ctx, err)
 	}

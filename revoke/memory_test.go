@@ -36,6 +36,16 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// TestMemoryVerifier: revoked tokens stay refused through the verifier's
+// whole acceptance window (issue 15, item 1).
+func TestMemoryVerifier(t *testing.T) {
+	storetest.RunVerifier(t, func(t *testing.T) revoke.Store {
+		m := revoke.NewMemory()
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
+
 func TestMemoryFakeClockExpiry(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	m := revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))

@@ -7,7 +7,17 @@
 // every token of a subject issued up to a cutoff ("logout everywhere").
 // Every method takes a context and honours its deadline. Implementations are
 // safe for concurrent use. Entries carry an expiry after which no token they
-// could match is still valid; stores forget them then.
+// could match is still accepted; stores forget them then, and never before.
+//
+// Retention is the one rule on which revocation never being weaker than
+// acceptance rests: authjwt passes expiries that cover the verifier's whole
+// acceptance window (a token's exp plus DecodeLeeway, plus StoreTimeout for
+// the query that arrives late, in whole seconds), and a store keeps every
+// entry until at least that instant on the application's clock. A store
+// with a coarser resolution, or a backend that expires keys on its own
+// clock, rounds up: an entry may live a little longer, never shorter.
+// [github.com/librenz/authjwt/revoke/storetest] fails a store that forgets
+// an entry before its expiry.
 //
 // The contract uses standard types only, so a store in another module needs
 // no more than this small package. Conformance is checked by
@@ -48,17 +58,20 @@ type Query struct {
 
 // Store records and answers revocations.
 type Store interface {
-	// RevokeToken revokes the token with the given jti. The entry may be
-	// forgotten after expires (the token's own "exp"); [Forever] keeps it.
+	// RevokeToken revokes the token with the given jti. The entry must be
+	// kept until at least expires (the end of the token's acceptance) and
+	// may be forgotten after it; [Forever] keeps it.
 	RevokeToken(ctx context.Context, jti string, expires time.Time) error
 	// RevokeFamily revokes every token carrying the family id. The entry
-	// may be forgotten after expires (the latest "exp" of the family).
+	// must be kept until at least expires (the end of acceptance of the
+	// family's latest-expiring token) and may be forgotten after it.
 	RevokeFamily(ctx context.Context, family string, expires time.Time) error
 	// RevokeSubject revokes every token of (issuer, subject) issued at or
 	// before cutoff, with one-second resolution (cutoff is truncated to the
 	// second). A later call with an earlier cutoff never lowers a stored
-	// cutoff. The entry may be forgotten after expires (cutoff plus the
-	// longest token lifetime); [Forever] keeps it.
+	// cutoff. The entry must be kept until at least expires (the end of
+	// acceptance of the last token the cutoff refuses) and may be
+	// forgotten after it; [Forever] keeps it.
 	RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error
 	// IsRevoked reports whether the token described by q is revoked by any
 	// entry: its jti, its family, or its subject's cutoff. A store that
@@ -69,7 +82,8 @@ type Store interface {
 // Consumer is the optional capability refresh-token rotation needs: mark a
 // refresh token used, atomically, exactly once.
 type Consumer interface {
-	// Consume marks jti as used until expires. It reports first == true
+	// Consume marks jti as used until at least expires (the end of the
+	// refresh token's acceptance). It reports first == true
 	// to exactly one caller for a given jti, however many call concurrently
 	// and across processes sharing the store; later callers get false and
 	// the time of the first use (so a caller can apply a grace window).

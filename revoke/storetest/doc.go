@@ -11,8 +11,9 @@
 // newStore is called once per subtest and must return a store that sees no
 // entries of earlier subtests (a fresh key prefix or table prefix will do);
 // it registers its own cleanup with t.Cleanup. The suite uses the real
-// clock: the expiry subtest revokes with expiries about one second ahead and
-// sleeps past them, so the whole suite takes a little over a second plus
-// the store's own latency. Consumer tests are skipped for stores that do
+// clock: the expiry subtests revoke with expiries about one second ahead,
+// poll them (an entry seen gone before its expiry fails the store) and
+// sleep past them, so the whole suite takes about two seconds plus the
+// store's own latency. Consumer tests are skipped for stores that do
 // not implement [revoke.Consumer].
 package storetest

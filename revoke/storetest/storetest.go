@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 		{"SubjectIssuerIsolation", testSubjectIssuerIsolation},
 		{"SubjectCutoffNeverLowered", testSubjectNeverLowered},
 		{"Expiry", testExpiry},
+		{"HeldUntilExpiry", testHeldUntilExpiry},
 		{"Consume", testConsume},
 		{"ConsumeConcurrent", testConsumeConcurrent},
 		{"Context", testContext},
@@ -266,6 +267,71 @@ func testExpiry(t *testing.T, s revoke.Store) {
 	must(t, s.RevokeSubject(ctx, "iss", sub, start.Add(-time.Hour), hour()))
 	expect(t, s, revoke.Query{Issuer: "iss", Subject: sub, IssuedAt: start.Add(-time.Hour)}, true)
 	expect(t, s, revoke.Query{Issuer: "iss", Subject: sub, IssuedAt: start}, false)
+}
+
+// testHeldUntilExpiry polls entries whose expiry is a sub-second,
+// sub-millisecond instant: every answer given before the expiry must still
+// see the entry. A store that rounds an expiry down (to the second, to the
+// millisecond) or lets its backend's clock end it early forgets a
+// revocation while the verifier still accepts the token.
+func testHeldUntilExpiry(t *testing.T, s revoke.Store) {
+	ctx := ctxT(t)
+	start := time.Now()
+	exp := start.Add(700*time.Millisecond + 456789*time.Nanosecond)
+	jti, fam, sub, used := id("jti"), id("fam"), id("user"), id("used")
+	must(t, s.RevokeToken(ctx, jti, exp))
+	must(t, s.RevokeFamily(ctx, fam, exp))
+	must(t, s.RevokeSubject(ctx, "iss", sub, start, exp))
+	c, isConsumer := s.(revoke.Consumer)
+	if isConsumer {
+		if first, _, err := c.Consume(ctx, used, exp); err != nil || !first {
+			t.Fatalf("Consume of a fresh jti = %v, %v", first, err)
+		}
+	}
+	if time.Since(start) > 400*time.Millisecond {
+		t.Skip("store too slow to poll a sub-second expiry reliably")
+	}
+	queries := map[string]revoke.Query{
+		"token":   {JTI: jti},
+		"family":  {Family: fam},
+		"subject": {Issuer: "iss", Subject: sub, IssuedAt: start},
+	}
+	forgotten := map[string]bool{}
+	polls := 0
+	for time.Now().Before(exp.Add(300 * time.Millisecond)) {
+		polls++
+		for name, q := range queries {
+			got, err := s.IsRevoked(ctx, q)
+			answered := time.Now()
+			if err != nil {
+				t.Fatalf("IsRevoked(%s): %v", name, err)
+			}
+			if !got && answered.Before(exp) {
+				t.Fatalf("%s entry forgotten %v before its expiry", name, exp.Sub(answered))
+			}
+			forgotten[name] = forgotten[name] || !got
+		}
+		if isConsumer && !forgotten["consume"] {
+			first, _, err := c.Consume(ctx, used, exp)
+			answered := time.Now()
+			if err != nil {
+				t.Fatalf("Consume: %v", err)
+			}
+			if first && answered.Before(exp) {
+				t.Fatalf("consumed mark forgotten %v before its expiry", exp.Sub(answered))
+			}
+			forgotten["consume"] = first
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for name := range queries {
+		if !forgotten[name] {
+			t.Errorf("%s entry still seen 300ms after its expiry", name)
+		}
+	}
+	if polls < 10 {
+		t.Logf("only %d polls: the store is slow", polls)
+	}
 }
 
 func consumer(t *testing.T, s revoke.Store) revoke.Consumer {

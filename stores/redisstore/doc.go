@@ -13,8 +13,11 @@
 //	<prefix>u:<jti>                              string: first-use time, Unix ms (Consume)
 //
 // The issuer's length in decimal keeps (issuer, subject) pairs from
-// colliding when concatenated. Each key carries a PEXPIREAT to its entry's
-// expiry, so Redis forgets it by itself; an entry revoked with
+// colliding when concatenated. Each revocation key carries a time to live
+// (PEXPIRE) that ends at its entry's expiry on the application's clock
+// (relative, so a Redis clock ahead of the application's cannot end it
+// early; sub-millisecond expiries round up), and Redis forgets it by
+// itself; an entry revoked with
 // [revoke.Forever] has no TTL. Writes go through small Lua scripts that
 // touch one key each: revoking again never shortens a live entry's expiry,
 // and a subject's cutoff is never lowered (the script keeps the maximum).

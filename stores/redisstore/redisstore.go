@@ -23,8 +23,8 @@ type Options struct {
 	// Timeout, when positive, bounds every call in addition to its
 	// context's deadline.
 	Timeout time.Duration
-	// Now is the clock used for first-use times recorded by Consume;
-	// default [time.Now].
+	// Now is the clock used for first-use times recorded by Consume and
+	// for the time to live of revocations; default [time.Now].
 	Now func() time.Time
 }
 
@@ -90,12 +90,18 @@ func (s *Store) subjectKey(issuer, subject string) string {
 }
 
 // expiryMillis encodes an expiry for the scripts: Unix ms, 0 for Forever.
-// A real expiry at or before the epoch becomes 1 ms (long past).
+// A sub-millisecond remainder rounds up, never down: an entry may outlive
+// its expiry by less than a millisecond, never end before it. A real
+// expiry at or before the epoch becomes 1 ms (long past).
 func expiryMillis(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
-	return max(t.UnixMilli(), 1)
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) != 0 && t.Unix() >= 0 {
+		ms++
+	}
+	return max(ms, 1)
 }
 
 var errEmptyID = errors.New("redisstore: empty id")
@@ -134,8 +140,15 @@ func (s *Store) wrap(ctx context.Context, err error) error {
 	return fmt.Errorf("redisstore: %w: %w", revoke.ErrUnavailable, err)
 }
 
+// The revocation scripts give a key a time to live relative to the
+// application's clock (ARGV "now", Unix ms) rather than an absolute
+// PEXPIREAT: a Redis server whose clock runs ahead of the application's
+// would otherwise forget entries early, while tokens are still accepted.
+// Relative, the entry lives at least until its expiry on the application's
+// clock (the call's latency only lengthens it).
+
 // revokeIDScript stores an expiry (ARGV[1], Unix ms, 0 = forever) under
-// KEYS[1] unless the key already lives at least as long.
+// KEYS[1] unless the key already lives at least as long; ARGV[2] is now.
 var revokeIDScript = redis.NewScript(`
 local new = tonumber(ARGV[1])
 local old = redis.call('GET', KEYS[1])
@@ -144,12 +157,12 @@ if old then
   if old and (old == 0 or (new ~= 0 and old >= new)) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1])
-if new ~= 0 then redis.call('PEXPIREAT', KEYS[1], new) end
+if new ~= 0 then redis.call('PEXPIRE', KEYS[1], new - tonumber(ARGV[2])) end
 return 1
 `)
 
 // revokeSubjectScript stores "cutoff:expiry" under KEYS[1], keeping the
-// larger cutoff and the later expiry of a live entry.
+// larger cutoff and the later expiry of a live entry; ARGV[3] is now.
 var revokeSubjectScript = redis.NewScript(`
 local c = tonumber(ARGV[1])
 local e = tonumber(ARGV[2])
@@ -164,7 +177,7 @@ if old then
   end
 end
 redis.call('SET', KEYS[1], string.format('%d:%d', c, e))
-if e ~= 0 then redis.call('PEXPIREAT', KEYS[1], e) end
+if e ~= 0 then redis.call('PEXPIRE', KEYS[1], e - tonumber(ARGV[3])) end
 return 1
 `)
 
@@ -197,9 +210,9 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, expires time.Ti
 }
 
 func (s *Store) revokeID(ctx context.Context, key string, expires time.Time) error {
-	exp := expiryMillis(expires)
+	exp, now := expiryMillis(expires), s.now().UnixMilli()
 	return s.run(ctx, func(ctx context.Context) error {
-		return revokeIDScript.Run(ctx, s.client, []string{key}, exp).Err()
+		return revokeIDScript.Run(ctx, s.client, []string{key}, exp, now).Err()
 	})
 }
 
@@ -207,9 +220,9 @@ func (s *Store) revokeID(ctx context.Context, key string, expires time.Time) err
 // cutoff (truncated to the second); a stored cutoff is never lowered.
 func (s *Store) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	key := s.subjectKey(issuer, subject)
-	c, exp := cutoff.Unix(), expiryMillis(expires)
+	c, exp, now := cutoff.Unix(), expiryMillis(expires), s.now().UnixMilli()
 	return s.run(ctx, func(ctx context.Context) error {
-		return revokeSubjectScript.Run(ctx, s.client, []string{key}, c, exp).Err()
+		return revokeSubjectScript.Run(ctx, s.client, []string{key}, c, exp, now).Err()
 	})
 }
 

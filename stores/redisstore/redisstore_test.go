@@ -24,6 +24,41 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestVerifier: revoked tokens stay refused through the verifier's whole
+// acceptance window, with real time (issue 15, item 1).
+func TestVerifier(t *testing.T) {
+	c := sharedRedis(t)
+	storetest.RunVerifier(t, func(t *testing.T) revoke.Store {
+		p := uniquePrefix("verifier")
+		cleanPrefix(t, c, p)
+		return redisstore.New(c, redisstore.Options{Prefix: p})
+	})
+}
+
+// TestTTLFollowsTheApplicationClock: a Redis whose clock runs ahead of the
+// application's (simulated by an application clock 10s behind) must not
+// forget a revocation before its expiry on the application's clock. With
+// PEXPIREAT, the key was born expired.
+func TestTTLFollowsTheApplicationClock(t *testing.T) {
+	c := sharedRedis(t)
+	p := uniquePrefix("skew")
+	cleanPrefix(t, c, p)
+	behind := func() time.Time { return time.Now().Add(-10 * time.Second) }
+	s := redisstore.New(c, redisstore.Options{Prefix: p, Now: behind})
+	ctx := context.Background()
+	exp := behind().Add(5 * time.Second)
+	must(t, s.RevokeToken(ctx, "j", exp))
+	must(t, s.RevokeFamily(ctx, "f", exp))
+	must(t, s.RevokeSubject(ctx, "iss", "sub", behind(), exp))
+	for _, q := range []revoke.Query{{JTI: "j"}, {Family: "f"}, {Issuer: "iss", Subject: "sub", IssuedAt: behind().Add(-time.Minute)}} {
+		got, err := s.IsRevoked(ctx, q)
+		must(t, err)
+		if !got {
+			t.Errorf("IsRevoked(%+v) = false 5s before the entry's expiry on the application's clock", q)
+		}
+	}
+}
+
 // TestConformanceNoContextTimeouts runs the suite with a client that does
 // not apply context deadlines itself, exercising the store's fallback.
 func TestConformanceNoContextTimeouts(t *testing.T) {
@@ -118,8 +153,11 @@ func TestKeyLayout(t *testing.T) {
 	if v := get(p + "t:j1"); v != ms {
 		t.Errorf("token value %q, want %q", v, ms)
 	}
-	if d := expireAt(p + "t:j1"); d != time.Duration(exp.UnixMilli())*time.Millisecond {
-		t.Errorf("token PEXPIRETIME %v, want %v", d, exp.UnixMilli())
+	// Revocations get a time to live relative to the application's clock:
+	// they end no earlier than the expiry (the call's latency may add a
+	// little), whatever Redis's own clock says.
+	if d := expireAt(p + "t:j1"); d < time.Duration(exp.UnixMilli())*time.Millisecond || d > time.Duration(exp.UnixMilli())*time.Millisecond+time.Second {
+		t.Errorf("token PEXPIRETIME %v, want %v or at most a second later", d, exp.UnixMilli())
 	}
 	if v := get(p + "f:f1"); v != "0" {
 		t.Errorf("family value %q, want 0", v)

@@ -278,11 +278,18 @@ func (s *Store) CreateTables(ctx context.Context) error {
 	return nil
 }
 
+// expiryMillis encodes an expiry as Unix ms. A sub-millisecond remainder
+// rounds up, never down: an entry may outlive its expiry by less than a
+// millisecond, never end before it.
 func expiryMillis(t time.Time) int64 {
 	if t.IsZero() {
 		return forever
 	}
-	return t.UnixMilli()
+	ms := t.UnixMilli()
+	if t.Nanosecond()%int(time.Millisecond) != 0 && t.Unix() >= 0 {
+		ms++
+	}
+	return ms
 }
 
 func checkID(id string) error {

@@ -147,6 +147,20 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// TestVerifier: revoked tokens stay refused through the verifier's whole
+// acceptance window, with real time, on every backend (issue 15, item 1).
+func TestVerifier(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			db := b.open(t)
+			storetest.RunVerifier(t, func(t *testing.T) revoke.Store {
+				return newStore(t, db, b.dialect, sqlstore.Options{})
+			})
+		})
+	}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
