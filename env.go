@@ -44,21 +44,29 @@ func LoadEnv() (Config, error) {
 //   - An AUTHJWT_* variable that is not in the table below is an error
 //     naming it, with the closest known name when one is near, so a typo
 //     never falls back to a default silently. Names are upper-case: a
-//     lower- or mixed-case spelling (authjwt_secret_key) is an error too.
+//     lower- or mixed-case spelling (authjwt_secret_key), which the seed's
+//     pydantic-settings would read, is an error naming the upper-case
+//     name, since two spellings of one variable could both be set.
 //     Variables read by the caller rather than the library are accepted
 //     with [ConfigFromEnvExtra].
 //   - An empty value means "use the default", like an unset variable,
 //     except AUTHJWT_HEADER_TYPE: set to the empty string it means the
 //     header carries the bare token (HeaderBareToken), as in the seed.
 //   - Durations are integer seconds (the seed's form, "900") or Go
-//     durations ("15m", "1h30m"); negative values are refused. The two
-//     lifetimes also take "false" or "never" (any case) for tokens that do
-//     not expire ([Never]); "true" is refused, as in the seed. Where zero
-//     would silently mean the default (the lifetimes, COOKIE_MAX_AGE,
+//     durations ("15m", "1h30m"), and, as the seed's settings loader
+//     (pydantic) reads them, decimal seconds ("900.5"), ISO 8601 durations
+//     ("PT15M", "P14D", "P1DT2H"; years and months are refused, having no
+//     fixed length) and [D,]HH:MM:SS[.ffffff] ("00:15:00", "1d,00:00:00";
+//     "15:00" is refused: minutes or hours?). Negative values are
+//     refused. The two lifetimes also take "never" or a false boolean form
+//     (false, f, no, n, off; any case) for tokens that do not expire
+//     ([Never]); a true form is refused, as in the seed. Where zero would
+//     silently mean the default (the lifetimes, COOKIE_MAX_AGE,
 //     STORE_TIMEOUT, MAX_TOKEN_SIZE), "0" is refused: leave the variable
 //     empty for the default.
-//   - Booleans take the forms of [strconv.ParseBool] (1, t, T, TRUE, true,
-//     True, 0, f, F, FALSE, false, False).
+//   - Booleans take, in any case, the forms pydantic reads: 1, t, true, y,
+//     yes, on and 0, f, false, n, no, off (those of [strconv.ParseBool]
+//     included).
 //   - Lists are comma-separated ("headers,cookies"; items are trimmed and
 //     an empty item is refused) or a JSON array of strings
 //     (["headers","cookies"]). The JSON array [] gives an empty list, which
@@ -190,7 +198,7 @@ func ConfigFromEnvExtra(environ []string, extraKeys ...string) (Config, map[stri
 			upper := strings.ToUpper(key)
 			switch _, knownUpper := envIndex[upper]; {
 			case knownUpper:
-				errs = append(errs, envError(upper, "variable names are upper-case (found %s)", quoteName(key)))
+				errs = append(errs, envError(upper, "variable names are upper-case (found %s; the seed's pydantic-settings reads names in any case, authjwt does not): rename it %s", quoteName(key), upper))
 			case upper != key:
 				errs = append(errs, envError(upper, "unknown variable (found as %s)%s", quoteName(key), suggest(upper, isExtra)))
 			default:
@@ -429,13 +437,26 @@ func readEnvFile(path string) ([]byte, error) {
 // (COOKIE_SECURE=false sets InsecureCookies).
 func boolVar(name, field string, inverted bool, p func(*Config) *bool) envVar {
 	return envVar{name: name, field: field, set: func(c *Config, v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
+		b, ok := parseEnvBool(v)
+		if !ok {
 			return fmt.Errorf("%s is not a boolean (use true or false)", quoteValue(v))
 		}
 		*p(c) = b != inverted
 		return nil
 	}}
+}
+
+// parseEnvBool reads the boolean forms pydantic (the seed's settings
+// loader) reads, in any case: 1, t, true, y, yes, on and 0, f, false, n,
+// no, off. They include every form of strconv.ParseBool.
+func parseEnvBool(v string) (value, ok bool) {
+	switch strings.ToLower(v) {
+	case "1", "t", "true", "y", "yes", "on":
+		return true, true
+	case "0", "f", "false", "n", "no", "off":
+		return false, true
+	}
+	return false, false
 }
 
 // durKind says which durations a variable accepts.
@@ -460,11 +481,16 @@ func durVar(name, field string, kind durKind, p func(*Config) *time.Duration) en
 
 func parseEnvDuration(v string, kind durKind) (time.Duration, error) {
 	if kind == durLifetime {
-		switch strings.ToLower(v) {
-		case "false", "never":
+		if strings.EqualFold(v, "never") {
 			return Never, nil
-		case "true":
-			return 0, fmt.Errorf("%s is not a lifetime (as in the seed): use seconds (900), a Go duration (15m), or false/never for tokens that do not expire", quoteValue(v))
+		}
+		// The seed's lifetimes are bool | int | timedelta: pydantic reads
+		// its false forms as False (no exp). "0" and "1" stay seconds.
+		if b, ok := parseEnvBool(v); ok && v != "0" && v != "1" {
+			if b {
+				return 0, fmt.Errorf("%s is not a lifetime (as in the seed): use seconds (900), a Go duration (15m), ISO 8601 (PT15M), or false/never for tokens that do not expire", quoteValue(v))
+			}
+			return Never, nil
 		}
 	}
 	var d time.Duration
@@ -477,8 +503,13 @@ func parseEnvDuration(v string, kind durKind) (time.Duration, error) {
 		d = time.Duration(n) * time.Second
 	} else if pd, perr := time.ParseDuration(v); perr == nil {
 		d = pd
+	} else if pd, ok, perr := parsePydanticDuration(v); ok {
+		if perr != nil {
+			return 0, fmt.Errorf("%s: %v", quoteValue(v), perr)
+		}
+		d = pd
 	} else {
-		hint := "integer seconds (900) or a Go duration (15m)"
+		hint := "integer seconds (900), a Go duration (15m), ISO 8601 (PT15M) or [D,]HH:MM:SS (00:15:00)"
 		if kind == durLifetime {
 			hint += ", or false/never for tokens that do not expire"
 		}
@@ -495,6 +526,114 @@ func parseEnvDuration(v string, kind durKind) (time.Duration, error) {
 		return 0, fmt.Errorf("%s would silently mean the default; %s", quoteValue(v), hint)
 	}
 	return d, nil
+}
+
+// parsePydanticDuration reads the other forms pydantic (the seed's
+// settings loader) accepts for a timedelta, so that a seed .env file
+// loads as it is: decimal seconds ("900.5"), ISO 8601 durations
+// ("PT15M", "P14D", "P1DT2H30M", "PT0.5S"; weeks "P2W"; years and months
+// are refused, having no fixed length) and [-][[D]D,]HH:MM:SS[.ffffff]
+// ("00:15:00", "1d,00:00:00", "1D00:00:00"). ok reports whether v has
+// one of these shapes; err then says what is wrong with it.
+func parsePydanticDuration(v string) (d time.Duration, ok bool, err error) {
+	const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+	fromSeconds := func(f float64) (time.Duration, error) {
+		if math.IsNaN(f) || math.Abs(f) > maxSeconds {
+			return 0, errors.New("out of range")
+		}
+		return time.Duration(math.Round(f * float64(time.Second))), nil
+	}
+	number := func(s string) (float64, bool) {
+		if s == "" || strings.Trim(s, "0123456789.") != "" || strings.Count(s, ".") > 1 || s == "." {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil
+	}
+	neg := strings.HasPrefix(v, "-")
+	body := strings.TrimPrefix(strings.TrimPrefix(v, "-"), "+")
+	sign := 1.0
+	if neg {
+		sign = -1
+	}
+	// Decimal seconds.
+	if f, isNum := number(body); isNum && strings.Contains(body, ".") {
+		d, err := fromSeconds(sign * f)
+		return d, true, err
+	}
+	// ISO 8601: P[nW][nD][T[nH][nM][nS]].
+	if up := strings.ToUpper(body); strings.HasPrefix(up, "P") && len(up) > 1 {
+		total, rest, inTime, any := 0.0, up[1:], false, false
+		for rest != "" {
+			if rest[0] == 'T' {
+				if inTime {
+					return 0, true, errors.New("not an ISO 8601 duration: two T designators")
+				}
+				inTime, rest = true, rest[1:]
+				continue
+			}
+			i := strings.IndexAny(rest, "YMWDHS")
+			if i <= 0 {
+				return 0, true, errors.New("not an ISO 8601 duration (e.g. PT15M, P14D, P1DT2H)")
+			}
+			f, isNum := number(strings.ReplaceAll(rest[:i], ",", "."))
+			if !isNum {
+				return 0, true, errors.New("not an ISO 8601 duration (e.g. PT15M, P14D, P1DT2H)")
+			}
+			unit := rest[i]
+			var scale float64
+			switch {
+			case unit == 'Y' || unit == 'M' && !inTime:
+				return 0, true, errors.New("ISO 8601 years and months have no fixed length: use days (P30D) or weeks (P2W)")
+			case unit == 'W' && !inTime:
+				scale = 7 * 86400
+			case unit == 'D' && !inTime:
+				scale = 86400
+			case unit == 'H' && inTime:
+				scale = 3600
+			case unit == 'M' && inTime:
+				scale = 60
+			case unit == 'S' && inTime:
+				scale = 1
+			default:
+				return 0, true, errors.New("not an ISO 8601 duration (e.g. PT15M, P14D, P1DT2H)")
+			}
+			total += f * scale
+			rest, any = rest[i+1:], true
+		}
+		if !any {
+			return 0, true, errors.New("not an ISO 8601 duration (e.g. PT15M, P14D, P1DT2H)")
+		}
+		d, err := fromSeconds(sign * total)
+		return d, true, err
+	}
+	// [[D]D,]HH:MM:SS[.ffffff] (pydantic also takes "1d," and "1D").
+	if strings.Contains(body, ":") {
+		days := 0.0
+		clock := body
+		if i := strings.IndexAny(clock, "dD"); i >= 0 {
+			n, isNum := number(clock[:i])
+			if !isNum || strings.Contains(clock[:i], ".") {
+				return 0, true, errors.New("not a [D,]HH:MM:SS duration (e.g. 00:15:00, 1d,00:00:00)")
+			}
+			days, clock = n, strings.TrimPrefix(clock[i+1:], ",")
+		}
+		parts := strings.Split(clock, ":")
+		if len(parts) != 3 { // "15:00" could be minutes or hours
+			return 0, true, errors.New("not a [D,]HH:MM:SS duration (e.g. 00:15:00, 1d,00:00:00)")
+		}
+		total := days * 86400
+		for i, p := range parts {
+			f, isNum := number(p)
+			if !isNum || i < len(parts)-1 && strings.Contains(p, ".") || i > 0 && f >= 60 {
+				return 0, true, errors.New("not a [D,]HH:MM:SS duration (e.g. 00:15:00, 1d,00:00:00)")
+			}
+			total += f * math.Pow(60, float64(len(parts)-1-i))
+		}
+		d, err := fromSeconds(sign * total)
+		return d, true, err
+	}
+	return 0, false, nil
 }
 
 // listVar parses a comma-separated list or a JSON array of strings.
