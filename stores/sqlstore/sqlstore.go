@@ -74,6 +74,70 @@ type Options struct {
 	// Now is the clock for expiry checks and first-use times; default
 	// [time.Now].
 	Now func() time.Time
+
+	// MaxConns bounds the connection pool of the *sql.DB (its
+	// SetMaxOpenConns), and keeps as many connections idle
+	// (SetMaxIdleConns), so that a steady load reuses its connections
+	// instead of opening and closing one per request. Zero: when the
+	// pool is unbounded, as database/sql leaves it, New bounds it to
+	// [DefaultMaxConns]; a pool the caller has bounded is left alone.
+	// Negative: New never touches the pool. See the package
+	// documentation for sizing it.
+	MaxConns int
+	// ConnMaxIdleTime closes a connection idle that long; default
+	// [DefaultConnMaxIdleTime], negative: never. Applied with MaxConns.
+	ConnMaxIdleTime time.Duration
+	// ConnMaxLifetime closes a connection that old once it is idle, so
+	// that connections move to a new server after a failover or a DNS
+	// change; default [DefaultConnMaxLifetime], negative: never. Applied
+	// with MaxConns.
+	ConnMaxLifetime time.Duration
+}
+
+// Pool defaults applied by [New] (see [Options.MaxConns]).
+const (
+	// DefaultMaxConns is the pool bound New gives an unbounded *sql.DB:
+	// enough for tens of thousands of checks a second at a millisecond
+	// each, and few enough that three instances stay under PostgreSQL's
+	// default max_connections (100).
+	DefaultMaxConns = 32
+	// DefaultConnMaxIdleTime closes connections left idle after a burst.
+	DefaultConnMaxIdleTime = 5 * time.Minute
+	// DefaultConnMaxLifetime recycles every connection that often.
+	DefaultConnMaxLifetime = 30 * time.Minute
+)
+
+// configurePool applies opts' pool settings to db as [Options.MaxConns]
+// says.
+func configurePool(db *sql.DB, opts Options) {
+	n := opts.MaxConns
+	switch {
+	case n < 0:
+		return
+	case n == 0:
+		// database/sql's default is unbounded (MaxOpenConnections 0);
+		// a caller who set a bound chose it.
+		if db.Stats().MaxOpenConnections != 0 {
+			return
+		}
+		n = DefaultMaxConns
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(orDefault(opts.ConnMaxIdleTime, DefaultConnMaxIdleTime))
+	db.SetConnMaxLifetime(orDefault(opts.ConnMaxLifetime, DefaultConnMaxLifetime))
+}
+
+// orDefault returns d, def when d is zero, and 0 (no limit for
+// database/sql) when d is negative.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d < 0:
+		return 0
+	case d == 0:
+		return def
+	}
+	return d
 }
 
 // Store is a SQL-backed [revoke.Store] and [revoke.Consumer]. It does not
@@ -125,8 +189,10 @@ func validPrefix(p string) bool {
 }
 
 // New returns a store using db. It does not touch the database: call
-// [Store.CreateTables] to create the tables. If opts.CleanupInterval is
-// positive it starts the cleanup goroutine; call [Store.Close] to stop it.
+// [Store.CreateTables] to create the tables. It sizes db's connection pool
+// as [Options.MaxConns] says (by default, an unbounded pool is bounded to
+// [DefaultMaxConns]). If opts.CleanupInterval is positive it starts the
+// cleanup goroutine; call [Store.Close] to stop it.
 func New(db *sql.DB, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: nil *sql.DB")
@@ -153,6 +219,7 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 	if err := s.buildQueries(); err != nil {
 		return nil, err
 	}
+	configurePool(db, opts)
 	if opts.CleanupInterval > 0 {
 		go s.cleaner(opts.CleanupInterval)
 	} else {

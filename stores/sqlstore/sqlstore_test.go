@@ -371,3 +371,66 @@ func BenchmarkIsRevoked(b *testing.B) {
 		})
 	}
 }
+
+// TestPool checks how New sizes the *sql.DB's connection pool: an
+// unbounded pool (database/sql's default) gets DefaultMaxConns, all kept
+// idle so that a steady load reuses them; MaxConns sets another bound; a
+// pool the caller bounded, or MaxConns < 0, is left alone.
+func TestPool(t *testing.T) {
+	tests := []struct {
+		name      string
+		callerMax int // the caller's SetMaxOpenConns before New; 0: database/sql's default
+		maxConns  int
+		wantMax   int // 0: unbounded
+		wantIdle  int // idle connections after wantMax (or 8) were in use at once
+	}{
+		{"an unbounded pool gets the default bound, all kept idle", 0, 0, sqlstore.DefaultMaxConns, sqlstore.DefaultMaxConns},
+		{"MaxConns sets the bound and the idle count", 0, 8, 8, 8},
+		{"MaxConns overrides the caller's bound", 5, 8, 8, 8},
+		{"a pool the caller bounded is left alone", 5, 0, 5, 2},
+		{"MaxConns < 0 leaves the pool unbounded", 0, -1, 0, 2},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					db := b.open(t)
+					db.SetMaxOpenConns(tt.callerMax) // the backend helper bounds it; undo
+					newStore(t, db, b.dialect, sqlstore.Options{MaxConns: tt.maxConns})
+					if got := db.Stats().MaxOpenConnections; got != tt.wantMax {
+						t.Fatalf("MaxOpenConnections %d, want %d", got, tt.wantMax)
+					}
+					inUse := tt.wantMax
+					if inUse == 0 {
+						inUse = 8
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					var conns []*sql.Conn
+					for range inUse {
+						c, err := db.Conn(ctx)
+						must(t, err)
+						must(t, c.PingContext(ctx))
+						conns = append(conns, c)
+					}
+					if tt.wantMax > 0 {
+						// The pool is full: one more waits, within its deadline.
+						short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+						defer cancel()
+						if c, err := db.Conn(short); err == nil {
+							c.Close()
+							t.Fatalf("a connection beyond the bound of %d was opened", tt.wantMax)
+						}
+					}
+					for _, c := range conns {
+						must(t, c.Close())
+					}
+					if got := db.Stats().Idle; got != tt.wantIdle {
+						t.Fatalf("%d idle connections after %d were in use, want %d", got, inUse, tt.wantIdle)
+					}
+				})
+			}
+		})
+	}
+}
