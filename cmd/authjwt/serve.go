@@ -139,6 +139,10 @@ Trusted third-party issuer (OpenID Connect provider):
 	if st.Auth.RefreshTokenRotation {
 		rotation = "on"
 	}
+	// Before the line that tells a supervisor (or a test) the server is
+	// up: a SIGTERM right after it must shut down gracefully.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	fmt.Fprintf(e.stdout, "authjwt: listening on %s://%s\n", scheme, ln.Addr())
 	fmt.Fprintf(e.stdout, "authjwt: algorithm %s, token locations %s, store %s, refresh rotation %s\n",
 		algorithmOf(st.Auth), strings.Join(locationsOf(st.Auth), ","), store, rotation)
@@ -151,8 +155,6 @@ Trusted third-party issuer (OpenID Connect provider):
 			ti.Issuer, strings.Join(ti.Audience, ","), jwks)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
