@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/librenz/authjwt"
 	"github.com/librenz/authjwt/revoke"
@@ -184,7 +187,7 @@ func TestStoreDSNs(t *testing.T) {
 		{"unknown options are refused", "sqlite:///r.db?mode=ro", "", "", "unknown option"},
 	}
 	for _, tt := range sqliteTests {
-		dsn, path, prefix, err := sqliteDSN(tt.url)
+		dsn, path, prefix, _, err := sqliteDSN(tt.url)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%s: sqliteDSN(%s) err %v, want %q", tt.name, tt.url, err, tt.err)
@@ -196,4 +199,92 @@ func TestStoreDSNs(t *testing.T) {
 			t.Errorf("%s: sqliteDSN(%s) = %q, %q, %q, %v", tt.name, tt.url, dsn, path, prefix, err)
 		}
 	}
+}
+
+// TestStoreURLOptions checks the options every store URL takes and the
+// Redis URL forms, refused before any connection with a message saying
+// what is wrong.
+func TestStoreURLOptions(t *testing.T) {
+	refused := []struct {
+		name, url, want string
+	}{
+		{"max_conns zero, PostgreSQL", "postgres://u@127.0.0.1:1/db?max_conns=0", "?max_conns=0: want a whole number of connections from 1 to 10000"},
+		{"max_conns not a number, MySQL", "mysql://u@127.0.0.1:1/db?max_conns=lots", "?max_conns=lots: want a whole number"},
+		{"max_conns empty, SQLite", "sqlite:///tmp/x.db?max_conns=", "?max_conns=: want a whole number"},
+		{"max_conns absurd, Redis", "redis://127.0.0.1:1/0?max_conns=1000000", "?max_conns=1000000: want a whole number"},
+		{"max_conns twice", "postgres://u@127.0.0.1:1/db?max_conns=1&max_conns=2", "?max_conns= given 2 times"},
+		{"max_conns negative, Redis Cluster", "redis-cluster://127.0.0.1:1,127.0.0.1:2?max_conns=-1", "?max_conns=-1"},
+		{"cluster without hosts", "redis-cluster://", "needs at least one HOST:PORT"},
+		{"cluster with an empty host", "redis-cluster://127.0.0.1:1,,127.0.0.1:2", "empty host"},
+		{"cluster with a bad port", "redis-cluster://127.0.0.1:1,127.0.0.1:x", `"x" is not a port number`},
+		{"cluster with a database number", "redis-cluster://127.0.0.1:1,127.0.0.1:2/3", "a Redis Cluster has no database number"},
+		{"cluster with an unknown option", "redis-cluster://127.0.0.1:1?colour=blue", "unexpected option: colour"},
+		{"sentinel without a master name", "redis-sentinel://127.0.0.1:1,127.0.0.1:2", "needs the master name"},
+		{"sentinel with a bad database", "redis-sentinel://127.0.0.1:1/mymaster/x", `"x" is not a database number`},
+		{"sentinel with too long a path", "redis-sentinel://127.0.0.1:1/mymaster/0/1", "needs the master name"},
+		{"a host list behind redis://", "redis://127.0.0.1:1,127.0.0.1:2/0", "127.0.0.1:1,127.0.0.1:2"},
+		{"the password never shows", "redis-cluster://u:s3cr3t@127.0.0.1:1,127.0.0.1:x", "u:xxxxx@"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := openStore(tt.url, discardLogger())
+			if err == nil {
+				s.Close()
+				t.Fatalf("openStore(%s) succeeded", tt.url)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cr3t") {
+				t.Fatalf("openStore(%s): %v; want it to contain %q (and no password)", tt.url, err, tt.want)
+			}
+		})
+	}
+
+	t.Run("SQLite takes max_conns beside table_prefix", func(t *testing.T) {
+		_, _, prefix, n, err := sqliteDSN("sqlite:///r.db?table_prefix=app_&max_conns=4")
+		if err != nil || prefix != "app_" || n != 4 {
+			t.Fatalf("sqliteDSN = prefix %q, max_conns %d, %v", prefix, n, err)
+		}
+	})
+
+	t.Run("Redis pool defaults and ?max_conns=", func(t *testing.T) {
+		tests := []struct {
+			url                 string
+			poolSize, maxActive int
+		}{
+			{"redis://127.0.0.1:1/0", redisDefaultMaxConns, redisDefaultMaxConns},
+			{"redis://127.0.0.1:1/0?max_conns=5", 5, 5},
+			{"redis://127.0.0.1:1/0?pool_size=7", 7, 7},
+			{"redis://127.0.0.1:1/0?pool_size=7&max_active_conns=9", 7, 9},
+			{"redis-cluster://127.0.0.1:1,127.0.0.1:2?max_conns=6", 6, 6},
+			{"redis-sentinel://127.0.0.1:1,127.0.0.1:2/m/2?max_conns=3", 3, 3},
+		}
+		for _, tt := range tests {
+			u, err := url.Parse(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := newRedisClient(u, tt.url)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.url, err)
+			}
+			var pool, active int
+			var dial time.Duration
+			switch c := rc.client.(type) {
+			case *redis.Client:
+				pool, active, dial = c.Options().PoolSize, c.Options().MaxActiveConns, c.Options().DialTimeout
+			case *redis.ClusterClient:
+				o := c.Options()
+				pool, active, dial = o.PoolSize, o.MaxActiveConns, o.DialTimeout
+				if o.ClusterStateReloadInterval != redisClusterReloadInterval {
+					t.Errorf("%s: cluster reload interval %v, want %v", tt.url, o.ClusterStateReloadInterval, redisClusterReloadInterval)
+				}
+				if len(o.Addrs) != 2 {
+					t.Errorf("%s: seeds %v", tt.url, o.Addrs)
+				}
+			}
+			rc.client.Close()
+			if pool != tt.poolSize || active != tt.maxActive || dial != redisDialTimeout {
+				t.Errorf("%s: PoolSize %d, MaxActiveConns %d, DialTimeout %v; want %d, %d, %v", tt.url, pool, active, dial, tt.poolSize, tt.maxActive, redisDialTimeout)
+			}
+		}
+	})
 }

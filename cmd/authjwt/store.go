@@ -8,16 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	"github.com/redis/go-redis/v9"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (no cgo)
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver (no cgo)
 
 	"github.com/librenz/authjwt/revoke"
-	"github.com/librenz/authjwt/stores/redisstore"
 	"github.com/librenz/authjwt/stores/sqlstore"
 )
 
@@ -40,10 +39,38 @@ const (
 	redisPrefixParam = "prefix"
 	// tablePrefixParam is the SQL table prefix (sqlstore.Options.TablePrefix).
 	tablePrefixParam = "table_prefix"
+	// maxConnsParam bounds the store's connection pool, on every scheme
+	// but memory:// (sqlstore.Options.MaxConns; go-redis PoolSize and
+	// MaxActiveConns).
+	maxConnsParam = "max_conns"
 )
 
+// maxConnsLimit is the largest ?max_conns= accepted: beyond it, a typo
+// rather than a choice (no database server accepts that many).
+const maxConnsLimit = 10000
+
+// takeMaxConns removes ?max_conns= from u and returns its value, 0 when
+// absent.
+func takeMaxConns(u *url.URL) (int, error) {
+	given := u.Query().Has(maxConnsParam)
+	v, err := takeParam(u, maxConnsParam)
+	if err != nil || !given {
+		return 0, err
+	}
+	return parseMaxConns(v)
+}
+
+// parseMaxConns reads a ?max_conns= value.
+func parseMaxConns(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxConnsLimit {
+		return 0, fmt.Errorf("?%s=%s: want a whole number of connections from 1 to %d", maxConnsParam, v, maxConnsLimit)
+	}
+	return n, nil
+}
+
 // storeSchemes is the list of schemes for error messages.
-const storeSchemes = "memory://, redis://, rediss://, postgres://, postgresql://, mysql:// or sqlite://"
+const storeSchemes = "memory://, redis://, rediss://, redis-cluster://, redis-sentinel://, postgres://, postgresql://, mysql:// or sqlite://"
 
 // openedStore is a revocation store opened by [openStore] with whatever
 // it holds (a client, a *sql.DB).
@@ -74,13 +101,19 @@ func (o *openedStore) Close() error {
 //	memory://                                 in-process (revoke.NewMemory); lost on restart, not shared
 //	redis://[USER:PASS@]HOST:PORT/DB          Redis (go-redis ParseURL options allowed), rediss:// for TLS;
 //	                                          ?prefix=P sets the key prefix (default "authjwt:")
+//	redis-cluster://[USER:PASS@]HOST:PORT,…   Redis Cluster from any seed nodes (go-redis ParseClusterURL options)
+//	redis-sentinel://[USER:PASS@]HOST:PORT,…/MASTER_NAME/DB
+//	                                          the master a Sentinel set names (ParseFailoverURL options;
+//	                                          ?sentinel_password= for the Sentinels); rediss-… for TLS
 //	postgres://USER:PASS@HOST:PORT/DB?…       PostgreSQL through pgx (postgresql:// too; libpq URL options)
 //	mysql://USER:PASS@HOST:PORT/DB?…          MySQL/MariaDB (go-sql-driver DSN options; parseTime=true)
 //	sqlite://PATH                             SQLite file (modernc.org/sqlite), WAL and a busy timeout;
 //	                                          sqlite:///abs/path.db or sqlite://relative/path.db
 //
 // SQL URLs take ?table_prefix=P (default "authjwt_"; letters, digits and
-// "_"); the tables are created if they do not exist. logger receives the
+// "_"); the tables are created if they do not exist. Every URL but
+// memory:// takes ?max_conns=N, the bound of its connection pool (default
+// 32: sqlstore.DefaultMaxConns, redisDefaultMaxConns per Redis node). logger receives the
 // SQL store's background cleanup errors. Errors never contain the URL's
 // password. The caller closes the result.
 func openStore(rawURL string, logger *slog.Logger) (*openedStore, error) {
@@ -104,7 +137,7 @@ func openStore(rawURL string, logger *slog.Logger) (*openedStore, error) {
 		}
 		m := revoke.NewMemory()
 		return &openedStore{Store: m, Display: "memory://", close: m.Close}, nil
-	case "redis", "rediss":
+	case "redis", "rediss", "redis-cluster", "rediss-cluster", "redis-sentinel", "rediss-sentinel":
 		return openRedis(ctx, rawURL, logger)
 	case "postgres", "postgresql":
 		return openPostgres(ctx, rawURL, logger)
@@ -157,37 +190,6 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-func openRedis(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a URL", redactURL(rawURL))
-	}
-	password, _ := u.User.Password()
-	prefix, err := takeParam(u, redisPrefixParam)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
-	}
-	display := redactURL(u.String())
-	opts, err := redis.ParseURL(u.String())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", display, scrub(strings.TrimPrefix(err.Error(), "redis: "), password))
-	}
-	redis.SetLogger(redisLogger{logger})
-	// Without it, go-redis ignores context deadlines on socket I/O and a
-	// hung Redis would hold requests past AUTHJWT_STORE_TIMEOUT.
-	opts.ContextTimeoutEnabled = true
-	client := redis.NewClient(opts)
-	if err := client.Ping(ctx).Err(); err != nil {
-		client.Close()
-		return nil, unreachable(display, password, err)
-	}
-	s := redisstore.New(client, redisstore.Options{Prefix: prefix})
-	if prefix != "" {
-		display += " (key prefix " + fmt.Sprintf("%q", s.Prefix()) + ")"
-	}
-	return &openedStore{Store: s, Display: display, close: client.Close}, nil
-}
-
 // redisLogger sends go-redis's own log lines (one per failed dial while
 // Redis is down) to the server's logger at debug level: the store's errors
 // already reach the log, once per failing request, through the library.
@@ -199,7 +201,7 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 
 // openSQL opens db with driver and dsn, pings it, creates the store's
 // tables and starts its background cleanup.
-func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, prefix, display, password string, logger *slog.Logger) (*openedStore, error) {
+func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, prefix string, maxConns int, display, password string, logger *slog.Logger) (*openedStore, error) {
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", display, oneLine(scrub(err.Error(), password)))
@@ -211,6 +213,7 @@ func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, 
 	s, err := sqlstore.New(db, sqlstore.Options{
 		Dialect:         dialect,
 		TablePrefix:     prefix,
+		MaxConns:        maxConns, // 0: sqlstore.DefaultMaxConns
 		CleanupInterval: sqlCleanupInterval,
 		OnCleanupError: func(err error) {
 			logger.Error("authjwt serve: deleting expired revocations", "store", display, "error", scrub(err.Error(), password))
@@ -243,7 +246,13 @@ func openPostgres(ctx context.Context, rawURL string, logger *slog.Logger) (*ope
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
 	}
-	return openSQL(ctx, "pgx", u.String(), sqlstore.Postgres, prefix, redactURL(rawURL), password, logger)
+	// pgx would send an unknown parameter to the server as a run-time
+	// setting, which PostgreSQL refuses: take it out first.
+	maxConns, err := takeMaxConns(u)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
+	}
+	return openSQL(ctx, "pgx", u.String(), sqlstore.Postgres, prefix, maxConns, redactURL(rawURL), password, logger)
 }
 
 // mysqlDSN translates mysql://USER:PASS@HOST[:PORT]/DB?OPTS into the
@@ -289,51 +298,64 @@ func openMySQL(ctx context.Context, rawURL string, logger *slog.Logger) (*opened
 		return nil, fmt.Errorf("%s: %v", redactURL(rawURL), err)
 	}
 	display := redactURL(rawURL)
+	// go-sql-driver would send an unknown parameter to the server as a
+	// system variable (SET max_conns=…), which fails: take it out first.
+	maxConns, err := takeMaxConns(u)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", display, err)
+	}
 	dsn, err := mysqlDSN(u)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", display, scrub(err.Error(), password))
 	}
-	return openSQL(ctx, "mysql", dsn, sqlstore.MySQL, prefix, display, password, logger)
+	return openSQL(ctx, "mysql", dsn, sqlstore.MySQL, prefix, maxConns, display, password, logger)
 }
 
-// sqliteDSN turns sqlite://PATH[?table_prefix=P] into a modernc.org/sqlite
-// DSN with WAL and a busy timeout, and returns the table prefix. PATH is
+// sqliteDSN turns sqlite://PATH[?table_prefix=P&max_conns=N] into a
+// modernc.org/sqlite DSN with WAL and a busy timeout, and returns the
+// table prefix and the pool bound (0 when not given). PATH is
 // everything between "://" and "?": sqlite:///var/lib/x.db is absolute,
 // sqlite://x.db and sqlite://./data/x.db are relative to the working
 // directory.
-func sqliteDSN(rawURL string) (dsn, path, prefix string, err error) {
+func sqliteDSN(rawURL string) (dsn, path, prefix string, maxConns int, err error) {
 	_, rest, _ := strings.Cut(rawURL, "://")
 	path, query, _ := strings.Cut(rest, "?")
 	if path == "" {
-		return "", "", "", errors.New("needs a file: sqlite:///abs/path.db or sqlite://relative/path.db")
+		return "", "", "", 0, errors.New("needs a file: sqlite:///abs/path.db or sqlite://relative/path.db")
 	}
 	if strings.ContainsAny(path, "#") || path == ":memory:" {
-		return "", "", "", fmt.Errorf("%q is not a database file path", path)
+		return "", "", "", 0, fmt.Errorf("%q is not a database file path", path)
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return "", "", "", fmt.Errorf("options: %v", err)
+		return "", "", "", 0, fmt.Errorf("options: %v", err)
 	}
 	for k, v := range q {
-		if k != tablePrefixParam {
-			return "", "", "", fmt.Errorf("unknown option %q (only ?%s=)", k, tablePrefixParam)
-		}
 		if len(v) != 1 {
-			return "", "", "", fmt.Errorf("?%s= given %d times", k, len(v))
+			return "", "", "", 0, fmt.Errorf("?%s= given %d times", k, len(v))
 		}
-		prefix = v[0]
+		switch k {
+		case tablePrefixParam:
+			prefix = v[0]
+		case maxConnsParam:
+			if maxConns, err = parseMaxConns(v[0]); err != nil {
+				return "", "", "", 0, err
+			}
+		default:
+			return "", "", "", 0, fmt.Errorf("unknown option %q (only ?%s= and ?%s=)", k, tablePrefixParam, maxConnsParam)
+		}
 	}
 	dsn = fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)",
 		path, sqliteBusyTimeoutMS)
-	return dsn, path, prefix, nil
+	return dsn, path, prefix, maxConns, nil
 }
 
 func openSQLite(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
-	dsn, path, prefix, err := sqliteDSN(rawURL)
+	dsn, path, prefix, maxConns, err := sqliteDSN(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", rawURL, err)
 	}
-	return openSQL(ctx, "sqlite", dsn, sqlstore.SQLite, prefix, "sqlite://"+path, "", logger)
+	return openSQL(ctx, "sqlite", dsn, sqlstore.SQLite, prefix, maxConns, "sqlite://"+path, "", logger)
 }
 
 // redactURL hides the password of a store URL, for printing.
