@@ -128,6 +128,9 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (username, password
 			return "", "", bodyError("Content-Type must be application/json, got %q: %s", ct, credentialsShape)
 		}
 	}
+	if r.ContentLength > loginBodyLimit {
+		return "", "", errBodyTooLarge // announced: refused before reading it
+	}
 	var body struct {
 		Username *string `json:"username"`
 		Password *string `json:"password"`
@@ -156,6 +159,12 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (username, password
 		}
 	}
 	if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+		// Whatever follows the object counts toward the limit: a body
+		// over it is 413 wherever the limit is reached.
+		var tooLarge *http.MaxBytesError
+		if errors.As(terr, &tooLarge) {
+			return "", "", errBodyTooLarge
+		}
 		return "", "", bodyError("Request body holds data after the JSON object: %s", credentialsShape)
 	}
 	switch {

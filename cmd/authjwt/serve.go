@@ -22,9 +22,16 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 64 << 10
-	shutdownTimeout   = 10 * time.Second
-	defaultAddr       = "127.0.0.1:8000"
+	// maxHeaderBytes is the request header limit the server answers with
+	// a JSON 431 (server.ServeHTTP). net/http's own limit,
+	// netHTTPHeaderBytes, is set higher so that it is the server, not
+	// net/http's plain-text "431 Request Header Fields Too Large", that
+	// answers requests between the two; only headers beyond
+	// netHTTPHeaderBytes get net/http's plain text, before any handler.
+	maxHeaderBytes     = 64 << 10
+	netHTTPHeaderBytes = 4 * maxHeaderBytes
+	shutdownTimeout    = 10 * time.Second
+	defaultAddr        = "127.0.0.1:8000"
 )
 
 func runServe(e *env, args []string) int {
@@ -123,7 +130,7 @@ Trusted third-party issuer (OpenID Connect provider):
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    netHTTPHeaderBytes,
 		TLSConfig:         tlsCfg,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

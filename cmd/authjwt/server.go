@@ -130,11 +130,32 @@ func (s *server) Auth() *authjwt.Auth { return s.auth }
 // JSON 404 and 405 bodies ({"detail","code"}) instead of the ServeMux's
 // plain text.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headerBytes(r) > maxHeaderBytes {
+		s.auth.WriteError(w, r, errHeaderTooLarge)
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.mux.ServeHTTP(&jsonStatusWriter{ResponseWriter: w}, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// errHeaderTooLarge answers a request whose header exceeds maxHeaderBytes.
+var errHeaderTooLarge = &authjwt.Error{Code: "request_header_too_large", Status: http.StatusRequestHeaderFieldsTooLarge,
+	Message: fmt.Sprintf("Request header fields too large (limit %d bytes)", maxHeaderBytes)}
+
+// headerBytes returns the size of r's request line and header fields as
+// sent over HTTP/1.1 ("Name: value\r\n" each), which is what net/http's
+// MaxHeaderBytes bounds.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len(r.Host) + len("Host: \r\n")
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // jsonStatusWriter rewrites the ServeMux's own 404 and 405 responses as
