@@ -58,6 +58,7 @@ type Auth struct {
 	vcache           *verifyCache
 	ownHeaders       []ownHeader
 	interns          []string
+	gate             *storeGate // the revocation store, bounded; nil without one
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -138,6 +139,7 @@ func newAuth(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.cfg.CookieSameSite = cfg.CookieSameSite // normalised by validateRest
+	a.gate = newStoreGate(cfg.Store, cfg.StoreTimeout, a.log)
 	for _, loc := range cfg.TokenLocation {
 		switch loc {
 		case LocationHeaders:

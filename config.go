@@ -153,9 +153,14 @@ type Config struct {
 	// Store keeps revocations (see package revoke and the store modules).
 	// Setting it enables the denylist (DenylistEnabled).
 	Store revoke.Store
-	// StoreTimeout bounds each store call made during verification
-	// (default 2s). A store that does not answer in time fails the request
-	// with 503.
+	// StoreTimeout bounds every call into the Store (default 2s):
+	// revocation checks on verification and in [Auth.WatchToken]'s
+	// polling, [Auth.Revoke], [Auth.RevokeFamily], [Auth.RevokeSubject]
+	// and [Auth.Rotate]'s consume and reuse paths. It is applied as the
+	// deadline of the call's context (a nearer deadline of the caller's
+	// context is kept), which stores honour as package revoke requires. A
+	// store that does not answer in time fails the call with
+	// [ErrStoreUnavailable] (503).
 	StoreTimeout time.Duration
 	// UnsafeRevocationFailOpen accepts tokens whose revocation could not be
 	// checked because the store failed. The default fails closed (503).

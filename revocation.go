@@ -54,15 +54,15 @@ const (
 	msgRefreshUnchecked  = "Revocation is not enabled for refresh tokens (DenylistTokenChecks)"
 )
 
-// store returns the store when the denylist would enforce a revocation of
-// a token of the given kind: forRefresh and forAccess say which types the
-// revocation is about (a family or a subject covers both, and one checked
+// store returns the gate to the revocation store (see storeGate) when the
+// denylist would enforce a revocation of a token of the given kind:
+// forRefresh and forAccess say which types the revocation is about (a family or a subject covers both, and one checked
 // type suffices for it to take effect). Otherwise it returns
 // ErrRevocationDisabled: recording a revocation that verification never
 // consults would report success for a token that keeps working.
-func (a *Auth) store(forAccess, forRefresh bool) (revoke.Store, error) {
+func (a *Auth) store(forAccess, forRefresh bool) (*storeGate, error) {
 	switch {
-	case !a.cfg.DenylistEnabled || a.cfg.Store == nil:
+	case !a.cfg.DenylistEnabled || a.gate == nil:
 		return nil, ErrRevocationDisabled.with(nil, msgRevocationOff)
 	case forAccess && forRefresh:
 		if !a.denyAccess && !a.denyRefresh {
@@ -73,15 +73,7 @@ func (a *Auth) store(forAccess, forRefresh bool) (revoke.Store, error) {
 	case forRefresh && !a.denyRefresh:
 		return nil, ErrRevocationDisabled.with(nil, msgRefreshUnchecked)
 	}
-	return a.cfg.Store, nil
-}
-
-func (a *Auth) storeErr(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	a.log.ErrorContext(ctx, "authjwt: revocation store failed", "error", err.Error())
-	return ErrStoreUnavailable.with(err, "")
+	return a.gate, nil
 }
 
 // Revoke revokes one verified token (by jti) until it expires. It fails
@@ -100,7 +92,7 @@ func (a *Auth) Revoke(ctx context.Context, t *Token) error {
 		// The token is valid: blaming it (invalid_token) would be wrong.
 		return ErrNotRevocable
 	}
-	return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), a.retention(t)))
+	return s.revokeToken(ctx, t.c.Jti(), a.retention(t))
 }
 
 // RevokeFamily revokes every token of t's family: the access and refresh
@@ -139,11 +131,11 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 			exp = e
 		}
 	}
-	if err := s.RevokeFamily(ctx, t.c.Aid(), exp); err != nil {
-		return a.storeErr(ctx, err)
+	if err := s.revokeFamily(ctx, t.c.Aid(), exp); err != nil {
+		return err
 	}
 	if t.c.Jti() != "" {
-		return a.storeErr(ctx, s.RevokeToken(ctx, t.c.Jti(), a.retention(t)))
+		return s.revokeToken(ctx, t.c.Jti(), a.retention(t))
 	}
 	return nil
 }
@@ -165,5 +157,5 @@ func (a *Auth) RevokeSubject(ctx context.Context, issuer, subject string) error 
 	if longest, ok := a.lifetimeBound(0); ok {
 		exp = a.keepUntil(now.Unix() + seconds(longest))
 	}
-	return a.storeErr(ctx, s.RevokeSubject(ctx, issuer, subject, now, exp))
+	return s.revokeSubject(ctx, issuer, subject, now, exp)
 }

@@ -3,8 +3,6 @@ package authjwt
 import (
 	"context"
 	"time"
-
-	"github.com/librenz/authjwt/revoke"
 )
 
 // Rotate exchanges a verified refresh token for a new access token and a
@@ -34,12 +32,9 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	if refresh.c.Jti() == "" {
 		return Pair{}, ErrInvalidClaim.with(nil, "Missing claim: jti")
 	}
-	consumer := a.cfg.Store.(revoke.Consumer)
-	sctx, cancel := context.WithTimeout(ctx, a.cfg.StoreTimeout)
-	defer cancel()
-	first, usedAt, err := consumer.Consume(sctx, refresh.c.Jti(), a.retention(refresh))
+	first, usedAt, err := a.gate.consume(ctx, refresh.c.Jti(), a.retention(refresh))
 	if err != nil {
-		return Pair{}, a.storeErr(ctx, err)
+		return Pair{}, err
 	}
 	now := a.now()
 	if !first && (a.cfg.RefreshReuseGrace <= 0 || now.Sub(usedAt) > a.cfg.RefreshReuseGrace) {

@@ -427,16 +427,7 @@ func (a *Auth) checkRevoked(ctx context.Context, t *Token) error {
 	if t.c.Has&jws.HasIat != 0 {
 		q.IssuedAt = time.Unix(t.c.Iat, 0)
 	}
-	var cancel context.CancelFunc
-	// The in-memory store answers from a map and cannot block: a deadline
-	// (a timer and a context per request) would only cost time there.
-	if _, inMemory := a.cfg.Store.(*revoke.Memory); !inMemory && a.cfg.StoreTimeout > 0 {
-		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > a.cfg.StoreTimeout {
-			ctx, cancel = context.WithTimeout(ctx, a.cfg.StoreTimeout)
-			defer cancel()
-		}
-	}
-	revoked, err := a.cfg.Store.IsRevoked(ctx, q)
+	revoked, err := a.gate.isRevoked(ctx, q)
 	if err != nil {
 		a.log.ErrorContext(ctx, "authjwt: revocation store failed", "error", err.Error(), "jti", t.c.Jti())
 		if a.cfg.UnsafeRevocationFailOpen {
