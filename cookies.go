@@ -61,21 +61,34 @@ func WithSessionCookie() CookieOption { return sessionOpt{} }
 // Cache-Control: no-store, so that no shared cache ever keeps a token.
 // Call it before the response's header is written.
 func (a *Auth) SetAccessCookies(w http.ResponseWriter, token string, opts ...CookieOption) error {
-	return a.setCookies(w, []string{token}, []bool{false}, opts)
+	return a.setCookies(w, []string{token}, []bool{false}, nil, opts)
 }
 
 // SetRefreshCookies is [Auth.SetAccessCookies] for a refresh token: the
 // refresh cookie and its CSRF cookie.
 func (a *Auth) SetRefreshCookies(w http.ResponseWriter, token string, opts ...CookieOption) error {
-	return a.setCookies(w, []string{token}, []bool{true}, opts)
+	return a.setCookies(w, []string{token}, []bool{true}, nil, opts)
 }
 
 // SetPairCookies sets the access and the refresh cookies of pair (and
 // their CSRF cookies), each with its own token's lifetime unless a max age
 // is configured or given. Both tokens are checked before any header is
 // added: on error w is left untouched.
+//
+// A Pair just returned by [Auth.CreatePair] or [Auth.Rotate] is not
+// verified again: its cookies are built from the claims the library
+// minted (while its AccessToken and RefreshToken fields are unchanged), so
+// a token the library has just issued is never refused on its way out —
+// an access token from Rotate near the end of its session included.
 func (a *Auth) SetPairCookies(w http.ResponseWriter, pair Pair, opts ...CookieOption) error {
-	return a.setCookies(w, []string{pair.AccessToken, pair.RefreshToken}, []bool{false, true}, opts)
+	var known [2]*minted
+	if pair.access.raw != "" && pair.access.raw == pair.AccessToken {
+		known[0] = &pair.access
+	}
+	if pair.refresh.raw != "" && pair.refresh.raw == pair.RefreshToken {
+		known[1] = &pair.refresh
+	}
+	return a.setCookies(w, []string{pair.AccessToken, pair.RefreshToken}, []bool{false, true}, known[:], opts)
 }
 
 // UnsetCookies deletes every auth cookie: the access and refresh cookies
@@ -141,7 +154,9 @@ func (a *Auth) cookieTemplates(refresh bool) []*http.Cookie {
 	return list
 }
 
-func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool, opts []CookieOption) error {
+// setCookies sets the cookies of tokens; known[i], when set, is what the
+// library minted as tokens[i], which is then not verified again.
+func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool, known []*minted, opts []CookieOption) error {
 	if !a.cookies {
 		return ErrCookiesNotEnabled
 	}
@@ -154,11 +169,17 @@ func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool
 	}
 	var out []*http.Cookie
 	for i, raw := range tokens {
-		t, err := a.ownToken(raw, refresh[i])
-		if err != nil {
-			return err
+		var m minted
+		if i < len(known) && known[i] != nil {
+			m = *known[i]
+		} else {
+			t, err := a.ownToken(raw, refresh[i])
+			if err != nil {
+				return err
+			}
+			m = t.minted()
 		}
-		cs, err := a.cookiesFor(t, refresh[i], o)
+		cs, err := a.cookiesFor(m, refresh[i], o)
 		if err != nil {
 			return err
 		}
@@ -171,10 +192,20 @@ func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool
 	return nil
 }
 
-// cookiesFor returns the cookies carrying the verified token t.
-func (a *Auth) cookiesFor(t *Token, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
+// minted returns what cookies need of the verified token t.
+func (t *Token) minted() minted {
+	m := minted{raw: t.raw, csrf: t.c.CSRF()}
+	if t.c.Has&jws.HasExp != 0 {
+		m.exp = t.c.Exp
+	}
+	return m
+}
+
+// cookiesFor returns the cookies carrying the token m, verified or just
+// minted.
+func (a *Auth) cookiesFor(m minted, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
 	csrfOn := !a.cfg.UnsafeDisableCSRF
-	if csrfOn && t.c.CSRF() == "" {
+	if csrfOn && m.csrf == "" {
 		return nil, errors.New("authjwt: the token has no csrf claim, so its cookie would be refused on unsafe requests: create it with this Auth while cookies are a token location")
 	}
 	maxAge := 0
@@ -184,13 +215,13 @@ func (a *Auth) cookiesFor(t *Token, refresh bool, o cookieOpts) ([]*http.Cookie,
 		maxAge = int(o.maxAge / time.Second)
 	case a.cfg.CookieMaxAge > 0:
 		maxAge = max(1, int(a.cfg.CookieMaxAge/time.Second))
-	case t.c.Has&jws.HasExp != 0:
-		maxAge = max(1, int(time.Unix(t.c.Exp, 0).Sub(a.now())/time.Second))
+	case m.exp != 0:
+		maxAge = max(1, int(time.Unix(m.exp, 0).Sub(a.now())/time.Second))
 	}
 	list := a.cookieTemplates(refresh)
-	list[0].Value = t.raw
+	list[0].Value = m.raw
 	if csrfOn {
-		list[1].Value = t.c.CSRF()
+		list[1].Value = m.csrf
 	}
 	for _, c := range list {
 		c.MaxAge = maxAge

@@ -29,6 +29,24 @@ type tokenOpts struct {
 	csrf     string // internal: keep this csrf value (implicit refresh)
 	refresh  bool
 	err      error
+
+	// Internal, set by Rotate: the issue time (zero: now), the jti (empty:
+	// a new one) and the absolute "exp" in Unix seconds (0: from the
+	// lifetime).
+	at    time.Time
+	jti   string
+	expAt int64
+	// minted, when set, receives what cookies need of the new token.
+	minted *minted
+}
+
+// minted is what the library knows of a token it has just created, so that
+// setting its cookies needs no second verification of it (which could
+// refuse a token the library itself issued, e.g. one expiring meanwhile).
+type minted struct {
+	raw  string
+	csrf string // the "csrf" claim; empty when none
+	exp  int64  // Unix seconds; 0: no "exp"
 }
 
 type keepCSRF string
@@ -125,6 +143,10 @@ type Pair struct {
 	RefreshToken string `json:"refresh_token"` // the refresh token
 	// Family is the "aid" claim both tokens carry.
 	Family string `json:"-"`
+
+	// What the library minted, used by SetPairCookies while the token
+	// fields are unchanged.
+	access, refresh minted
 }
 
 // CreateAccessToken returns a signed access token for subject.
@@ -160,17 +182,27 @@ func (a *Auth) CreatePair(subject string, opts ...TokenOption) (Pair, error) {
 	if o.family == "" {
 		o.family = newUUID()
 	}
-	at, err := a.create(subject, &o)
-	if err != nil {
+	return a.createPair(subject, &o, 0, o.expiry)
+}
+
+// createPair mints an access token with o and a refresh token with o
+// turned into refresh options, expiring at refreshExpAt (Unix seconds) or,
+// when that is 0, after refreshExpiry (0: the configured lifetime).
+func (a *Auth) createPair(subject string, o *tokenOpts, refreshExpAt int64, refreshExpiry time.Duration) (Pair, error) {
+	var p Pair
+	o.minted = &p.access
+	if _, err := a.create(subject, o); err != nil {
 		return Pair{}, err
 	}
-	r := o
-	r.refresh, r.fresh = true, false
-	rt, err := a.create(subject, &r)
-	if err != nil {
+	r := *o
+	r.refresh, r.fresh, r.jti = true, false, ""
+	r.expAt, r.expiry = refreshExpAt, refreshExpiry
+	r.minted = &p.refresh
+	if _, err := a.create(subject, &r); err != nil {
 		return Pair{}, err
 	}
-	return Pair{AccessToken: at, RefreshToken: rt, Family: o.family}, nil
+	p.AccessToken, p.RefreshToken, p.Family = p.access.raw, p.refresh.raw, o.family
+	return p, nil
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -195,14 +227,19 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	}
 	alg = sk.alg
 
-	now := a.now()
+	now := o.at
+	if now.IsZero() {
+		now = a.now()
+	}
 	lifetime := a.cfg.AccessTokenExpires
 	typ := a.cfg.AccessTokenType
 	if o.refresh {
 		lifetime = a.cfg.RefreshTokenExpires
 		typ = a.cfg.RefreshTokenType
 	}
-	if o.expiry != 0 {
+	if o.expAt != 0 {
+		lifetime = 0 // "exp" is o.expAt
+	} else if o.expiry != 0 {
 		if o.expiry == Never && lifetime != Never && !a.cfg.AllowNonExpiringTokens {
 			return "", fmt.Errorf("authjwt: WithNoExpiry: non-expiring tokens need Config.AllowNonExpiringTokens (AUTHJWT_ALLOW_NON_EXPIRING_TOKENS)")
 		}
@@ -223,12 +260,23 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	p = strconv.AppendInt(p, iat, 10)
 	p = append(p, `,"nbf":`...)
 	p = strconv.AppendInt(p, iat, 10)
-	p = append(p, `,"jti":"`...)
-	p = appendUUID(p)
-	p = append(p, '"')
-	if lifetime != Never {
+	p = append(p, `,"jti":`...)
+	if o.jti != "" {
+		p = appendJSONString(p, o.jti)
+	} else {
+		p = append(p, '"')
+		p = appendUUID(p)
+		p = append(p, '"')
+	}
+	var exp int64
+	if o.expAt != 0 {
+		exp = o.expAt
+	} else if lifetime != Never {
+		exp = now.Add(lifetime).Unix()
+	}
+	if exp != 0 {
 		p = append(p, `,"exp":`...)
-		p = strconv.AppendInt(p, now.Add(lifetime).Unix(), 10)
+		p = strconv.AppendInt(p, exp, 10)
 	}
 	iss := a.cfg.EncodeIssuer
 	if o.issuer != nil {
@@ -270,13 +318,19 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		p = append(p, `,"aid":`...)
 		p = appendJSONString(p, o.family)
 	}
+	var csrf string
 	if a.cookies && !a.cfg.UnsafeDisableCSRF {
 		if o.csrf != "" {
 			p = append(p, `,"csrf":`...)
 			p = appendJSONString(p, o.csrf)
+			csrf = o.csrf
 		} else {
 			p = append(p, `,"csrf":"`...)
+			start := len(p)
 			p = appendUUID(p)
+			if o.minted != nil {
+				csrf = string(p[start:])
+			}
 			p = append(p, '"')
 		}
 	}
@@ -321,7 +375,11 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	}
 	out = append(out, '.')
 	out = jws.AppendEncode(out, sig)
-	return unsafeString(out), nil
+	raw := unsafeString(out)
+	if o.minted != nil {
+		*o.minted = minted{raw: raw, csrf: csrf, exp: exp}
+	}
+	return raw, nil
 }
 
 func (a *Auth) appendCustom(p []byte, claims any) ([]byte, error) {

@@ -3,6 +3,7 @@ package authjwt
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -111,5 +112,105 @@ func TestRotationGrace(t *testing.T) {
 	b := mustNew(t, Config{SecretKey: testSecret})
 	if _, err := b.Rotate(ctx, r); err == nil {
 		t.Fatal("Rotate without RefreshTokenRotation")
+	}
+}
+
+// TestRotationEndOfLife rotates refresh tokens at the end of their life,
+// with an injected clock, in header and cookie mode. Below
+// MinRotationLifetime Rotate refuses as expired and leaves the token
+// unconsumed (a retry is no theft); above it, the new access token
+// expires with the session at the latest, the new refresh token exactly
+// with it, and in cookie mode SetPairCookies sets the cookies even when
+// time has passed before the response is written (the library does not
+// refuse a token it has just minted).
+func TestRotationEndOfLife(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []string{LocationHeaders, LocationCookies} {
+		for _, left := range []time.Duration{
+			-time.Second, 0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second,
+			MinRotationLifetime - time.Millisecond, MinRotationLifetime, MinRotationLifetime + 500*time.Millisecond,
+			time.Minute, time.Hour,
+		} {
+			t.Run(mode+"/"+left.String(), func(t *testing.T) {
+				clk := newClock()
+				store := revoke.NewMemory(revoke.WithClock(clk.Now))
+				defer store.Close()
+				cfg := Config{SecretKey: testSecret, Store: store, DenylistEnabled: true, RefreshTokenRotation: true,
+					Now: clk.Now, DecodeLeeway: 2 * time.Second, TokenLocation: []string{mode}, InsecureCookies: true}
+				a := mustNew(t, cfg)
+				p := must(a.CreatePair("alice"))
+				old := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
+				clk.Add(old.ExpiresAt().Sub(clk.Now()) - left)
+				now := clk.Now()
+				pair, err := a.Rotate(ctx, old)
+				if left < MinRotationLifetime {
+					if !errors.Is(err, ErrTokenExpired) {
+						t.Fatalf("Rotate with %v left: %v, want ErrTokenExpired", left, err)
+					}
+					first, _, err := store.Consume(ctx, old.JTI(), time.Time{})
+					if err != nil || !first {
+						t.Fatalf("the refused refresh token was consumed (first=%v, %v)", first, err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Rotate with %v left: %v", left, err)
+				}
+				at := must(a.Verify(ctx, pair.AccessToken, Requirement{}))
+				rt := must(a.Verify(ctx, pair.RefreshToken, Requirement{Refresh: true}))
+				if !rt.ExpiresAt().Equal(old.ExpiresAt()) {
+					t.Fatalf("new refresh token expires %v, the session %v", rt.ExpiresAt(), old.ExpiresAt())
+				}
+				if at.ExpiresAt().After(old.ExpiresAt()) {
+					t.Fatalf("new access token expires %v, after the session (%v)", at.ExpiresAt(), old.ExpiresAt())
+				}
+				if life := at.ExpiresAt().Sub(now); life < min(MinRotationLifetime, 15*time.Minute) {
+					t.Fatalf("new access token lives %v, want at least %v", life, MinRotationLifetime)
+				}
+				if mode == LocationHeaders {
+					return
+				}
+				// The response is written a while later: the access token
+				// has expired meanwhile, and its cookies are set anyway.
+				clk.Add(MinRotationLifetime + 2*time.Second + cfg.DecodeLeeway)
+				w := httptest.NewRecorder()
+				if err := a.SetPairCookies(w, pair); err != nil {
+					t.Fatalf("SetPairCookies of the pair Rotate returned: %v", err)
+				}
+				names := map[string]bool{}
+				for _, c := range w.Result().Cookies() {
+					names[c.Name] = c.Value != "" && c.MaxAge >= 1
+				}
+				for _, n := range []string{a.cfg.AccessCookieName, a.cfg.AccessCSRFCookieName, a.cfg.RefreshCookieName, a.cfg.RefreshCSRFCookieName} {
+					if !names[n] {
+						t.Fatalf("cookie %s missing or without value/Max-Age: %v", n, w.Result().Cookies())
+					}
+				}
+				// A token string the application passes is still checked.
+				expired := clk.Now().After(at.ExpiresAt().Add(cfg.DecodeLeeway))
+				if err := a.SetAccessCookies(httptest.NewRecorder(), pair.AccessToken); expired && !errors.Is(err, ErrTokenExpired) {
+					t.Fatalf("SetAccessCookies of an expired token string: %v, want ErrTokenExpired", err)
+				}
+			})
+		}
+	}
+}
+
+// TestRotationFailureDoesNotConsume: a Rotate that cannot produce the new
+// pair (here an option that fails creation) leaves the refresh token
+// unconsumed, so the next, correct call succeeds instead of being taken
+// as reuse.
+func TestRotationFailureDoesNotConsume(t *testing.T) {
+	ctx := context.Background()
+	store := revoke.NewMemory()
+	defer store.Close()
+	a := mustNew(t, Config{SecretKey: testSecret, Store: store, DenylistEnabled: true, RefreshTokenRotation: true})
+	p := must(a.CreatePair("alice"))
+	r := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
+	if _, err := a.Rotate(ctx, r, WithClaims(map[string]any{"sub": "mallory"})); err == nil {
+		t.Fatal("Rotate with a claim overwriting sub: nil error")
+	}
+	if _, err := a.Rotate(ctx, r); err != nil {
+		t.Fatalf("Rotate after a failed Rotate: %v (the failed call consumed the token)", err)
 	}
 }

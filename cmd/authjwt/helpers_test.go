@@ -26,8 +26,9 @@ import (
 
 // clock is a settable clock shared by the Auth and the memory store.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration // added after each read: time passing while serving
 }
 
 func newClock() *clock { return &clock{t: time.Unix(1_800_000_000, 0)} }
@@ -35,7 +36,16 @@ func newClock() *clock { return &clock{t: time.Unix(1_800_000_000, 0)} }
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	now := c.t
+	c.t = c.t.Add(c.step)
+	return now
+}
+
+// Tick makes every later read of the clock advance it by step.
+func (c *clock) Tick(step time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.step = step
 }
 
 func (c *clock) Advance(d time.Duration) {

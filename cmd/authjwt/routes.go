@@ -295,6 +295,14 @@ func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		at, newRefresh = pair.AccessToken, pair.RefreshToken
+		// SetPairCookies takes the pair's minted claims: the refresh token
+		// is consumed, so nothing may refuse its successor now.
+		if s.cookies {
+			if err := s.auth.SetPairCookies(w, pair); err != nil {
+				s.internalError(w, r, "setting cookies", err)
+				return
+			}
+		}
 	} else {
 		var err error
 		at, err = s.auth.CreateAccessToken(rt.Subject(), append(opts, authjwt.WithFamily(rt.Family()))...)
@@ -302,14 +310,8 @@ func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, r, "creating token", err)
 			return
 		}
-	}
-	if s.cookies {
-		if err := s.auth.SetAccessCookies(w, at); err != nil {
-			s.internalError(w, r, "setting cookies", err)
-			return
-		}
-		if newRefresh != "" {
-			if err := s.auth.SetRefreshCookies(w, newRefresh); err != nil {
+		if s.cookies {
+			if err := s.auth.SetAccessCookies(w, at); err != nil {
 				s.internalError(w, r, "setting cookies", err)
 				return
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/librenz/authjwt"
+	"github.com/librenz/authjwt/revoke"
 )
 
 // TestRoutesEveryAlgorithm walks every route of the spec under each
@@ -369,6 +370,80 @@ func TestRefreshRotationDetails(t *testing.T) {
 		refresh(first).expect(t, "the used refresh cookie again", 401, "Refresh token reuse detected")
 		refresh(second).expect(t, "the rotated refresh cookie after the reuse", 401, "Token has been revoked")
 	})
+}
+
+// TestRefreshAtEndOfLife: /refresh with rotation in the last seconds of
+// a refresh token's life, in header and cookie mode, with a clock that
+// moves on each read (time passing while the request is served). It never
+// answers 500: either 200 with tokens that expire with the session at the
+// latest, or 401 "Signature has expired" with the refresh token left
+// unconsumed, so a retry is not taken as reuse.
+func TestRefreshAtEndOfLife(t *testing.T) {
+	for _, cookies := range []bool{false, true} {
+		mode := map[bool]string{false: "headers", true: "cookies"}[cookies]
+		for _, left := range []time.Duration{
+			500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second, 3 * time.Second,
+			authjwt.MinRotationLifetime, authjwt.MinRotationLifetime + time.Second, 10 * time.Second, time.Hour,
+		} {
+			t.Run(mode+"/"+left.String(), func(t *testing.T) {
+				clk := newClock()
+				cfg := authConfig(t, "HS256", clk)
+				cfg.RefreshTokenRotation = true
+				if cookies {
+					cfg.TokenLocation = []string{authjwt.LocationCookies}
+					cfg.InsecureCookies = true
+				}
+				ts := startServer(t, cfg, clk)
+				var r req
+				var refresh string
+				if cookies {
+					lr := ts.do(req{method: "POST", path: "/login", body: `{"username":"alice","password":"secret"}`})
+					lr.expect(t, "login", 200, "")
+					jar := map[string]*http.Cookie{}
+					for _, c := range lr.cookie {
+						jar[c.Name] = c
+					}
+					refresh = jar["refresh_token"].Value
+					r = req{method: "POST", path: "/refresh", cookies: []*http.Cookie{jar["refresh_token"], jar["csrf_refresh"]},
+						header: map[string]string{"X-CSRF-Token": jar["csrf_refresh"].Value}}
+				} else {
+					_, refresh = ts.login("alice", "secret")
+					r = req{method: "POST", path: "/refresh", token: refresh}
+				}
+				old, err := ts.s.auth.Verify(context.Background(), refresh, authjwt.Requirement{Refresh: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				clk.Advance(old.ExpiresAt().Sub(clk.Now()) - left)
+				clk.Tick(100 * time.Millisecond)
+				for attempt := range 2 {
+					resp := ts.do(r)
+					switch {
+					case resp.status == 200:
+						if left < authjwt.MinRotationLifetime {
+							t.Fatalf("attempt %d: 200 with %v left, below MinRotationLifetime", attempt, left)
+						}
+						if attempt > 0 {
+							t.Fatalf("attempt %d: a refresh token rotated twice", attempt)
+						}
+						return
+					case resp.status == 401 && strings.Contains(resp.raw, "Signature has expired"):
+						if left >= 10*time.Second {
+							t.Fatalf("attempt %d: refused as expired with %v left: %s", attempt, left, resp.raw)
+						}
+						// Refused without consuming: the retry gets the same
+						// answer, not "reuse detected".
+					default:
+						t.Fatalf("attempt %d: /refresh with %v left: %d %s", attempt, left, resp.status, resp.raw)
+					}
+				}
+				first, _, err := cfg.Store.(revoke.Consumer).Consume(context.Background(), old.JTI(), old.ExpiresAt())
+				if err != nil || !first {
+					t.Fatalf("the refused refresh token was consumed (first=%v, %v)", first, err)
+				}
+			})
+		}
+	}
 }
 
 // TestStoreUnavailable: revocation routes answer 503 when the store
