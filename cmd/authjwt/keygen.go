@@ -58,6 +58,20 @@ AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
 		return usageError(e, "keygen", "--bits %d: RSA keys must have %d to %d bits (the verifier's signature limit)", *bits, keys.MinRSABits, keys.MaxRSABits)
 	}
 
+	// The output is checked before generating: an RSA key of 8192 bits
+	// takes minutes, which a typo in --out must not waste.
+	if *out != "" {
+		if st, err := os.Stat(*out); err != nil || !st.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return usageError(e, "keygen", "--out %s: %v", *out, unwrapPath(err))
+		}
+		if err := checkWritable(*out, keyFileNames(*alg)); err != nil {
+			fmt.Fprintf(e.stderr, "authjwt keygen: %v\n", err)
+			return exitFailed
+		}
+	}
 	files, err := generate(*alg, *bits)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "authjwt keygen: %v\n", err)
@@ -68,12 +82,6 @@ AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
 			e.stdout.Write(f.data)
 		}
 		return exitOK
-	}
-	if st, err := os.Stat(*out); err != nil || !st.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		return usageError(e, "keygen", "--out %s: %v", *out, unwrapPath(err))
 	}
 	for _, f := range files {
 		p := filepath.Join(*out, f.name)
@@ -93,11 +101,37 @@ type keyFile struct {
 	mode os.FileMode
 }
 
+// keyFileNames are the names of the files generate writes for alg.
+func keyFileNames(alg string) []string {
+	if keys.IsHMAC(alg) {
+		return []string{"secret"}
+	}
+	return []string{"private.pem", "public.pem"}
+}
+
+// checkWritable reports, before any key is generated, what would make
+// writing names into dir fail: a file that already exists (never
+// overwritten) or a directory the command cannot create files in.
+func checkWritable(dir string, names []string) error {
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s already exists; not overwriting it", p)
+		}
+	}
+	f, err := os.CreateTemp(dir, ".authjwt-keygen-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: cannot create files there: %v", dir, unwrapPath(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // generate returns the key files for alg.
 func generate(alg string, bits int) ([]keyFile, error) {
 	if keys.IsHMAC(alg) {
 		n := map[string]int{keys.HS256: 32, keys.HS384: 48, keys.HS512: 64}[alg]
-		return []keyFile{{"secret", []byte(randomSecret(n) + "\n"), 0o600}}, nil
+		return []keyFile{{keyFileNames(alg)[0], []byte(randomSecret(n) + "\n"), 0o600}}, nil
 	}
 	var priv crypto.Signer
 	var err error
@@ -126,9 +160,10 @@ func generate(alg string, bits int) ([]keyFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := keyFileNames(alg)
 	return []keyFile{
-		{"private.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600},
-		{"public.pem", pub, 0o644},
+		{names[0], pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600},
+		{names[1], pub, 0o644},
 	}, nil
 }
 
