@@ -9,8 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/librenz/authjwt"
 )
@@ -67,16 +71,72 @@ shell history).`)
 		fmt.Fprintf(e.stderr, "authjwt decode: malformed token: %v\n", err)
 		return exitFailed
 	}
-	w := e.stdout
-	fmt.Fprintln(w, "NOT VERIFIED: the signature and claims below were not checked.")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Header:")
-	fmt.Fprintln(w, header)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Claims:")
-	fmt.Fprintln(w, payload)
-	printTimes(w, []byte(payload), time.Now())
+	var w strings.Builder
+	fmt.Fprintln(&w, "NOT VERIFIED: the signature and claims below were not checked.")
+	fmt.Fprintln(&w)
+	fmt.Fprintln(&w, "Header:")
+	fmt.Fprintln(&w, header)
+	fmt.Fprintln(&w)
+	fmt.Fprintln(&w, "Claims:")
+	fmt.Fprintln(&w, payload)
+	printTimes(&w, []byte(payload), time.Now())
+	io.WriteString(e.stdout, terminalSafe(w.String()))
 	return exitOK
+}
+
+// terminalSafe escapes everything in s a terminal would not show as
+// itself, so that a hostile token cannot rewrite the output around it
+// (erase the NOT VERIFIED banner, print a fake verdict, reorder text):
+// C0 and C1 controls (ESC, CR, backspace, CSI), DEL, format characters
+// (the bidi overrides U+202A-U+202E and U+2066-U+2069, zero-width
+// characters, U+FEFF), line and paragraph separators, non-ASCII spaces,
+// and bytes that are not UTF-8. Each becomes \uXXXX (U+FFFD for a bad
+// byte), the JSON escape, so claims stay readable as JSON; the newlines
+// of the layout are kept. JSON text never holds such characters
+// unescaped outside strings, and json.Indent copies strings as they are.
+func terminalSafe(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !printable(r, n) {
+			break
+		}
+		i += n
+	}
+	if i == len(s) {
+		return s // the common case: nothing to escape
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if printable(r, n) {
+			b.WriteRune(r)
+			continue
+		}
+		if r == utf8.RuneError {
+			r = unicode.ReplacementChar
+		}
+		if r > 0xffff {
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", hi, lo)
+		} else {
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+// printable reports whether the rune r, n bytes long, shows as itself.
+func printable(r rune, n int) bool {
+	if r == '\n' {
+		return true
+	}
+	if r == utf8.RuneError && n <= 1 {
+		return false
+	}
+	return unicode.IsPrint(r)
 }
 
 // splitUnverified decodes the header and payload of a compact JWS,
@@ -157,7 +217,11 @@ func runVerify(e *env, args []string) int {
 		`Verifies a token with the keys and rules configured by AUTHJWT_* variables
 (algorithm allow-list, signature, exp/nbf with leeway, issuer, audience, type,
 revocation): prints the claims and exits 0 when it is valid, prints the reason
-and exits 1 when it is not. With -, the token is read from standard input.`)
+and exits 1 when it is not. With -, the token is read from standard input.
+
+Revocation is checked only against the store AUTHJWT_DENYLIST_URL names (the
+server's); without it the command's own store is empty memory, so nothing is
+revoked there, and the output says "Revocation: NOT checked".`)
 	typ := flags.String("type", "any", "token type to require: access, refresh or any")
 	if st, done := parseFlags(flags, e, args); done {
 		return st
@@ -171,7 +235,7 @@ and exits 1 when it is not. With -, the token is read from standard input.`)
 	if code != exitOK {
 		return code
 	}
-	a, code := authFromEnv(e)
+	a, storeURL, code := authAndStoreFromEnv(e)
 	if a == nil {
 		return code
 	}
@@ -190,21 +254,38 @@ and exits 1 when it is not. With -, the token is read from standard input.`)
 	if t.IsRefresh() {
 		kind = "refresh"
 	}
-	w := e.stdout
-	fmt.Fprintf(w, "VALID %s token (%s", kind, t.Algorithm())
+	var w strings.Builder
+	fmt.Fprintf(&w, "VALID %s token (%s", kind, t.Algorithm())
 	if t.KeyID() != "" {
-		fmt.Fprintf(w, ", kid %s", t.KeyID())
+		fmt.Fprintf(&w, ", kid %s", t.KeyID())
 	}
-	fmt.Fprintln(w, ")")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Claims:")
+	fmt.Fprintln(&w, ")")
+	fmt.Fprintln(&w, revocationChecked(a.Config(), kind, storeURL))
+	fmt.Fprintln(&w)
+	fmt.Fprintln(&w, "Claims:")
 	p, err := prettyJSON(t.PayloadJSON())
 	if err != nil {
 		p = string(t.PayloadJSON())
 	}
-	fmt.Fprintln(w, p)
-	printTimes(w, t.PayloadJSON(), time.Now())
+	fmt.Fprintln(&w, p)
+	printTimes(&w, t.PayloadJSON(), time.Now())
+	io.WriteString(e.stdout, terminalSafe(w.String()))
 	return exitOK
+}
+
+// revocationChecked says whether verify's "VALID" covers revocation: only
+// a store shared with the server can say a token was revoked; the
+// default memory:// store is this process's own, and empty.
+func revocationChecked(cfg authjwt.Config, kind, storeURL string) string {
+	switch {
+	case !cfg.DenylistEnabled:
+		return "Revocation: NOT checked (AUTHJWT_DENYLIST_ENABLED=false)"
+	case !slices.Contains(cfg.DenylistTokenChecks, kind):
+		return "Revocation: NOT checked for " + kind + " tokens (AUTHJWT_DENYLIST_TOKEN_CHECKS)"
+	case strings.HasPrefix(storeURL, "memory:"):
+		return "Revocation: NOT checked: no AUTHJWT_DENYLIST_URL, so the store is this command's own, empty memory; set it to the server's store"
+	}
+	return "Revocation: checked against " + storeURL
 }
 
 // discardLogger drops the library's log output (the command reports

@@ -97,16 +97,23 @@ func parseClaims(s string) (map[string]any, error) {
 // authFromEnv builds the Auth configured by the environment; on error it
 // prints it and returns nil with exit status 2.
 func authFromEnv(e *env) (*authjwt.Auth, int) {
+	a, _, code := authAndStoreFromEnv(e)
+	return a, code
+}
+
+// authAndStoreFromEnv is authFromEnv also returning the revocation store's
+// URL as displayed ("" when the denylist is off).
+func authAndStoreFromEnv(e *env) (*authjwt.Auth, string, int) {
 	st, err := loadSettings(e.environ, loadOptions{})
 	if err != nil {
-		return nil, configError(e, err)
+		return nil, "", configError(e, err)
 	}
 	st.Auth.Logger = discardLogger()
 	a, err := authjwt.New(st.Auth)
 	if err != nil {
-		return nil, configError(e, err)
+		return nil, "", configError(e, err)
 	}
-	return a, exitOK
+	return a, st.StoreURL, exitOK
 }
 
 // prettyJSON indents raw JSON, keeping member order and numbers as they
