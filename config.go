@@ -298,7 +298,10 @@ type Config struct {
 	// Now returns the current time (default time.Now), for tests.
 	Now func() time.Time
 	// Logger receives verification failures and store errors (default
-	// slog.Default()). Tokens are never logged.
+	// slog.Default()). Tokens are never logged. A store outage is logged
+	// once when it starts (ERROR), summed up every 10 s while it lasts
+	// (ERROR, with the count of failed calls) and once when it ends
+	// (INFO); each failed call is logged at debug level only.
 	Logger *slog.Logger
 	// OnVerify, when set, is called with the outcome of every
 	// verification, for metrics. It must be fast and must not block.

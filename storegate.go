@@ -30,6 +30,9 @@ type storeGate struct {
 	// map: a deadline (a timer and a context per call) would only cost
 	// time there.
 	cannotBlock bool
+	// health logs the store's outages (start, summaries, end) instead of
+	// one line per failed call.
+	health storeHealth
 }
 
 // newStoreGate returns the gate of s, or nil without a store.
@@ -57,12 +60,14 @@ func (g *storeGate) bound(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, g.timeout)
 }
 
-// fail logs a failed write and returns it as ErrStoreUnavailable.
+// fail tells the outage log how a write went and returns a failure as
+// ErrStoreUnavailable.
 func (g *storeGate) fail(ctx context.Context, err error) error {
 	if err == nil {
+		g.health.success(ctx, g.log)
 		return nil
 	}
-	g.log.ErrorContext(ctx, "authjwt: revocation store failed", "error", err.Error())
+	g.health.failure(ctx, g.log, "update", err, false)
 	return ErrStoreUnavailable.with(err, "")
 }
 

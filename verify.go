@@ -429,13 +429,18 @@ func (a *Auth) checkRevoked(ctx context.Context, t *Token) error {
 	}
 	revoked, err := a.gate.isRevoked(ctx, q)
 	if err != nil {
-		a.log.ErrorContext(ctx, "authjwt: revocation store failed", "error", err.Error(), "jti", t.c.Jti())
+		// Logged once per outage (start, summaries, end), per request at
+		// debug level: see storeHealth.
+		a.gate.health.failure(ctx, a.log, "check", err, a.cfg.UnsafeRevocationFailOpen)
 		if a.cfg.UnsafeRevocationFailOpen {
-			a.log.WarnContext(ctx, "authjwt: accepting a token whose revocation could not be checked (UnsafeRevocationFailOpen)", "jti", t.c.Jti())
+			if a.log.Enabled(ctx, slog.LevelDebug) {
+				a.log.DebugContext(ctx, "authjwt: accepting a token whose revocation could not be checked (UnsafeRevocationFailOpen)", "jti", t.c.Jti())
+			}
 			return nil
 		}
 		return ErrStoreUnavailable.with(err, "")
 	}
+	a.gate.health.success(ctx, a.log)
 	if revoked {
 		return ErrTokenRevoked
 	}
