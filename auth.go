@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/keys"
@@ -625,6 +626,21 @@ func applyDefaults(c *Config) error {
 }
 
 func validateRest(c *Config) error {
+	// Claim and header values written into every token: invalid UTF-8
+	// there would make every token one the verifier refuses.
+	for _, s := range []struct{ setting, v string }{
+		{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}, {"KeyID", c.KeyID},
+		{"TokenTypeClaimName", c.TokenTypeClaimName}, {"AccessTokenType", c.AccessTokenType}, {"RefreshTokenType", c.RefreshTokenType},
+	} {
+		if !utf8.ValidString(s.v) {
+			return settingError(s.setting, "%q is not valid UTF-8", s.v)
+		}
+	}
+	for _, aud := range c.DecodeAudience {
+		if !utf8.ValidString(aud) {
+			return settingError("DecodeAudience", "%q is not valid UTF-8", aud)
+		}
+	}
 	if c.AccessTokenExpires < 0 && c.AccessTokenExpires != Never {
 		return settingError("AccessTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.AccessTokenExpires)
 	}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/librenz/authjwt/internal/jws"
 )
@@ -211,9 +210,6 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	if o.err != nil {
 		return "", o.err
 	}
-	if !utf8.ValidString(subject) {
-		return "", fmt.Errorf("authjwt: subject is not valid UTF-8")
-	}
 	alg := a.signAlg
 	if o.alg != jws.AlgInvalid {
 		alg = o.alg
@@ -341,6 +337,9 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		}
 	}
 	p = append(p, '}')
+	if err := checkEncoded(p, o.claims); err != nil {
+		return "", err
+	}
 
 	hdr := sk.header
 	if o.headers != nil {
@@ -350,10 +349,14 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 				return "", fmt.Errorf("authjwt: WithHeaders: %q cannot be set", k)
 			}
 		}
-		hdr = encodeHeader(alg, sk.kid, o.headers)
-		if hdr == "" {
+		raw, err := headerJSON(alg, sk.kid, o.headers)
+		if err != nil {
 			return "", fmt.Errorf("authjwt: WithHeaders: header fields do not encode to JSON")
 		}
+		if err := checkEncoded(raw, o.headers); err != nil {
+			return "", err
+		}
+		hdr = string(jws.AppendEncode(nil, raw))
 	}
 	// Layout the token in a second pooled buffer: header.payload.sig
 	out := make([]byte, 0, len(hdr)+1+jws.EncodedLen(len(p))+1+jws.EncodedLen(512))
@@ -375,6 +378,9 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	}
 	out = append(out, '.')
 	out = jws.AppendEncode(out, sig)
+	if len(out) > a.maxSize {
+		return "", ErrInvalidTokenOption.with(fmt.Errorf("the token is %d bytes, more than MaxTokenSize (%d): the verifier would refuse it", len(out), a.maxSize), "")
+	}
 	raw := unsafeString(out)
 	if o.minted != nil {
 		*o.minted = minted{raw: raw, csrf: csrf, exp: exp}
@@ -432,6 +438,15 @@ func (a *Auth) checkCustomName(k string) error {
 }
 
 func encodeHeader(alg jws.Alg, kid string, extra map[string]any) string {
+	b, err := headerJSON(alg, kid, extra)
+	if err != nil {
+		return ""
+	}
+	return string(jws.AppendEncode(nil, b))
+}
+
+// headerJSON returns the JOSE header for alg, kid and extra fields.
+func headerJSON(alg jws.Alg, kid string, extra map[string]any) ([]byte, error) {
 	var b []byte
 	b = append(b, `{"alg":"`...)
 	b = append(b, alg.String()...)
@@ -443,13 +458,12 @@ func encodeHeader(alg jws.Alg, kid string, extra map[string]any) string {
 	if len(extra) > 0 {
 		raw, err := json.Marshal(extra)
 		if err != nil {
-			return ""
+			return nil, err
 		}
 		b = append(b, ',')
 		b = append(b, raw[1:len(raw)-1]...)
 	}
-	b = append(b, '}')
-	return string(jws.AppendEncode(nil, b))
+	return append(b, '}'), nil
 }
 
 const hexDigits = "0123456789abcdef"
@@ -471,7 +485,8 @@ func appendUUID(dst []byte) []byte {
 
 func newUUID() string { return string(appendUUID(make([]byte, 0, 36))) }
 
-// appendJSONString appends s as a JSON string. s must be valid UTF-8.
+// appendJSONString appends s as a JSON string, its bytes unchanged but for
+// escapes: invalid UTF-8 in s stays invalid, for checkEncoded to refuse.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0

@@ -3,6 +3,8 @@ package authjwt
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -134,5 +136,75 @@ func TestAsymmetricKIDIsThumbprint(t *testing.T) {
 	kid, _ := h["kid"].(string)
 	if len(kid) != 43 || strings.ContainsAny(kid, "+/=") {
 		t.Fatalf("kid %q is not a base64url SHA-256 thumbprint", kid)
+	}
+}
+
+// TestCreateRefusesInvalidUTF8: every string that reaches a token, through
+// any option, is checked once, in the encoder (checkEncoded): invalid
+// UTF-8 is ErrInvalidTokenOption, never a token the verifier refuses nor
+// one whose value encoding/json silently replaced with U+FFFD. A valid
+// U+FFFD, written raw or as the escape \ufffd by the caller, is kept.
+func TestCreateRefusesInvalidUTF8(t *testing.T) {
+	a := mustNew(t, Config{SecretKey: testSecret})
+	type nested struct {
+		Name string `json:"name"`
+	}
+	type withTag struct {
+		Skip string `json:"-"`
+		Keep string `json:"keep"`
+	}
+	const bad = "a\xffb"
+	for _, c := range []struct {
+		name string
+		sub  string
+		opts []TokenOption
+		ok   bool
+	}{
+		{"subject", bad, nil, false},
+		{"WithIssuer", "alice", []TokenOption{WithIssuer(bad)}, false},
+		{"WithAudience one", "alice", []TokenOption{WithAudience(bad)}, false},
+		{"WithAudience list", "alice", []TokenOption{WithAudience("api", bad)}, false},
+		{"WithFamily", "alice", []TokenOption{WithFamily(bad)}, false},
+		{"WithClaims map value", "alice", []TokenOption{WithClaims(map[string]any{"org": bad})}, false},
+		{"WithClaims map key", "alice", []TokenOption{WithClaims(map[string]any{bad: "x"})}, false},
+		{"WithClaims nested list", "alice", []TokenOption{WithClaims(map[string]any{"l": []any{"ok", map[string]any{"k": bad}}})}, false},
+		{"WithClaims struct", "alice", []TokenOption{WithClaims(struct {
+			N nested `json:"n"`
+		}{nested{bad}})}, false},
+		{"WithClaims MarshalJSON", "alice", []TokenOption{WithClaims(map[string]any{"m": json.RawMessage("\"" + bad + "\"")})}, false},
+		{"WithHeaders value", "alice", []TokenOption{WithHeaders(map[string]any{"x-env": bad})}, false},
+		{"WithHeaders key", "alice", []TokenOption{WithHeaders(map[string]any{bad: "x"})}, false},
+		{"valid U+FFFD raw", "\uFFFD", []TokenOption{WithIssuer("\uFFFD"), WithClaims(map[string]any{"r": "\uFFFD"})}, true},
+		{"valid U+FFFD escaped by the caller", "alice", []TokenOption{WithClaims(map[string]any{"r": json.RawMessage(`"\ufffd"`)}),
+			WithHeaders(map[string]any{"h": json.RawMessage(`"\uFFFD"`)})}, true},
+		{"escaped backslash before ufffd", `\ufffd`, []TokenOption{WithClaims(map[string]any{"r": `\ufffd`})}, true},
+		{"invalid UTF-8 in a field json ignores", "alice", []TokenOption{WithClaims(withTag{Skip: bad, Keep: "\uFFFD"})}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tok, err := a.CreateAccessToken(c.sub, c.opts...)
+			if !c.ok {
+				if !errors.Is(err, ErrInvalidTokenOption) {
+					t.Fatalf("created %q, %v; want ErrInvalidTokenOption", tok, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Verify(context.Background(), tok, Requirement{}); err != nil {
+				t.Fatalf("our own token refused: %v", err)
+			}
+		})
+	}
+	for _, s := range []string{"EncodeIssuer", "DecodeIssuer", "KeyID", "AccessTokenType", "TokenTypeClaimName", "DecodeAudience"} {
+		cfg := Config{SecretKey: testSecret}
+		if s == "DecodeAudience" {
+			cfg.DecodeAudience = []string{bad}
+		} else {
+			reflect.ValueOf(&cfg).Elem().FieldByName(s).SetString(bad)
+		}
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: "+s+":") {
+			t.Errorf("New with invalid UTF-8 in %s: %v", s, err)
+		}
 	}
 }

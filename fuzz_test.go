@@ -5,9 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzVerify feeds arbitrary strings to the whole verification pipeline.
@@ -140,6 +143,109 @@ func FuzzCookieExtraction(f *testing.F) {
 		case 400, 401, 403:
 		default:
 			t.Fatalf("status %d for %q %q %q", w.Code, method, cookie, csrfHeader)
+		}
+	})
+}
+
+// FuzzCreateVerifyRoundTrip: every combination of creation options, with
+// arbitrary strings, either fails with ErrInvalidTokenOption (invalid
+// UTF-8 somewhere, or a token beyond MaxTokenSize) or a reserved claim
+// name, or gives a token that the library's own verifier accepts with
+// exactly the claims it was given.
+func FuzzCreateVerifyRoundTrip(f *testing.F) {
+	f.Add("alice", "https://issuer.example", "api", "web", "fam-1", "org", "acme", uint8(0))
+	f.Add("al\"ice\\\n<é>", "", "", "", "", "", "", uint8(0xff))
+	f.Add("\xff", "a\xffb", "\xfe", "ok", "\x80", "k\xff", "v\xc3", uint8(0x15))
+	f.Add("\uFFFD", `\ufffd`, "\u2028", "", "", "ſub", "\x00", uint8(0x0a))
+	f.Fuzz(func(t *testing.T, sub, iss, aud1, aud2, family, key, val string, flags uint8) {
+		refresh, fresh, twoAud, cookies := flags&1 != 0, flags&2 != 0 && flags&1 == 0, flags&4 != 0, flags&8 != 0
+		useIss, useAud, useFamily, useClaim := flags&16 != 0, flags&32 != 0, flags&64 != 0, flags&128 != 0
+		cfg := Config{SecretKey: testSecret, Logger: discardLogger()}
+		if cookies {
+			cfg.TokenLocation = []string{LocationHeaders, LocationCookies}
+		}
+		var opts []TokenOption
+		var auds []string
+		if useIss {
+			opts = append(opts, WithIssuer(iss))
+			cfg.DecodeIssuer = iss
+		}
+		if useAud {
+			auds = []string{aud1}
+			if twoAud {
+				auds = append(auds, aud2)
+			}
+			opts = append(opts, WithAudience(auds...))
+			cfg.DecodeAudience = auds
+		}
+		if useFamily {
+			opts = append(opts, WithFamily(family))
+		}
+		if useClaim {
+			opts = append(opts, WithClaims(map[string]any{key: val}))
+		}
+		if fresh {
+			opts = append(opts, WithFresh(true))
+		}
+		used := []string{sub}
+		if useIss {
+			used = append(used, iss)
+		}
+		used = append(used, auds...)
+		if useFamily {
+			used = append(used, family)
+		}
+		if useClaim {
+			used = append(used, key, val)
+		}
+		valid := true
+		for _, s := range used {
+			valid = valid && utf8.ValidString(s)
+		}
+		a, err := New(cfg)
+		if err != nil {
+			if valid {
+				t.Fatalf("New refused valid UTF-8 settings: %v", err)
+			}
+			return // New names the setting with invalid UTF-8
+		}
+		create := a.CreateAccessToken
+		if refresh {
+			create = a.CreateRefreshToken
+		}
+		tok, err := create(sub, opts...)
+		if err != nil {
+			switch {
+			case errors.Is(err, ErrInvalidTokenOption) && (!valid || strings.Contains(err.Error(), "MaxTokenSize")):
+			case useClaim && strings.Contains(err.Error(), "cannot be overwritten"):
+			default:
+				t.Fatalf("create: %v", err)
+			}
+			return
+		}
+		if !valid {
+			t.Fatalf("created a token from invalid UTF-8: %q", tok)
+		}
+		vt, err := a.Verify(context.Background(), tok, Requirement{Refresh: refresh})
+		if err != nil {
+			t.Fatalf("the library refused its own token %q: %v", tok, err)
+		}
+		if vt.Subject() != sub || vt.Fresh() != fresh || vt.IsRefresh() != refresh {
+			t.Fatalf("sub %q fresh %v refresh %v", vt.Subject(), vt.Fresh(), vt.IsRefresh())
+		}
+		if wantIss := map[bool]string{true: iss}[useIss]; vt.Issuer() != wantIss {
+			t.Fatalf("iss %q, want %q", vt.Issuer(), wantIss)
+		}
+		if !slices.Equal(vt.Audience(), auds) {
+			t.Fatalf("aud %q, want %q", vt.Audience(), auds)
+		}
+		if wantFam := map[bool]string{true: family}[useFamily]; vt.Family() != wantFam {
+			t.Fatalf("family %q, want %q", vt.Family(), wantFam)
+		}
+		if useClaim {
+			if v, ok := vt.Claim(key); !ok || v != val {
+				t.Fatalf("claim %q = %v (%v), want %q", key, v, ok, val)
+			}
 		}
 	})
 }

@@ -1,0 +1,116 @@
+package authjwt
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"unicode/utf8"
+)
+
+// errNotUTF8 is the cause of ErrInvalidTokenOption for a token whose
+// claims or header would not be valid UTF-8 JSON.
+var errNotUTF8 = errors.New("a claim or header value or name is not valid UTF-8 (RFC 8259 §8.1): the verifier would refuse the token")
+
+// checkEncoded is the one check of a token's JSON before it is signed
+// (payload and header alike), so that the library never signs what its
+// verifier refuses (invalid UTF-8) or silently alters a value. Every
+// string option (subject, WithIssuer, WithAudience, WithFamily, the
+// configured type and kid) is written raw by appendJSONString, so invalid
+// UTF-8 in it shows here as invalid UTF-8. Values encoded with
+// encoding/json (WithClaims, WithHeaders) are different: encoding/json
+// replaces invalid UTF-8 with the escape \ufffd, which would sign a value
+// that is not the caller's. An escaped U+FFFD is therefore traced back to
+// the values (extra, in that rare case only): refused when one of their
+// strings is invalid UTF-8, accepted when the escape was the caller's own
+// (a json.RawMessage, say).
+func checkEncoded(b []byte, extra any) error {
+	if !utf8.Valid(b) {
+		return ErrInvalidTokenOption.with(errNotUTF8, "")
+	}
+	if extra != nil && hasEscapedReplacement(b) && invalidUTF8In(reflect.ValueOf(extra), 0) {
+		return ErrInvalidTokenOption.with(errNotUTF8, "")
+	}
+	return nil
+}
+
+// hasEscapedReplacement reports whether JSON text b holds the escape
+// \ufffd (any case of hex digits). Backslashes occur only in strings, and
+// each starts an escape, so skipping escapes as they come is exact.
+func hasEscapedReplacement(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, '\\')
+		if i < 0 || i+1 >= len(b) {
+			return false
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) && bytes.EqualFold(b[i+2:i+6], []byte("fffd")) {
+			return true
+		}
+		b = b[i+2:]
+	}
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// invalidUTF8In reports whether encoding/json, encoding v, would meet a
+// string (or map key, or MarshalText result) that is not valid UTF-8.
+// MarshalJSON results are not looked at: encoding/json copies them
+// unchanged, so checkEncoded's UTF-8 pass sees them.
+func invalidUTF8In(v reflect.Value, depth int) bool {
+	if depth > 64 || !v.IsValid() {
+		return false
+	}
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return false
+		}
+		if v.Type().Implements(jsonMarshaler) || v.Type().Implements(textMarshaler) {
+			break
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
+	if t.Implements(jsonMarshaler) {
+		return false
+	}
+	if t.Implements(textMarshaler) {
+		if v.Kind() == reflect.Pointer && v.IsNil() || !v.CanInterface() {
+			return false
+		}
+		text, err := v.Interface().(encoding.TextMarshaler).MarshalText()
+		return err == nil && !utf8.Valid(text)
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return !utf8.ValidString(v.String())
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if invalidUTF8In(it.Key(), depth+1) || invalidUTF8In(it.Value(), depth+1) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return false // base64
+		}
+		for i := range v.Len() {
+			if invalidUTF8In(v.Index(i), depth+1) {
+				return true
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := t.Field(i); f.IsExported() && f.Tag.Get("json") != "-" || f.Anonymous {
+				if invalidUTF8In(v.Field(i), depth+1) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
