@@ -135,3 +135,105 @@ func manyHeaders(n, size int) map[string]string {
 	}
 	return m
 }
+
+// TestServeUnenforcedRevocation: no route reports a revocation the
+// configuration does not enforce. With the denylist off, the revocation
+// routes answer 501 revocation_disabled and /logout still unsets every
+// auth cookie, answering 200 {"detail":"Logged out","revoked":false}
+// (it was 503 with the cookies kept). With AUTHJWT_DENYLIST_TOKEN_CHECKS
+// leaving a type out (on the shared Redis), revoking a token of that type
+// is 501 and the token is not said to be revoked; the checked type's
+// revocation works as before.
+func TestServeUnenforcedRevocation(t *testing.T) {
+	t.Parallel()
+	t.Run("denylist off, cookie mode", func(t *testing.T) {
+		t.Parallel()
+		p := startServe(t, "AUTHJWT_DENYLIST_ENABLED=false", "AUTHJWT_TOKEN_LOCATION=headers,cookies", "AUTHJWT_COOKIE_SECURE=false")
+		login := p.do(req{method: "POST", path: "/login", body: aliceBody})
+		login.expect(t, "login", 200, "")
+		access, refresh := login.str(t, "access_token"), login.str(t, "refresh_token")
+		for _, r := range []req{
+			{method: "DELETE", path: "/access-revoke", token: access},
+			{method: "DELETE", path: "/refresh-revoke", token: refresh},
+			{method: "POST", path: "/logout-all", token: access},
+		} {
+			res := p.do(r)
+			res.expect(t, r.path, 501, "")
+			if res.body["code"] != "revocation_disabled" {
+				t.Fatalf("%s: %s, want code revocation_disabled", r.path, res.raw)
+			}
+		}
+		var csrf string
+		for _, c := range login.cookie {
+			if c.Name == "csrf_access" {
+				csrf = c.Value
+			}
+		}
+		out := p.do(req{method: "DELETE", path: "/logout", cookies: login.cookie, header: map[string]string{"X-CSRF-Token": csrf}})
+		out.expect(t, "logout", 200, "Logged out")
+		if out.body["revoked"] != false {
+			t.Fatalf("logout: %s, want \"revoked\": false", out.raw)
+		}
+		unset := map[string]bool{}
+		for _, c := range out.cookie {
+			if c.MaxAge < 0 && c.Value == "" {
+				unset[c.Name] = true
+			}
+		}
+		for _, name := range []string{"access_token", "refresh_token", "csrf_access", "csrf_refresh"} {
+			if !unset[name] {
+				t.Errorf("logout did not unset %s (Set-Cookie %v)", name, out.header.Values("Set-Cookie"))
+			}
+		}
+	})
+
+	for _, c := range []struct {
+		checks            string
+		revokedAccessCode int // /access-revoke
+		refreshRevokeCode int // /refresh-revoke
+		logoutRevoked     bool
+	}{
+		{"refresh", 501, 200, false},
+		{"access", 200, 501, true},
+	} {
+		t.Run("checks "+c.checks+" on Redis", func(t *testing.T) {
+			t.Parallel()
+			p := startServe(t, "AUTHJWT_DENYLIST_URL="+sharedRedisURL(t), "AUTHJWT_DENYLIST_TOKEN_CHECKS="+c.checks)
+			access, refresh := p.login("alice", "secret")
+			res := p.do(req{method: "DELETE", path: "/access-revoke", token: access})
+			res.expect(t, "access-revoke", c.revokedAccessCode, "")
+			after := p.do(req{method: "GET", path: "/protected", token: access})
+			if c.revokedAccessCode == 501 {
+				if res.body["code"] != "revocation_disabled" || after.status != 200 {
+					t.Fatalf("access-revoke %s, then /protected %d: want 501 revocation_disabled and the token still (honestly) valid", res.raw, after.status)
+				}
+			} else if after.status != 401 {
+				t.Fatalf("revoked access token: /protected %d", after.status)
+			}
+			res = p.do(req{method: "DELETE", path: "/refresh-revoke", token: refresh})
+			res.expect(t, "refresh-revoke", c.refreshRevokeCode, "")
+			if c.refreshRevokeCode == 501 && res.body["code"] != "revocation_disabled" {
+				t.Fatalf("refresh-revoke: %s", res.raw)
+			}
+
+			access, refresh = p.login("alice", "secret")
+			out := p.do(req{method: "DELETE", path: "/logout", token: access})
+			out.expect(t, "logout", 200, "Logged out")
+			if _, said := out.body["revoked"]; said == c.logoutRevoked {
+				t.Fatalf("logout with checks %s: %s", c.checks, out.raw)
+			}
+			// The family is revoked for the type that is checked.
+			path, tok := "/protected", access
+			if c.checks == "refresh" {
+				path, tok = "/refresh", refresh
+			}
+			method := "GET"
+			if path == "/refresh" {
+				method = "POST"
+			}
+			if got := p.do(req{method: method, path: path, token: tok}).status; got != 401 {
+				t.Fatalf("after logout, %s with the %s token: %d, want 401", path, c.checks, got)
+			}
+		})
+	}
+}

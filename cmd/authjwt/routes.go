@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/librenz/authjwt"
@@ -378,8 +379,26 @@ func (s *server) handleRefreshRevoke(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, detail{"Refresh token has been revoked"})
 }
 
+// loggedOutUnrevoked is /logout's answer when the configuration does not
+// enforce the revocation of the presented access token (denylist off, or
+// access tokens left out of AUTHJWT_DENYLIST_TOKEN_CHECKS): the cookies
+// are unset, but the token keeps working until it expires, and the body
+// says so.
+type loggedOutUnrevoked struct {
+	Detail  string `json:"detail"`
+	Revoked bool   `json:"revoked"`
+}
+
+// handleLogout revokes the token's family and unsets the cookies. A
+// revocation the configuration does not enforce (ErrRevocationDisabled)
+// still logs the browser out: the cookies are unset and the answer is 200
+// with "revoked": false, never a success that claims the token is dead.
+// A store that cannot record it is 503, cookies kept, so the client can
+// retry.
 func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.RevokeFamily(r.Context(), authjwt.FromContext(r.Context())); err != nil {
+	err := s.auth.RevokeFamily(r.Context(), authjwt.FromContext(r.Context()))
+	revoked := err == nil && s.cfg.DenylistEnabled && slices.Contains(s.cfg.DenylistTokenChecks, authjwt.TypeAccess)
+	if err != nil && !errors.Is(err, authjwt.ErrRevocationDisabled) {
 		s.auth.WriteError(w, r, err)
 		return
 	}
@@ -388,6 +407,10 @@ func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, r, "unsetting cookies", err)
 			return
 		}
+	}
+	if !revoked {
+		writeJSON(w, http.StatusOK, loggedOutUnrevoked{"Logged out", false})
+		return
 	}
 	writeJSON(w, http.StatusOK, detail{"Logged out"})
 }
