@@ -48,12 +48,22 @@ Revocation store, AUTHJWT_DENYLIST_URL (default memory://):
   redis://[USER:PASS@]HOST:PORT/DB    Redis; rediss:// for TLS; go-redis URL
                                       options; ?prefix=P sets the key prefix
                                       (default "authjwt:")
+  redis-cluster://HOST:PORT,HOST:PORT,…
+                                      Redis Cluster, from any seed nodes
+  redis-sentinel://HOST:PORT,…/MASTER_NAME/DB
+                                      the master a Sentinel set names
+                                      (?sentinel_password= for the Sentinels)
   postgres://USER:PASS@HOST:PORT/DB   PostgreSQL (pgx; postgresql:// too,
                                       libpq options such as ?sslmode=disable)
   mysql://USER:PASS@HOST:PORT/DB      MySQL or MariaDB (go-sql-driver options)
   sqlite://PATH                       SQLite file, WAL mode; sqlite:///abs.db
                                       or sqlite://relative.db
   SQL URLs take ?table_prefix=P (default "authjwt_") and create their tables.
+  Every URL but memory:// takes ?max_conns=N, the connection pool's bound
+  (default 32; per node on a Redis Cluster): instances x N must stay under
+  the database's connection limit. A Redis of another kind than the scheme
+  says stops the server; Redis persistence that would lose revocations on a
+  restart is a warning.
   An unreachable store stops the server at start-up (status 2, within 5s);
   later, a store error or AUTHJWT_STORE_TIMEOUT answers 503.
 

@@ -52,4 +52,26 @@
 // itself by waiting for the call in a goroutine, which returns on time
 // but leaves the abandoned command to the client's own ReadTimeout.
 // Errors from Redis wrap [revoke.ErrUnavailable].
+//
+// # Client settings
+//
+// The client is the application's; these settings suit a store asked on
+// every request:
+//
+//   - PoolSize and MaxActiveConns: go-redis opens 10 connections per CPU
+//     and, without MaxActiveConns, more on demand without bound. Bound
+//     both (authjwt serve uses 32 per node); a check holds a connection
+//     for one round trip, so (checks per second) x (round-trip time), with
+//     room for bursts, is enough.
+//   - DialTimeout: a dial made for a request is bounded by its context;
+//     background dials (pool refills, a Sentinel's master lookup) by
+//     DialTimeout (authjwt serve: 2 s).
+//   - Cluster: ClusterStateReloadInterval defaults to 60 s, which left
+//     most checks failing for about fifty seconds after a master failover
+//     in a test; one second cut that to about three. Keep ReadOnly,
+//     RouteByLatency and RouteRandomly off (and, for a failover client,
+//     ReplicaOnly): a replica may not have a revocation the master just
+//     took.
+//   - Durability: with persistence off (appendonly no) a Redis restart
+//     forgets every revocation. Run Redis with appendonly yes.
 package redisstore
