@@ -48,18 +48,25 @@ type Auth struct {
 	errMissing       *Error
 	errOtherScheme   *Error
 	errBadHeader     *Error
-	leeway           int64
-	maxSize          int
-	typeName         string
-	cop              *http.CrossOriginProtection
-	keySet           *keys.Set
-	hmacs            hmacCache
-	lastHeader       atomic.Pointer[headerCache]
-	trusted          map[string]*trustedIssuer
-	vcache           *verifyCache
-	ownHeaders       []ownHeader
-	interns          []string
-	gate             *storeGate // the revocation store, bounded; nil without one
+	// Errors whose message depends on the configuration (the seed's
+	// wording under the compatibility profile), built once by New.
+	errAccessReq  *Error
+	errRefreshReq *Error
+	errAudience   *Error    // aud present but none of DecodeAudience
+	errNoCookie   [2]*Error // [access, refresh] cookie missing
+	compatMsgs    bool
+	leeway        int64
+	maxSize       int
+	typeName      string
+	cop           *http.CrossOriginProtection
+	keySet        *keys.Set
+	hmacs         hmacCache
+	lastHeader    atomic.Pointer[headerCache]
+	trusted       map[string]*trustedIssuer
+	vcache        *verifyCache
+	ownHeaders    []ownHeader
+	interns       []string
+	gate          *storeGate // the revocation store, bounded; nil without one
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -169,6 +176,20 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", cfg.HeaderName))
 	a.errOtherScheme = &Error{Code: CodeMissingToken, Status: 401, legacy: 422, Message: a.badHeaderMsg}
 	a.errBadHeader = ErrBadHeader.with(nil, a.badHeaderMsg)
+	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
+	a.errAccessReq, a.errRefreshReq, a.errAudience = ErrAccessRequired, ErrRefreshRequired, ErrInvalidAudience
+	a.errNoCookie[0] = ErrMissingToken.with(nil, "Missing cookie "+cfg.AccessCookieName)
+	a.errNoCookie[1] = ErrMissingToken.with(nil, "Missing cookie "+cfg.RefreshCookieName)
+	if a.compatMsgs {
+		// The seed's messages: its type errors name the configured value,
+		// its audience mismatch is PyJWT's, and a missing cookie names
+		// the cookie expected (also with headers as a location).
+		a.errAccessReq = ErrAccessRequired.with(nil, "Only "+cfg.AccessTokenType+" tokens are allowed")
+		a.errRefreshReq = ErrRefreshRequired.with(nil, "Only "+cfg.RefreshTokenType+" tokens are allowed")
+		a.errAudience = ErrInvalidAudience.with(nil, "Audience doesn't match")
+		a.errNoCookie[0] = ErrMissingToken.with(nil, "Missing or incorrect cookie. Expected: "+cfg.AccessCookieName)
+		a.errNoCookie[1] = ErrMissingToken.with(nil, "Missing or incorrect cookie. Expected: "+cfg.RefreshCookieName)
+	}
 	a.cop = http.NewCrossOriginProtection()
 	for _, o := range cfg.TrustedOrigins {
 		if err := a.cop.AddTrustedOrigin(o); err != nil {

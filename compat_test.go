@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -180,5 +185,71 @@ func TestRefreshWithoutIssuer(t *testing.T) {
 		if _, err := a.Verify(context.Background(), noIssAccess, authjwt.Requirement{Optional: true}); !errors.Is(err, authjwt.ErrInvalidIssuer) {
 			t.Fatalf("access token without iss on an optional route: %v", err)
 		}
+	}
+}
+
+// TestCompatMessages: under the profile the seed's messages (its own and
+// PyJWT's) replace authjwt's where they differ, with the same codes;
+// without it authjwt's messages are unchanged.
+func TestCompatMessages(t *testing.T) {
+	sign := func(payload string) string {
+		h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+		p := base64.RawURLEncoding.EncodeToString([]byte(payload))
+		m := hmac.New(sha256.New, []byte(compatSecret))
+		m.Write([]byte(h + "." + p))
+		return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	build := func(compat string) *authjwt.Auth {
+		return mustNew(authjwt.Config{Compat: compat, SecretKey: compatSecret, DecodeAudience: []string{"api"},
+			AccessTokenType: "at", RefreshTokenType: "rt", TokenLocation: []string{"headers", "cookies"}})
+	}
+	seed, plain := build(authjwt.CompatLibreFastAPIJWT), build("")
+	rt, _ := seed.CreateRefreshToken("alice", authjwt.WithAudience("api"))
+	at, _ := seed.CreateAccessToken("alice", authjwt.WithAudience("api"))
+	otherAud, _ := seed.CreateAccessToken("alice", authjwt.WithAudience("web"))
+	intSub := sign(fmt.Sprintf(`{"sub":42,"iat":%d,"exp":%d,"type":"at","aud":"api"}`, now.Unix(), now.Unix()+60))
+	tests := []struct {
+		name       string
+		do         func(a *authjwt.Auth) error
+		code       authjwt.Code
+		seed, ours string
+	}{
+		{"refresh token on an access route", func(a *authjwt.Auth) error {
+			_, err := a.Verify(context.Background(), rt, authjwt.Requirement{})
+			return err
+		}, authjwt.CodeAccessRequired, "Only at tokens are allowed", "Only access tokens are allowed"},
+		{"access token on a refresh route", func(a *authjwt.Auth) error {
+			_, err := a.Verify(context.Background(), at, authjwt.Requirement{Refresh: true})
+			return err
+		}, authjwt.CodeRefreshRequired, "Only rt tokens are allowed", "Only refresh tokens are allowed"},
+		{"audience mismatch", func(a *authjwt.Auth) error {
+			_, err := a.Verify(context.Background(), otherAud, authjwt.Requirement{})
+			return err
+		}, authjwt.CodeInvalidAudience, "Audience doesn't match", "Invalid audience"},
+		{"not enough segments", func(a *authjwt.Auth) error {
+			_, err := a.Verify(context.Background(), "abc.def", authjwt.Requirement{})
+			return err
+		}, authjwt.CodeMalformedToken, "Not enough segments", "Invalid token"},
+		{"numeric subject", func(a *authjwt.Auth) error {
+			_, err := a.Verify(context.Background(), intSub, authjwt.Requirement{})
+			return err
+		}, authjwt.CodeInvalidClaim, "Subject must be a string", "Invalid claim"},
+		{"no credentials, headers and cookies", func(a *authjwt.Auth) error {
+			_, err := a.Check(httptest.NewRequest("GET", "/", nil), authjwt.Requirement{Refresh: true})
+			return err
+		}, authjwt.CodeMissingToken, "Missing or incorrect cookie. Expected: __Host-refresh_token", "Missing Authorization Header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, side := range []struct {
+				a    *authjwt.Auth
+				want string
+			}{{seed, tt.seed}, {plain, tt.ours}} {
+				var e *authjwt.Error
+				if err := tt.do(side.a); !errors.As(err, &e) || e.Code != tt.code || e.Message != side.want {
+					t.Errorf("compat %q: %v, want %s %q", side.a.Config().Compat, err, tt.code, side.want)
+				}
+			}
+		})
 	}
 }

@@ -46,7 +46,12 @@ const (
 	//   - the seed's kid: "whoamikidding" on HMAC tokens, or with a public
 	//     key the seed's SPKI hash on every token (KeyID, PublicKeyID);
 	//   - the seed's statuses (LegacyStatusCodes);
-	//   - refresh tokens without iss accepted (AllowRefreshWithoutIssuer).
+	//   - refresh tokens without iss accepted (AllowRefreshWithoutIssuer);
+	//   - the seed's messages where they differ, with the same codes: "Only
+	//     <configured type> tokens are allowed", "Audience doesn't match",
+	//     "Not enough segments", "Subject must be a string", and "Missing
+	//     or incorrect cookie. Expected: <name>" (also when headers are a
+	//     location too).
 	//
 	// A setting given explicitly wins over the profile: a non-empty field,
 	// or, for a configuration read by [ConfigFromEnv], any variable set

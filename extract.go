@@ -50,6 +50,14 @@ func (a *Auth) hasOtherScheme(r *http.Request) bool {
 	return len(vals) > 0 && vals[0] != "" && !a.cfg.HeaderBareToken
 }
 
+// refreshIndex is 1 for refresh, 0 for access.
+func refreshIndex(refresh bool) int {
+	if refresh {
+		return 1
+	}
+	return 0
+}
+
 func (a *Auth) cookieNames(refresh bool) (tokenCookie, csrfHeader string) {
 	if refresh {
 		return a.cfg.RefreshCookieName, a.cfg.RefreshCSRFHeaderName
@@ -131,9 +139,11 @@ func (a *Auth) checkCookies(r *http.Request, req Requirement) (*Token, error) {
 			if a.hasOtherScheme(r) {
 				return nil, a.errOtherScheme
 			}
-			return nil, a.errMissing
+			if !a.compatMsgs {
+				return nil, a.errMissing
+			}
 		}
-		return nil, ErrMissingToken.with(nil, "Missing cookie "+name)
+		return nil, a.errNoCookie[refreshIndex(req.Refresh)]
 	}
 	if n > 1 {
 		return nil, ErrMalformedToken.with(nil, "Duplicate cookie "+name)

@@ -24,6 +24,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,7 +63,6 @@ var seedDifferences = map[string]string{
 	// Deliberate: authjwt is stricter or more exact.
 	"hs256-access-expired/mint":                "authjwt refuses a negative lifetime (a token born expired); the seed mints it",
 	"hs256-access-int-subject/mint":            "authjwt's subjects are strings (RFC 7519 §4.1.2); the seed mints a number and then refuses its own token",
-	"hs256-access-int-subject/verify":          "same status (422) but authjwt's message for any mistyped registered claim is \"Invalid claim\"",
 	"hs256-access-headers-arg/mint":            "WithHeaders cannot replace typ",
 	"hdr-lowercase-scheme/response":            "authjwt matches the scheme case-insensitively (RFC 7235 §2.1); the seed refuses \"bearer\"",
 	"dual-other-scheme-with-cookie/response":   "authjwt treats another scheme as no credentials of ours (RFC 6750 §3) and reads the cookie; the seed answers 422",
@@ -70,12 +70,6 @@ var seedDifferences = map[string]string{
 	"denylist-access-only/response":            "revoking a refresh token that DenylistTokenChecks leaves unchecked is 501 revocation_disabled; the seed answers 200 and keeps accepting it",
 	"ck-insecure/response":                     "with AUTHJWT_COOKIE_SECURE=false authjwt drops the __Host- prefix browsers require Secure for; the seed keeps names browsers drop",
 	"hdr-partner-missing/response":             "authjwt names the missing claim; the seed's message always says \"team\"",
-	"hdr-not-a-jwt/response":                   "message: authjwt says \"Invalid token\"; the seed passes PyJWT's \"Not enough segments\"",
-	"aud-mismatch/response":                    "message: authjwt says \"Invalid audience\" for every audience failure; the seed passes PyJWT's \"Audience doesn't match\"",
-	"type-custom-wrong/response":               "message: authjwt says \"Only access tokens are allowed\"; the seed puts the configured type value in it",
-	"ck-missing-cookie/response":               "message: authjwt says \"Missing cookie NAME\"; the seed \"Missing or incorrect cookie. Expected: NAME\"",
-	"ck-refresh-missing-cookie/response":       "message: authjwt says \"Missing cookie NAME\"; the seed \"Missing or incorrect cookie. Expected: NAME\"",
-	"dual-nothing/response":                    "message: with headers and cookies, authjwt reports the missing header; the seed the missing cookie",
 }
 
 // seedGuideEnv returns the AUTHJWT_* variables the guide prescribes for a
@@ -295,9 +289,13 @@ func (sc *seedChecks) expect(t *testing.T, key string, err error) {
 	}
 }
 
-// done fails for table entries of this check kind that no case ran.
+// done fails for table entries of this check kind that no case ran
+// (unless -run chose the cases).
 func (sc *seedChecks) done(t *testing.T, suffix string) {
 	t.Helper()
+	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
+		return
+	}
 	for k := range seedDifferences {
 		if strings.HasSuffix(k, "/"+suffix) && !sc.seen[k] {
 			t.Errorf("seedDifferences lists %s, which no case checks", k)

@@ -3,8 +3,10 @@ package authjwt
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/librenz/authjwt/internal/jws"
@@ -87,6 +89,27 @@ var (
 	errSignatureTooLarge = ErrMalformedToken.with(nil, "Token signature too large (limit 1024 bytes)")
 )
 
+// The seed's (PyJWT's) messages for two malformations, under the
+// compatibility profile.
+var (
+	errNotEnoughSegments = ErrMalformedToken.with(jws.ErrSegments, "Not enough segments")
+	errSubjectNotString  = ErrInvalidClaim.with(jws.ErrClaimType, "Subject must be a string")
+)
+
+// subjectNotString reports whether payload's sub is present and not a
+// string. Only a refused token's payload is decoded this way, from a copy:
+// handing payload itself to encoding/json would make the verifier's stack
+// buffer escape to the heap on every request.
+func subjectNotString(payload []byte) bool {
+	var p struct {
+		Sub json.RawMessage `json:"sub"`
+	}
+	if json.Unmarshal(append([]byte(nil), payload...), &p) != nil || len(p.Sub) == 0 {
+		return false
+	}
+	return p.Sub[0] != '"'
+}
+
 func malformed(err error) *Error {
 	if err == jws.ErrTooLarge {
 		return ErrTokenTooLarge
@@ -113,6 +136,9 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 			if _, herr := a.parseHeader(parts.Header, &hbuf); herr == ErrInvalidAlgorithm {
 				return nil, herr
 			}
+		}
+		if a.compatMsgs && err == jws.ErrSegments && strings.Count(token, ".") < 2 {
+			return nil, errNotEnoughSegments // PyJWT's, as the seed answers
 		}
 		return nil, malformed(err)
 	}
@@ -293,6 +319,9 @@ func (a *Auth) decodeRaw(seg string, buf []byte, r *jws.RawClaims) ([]byte, erro
 	}
 	if err := jws.ParseSpans(payload, a.typeName, r); err != nil {
 		if err == jws.ErrClaimType {
+			if a.compatMsgs && subjectNotString(payload) {
+				return nil, errSubjectNotString // PyJWT's, as the seed answers
+			}
 			return nil, ErrInvalidClaim.with(err, "")
 		}
 		return nil, malformed(err)
@@ -326,9 +355,9 @@ func (a *Auth) validateClaims(t *Token, req Requirement) error {
 		}
 		if c.Has&jws.HasType == 0 || c.Type() != want {
 			if req.Refresh {
-				return ErrRefreshRequired
+				return a.errRefreshReq
 			}
-			return ErrAccessRequired
+			return a.errAccessReq
 		}
 	}
 	t.isRef = req.Refresh
@@ -358,6 +387,9 @@ func (a *Auth) validateClaims(t *Token, req Requirement) error {
 	}
 	if c.Has&jws.HasAud != 0 || len(a.cfg.DecodeAudience) > 0 {
 		if !audienceMatch(c.Aud(), a.cfg.DecodeAudience) {
+			if len(a.cfg.DecodeAudience) > 0 {
+				return a.errAudience
+			}
 			return ErrInvalidAudience
 		}
 	}

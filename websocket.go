@@ -216,7 +216,7 @@ func (a *Auth) checkWSCookies(r *http.Request, req Requirement) (*Token, error) 
 		if a.headers {
 			return nil, a.wsMissing(r, req)
 		}
-		return nil, ErrMissingToken.with(nil, "Missing cookie "+name)
+		return nil, a.errNoCookie[refreshIndex(req.Refresh)]
 	}
 	if n > 1 {
 		return nil, ErrMalformedToken.with(nil, "Duplicate cookie "+name)
