@@ -64,7 +64,8 @@ const (
 
 // Config configures an [Auth]. The zero value of every field means the
 // documented default, which is the default of libre-fastapi-jwt (the seed)
-// unless said otherwise. Settings that weaken security are opt-in and named
+// unless said otherwise (the CSRF cookie names, CookieMaxAge, the kid and
+// the statuses differ; [CompatLibreFastAPIJWT] makes them the seed's). Settings that weaken security are opt-in and named
 // for their danger (Insecure…, Unsafe…, Skip…). [New] validates the whole
 // configuration and reports the first bad setting by name; it never reads
 // the environment (see [ConfigFromEnv] for that).
