@@ -270,7 +270,11 @@ type Config struct {
 	// once and detect reuse (needs a store implementing revoke.Consumer).
 	RefreshTokenRotation bool
 	// RefreshReuseGrace tolerates a second use of a rotated refresh token
-	// within this window (a client that lost the response). Default 0.
+	// within this window after its first use (a client that lost the
+	// response). Default 0. A retry stays in the session: with a store
+	// implementing revoke.SuccessorConsumer (memory, Redis, SQL) it gets
+	// the same successor as the first use (see [Auth.Rotate]), otherwise
+	// a new pair of the same family. A use after the window is reuse.
 	RefreshReuseGrace time.Duration
 
 	// VerifyCacheSize, when positive, enables a cache of that many verified

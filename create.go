@@ -35,6 +35,8 @@ type tokenOpts struct {
 	at    time.Time
 	jti   string
 	expAt int64
+	// For createPair: the refresh token's jti and csrf (empty: new ones).
+	refreshJTI, refreshCSRF string
 	// minted, when set, receives what cookies need of the new token.
 	minted *minted
 }
@@ -194,7 +196,7 @@ func (a *Auth) createPair(subject string, o *tokenOpts, refreshExpAt int64, refr
 		return Pair{}, err
 	}
 	r := *o
-	r.refresh, r.fresh, r.jti = true, false, ""
+	r.refresh, r.fresh, r.jti, r.csrf = true, false, o.refreshJTI, o.refreshCSRF
 	r.expAt, r.expiry = refreshExpAt, refreshExpiry
 	r.minted = &p.refresh
 	if _, err := a.create(subject, &r); err != nil {

@@ -2,7 +2,10 @@ package authjwt
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/librenz/authjwt/internal/jws"
 )
@@ -31,6 +34,23 @@ import (
 // The new pair is minted before the presented token is consumed, so a
 // call that consumed it always returns the pair; give the Pair to
 // [Auth.SetPairCookies] as returned, which does not verify it again.
+//
+// Retries ([Config.RefreshReuseGrace]): a use of an already used refresh
+// token within the window after its first use is a retry, never theft, and
+// stays in the session. When the store implements
+// [revoke.SuccessorConsumer] the first use records its successor's issue
+// time and jti and csrf values (identifiers, no token) atomically with the
+// consume, and every retry returns that same successor: a pair with the
+// same "jti", "iat", "exp", "aid" and "csrf" claims as the first use's —
+// byte-identical tokens when opts are the same and the algorithm is
+// deterministic (HMAC, EdDSA), the same claims with another signature
+// otherwise. Retrying with the successor's own predecessor therefore never
+// forks the chain: however many retries, there is one successor, and
+// using it continues the one chain. The access token of a late retry is as
+// old as the first use's, so it may be close to its expiry. With a store
+// that cannot record successors, each retry gets a new pair of the same
+// family (one more chain that revoking the family ends). After the window
+// a use is reuse, as above.
 func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) (Pair, error) {
 	if !a.cfg.RefreshTokenRotation {
 		return Pair{}, ErrInvalidTokenOption.with(nil, "Refresh token rotation is not enabled (RefreshTokenRotation)")
@@ -42,25 +62,74 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 		return Pair{}, ErrInvalidClaim.with(nil, "Missing claim: jti")
 	}
 	now := a.now()
+	plan := successorPlan{at: now, access: newUUID(), refresh: newUUID()}
+	if a.cookies && !a.cfg.UnsafeDisableCSRF {
+		plan.accessCSRF, plan.refreshCSRF = newUUID(), newUUID()
+	}
 	// Everything that can fail is done before the consume: once the
 	// presented token is used up, the response carrying its successor must
 	// be produced, or the client's retry would be taken as theft.
-	pair, err := a.successor(refresh, now, opts)
+	pair, err := a.successor(refresh, plan, opts)
 	if err != nil {
 		return Pair{}, err
 	}
-	first, usedAt, err := a.gate.consume(ctx, refresh.c.Jti(), a.retention(refresh))
+	first, usedAt, recorded, err := a.gate.consumeWithSuccessor(ctx, refresh.c.Jti(), plan.String(), a.retention(refresh))
 	if err != nil {
 		return Pair{}, err
 	}
-	if !first && (a.cfg.RefreshReuseGrace <= 0 || now.Sub(usedAt) > a.cfg.RefreshReuseGrace) {
+	if first {
+		return pair, nil
+	}
+	if a.cfg.RefreshReuseGrace <= 0 || now.Sub(usedAt) > a.cfg.RefreshReuseGrace {
 		a.log.WarnContext(ctx, "authjwt: refresh token reuse detected; revoking its family", "sub", refresh.c.Sub(), "family", refresh.c.Aid(), "jti", refresh.c.Jti())
 		if err := a.RevokeFamily(ctx, refresh); err != nil {
 			return Pair{}, err
 		}
 		return Pair{}, ErrRefreshReuse
 	}
+	// A retry within the grace window: the successor the first use issued,
+	// when the store recorded it; otherwise (a store without
+	// revoke.SuccessorConsumer) the pair minted above, in the same family.
+	if p, ok := parseSuccessorPlan(recorded); ok {
+		return a.successor(refresh, p, opts)
+	}
 	return pair, nil
+}
+
+// successorPlan is what makes the successor of a refresh token
+// reproducible: its issue time and the jti and csrf values of the new
+// access and refresh tokens. Stores implementing revoke.SuccessorConsumer
+// keep it with the consume mark (identifiers only, no token), so a retry
+// within RefreshReuseGrace gets the same successor back.
+type successorPlan struct {
+	at                      time.Time
+	access, refresh         string // jtis
+	accessCSRF, refreshCSRF string // empty without CSRF claims
+}
+
+// String encodes p as "1:<at Unix ns>:<access jti>:<refresh jti>:<access
+// csrf>:<refresh csrf>".
+func (p successorPlan) String() string {
+	return "1:" + strconv.FormatInt(p.at.UnixNano(), 10) + ":" + p.access + ":" + p.refresh + ":" + p.accessCSRF + ":" + p.refreshCSRF
+}
+
+// parseSuccessorPlan decodes a plan written by String; ok is false for
+// anything else (no successor recorded, or a value of another version).
+func parseSuccessorPlan(v string) (p successorPlan, ok bool) {
+	f := strings.Split(v, ":")
+	if len(f) != 6 || f[0] != "1" || f[2] == "" || f[3] == "" {
+		return p, false
+	}
+	for _, s := range f[2:] {
+		if !utf8.ValidString(s) {
+			return p, false
+		}
+	}
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return p, false
+	}
+	return successorPlan{at: time.Unix(0, ns), access: f[2], refresh: f[3], accessCSRF: f[4], refreshCSRF: f[5]}, true
 }
 
 // MinRotationLifetime is the least time a refresh token must have left
@@ -71,17 +140,20 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 // later anyway.
 const MinRotationLifetime = 5 * time.Second
 
-// successor mints the pair that replaces refresh, issued at now, in its
+// successor mints the pair that replaces refresh, as planned, in its
 // family. The access token expires after AccessTokenExpires (rounded up
 // to the second) but never after the refresh token; the new refresh token
 // expires exactly when the presented one does.
-func (a *Auth) successor(refresh *Token, now time.Time, opts []TokenOption) (Pair, error) {
+func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption) (Pair, error) {
 	o := tokenOpts{}
 	for _, op := range opts {
 		op.applyToken(&o)
 	}
 	o.fresh, o.expiry, o.err = false, 0, nil
+	now := plan.at
 	o.at = now
+	o.jti, o.csrf = plan.access, plan.accessCSRF
+	o.refreshJTI, o.refreshCSRF = plan.refresh, plan.refreshCSRF
 	o.family = refresh.c.Aid()
 	if o.family == "" {
 		o.family = refresh.c.Jti()

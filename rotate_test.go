@@ -214,3 +214,86 @@ func TestRotationFailureDoesNotConsume(t *testing.T) {
 		t.Fatalf("Rotate after a failed Rotate: %v (the failed call consumed the token)", err)
 	}
 }
+
+// consumerOnly is a real store seen through the two interfaces a store
+// without revoke.SuccessorConsumer offers.
+type consumerOnly struct {
+	revoke.Store
+	revoke.Consumer
+}
+
+// TestRotationRetrySameSuccessor: retries of one refresh token within
+// RefreshReuseGrace stay in one session. With a store that records
+// successors each retry gets the very pair the first use issued (8
+// retries, one chain); with a store that cannot, each gets a new pair of
+// the same family. Either way revoking the family ends everything the
+// retries returned, and a use after the window is reuse.
+func TestRotationRetrySameSuccessor(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		same bool // the store records successors
+		wrap func(*revoke.Memory) revoke.Store
+	}{
+		{"SuccessorConsumer", true, func(m *revoke.Memory) revoke.Store { return m }},
+		{"ConsumerOnly", false, func(m *revoke.Memory) revoke.Store { return consumerOnly{m, m} }},
+	} {
+		for _, mode := range []string{LocationHeaders, LocationCookies} {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				clk := newClock()
+				mem := revoke.NewMemory(revoke.WithClock(clk.Now))
+				defer mem.Close()
+				a := mustNew(t, Config{SecretKey: testSecret, Store: tc.wrap(mem), DenylistEnabled: true, RefreshTokenRotation: true,
+					RefreshReuseGrace: 10 * time.Second, Now: clk.Now, TokenLocation: []string{mode}, InsecureCookies: true})
+				p0 := must(a.CreatePair("alice"))
+				r0 := must(a.Verify(ctx, p0.RefreshToken, Requirement{Refresh: true}))
+				p1, err := a.Rotate(ctx, r0, WithClaims(map[string]any{"roles": []string{"admin"}}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []Pair
+				for i := range 8 {
+					clk.Add(time.Second)
+					p, err := a.Rotate(ctx, r0, WithClaims(map[string]any{"roles": []string{"admin"}}))
+					if err != nil {
+						t.Fatalf("retry %d within the grace window: %v", i, err)
+					}
+					if tc.same && (p.RefreshToken != p1.RefreshToken || p.AccessToken != p1.AccessToken) {
+						t.Fatalf("retry %d got a new pair: the retry forked the session", i)
+					}
+					if tc.same {
+						w := httptest.NewRecorder()
+						if mode == LocationCookies {
+							if err := a.SetPairCookies(w, p); err != nil {
+								t.Fatalf("SetPairCookies of a retry's pair: %v", err)
+							}
+						}
+					}
+					rt := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
+					if rt.Family() != r0.Family() {
+						t.Fatalf("retry %d left the family: %q, want %q", i, rt.Family(), r0.Family())
+					}
+					got = append(got, p)
+				}
+				// Ending the family ends every chain the retries started.
+				r1 := must(a.Verify(ctx, p1.RefreshToken, Requirement{Refresh: true}))
+				if err := a.RevokeFamily(ctx, r1); err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range append(got, p1) {
+					if _, err := a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}); !errors.Is(err, ErrTokenRevoked) {
+						t.Fatalf("pair %d survived the family's revocation: %v", i, err)
+					}
+				}
+				// Past the window: reuse.
+				q := must(a.CreatePair("bob"))
+				rq := must(a.Verify(ctx, q.RefreshToken, Requirement{Refresh: true}))
+				must(a.Rotate(ctx, rq))
+				clk.Add(11 * time.Second)
+				if _, err := a.Rotate(ctx, rq); !errors.Is(err, ErrRefreshReuse) {
+					t.Fatalf("a use after the grace window: %v, want ErrRefreshReuse", err)
+				}
+			})
+		}
+	}
+}

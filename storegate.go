@@ -23,7 +23,8 @@ import (
 // store cannot forget the bound.
 type storeGate struct {
 	s        revoke.Store
-	consumer revoke.Consumer // nil unless s implements it
+	consumer revoke.Consumer          // nil unless s implements it
+	succ     revoke.SuccessorConsumer // nil unless s implements it
 	timeout  time.Duration
 	log      *slog.Logger
 	// cannotBlock is set for the in-memory store, which answers from a
@@ -42,6 +43,7 @@ func newStoreGate(s revoke.Store, timeout time.Duration, log *slog.Logger) *stor
 	}
 	g := &storeGate{s: s, timeout: timeout, log: log}
 	g.consumer, _ = s.(revoke.Consumer)
+	g.succ, _ = s.(revoke.SuccessorConsumer)
 	_, g.cannotBlock = s.(*revoke.Memory)
 	return g
 }
@@ -103,4 +105,19 @@ func (g *storeGate) consume(ctx context.Context, jti string, expires time.Time) 
 	defer cancel()
 	first, usedAt, err = g.consumer.Consume(bctx, jti, expires)
 	return first, usedAt, g.fail(ctx, err)
+}
+
+// consumeWithSuccessor marks a refresh token used and records successor
+// with the mark where the store can (see [revoke.SuccessorConsumer]);
+// recorded is the successor of the first use, "" when the store cannot
+// record one.
+func (g *storeGate) consumeWithSuccessor(ctx context.Context, jti, successor string, expires time.Time) (first bool, usedAt time.Time, recorded string, err error) {
+	if g.succ == nil {
+		first, usedAt, err = g.consume(ctx, jti, expires)
+		return first, usedAt, "", err
+	}
+	bctx, cancel := g.bound(ctx)
+	defer cancel()
+	first, usedAt, recorded, err = g.succ.ConsumeWithSuccessor(bctx, jti, successor, expires)
+	return first, usedAt, recorded, g.fail(ctx, err)
 }

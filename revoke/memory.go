@@ -15,6 +15,8 @@ const forever = math.MaxInt64
 // could never match a query, since an empty Query field means "none".
 var errEmptyID = errors.New("revoke: empty id")
 
+var errLongSuccessor = errors.New("revoke: successor longer than MaxSuccessorLen")
+
 // MemoryOption configures a [Memory] store.
 type MemoryOption func(*Memory)
 
@@ -45,13 +47,14 @@ type subjectEntry struct {
 }
 
 type usedEntry struct {
-	usedAt  time.Time
-	expires int64 // Unix nanoseconds, or forever
+	usedAt    time.Time
+	expires   int64 // Unix nanoseconds, or forever
+	successor string
 }
 
-// Memory is an in-process [Store] and [Consumer]: revocations live in maps
-// guarded by one read/write mutex, so they are lost when the process exits
-// and are not shared between processes. Use it for single-instance
+// Memory is an in-process [Store], [Consumer] and [SuccessorConsumer]:
+// revocations live in maps guarded by one read/write mutex, so they are
+// lost when the process exits and are not shared between processes. Use it for single-instance
 // deployments and tests.
 //
 // Expired entries are invisible at once; they are deleted when a read finds
@@ -73,9 +76,10 @@ type Memory struct {
 }
 
 var (
-	_ Store    = (*Memory)(nil)
-	_ Consumer = (*Memory)(nil)
-	_ Closer   = (*Memory)(nil)
+	_ Store             = (*Memory)(nil)
+	_ Consumer          = (*Memory)(nil)
+	_ SuccessorConsumer = (*Memory)(nil)
+	_ Closer            = (*Memory)(nil)
 )
 
 // NewMemory returns an empty in-memory store and starts its sweeper.
@@ -240,21 +244,32 @@ func deleteExpired(tab map[string]int64, id string, now int64) {
 // again, so a mark whose expiry is already past does not guarantee
 // exactly-once use (the token it guards has expired anyway).
 func (m *Memory) Consume(ctx context.Context, jti string, expires time.Time) (bool, time.Time, error) {
+	first, usedAt, _, err := m.ConsumeWithSuccessor(ctx, jti, "", expires)
+	return first, usedAt, err
+}
+
+// ConsumeWithSuccessor is [Memory.Consume] that also records successor
+// with the mark; later callers, while the mark lives, get the successor
+// the first caller recorded (see [SuccessorConsumer]).
+func (m *Memory) ConsumeWithSuccessor(ctx context.Context, jti, successor string, expires time.Time) (bool, time.Time, string, error) {
 	if err := ctx.Err(); err != nil {
-		return false, time.Time{}, err
+		return false, time.Time{}, "", err
 	}
 	if jti == "" {
-		return false, time.Time{}, errEmptyID
+		return false, time.Time{}, "", errEmptyID
+	}
+	if len(successor) > MaxSuccessorLen {
+		return false, time.Time{}, "", errLongSuccessor
 	}
 	nowT := m.now()
 	now := nowT.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e, ok := m.used[jti]; ok && e.expires > now {
-		return false, e.usedAt, nil
+		return false, e.usedAt, e.successor, nil
 	}
-	m.used[jti] = usedEntry{usedAt: nowT, expires: expiryNanos(expires)}
-	return true, nowT, nil
+	m.used[jti] = usedEntry{usedAt: nowT, expires: expiryNanos(expires), successor: successor}
+	return true, nowT, successor, nil
 }
 
 // Sweep deletes every expired entry now and reports how many it removed.

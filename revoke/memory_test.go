@@ -210,3 +210,11 @@ func itoa(i int) string {
 	}
 	return string(b[n:])
 }
+
+// TestMemoryRotationRetry: concurrent retries of one refresh token within
+// the grace window get one successor (storetest.RunRotationRetry).
+func TestMemoryRotationRetry(t *testing.T) {
+	m := revoke.NewMemory()
+	t.Cleanup(func() { m.Close() })
+	storetest.RunRotationRetry(t, m)
+}

@@ -90,6 +90,27 @@ type Consumer interface {
 	Consume(ctx context.Context, jti string, expires time.Time) (first bool, usedAt time.Time, err error)
 }
 
+// SuccessorConsumer is the optional capability that makes refresh-token
+// rotation retry-safe: the consume of a refresh token records, in the same
+// atomic step, the successor issued for it, and a later consume of the
+// same token returns that successor instead of letting the caller mint
+// another. authjwt finds it by type assertion; a store implementing it
+// implements [Consumer] too, and the two share their marks.
+type SuccessorConsumer interface {
+	// ConsumeWithSuccessor marks jti used until expires, as
+	// [Consumer.Consume] does, and records successor with the mark. The
+	// one caller that gets first == true has recorded its own successor
+	// (returned as recorded); every later caller, while the mark lives,
+	// gets first == false, the first use time and the successor the first
+	// caller recorded ("" when the mark was made by Consume). successor is
+	// text opaque to the store, at most [MaxSuccessorLen] bytes.
+	ConsumeWithSuccessor(ctx context.Context, jti, successor string, expires time.Time) (first bool, usedAt time.Time, recorded string, err error)
+}
+
+// MaxSuccessorLen is the longest successor a [SuccessorConsumer] must
+// keep.
+const MaxSuccessorLen = 512
+
 // Closer is implemented by stores that hold background work (a cleanup
 // goroutine, a connection pool they own). Close stops it.
 type Closer interface {

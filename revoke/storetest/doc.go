@@ -15,5 +15,11 @@
 // poll them (an entry seen gone before its expiry fails the store) and
 // sleep past them, so the whole suite takes about two seconds plus the
 // store's own latency. Consumer tests are skipped for stores that do
-// not implement [revoke.Consumer].
+// not implement [revoke.Consumer], successor tests for stores that do not
+// implement [revoke.SuccessorConsumer].
+//
+// Beside the store-level suite, [RunRotationRetry] and [RunPaused] check
+// authjwt itself against a store: retry-safe rotation under concurrency,
+// and every call bounded by StoreTimeout while the store's server is
+// paused.
 package storetest

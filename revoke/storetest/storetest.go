@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 		{"HeldUntilExpiry", testHeldUntilExpiry},
 		{"Consume", testConsume},
 		{"ConsumeConcurrent", testConsumeConcurrent},
+		{"Successor", testSuccessor},
+		{"SuccessorConcurrent", testSuccessorConcurrent},
 		{"Context", testContext},
 		{"Concurrent", testConcurrent},
 	}

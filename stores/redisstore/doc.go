@@ -10,7 +10,7 @@
 //	<prefix>t:<jti>                              string: expiry, Unix ms ("0" = Forever)
 //	<prefix>f:<family>                           string: expiry, Unix ms ("0" = Forever)
 //	<prefix>s:<len(issuer)>:<issuer><subject>    string: "<cutoff Unix s>:<expiry Unix ms>"
-//	<prefix>u:<jti>                              string: first-use time, Unix ms (Consume)
+//	<prefix>u:<jti>                              string: first-use time, Unix ms, then ":<successor>" when one is recorded (Consume, ConsumeWithSuccessor)
 //
 // The issuer's length in decimal keeps (issuer, subject) pairs from
 // colliding when concatenated. Each revocation key carries a time to live

@@ -28,9 +28,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is a Redis-backed [revoke.Store] and [revoke.Consumer]. It does
-// not own the client: closing the client is the caller's business. It is
-// safe for concurrent use.
+// Store is a Redis-backed [revoke.Store], [revoke.Consumer] and
+// [revoke.SuccessorConsumer]. It does not own the client: closing the
+// client is the caller's business. It is safe for concurrent use.
 type Store struct {
 	client   redis.UniversalClient
 	prefix   string
@@ -40,8 +40,9 @@ type Store struct {
 }
 
 var (
-	_ revoke.Store    = (*Store)(nil)
-	_ revoke.Consumer = (*Store)(nil)
+	_ revoke.Store             = (*Store)(nil)
+	_ revoke.Consumer          = (*Store)(nil)
+	_ revoke.SuccessorConsumer = (*Store)(nil)
 )
 
 // New returns a store that keeps its entries in client, which may be a
@@ -104,7 +105,10 @@ func expiryMillis(t time.Time) int64 {
 	return max(ms, 1)
 }
 
-var errEmptyID = errors.New("redisstore: empty id")
+var (
+	errEmptyID       = errors.New("redisstore: empty id")
+	errLongSuccessor = fmt.Errorf("redisstore: successor longer than %d bytes", revoke.MaxSuccessorLen)
+)
 
 // run calls fn under the store's timeout, returning in time even when the
 // client does not apply context deadlines itself.
@@ -181,9 +185,10 @@ if e ~= 0 then redis.call('PEXPIRE', KEYS[1], e - tonumber(ARGV[3])) end
 return 1
 `)
 
-// consumeScript sets KEYS[1] to ARGV[1] (the first-use time) if absent,
-// expiring at ARGV[2] (Unix ms, 0 = never). It returns {1, ARGV[1]} to the
-// first caller and {0, stored time} to later ones.
+// consumeScript sets KEYS[1] to ARGV[1] (the first-use time, then
+// ":successor" when one is recorded) if absent, expiring at ARGV[2] (Unix
+// ms, 0 = never). It returns {1, ARGV[1]} to the first caller and
+// {0, stored value} to later ones.
 var consumeScript = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
   local e = tonumber(ARGV[2])
@@ -293,29 +298,48 @@ func parseCutoff(v string) (int64, bool) {
 // sharing the Redis: exactly one caller gets first == true. usedAt has
 // millisecond resolution; the first caller gets the same value it stored.
 func (s *Store) Consume(ctx context.Context, jti string, expires time.Time) (bool, time.Time, error) {
+	first, usedAt, _, err := s.consume(ctx, jti, "", expires)
+	return first, usedAt, err
+}
+
+// ConsumeWithSuccessor is [Store.Consume] that stores successor in the
+// same key, in the same atomic step; later callers get the successor the
+// first caller stored (see [revoke.SuccessorConsumer]).
+func (s *Store) ConsumeWithSuccessor(ctx context.Context, jti, successor string, expires time.Time) (bool, time.Time, string, error) {
+	if len(successor) > revoke.MaxSuccessorLen {
+		return false, time.Time{}, "", errLongSuccessor
+	}
+	return s.consume(ctx, jti, successor, expires)
+}
+
+func (s *Store) consume(ctx context.Context, jti, successor string, expires time.Time) (bool, time.Time, string, error) {
 	if jti == "" {
-		return false, time.Time{}, errEmptyID
+		return false, time.Time{}, "", errEmptyID
 	}
 	key := s.usedKey(jti)
-	now := s.now().UnixMilli()
+	value := strconv.FormatInt(s.now().UnixMilli(), 10)
+	if successor != "" {
+		value += ":" + successor
+	}
 	exp := expiryMillis(expires)
 	var res []any
 	err := s.run(ctx, func(ctx context.Context) error {
 		var err error
-		res, err = consumeScript.Run(ctx, s.client, []string{key}, now, exp).Slice()
+		res, err = consumeScript.Run(ctx, s.client, []string{key}, value, exp).Slice()
 		return err
 	})
 	if err != nil {
-		return false, time.Time{}, err
+		return false, time.Time{}, "", err
 	}
 	if len(res) != 2 {
-		return false, time.Time{}, fmt.Errorf("redisstore: unexpected Consume reply %v", res)
+		return false, time.Time{}, "", fmt.Errorf("redisstore: unexpected Consume reply %v", res)
 	}
 	first, _ := res[0].(int64)
 	str, _ := res[1].(string)
-	ms, perr := strconv.ParseInt(str, 10, 64)
+	used, recorded, _ := strings.Cut(str, ":")
+	ms, perr := strconv.ParseInt(used, 10, 64)
 	if perr != nil {
-		return false, time.Time{}, fmt.Errorf("redisstore: malformed first-use time %q", str)
+		return false, time.Time{}, "", fmt.Errorf("redisstore: malformed first-use time %q", str)
 	}
-	return first == 1, time.UnixMilli(ms), nil
+	return first == 1, time.UnixMilli(ms), recorded, nil
 }

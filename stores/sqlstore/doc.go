@@ -1,4 +1,5 @@
-// Package sqlstore is a [revoke.Store] and [revoke.Consumer] kept in a SQL
+// Package sqlstore is a [revoke.Store], [revoke.Consumer] and
+// [revoke.SuccessorConsumer] kept in a SQL
 // database through database/sql: PostgreSQL, MySQL/MariaDB or SQLite,
 // chosen with [Options.Dialect]. The store does not import a driver; the
 // application opens the *sql.DB with the driver it likes (for instance
@@ -16,7 +17,9 @@
 //	<prefix>families  (id PRIMARY KEY, expires_at BIGINT)              revoked families; expiry in Unix ms
 //	<prefix>subjects  (issuer, subject, cutoff BIGINT, expires_at BIGINT,
 //	                   PRIMARY KEY (issuer, subject))                  cutoff in Unix s, expiry in Unix ms
-//	<prefix>consumed  (id PRIMARY KEY, used_at BIGINT, expires_at BIGINT)  Consume marks; both Unix ms
+//	<prefix>consumed  (id PRIMARY KEY, used_at BIGINT, expires_at BIGINT,
+//	                   successor NOT NULL DEFAULT '')                  Consume marks; both Unix ms; the successor
+//	                                                                   recorded by ConsumeWithSuccessor
 //
 // Each table has an index on expires_at for [Store.DeleteExpired]. Id,
 // issuer and subject columns are TEXT on PostgreSQL and SQLite and
@@ -25,7 +28,9 @@
 // spaces); ids, issuers and subjects longer than [MaxIDLen] bytes are
 // rejected when revoking. [Store.CreateTables] creates the tables and
 // indexes if they do not exist; applications that manage their schema
-// themselves can take the statements from it.
+// themselves can take the statements from it. On a consumed table created
+// by an earlier version it adds the successor column (ALTER TABLE ... ADD
+// COLUMN, the same type as the id columns).
 //
 // # Queries
 //
@@ -36,7 +41,9 @@
 // Consume is INSERT ... ON CONFLICT DO NOTHING (INSERT IGNORE on MySQL,
 // INSERT OR IGNORE on SQLite); a caller whose insert was ignored may take
 // over an expired mark with a conditional UPDATE, and otherwise reads the
-// first-use time. Each step is a single atomic statement, so exactly one
+// first-use time; ConsumeWithSuccessor writes the successor in the same
+// INSERT or UPDATE and reads it back with the first-use time. Each step is
+// a single atomic statement, so exactly one
 // caller wins however many race, across processes.
 //
 // Expired rows are invisible to every query at once. [Store.DeleteExpired]

@@ -140,9 +140,9 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Store is a SQL-backed [revoke.Store] and [revoke.Consumer]. It does not
-// own the *sql.DB; Close stops only its cleanup goroutine. It is safe for
-// concurrent use.
+// Store is a SQL-backed [revoke.Store], [revoke.Consumer] and
+// [revoke.SuccessorConsumer]. It does not own the *sql.DB; Close stops
+// only its cleanup goroutine. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
@@ -158,6 +158,8 @@ type Store struct {
 	qConsumeIns   string
 	qConsumeTake  string
 	qConsumeRead  string
+	qHasSucc      string
+	qAddSucc      string
 	qDelete       []string
 
 	closeOnce sync.Once
@@ -166,14 +168,17 @@ type Store struct {
 }
 
 var (
-	_ revoke.Store    = (*Store)(nil)
-	_ revoke.Consumer = (*Store)(nil)
-	_ revoke.Closer   = (*Store)(nil)
+	_ revoke.Store             = (*Store)(nil)
+	_ revoke.Consumer          = (*Store)(nil)
+	_ revoke.SuccessorConsumer = (*Store)(nil)
+	_ revoke.Closer            = (*Store)(nil)
 )
 
 var (
 	errEmptyID = errors.New("sqlstore: empty id")
 	errTooLong = fmt.Errorf("sqlstore: id longer than %d bytes", MaxIDLen)
+
+	errLongSuccessor = fmt.Errorf("sqlstore: successor longer than %d bytes", revoke.MaxSuccessorLen)
 )
 
 func validPrefix(p string) bool {
@@ -272,6 +277,7 @@ func (s *Store) buildQueries() error {
 		return fmt.Errorf("sqlstore: unknown dialect %v", s.dialect)
 	}
 	nn := " NOT NULL"
+	succCol := "successor " + idType + nn + " DEFAULT ''"
 	idx := func(table string) string {
 		if s.dialect == MySQL {
 			return ", INDEX " + table + "_exp (expires_at)"
@@ -284,8 +290,11 @@ func (s *Store) buildQueries() error {
 		"CREATE TABLE IF NOT EXISTS " + sub + " (issuer " + idType + nn + ", subject " + idType + nn +
 			", cutoff " + intType + nn + ", expires_at " + intType + nn + ", PRIMARY KEY (issuer, subject)" + idx(sub) + ")" + tail,
 		"CREATE TABLE IF NOT EXISTS " + con + " (id " + idType + nn + " PRIMARY KEY, used_at " + intType + nn +
-			", expires_at " + intType + nn + idx(con) + ")" + tail,
+			", expires_at " + intType + nn + ", " + succCol + idx(con) + ")" + tail,
 	}
+	// Tables created before successors were recorded get the column.
+	s.qHasSucc = "SELECT successor FROM " + con + " WHERE 1 = 0"
+	s.qAddSucc = "ALTER TABLE " + con + " ADD COLUMN " + succCol
 	if s.dialect != MySQL {
 		for _, t := range []string{tok, fam, sub, con} {
 			s.create = append(s.create, "CREATE INDEX IF NOT EXISTS "+t+"_exp ON "+t+" (expires_at)")
@@ -312,7 +321,7 @@ func (s *Store) buildQueries() error {
 			" ON CONFLICT (issuer, subject) DO UPDATE SET" +
 			" cutoff = CASE WHEN " + sub + ".expires_at > ? THEN " + greatest + "(" + sub + ".cutoff, " + ex + "cutoff) ELSE " + ex + "cutoff END," +
 			" expires_at = " + greatest + "(" + sub + ".expires_at, " + ex + "expires_at)")
-		s.qConsumeIns = s.rebind("INSERT INTO " + con + " (id, used_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+		s.qConsumeIns = s.rebind("INSERT INTO " + con + " (id, used_at, expires_at, successor) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
 	case MySQL:
 		upID := func(t string) string {
 			return "INSERT INTO " + t + " (id, expires_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE expires_at = GREATEST(expires_at, VALUES(expires_at))"
@@ -322,11 +331,11 @@ func (s *Store) buildQueries() error {
 			" ON DUPLICATE KEY UPDATE" +
 			" cutoff = IF(expires_at > ?, GREATEST(cutoff, VALUES(cutoff)), VALUES(cutoff))," +
 			" expires_at = GREATEST(expires_at, VALUES(expires_at))"
-		s.qConsumeIns = "INSERT IGNORE INTO " + con + " (id, used_at, expires_at) VALUES (?, ?, ?)"
+		s.qConsumeIns = "INSERT IGNORE INTO " + con + " (id, used_at, expires_at, successor) VALUES (?, ?, ?, ?)"
 	}
-	// Arguments: used_at, expires, id, now.
-	s.qConsumeTake = s.rebind("UPDATE " + con + " SET used_at = ?, expires_at = ? WHERE id = ? AND expires_at <= ?")
-	s.qConsumeRead = s.rebind("SELECT used_at FROM " + con + " WHERE id = ? AND expires_at > ?")
+	// Arguments: used_at, expires, successor, id, now.
+	s.qConsumeTake = s.rebind("UPDATE " + con + " SET used_at = ?, expires_at = ?, successor = ? WHERE id = ? AND expires_at <= ?")
+	s.qConsumeRead = s.rebind("SELECT used_at, successor FROM " + con + " WHERE id = ? AND expires_at > ?")
 	s.qDelete = nil
 	for _, t := range []string{tok, fam, sub, con} {
 		s.qDelete = append(s.qDelete, s.rebind("DELETE FROM "+t+" WHERE expires_at <= ?"))
@@ -334,12 +343,22 @@ func (s *Store) buildQueries() error {
 	return nil
 }
 
-// CreateTables creates the store's tables and indexes unless they exist.
-// It is idempotent.
+// CreateTables creates the store's tables and indexes unless they exist,
+// and adds the consumed table's successor column to a table created by an
+// earlier version. It is idempotent.
 func (s *Store) CreateTables(ctx context.Context) error {
 	for _, q := range s.create {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("sqlstore: creating tables: %w", err)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, s.qHasSucc); err == nil {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.qAddSucc); err != nil {
+		// Another process may have added it meanwhile.
+		if _, again := s.db.ExecContext(ctx, s.qHasSucc); again != nil {
+			return fmt.Errorf("sqlstore: adding the successor column: %w", err)
 		}
 	}
 	return nil
@@ -439,43 +458,60 @@ func (s *Store) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) {
 // first == true while the mark lives, across every process sharing the
 // database; later callers get the first use time (millisecond resolution).
 func (s *Store) Consume(ctx context.Context, jti string, expires time.Time) (bool, time.Time, error) {
+	first, usedAt, _, err := s.consume(ctx, jti, "", expires)
+	return first, usedAt, err
+}
+
+// ConsumeWithSuccessor is [Store.Consume] that stores successor in the
+// mark's row, written by the same statement that makes the mark; later
+// callers get the successor the first caller stored (see
+// [revoke.SuccessorConsumer]).
+func (s *Store) ConsumeWithSuccessor(ctx context.Context, jti, successor string, expires time.Time) (bool, time.Time, string, error) {
+	if len(successor) > revoke.MaxSuccessorLen {
+		return false, time.Time{}, "", errLongSuccessor
+	}
+	return s.consume(ctx, jti, successor, expires)
+}
+
+func (s *Store) consume(ctx context.Context, jti, successor string, expires time.Time) (bool, time.Time, string, error) {
 	if err := checkID(jti); err != nil {
-		return false, time.Time{}, err
+		return false, time.Time{}, "", err
 	}
 	exp := expiryMillis(expires)
 	for range 3 {
 		now := s.now().UnixMilli()
-		res, err := s.exec(ctx, s.qConsumeIns, jti, now, exp)
+		res, err := s.exec(ctx, s.qConsumeIns, jti, now, exp, successor)
 		if err != nil {
-			return false, time.Time{}, err
+			return false, time.Time{}, "", err
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return false, time.Time{}, wrap(ctx, err)
+			return false, time.Time{}, "", wrap(ctx, err)
 		} else if n == 1 {
-			return true, time.UnixMilli(now), nil
+			return true, time.UnixMilli(now), successor, nil
 		}
 		// The row exists: take it over if its mark has expired.
-		res, err = s.exec(ctx, s.qConsumeTake, now, exp, jti, now)
+		res, err = s.exec(ctx, s.qConsumeTake, now, exp, successor, jti, now)
 		if err != nil {
-			return false, time.Time{}, err
+			return false, time.Time{}, "", err
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return false, time.Time{}, wrap(ctx, err)
+			return false, time.Time{}, "", wrap(ctx, err)
 		} else if n == 1 {
-			return true, time.UnixMilli(now), nil
+			return true, time.UnixMilli(now), successor, nil
 		}
 		var usedAt int64
-		err = s.db.QueryRowContext(ctx, s.qConsumeRead, jti, now).Scan(&usedAt)
+		var recorded string
+		err = s.db.QueryRowContext(ctx, s.qConsumeRead, jti, now).Scan(&usedAt, &recorded)
 		if err == nil {
-			return false, time.UnixMilli(usedAt), nil
+			return false, time.UnixMilli(usedAt), recorded, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return false, time.Time{}, wrap(ctx, err)
+			return false, time.Time{}, "", wrap(ctx, err)
 		}
 		// The mark expired (or was cleaned up) between the statements:
 		// start over.
 	}
-	return false, time.Time{}, fmt.Errorf("sqlstore: Consume(%q) kept racing with expiry", jti)
+	return false, time.Time{}, "", fmt.Errorf("sqlstore: Consume(%q) kept racing with expiry", jti)
 }
 
 // DeleteExpired deletes every expired row and reports how many it removed.
