@@ -1241,3 +1241,79 @@ func TestAttackKeyFetchRedirect(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackUntrustedIssuer: with trusted issuers configured, a token's
+// iss chooses its verifier before its algorithm or any key is looked at.
+// A token of an untrusted or mistyped issuer (a trailing slash missing or
+// added, another case, another tenant) is refused as an untrusted issuer,
+// whatever its algorithm, and not as a bad algorithm of our own; no
+// request reaches the provider for it. Tokens without iss or with our own
+// issuer (DecodeIssuer, or EncodeIssuer without it) stay ours.
+func TestAttackUntrustedIssuer(t *testing.T) {
+	testKeys()
+	clk, now := atkClock()
+	k := must(keys.NewVerifyKey("RS256", rsaKey.Public()))
+	const iss = "https://tenant.eu.auth0.com/"
+	var src countingKeys
+	src.keys = staticKeys{k}
+	hdr := `{"alg":"RS256","typ":"JWT","kid":"` + k.KID + `"}`
+	provider := func(issuer string) string {
+		return signedToken(t, "RS256", rsaKey, hdr, fmt.Sprintf(`{"iss":%q,"sub":"alice","aud":"api","exp":%d}`, issuer, now+600))
+	}
+	ours := func(issuer string) string {
+		p := fmt.Sprintf(`{"sub":"alice","exp":%d,"type":"access"`, now+600)
+		if issuer != "" {
+			p += fmt.Sprintf(`,"iss":%q`, issuer)
+		}
+		return hs256(enc(`{"alg":"HS256","typ":"JWT"}`), enc(p+"}"))
+	}
+	for _, c := range []struct {
+		name      string
+		own       Config // our issuer settings
+		ownIssuer string
+	}{
+		{"DecodeIssuer", Config{DecodeIssuer: "https://api.example", EncodeIssuer: "https://api.example"}, "https://api.example"},
+		{"EncodeIssuer only", Config{EncodeIssuer: "https://api.example"}, "https://api.example"},
+		{"no issuer of our own", Config{}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.own
+			cfg.SecretKey, cfg.Now, cfg.Logger = testSecret, clk.Now, discardLogger()
+			cfg.TrustedIssuers = []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Keys: &src}}
+			a := mustNew(t, cfg)
+			atks := []attack{
+				{"missing trailing slash", provider(strings.TrimSuffix(iss, "/")), ErrUntrustedIssuer, "a mistyped issuer is untrusted, not a bad algorithm"},
+				{"extra trailing slash", provider(iss + "/"), ErrUntrustedIssuer, "compared exactly"},
+				{"other case", provider(strings.ToUpper(iss)), ErrUntrustedIssuer, "compared exactly"},
+				{"other tenant", provider("https://evil.eu.auth0.com/"), ErrUntrustedIssuer, "not trusted"},
+				{"empty iss", provider(""), ErrUntrustedIssuer, "an empty iss is an issuer nobody trusts"},
+				{"untrusted iss, our HMAC secret", ours("https://evil.example"), ErrUntrustedIssuer, "the issuer decides before our keys are tried"},
+			}
+			if c.own.DecodeIssuer != "" {
+				atks = append(atks, attack{"our own token without iss", ours(""), ErrInvalidIssuer, "a token without iss is ours, and our rules want our iss"})
+			} else {
+				atks = append(atks, attack{"our own token without iss", ours(""), nil, "a token without iss is ours"})
+			}
+			if c.ownIssuer != "" {
+				atks = append(atks, attack{"our own token with our iss", ours(c.ownIssuer), nil, "our issuer is ours"})
+			}
+			before := src.lookups.Load()
+			runAttacks(t, a, provider(iss), atks)
+			if n := src.lookups.Load() - before; n != 2 {
+				t.Fatalf("%d key lookups, want 2 (the baseline through Verify and the middleware): an untrusted issuer's token reached the provider's keys", n)
+			}
+		})
+	}
+}
+
+// countingKeys is a KeySource that counts its lookups.
+type countingKeys struct {
+	keys    staticKeys
+	lookups atomic.Int32
+}
+
+func (c *countingKeys) Keys() []keys.Key { c.lookups.Add(1); return c.keys.Keys() }
+func (c *countingKeys) Lookup(ctx context.Context, kid string) (keys.Key, error) {
+	c.lookups.Add(1)
+	return c.keys.Lookup(ctx, kid)
+}

@@ -63,6 +63,7 @@ type Auth struct {
 	hmacs         hmacCache
 	lastHeader    atomic.Pointer[headerCache]
 	trusted       map[string]*trustedIssuer
+	ownIssuer     string // with trusted issuers: the iss that routes a token to us (see route)
 	vcache        *verifyCache
 	ownHeaders    []ownHeader
 	interns       []string

@@ -25,10 +25,16 @@ type KeySource interface {
 
 // TrustedIssuer accepts access tokens from a third-party identity provider
 // (Auth0, Keycloak, Okta, Entra ID, any OpenID Connect provider) beside our
-// own. The token's "iss" selects the issuer before any key is looked up, so
-// keys never cross issuers.
+// own. The token's "iss" selects the issuer before its algorithm or any key
+// is looked at, so keys never cross issuers: a token whose "iss" is neither
+// a trusted issuer's nor ours (DecodeIssuer, or EncodeIssuer when
+// DecodeIssuer is empty; a token without "iss" is ours) is refused with
+// [ErrUntrustedIssuer]. The unverified "iss" only chooses the verifier; it
+// is trusted for nothing else until that verifier has checked the
+// signature.
 type TrustedIssuer struct {
-	// Issuer is the provider's "iss", compared exactly.
+	// Issuer is the provider's "iss", compared exactly (Auth0's ends with
+	// "/", Keycloak's does not).
 	Issuer string
 	// JWKSURL is the provider's JWK Set; when empty it is found by OpenID
 	// Connect discovery (Issuer + "/.well-known/openid-configuration").
@@ -71,6 +77,10 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		return nil
 	}
 	a.trusted = map[string]*trustedIssuer{}
+	a.ownIssuer = a.cfg.DecodeIssuer
+	if a.ownIssuer == "" {
+		a.ownIssuer = a.cfg.EncodeIssuer
+	}
 	for i, c := range cfgs {
 		setting := fmt.Sprintf("TrustedIssuers[%d]", i)
 		if c.Issuer == "" {
@@ -126,6 +136,27 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		a.trusted[c.Issuer] = ti
 	}
 	return nil
+}
+
+// route chooses the verifier of a token from its unverified "iss", before
+// its algorithm or any key is looked at: a trusted issuer's, or ours (nil)
+// for a token without "iss" or with our own issuer. Any other issuer (an
+// empty one too) is refused here, so that its token is told "untrusted
+// issuer", not refused by our own algorithm list or keys, which were never
+// meant for it. The issuer only chooses: nothing in the payload is trusted
+// until the chosen verifier has checked the signature.
+func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) {
+	if rc.Has&jws.HasIss == 0 {
+		return nil, nil
+	}
+	iss := rc.Iss.Bytes(payload)
+	if ti := a.trusted[string(iss)]; ti != nil {
+		return ti, nil
+	}
+	if a.ownIssuer != "" && string(iss) == a.ownIssuer {
+		return nil, nil
+	}
+	return nil, ErrUntrustedIssuer
 }
 
 func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {

@@ -160,14 +160,15 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	var rc jws.RawClaims
 	var ti *trustedIssuer
 	if a.trusted != nil {
-		// The issuer selects the keys, so with trusted issuers the payload
-		// is read first (bounded by MaxTokenSize, and trusted for nothing
-		// until the signature is checked).
+		// The issuer selects the verifier, so with trusted issuers the
+		// payload is read first (bounded by MaxTokenSize, and trusted for
+		// nothing until the signature is checked) and routed before the
+		// algorithm is looked at.
 		if payload, err = a.decodeRaw(parts.Payload, pbuf[:], &rc); err != nil {
 			return nil, err
 		}
-		if rc.Has&jws.HasIss != 0 {
-			ti = a.trusted[string(rc.Iss.Bytes(payload))]
+		if ti, err = a.route(&rc, payload); err != nil {
+			return nil, err
 		}
 	}
 	if ti != nil {
