@@ -281,9 +281,11 @@ type Config struct {
 	// tokens so that re-verifying the same asymmetric (ES*, RS*, PS*,
 	// EdDSA) token skips the public-key operation. Time, issuer, audience,
 	// type, revocation and requirement checks still run on every request,
-	// and a changed key set is never served from it. HMAC tokens and
-	// tokens of trusted third-party issuers are not cached (HMAC is
-	// already cheaper than a cache lookup would save).
+	// and a changed key set is never served from it. Tokens of trusted
+	// third-party issuers are cached too when their key source has a
+	// version (keys.Remote, the default, has; an entry is dropped when the
+	// provider's keys are fetched again). HMAC tokens are not cached (HMAC
+	// is already cheaper than a cache lookup would save).
 	VerifyCacheSize int
 
 	// MaxTokenSize bounds the size of an accepted token (default 8 KiB,

@@ -54,7 +54,11 @@ type TrustedIssuer struct {
 	// tokens. ID tokens are meant for the client, not for APIs; by default
 	// a token with "nonce", "at_hash" or "c_hash" is refused.
 	UnsafeAcceptIDTokens bool
-	// Keys, when set, supplies the keys instead of fetching the JWKS.
+	// Keys, when set, supplies the keys instead of fetching the JWKS. If it
+	// also has a Version() uint64 method whose value changes whenever its
+	// keys do (as [keys.Remote] has), the verification cache
+	// (Config.VerifyCacheSize) holds the tokens it verifies; otherwise it
+	// does not.
 	Keys KeySource
 	// HTTPClient fetches the JWKS (default: a client with a timeout).
 	HTTPClient *http.Client
@@ -64,12 +68,17 @@ type TrustedIssuer struct {
 	Remote keys.RemoteConfig
 }
 
+// versionedKeys is a KeySource whose Version changes whenever its keys do,
+// so that the verification cache can tell a stale entry.
+type versionedKeys interface{ Version() uint64 }
+
 type trustedIssuer struct {
 	cfg     TrustedIssuer
 	allowed [16]bool
 	src     KeySource
-	remote  *keys.Remote // owned, closed by Auth.Close
-	roles   []string     // RolesClaim split on "."
+	ver     versionedKeys // src, when it has a version; else nil
+	remote  *keys.Remote  // owned, closed by Auth.Close
+	roles   []string      // RolesClaim split on "."
 }
 
 func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
@@ -133,6 +142,7 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 			}
 			ti.src, ti.remote = r, r
 		}
+		ti.ver, _ = ti.src.(versionedKeys)
 		a.trusted[c.Issuer] = ti
 	}
 	return nil
@@ -157,6 +167,26 @@ func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) 
 		return nil, nil
 	}
 	return nil, ErrUntrustedIssuer
+}
+
+// admit applies the rules of a trusted issuer that depend only on the
+// token's verified claims and the configuration, and gives the token its
+// roles: the verification cache keeps a token only after they passed, so
+// they run once per token, not once per request. The claims of OpenID
+// Connect ID tokens ("nonce", "at_hash", "c_hash") are refused unless
+// UnsafeAcceptIDTokens.
+func (ti *trustedIssuer) admit(t *Token) error {
+	if t.c.Has&jws.HasCustom != 0 && !ti.cfg.UnsafeAcceptIDTokens {
+		for _, n := range idTokenClaims {
+			if t.Has(n) {
+				return ErrIDTokenRefused
+			}
+		}
+	}
+	if ti.roles != nil {
+		t.c.SetRoles(claimStrings(t, ti.roles))
+	}
+	return nil
 }
 
 func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {
@@ -190,7 +220,8 @@ func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *
 	return ErrInvalidKID.with(nil, "Missing kid on header")
 }
 
-// validateThirdParty applies a trusted issuer's rules: its tokens are
+// validateThirdParty applies a trusted issuer's rules that depend on the
+// time and the route, on every request (a cache hit too): its tokens are
 // access tokens (they carry no type claim) that are never fresh.
 func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) error {
 	c := &t.c
@@ -216,16 +247,6 @@ func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) 
 	}
 	if c.Has&jws.HasSub == 0 {
 		return ErrInvalidClaim.with(nil, "Missing claim: sub")
-	}
-	if c.Has&jws.HasCustom != 0 && !ti.cfg.UnsafeAcceptIDTokens {
-		for _, n := range idTokenClaims {
-			if t.Has(n) {
-				return ErrIDTokenRefused
-			}
-		}
-	}
-	if ti.roles != nil {
-		c.SetRoles(claimStrings(t, ti.roles))
 	}
 	if req.Fresh {
 		return ErrFreshRequired

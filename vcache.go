@@ -9,10 +9,13 @@ import (
 
 // verifyCache remembers tokens whose signature has been verified, so that a
 // client presenting the same ES256/RS256/EdDSA token on every request pays
-// for the public-key operation once. It is keyed on the exact token string
-// and the key-set version: a changed key set is never served from it. Time,
-// issuer, audience, type, revocation and requirement checks still run on
-// every hit; only the signature check and the payload decoding are skipped.
+// for the public-key operation once: our own tokens and those of trusted
+// issuers alike, under one rule (Auth.cacheVersion). It is keyed on the
+// exact token string, and each entry carries the version of the keys that
+// verified it: a changed key set is never served from it. Time, issuer,
+// audience, type, revocation and requirement checks still run on every
+// hit; only the header, the signature, the payload decoding and a trusted
+// issuer's per-token rules (typ, ID-token claims, roles) are skipped.
 // Memory is bounded by entry count (FIFO eviction per shard).
 type verifyCache struct {
 	seed   maphash.Seed
@@ -30,7 +33,8 @@ type vshard struct {
 type vEntry struct {
 	c   jws.Claims // its strings live in the first Token's buffer, which it keeps
 	alg jws.Alg
-	ver uint64
+	ver uint64         // the version of the keys that verified it
+	ti  *trustedIssuer // the trusted issuer that verified it, nil for ours
 }
 
 func newVerifyCache(size int) *verifyCache {
@@ -50,14 +54,13 @@ func (c *verifyCache) shard(tok string) *vshard {
 	return &c.shards[maphash.String(c.seed, tok)&15]
 }
 
-func (c *verifyCache) get(tok string, ver uint64) *vEntry {
+// get returns the entry of tok, if any; whether it may still be served is
+// for Auth.cacheVersion to say.
+func (c *verifyCache) get(tok string) *vEntry {
 	s := c.shard(tok)
 	s.mu.RLock()
 	e := s.m[tok]
 	s.mu.RUnlock()
-	if e == nil || e.ver != ver {
-		return nil
-	}
 	return e
 }
 
@@ -77,7 +80,7 @@ func (c *verifyCache) put(tok string, e *vEntry) {
 	s.m[tok] = e
 }
 
-// keyVersion identifies the current set of our own keys.
+// keyVersion identifies the current set of our own keys (0 for fixed keys).
 func (a *Auth) keyVersion() uint64 {
 	if a.keySet != nil {
 		return a.keySet.Version()

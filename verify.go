@@ -142,13 +142,14 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		}
 		return nil, malformed(err)
 	}
-	if a.vcache != nil && a.trusted == nil {
-		if e := a.vcache.get(token, a.keyVersion()); e != nil {
-			t := &Token{raw: token, c: e.c, alg: e.alg}
-			return a.finish(ctx, t, nil, req)
+	if a.vcache != nil {
+		if e := a.vcache.get(token); e != nil {
+			if ver, ok := a.cacheVersion(e.ti, e.alg); ok && ver == e.ver {
+				t := &Token{raw: token, c: e.c, alg: e.alg, thirdParty: e.ti != nil}
+				return a.finish(ctx, t, e.ti, req)
+			}
 		}
 	}
-	ver := a.keyVersion()
 	var hbuf [MaxHeaderSize]byte // the header is decoded on the stack
 	hdr, err := a.parseHeader(parts.Header, &hbuf)
 	if err != nil {
@@ -182,6 +183,14 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
 			return nil, ErrInvalidKID
 		}
+	}
+	// The keys' version is taken before the signature is checked: keys
+	// that change meanwhile leave a stale entry, never a fresh one for a
+	// removed key. (Without a cache, no call at all.)
+	var ver uint64
+	cacheable := false
+	if a.vcache != nil {
+		ver, cacheable = a.cacheVersion(ti, alg)
 	}
 
 	// Signature.
@@ -220,14 +229,34 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	// The header's kid (empty without one) is a view of hbuf: Materialize
 	// copies it into the Token.
 	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, unsafeString(hdr.Kid))
-	if a.vcache != nil && ti == nil && !alg.IsHMAC() {
-		t2, err := a.finish(ctx, t, nil, req)
-		if err == nil {
-			a.vcache.put(token, &vEntry{c: t.c, alg: alg, ver: ver})
+	if ti != nil {
+		if err := ti.admit(t); err != nil {
+			return nil, err
 		}
-		return t2, err
 	}
-	return a.finish(ctx, t, ti, req)
+	t2, err := a.finish(ctx, t, ti, req)
+	if err == nil && cacheable {
+		a.vcache.put(token, &vEntry{c: t.c, alg: alg, ver: ver, ti: ti})
+	}
+	return t2, err
+}
+
+// cacheVersion is the one rule of the verification cache, for filling it
+// and for serving from it: a token of alg verified by ti's keys (nil: our
+// own) is cached when the cache is on, alg is asymmetric (an HMAC costs
+// less than a lookup) and those keys have a version; it returns that
+// version. An entry is served only while the version is unchanged.
+func (a *Auth) cacheVersion(ti *trustedIssuer, alg jws.Alg) (uint64, bool) {
+	if a.vcache == nil || alg.IsHMAC() {
+		return 0, false
+	}
+	if ti == nil {
+		return a.keyVersion(), true
+	}
+	if ti.ver == nil {
+		return 0, false
+	}
+	return ti.ver.Version(), true
 }
 
 // finish runs the checks that follow the signature: claims, revocation,

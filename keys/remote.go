@@ -104,6 +104,7 @@ type remoteSnapshot struct {
 	byKID   map[string]Key
 	fetched time.Time
 	ttl     time.Duration
+	ver     uint64 // 1 + the snapshot it replaced
 }
 
 type fetchCall struct {
@@ -202,6 +203,11 @@ func (r *Remote) load() *remoteSnapshot {
 	}
 	return &remoteSnapshot{}
 }
+
+// Version returns a number that changes whenever the keys are replaced (on
+// every successful fetch), so that what was verified with earlier keys can
+// be told apart. It is 0 before the first successful fetch.
+func (r *Remote) Version() uint64 { return r.load().ver }
 
 // Keys returns the current keys (possibly stale if the provider is failing).
 func (r *Remote) Keys() []Key { return slices.Clone(r.load().keys) }

@@ -80,7 +80,8 @@ func (r *Remote) fetchOnce(ctx context.Context) error {
 	}
 	now := r.cfg.Now()
 	ttl := cacheTTL(hdr, r.cfg.DefaultRefresh, r.cfg.MinRefresh, r.cfg.MaxRefresh)
-	r.snap.Store(&remoteSnapshot{keys: keys, byKID: byKID, fetched: now, ttl: ttl})
+	// One fetch runs at a time (r.inflight), so the version only grows.
+	r.snap.Store(&remoteSnapshot{keys: keys, byKID: byKID, fetched: now, ttl: ttl, ver: r.load().ver + 1})
 	r.log.Debug("authjwt: JWKS refreshed", slog.String("url", jwksURL), slog.Int("keys", len(keys)), slog.Duration("ttl", ttl))
 	return nil
 }

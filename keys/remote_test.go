@@ -520,3 +520,33 @@ func TestRemoteRedirects(t *testing.T) {
 		t.Fatal("the configured client was modified")
 	}
 }
+
+// TestRemoteVersion: the version changes on every successful fetch and
+// only then; it is 0 while the Remote has no keys.
+func TestRemoteVersion(t *testing.T) {
+	a := edKey(t)
+	f := newFakeIdP(t, a)
+	f.set("500", 0)
+	cfg := f.config(nil)
+	cfg.StartWithoutKeys = true
+	r := newRemote(t, cfg)
+	if v := r.Version(); v != 0 {
+		t.Fatalf("version %d without keys", v)
+	}
+	f.set("", 0)
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v1 := r.Version()
+	if v1 == 0 {
+		t.Fatal("version 0 after a fetch")
+	}
+	f.set("500", 0)
+	if err := r.Refresh(context.Background()); err == nil || r.Version() != v1 {
+		t.Fatalf("failed fetch: %v, version %d -> %d", err, v1, r.Version())
+	}
+	f.set("", 0)
+	if err := r.Refresh(context.Background()); err != nil || r.Version() == v1 {
+		t.Fatalf("second fetch: %v, version still %d", err, v1)
+	}
+}
