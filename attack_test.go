@@ -27,6 +27,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -1316,4 +1317,55 @@ func (c *countingKeys) Keys() []keys.Key { c.lookups.Add(1); return c.keys.Keys(
 func (c *countingKeys) Lookup(ctx context.Context, kid string) (keys.Key, error) {
 	c.lookups.Add(1)
 	return c.keys.Lookup(ctx, kid)
+}
+
+// TestAttackProviderRoles: a provider's "roles" claim is the provider's,
+// not ours. Without RolesClaim a provider token carries no roles, so
+// "roles":["admin"] does not pass RequireRoles("admin") (403, through the
+// middleware too); with RolesClaim the roles come from that claim only.
+func TestAttackProviderRoles(t *testing.T) {
+	testKeys()
+	clk, now := atkClock()
+	k := must(keys.NewVerifyKey("RS256", rsaKey.Public()))
+	const iss = "https://idp.example"
+	tok := func(extra string) string {
+		return signedToken(t, "RS256", rsaKey, `{"alg":"RS256","typ":"JWT","kid":"`+k.KID+`"}`,
+			fmt.Sprintf(`{"iss":"%s","sub":"mallory","aud":"api","exp":%d%s}`, iss, now+600, extra))
+	}
+	for _, c := range []struct {
+		name       string
+		rolesClaim string
+		tok        string
+		roles      []string // Token.Roles()
+	}{
+		{"no RolesClaim, roles claim", "", tok(`,"roles":["admin"]`), nil},
+		{"no RolesClaim, roles as a string", "", tok(`,"roles":"admin"`), nil},
+		{"RolesClaim elsewhere, roles claim", "realm_access.roles", tok(`,"roles":["admin"],"realm_access":{"roles":["user"]}`), []string{"user"}},
+		{"RolesClaim scope, roles claim", "scope", tok(`,"roles":["admin"],"scope":"read write"`), []string{"read", "write"}},
+		{"RolesClaim roles", "roles", tok(`,"roles":["admin"]`), []string{"admin"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
+				TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, RolesClaim: c.rolesClaim, Keys: staticKeys{k}}}})
+			v, err := a.Verify(context.Background(), c.tok, Requirement{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(v.Roles(), c.roles) {
+				t.Fatalf("roles %q, want %q", v.Roles(), c.roles)
+			}
+			admin := slices.Contains(c.roles, "admin")
+			_, err = a.Verify(context.Background(), c.tok, Requirement{Roles: []string{"admin"}})
+			if admin != (err == nil) || !admin && !errors.Is(err, ErrNotEnoughPerms) {
+				t.Fatalf("admin route: %v", err)
+			}
+			r := httptest.NewRequest("GET", "/admin", nil)
+			r.Header.Set("Authorization", "Bearer "+c.tok)
+			w := httptest.NewRecorder()
+			a.RequireRoles("admin")(echoSub).ServeHTTP(w, r)
+			if want := map[bool]int{true: 200, false: 403}[admin]; w.Code != want {
+				t.Fatalf("middleware: %d, want %d", w.Code, want)
+			}
+		})
+	}
 }

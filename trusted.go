@@ -48,7 +48,9 @@ type TrustedIssuer struct {
 	// RolesClaim is where the provider puts roles or scopes, as a dotted
 	// path ("roles", Keycloak's "realm_access.roles", "scope", "scp"). A
 	// list of strings or a space-separated string. Requirement.Roles is
-	// checked against it.
+	// checked against it. Without it, the provider's tokens carry no roles
+	// ([Token.Roles] is empty, whatever their "roles" claim says): a
+	// provider's "roles" are not ours unless configured so.
 	RolesClaim string
 	// UnsafeAcceptIDTokens accepts OpenID Connect ID tokens as access
 	// tokens. ID tokens are meant for the client, not for APIs; by default

@@ -224,6 +224,11 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 			return nil, err
 		}
 	}
+	if ti != nil {
+		// A provider's roles come from its RolesClaim only (admit), never
+		// from a "roles" claim of its own.
+		rc.RolesList = false
+	}
 	// Allocated only now, so a refused token costs no Token.
 	t := &Token{raw: token, alg: alg, thirdParty: ti != nil}
 	// The header's kid (empty without one) is a view of hbuf: Materialize
