@@ -1319,6 +1319,79 @@ func (c *countingKeys) Lookup(ctx context.Context, kid string) (keys.Key, error)
 	return c.keys.Lookup(ctx, kid)
 }
 
+// TestAttackProviderTokenTypes: a trusted provider signs more than access
+// tokens with the same key, for the same audience: logout tokens, security
+// event tokens, DPoP proofs, ID tokens. Explicit typing (RFC 8725 §3.11,
+// RFC 9068 §2.1) refuses every typ but at+jwt (any case, with or without
+// "application/", RFC 7515 §4.1.9) and, unless RequireAtJWT, "JWT" or no
+// typ; a security event token is refused by its "events" claim even
+// without a typ. With RequireAtJWT, ID tokens are refused by their type
+// alone, nonce or not.
+func TestAttackProviderTokenTypes(t *testing.T) {
+	testKeys()
+	clk, now := atkClock()
+	k := must(keys.NewVerifyKey("RS256", rsaKey.Public()))
+	const iss = "https://idp.example"
+	claims := func(extra string) string {
+		return fmt.Sprintf(`{"iss":"%s","sub":"alice","aud":"api","exp":%d,"iat":%d%s}`, iss, now+600, now, extra)
+	}
+	typed := func(typ, extra string) string {
+		hdr := `{"alg":"RS256","kid":"` + k.KID + `"`
+		if typ != "-" {
+			hdr += `,"typ":` + typ
+		}
+		return signedToken(t, "RS256", rsaKey, hdr+"}", claims(extra))
+	}
+	const events = `,"events":{"http://schemas.openid.net/event/backchannel-logout":{}}`
+	always := []attack{
+		{"at+jwt", typed(`"at+jwt"`, ""), nil, "RFC 9068 access token"},
+		{"AT+JWT", typed(`"AT+JWT"`, ""), nil, "media types are case-insensitive"},
+		{"application/at+jwt", typed(`"application/at+jwt"`, ""), nil, "the prefix is optional"},
+		{"Application/At+Jwt", typed(`"Application/At+Jwt"`, ""), nil, "in any case"},
+		{"escaped at+jwt", typed(`"at\u002bjwt"`, ""), nil, "compared after unescaping"},
+		{"logout+jwt", typed(`"logout+jwt"`, events), ErrAccessRequired, "OpenID Connect back-channel logout token"},
+		{"application/logout+jwt", typed(`"application/logout+jwt"`, events), ErrAccessRequired, "logout token"},
+		{"secevent+jwt", typed(`"secevent+jwt"`, events), ErrAccessRequired, "RFC 8417 security event token"},
+		{"dpop+jwt", typed(`"dpop+jwt"`, `,"htm":"GET","htu":"https://api.example/"`), ErrAccessRequired, "RFC 9449 DPoP proof"},
+		{"token-introspection+jwt", typed(`"token-introspection+jwt"`, ""), ErrAccessRequired, "RFC 9701 introspection response"},
+		{"JOSE", typed(`"JOSE"`, ""), ErrAccessRequired, "not an access token's type"},
+		{"empty typ", typed(`""`, ""), ErrAccessRequired, "an explicit type that says nothing"},
+		{"at+jwt with a space", typed(`"at+jwt "`, ""), ErrAccessRequired, "exact media type"},
+		{"at+jwt with a parameter", typed(`"at+jwt; charset=utf-8"`, ""), ErrAccessRequired, "exact media type"},
+		{"other prefix", typed(`"text/at+jwt"`, ""), ErrAccessRequired, "only application/ is implied"},
+		{"prefix only", typed(`"application/"`, ""), ErrAccessRequired, "no type"},
+		{"logout token without typ", typed("-", events), ErrAccessRequired, "its events claim says what it is"},
+		{"logout token typed JWT", typed(`"JWT"`, events), ErrAccessRequired, "its events claim says what it is"},
+		{"at+jwt ID token with nonce", typed(`"at+jwt"`, `,"nonce":"n-0S6_WzA2Mj"`), ErrIDTokenRefused, "nonce is an ID token's"},
+	}
+	for _, c := range []struct {
+		name   string
+		strict bool
+		rows   []attack
+	}{
+		{"default", false, []attack{
+			{"JWT", typed(`"JWT"`, ""), nil, "Auth0, Entra ID, Keycloak send JWT"},
+			{"jwt", typed(`"jwt"`, ""), nil, "in any case"},
+			{"application/jwt", typed(`"application/jwt"`, ""), nil, "the prefix is optional"},
+			{"no typ", typed("-", ""), nil, "Okta sends none"},
+			{"ID token typed JWT with nonce", typed(`"JWT"`, `,"nonce":"n-0S6_WzA2Mj"`), ErrIDTokenRefused, "refused by its claims"},
+			{"ID token without typ with at_hash", typed("-", `,"at_hash":"77QmUPtjPfzWtF2AnpK9RQ"`), ErrIDTokenRefused, "refused by its claims"},
+		}},
+		{"RequireAtJWT", true, []attack{
+			{"JWT", typed(`"JWT"`, ""), ErrAccessRequired, "only at+jwt"},
+			{"application/jwt", typed(`"application/jwt"`, ""), ErrAccessRequired, "only at+jwt"},
+			{"no typ", typed("-", ""), ErrAccessRequired, "only at+jwt"},
+			{"ID token typed JWT without nonce", typed(`"JWT"`, ""), ErrAccessRequired, "an ID token is refused by its type alone"},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
+				TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, RequireAtJWT: c.strict, Keys: staticKeys{k}}}})
+			runAttacks(t, a, typed(`"at+jwt"`, ""), append(append([]attack{}, always...), c.rows...))
+		})
+	}
+}
+
 // TestAttackProviderRoles: a provider's "roles" claim is the provider's,
 // not ours. Without RolesClaim a provider token carries no roles, so
 // "roles":["admin"] does not pass RequireRoles("admin") (403, through the

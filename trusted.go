@@ -40,7 +40,11 @@ type TrustedIssuer struct {
 	// Connect discovery (Issuer + "/.well-known/openid-configuration").
 	JWKSURL string
 	// Audience lists the accepted "aud" values (any-of). Required: a token
-	// minted for another service of the same provider must not pass.
+	// minted for another service of the same provider must not pass. List
+	// API identifiers only, never an OpenID Connect client's id: an ID
+	// token's "aud" is the client id, and an ID token without "nonce",
+	// "at_hash" or "c_hash" and with "typ" JWT cannot be told from an
+	// access token by its form (see RequireAtJWT).
 	Audience []string
 	// Algorithms are the accepted algorithms (default RS256). HMAC
 	// algorithms are refused: a provider's keys are public.
@@ -52,6 +56,16 @@ type TrustedIssuer struct {
 	// ([Token.Roles] is empty, whatever their "roles" claim says): a
 	// provider's "roles" are not ours unless configured so.
 	RolesClaim string
+	// RequireAtJWT accepts only tokens whose "typ" header is at+jwt, the
+	// explicit type of RFC 9068 access tokens (application/at+jwt and any
+	// letter case alike, RFC 7515 §4.1.9); ID tokens are then refused by
+	// their type alone. Without it, "JWT" and a missing typ are accepted
+	// too, since most providers (Auth0's default profile, Entra ID,
+	// Keycloak, Okta) send their access tokens so. Every other explicit
+	// type (logout+jwt, secevent+jwt, dpop+jwt, …) is refused either way,
+	// with [ErrAccessRequired]. Set it for a provider that types its access
+	// tokens (Auth0's RFC 9068 profile, for instance).
+	RequireAtJWT bool
 	// UnsafeAcceptIDTokens accepts OpenID Connect ID tokens as access
 	// tokens. ID tokens are meant for the client, not for APIs; by default
 	// a token with "nonce", "at_hash" or "c_hash" is refused.
@@ -62,7 +76,8 @@ type TrustedIssuer struct {
 	// (Config.VerifyCacheSize) holds the tokens it verifies; otherwise it
 	// does not.
 	Keys KeySource
-	// HTTPClient fetches the JWKS (default: a client with a timeout).
+	// HTTPClient fetches the JWKS (default: a client with a timeout). Its
+	// redirects are held to the https rule of [keys.NewRemote].
 	HTTPClient *http.Client
 	// Remote tunes the JWKS cache (timeouts, refresh bounds, size limits);
 	// JWKSURL, Issuer, Client and AllowedAlgorithms are filled in from
@@ -171,17 +186,72 @@ func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) 
 	return nil, ErrUntrustedIssuer
 }
 
+// Refusals of a provider's tokens that are not access tokens: by their
+// "typ" header (whose value is not echoed to the client), and by the
+// "events" claim of security event tokens.
+var (
+	errTypRefused = ErrAccessRequired.with(nil, "Only access tokens are allowed (typ header)")
+	errSETRefused = ErrAccessRequired.with(nil, "Only access tokens are allowed (security event token)")
+)
+
+// typAccepted applies explicit typing (RFC 8725 §3.11) to a provider's
+// token: at+jwt (RFC 9068 §2.1) always; "JWT" and no typ unless
+// RequireAtJWT; nothing else. Media types compare case-insensitively, and
+// a typ without "/" means the same as with "application/" before it
+// (RFC 7515 §4.1.9).
+func (ti *trustedIssuer) typAccepted(h *jws.Header) bool {
+	if !h.HasTyp {
+		return !ti.cfg.RequireAtJWT
+	}
+	t := h.Typ
+	if len(t) > len("application/") && asciiEqualFold(t[:len("application/")], "application/") {
+		t = t[len("application/"):]
+	}
+	switch {
+	case asciiEqualFold(t, "at+jwt"):
+		return true
+	case asciiEqualFold(t, "jwt"):
+		return !ti.cfg.RequireAtJWT
+	}
+	return false
+}
+
+// asciiEqualFold reports whether b equals s (lower-case ASCII) in any ASCII
+// letter case; no Unicode folding, so "ſ" or the Kelvin sign never match.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // admit applies the rules of a trusted issuer that depend only on the
 // token's verified claims and the configuration, and gives the token its
 // roles: the verification cache keeps a token only after they passed, so
-// they run once per token, not once per request. The claims of OpenID
-// Connect ID tokens ("nonce", "at_hash", "c_hash") are refused unless
-// UnsafeAcceptIDTokens.
+// they run once per token, not once per request. Claims that only other
+// kinds of JWT carry are refused: "events" of security event tokens,
+// logout tokens among them (RFC 8417 §2.2, OpenID Connect Back-Channel
+// Logout §2.4), whatever their typ; "nonce", "at_hash" and "c_hash" of
+// OpenID Connect ID tokens unless UnsafeAcceptIDTokens.
 func (ti *trustedIssuer) admit(t *Token) error {
-	if t.c.Has&jws.HasCustom != 0 && !ti.cfg.UnsafeAcceptIDTokens {
-		for _, n := range idTokenClaims {
-			if t.Has(n) {
-				return ErrIDTokenRefused
+	if t.c.Has&jws.HasCustom != 0 {
+		if t.Has("events") {
+			return errSETRefused
+		}
+		if !ti.cfg.UnsafeAcceptIDTokens {
+			for _, n := range idTokenClaims {
+				if t.Has(n) {
+					return ErrIDTokenRefused
+				}
 			}
 		}
 	}

@@ -176,6 +176,9 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		if !ti.allowed[alg] {
 			return nil, ErrInvalidAlgorithm
 		}
+		if !ti.typAccepted(&hdr) {
+			return nil, errTypRefused
+		}
 	} else {
 		if !a.allowed[alg] {
 			return nil, ErrInvalidAlgorithm

@@ -128,6 +128,27 @@ func TestParseHeaderTable(t *testing.T) {
 	}
 }
 
+// TestParseHeaderTyp: typ is read as a string, unescaped, and its
+// presence is told apart from an empty value (explicit typing of trusted
+// issuers' tokens refuses "" but may accept no typ).
+func TestParseHeaderTyp(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		has  bool
+		want string
+	}{
+		{`{"alg":"RS256"}`, false, ""},
+		{`{"alg":"RS256","typ":""}`, true, ""},
+		{`{"alg":"RS256","typ":"at+jwt"}`, true, "at+jwt"},
+		{`{"alg":"RS256","typ":"at\u002bjwt"}`, true, "at+jwt"},
+	} {
+		h, err := ParseHeader([]byte(c.in))
+		if err != nil || h.HasTyp != c.has || string(h.Typ) != c.want {
+			t.Errorf("%s: HasTyp %v, Typ %q, %v", c.in, h.HasTyp, h.Typ, err)
+		}
+	}
+}
+
 // TestSplitDotFlood: a token of dots is refused at the third dot, without
 // scanning the rest (CVE-2025-30204 class: strings.Split on attacker input
 // allocates per dot).

@@ -16,7 +16,8 @@ type Header struct {
 	Alg    Alg    // "alg"
 	Kid    []byte // "kid"
 	HasKid bool   // whether "kid" is present
-	Typ    []byte // "typ"
+	HasTyp bool   // whether "typ" is present
+	Typ    []byte // "typ", aliasing the buffer like Kid
 }
 
 // ParseHeader parses a decoded JOSE header. It refuses a missing or unknown
@@ -60,7 +61,7 @@ func ParseHeader(b []byte) (Header, error) {
 			if err != nil {
 				return Header{}, err
 			}
-			h.Typ = v
+			h.Typ, h.HasTyp = v, true
 		case "crit":
 			return Header{}, ErrCrit
 		case "b64":
