@@ -423,3 +423,34 @@ func TestIssuerDiscovery(t *testing.T) {
 		t.Fatalf("JWKS %v", set.Keys)
 	}
 }
+
+// TestIssuerTyp: the issuer's typ header follows SetTyp, so that a
+// TrustedIssuer's explicit typing can be tested: with RequireAtJWT only
+// at+jwt passes; by default JWT and no typ pass too; logout+jwt never.
+func TestIssuerTyp(t *testing.T) {
+	idp := authjwttest.NewIssuer(t, "ES256")
+	strict := idp.TrustedIssuer("my-api")
+	strict.RequireAtJWT = true
+	a, clock := authjwttest.New(t, authjwt.Config{TrustedIssuers: []authjwt.TrustedIssuer{strict}})
+	lax, _ := authjwttest.New(t, authjwt.Config{Now: clock.Now, TrustedIssuers: []authjwt.TrustedIssuer{idp.TrustedIssuer("my-api")}})
+	idp.SetNow(clock.Now)
+	claims := map[string]any{"sub": "u", "aud": "my-api"}
+	for _, c := range []struct {
+		typ          string
+		strict, dflt error
+	}{
+		{"at+jwt", nil, nil},
+		{"JWT", authjwt.ErrAccessRequired, nil},
+		{"", authjwt.ErrAccessRequired, nil},
+		{"logout+jwt", authjwt.ErrAccessRequired, authjwt.ErrAccessRequired},
+	} {
+		idp.SetTyp(c.typ)
+		tok := idp.Token(t, claims)
+		if _, err := a.Verify(t.Context(), tok, authjwt.Requirement{}); !errors.Is(err, c.strict) || (c.strict == nil) != (err == nil) {
+			t.Errorf("typ %q, RequireAtJWT: %v, want %v", c.typ, err, c.strict)
+		}
+		if _, err := lax.Verify(t.Context(), tok, authjwt.Requirement{}); !errors.Is(err, c.dflt) || (c.dflt == nil) != (err == nil) {
+			t.Errorf("typ %q, default: %v, want %v", c.typ, err, c.dflt)
+		}
+	}
+}

@@ -45,6 +45,7 @@ type Issuer struct {
 
 	mu  sync.Mutex
 	now func() time.Time
+	typ string
 }
 
 // NewIssuer starts an Issuer signing with alg (RS256 when empty; any of
@@ -56,7 +57,7 @@ func NewIssuer(tb testing.TB, alg string) *Issuer {
 	if alg == "" {
 		alg = "RS256"
 	}
-	iss := &Issuer{Alg: alg, Keys: keys.NewSet(), now: time.Now}
+	iss := &Issuer{Alg: alg, Keys: keys.NewSet(), now: time.Now, typ: "JWT"}
 	if _, err := iss.Keys.AddSigner(generateKey(tb, alg)); err != nil {
 		tb.Fatalf("authjwttest.NewIssuer: %v", err)
 	}
@@ -115,6 +116,17 @@ func (i *Issuer) SetNow(now func() time.Time) {
 	i.now = now
 }
 
+// SetTyp sets the "typ" header of the tokens the issuer signs from now on:
+// "JWT" by default, as most providers send; "at+jwt" for a provider that
+// types its access tokens (RFC 9068), to test a TrustedIssuer with
+// RequireAtJWT; "" for no typ at all; or any other type (logout+jwt,
+// dpop+jwt) to test that it is refused.
+func (i *Issuer) SetTyp(typ string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.typ = typ
+}
+
 // TrustedIssuer returns the configuration that makes an Auth accept this
 // issuer's tokens for audience: its URL, its algorithm, and an HTTP client
 // trusting its certificate (discovery finds the JWKS). Set RolesClaim and
@@ -160,7 +172,7 @@ func (i *Issuer) Token(tb testing.TB, claims map[string]any) string {
 
 // Sign returns a compact JWS of payload (taken as is, so it may be any
 // bytes) signed by the issuer's current key, with the header
-// {"alg":…,"kid":…,"typ":"JWT"}.
+// {"alg":…,"kid":…,"typ":"JWT"} (the typ of [Issuer.SetTyp]).
 func (i *Issuer) Sign(tb testing.TB, payload []byte) string {
 	tb.Helper()
 	k := i.Keys.Signer()
@@ -168,7 +180,13 @@ func (i *Issuer) Sign(tb testing.TB, payload []byte) string {
 	if !ok {
 		tb.Fatalf("authjwttest: Issuer.Sign: unknown algorithm %q", k.Alg)
 	}
-	hdr, err := json.Marshal(map[string]string{"alg": k.Alg, "kid": k.KID, "typ": "JWT"})
+	h := map[string]string{"alg": k.Alg, "kid": k.KID}
+	i.mu.Lock()
+	if i.typ != "" {
+		h["typ"] = i.typ
+	}
+	i.mu.Unlock()
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		tb.Fatalf("authjwttest: Issuer.Sign: %v", err)
 	}
