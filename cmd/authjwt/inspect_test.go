@@ -87,7 +87,7 @@ func TestVerifyEscapesAndSaysWhatRevocationMeans(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, err := a.CreateAccessToken("mallory", authjwt.WithClaims(map[string]any{
-		"name": "\u001b[1A\u001b[2K\rINVALID \u202e\u009b \xff",
+		"name": "\u001b[1A\u001b[2K\rINVALID \u202e\u009b \u2028", // tokens are UTF-8 (RFC 8259 §8.1)
 	}))
 	if err != nil {
 		t.Fatal(err)
