@@ -37,7 +37,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -1152,5 +1151,3 @@ func TestSeedDifferencesDocumented(t *testing.T) {
 		t.Errorf("the guide's deliberate differences do not name these seed cases: %s", strings.Join(missing, ", "))
 	}
 }
-
-var _ = strconv.Itoa
