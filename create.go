@@ -1,6 +1,7 @@
 package authjwt
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -29,16 +30,21 @@ type tokenOpts struct {
 	refresh  bool
 	err      error
 
-	// Internal, set by Rotate: the issue time (zero: now), the jti (empty:
-	// a new one) and the absolute "exp" in Unix seconds (0: from the
-	// lifetime).
-	at    time.Time
-	jti   string
-	expAt int64
-	// For createPair: the refresh token's jti and csrf (empty: new ones).
-	refreshJTI, refreshCSRF string
-	// minted, when set, receives what cookies need of the new token.
+	// Internal: claims Rotate fixes (nil: none), and, when set, where
+	// create reports what it minted. Pointers, so that the options every
+	// creation allocates stay small.
+	fixed  *fixedClaims
 	minted *minted
+}
+
+// fixedClaims are claims of a new token decided by its caller (Rotate,
+// which must be able to mint the same successor again) rather than by
+// create; zero fields leave the choice to create.
+type fixedClaims struct {
+	at    time.Time // issue time ("iat", "nbf"); zero: now
+	jti   string    // empty: a new one
+	csrf  string    // empty: a new one (when CSRF claims are on)
+	expAt int64     // "exp" in Unix seconds; 0: from the lifetime
 }
 
 // minted is what the library knows of a token it has just created, so that
@@ -183,21 +189,21 @@ func (a *Auth) CreatePair(subject string, opts ...TokenOption) (Pair, error) {
 	if o.family == "" {
 		o.family = newUUID()
 	}
-	return a.createPair(subject, &o, 0, o.expiry)
+	return a.createPair(subject, &o, nil, o.expiry)
 }
 
 // createPair mints an access token with o and a refresh token with o
-// turned into refresh options, expiring at refreshExpAt (Unix seconds) or,
-// when that is 0, after refreshExpiry (0: the configured lifetime).
-func (a *Auth) createPair(subject string, o *tokenOpts, refreshExpAt int64, refreshExpiry time.Duration) (Pair, error) {
+// turned into refresh options, with the claims rfixed fixes (nil: none),
+// otherwise expiring after refreshExpiry (0: the configured lifetime).
+func (a *Auth) createPair(subject string, o *tokenOpts, rfixed *fixedClaims, refreshExpiry time.Duration) (Pair, error) {
 	var p Pair
 	o.minted = &p.access
 	if _, err := a.create(subject, o); err != nil {
 		return Pair{}, err
 	}
 	r := *o
-	r.refresh, r.fresh, r.jti, r.csrf = true, false, o.refreshJTI, o.refreshCSRF
-	r.expAt, r.expiry = refreshExpAt, refreshExpiry
+	r.refresh, r.fresh, r.csrf = true, false, ""
+	r.fixed, r.expiry = rfixed, refreshExpiry
 	r.minted = &p.refresh
 	if _, err := a.create(subject, &r); err != nil {
 		return Pair{}, err
@@ -225,7 +231,11 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	}
 	alg = sk.alg
 
-	now := o.at
+	var fixed fixedClaims
+	if o.fixed != nil {
+		fixed = *o.fixed
+	}
+	now := fixed.at
 	if now.IsZero() {
 		now = a.now()
 	}
@@ -235,8 +245,8 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		lifetime = a.cfg.RefreshTokenExpires
 		typ = a.cfg.RefreshTokenType
 	}
-	if o.expAt != 0 {
-		lifetime = 0 // "exp" is o.expAt
+	if fixed.expAt != 0 {
+		lifetime = 0 // "exp" is fixed.expAt
 	} else if o.expiry != 0 {
 		if o.expiry == Never && lifetime != Never && !a.cfg.AllowNonExpiringTokens {
 			return "", fmt.Errorf("authjwt: WithNoExpiry: non-expiring tokens need Config.AllowNonExpiringTokens (AUTHJWT_ALLOW_NON_EXPIRING_TOKENS)")
@@ -259,16 +269,16 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	p = append(p, `,"nbf":`...)
 	p = strconv.AppendInt(p, iat, 10)
 	p = append(p, `,"jti":`...)
-	if o.jti != "" {
-		p = appendJSONString(p, o.jti)
+	if fixed.jti != "" {
+		p = appendJSONString(p, fixed.jti)
 	} else {
 		p = append(p, '"')
 		p = appendUUID(p)
 		p = append(p, '"')
 	}
 	var exp int64
-	if o.expAt != 0 {
-		exp = o.expAt
+	if fixed.expAt != 0 {
+		exp = fixed.expAt
 	} else if lifetime != Never {
 		exp = now.Add(lifetime).Unix()
 	}
@@ -318,10 +328,10 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	}
 	var csrf string
 	if a.cookies && !a.cfg.UnsafeDisableCSRF {
-		if o.csrf != "" {
+		if keep := cmp.Or(o.csrf, fixed.csrf); keep != "" {
 			p = append(p, `,"csrf":`...)
-			p = appendJSONString(p, o.csrf)
-			csrf = o.csrf
+			p = appendJSONString(p, keep)
+			csrf = keep
 		} else {
 			p = append(p, `,"csrf":"`...)
 			start := len(p)

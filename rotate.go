@@ -151,9 +151,8 @@ func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption)
 	}
 	o.fresh, o.expiry, o.err = false, 0, nil
 	now := plan.at
-	o.at = now
-	o.jti, o.csrf = plan.access, plan.accessCSRF
-	o.refreshJTI, o.refreshCSRF = plan.refresh, plan.refreshCSRF
+	af := &fixedClaims{at: now, jti: plan.access, csrf: plan.accessCSRF}
+	o.fixed = af
 	o.family = refresh.c.Aid()
 	if o.family == "" {
 		o.family = refresh.c.Jti()
@@ -167,19 +166,20 @@ func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption)
 	}
 	if a.cfg.AccessTokenExpires != Never {
 		exp := now.Add(a.cfg.AccessTokenExpires)
-		o.expAt = exp.Unix()
-		if exp.After(time.Unix(o.expAt, 0)) {
-			o.expAt++
+		af.expAt = exp.Unix()
+		if exp.After(time.Unix(af.expAt, 0)) {
+			af.expAt++
 		}
 	}
-	if end != 0 && (o.expAt == 0 || o.expAt > end) {
-		o.expAt = end
+	if end != 0 && (af.expAt == 0 || af.expAt > end) {
+		af.expAt = end
 	}
 	var rexpiry time.Duration
 	if end == 0 && a.cfg.RefreshTokenExpires != Never {
 		rexpiry = Never // a refresh token without "exp" begets one without
 	}
-	pair, err := a.createPair(refresh.c.Sub(), &o, end, rexpiry)
+	rf := &fixedClaims{at: now, jti: plan.refresh, csrf: plan.refreshCSRF, expAt: end}
+	pair, err := a.createPair(refresh.c.Sub(), &o, rf, rexpiry)
 	if err != nil {
 		return Pair{}, err
 	}
