@@ -446,6 +446,33 @@ func TestRefreshAtEndOfLife(t *testing.T) {
 	}
 }
 
+// TestRefreshRetryWithinGrace: with RefreshReuseGrace, /refresh retried
+// with the previous refresh token answers the same tokens as the first
+// call (one successor, no fork); the successor rotates on; after the
+// window the old token is reuse.
+func TestRefreshRetryWithinGrace(t *testing.T) {
+	clk := newClock()
+	cfg := authConfig(t, "HS256", clk)
+	cfg.RefreshTokenRotation = true
+	cfg.RefreshReuseGrace = 10 * time.Second
+	ts := startServer(t, cfg, clk)
+	_, r1 := ts.login("alice", "secret")
+	first := ts.do(req{method: "POST", path: "/refresh", token: r1})
+	first.expect(t, "first refresh", 200, "")
+	for i := range 4 {
+		clk.Advance(time.Second)
+		again := ts.do(req{method: "POST", path: "/refresh", token: r1})
+		again.expect(t, "retry within the grace window", 200, "")
+		if again.str(t, "refresh_token") != first.str(t, "refresh_token") || again.str(t, "access_token") != first.str(t, "access_token") {
+			t.Fatalf("retry %d answered other tokens than the first refresh: the session forked", i)
+		}
+	}
+	r2 := first.str(t, "refresh_token")
+	ts.do(req{method: "POST", path: "/refresh", token: r2}).expect(t, "the successor rotates on", 200, "")
+	clk.Advance(10 * time.Second)
+	ts.do(req{method: "POST", path: "/refresh", token: r1}).expect(t, "the first token after the window", 401, "Refresh token reuse detected")
+}
+
 // TestStoreUnavailable: revocation routes answer 503 when the store
 // cannot record, and no route answers 200 when it cannot be asked.
 func TestStoreUnavailable(t *testing.T) {
