@@ -19,6 +19,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -1440,5 +1441,119 @@ func TestAttackProviderRoles(t *testing.T) {
 				t.Fatalf("middleware: %d, want %d", w.Code, want)
 			}
 		})
+	}
+}
+
+// selfSignedDER returns a self-signed certificate for k, in DER.
+func selfSignedDER(t testing.TB, k crypto.Signer) []byte {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// TestAttackSecretInAnyKeyEncoding: the HMAC secret guard recognises key
+// material in every common encoding, not only PEM armour and JWK text:
+// lower-case armour, a PEM body without its armour lines, bare DER in
+// base64 (either alphabet, padded or not) or hex, certificates and private
+// keys, EC points; and, beside an asymmetric key (a mixed ES256+HS256
+// set-up whose public key the JWKS endpoint publishes), any encoding of
+// that very key: its coordinates, modulus, raw Ed25519 bytes or kid. New,
+// keys.NewHMACKey and keys.Set.Add (in both orders) refuse each; random
+// secrets in base64 or hex still pass.
+func TestAttackSecretInAnyKeyEncoding(t *testing.T) {
+	testKeys()
+	std, url := base64.StdEncoding, base64.RawURLEncoding
+	wrap := func(s string) string { // 64-column lines, as in a PEM body
+		var b strings.Builder
+		for len(s) > 64 {
+			b.WriteString(s[:64] + "\n")
+			s = s[64:]
+		}
+		return b.String() + s + "\n"
+	}
+	spki := func(k crypto.Signer) []byte { return must(x509.MarshalPKIXPublicKey(k.Public())) }
+	pkcs8 := func(k crypto.Signer) []byte { return must(x509.MarshalPKCS8PrivateKey(k)) }
+	ecPoint := must(ecKey256.PublicKey.ECDH()).Bytes()
+	rsaPub := rsaKey.Public().(*rsa.PublicKey)
+	standalone := []struct{ name, secret string }{
+		{"lower-case PEM armour", strings.ToLower(pubPEM(t, ecKey256.Public()))},
+		{"PEM armour, body lower-cased header only", strings.Replace(pubPEM(t, rsaKey.Public()), "BEGIN PUBLIC KEY", "begin public key", 1)},
+		{"PEM body without armour lines", wrap(std.EncodeToString(spki(rsaKey)))},
+		{"base64 DER SPKI", std.EncodeToString(spki(ecKey256))},
+		{"base64 DER SPKI unpadded", base64.RawStdEncoding.EncodeToString(spki(rsaKey))},
+		{"base64url DER SPKI", url.EncodeToString(spki(edKey))},
+		{"base64url DER SPKI padded", base64.URLEncoding.EncodeToString(spki(ecKey256))},
+		{"base64 DER SPKI in spaces", "  " + std.EncodeToString(spki(ecKey256)) + " \r\n"},
+		{"hex DER SPKI", hex.EncodeToString(spki(ecKey256))},
+		{"raw DER SPKI", string(spki(rsaKey))},
+		{"base64 DER PKCS#1 public", std.EncodeToString(x509.MarshalPKCS1PublicKey(rsaPub))},
+		{"base64 DER certificate", std.EncodeToString(selfSignedDER(t, ecKey256))},
+		{"base64 DER PKCS#8 private key", std.EncodeToString(pkcs8(edKey))},
+		{"base64 DER SEC 1 private key", std.EncodeToString(must(x509.MarshalECPrivateKey(ecKey256)))},
+		{"base64 EC point", std.EncodeToString(ecPoint)},
+		{"raw EC point", string(ecPoint)},
+		{"JWK Set", `{"keys":[{"kty":"EC","crv":"P-256","x":"…","y":"…"}]}`},
+	}
+	for _, c := range standalone {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := New(Config{SecretKey: c.secret}); err == nil || !strings.Contains(err.Error(), "authjwt: SecretKey:") {
+				t.Errorf("New: %v", err)
+			}
+			if _, err := keys.NewHMACKey("HS256", "h", []byte(c.secret)); err == nil {
+				t.Error("keys.NewHMACKey accepted it")
+			}
+		})
+	}
+	// Encodings that only the configured key identifies.
+	edPub := edKey.Public().(ed25519.PublicKey)
+	ecKID := must(keys.Thumbprint(ecKey256.Public()))
+	n := (len(ecPoint) - 1) / 2
+	tied := []struct {
+		name, secret string
+		alg          string
+		key          crypto.Signer
+	}{
+		{"ES256 x coordinate, base64url (as in the JWKS)", url.EncodeToString(ecPoint[1 : 1+n]), "ES256", ecKey256},
+		{"ES256 y coordinate, hex", hex.EncodeToString(ecPoint[1+n:]), "ES256", ecKey256},
+		{"ES256 kid (thumbprint)", ecKID, "ES256", ecKey256},
+		{"EdDSA raw 32 bytes", string(edPub), "EdDSA", edKey},
+		{"EdDSA x, base64url", url.EncodeToString(edPub), "EdDSA", edKey},
+		{"RS256 modulus, base64url (the JWK n)", url.EncodeToString(rsaPub.N.Bytes()), "RS256", rsaKey},
+	}
+	for _, c := range tied {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{Algorithm: c.alg, DecodeAlgorithms: []string{c.alg, "HS256"}, PrivateKey: privPEM(t, c.key), SecretKey: c.secret}
+			if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: SecretKey:") || !strings.Contains(err.Error(), "public key") {
+				t.Errorf("New: %v", err)
+			}
+			hk := keys.Key{KID: "hmac", Alg: "HS256", Secret: []byte(c.secret)}
+			pk := must(keys.NewSigningKey(c.alg, c.key))
+			for _, order := range [][]keys.Key{{pk, hk}, {hk, pk}} {
+				s := keys.NewSet()
+				if _, err := s.Add(order[0]); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Add(order[1]); err == nil {
+					t.Errorf("keys.Set accepted %s beside its public key (adding %s second)", c.name, order[1].KID)
+				}
+			}
+		})
+	}
+	// Random secrets, as keygen and openssl rand write them, still pass,
+	// alone and beside every asymmetric key.
+	for i := range 50 {
+		raw := make([]byte, 32+i)
+		rand.Read(raw)
+		for _, s := range []string{std.EncodeToString(raw), url.EncodeToString(raw), hex.EncodeToString(raw), string(raw)} {
+			for _, k := range []crypto.Signer{rsaKey, ecKey256, edKey} {
+				if err := keys.CheckSecret([]byte(s), k.Public()); err != nil {
+					t.Fatalf("random secret %q refused: %v", s, err)
+				}
+			}
+		}
 	}
 }

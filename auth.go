@@ -264,9 +264,6 @@ func (a *Auth) loadKeys(cfg Config) error {
 
 	// HMAC secret.
 	if needHMAC {
-		if looksLikeKey(cfg.SecretKey) {
-			return settingError("SecretKey", "holds a PEM or JWK key, not a random secret: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens")
-		}
 		if cfg.SecretKey == "" {
 			return settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
 		}
@@ -302,6 +299,17 @@ func (a *Auth) loadKeys(cfg Config) error {
 	if needAsym {
 		if err := a.loadAsymmetric(cfg, alg, decodeAlgs); err != nil {
 			return err
+		}
+	}
+	if needHMAC {
+		// After the asymmetric keys, so that the secret is also compared
+		// with the configured public key (published at the JWKS endpoint).
+		var pubs []crypto.PublicKey
+		if a.pub != nil {
+			pubs = append(pubs, a.pub)
+		}
+		if err := keys.CheckSecret([]byte(cfg.SecretKey), pubs...); err != nil {
+			return settingError("SecretKey", "%s: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 	}
 	if needHMAC && cfg.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
@@ -366,15 +374,6 @@ func distinctBytes(s string) int {
 		}
 	}
 	return n
-}
-
-// looksLikeKey reports whether an HMAC secret is in fact a PEM block or a
-// JWK: the configuration mistake behind algorithm-confusion attacks.
-func looksLikeKey(s string) bool {
-	t := strings.TrimSpace(s)
-	return strings.Contains(t, "-----BEGIN ") ||
-		strings.HasPrefix(t, "{") && strings.Contains(t, `"kty"`) ||
-		strings.HasPrefix(t, "ssh-") || strings.HasPrefix(t, "ecdsa-sha2-")
 }
 
 func hmacAlgsOf(alg jws.Alg, list []jws.Alg) string {

@@ -66,9 +66,11 @@
 //
 //   - Algorithms come from an allow-list (by default the signing algorithm
 //     alone), each key is bound to the algorithms it may verify, "none" is
-//     not an algorithm, and a PEM or JWK key given as an HMAC secret is
-//     refused by New (algorithm confusion). HMAC secrets must be as long
-//     as the hash (RFC 7518 §3.2); RSA keys at least 2048 bits.
+//     not an algorithm, and key material given as an HMAC secret (PEM in
+//     any case, JWK, bare base64 or hex DER, any encoding of a configured
+//     public key) is refused by New and package keys (algorithm
+//     confusion; see keys.CheckSecret). HMAC secrets must be as long as
+//     the hash (RFC 7518 §3.2); RSA keys 2048 to 8192 bits.
 //   - Tokens are parsed strictly: one accepted spelling of each token
 //     (strict base64url and JSON, no duplicate members), size limits,
 //     "crit" and unencoded payloads refused, embedded keys ("jwk", "jku",

@@ -134,7 +134,7 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 		{"decode algorithm none", []string{secret, "AUTHJWT_DECODE_ALGORITHMS=HS256,none"}, nil,
 			"DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", "AUTHJWT_DECODE_ALGORITHMS", nil},
 		{"PEM as a secret", []string{"AUTHJWT_SECRET_KEY=" + pub}, nil,
-			"SecretKey", "holds a PEM or JWK key, not a random secret: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", "AUTHJWT_SECRET_KEY", nil},
+			"SecretKey", "%s: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", "AUTHJWT_SECRET_KEY", nil},
 		{"invalid UTF-8 issuer", []string{secret}, func(c *Config) { c.EncodeIssuer = "a\xffb" },
 			"EncodeIssuer", "%q is not valid UTF-8", "AUTHJWT_ENCODE_ISSUER", nil},
 		{"invalid UTF-8 audience", []string{secret}, func(c *Config) { c.DecodeAudience = []string{"a\xffb"} },

@@ -72,12 +72,16 @@ func NewVerifyKey(alg string, pub crypto.PublicKey) (Key, error) {
 
 // NewHMACKey returns an HMAC Key for alg (HS256, HS384 or HS512) with the
 // given kid, which may be "". The secret is copied and must be at least as
-// long as the hash output (RFC 7518 §3.2).
+// long as the hash output (RFC 7518 §3.2), and must not be key material
+// (see [CheckSecret]).
 func NewHMACKey(alg, kid string, secret []byte) (Key, error) {
 	if !IsHMAC(alg) {
 		return Key{}, fmt.Errorf("authjwt: %q is not an HMAC algorithm", alg)
 	}
 	if err := CheckKey(alg, secret); err != nil {
+		return Key{}, err
+	}
+	if err := CheckSecret(secret); err != nil {
 		return Key{}, err
 	}
 	return Key{KID: kid, Alg: alg, Secret: bytes.Clone(secret)}, nil
@@ -111,7 +115,10 @@ func (k Key) Validate() error {
 		if k.Alg == "" || !IsHMAC(k.Alg) {
 			return fmt.Errorf("authjwt: HMAC key %q needs an HS256, HS384 or HS512 alg, got %q", k.KID, k.Alg)
 		}
-		return CheckKey(k.Alg, k.Secret)
+		if err := CheckKey(k.Alg, k.Secret); err != nil {
+			return err
+		}
+		return CheckSecret(k.Secret)
 	case k.Public == nil && k.Signer == nil:
 		return fmt.Errorf("authjwt: key %q holds no key material", k.KID)
 	}

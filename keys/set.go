@@ -171,6 +171,21 @@ func (s *Set) add(k Key, makeSigner bool) (Key, error) {
 	if _, dup := old.byKID[k.KID]; dup && k.KID != "" {
 		return Key{}, fmt.Errorf("authjwt: a key with kid %q is already in the set", k.KID)
 	}
+	// An HMAC secret must not be (an encoding of) a public key of the
+	// set, which the set's JWKS publishes: checked both ways, whichever
+	// key comes first.
+	for _, o := range old.keys {
+		var err error
+		switch {
+		case k.Secret != nil && o.Public != nil:
+			err = CheckSecret(k.Secret, o.Public)
+		case k.Public != nil && o.Secret != nil:
+			err = CheckSecret(o.Secret, k.Public)
+		}
+		if err != nil {
+			return Key{}, fmt.Errorf("authjwt: key %q: %w", k.KID, err)
+		}
+	}
 	for _, al := range k.Aliases {
 		if _, dup := old.byKID[al]; dup {
 			return Key{}, fmt.Errorf("authjwt: key %q: its alias %q already names a key of the set", k.KID, al)
