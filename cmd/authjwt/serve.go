@@ -116,7 +116,7 @@ Trusted third-party issuer (OpenID Connect provider):
 	st.Auth.Logger = logger
 	h, err := buildServer(serverConfig{Auth: st.Auth, StoreURL: st.StoreURL, Logger: logger})
 	if err != nil {
-		return configError(e, err)
+		return configError(e, nameCommandVars(err, e.environ))
 	}
 	defer h.Auth().Close() // stops the trusted issuers' JWKS refreshes
 	if err := checkCanSign(st.Auth, e.environ); err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -204,6 +205,39 @@ func trustedIssuerOf(extra map[string]string) (*authjwt.TrustedIssuer, error) {
 		Algorithms: algs,
 		RolesClaim: extra[envTrustedRoles],
 	}, nil
+}
+
+// trustedIssuerVars maps the library fields of the trusted issuer the
+// command builds from AUTHJWT_TRUSTED_* (always TrustedIssuers[0]) to the
+// variable that set them.
+var trustedIssuerVars = map[string]string{
+	"TrustedIssuers[0].Issuer":     envTrustedIssuer,
+	"TrustedIssuers[0].Audience":   envTrustedAudience,
+	"TrustedIssuers[0].Algorithms": envTrustedAlgs,
+}
+
+// nameCommandVars makes an error of authjwt.New about a setting the
+// command itself filled from its own AUTHJWT_TRUSTED_* variables name that
+// variable, as the library does for its own (authjwt.ConfigError.Var):
+// TrustedIssuers[0].Algorithms is AUTHJWT_TRUSTED_ALGORITHMS, and
+// TrustedIssuers[0] itself (its key source) AUTHJWT_TRUSTED_JWKS_URL, or
+// AUTHJWT_TRUSTED_ISSUER when the keys come from discovery.
+func nameCommandVars(err error, environ []string) error {
+	var ce *authjwt.ConfigError
+	if !errors.As(err, &ce) || ce.Var != "" {
+		return err
+	}
+	name, ok := trustedIssuerVars[ce.Field]
+	if ce.Field == "TrustedIssuers[0]" {
+		name, ok = envTrustedIssuer, true
+		if lookupVar(environ, envTrustedJWKSURL) != "" {
+			name = envTrustedJWKSURL
+		}
+	}
+	if !ok {
+		return err
+	}
+	return fmt.Errorf("%s: %s", name, ce.Message())
 }
 
 // listValue parses a list variable as the library does: comma-separated

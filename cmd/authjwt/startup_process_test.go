@@ -111,6 +111,12 @@ func TestServeRefusesBadSettings(t *testing.T) {
 			"authjwt: configuration error: AUTHJWT_SECRET_KEY_FILE: has only 1 distinct bytes"},
 		{"one repeated character", []string{"AUTHJWT_SECRET_KEY=" + strings.Repeat("a", 48)},
 			"authjwt: configuration error: AUTHJWT_SECRET_KEY: has only 1 distinct bytes"},
+		{"trusted issuer with an HMAC algorithm", []string{"AUTHJWT_TRUSTED_ISSUER=https://idp.example", "AUTHJWT_TRUSTED_AUDIENCE=api", "AUTHJWT_TRUSTED_ALGORITHMS=HS256"},
+			`authjwt: configuration error: AUTHJWT_TRUSTED_ALGORITHMS: "HS256" is not an asymmetric JWS algorithm`},
+		{"trusted issuer is our own", []string{"AUTHJWT_TRUSTED_ISSUER=https://idp.example", "AUTHJWT_TRUSTED_AUDIENCE=api", "AUTHJWT_ENCODE_ISSUER=https://idp.example"},
+			`authjwt: configuration error: AUTHJWT_TRUSTED_ISSUER: "https://idp.example" is our own issuer`},
+		{"trusted JWKS over plain HTTP", []string{"AUTHJWT_TRUSTED_ISSUER=https://idp.example", "AUTHJWT_TRUSTED_AUDIENCE=api", "AUTHJWT_TRUSTED_JWKS_URL=http://idp.example/jwks"},
+			`authjwt: configuration error: AUTHJWT_TRUSTED_JWKS_URL: URL "http://idp.example/jwks" must be absolute https`},
 		{"type claim named exp", []string{"AUTHJWT_TOKEN_TYPE_CLAIM_NAME=exp"},
 			`authjwt: configuration error: AUTHJWT_TOKEN_TYPE_CLAIM_NAME: "exp" collides with a registered claim`},
 	} {

@@ -111,7 +111,7 @@ func authAndStoreFromEnv(e *env) (*authjwt.Auth, string, int) {
 	st.Auth.Logger = discardLogger()
 	a, err := authjwt.New(st.Auth)
 	if err != nil {
-		return nil, "", configError(e, err)
+		return nil, "", configError(e, nameCommandVars(err, e.environ))
 	}
 	return a, st.StoreURL, exitOK
 }
