@@ -513,3 +513,47 @@ func TestRedisDurabilityWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisRestartDurability revokes tokens, kills Redis (SIGKILL) and
+// starts it again on the same directory, as the durability table of
+// docs/revocation-stores.md says: with appendonly yes the revoked tokens
+// stay refused; with persistence off they are accepted again (which is
+// why the server warns at start-up).
+func TestRedisRestartDurability(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		afterward int // /protected with the revoked token after the restart
+	}{
+		{"appendonly yes keeps revocations", []string{"--save", "", "--appendonly", "yes"}, 401},
+		{"persistence off forgets them", noPersistence, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n := startRedisNode(t, tt.args...)
+			srv := startServe(t, "AUTHJWT_SECRET_KEY="+testSecret, "AUTHJWT_DENYLIST_URL=redis://"+n.addr()+"/0",
+				"AUTHJWT_STORE_TIMEOUT=500ms")
+			revoked, _ := srv.login("alice", "secret")
+			srv.do(req{method: "DELETE", path: "/access-revoke", token: revoked}).expect(t, "access-revoke", 200, "")
+			srv.do(req{method: "GET", path: "/protected", token: revoked}).expect(t, "revoked, before the restart", 401, "Token has been revoked")
+			n.kill()
+			n.start()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				r := srv.do(req{method: "GET", path: "/protected", token: revoked})
+				if r.status != 503 {
+					if r.status != tt.afterward {
+						t.Fatalf("the revoked token after a Redis restart: %d %s, want %d", r.status, r.raw, tt.afterward)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the server did not reach the restarted Redis: %s", r.raw)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
