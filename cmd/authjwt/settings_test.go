@@ -224,6 +224,7 @@ func TestStoreURLOptions(t *testing.T) {
 		{"sentinel with too long a path", "redis-sentinel://127.0.0.1:1/mymaster/0/1", "needs the master name"},
 		{"a host list behind redis://", "redis://127.0.0.1:1,127.0.0.1:2/0", "127.0.0.1:1,127.0.0.1:2"},
 		{"the password never shows", "redis-cluster://u:s3cr3t@127.0.0.1:1,127.0.0.1:x", "u:xxxxx@"},
+		{"nor the Sentinels' password", "redis-sentinel://127.0.0.1:1/m/0?sentinel_password=s3cr3t&colour=blue", "sentinel_password=xxxxx"},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,4 +288,25 @@ func TestStoreURLOptions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRedisDisplay checks how a Redis URL is printed (start-up line,
+// errors, warnings): no password, from the user information or an option,
+// and no ?prefix= (printed apart).
+func TestRedisDisplay(t *testing.T) {
+	tests := []struct {
+		url, want string
+		secrets   []string
+	}{
+		{"redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", nil},
+		{"redis://:pw@127.0.0.1:6379/0?prefix=app:", "redis://:xxxxx@127.0.0.1:6379/0", nil},
+		{"redis-cluster://u:pw@a:1,b:2?max_conns=8", "redis-cluster://u:xxxxx@a:1,b:2?max_conns=8", nil},
+		{"redis-sentinel://a,b/m/0?sentinel_password=sp&prefix=x", "redis-sentinel://a,b/m/0?sentinel_password=xxxxx", []string{"sp"}},
+	}
+	for _, tt := range tests {
+		got, secrets := redisDisplay(tt.url)
+		if got != tt.want || !reflect.DeepEqual(secrets, tt.secrets) {
+			t.Errorf("redisDisplay(%s) = %q, %q; want %q, %q", tt.url, got, secrets, tt.want, tt.secrets)
+		}
+	}
 }

@@ -437,7 +437,7 @@ func redisPersistence(ctx context.Context, rc *redisClient) ([]persistence, erro
 // that it answers, that it is the kind of server its scheme says, and
 // whether its revocations survive a restart (a warning if not).
 func openRedis(ctx context.Context, rawURL string, logger *slog.Logger) (*openedStore, error) {
-	display := redactUserinfo(rawURL)
+	display, secrets := redisDisplay(rawURL)
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// A host list (HOST,HOST:PORT) need not parse as one URL.
@@ -449,14 +449,24 @@ func openRedis(ctx context.Context, rawURL string, logger *slog.Logger) (*opened
 			return nil, fmt.Errorf("%s: %v", display, err)
 		}
 	}
-	password, _ := u.User.Password()
+	if password, ok := u.User.Password(); ok {
+		secrets = append(secrets, password)
+	}
+	// hide removes every password of the URL from a message (drivers and
+	// go-redis may echo them).
+	hide := func(msg string) string {
+		for _, p := range secrets {
+			msg = scrub(msg, p)
+		}
+		return msg
+	}
 	prefix, err := takeParam(u, redisPrefixParam)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", display, err)
+		return nil, fmt.Errorf("%s: %s", display, hide(err.Error()))
 	}
 	rc, err := newRedisClient(u, rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", display, scrub(err.Error(), password))
+		return nil, fmt.Errorf("%s: %s", display, hide(err.Error()))
 	}
 	redis.SetLogger(redisLogger{logger})
 	fail := func(err error) (*openedStore, error) {
@@ -465,9 +475,9 @@ func openRedis(ctx context.Context, rawURL string, logger *slog.Logger) (*opened
 			err = kindError{msg}
 		}
 		if errors.As(err, new(kindError)) {
-			return nil, fmt.Errorf("%s: %s", display, scrub(err.Error(), password))
+			return nil, fmt.Errorf("%s: %s", display, hide(err.Error()))
 		}
-		return nil, unreachable(display, password, err)
+		return nil, unreachable(display, "", errors.New(hide(err.Error())))
 	}
 	if rc.kind == redisSentinel {
 		// Before the first command, which asks the Sentinels too but
@@ -484,13 +494,44 @@ func openRedis(ctx context.Context, rawURL string, logger *slog.Logger) (*opened
 	}
 	nodes, cerr := redisPersistence(ctx, rc)
 	if w := durabilityWarning(display, nodes, cerr); w != "" {
-		logger.Warn("authjwt serve: " + scrub(w, password))
+		logger.Warn("authjwt serve: " + hide(w))
 	}
 	s := redisstore.New(rc.client, redisstore.Options{Prefix: prefix})
 	if prefix != "" {
 		display += " (key prefix " + fmt.Sprintf("%q", s.Prefix()) + ")"
 	}
 	return &openedStore{Store: s, Display: display, close: rc.client.Close}, nil
+}
+
+// redisDisplay returns a Redis URL for printing: without the password of
+// its user information or of any ?…password= option (which it returns, to
+// be scrubbed from errors), and without ?prefix= (printed apart).
+func redisDisplay(raw string) (string, []string) {
+	d := redactUserinfo(raw)
+	base, query, ok := strings.Cut(d, "?")
+	if !ok {
+		return d, nil
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return base + "?(unparsable options)", nil
+	}
+	var secrets []string
+	for k, vs := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			for _, v := range vs {
+				if v != "" {
+					secrets = append(secrets, v)
+				}
+			}
+			q[k] = []string{"xxxxx"}
+		}
+	}
+	q.Del(redisPrefixParam)
+	if len(q) == 0 {
+		return base, secrets
+	}
+	return base + "?" + strings.ReplaceAll(q.Encode(), "%2C", ","), secrets
 }
 
 // redactUserinfo hides the password of a store URL, for printing; unlike
