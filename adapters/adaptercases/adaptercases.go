@@ -318,3 +318,46 @@ func Run(t *testing.T, build Builder, cmp Compare) {
 		})
 	}
 }
+
+// ClaimsBug does not fit the fixture's access token, whose "roles" is a
+// list: decoding into it is a bug of the application, not of the token.
+type ClaimsBug struct {
+	// Roles is a string here, a list in the token.
+	Roles string `json:"roles"`
+}
+
+// ClaimsBugBody is a guarded handler's body that decodes the verified
+// token into [ClaimsBug] with authjwt.ClaimsAs and answers the error with
+// a.WriteError, as the documentation shows.
+func ClaimsBugBody(a *authjwt.Auth) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, err := authjwt.ClaimsAs[ClaimsBug](r.Context())
+		a.WriteError(w, r, err)
+	}
+}
+
+// RunClaimsTypeMismatch checks that a claims type mismatch in a handler
+// behind the framework's guard is answered 500 claims_type_mismatch
+// (never 401 blaming the token), as through net/http. serve returns the
+// framework's handler serving [Path] (GET), guarded by Required, whose
+// body is body.
+func RunClaimsTypeMismatch(t *testing.T, serve func(a *authjwt.Auth, body http.HandlerFunc) http.Handler) {
+	t.Helper()
+	f := NewFixture(t)
+	for name, h := range map[string]http.Handler{
+		"net/http":  f.Auth.Required(ClaimsBugBody(f.Auth)),
+		"framework": serve(f.Auth, ClaimsBugBody(f.Auth)),
+	} {
+		r := httptest.NewRequest("GET", Path, nil)
+		r.Header.Set("Authorization", "Bearer "+f.access)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var body struct {
+			Code string `json:"code"`
+		}
+		json.Unmarshal(w.Body.Bytes(), &body)
+		if w.Code != http.StatusInternalServerError || body.Code != string(authjwt.CodeClaimsType) || w.Header().Get("WWW-Authenticate") != "" {
+			t.Errorf("%s: %d %s (WWW-Authenticate %q), want 500 claims_type_mismatch", name, w.Code, w.Body, w.Header().Get("WWW-Authenticate"))
+		}
+	}
+}

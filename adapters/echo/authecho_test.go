@@ -111,3 +111,15 @@ func goBuild(t *testing.T, pkg string) {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 }
+
+// TestClaimsTypeMismatchIs500: a ClaimsAs bug in an echo handler is a 500.
+func TestClaimsTypeMismatchIs500(t *testing.T) {
+	adaptercases.RunClaimsTypeMismatch(t, func(a *authjwt.Auth, body http.HandlerFunc) http.Handler {
+		e := echo.New()
+		e.GET(adaptercases.Path, func(c echo.Context) error {
+			body(c.Response(), c.Request())
+			return nil
+		}, authecho.Required(a))
+		return e
+	})
+}

@@ -106,3 +106,12 @@ func goBuild(t *testing.T, pkg string) {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 }
+
+// TestClaimsTypeMismatchIs500: a ClaimsAs bug in a gin handler is a 500.
+func TestClaimsTypeMismatchIs500(t *testing.T) {
+	adaptercases.RunClaimsTypeMismatch(t, func(a *authjwt.Auth, body http.HandlerFunc) http.Handler {
+		r := gin.New()
+		r.GET(adaptercases.Path, authgin.Required(a), func(c *gin.Context) { body(c.Writer, c.Request) })
+		return r
+	})
+}
