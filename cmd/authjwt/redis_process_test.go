@@ -493,6 +493,9 @@ func TestRedisDurabilityWarning(t *testing.T) {
 		{"RDB snapshots only", []string{"--save", "3600 1", "--appendonly", "no"}, "has appendonly no (RDB snapshots only, save"},
 		{"append-only file", []string{"--save", "", "--appendonly", "yes"}, ""},
 		{"CONFIG disabled", append([]string{"--rename-command", "CONFIG", ""}, noPersistence...), "cannot read the persistence settings"},
+		// INFO disabled too: the kind check has nothing to read and lets
+		// the server start.
+		{"CONFIG and INFO disabled", append([]string{"--rename-command", "CONFIG", "", "--rename-command", "INFO", ""}, noPersistence...), "cannot read the persistence settings"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

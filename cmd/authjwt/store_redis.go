@@ -265,6 +265,9 @@ func checkRedisKind(ctx context.Context, rc *redisClient) error {
 	switch rc.kind {
 	case redisSingle:
 		info, err := rc.client.Info(ctx, "server", "replication").Result()
+		if unknownCommand(err) {
+			return nil // INFO disabled (some managed services): nothing to check
+		}
 		if err != nil {
 			return err
 		}
@@ -289,6 +292,9 @@ func checkRedisKind(ctx context.Context, rc *redisClient) error {
 	case redisSentinel:
 		// checkSentinels has run before the first command.
 		info, err := rc.client.Info(ctx, "replication").Result()
+		if unknownCommand(err) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -297,6 +303,12 @@ func checkRedisKind(ctx context.Context, rc *redisClient) error {
 		}
 	}
 	return nil
+}
+
+// unknownCommand reports whether err is Redis refusing a command it does
+// not have (renamed or disabled).
+func unknownCommand(err error) bool {
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unknown command")
 }
 
 // checkSentinels asks the Sentinels for the master's address: at least one
@@ -317,7 +329,7 @@ func checkSentinels(ctx context.Context, rc *redisClient) error {
 			return nil
 		case errors.Is(err, redis.Nil):
 			return wrongKind("Sentinel %s monitors no master named %q", addr, rc.master)
-		case strings.Contains(strings.ToLower(err.Error()), "unknown command"):
+		case unknownCommand(err):
 			return wrongKind("%s is not a Redis Sentinel (%s): use redis://%s/DB", addr, oneLine(err.Error()), addr)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
