@@ -936,6 +936,27 @@ func TestAttackRevocationBypass(t *testing.T) {
 			t.Errorf("revoked token with Config{Store: …}: %v", err)
 		}
 	})
+	t.Run("token minted in the same millisecond as log out everywhere", func(t *testing.T) {
+		// A stolen refresh token used at the very moment of the logout: its
+		// successor, minted at the cutoff's instant, is refused; the
+		// owner's login after RevokeSubject returns works.
+		a, clk := setup(t, Config{})
+		stolen := must(a.CreatePair("alice"))
+		if err := a.RevokeSubject(ctx, "", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		same := must(a.CreatePair("alice")) // the test clock did not move: the cutoff's millisecond
+		clk.Add(time.Millisecond)
+		login := must(a.CreatePair("alice"))
+		for _, raw := range []string{stolen.AccessToken, same.AccessToken} {
+			if _, err := a.Verify(ctx, raw, Requirement{}); !errors.Is(err, ErrTokenRevoked) {
+				t.Errorf("token issued by the cutoff: %v, want revoked", err)
+			}
+		}
+		if _, err := a.Verify(ctx, login.AccessToken, Requirement{}); err != nil {
+			t.Errorf("login after log out everywhere: %v", err)
+		}
+	})
 	t.Run("revocation of an unchecked type reports success", func(t *testing.T) {
 		a, _ := setup(t, Config{DenylistTokenChecks: []string{TypeAccess}})
 		rt := must(a.Verify(ctx, must(a.CreateRefreshToken("alice")), Requirement{Refresh: true}))

@@ -273,7 +273,7 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		p = appendJSONString(p, fixed.jti)
 	} else {
 		p = append(p, '"')
-		p = appendUUID(p)
+		p = appendUUIDv7(p, now)
 		p = append(p, '"')
 	}
 	var exp int64
@@ -493,6 +493,60 @@ func appendUUID(dst []byte) []byte {
 		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
 	}
 	return dst
+}
+
+// appendUUIDv7 appends a random UUID version 7 (RFC 9562 §5.7): the first
+// 48 bits are the Unix time in milliseconds, the other 74 free bits
+// random. authjwt uses it as the jti, so that a token says to the
+// millisecond when it was issued while its "iat" stays a whole number of
+// seconds, as every JWT library expects (PyJWT, which the seed verifies
+// with, compares iat with the current second and would refuse a fractional
+// one for the rest of the second it was issued in). A subject's revocation
+// cutoff ([Auth.RevokeSubject]) reads it to tell a token issued just after
+// "log out everywhere" from one issued just before.
+func appendUUIDv7(dst []byte, now time.Time) []byte {
+	var u [16]byte
+	rand.Read(u[6:])
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
+	}
+	u[6] = u[6]&0x0f | 0x70
+	u[8] = u[8]&0x3f | 0x80
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return dst
+}
+
+// uuid7Millis returns the Unix milliseconds of a UUID version 7 in its
+// canonical lower- or upper-case text form.
+func uuid7Millis(s string) (int64, bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[14] != '7' {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < 13; i++ {
+		if i == 8 {
+			continue
+		}
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | int64(c)
+	}
+	return v, true
 }
 
 func newUUID() string { return string(appendUUID(make([]byte, 0, 36))) }

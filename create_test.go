@@ -28,8 +28,12 @@ func TestCreateTokenClaims(t *testing.T) {
 			t.Errorf("%s = %v (%T), want %v", k, m[k], m[k], v)
 		}
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(m["jti"].(string)) {
-		t.Errorf("jti %v is not a UUID v4", m["jti"])
+	// A UUID version 7 whose time is the token's issue time (issue 15,
+	// item 4: subject cutoffs to the millisecond with an integer iat).
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(m["jti"].(string)) {
+		t.Errorf("jti %v is not a UUID v7", m["jti"])
+	} else if ms, ok := uuid7Millis(m["jti"].(string)); !ok || ms != now*1000 {
+		t.Errorf("jti %v carries %d ms, want the issue time %d", m["jti"], ms, now*1000)
 	}
 	if _, ok := m["csrf"]; ok {
 		t.Error("csrf claim in header mode")

@@ -121,7 +121,7 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 	// family is revoked through a shorter-lived token (documented).
 	exp := a.retention(t)
 	if !exp.IsZero() {
-		iat := t.c.Iat
+		iat := t.c.Iat / 1000
 		if t.c.Has&jws.HasIat == 0 {
 			iat = a.now().Unix()
 		}
@@ -140,22 +140,51 @@ func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {
 	return nil
 }
 
-// RevokeSubject revokes every token of t's issuer and subject issued up to
-// now ("logout everywhere"). Tokens are refused when their iat is at or
-// before the cutoff, with one-second resolution: a token issued in the same
-// second as the logout is refused too. It fails with
-// [ErrRevocationDisabled] when no token type is checked against the store.
+// RevokeSubject revokes every token of issuer and subject issued up to now
+// ("logout everywhere"), and none issued after: the change-password flow
+// (RevokeSubject, then a new login) keeps the new session.
+//
+// The cutoff is now, to the millisecond; a token is refused when it was
+// issued at or before it. Our tokens say when they were issued to the
+// millisecond (their jti is a UUID version 7 carrying the time; iat stays
+// a whole number, as every JWT library expects), and RevokeSubject returns
+// only once the clock (Config.Now) has passed the cutoff's millisecond, so
+// a token minted after it returns is accepted, even within the same
+// second. A fractional iat counts to the millisecond too. A token with a
+// whole-second iat and no such jti (the seed's, most providers') is
+// compared by its second: one issued in the cutoff's own second is refused
+// even if it came after it, the safe side. Instances sharing a store must keep their clocks in step:
+// a login on an instance running d behind is refused if it comes within d
+// of the cutoff.
+//
+// It fails with [ErrRevocationDisabled] when no token type is checked
+// against the store.
 func (a *Auth) RevokeSubject(ctx context.Context, issuer, subject string) error {
 	s, err := a.store(true, true)
 	if err != nil {
 		return err
 	}
-	now := a.now().Truncate(time.Second)
-	// Every token the cutoff refuses was issued by now, so it expires by
-	// now plus the longest lifetime.
+	cut := time.UnixMilli(a.now().UnixMilli())
+	// Every token the cutoff refuses was issued by then, so it expires by
+	// then plus the longest lifetime.
 	exp := revoke.Forever
 	if longest, ok := a.lifetimeBound(0); ok {
-		exp = a.keepUntil(now.Unix() + seconds(longest))
+		exp = a.keepUntil(cut.Unix() + seconds(longest))
 	}
-	return s.revokeSubject(ctx, issuer, subject, now, exp)
+	if err := s.revokeSubject(ctx, issuer, subject, cut, exp); err != nil {
+		return err
+	}
+	a.waitPast(cut)
+	return nil
+}
+
+// waitPast returns once the clock has passed the millisecond of t: at most
+// about a millisecond with a real clock. A clock that does not move (a
+// test's) is given up on after 50 ms of real time.
+func (a *Auth) waitPast(t time.Time) {
+	ms := t.UnixMilli()
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for a.now().UnixMilli() <= ms && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
+	}
 }

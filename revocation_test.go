@@ -3,7 +3,9 @@ package authjwt
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,4 +241,116 @@ func TestRevocationRetention(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tickingClock advances by step at every reading, like a real clock seen
+// by a fast program, from a chosen instant.
+type tickingClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *tickingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+// TestLogoutEverywhereThenLogin (issue 15, item 4): RevokeSubject refuses
+// every token issued before it and none issued after it returns, even in
+// the same second (the change-password flow: log out everywhere, then log
+// in again). Before, the cutoff was truncated to the second and a pair
+// issued in the same second after it was dead for its whole life.
+func TestLogoutEverywhereThenLogin(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, a *Auth, old, fresh Pair) {
+		t.Helper()
+		for _, raw := range []string{old.AccessToken, old.RefreshToken} {
+			if _, err := a.Verify(ctx, raw, Requirement{Refresh: raw == old.RefreshToken}); !errors.Is(err, ErrTokenRevoked) {
+				t.Fatalf("token issued before the cutoff: %v, want ErrTokenRevoked", err)
+			}
+		}
+		if _, err := a.Verify(ctx, fresh.AccessToken, Requirement{}); err != nil {
+			t.Fatalf("access token of the login after the cutoff: %v", err)
+		}
+		if _, err := a.Verify(ctx, fresh.RefreshToken, Requirement{Refresh: true}); err != nil {
+			t.Fatalf("refresh token of the login after the cutoff: %v", err)
+		}
+	}
+	t.Run("real clock", func(t *testing.T) {
+		a := mustNew(t, Config{SecretKey: testSecret, Store: revoke.NewMemory()})
+		for i := range 20 {
+			sub := "alice-" + strconv.Itoa(i)
+			old := must(a.CreatePair(sub))
+			if err := a.RevokeSubject(ctx, "", sub); err != nil {
+				t.Fatal(err)
+			}
+			check(t, a, old, must(a.CreatePair(sub)))
+		}
+	})
+	for _, at := range []time.Duration{0, 500 * time.Millisecond, 998 * time.Millisecond, 999*time.Millisecond + 990*time.Microsecond} {
+		t.Run("clock at +"+at.String(), func(t *testing.T) {
+			clk := &tickingClock{t: time.Unix(1_800_000_000, 0).Add(at), step: 100 * time.Microsecond}
+			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Store: revoke.NewMemory(revoke.WithClock(clk.Now))})
+			old := must(a.CreatePair("alice"))
+			if err := a.RevokeSubject(ctx, "", "alice"); err != nil {
+				t.Fatal(err)
+			}
+			check(t, a, old, must(a.CreatePair("alice")))
+		})
+	}
+	t.Run("after ending a family", func(t *testing.T) {
+		clk := &tickingClock{t: time.Unix(1_800_000_000, 0), step: 100 * time.Microsecond}
+		a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Store: revoke.NewMemory(revoke.WithClock(clk.Now))})
+		old := must(a.CreatePair("alice"))
+		if err := a.RevokeFamily(ctx, must(a.Verify(ctx, old.AccessToken, Requirement{}))); err != nil {
+			t.Fatal(err)
+		}
+		check(t, a, old, must(a.CreatePair("alice")))
+	})
+
+	// Tokens that do not say their millisecond: an integer iat without a
+	// UUID v7 jti (the seed's, a provider's), or a v7 jti whose time is
+	// not in iat's second, compare by the whole second, refused throughout
+	// the cutoff's second: the safe side.
+	t.Run("whole-second tokens", func(t *testing.T) {
+		clk := newClock()
+		base := clk.Now().Unix()
+		clk.Add(500 * time.Millisecond)
+		a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Store: revoke.NewMemory(revoke.WithClock(clk.Now))})
+		if err := a.RevokeSubject(ctx, "", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(time.Second) // the tokens below are all in the past
+		mint := func(iat string, jti string) string {
+			return signHS256(testSecret, `{"alg":"HS256","typ":"JWT"}`,
+				`{"sub":"alice","iat":`+iat+`,"jti":"`+jti+`","exp":`+strconv.FormatInt(base+900, 10)+`,"type":"access","fresh":false}`)
+		}
+		v7 := func(ms int64) string {
+			return string(appendUUIDv7(nil, time.UnixMilli(ms)))
+		}
+		sec := strconv.FormatInt(base, 10)
+		next := strconv.FormatInt(base+1, 10)
+		tests := []struct {
+			name    string
+			tok     string
+			revoked bool
+		}{
+			{"integer iat, uuid4 jti, the cutoff's second", mint(sec, "0b6f3f0e-4c1d-4a7b-9c2e-5d6f7a8b9c0d"), true},
+			{"integer iat, uuid4 jti, the next second", mint(next, "0b6f3f0e-4c1d-4a7b-9c2e-5d6f7a8b9c0d"), false},
+			{"integer iat, v7 jti after the cutoff", mint(sec, v7(base*1000+501)), false},
+			{"integer iat, v7 jti at the cutoff", mint(sec, v7(base*1000+500)), true},
+			{"integer iat, v7 jti of another second", mint(sec, v7((base+5)*1000)), true},
+			{"fractional iat after the cutoff", mint(sec+".501", "x"), false},
+			{"fractional iat at the cutoff", mint(sec+".5009", "x"), true},
+		}
+		for _, tt := range tests {
+			_, err := a.Verify(ctx, tt.tok, Requirement{})
+			if tt.revoked != errors.Is(err, ErrTokenRevoked) || !tt.revoked && err != nil {
+				t.Errorf("%s: Verify = %v, want revoked=%v", tt.name, err, tt.revoked)
+			}
+		}
+	})
 }

@@ -662,7 +662,10 @@ func mintLikeSeed(t *testing.T, c *seedCase) error {
 	return compareMinted(raw, c.DecodedHeader, c.DecodedPayload, c.Iat)
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+// uuidRE matches the seed's random values, uuid4; authjwt's jti is a
+// uuid7 (its issue time to the millisecond, for subject cutoffs), which no
+// seed code reads beyond its being a unique string.
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // randomClaims hold a fresh uuid4 in every token, on both sides.
 var randomClaims = map[string]bool{"jti": true, "csrf": true, "aid": true}
@@ -701,7 +704,7 @@ func compareMinted(raw string, seedHdr, seedPayload map[string]any, now int64) e
 		switch {
 		case randomClaims[k]:
 			if s, _ := got.(string); !uuidRE.MatchString(s) {
-				problems = append(problems, fmt.Sprintf("claim %q = %q is not a uuid4 as the seed's", k, s))
+				problems = append(problems, fmt.Sprintf("claim %q = %q is not a random UUID (uuid4 as the seed's, or our uuid7 jti)", k, s))
 			}
 		case k == "iat" || k == "nbf" || k == "exp":
 			// Relative to now: the seed's and ours were minted in the same

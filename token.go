@@ -127,8 +127,29 @@ func unixTime(v int64, ok bool) time.Time {
 	return time.Unix(v, 0)
 }
 
-// IssuedAt returns "iat" (zero when absent).
-func (t *Token) IssuedAt() time.Time { return unixTime(t.c.Iat, t.c.Has&jws.HasIat != 0) }
+// IssuedAt returns "iat" (zero when absent), with its fraction to the
+// millisecond when it has one.
+func (t *Token) IssuedAt() time.Time {
+	if t.c.Has&jws.HasIat == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(t.c.Iat)
+}
+
+// issuedMillis returns when t was issued, in Unix milliseconds, for a
+// subject's revocation cutoff: its iat, refined by its jti when that is a
+// UUID version 7 (as authjwt issues) whose time falls in iat's second. A
+// whole-second iat without one counts as the start of its second, so a
+// cutoff refuses it for the whole second (the safe side).
+func (t *Token) issuedMillis() int64 {
+	ms := t.c.Iat
+	if ms%1000 == 0 {
+		if ts, ok := uuid7Millis(t.c.Jti()); ok && ts/1000 == ms/1000 {
+			ms = ts
+		}
+	}
+	return ms
+}
 
 // ExpiresAt returns "exp" (zero for a token that does not expire).
 func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.Has&jws.HasExp != 0) }

@@ -311,7 +311,7 @@ func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) 
 	if c.Has&jws.HasNbf != 0 && now+lw < c.Nbf {
 		return ErrTokenNotYetValid
 	}
-	if c.Has&jws.HasIat != 0 && now+lw < c.Iat {
+	if c.Has&jws.HasIat != 0 && now+lw < c.Iat/1000 {
 		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
 	}
 	if !audienceMatch(c.Aud(), ti.cfg.Audience) {

@@ -416,7 +416,7 @@ func (a *Auth) validateClaims(t *Token, req Requirement) error {
 	if c.Has&jws.HasNbf != 0 && now+lw < c.Nbf {
 		return ErrTokenNotYetValid
 	}
-	if c.Has&jws.HasIat != 0 && now+lw < c.Iat {
+	if c.Has&jws.HasIat != 0 && now+lw < c.Iat/1000 {
 		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
 	}
 	if a.cfg.DecodeIssuer != "" && (c.Has&jws.HasIss == 0 || c.Iss() != a.cfg.DecodeIssuer) &&
@@ -495,7 +495,7 @@ func (a *Auth) checkRevoked(ctx context.Context, t *Token) error {
 	}
 	q := revoke.Query{JTI: t.c.Jti(), Family: t.c.Aid(), Issuer: t.c.Iss(), Subject: t.c.Sub()}
 	if t.c.Has&jws.HasIat != 0 {
-		q.IssuedAt = time.Unix(t.c.Iat, 0)
+		q.IssuedAt = time.UnixMilli(t.issuedMillis())
 	}
 	revoked, err := a.gate.isRevoked(ctx, q)
 	if err != nil {

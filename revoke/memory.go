@@ -42,7 +42,7 @@ func WithSweepInterval(d time.Duration) MemoryOption {
 type subjectKey struct{ issuer, subject string }
 
 type subjectEntry struct {
-	cutoff  int64 // Unix seconds
+	cutoff  int64 // Unix milliseconds
 	expires int64 // Unix nanoseconds, or forever
 }
 
@@ -143,13 +143,13 @@ func (m *Memory) revokeID(ctx context.Context, tab map[string]int64, id string, 
 }
 
 // RevokeSubject revokes every token of (issuer, subject) issued at or before
-// cutoff, truncated to the second. A live entry's cutoff is never lowered
+// cutoff, truncated to the millisecond. A live entry's cutoff is never lowered
 // and its expiry never shortened; an expired entry is replaced.
 func (m *Memory) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e := subjectEntry{cutoff: cutoff.Unix(), expires: expiryNanos(expires)}
+	e := subjectEntry{cutoff: cutoff.UnixMilli(), expires: expiryNanos(expires)}
 	k := subjectKey{issuer, subject}
 	now := m.now().UnixNano()
 	m.mu.Lock()
@@ -178,7 +178,7 @@ func (m *Memory) IsRevoked(ctx context.Context, q Query) (bool, error) {
 	}
 	iat := int64(0)
 	if !q.IssuedAt.IsZero() {
-		iat = q.IssuedAt.Unix()
+		iat = q.IssuedAt.UnixMilli()
 	}
 	var expiredTok, expiredFam, expiredSub bool
 	revoked := false

@@ -49,10 +49,14 @@ type Query struct {
 	// subject cutoff is kept per issuer and subject.
 	Issuer  string
 	Subject string // see Issuer
-	// IssuedAt is the token's "iat". A token is revoked by a subject cutoff
-	// when IssuedAt, truncated to whole seconds, is at or before the cutoff.
-	// A zero IssuedAt is treated as issued at the Unix epoch, so a subject
-	// cutoff always matches a token that does not say when it was issued.
+	// IssuedAt is when the token was issued, to the millisecond: its "iat"
+	// (with its fraction, if any), which authjwt refines within iat's
+	// second by the time in its jti, a UUID version 7; a whole-second iat
+	// otherwise stands for the start of its second. A
+	// token is revoked by a subject cutoff when IssuedAt, truncated to the
+	// millisecond, is at or before the cutoff. A zero IssuedAt is treated as
+	// issued at the Unix epoch, so a subject cutoff always matches a token
+	// that does not say when it was issued.
 	IssuedAt time.Time
 }
 
@@ -67,9 +71,10 @@ type Store interface {
 	// family's latest-expiring token) and may be forgotten after it.
 	RevokeFamily(ctx context.Context, family string, expires time.Time) error
 	// RevokeSubject revokes every token of (issuer, subject) issued at or
-	// before cutoff, with one-second resolution (cutoff is truncated to the
-	// second). A later call with an earlier cutoff never lowers a stored
-	// cutoff. The entry must be kept until at least expires (the end of
+	// before cutoff, with millisecond resolution (cutoff is truncated to the
+	// millisecond; a store must keep at least that resolution, or a new
+	// login in the same second as "log out everywhere" is refused). A later
+	// call with an earlier cutoff never lowers a stored cutoff. The entry must be kept until at least expires (the end of
 	// acceptance of the last token the cutoff refuses) and may be
 	// forgotten after it; [Forever] keeps it.
 	RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error

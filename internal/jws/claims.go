@@ -49,7 +49,7 @@ const (
 type Claims struct {
 	Exp int64 // "exp", Unix seconds
 	Nbf int64 // "nbf", Unix seconds
-	Iat int64 // "iat", Unix seconds
+	Iat int64 // "iat", Unix milliseconds (a fraction beyond them truncated)
 
 	base   *byte     // the buffer the references point into
 	intern *[]string // the verifier's interned values
@@ -342,7 +342,15 @@ func ParseSpans(payload []byte, typeName string, c *RawClaims) error {
 					}
 				}
 				if !fast {
-					dv, next, err := dateAt(b, i)
+					// Direct calls: a func value would make b escape.
+					var dv int64
+					var next int
+					var err error
+					if bit == HasIat {
+						dv, next, err = dateMilliAt(b, i)
+					} else {
+						dv, next, err = dateAt(b, i)
+					}
 					if err != nil {
 						return err
 					}
@@ -354,6 +362,9 @@ func ParseSpans(payload []byte, typeName string, c *RawClaims) error {
 				case HasNbf:
 					c.Nbf = v
 				default:
+					if fast {
+						v *= 1000 // whole seconds, in milliseconds
+					}
 					c.Iat = v
 				}
 			}
@@ -567,7 +578,7 @@ type RawClaims struct {
 	CSRF  Span   // "csrf"
 	Exp   int64  // "exp", Unix seconds
 	Nbf   int64  // "nbf", Unix seconds
-	Iat   int64  // "iat", Unix seconds
+	Iat   int64  // "iat", Unix milliseconds (a fraction beyond them truncated)
 	Fresh bool   // "fresh"
 	// Aud is one string (AudList false) or a list of them (AudList true).
 	Aud     ListRange

@@ -38,7 +38,11 @@ func (p *scanner) claimRef(name []byte, typeName string, c *claimsView) error {
 	case keyCSRF:
 		bit, dst = HasCSRF, &c.CSRF
 	case keyExp, keyNbf, keyIat:
-		v, err := p.numericDate()
+		date := p.numericDate
+		if name[0] == 'i' {
+			date = p.numericDateMilli
+		}
+		v, err := date()
 		if err != nil {
 			return err
 		}
@@ -157,6 +161,13 @@ func (p *scanner) stringList(dst []string) ([]string, error) {
 // of seconds, fractions truncated, at most MaxNumericDate.
 func (p *scanner) numericDate() (int64, error) {
 	v, next, err := dateAt(p.b, p.i)
+	p.i = next
+	return v, err
+}
+
+// numericDateMilli is numericDate in milliseconds ("iat").
+func (p *scanner) numericDateMilli() (int64, error) {
+	v, next, err := dateMilliAt(p.b, p.i)
 	p.i = next
 	return v, err
 }

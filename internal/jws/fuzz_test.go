@@ -284,7 +284,14 @@ func FuzzParseClaims(f *testing.F) {
 		}
 		date("exp", HasExp, c.Exp)
 		date("nbf", HasNbf, c.Nbf)
-		date("iat", HasIat, c.Iat)
+		date("iat", HasIat, c.Iat/1000) // milliseconds: its whole seconds
+		if raw, ok := m["iat"]; ok {
+			var f float64
+			_ = json.Unmarshal(raw, &f)
+			if d := c.Iat - int64(math.Floor(f*1000)); d < -1 || d > 1 {
+				t.Fatalf("iat: ours %d ms, encoding/json %s", c.Iat, raw)
+			}
+		}
 		if raw, ok := m["fresh"]; ok != (c.Has&HasFresh != 0) {
 			t.Fatalf("fresh presence differs (%q)", b)
 		} else if ok {

@@ -534,6 +534,51 @@ func dateAt(b []byte, i int) (int64, int, error) {
 	return int64(f), p.i, nil
 }
 
+// dateMilliAt is dateAt in milliseconds, for "iat", which authjwt issues
+// with a millisecond fraction (1764633600.123) so that a subject's
+// revocation cutoff can tell a token issued just after it from one issued
+// just before. A plain decimal fraction is read digit by digit, exactly,
+// and truncated to milliseconds; an exponent form goes through float64
+// (truncated too, so it can only come out earlier, never later).
+func dateMilliAt(b []byte, i int) (int64, int, error) {
+	sec, j, err := dateAt(b, i)
+	if err != nil {
+		return 0, j, err
+	}
+	num := b[i:j]
+	ms := sec * 1000
+	dot, exp := -1, false
+	for k, c := range num {
+		switch c {
+		case '.':
+			dot = k
+		case 'e', 'E':
+			exp = true
+		}
+	}
+	switch {
+	case exp:
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil {
+			return 0, j, ErrClaimType
+		}
+		ms = int64(f * 1000)
+		if ms/1000 != sec { // float rounding crossed a second: keep dateAt's
+			ms = sec * 1000
+		}
+	case dot >= 0:
+		scale := int64(100)
+		for _, c := range num[dot+1:] {
+			if scale == 0 {
+				break
+			}
+			ms += int64(c-'0') * scale
+			scale /= 10
+		}
+	}
+	return ms, j, nil
+}
+
 // eightDigits reports whether the eight bytes of w (little endian) are all
 // ASCII digits: each byte's high nibble is 3, and adding 6 does not carry
 // it past 3 (so the low nibble is at most 9).

@@ -25,7 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 		{"ExpiryNeverShortened", testExpiryNeverShortened},
 		{"Family", testFamily},
 		{"Subject", testSubject},
-		{"SubjectTruncation", testSubjectTruncation},
+		{"SubjectMilliseconds", testSubjectMilliseconds},
 		{"SubjectIssuerIsolation", testSubjectIssuerIsolation},
 		{"SubjectCutoffNeverLowered", testSubjectNeverLowered},
 		{"Expiry", testExpiry},
@@ -163,7 +163,8 @@ func testSubject(t *testing.T, s revoke.Store) {
 	must(t, s.RevokeSubject(ctx, iss, sub, cut, hour()))
 	expect(t, s, q(cut), true)                           // iat == cutoff
 	expect(t, s, q(cut.Add(-time.Hour)), true)           // earlier
-	expect(t, s, q(cut.Add(999*time.Millisecond)), true) // truncates to cutoff
+	expect(t, s, q(cut.Add(999*time.Microsecond)), true) // truncates to the cutoff's ms
+	expect(t, s, q(cut.Add(time.Millisecond)), false)    // cutoff + 1 ms: issued after it
 	expect(t, s, q(cut.Add(time.Second)), false)         // cutoff + 1 s
 	expect(t, s, q(time.Time{}), true)                   // no iat: epoch
 	expect(t, s, q(time.Unix(0, 0)), true)               // the epoch itself
@@ -171,17 +172,25 @@ func testSubject(t *testing.T, s revoke.Store) {
 	expect(t, s, revoke.Query{Issuer: iss, Subject: id("user"), IssuedAt: cut}, false)
 }
 
-func testSubjectTruncation(t *testing.T, s revoke.Store) {
+// testSubjectMilliseconds: cutoffs have millisecond resolution, so a token
+// issued a millisecond after "log out everywhere" (a new login) is not
+// refused, while every token issued at or before it is. A token with a
+// whole-second iat compares as that second's first millisecond.
+func testSubjectMilliseconds(t *testing.T, s revoke.Store) {
 	ctx := ctxT(t)
 	sub := id("user")
 	base := time.Now().Truncate(time.Second)
-	// A sub-second cutoff is truncated to the second: base+0.9 s acts as base.
-	must(t, s.RevokeSubject(ctx, "iss", sub, base.Add(900*time.Millisecond), hour()))
+	// A sub-millisecond cutoff is truncated: base+900.7 ms acts as base+900 ms.
+	must(t, s.RevokeSubject(ctx, "iss", sub, base.Add(900700*time.Microsecond), hour()))
 	q := func(iat time.Time) revoke.Query { return revoke.Query{Issuer: "iss", Subject: sub, IssuedAt: iat} }
-	expect(t, s, q(base), true)
+	expect(t, s, q(base), true) // a whole-second iat in the cutoff's second
+	expect(t, s, q(base.Add(-time.Second)), true)
 	expect(t, s, q(base.Add(500*time.Millisecond)), true)
-	expect(t, s, q(base.Add(950*time.Millisecond)), true) // after the raw cutoff, same second
-	expect(t, s, q(base.Add(time.Second)), false)
+	expect(t, s, q(base.Add(900*time.Millisecond)), true)    // the cutoff's millisecond
+	expect(t, s, q(base.Add(900999*time.Microsecond)), true) // still in it
+	expect(t, s, q(base.Add(901*time.Millisecond)), false)   // the next one: a new login
+	expect(t, s, q(base.Add(950*time.Millisecond)), false)   // later in the same second
+	expect(t, s, q(base.Add(time.Second)), false)            // the next second
 	expect(t, s, q(base.Add(1500*time.Millisecond)), false)
 }
 

@@ -9,7 +9,7 @@
 //
 //	<prefix>t:<jti>                              string: expiry, Unix ms ("0" = Forever)
 //	<prefix>f:<family>                           string: expiry, Unix ms ("0" = Forever)
-//	<prefix>s:<len(issuer)>:<issuer><subject>    string: "<cutoff Unix s>:<expiry Unix ms>"
+//	<prefix>s:<len(issuer)>:<issuer><subject>    string: "m<cutoff Unix ms>:<expiry Unix ms>"
 //	<prefix>u:<jti>                              string: first-use time, Unix ms, then ":<successor>" when one is recorded (Consume, ConsumeWithSuccessor)
 //
 // The issuer's length in decimal keeps (issuer, subject) pairs from
@@ -23,6 +23,15 @@
 // and a subject's cutoff is never lowered (the script keeps the maximum).
 // Consume runs SET NX inside a script that returns the stored first-use
 // time to every later caller, so exactly one caller wins across processes.
+//
+// Subject cutoffs have millisecond resolution, so that a login right after
+// "log out everywhere" is not refused. Entries written by earlier versions,
+// "<cutoff Unix s>:<expiry Unix ms>" (no "m"), are still read, as the last
+// millisecond of their second (they refused the whole second), and are
+// rewritten in the new form when the subject is revoked again: no
+// migration is needed. During a rolling upgrade, an instance of an earlier
+// version that reads a new entry fails its check (503) for that subject
+// until it is upgraded: it never accepts a token the entry revokes.
 //
 // # One round trip, and Redis Cluster
 //

@@ -165,8 +165,11 @@ if new ~= 0 then redis.call('PEXPIRE', KEYS[1], new - tonumber(ARGV[2])) end
 return 1
 `)
 
-// revokeSubjectScript stores "cutoff:expiry" under KEYS[1], keeping the
-// larger cutoff and the later expiry of a live entry; ARGV[3] is now.
+// revokeSubjectScript stores "m<cutoff ms>:<expiry ms>" under KEYS[1],
+// keeping the larger cutoff and the later expiry of a live entry; ARGV[3]
+// is now. An entry written before cutoffs had milliseconds,
+// "<cutoff s>:<expiry ms>", refused every token of its cutoff's second:
+// it is read as that second's last millisecond.
 var revokeSubjectScript = redis.NewScript(`
 local c = tonumber(ARGV[1])
 local e = tonumber(ARGV[2])
@@ -174,13 +177,19 @@ local old = redis.call('GET', KEYS[1])
 if old then
   local sep = string.find(old, ':', 1, true)
   if sep then
-    local oc = tonumber(string.sub(old, 1, sep - 1))
+    local oc
+    if string.sub(old, 1, 1) == 'm' then
+      oc = tonumber(string.sub(old, 2, sep - 1))
+    else
+      oc = tonumber(string.sub(old, 1, sep - 1))
+      if oc then oc = oc * 1000 + 999 end
+    end
     local oe = tonumber(string.sub(old, sep + 1))
     if oc and oc > c then c = oc end
     if oe and (oe == 0 or (e ~= 0 and oe > e)) then e = oe end
   end
 end
-redis.call('SET', KEYS[1], string.format('%d:%d', c, e))
+redis.call('SET', KEYS[1], string.format('m%d:%d', c, e))
 if e ~= 0 then redis.call('PEXPIRE', KEYS[1], e - tonumber(ARGV[3])) end
 return 1
 `)
@@ -222,10 +231,10 @@ func (s *Store) revokeID(ctx context.Context, key string, expires time.Time) err
 }
 
 // RevokeSubject revokes every token of (issuer, subject) issued at or before
-// cutoff (truncated to the second); a stored cutoff is never lowered.
+// cutoff (truncated to the millisecond); a stored cutoff is never lowered.
 func (s *Store) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	key := s.subjectKey(issuer, subject)
-	c, exp, now := cutoff.Unix(), expiryMillis(expires), s.now().UnixMilli()
+	c, exp, now := cutoff.UnixMilli(), expiryMillis(expires), s.now().UnixMilli()
 	return s.run(ctx, func(ctx context.Context) error {
 		return revokeSubjectScript.Run(ctx, s.client, []string{key}, c, exp, now).Err()
 	})
@@ -280,18 +289,25 @@ func (s *Store) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) {
 	}
 	iat := int64(0)
 	if !q.IssuedAt.IsZero() {
-		iat = q.IssuedAt.Unix()
+		iat = q.IssuedAt.UnixMilli()
 	}
 	return iat <= cutoff, nil
 }
 
+// parseCutoff returns the cutoff of a subject entry in Unix milliseconds:
+// "m<ms>:…", or "<s>:…" as written before cutoffs had milliseconds, which
+// refused the whole second and so stands for its last millisecond.
 func parseCutoff(v string) (int64, bool) {
 	i := strings.IndexByte(v, ':')
 	if i < 0 {
 		return 0, false
 	}
+	if strings.HasPrefix(v, "m") {
+		c, err := strconv.ParseInt(v[1:i], 10, 64)
+		return c, err == nil
+	}
 	c, err := strconv.ParseInt(v[:i], 10, 64)
-	return c, err == nil
+	return c*1000 + 999, err == nil
 }
 
 // Consume marks jti used until expires, atomically across every process

@@ -165,8 +165,8 @@ func TestKeyLayout(t *testing.T) {
 	if d := expireAt(p + "f:f1"); d != -1 {
 		t.Errorf("Forever family has expiry %v", d)
 	}
-	if v := get(p + "s:3:isssub"); v != "1000:"+ms {
-		t.Errorf("subject value %q, want %q (cutoff kept, expiry kept)", v, "1000:"+ms)
+	if v := get(p + "s:3:isssub"); v != "m1000900:"+ms {
+		t.Errorf("subject value %q, want %q (cutoff kept, in ms, expiry kept)", v, "m1000900:"+ms)
 	}
 	if v := get(p + "u:r1"); v != strconv.FormatInt(at.UnixMilli(), 10) {
 		t.Errorf("consume value %q, want %d", v, at.UnixMilli())
@@ -185,6 +185,40 @@ func TestKeyLayout(t *testing.T) {
 	if redisstore.New(c, redisstore.Options{}).Prefix() != redisstore.DefaultPrefix {
 		t.Error("default prefix not applied")
 	}
+}
+
+// TestSubjectEntryOfAnEarlierVersion: subject entries written before
+// cutoffs had milliseconds ("<cutoff s>:<expiry ms>") keep refusing their
+// whole second and are rewritten in the new form, never lowered.
+func TestSubjectEntryOfAnEarlierVersion(t *testing.T) {
+	c := sharedRedis(t)
+	p := uniquePrefix("oldsub")
+	cleanPrefix(t, c, p)
+	s := redisstore.New(c, redisstore.Options{Prefix: p})
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour).UnixMilli()
+	key := p + "s:3:isssub"
+	must(t, c.Set(ctx, key, "1000:"+strconv.FormatInt(exp, 10), time.Hour).Err())
+	q := func(iat time.Time, want bool) {
+		t.Helper()
+		got, err := s.IsRevoked(ctx, revoke.Query{Issuer: "iss", Subject: "sub", IssuedAt: iat})
+		must(t, err)
+		if got != want {
+			t.Errorf("iat %v: revoked = %v, want %v", iat.UnixMilli(), got, want)
+		}
+	}
+	q(time.Unix(1000, 0), true)
+	q(time.Unix(1000, 999e6), true) // the whole second, as before
+	q(time.Unix(1001, 0), false)
+	// A lower cutoff (in the old entry's second) does not lower it.
+	must(t, s.RevokeSubject(ctx, "iss", "sub", time.Unix(1000, 500e6), time.UnixMilli(exp)))
+	if v, _ := c.Get(ctx, key).Result(); v != "m1000999:"+strconv.FormatInt(exp, 10) {
+		t.Errorf("after a lower cutoff: %q, want the old cutoff in ms", v)
+	}
+	q(time.Unix(1000, 999e6), true)
+	must(t, s.RevokeSubject(ctx, "iss", "sub", time.Unix(1002, 1e6), time.UnixMilli(exp)))
+	q(time.Unix(1002, 1e6), true)
+	q(time.Unix(1002, 2e6), false)
 }
 
 // TestFault stops a private server mid-run: calls must fail within the

@@ -16,7 +16,7 @@
 //	<prefix>tokens    (id PRIMARY KEY, expires_at BIGINT)              revoked jtis; expiry in Unix ms
 //	<prefix>families  (id PRIMARY KEY, expires_at BIGINT)              revoked families; expiry in Unix ms
 //	<prefix>subjects  (issuer, subject, cutoff BIGINT, expires_at BIGINT,
-//	                   PRIMARY KEY (issuer, subject))                  cutoff in Unix s, expiry in Unix ms
+//	                   PRIMARY KEY (issuer, subject))                  cutoff and expiry in Unix ms
 //	<prefix>consumed  (id PRIMARY KEY, used_at BIGINT, expires_at BIGINT,
 //	                   successor NOT NULL DEFAULT '')                  Consume marks; both Unix ms; the successor
 //	                                                                   recorded by ConsumeWithSuccessor
@@ -31,6 +31,17 @@
 // themselves can take the statements from it. On a consumed table created
 // by an earlier version it adds the successor column (ALTER TABLE ... ADD
 // COLUMN, the same type as the id columns).
+//
+// Subject cutoffs have millisecond resolution, so that a login right after
+// "log out everywhere" is not refused. Rows written by earlier versions
+// hold the cutoff in Unix seconds; any cutoff below 10^11 (1973-03-03 in
+// milliseconds) is read as seconds, standing for the last millisecond of
+// its second (such a row refused the whole second), and is rewritten in
+// milliseconds when the subject is revoked again. No migration is needed.
+// During a rolling upgrade, an instance of an earlier version reads a new
+// row's milliseconds as seconds far in the future and refuses every token
+// of that subject until the row expires or the instance is upgraded: it
+// never accepts a token the row revokes.
 //
 // # Queries
 //

@@ -57,6 +57,12 @@ const MaxIDLen = 512
 // forever is how an expiry of [revoke.Forever] is stored.
 const forever = math.MaxInt64
 
+// milliCutoffs is the smallest subject cutoff stored, in Unix milliseconds
+// (1973-03-03): smaller values in the cutoff column are Unix seconds,
+// written before cutoffs had milliseconds. Earlier cutoffs are raised to
+// it, which can only refuse more tokens (issued before 1973).
+const milliCutoffs = 100_000_000_000
+
 // Options configures a [Store].
 type Options struct {
 	// Dialect is the database's SQL flavour; required.
@@ -301,10 +307,17 @@ func (s *Store) buildQueries() error {
 		}
 	}
 
-	// Arguments: jti, now, family, now, issuer, subject, iat, now.
+	// Cutoffs are Unix milliseconds; a row written before they were, in
+	// Unix seconds (any value below milliCutoffs), refused its whole
+	// second and stands for the second's last millisecond.
+	cutoffMs := func(col string) string {
+		return "(CASE WHEN " + col + " < " + strconv.FormatInt(milliCutoffs, 10) + " THEN " + col + " * 1000 + 999 ELSE " + col + " END)"
+	}
+
+	// Arguments: jti, now, family, now, issuer, subject, iat (ms), now.
 	s.qIsRevoked = s.rebind("SELECT EXISTS (SELECT 1 FROM " + tok + " WHERE id = ? AND expires_at > ?)" +
 		" OR EXISTS (SELECT 1 FROM " + fam + " WHERE id = ? AND expires_at > ?)" +
-		" OR EXISTS (SELECT 1 FROM " + sub + " WHERE issuer = ? AND subject = ? AND cutoff >= ? AND expires_at > ?)")
+		" OR EXISTS (SELECT 1 FROM " + sub + " WHERE issuer = ? AND subject = ? AND " + cutoffMs("cutoff") + " >= ? AND expires_at > ?)")
 
 	// Revoke: arguments id, expires. Subject: issuer, subject, cutoff,
 	// expires, now. On MySQL assignments run left to right, so cutoff is
@@ -319,7 +332,7 @@ func (s *Store) buildQueries() error {
 		s.qRevokeToken, s.qRevokeFamily = s.rebind(upID(tok)), s.rebind(upID(fam))
 		s.qRevokeSub = s.rebind("INSERT INTO " + sub + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)" +
 			" ON CONFLICT (issuer, subject) DO UPDATE SET" +
-			" cutoff = CASE WHEN " + sub + ".expires_at > ? THEN " + greatest + "(" + sub + ".cutoff, " + ex + "cutoff) ELSE " + ex + "cutoff END," +
+			" cutoff = CASE WHEN " + sub + ".expires_at > ? THEN " + greatest + "(" + cutoffMs(sub+".cutoff") + ", " + ex + "cutoff) ELSE " + ex + "cutoff END," +
 			" expires_at = " + greatest + "(" + sub + ".expires_at, " + ex + "expires_at)")
 		s.qConsumeIns = s.rebind("INSERT INTO " + con + " (id, used_at, expires_at, successor) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
 	case MySQL:
@@ -329,7 +342,7 @@ func (s *Store) buildQueries() error {
 		s.qRevokeToken, s.qRevokeFamily = upID(tok), upID(fam)
 		s.qRevokeSub = "INSERT INTO " + sub + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)" +
 			" ON DUPLICATE KEY UPDATE" +
-			" cutoff = IF(expires_at > ?, GREATEST(cutoff, VALUES(cutoff)), VALUES(cutoff))," +
+			" cutoff = IF(expires_at > ?, GREATEST(" + cutoffMs("cutoff") + ", VALUES(cutoff)), VALUES(cutoff))," +
 			" expires_at = GREATEST(expires_at, VALUES(expires_at))"
 		s.qConsumeIns = "INSERT IGNORE INTO " + con + " (id, used_at, expires_at, successor) VALUES (?, ?, ?, ?)"
 	}
@@ -425,12 +438,13 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, expires time.Ti
 }
 
 // RevokeSubject revokes every token of (issuer, subject) issued at or before
-// cutoff (truncated to the second); a live cutoff is never lowered.
+// cutoff (truncated to the millisecond); a live cutoff is never lowered.
 func (s *Store) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	if len(issuer) > MaxIDLen || len(subject) > MaxIDLen {
 		return errTooLong
 	}
-	_, err := s.exec(ctx, s.qRevokeSub, issuer, subject, cutoff.Unix(), expiryMillis(expires), s.now().UnixMilli())
+	c := max(cutoff.UnixMilli(), milliCutoffs)
+	_, err := s.exec(ctx, s.qRevokeSub, issuer, subject, c, expiryMillis(expires), s.now().UnixMilli())
 	return err
 }
 
@@ -443,7 +457,7 @@ func (s *Store) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) {
 	now := s.now().UnixMilli()
 	iat := int64(0)
 	if !q.IssuedAt.IsZero() {
-		iat = q.IssuedAt.Unix()
+		iat = q.IssuedAt.UnixMilli()
 	}
 	var revoked bool
 	err := s.db.QueryRowContext(ctx, s.qIsRevoked,

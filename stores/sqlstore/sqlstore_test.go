@@ -147,6 +147,50 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// TestSubjectRowOfAnEarlierVersion: subject rows written before cutoffs
+// had milliseconds (cutoff in Unix seconds) keep refusing their whole
+// second, and are rewritten in milliseconds, never lowered.
+func TestSubjectRowOfAnEarlierVersion(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			db := b.open(t)
+			s := newStore(t, db, b.dialect, sqlstore.Options{})
+			ctx := context.Background()
+			base := time.Now().Unix()
+			exp := time.Now().Add(time.Hour)
+			ins := "INSERT INTO " + s.Tables()[2] + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)"
+			if b.dialect == sqlstore.Postgres {
+				ins = "INSERT INTO " + s.Tables()[2] + " (issuer, subject, cutoff, expires_at) VALUES ($1, $2, $3, $4)"
+			}
+			_, err := db.ExecContext(ctx, ins, "iss", "sub", base, exp.UnixMilli())
+			must(t, err)
+			q := func(iat time.Time, want bool) {
+				t.Helper()
+				got, err := s.IsRevoked(ctx, revoke.Query{Issuer: "iss", Subject: "sub", IssuedAt: iat})
+				must(t, err)
+				if got != want {
+					t.Errorf("iat %d ms: revoked = %v, want %v", iat.UnixMilli(), got, want)
+				}
+			}
+			q(time.Unix(base, 0), true)
+			q(time.Unix(base, 999e6), true) // the whole second, as before
+			q(time.Unix(base+1, 0), false)
+			must(t, s.RevokeSubject(ctx, "iss", "sub", time.Unix(base, 500e6), exp)) // lower: kept
+			q(time.Unix(base, 999e6), true)
+			q(time.Unix(base+1, 0), false)
+			must(t, s.RevokeSubject(ctx, "iss", "sub", time.Unix(base+2, 1e6), exp))
+			q(time.Unix(base+2, 1e6), true)
+			q(time.Unix(base+2, 2e6), false)
+			var c int64
+			must(t, db.QueryRowContext(ctx, "SELECT cutoff FROM "+s.Tables()[2]).Scan(&c))
+			if c != (base+2)*1000+1 {
+				t.Errorf("stored cutoff %d, want %d (ms)", c, (base+2)*1000+1)
+			}
+		})
+	}
+}
+
 // TestVerifier: revoked tokens stay refused through the verifier's whole
 // acceptance window, with real time, on every backend (issue 15, item 1).
 func TestVerifier(t *testing.T) {
