@@ -18,8 +18,9 @@
 // not implement [revoke.Consumer], successor tests for stores that do not
 // implement [revoke.SuccessorConsumer].
 //
-// Beside the store-level suite, [RunRotationRetry] and [RunPaused] check
-// authjwt itself against a store: retry-safe rotation under concurrency,
-// and every call bounded by StoreTimeout while the store's server is
-// paused.
+// Beside the store-level suite, [RunVerifier], [RunRotationRetry] and
+// [RunPaused] check authjwt itself against a store: revoked tokens refused
+// for as long as the verifier accepts them by time (retention never
+// weaker than acceptance), retry-safe rotation under concurrency, and
+// every call bounded by StoreTimeout while the store's server is paused.
 package storetest
