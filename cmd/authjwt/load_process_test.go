@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/librenz/authjwt/stores/sqlstore"
 )
 
@@ -345,4 +347,35 @@ func TestStoreLoad(t *testing.T) {
 			t.Errorf("peak of %d connections; ?max_conns=4", peak)
 		}
 	})
+}
+
+// TestRedisPoolBound runs the server on a Redis of the test's own with
+// ?max_conns=4 under a load of concurrency 64 and checks, from Redis's
+// own count of clients, that the server never holds more than 4
+// connections (every check is a pipeline: go-redis's separate pipeline
+// pool would add up to 10 more) and that every request answers 200.
+func TestRedisPoolBound(t *testing.T) {
+	t.Parallel()
+	rd := startPrivateRedis(t)
+	srv := startServe(t, "AUTHJWT_SECRET_KEY="+testSecret, "AUTHJWT_DENYLIST_URL=redis://"+rd.addr()+"/0?max_conns=4")
+	at, _ := srv.login("alice", "secret")
+	admin := redis.NewClient(&redis.Options{Addr: rd.addr()})
+	defer admin.Close()
+	live := samplePeak(func(ctx context.Context) (int, error) {
+		info, err := admin.Info(ctx, "clients").Result()
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.Atoi(infoField(info, "connected_clients"))
+		return n - 1, err // not the sampler's own
+	})
+	res := runLoad([]string{srv.base}, "/protected", at, 2000, 64)
+	peak := live.Peak()
+	t.Logf("max_conns=4: %v; peak %d server connections", res, peak)
+	if n := res.non2xx(); n != 0 {
+		t.Errorf("%d requests did not answer 2xx: %v", n, res.statuses)
+	}
+	if peak > 4 || peak == 0 {
+		t.Errorf("peak of %d connections from the server; ?max_conns=4", peak)
+	}
 }

@@ -21,7 +21,8 @@ import (
 // Redis client settings the command applies unless the URL sets them.
 const (
 	// redisDefaultMaxConns bounds each Redis client's connections (go-redis
-	// PoolSize and MaxActiveConns; per node for a Cluster). go-redis's own
+	// PoolSize and MaxActiveConns, pipelines included; per node for a
+	// Cluster). go-redis's own
 	// default is 10 per CPU, opened beyond that on demand without bound.
 	redisDefaultMaxConns = 32
 	// redisDialTimeout bounds a connection attempt made outside a request
@@ -147,7 +148,7 @@ func newRedisClient(u *url.URL, rawURL string) (*redisClient, error) {
 		if err != nil {
 			return nil, goRedisErr(err)
 		}
-		setPool(&opts.PoolSize, &opts.MaxActiveConns, &opts.DialTimeout, maxConns)
+		setPool(&opts.PoolSize, &opts.MaxActiveConns, &opts.PipelinePoolSize, &opts.DialTimeout, maxConns)
 		opts.ContextTimeoutEnabled = true
 		return &redisClient{client: redis.NewClient(opts), kind: redisSingle, addrs: []string{opts.Addr}}, nil
 
@@ -166,7 +167,7 @@ func newRedisClient(u *url.URL, rawURL string) (*redisClient, error) {
 		if err != nil {
 			return nil, goRedisErr(err)
 		}
-		setPool(&opts.PoolSize, &opts.MaxActiveConns, &opts.DialTimeout, maxConns)
+		setPool(&opts.PoolSize, &opts.MaxActiveConns, &opts.PipelinePoolSize, &opts.DialTimeout, maxConns)
 		opts.ContextTimeoutEnabled = true
 		opts.ClusterStateReloadInterval = redisClusterReloadInterval
 		// Reads go to the masters (ReadOnly off): a replica may not have
@@ -210,7 +211,7 @@ func newRedisClient(u *url.URL, rawURL string) (*redisClient, error) {
 			return nil, goRedisErr(err)
 		}
 		opts.SentinelPassword = sentinelPassword
-		setPool(&opts.PoolSize, &opts.MaxActiveConns, &opts.DialTimeout, maxConns)
+		setPool(&opts.PoolSize, &opts.MaxActiveConns, &opts.PipelinePoolSize, &opts.DialTimeout, maxConns)
 		opts.ContextTimeoutEnabled = true
 		// Every command goes to the master: a replica may not have the
 		// revocation the master just took.
@@ -223,8 +224,11 @@ func newRedisClient(u *url.URL, rawURL string) (*redisClient, error) {
 // setPool applies the command's pool defaults: maxConns (from
 // ?max_conns=, else pool_size=, else redisDefaultMaxConns) connections,
 // never more (MaxActiveConns, unless the URL set max_active_conns), and
-// redisDialTimeout unless dial_timeout= is given.
-func setPool(poolSize, maxActive *int, dialTimeout *time.Duration, maxConns int) {
+// redisDialTimeout unless dial_timeout= is given. Pipelines (every check
+// is one) share that pool: go-redis's separate pipeline pool would add up
+// to 10 connections beyond the bound, unless pipeline_pool_size= asks for
+// it.
+func setPool(poolSize, maxActive, pipelinePool *int, dialTimeout *time.Duration, maxConns int) {
 	switch {
 	case maxConns > 0:
 		*poolSize, *maxActive = maxConns, maxConns
@@ -233,6 +237,9 @@ func setPool(poolSize, maxActive *int, dialTimeout *time.Duration, maxConns int)
 	}
 	if *maxActive == 0 {
 		*maxActive = *poolSize
+	}
+	if *pipelinePool == 0 {
+		*pipelinePool = -1 // go-redis: pipelines on the main pool
 	}
 	if *dialTimeout == 0 {
 		*dialTimeout = redisDialTimeout

@@ -71,7 +71,10 @@
 //     and, without MaxActiveConns, more on demand without bound. Bound
 //     both (authjwt serve uses 32 per node); a check holds a connection
 //     for one round trip, so (checks per second) x (round-trip time), with
-//     room for bursts, is enough.
+//     room for bursts, is enough. A check is a pipeline, which go-redis
+//     runs on a separate pool of PipelinePoolSize (10) connections beyond
+//     MaxActiveConns; PipelinePoolSize: -1 keeps pipelines in the bounded
+//     pool (authjwt serve does).
 //   - DialTimeout: a dial made for a request is bounded by its context;
 //     background dials (pool refills, a Sentinel's master lookup) by
 //     DialTimeout (authjwt serve: 2 s).
