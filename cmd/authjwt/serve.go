@@ -76,6 +76,8 @@ Trusted third-party issuer (OpenID Connect provider):
   AUTHJWT_TRUSTED_JWKS_URL      its JWK Set (default: discovery from the issuer)
   AUTHJWT_TRUSTED_ALGORITHMS    accepted algorithms (default RS256)
   AUTHJWT_TRUSTED_ROLES_CLAIM   claim path of its roles (realm_access.roles, scp)
+  AUTHJWT_TRUSTED_REQUIRE_AT_JWT=true  accept only tokens typed at+jwt (RFC 9068);
+                                otherwise "JWT" and untyped tokens pass too
   The JWKS is fetched over HTTPS trusting the system CAs; point SSL_CERT_FILE
   at a PEM bundle to trust a private CA.`)
 	addr := fs.String("addr", "", "listen address `HOST:PORT` (default 127.0.0.1:$PORT, else "+defaultAddr+")")

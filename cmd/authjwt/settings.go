@@ -24,12 +24,13 @@ const (
 	envTrustedJWKSURL  = "AUTHJWT_TRUSTED_JWKS_URL"
 	envTrustedAlgs     = "AUTHJWT_TRUSTED_ALGORITHMS"
 	envTrustedRoles    = "AUTHJWT_TRUSTED_ROLES_CLAIM"
+	envTrustedAtJWT    = "AUTHJWT_TRUSTED_REQUIRE_AT_JWT"
 )
 
 // extraKeys are the AUTHJWT_* variables the command reads itself; the
 // library's loader refuses every other unknown AUTHJWT_* variable.
 var extraKeys = []string{envDenylistURL, envTrustedIssuer, envTrustedAudience, envTrustedJWKSURL,
-	envTrustedAlgs, envTrustedRoles}
+	envTrustedAlgs, envTrustedRoles, envTrustedAtJWT}
 
 // defaultDenylistURL is the store used when AUTHJWT_DENYLIST_URL is unset.
 const defaultDenylistURL = "memory://"
@@ -180,7 +181,7 @@ func lookupVar(environ []string, name string) string {
 func trustedIssuerOf(extra map[string]string) (*authjwt.TrustedIssuer, error) {
 	iss := extra[envTrustedIssuer]
 	if iss == "" {
-		for _, k := range []string{envTrustedAudience, envTrustedJWKSURL, envTrustedAlgs, envTrustedRoles} {
+		for _, k := range []string{envTrustedAudience, envTrustedJWKSURL, envTrustedAlgs, envTrustedRoles, envTrustedAtJWT} {
 			if extra[k] != "" {
 				return nil, fmt.Errorf("%s: set, but %s is not", k, envTrustedIssuer)
 			}
@@ -198,12 +199,17 @@ func trustedIssuerOf(extra map[string]string) (*authjwt.TrustedIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
+	atJWT, err := boolValue(envTrustedAtJWT, extra[envTrustedAtJWT])
+	if err != nil {
+		return nil, err
+	}
 	return &authjwt.TrustedIssuer{
-		Issuer:     iss,
-		Audience:   aud,
-		JWKSURL:    extra[envTrustedJWKSURL],
-		Algorithms: algs,
-		RolesClaim: extra[envTrustedRoles],
+		Issuer:       iss,
+		Audience:     aud,
+		JWKSURL:      extra[envTrustedJWKSURL],
+		Algorithms:   algs,
+		RolesClaim:   extra[envTrustedRoles],
+		RequireAtJWT: atJWT,
 	}, nil
 }
 
@@ -268,6 +274,20 @@ func listValue(name, v string) ([]string, error) {
 		l = append(l, s)
 	}
 	return l, nil
+}
+
+// boolValue parses a boolean variable as the library does: 1, t, true, y,
+// yes, on or 0, f, false, n, no, off, in any case (the forms of the
+// seed's pydantic-settings, which include strconv.ParseBool's). Empty is
+// false, the default.
+func boolValue(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "0", "f", "false", "n", "no", "off":
+		return false, nil
+	case "1", "t", "true", "y", "yes", "on":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s: %q is not a boolean (use true or false)", name, v)
 }
 
 // hasVar reports whether environ sets name (even to "").

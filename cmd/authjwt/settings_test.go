@@ -77,6 +77,13 @@ func TestLoadSettings(t *testing.T) {
 		}, ""},
 		{"trusted issuer without an audience is refused", []string{"AUTHJWT_TRUSTED_ISSUER=https://x"}, true, nil, "AUTHJWT_TRUSTED_AUDIENCE: required with AUTHJWT_TRUSTED_ISSUER"},
 		{"trusted settings without the issuer are refused", []string{"AUTHJWT_TRUSTED_JWKS_URL=https://x/jwks"}, true, nil, "AUTHJWT_TRUSTED_JWKS_URL: set, but AUTHJWT_TRUSTED_ISSUER is not"},
+		{"the typ policy without the issuer is refused", []string{"AUTHJWT_TRUSTED_REQUIRE_AT_JWT=true"}, true, nil, "AUTHJWT_TRUSTED_REQUIRE_AT_JWT: set, but AUTHJWT_TRUSTED_ISSUER is not"},
+		{"a typ policy that is not a boolean is refused", []string{"AUTHJWT_TRUSTED_ISSUER=https://x", "AUTHJWT_TRUSTED_AUDIENCE=api", "AUTHJWT_TRUSTED_REQUIRE_AT_JWT=at+jwt"}, true, nil, `AUTHJWT_TRUSTED_REQUIRE_AT_JWT: "at+jwt" is not a boolean`},
+		{"trusted issuer: JWT and untyped tokens pass unless configured", []string{"AUTHJWT_TRUSTED_ISSUER=https://x", "AUTHJWT_TRUSTED_AUDIENCE=api"}, true, func(t *testing.T, st settings) {
+			if len(st.Auth.TrustedIssuers) != 1 || st.Auth.TrustedIssuers[0].RequireAtJWT {
+				t.Fatalf("TrustedIssuers %+v, want RequireAtJWT false by default", st.Auth.TrustedIssuers)
+			}
+		}, ""},
 		{"an empty audience item is refused", []string{"AUTHJWT_TRUSTED_ISSUER=https://x", "AUTHJWT_TRUSTED_AUDIENCE=a,,b"}, true, nil, "AUTHJWT_TRUSTED_AUDIENCE: empty item"},
 		{"trusted issuer: every setting reaches the configuration", []string{
 			"AUTHJWT_TRUSTED_ISSUER=https://idp.example",
@@ -84,9 +91,11 @@ func TestLoadSettings(t *testing.T) {
 			"AUTHJWT_TRUSTED_JWKS_URL=https://idp.example/keys",
 			`AUTHJWT_TRUSTED_ALGORITHMS=["ES256","RS256"]`,
 			"AUTHJWT_TRUSTED_ROLES_CLAIM=realm_access.roles",
+			"AUTHJWT_TRUSTED_REQUIRE_AT_JWT=yes",
 		}, true, func(t *testing.T, st settings) {
 			want := authjwt.TrustedIssuer{Issuer: "https://idp.example", Audience: []string{"api", "web"},
-				JWKSURL: "https://idp.example/keys", Algorithms: []string{"ES256", "RS256"}, RolesClaim: "realm_access.roles"}
+				JWKSURL: "https://idp.example/keys", Algorithms: []string{"ES256", "RS256"}, RolesClaim: "realm_access.roles",
+				RequireAtJWT: true}
 			if len(st.Auth.TrustedIssuers) != 1 || !reflect.DeepEqual(st.Auth.TrustedIssuers[0], want) {
 				t.Fatalf("TrustedIssuers %+v, want %+v", st.Auth.TrustedIssuers, want)
 			}
@@ -115,6 +124,25 @@ func TestLoadSettings(t *testing.T) {
 				tt.check(t, st)
 			}
 		})
+	}
+}
+
+// TestBoolValueAsTheLibrary: the command's own boolean variable
+// (AUTHJWT_TRUSTED_REQUIRE_AT_JWT) reads every form the library's boolean
+// variables read, with the same value, and refuses what they refuse.
+func TestBoolValueAsTheLibrary(t *testing.T) {
+	for _, v := range []string{"1", "t", "T", "true", "TRUE", "True", "y", "Y", "yes", "YES", "on", "On",
+		"0", "f", "F", "false", "FALSE", "False", "n", "N", "no", "NO", "off", "Off",
+		"2", "enabled", "yes!", " true", "true ", "nope", "at+jwt"} {
+		cfg, _, libErr := authjwt.ConfigFromEnvExtra([]string{"AUTHJWT_REFRESH_TOKEN_ROTATION=" + v})
+		got, err := boolValue(envTrustedAtJWT, v)
+		if (err == nil) != (libErr == nil) {
+			t.Errorf("%q: command: %v; library: %v", v, err, libErr)
+			continue
+		}
+		if err == nil && got != cfg.RefreshTokenRotation {
+			t.Errorf("%q: command reads %v, library %v", v, got, cfg.RefreshTokenRotation)
+		}
 	}
 }
 

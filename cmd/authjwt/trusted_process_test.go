@@ -4,8 +4,10 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/librenz/authjwt/authjwttest"
 )
@@ -59,8 +61,14 @@ func TestTrustedIssuerProcess(t *testing.T) {
 
 			get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://elsewhere"})).
 				expect(t, "provider token for another audience", 401, "")
-			get("/protected", stranger.Token(t, map[string]any{"sub": "carol", "aud": "api://reference"})).
-				expect(t, "token of an untrusted provider", 401, "")
+			r = get("/protected", stranger.Token(t, map[string]any{"sub": "carol", "aud": "api://reference"}))
+			r.expect(t, "token of an untrusted provider", 401, "Untrusted issuer")
+			r = get("/protected", idp.Sign(t, []byte(`{"iss":"`+idp.URL+`/","sub":"carol","aud":"api://reference","exp":`+
+				strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)+`}`)))
+			r.expect(t, "the provider's key, its issuer mistyped (trailing slash)", 401, "Untrusted issuer")
+			if r.body["code"] != "untrusted_issuer" {
+				t.Fatalf("mistyped issuer: code %v, want untrusted_issuer (%s)", r.body["code"], r.raw)
+			}
 			get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference", "nonce": "n"})).
 				expect(t, "an ID token is not an access token", 401, "")
 
@@ -70,8 +78,37 @@ func TestTrustedIssuerProcess(t *testing.T) {
 			get("/admin", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference",
 				"realm_access": map[string]any{"roles": []string{"viewer"}}})).
 				expect(t, "provider token without the role", 403, "Not enough permissions")
+			get("/admin", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference", "roles": []string{"admin"}})).
+				expect(t, "a provider's own roles claim grants none of ours", 403, "Not enough permissions")
+			get("/protected", idp.Token(t, map[string]any{"sub": "carol", "aud": "api://reference",
+				"events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}})).
+				expect(t, "a logout token is not an access token", 401, "")
 		})
 	}
+
+	// AUTHJWT_TRUSTED_REQUIRE_AT_JWT=true: only tokens typed at+jwt pass;
+	// the same provider's JWT-typed and untyped tokens (the form of an ID
+	// token without nonce) are refused by their type. Its own issuer, so
+	// that SetTyp does not race the subtests above.
+	t.Run("AUTHJWT_TRUSTED_REQUIRE_AT_JWT", func(t *testing.T) {
+		t.Parallel()
+		typed := authjwttest.NewIssuer(t, "ES256")
+		srv := startServe(t, "AUTHJWT_SECRET_KEY="+testSecret, "SSL_CERT_FILE="+caFile,
+			"AUTHJWT_TRUSTED_ISSUER="+typed.URL, "AUTHJWT_TRUSTED_AUDIENCE=api://reference",
+			"AUTHJWT_TRUSTED_ALGORITHMS=ES256", "AUTHJWT_TRUSTED_REQUIRE_AT_JWT=true")
+		claims := map[string]any{"sub": "carol", "aud": "api://reference"}
+		for _, c := range []struct {
+			typ    string
+			status int
+		}{{"at+jwt", 200}, {"application/at+jwt", 200}, {"JWT", 401}, {"", 401}, {"logout+jwt", 401}} {
+			typed.SetTyp(c.typ)
+			r := srv.do(req{method: "GET", path: "/protected", token: typed.Token(t, claims)})
+			r.expect(t, "typ "+strconv.Quote(c.typ), c.status, "")
+			if c.status == 401 && r.body["code"] != "access_token_required" {
+				t.Fatalf("typ %q: code %v, want access_token_required (%s)", c.typ, r.body["code"], r.raw)
+			}
+		}
+	})
 
 	// Without the provider's CA the server cannot fetch its keys: the
 	// provider's tokens get 503 (keys unavailable), never 200, while our
