@@ -41,8 +41,10 @@ type TrustedIssuer struct {
 	JWKSURL string
 	// Audience lists the accepted "aud" values (any-of). Required: a token
 	// minted for another service of the same provider must not pass. List
-	// API identifiers only, never an OpenID Connect client's id: an ID
-	// token's "aud" is the client id, and an ID token without "nonce",
+	// this API's identifiers only (where a provider names an API by a
+	// client id, as Keycloak and Entra ID may, the API's own registration),
+	// never the id of a client that signs users in: that client's ID
+	// tokens carry its id as "aud", and an ID token without "nonce",
 	// "at_hash" or "c_hash" and with "typ" JWT cannot be told from an
 	// access token by its form (see RequireAtJWT).
 	Audience []string
