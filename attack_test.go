@@ -1564,6 +1564,19 @@ func TestAttackSecretInAnyKeyEncoding(t *testing.T) {
 			}
 		})
 	}
+	// A trusted provider's key is public too.
+	t.Run("trusted issuer's key", func(t *testing.T) {
+		k := must(keys.NewVerifyKey("ES256", ecKey256.Public()))
+		cfg := Config{SecretKey: url.EncodeToString(ecPoint[1 : 1+n]),
+			TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"api"}, Algorithms: []string{"ES256"}, Keys: staticKeys{k}}}}
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: SecretKey:") {
+			t.Errorf("New: %v", err)
+		}
+		cfg.SecretKey = testSecret
+		if _, err := New(cfg); err != nil {
+			t.Errorf("New with a random secret beside a trusted issuer: %v", err)
+		}
+	})
 	// Random secrets, as keygen and openssl rand write them, still pass,
 	// alone and beside every asymmetric key.
 	for i := range 50 {

@@ -228,6 +228,27 @@ func newAuth(cfg Config) (*Auth, error) {
 	if err := a.loadTrusted(cfg.TrustedIssuers); err != nil {
 		return nil, err
 	}
+	if needsSecret := a.hmacKey != [16]*jws.HMACKey{}; needsSecret {
+		// A trusted provider's public keys are public too: none may be
+		// our HMAC secret. (Keys a provider's JWKS serves later are not
+		// known yet; the ones a KeySource holds now are checked.)
+		var pubs []crypto.PublicKey
+		for _, ti := range a.trusted {
+			if ti.src == nil {
+				continue
+			}
+			for _, k := range ti.src.Keys() {
+				if k.Public != nil {
+					pubs = append(pubs, k.Public)
+				}
+			}
+		}
+		if len(pubs) > 0 {
+			if err := keys.CheckSecret([]byte(cfg.SecretKey), pubs...); err != nil {
+				return nil, secretKeyError(err)
+			}
+		}
+	}
 	return a, nil
 }
 
@@ -309,7 +330,7 @@ func (a *Auth) loadKeys(cfg Config) error {
 			pubs = append(pubs, a.pub)
 		}
 		if err := keys.CheckSecret([]byte(cfg.SecretKey), pubs...); err != nil {
-			return settingError("SecretKey", "%s: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", strings.TrimPrefix(err.Error(), "authjwt: "))
+			return secretKeyError(err)
 		}
 	}
 	if needHMAC && cfg.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
@@ -456,6 +477,11 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 	}
 	a.pub, a.pubKID, a.signer = pub, kid, signer
 	return nil
+}
+
+// secretKeyError reports a SecretKey that keys.CheckSecret refused.
+func secretKeyError(err error) error {
+	return settingError("SecretKey", "%s: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", strings.TrimPrefix(err.Error(), "authjwt: "))
 }
 
 // keySetting names the setting the asymmetric key came from.
