@@ -131,8 +131,9 @@ func (a *Auth) FreshRequired(next http.Handler) http.Handler {
 	return a.Middleware(Requirement{Fresh: true})(next)
 }
 
-// RequireRoles returns middleware requiring an access token whose "roles"
-// claim holds at least one of roles.
+// RequireRoles returns middleware requiring an access token whose roles
+// ([Token.Roles]: the "roles" claim, or a trusted issuer's RolesClaim)
+// hold at least one of roles.
 func (a *Auth) RequireRoles(roles ...string) func(http.Handler) http.Handler {
 	return a.Middleware(Requirement{Roles: roles})
 }

@@ -92,7 +92,10 @@ func (t *Token) Family() string { return t.c.Aid() }
 // CSRF returns the "csrf" claim (cookie mode).
 func (t *Token) CSRF() string { return t.c.CSRF() }
 
-// Roles returns the "roles" claim when it is a list of strings.
+// Roles returns the token's roles: for our own tokens the "roles" claim
+// when it is a list of strings; for a trusted issuer's, the claim its
+// [TrustedIssuer.RolesClaim] names, and none without one (a provider's own
+// "roles" claim is not read).
 func (t *Token) Roles() []string { return t.c.Roles() }
 
 // Algorithm returns the verified "alg" header.

@@ -23,8 +23,9 @@ type Requirement struct {
 	// Optional lets requests without a token through (an invalid token is
 	// still refused). Only meaningful to middleware and [Auth.Check].
 	Optional bool
-	// Roles, when set, requires the "roles" claim to hold at least one of
-	// them (any-of); otherwise 403 "Not enough permissions".
+	// Roles, when set, requires the token's roles ([Token.Roles]: the
+	// "roles" claim, or a trusted issuer's RolesClaim) to hold at least
+	// one of them (any-of); otherwise 403 "Not enough permissions".
 	Roles []string
 	// Claims lists claims that must be present; otherwise 403
 	// "Missing claim: <name>". A claim set to null counts as missing, as
