@@ -170,8 +170,12 @@ Trusted third-party issuer (OpenID Connect provider):
 		if jwks == "" {
 			jwks = "discovery"
 		}
-		fmt.Fprintf(e.stdout, "authjwt: trusting issuer %s (audience %s, keys from %s)\n",
-			ti.Issuer, strings.Join(ti.Audience, ","), jwks)
+		typ := ""
+		if ti.RequireAtJWT {
+			typ = ", typ at+jwt only"
+		}
+		fmt.Fprintf(e.stdout, "authjwt: trusting issuer %s (audience %s, keys from %s%s)\n",
+			ti.Issuer, strings.Join(ti.Audience, ","), jwks, typ)
 	}
 
 	errc := make(chan error, 1)

@@ -96,6 +96,9 @@ func TestTrustedIssuerProcess(t *testing.T) {
 		srv := startServe(t, "AUTHJWT_SECRET_KEY="+testSecret, "SSL_CERT_FILE="+caFile,
 			"AUTHJWT_TRUSTED_ISSUER="+typed.URL, "AUTHJWT_TRUSTED_AUDIENCE=api://reference",
 			"AUTHJWT_TRUSTED_ALGORITHMS=ES256", "AUTHJWT_TRUSTED_REQUIRE_AT_JWT=true")
+		if !srv.waitStdout("authjwt: trusting issuer " + typed.URL + " (audience api://reference, keys from discovery, typ at+jwt only)") {
+			t.Errorf("the start-up line does not state the typ policy: %s", srv.stdout.String())
+		}
 		claims := map[string]any{"sub": "carol", "aud": "api://reference"}
 		for _, c := range []struct {
 			typ    string
