@@ -484,7 +484,13 @@ const hexDigits = "0123456789abcdef"
 func appendUUID(dst []byte) []byte {
 	var u [16]byte
 	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
+	return appendUUIDText(dst, &u, 0x40)
+}
+
+// appendUUIDText sets u's version (the high nibble of byte 6) and RFC 9562
+// variant bits and appends its canonical text form.
+func appendUUIDText(dst []byte, u *[16]byte, version byte) []byte {
+	u[6] = u[6]&0x0f | version
 	u[8] = u[8]&0x3f | 0x80
 	for i, c := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -511,15 +517,7 @@ func appendUUIDv7(dst []byte, now time.Time) []byte {
 	for i := range 6 {
 		u[i] = byte(ms >> (40 - 8*i))
 	}
-	u[6] = u[6]&0x0f | 0x70
-	u[8] = u[8]&0x3f | 0x80
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst = append(dst, '-')
-		}
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
-	}
-	return dst
+	return appendUUIDText(dst, &u, 0x70)
 }
 
 // uuid7Millis returns the Unix milliseconds of a UUID version 7 in its
