@@ -357,23 +357,31 @@ func jsonNormal(v any) any {
 	return out
 }
 
-func TestSeedTokensVerify(t *testing.T) {
-	s := loadSeed(t)
+// runSeedCases runs check as a subtest for every case that keep selects,
+// judging each outcome against the listed differences (seedChecks) under
+// the given suffix; it fails when the vectors hold no such case.
+func runSeedCases(t *testing.T, s *seedSet, suffix string, keep func(*seedCase) bool, check func(*testing.T, *seedCase) error) {
 	var sc seedChecks
 	n := 0
 	for _, c := range s.cases {
-		if c.Kind != "token" {
+		if !keep(c) {
 			continue
 		}
 		n++
 		t.Run(c.Name, func(t *testing.T) {
-			sc.expect(t, c.Name+"/verify", verifySeedToken(t, c))
+			sc.expect(t, c.Name+"/"+suffix, check(t, c))
 		})
 	}
 	if n == 0 {
-		t.Fatal("no token case in the seed vectors")
+		t.Fatalf("no case for %q in the seed vectors", suffix)
 	}
-	sc.done(t, "verify")
+	sc.done(t, suffix)
+}
+
+func isTokenCase(c *seedCase) bool { return c.Kind == "token" }
+
+func TestSeedTokensVerify(t *testing.T) {
+	runSeedCases(t, loadSeed(t), "verify", isTokenCase, verifySeedToken)
 }
 
 func verifySeedToken(t *testing.T, c *seedCase) error {
@@ -421,21 +429,9 @@ func verifySeedToken(t *testing.T, c *seedCase) error {
 func TestSeedTokensKeySet(t *testing.T) {
 	s := loadSeed(t)
 	ks := loadSeedKeys(t, s)
-	var sc seedChecks
-	n := 0
-	for _, c := range s.cases {
-		if c.Kind != "token" || !c.SeedVerification.OK || c.SeedConfig["authjwt_public_key"] == nil {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			sc.expect(t, c.Name+"/keyset", verifyWithSeedSet(t, c, ks))
-		})
-	}
-	if n == 0 {
-		t.Fatal("no asymmetric token case in the seed vectors")
-	}
-	sc.done(t, "keyset")
+	runSeedCases(t, s, "keyset", func(c *seedCase) bool {
+		return c.Kind == "token" && c.SeedVerification.OK && c.SeedConfig["authjwt_public_key"] != nil
+	}, func(t *testing.T, c *seedCase) error { return verifyWithSeedSet(t, c, ks) })
 }
 
 // TestSeedHMACTokensKeySet: the seed's HMAC tokens (kid "whoamikidding")
@@ -566,17 +562,7 @@ func verifyWithSeedSet(t *testing.T, c *seedCase, ks map[string]seedKey) error {
 }
 
 func TestSeedTokensMint(t *testing.T) {
-	s := loadSeed(t)
-	var sc seedChecks
-	for _, c := range s.cases {
-		if c.Kind != "token" {
-			continue
-		}
-		t.Run(c.Name, func(t *testing.T) {
-			sc.expect(t, c.Name+"/mint", mintLikeSeed(t, c))
-		})
-	}
-	sc.done(t, "mint")
+	runSeedCases(t, loadSeed(t), "mint", isTokenCase, mintLikeSeed)
 }
 
 // mintOptions translates the seed call's arguments into authjwt options.
@@ -937,22 +923,7 @@ func (r seedRequest) httpRequest() *http.Request {
 }
 
 func TestSeedResponses(t *testing.T) {
-	s := loadSeed(t)
-	var sc seedChecks
-	n := 0
-	for _, c := range s.cases {
-		if c.Kind != "response" {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			sc.expect(t, c.Name+"/response", replaySeed(t, c))
-		})
-	}
-	if n == 0 {
-		t.Fatal("no response case in the seed vectors")
-	}
-	sc.done(t, "response")
+	runSeedCases(t, loadSeed(t), "response", func(c *seedCase) bool { return c.Kind == "response" }, replaySeed)
 }
 
 func replaySeed(t *testing.T, c *seedCase) error {
