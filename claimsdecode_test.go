@@ -142,9 +142,12 @@ func TestStructFieldsAgreesWithEncodingJSON(t *testing.T) {
 		inner2        // C promoted
 		T      tagged `json:"t"` // tagged embedded struct: a field named t
 		Skip   string `json:"-"`
-		Dash   string `json:"-,"`
-		Bad    string `json:"a\"b"` // invalid tag name: Go name
-		Opt    int    `json:"opt,string"`
+		//lint:ignore SA5008 deliberate: encoding/json names this field "-"
+		Dash string `json:"-,"`
+		//lint:ignore SA5008 deliberate: an invalid tag name falls back to the Go name
+		Bad string `json:"a\"b"`
+		Opt int    `json:"opt,string"`
+		//lint:ignore U1000 deliberate: an unexported field is never decoded
 		hidden string
 	}
 	payload := `{"A":"1","B":"2","c":"3","t":{"d":"4"},"Skip":"x","-":"5","Bad":"6","opt":"7","hidden":"h"}`
