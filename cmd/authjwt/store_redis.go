@@ -218,7 +218,7 @@ func newRedisClient(u *url.URL, rawURL string) (*redisClient, error) {
 		opts.ReplicaOnly, opts.RouteByLatency, opts.RouteRandomly = false, false, false
 		return &redisClient{client: redis.NewFailoverClient(opts), kind: redisSentinel, addrs: addrs, master: master}, nil
 	}
-	return nil, fmt.Errorf("unknown Redis scheme %q", u.Scheme)
+	return nil, fmt.Errorf("unknown Redis scheme %q (use %s)", u.Scheme, redisURLForms)
 }
 
 // setPool applies the command's pool defaults: maxConns (from
