@@ -676,7 +676,7 @@ func validateRest(c *Config) error {
 	// Claim and header values written into every token: invalid UTF-8
 	// there would make every token one the verifier refuses.
 	for _, s := range []struct{ setting, v string }{
-		{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}, {"KeyID", c.KeyID},
+		{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}, {"KeyID", c.KeyID}, {"PublicKeyID", c.PublicKeyID},
 		{"TokenTypeClaimName", c.TokenTypeClaimName}, {"AccessTokenType", c.AccessTokenType}, {"RefreshTokenType", c.RefreshTokenType},
 	} {
 		if !utf8.ValidString(s.v) {

@@ -200,8 +200,11 @@ func TestCreateRefusesInvalidUTF8(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{"EncodeIssuer", "DecodeIssuer", "KeyID", "AccessTokenType", "TokenTypeClaimName", "DecodeAudience"} {
+	for _, s := range []string{"EncodeIssuer", "DecodeIssuer", "KeyID", "PublicKeyID", "AccessTokenType", "TokenTypeClaimName", "DecodeAudience"} {
 		cfg := Config{SecretKey: testSecret}
+		if s == "PublicKeyID" { // the kid of tokens signed with PrivateKey
+			cfg = Config{Algorithm: "ES256", PrivateKey: privPEM(t, keyFor("ES256"))}
+		}
 		if s == "DecodeAudience" {
 			cfg.DecodeAudience = []string{bad}
 		} else {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Set is a rotating set of keys with exactly one current signer. Reads
@@ -154,7 +155,16 @@ func (s *Set) add(k Key, makeSigner bool) (Key, error) {
 			k.Aliases = append(k.Aliases, sk)
 		}
 	}
+	// A kid is written into the header of every token the key signs and
+	// compared with the kid of tokens, which are valid UTF-8 JSON: a kid
+	// that is not could neither sign a verifiable token nor be found.
+	if !utf8.ValidString(k.KID) {
+		return Key{}, fmt.Errorf("authjwt: key kid %q is not valid UTF-8", k.KID)
+	}
 	for i, al := range k.Aliases {
+		if !utf8.ValidString(al) {
+			return Key{}, fmt.Errorf("authjwt: key %q: alias %q is not valid UTF-8", k.KID, al)
+		}
 		if al == "" {
 			return Key{}, fmt.Errorf("authjwt: key %q has an empty alias", k.KID)
 		}

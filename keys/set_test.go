@@ -226,7 +226,10 @@ func TestSetAliases(t *testing.T) {
 	if _, err := s.Add(Key{Alg: "ES256", Signer: k.p256, Aliases: []string{rk.KID}}); err == nil {
 		t.Fatal("an alias equal to another key's kid accepted")
 	}
-	for _, bad := range [][]string{{""}, {"a", "a"}} {
+	if _, err := s.Add(Key{KID: "k\xff", Alg: "ES256", Signer: k.p256}); err == nil {
+		t.Fatal("a kid that is not valid UTF-8 accepted")
+	}
+	for _, bad := range [][]string{{""}, {"a", "a"}, {"legacy-\xff"}} {
 		if _, err := s.Add(Key{Alg: "ES256", Signer: k.p256, Aliases: bad}); err == nil {
 			t.Fatalf("aliases %q accepted", bad)
 		}
