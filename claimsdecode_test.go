@@ -58,6 +58,8 @@ func TestDecodeExactCase(t *testing.T) {
 	}{
 		{"SUB after sub", map[string]any{"SUB": "mallory"}, func(v ecClaims) bool { return v.Sub == "alice" },
 			"Subject() says alice; Decode must not say mallory"},
+		{"long s sub after sub", map[string]any{"ſub": "mallory"}, func(v ecClaims) bool { return v.Sub == "alice" },
+			"the issue's case: ſub (U+017F) must not land in json:\"sub\""},
 		{"long s folds to s", map[string]any{"ſcope": "admin"}, func(v ecClaims) bool { return v.Scope == "" },
 			"U+017F folds to s in encoding/json"},
 		{"Kelvin sign folds to k", map[string]any{"\u212aind": "admin"}, func(v ecClaims) bool { return v.Kind == "" },
