@@ -69,7 +69,13 @@ var backends = []backend{
 		} {
 			db, err := openPing(t, "pgx", dsn)
 			if err == nil {
-				db.SetMaxOpenConns(60)
+				// 50: the most goroutines a conformance test runs
+				// at once, so each still gets a connection of its
+				// own. The bound keeps this package below half of
+				// PostgreSQL's default max_connections (100), which
+				// CI's single go test shares with cmd/authjwt's
+				// load test (at most 32 at once plus its own).
+				db.SetMaxOpenConns(50)
 				t.Cleanup(func() { db.Close() })
 				return db
 			}
