@@ -957,6 +957,41 @@ func TestAttackRevocationBypass(t *testing.T) {
 			t.Errorf("login after log out everywhere: %v", err)
 		}
 	})
+	t.Run("replays within the reuse grace window", func(t *testing.T) {
+		// A stolen refresh token replayed within RefreshReuseGrace, over
+		// and over: every replay gets the one successor of the family (no
+		// forked chain outlives the family), revoking the family ends all
+		// of them, and a replay after the window is reuse.
+		a, clk := setup(t, Config{RefreshTokenRotation: true, RefreshReuseGrace: 10 * time.Second})
+		p := must(a.CreatePair("alice"))
+		stolen := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
+		var got []Pair
+		for range 8 {
+			np, err := a.Rotate(ctx, stolen)
+			if err != nil {
+				t.Fatalf("replay within the window: %v", err)
+			}
+			got = append(got, np)
+			clk.Add(time.Second)
+		}
+		for i, np := range got {
+			if np.RefreshToken != got[0].RefreshToken || np.AccessToken != got[0].AccessToken {
+				t.Fatalf("replay %d got another pair than the first: the session forked", i)
+			}
+			if f := must(a.Verify(ctx, np.RefreshToken, Requirement{Refresh: true})).Family(); f != stolen.Family() {
+				t.Fatalf("replay %d left the family: %q, want %q", i, f, stolen.Family())
+			}
+		}
+		clk.Add(3 * time.Second) // past the grace window of the first use
+		if _, err := a.Rotate(ctx, stolen); !errors.Is(err, ErrRefreshReuse) {
+			t.Fatalf("replay after the window: %v, want ErrRefreshReuse", err)
+		}
+		for _, raw := range []string{got[0].AccessToken, got[0].RefreshToken} {
+			if _, err := a.Verify(ctx, raw, Requirement{Refresh: raw == got[0].RefreshToken}); !errors.Is(err, ErrTokenRevoked) {
+				t.Errorf("a successor after the reuse revoked the family: %v, want revoked", err)
+			}
+		}
+	})
 	t.Run("revocation of an unchecked type reports success", func(t *testing.T) {
 		a, _ := setup(t, Config{DenylistTokenChecks: []string{TypeAccess}})
 		rt := must(a.Verify(ctx, must(a.CreateRefreshToken("alice")), Requirement{Refresh: true}))
