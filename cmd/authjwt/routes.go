@@ -379,14 +379,26 @@ func (s *server) handleRefreshRevoke(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, detail{"Refresh token has been revoked"})
 }
 
-// loggedOutUnrevoked is /logout's answer when the configuration does not
-// enforce the revocation of the presented access token (denylist off, or
-// access tokens left out of AUTHJWT_DENYLIST_TOKEN_CHECKS): the cookies
-// are unset, but the token keeps working until it expires, and the body
-// says so.
+// loggedOutUnrevoked is the answer of /logout and /logout-all when the
+// configuration does not enforce what they revoke (denylist off, or a
+// token type left out of AUTHJWT_DENYLIST_TOKEN_CHECKS): the cookies are
+// unset, but some of the tokens keep working until they expire (an
+// unchecked refresh token still mints access tokens), and the body says
+// so.
 type loggedOutUnrevoked struct {
 	Detail  string `json:"detail"`
 	Revoked bool   `json:"revoked"`
+}
+
+// logoutEnforced reports whether a revocation that covers both token
+// types (a family, a subject) ends every token it names: the denylist is
+// on and checks access and refresh tokens alike. With only one type
+// checked the library records the revocation, but the other type's
+// tokens are never looked up.
+func (s *server) logoutEnforced() bool {
+	return s.cfg.DenylistEnabled &&
+		slices.Contains(s.cfg.DenylistTokenChecks, authjwt.TypeAccess) &&
+		slices.Contains(s.cfg.DenylistTokenChecks, authjwt.TypeRefresh)
 }
 
 // handleLogout revokes the token's family and unsets the cookies. A
@@ -397,7 +409,7 @@ type loggedOutUnrevoked struct {
 // retry.
 func (s *server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	err := s.auth.RevokeFamily(r.Context(), authjwt.FromContext(r.Context()))
-	revoked := err == nil && s.cfg.DenylistEnabled && slices.Contains(s.cfg.DenylistTokenChecks, authjwt.TypeAccess)
+	revoked := err == nil && s.logoutEnforced()
 	if err != nil && !errors.Is(err, authjwt.ErrRevocationDisabled) {
 		s.auth.WriteError(w, r, err)
 		return
@@ -426,6 +438,10 @@ func (s *server) handleLogoutAll(w http.ResponseWriter, r *http.Request) {
 			s.internalError(w, r, "unsetting cookies", err)
 			return
 		}
+	}
+	if !s.logoutEnforced() {
+		writeJSON(w, http.StatusOK, loggedOutUnrevoked{"Logged out everywhere", false})
+		return
 	}
 	writeJSON(w, http.StatusOK, detail{"Logged out everywhere"})
 }
