@@ -64,15 +64,23 @@ func NewIssuer(tb testing.TB, alg string) *Issuer {
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", keys.Handler(iss.Keys))
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		// iss.URL is written after the server starts, and a client in
+		// another process (whose requests the race detector cannot order
+		// after that write) may ask at any time: read it under the lock.
+		iss.mu.Lock()
+		u := iss.URL
+		iss.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"issuer":                                iss.URL,
-			"jwks_uri":                              iss.URL + "/.well-known/jwks.json",
+			"issuer":                                u,
+			"jwks_uri":                              u + "/.well-known/jwks.json",
 			"id_token_signing_alg_values_supported": []string{iss.Alg},
 		})
 	})
 	iss.Server = httptest.NewTLSServer(mux)
+	iss.mu.Lock()
 	iss.URL = iss.Server.URL
+	iss.mu.Unlock()
 	tb.Cleanup(iss.Server.Close)
 	return iss
 }
