@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/librenz/authjwt/internal/jws"
 )
 
 func TestCreateTokenClaims(t *testing.T) {
@@ -148,6 +150,17 @@ func TestAsymmetricKIDIsThumbprint(t *testing.T) {
 // UTF-8 is ErrInvalidTokenOption, never a token the verifier refuses nor
 // one whose value encoding/json silently replaced with U+FFFD. A valid
 // U+FFFD, written raw or as the escape \ufffd by the caller, is kept.
+// nestedN is a JSON value nested n levels below a claim's value: n lists.
+func nestedN(n int) any {
+	var v any = "leaf"
+	for range n {
+		v = []any{v}
+	}
+	return v
+}
+
+func nested33() any { return nestedN(jws.MaxDepth + 1) }
+
 func TestCreateRefusesInvalidUTF8(t *testing.T) {
 	a := mustNew(t, Config{SecretKey: testSecret})
 	type nested struct {
@@ -178,6 +191,11 @@ func TestCreateRefusesInvalidUTF8(t *testing.T) {
 		{"WithClaims MarshalJSON", "alice", []TokenOption{WithClaims(map[string]any{"m": json.RawMessage("\"" + bad + "\"")})}, false},
 		{"WithHeaders value", "alice", []TokenOption{WithHeaders(map[string]any{"x-env": bad})}, false},
 		{"WithHeaders key", "alice", []TokenOption{WithHeaders(map[string]any{bad: "x"})}, false},
+		{"WithClaims nested beyond MaxDepth", "alice", []TokenOption{WithClaims(map[string]any{"deep": nested33()})}, false},
+		{"WithClaims RawMessage beyond MaxDepth", "alice", []TokenOption{WithClaims(map[string]any{"deep": json.RawMessage(strings.Repeat("[", 34) + strings.Repeat("]", 34))})}, false},
+		{"WithHeaders nested beyond MaxDepth", "alice", []TokenOption{WithHeaders(map[string]any{"x-deep": nested33()})}, false},
+		{"WithClaims nested to MaxDepth", "alice", []TokenOption{WithClaims(map[string]any{"deep": nestedN(jws.MaxDepth)})}, true},
+		{"WithHeaders nested to MaxDepth", "alice", []TokenOption{WithHeaders(map[string]any{"x-deep": nestedN(jws.MaxDepth)})}, true},
 		{"valid U+FFFD raw", "\uFFFD", []TokenOption{WithIssuer("\uFFFD"), WithClaims(map[string]any{"r": "\uFFFD"})}, true},
 		{"valid U+FFFD escaped by the caller", "alice", []TokenOption{WithClaims(map[string]any{"r": json.RawMessage(`"\ufffd"`)}),
 			WithHeaders(map[string]any{"h": json.RawMessage(`"\uFFFD"`)})}, true},

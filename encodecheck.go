@@ -5,8 +5,11 @@ import (
 	"encoding"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"unicode/utf8"
+
+	"github.com/librenz/authjwt/internal/jws"
 )
 
 // errNotUTF8 is the cause of ErrInvalidTokenOption for a token whose
@@ -15,7 +18,8 @@ var errNotUTF8 = errors.New("a claim or header value or name is not valid UTF-8 
 
 // checkEncoded is the one check of a token's JSON before it is signed
 // (payload and header alike), so that the library never signs what its
-// verifier refuses (invalid UTF-8) or silently alters a value. Every
+// verifier refuses (invalid UTF-8, JSON its codec does not take) or
+// silently alters a value. Every
 // string option (subject, WithIssuer, WithAudience, WithFamily, the
 // configured type and kid) is written raw by appendJSONString, so invalid
 // UTF-8 in it shows here as invalid UTF-8. Values encoded with
@@ -29,8 +33,17 @@ func checkEncoded(b []byte, extra any) error {
 	if !utf8.Valid(b) {
 		return ErrInvalidTokenOption.with(errNotUTF8, "")
 	}
-	if extra != nil && hasEscapedReplacement(b) && invalidUTF8In(reflect.ValueOf(extra), 0) {
+	if extra == nil {
+		return nil // only the library's own members: flat, valid
+	}
+	if hasEscapedReplacement(b) && invalidUTF8In(reflect.ValueOf(extra), 0) {
 		return ErrInvalidTokenOption.with(errNotUTF8, "")
+	}
+	// The caller's values can be what the verifier's codec refuses
+	// although encoding/json writes them (nesting beyond jws.MaxDepth):
+	// scan the JSON as the verifier will.
+	if err := jws.ValidObject(b); err != nil {
+		return ErrInvalidTokenOption.with(fmt.Errorf("the claims or header would not parse (%w): the verifier would refuse the token", err), "")
 	}
 	return nil
 }

@@ -551,6 +551,27 @@ func TopLevelNames(b []byte) ([]string, error) {
 	}
 }
 
+// ValidObject reports why b would not parse as a header or payload: it is
+// TopLevelNames without the names, the same scan (syntax, duplicate
+// members, MaxDepth counted from each member's value) as ParseSpans and
+// ParseHeader apply to members they do not read themselves.
+func ValidObject(b []byte) error {
+	p := scanner{b: b}
+	var d dupSet
+	if err := p.openObject(); err != nil {
+		return err
+	}
+	for {
+		_, done, err := p.nextMember(&d)
+		if err != nil || done {
+			return err
+		}
+		if err := p.skip(0); err != nil {
+			return err
+		}
+	}
+}
+
 // Span locates a string value in a payload: its raw bytes, between the
 // quotes, are payload[Off:Off+Len]. Esc says they hold escapes (validated:
 // Unescape cannot fail on them).
