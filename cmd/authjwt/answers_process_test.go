@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
 const aliceBody = `{"username":"alice","password":"secret"}`
@@ -126,6 +132,81 @@ func TestServeErrorBodiesAreJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeMalformedRequestsAreJSON sends, over a raw connection, the
+// requests net/http refuses by itself before any handler runs, and
+// checks that each answer is the spec's JSON error body; a good request
+// on a connection, then a malformed one, gets 200 then the JSON error.
+func TestServeMalformedRequestsAreJSON(t *testing.T) {
+	t.Parallel()
+	p := startServe(t)
+	addr := strings.TrimPrefix(p.base, "http://")
+	for _, c := range []struct {
+		name, raw string
+		status    int
+		code      string
+	}{
+		{"no Host", "GET /healthz HTTP/1.1\r\n\r\n", 400, "bad_request"},
+		{"malformed header line", "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, "bad_request"},
+		{"malformed URI", "GET %zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request"},
+		{"two Content-Lengths", "POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", 400, "bad_request"},
+		{"unknown HTTP version", "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 505, "http_version_not_supported"},
+		{"unknown transfer coding", "POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"},
+		{"header over net/http's own limit", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 300<<10) + "\r\n\r\n", 431, "request_header_too_large"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(conn)
+			// A request that parses first: the rewrite is per answer,
+			// not per connection.
+			if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"+c.raw); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []int{200, c.status} {
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("answer %d: %v", i, err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				var e struct{ Detail, Code string }
+				if res.StatusCode != want || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || json.Unmarshal(body, &e) != nil {
+					t.Fatalf("answer %d: %d %q %s, want %d in JSON", i, res.StatusCode, res.Header.Get("Content-Type"), body, want)
+				}
+				if i == 1 && (e.Code != c.code || e.Detail == "") {
+					t.Fatalf("%s, want code %s and a detail", body, c.code)
+				}
+			}
+		})
+	}
+	// A hijacked connection (the WebSocket) passes through as it is,
+	// even a message that reads like one of net/http's answers.
+	t.Run("WebSocket echo untouched", func(t *testing.T) {
+		at, _ := p.login("alice", "secret")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws?token="+at, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		if _, msg, err := c.Read(ctx); err != nil || string(msg) != "Successful Login!" {
+			t.Fatalf("greeting %q, %v", msg, err)
+		}
+		lookalike := "HTTP/1.1 400 Bad Request" + netHTTPErrorHeaders + "400 Bad Request"
+		if err := c.Write(ctx, websocket.MessageText, []byte(lookalike)); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := c.Read(ctx); err != nil || string(msg) != lookalike {
+			t.Fatalf("echo %q, %v", msg, err)
+		}
+	})
 }
 
 func manyHeaders(n, size int) map[string]string {

@@ -183,7 +183,7 @@ Trusted third-party issuer (OpenID Connect provider):
 		if tlsCfg != nil {
 			errc <- srv.ServeTLS(ln, "", "")
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- srv.Serve(jsonErrorListener{ln}) // see netHTTPErrorHeaders
 		}
 	}()
 	select {
