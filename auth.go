@@ -694,6 +694,16 @@ func validateRest(c *Config) error {
 	if c.RefreshTokenExpires < 0 && c.RefreshTokenExpires != Never {
 		return settingError("RefreshTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.RefreshTokenExpires)
 	}
+	// "exp" is whole seconds (now + lifetime, truncated): a lifetime under
+	// one second gives tokens that may be expired when they are created.
+	for _, l := range []struct {
+		setting string
+		d       time.Duration
+	}{{"AccessTokenExpires", c.AccessTokenExpires}, {"RefreshTokenExpires", c.RefreshTokenExpires}} {
+		if l.d > 0 && l.d < time.Second {
+			return settingError(l.setting, "%v is below one second: \"exp\" is in whole seconds, so a token could be expired when it is created", l.d)
+		}
+	}
 	if c.DecodeLeeway < 0 {
 		return settingError("DecodeLeeway", "negative duration %v", c.DecodeLeeway)
 	}

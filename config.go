@@ -182,11 +182,12 @@ type Config struct {
 	// scheme (the seed's empty authjwt_header_type).
 	HeaderBareToken bool
 
-	// AccessTokenExpires is the access-token lifetime (default 15m);
-	// [Never] for tokens that do not expire.
+	// AccessTokenExpires is the access-token lifetime (default 15m, at
+	// least one second: "exp" is in whole seconds); [Never] for tokens
+	// that do not expire.
 	AccessTokenExpires time.Duration
-	// RefreshTokenExpires is the refresh-token lifetime (default 14 days);
-	// [Never] for tokens that do not expire.
+	// RefreshTokenExpires is the refresh-token lifetime (default 14 days,
+	// at least one second); [Never] for tokens that do not expire.
 	RefreshTokenExpires time.Duration
 	// AllowNonExpiringTokens permits per-call [WithNoExpiry] and accepts
 	// tokens without "exp" even when the token type's lifetime is finite.

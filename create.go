@@ -75,11 +75,17 @@ func (o expiryOpt) applyToken(t *tokenOpts) {
 		t.err = fmt.Errorf("authjwt: WithExpiry: duration must be positive, got %v", time.Duration(o))
 		return
 	}
+	if time.Duration(o) > 0 && time.Duration(o) < time.Second {
+		// "exp" is whole seconds (now + d, truncated): the token could be
+		// expired when it is created.
+		t.err = fmt.Errorf("authjwt: WithExpiry: %v is below one second, the resolution of \"exp\"", time.Duration(o))
+		return
+	}
 	t.expiry = time.Duration(o)
 }
 
 // WithExpiry overrides the configured lifetime for this token (the seed's
-// expires_time). Pass [Never] (or use [WithNoExpiry]) for a token without
+// expires_time; at least one second, the resolution of "exp"). Pass [Never] (or use [WithNoExpiry]) for a token without
 // "exp", which needs [Config.AllowNonExpiringTokens] unless the token type
 // is configured with Never.
 func WithExpiry(d time.Duration) TokenOption { return expiryOpt(d) }

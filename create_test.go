@@ -81,6 +81,19 @@ func TestCreateExpiry(t *testing.T) {
 	if _, err := a.CreateAccessToken("a", WithExpiry(-time.Hour)); err == nil {
 		t.Error("negative expiry accepted")
 	}
+	// Below one second, "exp" (now + d, truncated to the second) can be
+	// the issue second itself: a token expired when created.
+	clk.Add(600 * time.Millisecond)
+	for _, d := range []time.Duration{time.Nanosecond, 399 * time.Millisecond, 999 * time.Millisecond} {
+		if tok, err := a.CreateAccessToken("a", WithExpiry(d)); err == nil {
+			_, verr := a.Verify(context.Background(), tok, Requirement{})
+			t.Errorf("WithExpiry(%v) accepted (Verify: %v)", d, verr)
+		}
+	}
+	if _, err := a.Verify(context.Background(), must(a.CreateAccessToken("a", WithExpiry(time.Second))), Requirement{}); err != nil {
+		t.Errorf("WithExpiry(1s): %v", err)
+	}
+	clk.Add(-600 * time.Millisecond)
 	b := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, AllowNonExpiringTokens: true})
 	tok := must(b.CreateAccessToken("a", WithNoExpiry()))
 	if _, ok := decodePart(t, tok, 1)["exp"]; ok {
