@@ -99,4 +99,8 @@ func TestStoreOutageLogProcess(t *testing.T) {
 	if len(errorLines) != len(starts)+len(summaries) {
 		t.Errorf("%d ERROR lines for %d failed requests; want only the start and the summaries", len(errorLines), n)
 	}
+	// Per-request detail is at debug level, not one rung down.
+	if w := count("level=WARN"); len(w) != 0 {
+		t.Errorf("%d WARN lines for %d failed requests, first %q; want none", len(w), n, w[0])
+	}
 }
