@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -153,13 +154,15 @@ func FuzzCookieExtraction(f *testing.F) {
 // name, or gives a token that the library's own verifier accepts with
 // exactly the claims it was given.
 func FuzzCreateVerifyRoundTrip(f *testing.F) {
-	f.Add("alice", "https://issuer.example", "api", "web", "fam-1", "org", "acme", uint8(0))
-	f.Add("al\"ice\\\n<é>", "", "", "", "", "", "", uint8(0xff))
-	f.Add("\xff", "a\xffb", "\xfe", "ok", "\x80", "k\xff", "v\xc3", uint8(0x15))
-	f.Add("\uFFFD", `\ufffd`, "\u2028", "", "", "ſub", "\x00", uint8(0x0a))
-	f.Fuzz(func(t *testing.T, sub, iss, aud1, aud2, family, key, val string, flags uint8) {
+	f.Add("alice", "https://issuer.example", "api", "web", "fam-1", "org", "acme", "x-env", "prod", uint8(0), uint8(0))
+	f.Add("al\"ice\\\n<é>", "", "", "", "", "", "", "", "", uint8(0xff), uint8(0xff))
+	f.Add("\xff", "a\xffb", "\xfe", "ok", "\x80", "k\xff", "v\xc3", "h\xff", "\xfe", uint8(0x15), uint8(0x01))
+	f.Add("\uFFFD", `\ufffd`, "\u2028", "", "", "ſub", "\x00", "kid", "x", uint8(0x0a), uint8(0x03))
+	f.Fuzz(func(t *testing.T, sub, iss, aud1, aud2, family, key, val, hkey, hval string, flags, more uint8) {
 		refresh, fresh, twoAud, cookies := flags&1 != 0, flags&2 != 0 && flags&1 == 0, flags&4 != 0, flags&8 != 0
 		useIss, useAud, useFamily, useClaim := flags&16 != 0, flags&32 != 0, flags&64 != 0, flags&128 != 0
+		useHeader, useExpiry := more&1 != 0, more&2 != 0
+		expiry := time.Second + time.Duration(more>>2)*97*time.Millisecond // 1 s to about 7 s, fractions included
 		cfg := Config{SecretKey: testSecret, Logger: discardLogger()}
 		if cookies {
 			cfg.TokenLocation = []string{LocationHeaders, LocationCookies}
@@ -187,6 +190,12 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 		if fresh {
 			opts = append(opts, WithFresh(true))
 		}
+		if useHeader {
+			opts = append(opts, WithHeaders(map[string]any{hkey: hval}))
+		}
+		if useExpiry {
+			opts = append(opts, WithExpiry(expiry))
+		}
 		used := []string{sub}
 		if useIss {
 			used = append(used, iss)
@@ -197,6 +206,9 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 		}
 		if useClaim {
 			used = append(used, key, val)
+		}
+		if useHeader {
+			used = append(used, hkey, hval)
 		}
 		valid := true
 		for _, s := range used {
@@ -209,6 +221,7 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 			}
 			return // New names the setting with invalid UTF-8
 		}
+		before := time.Now()
 		create := a.CreateAccessToken
 		if refresh {
 			create = a.CreateRefreshToken
@@ -218,6 +231,7 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 			switch {
 			case errors.Is(err, ErrInvalidTokenOption) && (!valid || strings.Contains(err.Error(), "MaxTokenSize")):
 			case useClaim && strings.Contains(err.Error(), "cannot be overwritten"):
+			case useHeader && strings.Contains(err.Error(), "cannot be set"):
 			default:
 				t.Fatalf("create: %v", err)
 			}
@@ -245,6 +259,19 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 		if useClaim {
 			if v, ok := vt.Claim(key); !ok || v != val {
 				t.Fatalf("claim %q = %v (%v), want %q", key, v, ok, val)
+			}
+		}
+		if useHeader {
+			h, err := vt.Header()
+			if v, ok := h[hkey]; err != nil || !ok || v != hval {
+				t.Fatalf("header %q = %v (%v, %v), want %q", hkey, v, ok, err, hval)
+			}
+		}
+		if useExpiry {
+			// exp is the creation instant plus the lifetime, in whole
+			// seconds (truncated).
+			if exp := vt.ExpiresAt().Unix(); exp < before.Add(expiry).Unix() || exp > time.Now().Add(expiry).Unix() {
+				t.Fatalf("exp %d for WithExpiry(%v) created at %v", exp, expiry, before)
 			}
 		}
 	})
