@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -430,6 +431,9 @@ func (a *Auth) appendCustom(p []byte, claims any) ([]byte, error) {
 		}
 		raw = b
 		names, err := jws.TopLevelNames(b)
+		if errors.Is(err, jws.ErrDepth) {
+			return nil, ErrInvalidTokenOption.with(fmt.Errorf("the claims would not parse (%w): the verifier would refuse the token", err), "")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("authjwt: WithClaims: custom claims must encode to a JSON object (got %T)", claims)
 		}

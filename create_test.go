@@ -205,6 +205,9 @@ func TestCreateRefusesInvalidUTF8(t *testing.T) {
 		{"WithHeaders value", "alice", []TokenOption{WithHeaders(map[string]any{"x-env": bad})}, false},
 		{"WithHeaders key", "alice", []TokenOption{WithHeaders(map[string]any{bad: "x"})}, false},
 		{"WithClaims nested beyond MaxDepth", "alice", []TokenOption{WithClaims(map[string]any{"deep": nested33()})}, false},
+		{"WithClaims struct nested beyond MaxDepth", "alice", []TokenOption{WithClaims(struct {
+			Deep any `json:"deep"`
+		}{nested33()})}, false},
 		{"WithClaims RawMessage beyond MaxDepth", "alice", []TokenOption{WithClaims(map[string]any{"deep": json.RawMessage(strings.Repeat("[", 34) + strings.Repeat("]", 34))})}, false},
 		{"WithHeaders nested beyond MaxDepth", "alice", []TokenOption{WithHeaders(map[string]any{"x-deep": nested33()})}, false},
 		{"WithClaims nested to MaxDepth", "alice", []TokenOption{WithClaims(map[string]any{"deep": nestedN(jws.MaxDepth)})}, true},
