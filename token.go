@@ -227,6 +227,8 @@ func (t *Token) Claim(name string) (any, bool) {
 // fill a field tagged `json:"sub"` (encoding/json alone would fill it,
 // case-insensitively, the last match winning). The same holds in nested
 // structs; maps and interface values get every member under its own name.
+// A field whose tag name encoding/json considers invalid (such as
+// `json:"a\"b"`) is never filled: Go releases disagree on its name.
 //
 // The token is verified, so a failure is the application's: v does not
 // fit the claims (a field of the wrong type, v not a pointer). The error
