@@ -24,10 +24,11 @@ var errNotUTF8 = errors.New("a claim or header value or name is not valid UTF-8 
 // configured type and kid) is written raw by appendJSONString, so invalid
 // UTF-8 in it shows here as invalid UTF-8. Values encoded with
 // encoding/json (WithClaims, WithHeaders) are different: encoding/json
-// replaces invalid UTF-8 with the escape \ufffd, which would sign a value
-// that is not the caller's. An escaped U+FFFD is therefore traced back to
+// replaces invalid UTF-8 with U+FFFD (the escape \ufffd up to Go 1.26,
+// the character itself from Go 1.27), which would sign a value that is
+// not the caller's. A U+FFFD in either form is therefore traced back to
 // the values (extra, in that rare case only): refused when one of their
-// strings is invalid UTF-8, accepted when the escape was the caller's own
+// strings is invalid UTF-8, accepted when the U+FFFD was the caller's own
 // (a json.RawMessage, say).
 func checkEncoded(b []byte, extra any) error {
 	if !utf8.Valid(b) {
@@ -36,7 +37,7 @@ func checkEncoded(b []byte, extra any) error {
 	if extra == nil {
 		return nil // only the library's own members: flat, valid
 	}
-	if hasEscapedReplacement(b) && invalidUTF8In(reflect.ValueOf(extra), 0) {
+	if hasReplacement(b) && invalidUTF8In(reflect.ValueOf(extra), 0) {
 		return ErrInvalidTokenOption.with(errNotUTF8, "")
 	}
 	// The caller's values can be what the verifier's codec refuses
@@ -48,10 +49,14 @@ func checkEncoded(b []byte, extra any) error {
 	return nil
 }
 
-// hasEscapedReplacement reports whether JSON text b holds the escape
-// \ufffd (any case of hex digits). Backslashes occur only in strings, and
-// each starts an escape, so skipping escapes as they come is exact.
-func hasEscapedReplacement(b []byte) bool {
+// hasReplacement reports whether JSON text b holds U+FFFD, as the
+// character or as the escape \ufffd (any case of hex digits).
+// Backslashes occur only in strings, and each starts an escape, so
+// skipping escapes as they come is exact.
+func hasReplacement(b []byte) bool {
+	if bytes.Contains(b, []byte(string(utf8.RuneError))) {
+		return true
+	}
 	for {
 		i := bytes.IndexByte(b, '\\')
 		if i < 0 || i+1 >= len(b) {
