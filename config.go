@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/librenz/authjwt/keys"
@@ -402,5 +403,32 @@ func (e *ConfigError) Message() string {
 			args[i] = a
 		}
 	}
-	return fmt.Sprintf(e.format, args...)
+	msg := fmt.Sprintf(e.format, args...)
+	if e.names != nil {
+		msg = envHints(msg, e.Field)
+	}
+	return msg
+}
+
+// hintRE matches a hint written for users of Config, "Field (AUTHJWT_X…)"
+// or a bare " (AUTHJWT_X…)", in a ConfigError's message.
+var hintRE = regexp.MustCompile(`(\b[A-Z][A-Za-z]*)? \((` + envPrefix + `[A-Z0-9_]+)([^()]*)\)`)
+
+// envHints rewrites a message for a configuration that came from the
+// environment: "UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET)"
+// becomes the variable alone, and a hint naming the error's own variable,
+// which Error already leads with, goes.
+func envHints(msg, field string) string {
+	own := fieldVars[field]
+	return hintRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sm := hintRE.FindStringSubmatch(m)
+		name, v, rest := sm[1], sm[2], sm[3]
+		switch {
+		case name != "" && fieldVars[name] == v:
+			return v + rest
+		case name == "" && v == own && rest == "":
+			return ""
+		}
+		return m
+	})
 }

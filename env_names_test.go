@@ -306,6 +306,17 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("not one line: %q", err)
 			}
+			// Hints written for Config users read as variables here: the
+			// error's own variable is not repeated, and no Go field is
+			// named beside its variable.
+			if own := fieldVars[tt.field]; own != "" && strings.Contains(ce.Message(), "("+own+")") {
+				t.Errorf("from the environment: %v repeats %s", err, own)
+			}
+			for f, v := range fieldVars {
+				if strings.Contains(ce.Message(), f+" ("+v) {
+					t.Errorf("from the environment: %v names the field %s beside %s", err, f, v)
+				}
+			}
 
 			// The same configuration built in code names the field. An
 			// explicit false exists only in the environment: in code, a
