@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -78,6 +79,14 @@ func (n *redisNode) start() {
 			n.t.Fatalf("redis-server on %s does not answer: %v\n%s", n.addr(), err, n.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// signal sends sig (SIGSTOP: Redis hangs, connections stay open).
+func (n *redisNode) signal(sig syscall.Signal) {
+	n.t.Helper()
+	if err := n.cmd.Process.Signal(sig); err != nil {
+		n.t.Fatal(err)
 	}
 }
 

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,8 +10,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // TestMultiInstance runs two server processes on one store, as a
@@ -160,78 +156,11 @@ func TestRestart(t *testing.T) {
 	}
 }
 
-// privateRedis is a redis-server the test starts and stops itself.
-type privateRedis struct {
-	t    *testing.T
-	bin  string
-	port int
-	cmd  *exec.Cmd
-}
-
-// startPrivateRedis starts redis-server on a free loopback port, without
-// persistence, and waits until it answers.
-func startPrivateRedis(t *testing.T) *privateRedis {
+// startPrivateRedis starts a redis-server of the test's own without
+// persistence (a redisNode) and waits until it answers.
+func startPrivateRedis(t *testing.T) *redisNode {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		requireService(t, "redis-server", "install Redis (apt-get install redis-server) so that redis-server is on $PATH", err)
-	}
-	// The test's own client logs each failed dial while waiting; quiet.
-	redis.SetLogger(redisLogger{discardLogger()})
-	r := &privateRedis{t: t, bin: bin, port: freePort(t)}
-	r.start()
-	t.Cleanup(func() {
-		if r.cmd != nil {
-			r.cmd.Process.Kill()
-			r.cmd.Wait()
-		}
-	})
-	return r
-}
-
-func (r *privateRedis) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
-
-// start runs redis-server on r.port and waits for PING.
-func (r *privateRedis) start() {
-	r.t.Helper()
-	var out bytes.Buffer
-	r.cmd = exec.Command(r.bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
-		"--save", "", "--appendonly", "no", "--dir", r.t.TempDir())
-	r.cmd.Stdout, r.cmd.Stderr = &out, &out
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1, DialerRetries: 1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server on %s does not answer: %v\n%s", r.addr(), err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill stops redis-server at once (SIGKILL), as a crash would.
-func (r *privateRedis) kill() {
-	r.t.Helper()
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
-}
-
-// signal sends sig (SIGSTOP: Redis hangs, connections stay open).
-func (r *privateRedis) signal(sig syscall.Signal) {
-	r.t.Helper()
-	if err := r.cmd.Process.Signal(sig); err != nil {
-		r.t.Fatal(err)
-	}
+	return startRedisNode(t, "--save", "", "--appendonly", "no")
 }
 
 // TestStoreFault runs the server on a Redis the test controls: while
