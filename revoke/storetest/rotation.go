@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,22 +43,10 @@ func RunRotationRetry(t *testing.T, s revoke.Store) {
 	}
 	const n = 32
 	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
 		pairs [n]authjwt.Pair
 		errs  [n]error
 	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			pairs[i], errs[i] = a.Rotate(context.Background(), r0)
-		}()
-	}
-	began := time.Now()
-	close(start)
-	wg.Wait()
+	began := atOnce(n, func(i int) { pairs[i], errs[i] = a.Rotate(context.Background(), r0) })
 	if time.Since(began) > grace/2 {
 		t.Skipf("store too slow (%v for %d rotations) to stay within the %v grace window", time.Since(began), n, grace)
 	}

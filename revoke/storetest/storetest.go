@@ -412,23 +412,14 @@ func testConsumeConcurrent(t *testing.T, s revoke.Store) {
 	for round := range 3 {
 		jti := id("refresh")
 		var (
-			wg           sync.WaitGroup
-			start        = make(chan struct{})
 			firsts, errs [n]bool
 			times        [n]time.Time
 			errv         [n]error
 		)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				first, at, err := c.Consume(context.Background(), jti, hour())
-				firsts[i], times[i], errv[i], errs[i] = first, at, err, err != nil
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(n, func(i int) {
+			first, at, err := c.Consume(context.Background(), jti, hour())
+			firsts[i], times[i], errv[i], errs[i] = first, at, err, err != nil
+		})
 		winners := 0
 		var later time.Time
 		for i := range n {
@@ -550,4 +541,24 @@ func testConcurrent(t *testing.T, s revoke.Store) {
 	for err := range errc {
 		t.Error(err)
 	}
+}
+
+// atOnce runs f(0) … f(n-1) in n goroutines released together, so that
+// their store calls race, waits for all of them and returns the moment
+// they were released.
+func atOnce(n int, f func(i int)) time.Time {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f(i)
+		}()
+	}
+	began := time.Now()
+	close(start)
+	wg.Wait()
+	return began
 }

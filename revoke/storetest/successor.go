@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/librenz/authjwt/revoke"
@@ -76,22 +75,13 @@ func testSuccessorConcurrent(t *testing.T, s revoke.Store) {
 	for round := range 3 {
 		jti := id("refresh")
 		var (
-			wg     sync.WaitGroup
-			start  = make(chan struct{})
 			firsts [n]bool
 			recs   [n]string
 			errs   [n]error
 		)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				firsts[i], _, recs[i], errs[i] = c.ConsumeWithSuccessor(context.Background(), jti, "succ-"+strconv.Itoa(i), hour())
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(n, func(i int) {
+			firsts[i], _, recs[i], errs[i] = c.ConsumeWithSuccessor(context.Background(), jti, "succ-"+strconv.Itoa(i), hour())
+		})
 		winner := -1
 		for i := range n {
 			if errs[i] != nil {
