@@ -3,6 +3,7 @@ package authhuma_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -254,5 +255,35 @@ func TestLibraryErrorsDocumented(t *testing.T) {
 	s := api.OpenAPI().Components.Schemas.Map()["ErrorBody"]
 	if s == nil || s.Properties["detail"] == nil || s.Properties["code"] == nil {
 		t.Errorf("ErrorBody schema %+v", s)
+	}
+}
+
+// TestClaimsTypeMismatch: a huma handler whose claims type does not fit
+// a valid token (adaptercases.ClaimsBug) and returns ClaimsAs's error
+// gets a 500 problem, never a 401 or a challenge blaming the token.
+func TestClaimsTypeMismatch(t *testing.T) {
+	f := adaptercases.NewFixture(t)
+	mux, api, g := newAPI(f.Auth)
+	huma.Get(api, adaptercases.Path, func(ctx context.Context, _ *struct{}) (*userOut, error) {
+		if _, err := authjwt.ClaimsAs[adaptercases.ClaimsBug](ctx); err != nil {
+			if !errors.Is(err, authjwt.ErrClaimsType) {
+				t.Errorf("ClaimsAs: %v, want ErrClaimsType", err)
+			}
+			return nil, err
+		}
+		return nil, huma.Error500InternalServerError("ClaimsBug fitted the token")
+	}, g.Required())
+	at, err := f.Auth.CreateAccessToken("alice", authjwt.WithClaims(map[string]any{"roles": []string{"admin"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", adaptercases.Path, nil)
+	r.Header.Set("Authorization", "Bearer "+at)
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r)
+	var m huma.ErrorModel
+	if w.Code != http.StatusInternalServerError || w.Header().Get("WWW-Authenticate") != "" ||
+		json.Unmarshal(w.Body.Bytes(), &m) != nil || m.Status != http.StatusInternalServerError {
+		t.Fatalf("%d %s (WWW-Authenticate %q), want a 500 problem without a challenge", w.Code, w.Body, w.Header().Get("WWW-Authenticate"))
 	}
 }
