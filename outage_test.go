@@ -176,3 +176,23 @@ func fmtSscanField(line, key string, v *int) (int, error) {
 	*v = n
 	return 1, nil
 }
+
+// TestStoreOutageLogNamesTheWrite: an outage that starts with a failed
+// revocation is logged with op=revoke (a consume's with op=consume), so an
+// operator can tell a write outage from a failing check.
+func TestStoreOutageLogNamesTheWrite(t *testing.T) {
+	var out syncBuffer
+	store := revoke.Func(func(context.Context, revoke.Query) (bool, error) { return false, nil })
+	a := mustNew(t, Config{SecretKey: testSecret, Store: store,
+		Logger: slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	tok, err := a.Verify(context.Background(), must(a.CreateAccessToken("alice")), Requirement{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Revoke(context.Background(), tok); !errors.Is(err, ErrStoreUnavailable) {
+		t.Fatalf("Revoke on a store that cannot record: %v, want ErrStoreUnavailable", err)
+	}
+	if l := out.lines("revocation store unavailable;"); len(l) != 1 || !strings.Contains(l[0], "op=revoke") {
+		t.Fatalf("outage lines %q, want one naming op=revoke", l)
+	}
+}

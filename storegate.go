@@ -62,14 +62,14 @@ func (g *storeGate) bound(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, g.timeout)
 }
 
-// fail tells the outage log how a write went and returns a failure as
-// ErrStoreUnavailable.
-func (g *storeGate) fail(ctx context.Context, err error) error {
+// fail tells the outage log how a write (op: "revoke" or "consume") went
+// and returns a failure as ErrStoreUnavailable.
+func (g *storeGate) fail(ctx context.Context, op string, err error) error {
 	if err == nil {
 		g.health.success(ctx, g.log)
 		return nil
 	}
-	g.health.failure(ctx, g.log, "update", err, false)
+	g.health.failure(ctx, g.log, op, err, false)
 	return ErrStoreUnavailable.with(err, "")
 }
 
@@ -83,19 +83,19 @@ func (g *storeGate) isRevoked(ctx context.Context, q revoke.Query) (bool, error)
 func (g *storeGate) revokeToken(ctx context.Context, jti string, expires time.Time) error {
 	bctx, cancel := g.bound(ctx)
 	defer cancel()
-	return g.fail(ctx, g.s.RevokeToken(bctx, jti, expires))
+	return g.fail(ctx, "revoke", g.s.RevokeToken(bctx, jti, expires))
 }
 
 func (g *storeGate) revokeFamily(ctx context.Context, family string, expires time.Time) error {
 	bctx, cancel := g.bound(ctx)
 	defer cancel()
-	return g.fail(ctx, g.s.RevokeFamily(bctx, family, expires))
+	return g.fail(ctx, "revoke", g.s.RevokeFamily(bctx, family, expires))
 }
 
 func (g *storeGate) revokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	bctx, cancel := g.bound(ctx)
 	defer cancel()
-	return g.fail(ctx, g.s.RevokeSubject(bctx, issuer, subject, cutoff, expires))
+	return g.fail(ctx, "revoke", g.s.RevokeSubject(bctx, issuer, subject, cutoff, expires))
 }
 
 // consume marks a refresh token used (see [revoke.Consumer]). New refuses
@@ -104,7 +104,7 @@ func (g *storeGate) consume(ctx context.Context, jti string, expires time.Time) 
 	bctx, cancel := g.bound(ctx)
 	defer cancel()
 	first, usedAt, err = g.consumer.Consume(bctx, jti, expires)
-	return first, usedAt, g.fail(ctx, err)
+	return first, usedAt, g.fail(ctx, "consume", err)
 }
 
 // consumeWithSuccessor marks a refresh token used and records successor
@@ -119,5 +119,5 @@ func (g *storeGate) consumeWithSuccessor(ctx context.Context, jti, successor str
 	bctx, cancel := g.bound(ctx)
 	defer cancel()
 	first, usedAt, recorded, err = g.succ.ConsumeWithSuccessor(bctx, jti, successor, expires)
-	return first, usedAt, recorded, g.fail(ctx, err)
+	return first, usedAt, recorded, g.fail(ctx, "consume", err)
 }
