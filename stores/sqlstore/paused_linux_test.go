@@ -164,9 +164,7 @@ func (p *pgProc) procs() []int {
 // connections stay open, no answer comes.
 func (p *pgProc) pause(t *testing.T) {
 	for _, pid := range p.procs() {
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			t.Logf("SIGSTOP %d: %v", pid, err)
-		}
+		stopAndWait(t, pid)
 	}
 }
 
@@ -197,4 +195,52 @@ func (p *pgProc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// stopAndWait sends SIGSTOP to pid and waits until every thread of it is
+// stopped (state T in /proc/PID/task/*/stat). The signal only takes effect
+// as each thread returns to user space: a thread finishing a disk write on
+// a loaded machine could otherwise still answer a query "while paused".
+func stopAndWait(t *testing.T, pid int) {
+	t.Helper()
+	err := syscall.Kill(pid, syscall.SIGSTOP)
+	if err == syscall.ESRCH {
+		return // exited meanwhile (a backend): nothing left to answer
+	}
+	if err != nil {
+		t.Fatalf("SIGSTOP %d: %v", pid, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !allThreadsStopped(pid) {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); os.IsNotExist(err) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not stop within 10 s of SIGSTOP", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// allThreadsStopped reports whether every thread of pid is in state T
+// (stopped) or t (traced); false when pid's threads cannot be read.
+func allThreadsStopped(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(dir + "/" + task.Name() + "/stat")
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses
+		// and may itself hold spaces or parentheses.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }

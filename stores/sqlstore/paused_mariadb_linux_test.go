@@ -35,9 +35,7 @@ func TestAuthPausedMariaDB(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	s := newStore(t, db, sqlstore.MySQL, sqlstore.Options{})
 	pause := func(t *testing.T) {
-		if err := syscall.Kill(m.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
-			t.Fatal(err)
-		}
+		stopAndWait(t, m.cmd.Process.Pid)
 	}
 	resume := func(t *testing.T) {
 		if err := syscall.Kill(m.cmd.Process.Pid, syscall.SIGCONT); err != nil {
