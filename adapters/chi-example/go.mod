@@ -4,11 +4,6 @@ go 1.26.0
 
 require github.com/librenz/authjwt v0.0.0
 
-require (
-	github.com/go-chi/chi/v5 v5.5.0
-	github.com/librenz/authjwt/adapters/adaptercases v0.0.0
-)
+require github.com/go-chi/chi/v5 v5.5.0
 
 replace github.com/librenz/authjwt => ../..
-
-replace github.com/librenz/authjwt/adapters/adaptercases => ../adaptercases

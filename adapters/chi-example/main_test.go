@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/librenz/authjwt"
-	"github.com/librenz/authjwt/adapters/adaptercases"
+	"github.com/librenz/authjwt/authjwttest/adaptertest"
 )
 
 // TestFlow logs in and calls the guarded routes, as a client would.
@@ -13,5 +13,5 @@ func TestFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adaptercases.ExampleFlow(t, newRouter(a))
+	adaptertest.ExampleFlow(t, newRouter(a))
 }

@@ -16,16 +16,16 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/librenz/authjwt"
-	"github.com/librenz/authjwt/adapters/adaptercases"
-	authhuma "github.com/librenz/authjwt/adapters/huma"
+	"github.com/librenz/authjwt/adapters/authhuma"
+	"github.com/librenz/authjwt/authjwttest/adaptertest"
 )
 
 type userOut struct {
-	Body adaptercases.Body
+	Body adaptertest.Body
 }
 
 func userHandler(ctx context.Context, _ *struct{}) (*userOut, error) {
-	b, ok := adaptercases.BodyFor(authhuma.Token(ctx), authjwt.FromContext(ctx))
+	b, ok := adaptertest.BodyFor(authhuma.Token(ctx), authjwt.FromContext(ctx))
 	if !ok {
 		return nil, huma.Error500InternalServerError("token mismatch")
 	}
@@ -38,22 +38,22 @@ func newAPI(a *authjwt.Auth, opts ...authhuma.Option) (*http.ServeMux, huma.API,
 	return mux, api, authhuma.New(api, a, opts...)
 }
 
-func builder(opts ...authhuma.Option) adaptercases.Builder {
+func builder(opts ...authhuma.Option) adaptertest.Builder {
 	return func(a *authjwt.Auth, req authjwt.Requirement) http.Handler {
 		mux, api, g := newAPI(a, opts...)
-		huma.Get(api, adaptercases.Path, userHandler, g.Protect(req))
-		huma.Post(api, adaptercases.Path, userHandler, g.Protect(req))
+		huma.Get(api, adaptertest.Path, userHandler, g.Protect(req))
+		huma.Post(api, adaptertest.Path, userHandler, g.Protect(req))
 		return mux
 	}
 }
 
 // sameUser compares success bodies by their user (huma adds "$schema").
-func sameUser(t *testing.T, c adaptercases.Case, want, got *httptest.ResponseRecorder) {
+func sameUser(t *testing.T, c adaptertest.Case, want, got *httptest.ResponseRecorder) {
 	t.Helper()
 	if want.Code != 200 {
 		return
 	}
-	var w, g adaptercases.Body
+	var w, g adaptertest.Body
 	json.Unmarshal(want.Body.Bytes(), &w)
 	if err := json.Unmarshal(got.Body.Bytes(), &g); err != nil {
 		t.Errorf("%s: success body %q: %v", c.Why, got.Body.String(), err)
@@ -66,12 +66,12 @@ func sameUser(t *testing.T, c adaptercases.Case, want, got *httptest.ResponseRec
 // TestSameAsNetHTTP sends the shared table through huma with huma errors:
 // same statuses, auth headers, messages and users as net/http.
 func TestSameAsNetHTTP(t *testing.T) {
-	adaptercases.Run(t, builder(), func(t *testing.T, c adaptercases.Case, want, got *httptest.ResponseRecorder) {
+	adaptertest.Run(t, builder(), func(t *testing.T, c adaptertest.Case, want, got *httptest.ResponseRecorder) {
 		t.Helper()
-		adaptercases.SameStatusAndHeaders(t, c, want, got)
+		adaptertest.SameStatusAndHeaders(t, c, want, got)
 		sameUser(t, c, want, got)
 		if want.Code >= 400 {
-			if g, w := adaptercases.Detail(got.Body.Bytes()), adaptercases.Detail(want.Body.Bytes()); g != w {
+			if g, w := adaptertest.Detail(got.Body.Bytes()), adaptertest.Detail(want.Body.Bytes()); g != w {
 				t.Errorf("%s: detail %q, want %q", c.Why, g, w)
 			}
 			if ct := got.Header().Get("Content-Type"); ct != "application/problem+json" {
@@ -88,13 +88,13 @@ func TestSameAsNetHTTP(t *testing.T) {
 // TestSameAsNetHTTPLibraryErrors: with WithLibraryErrors, error answers
 // are byte-identical to net/http's.
 func TestSameAsNetHTTPLibraryErrors(t *testing.T) {
-	adaptercases.Run(t, builder(authhuma.WithLibraryErrors()), func(t *testing.T, c adaptercases.Case, want, got *httptest.ResponseRecorder) {
+	adaptertest.Run(t, builder(authhuma.WithLibraryErrors()), func(t *testing.T, c adaptertest.Case, want, got *httptest.ResponseRecorder) {
 		t.Helper()
 		if want.Code >= 400 {
-			adaptercases.Same(t, c, want, got)
+			adaptertest.Same(t, c, want, got)
 			return
 		}
-		adaptercases.SameStatusAndHeaders(t, c, want, got)
+		adaptertest.SameStatusAndHeaders(t, c, want, got)
 		sameUser(t, c, want, got)
 	})
 }
@@ -102,7 +102,7 @@ func TestSameAsNetHTTPLibraryErrors(t *testing.T) {
 // TestOpenAPIDocument checks that the declaration sets the documented
 // security, errors and schemes.
 func TestOpenAPIDocument(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	_, api, g := newAPI(f.Auth)
 	huma.Get(api, "/open", userHandler)
 	huma.Get(api, "/protected", userHandler, g.Required())
@@ -184,7 +184,7 @@ func TestOpenAPIDocument(t *testing.T) {
 // TestCombinedEnforced checks the one middleware enforces the combined
 // declaration (fresh AND role), as documented.
 func TestCombinedEnforced(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	a := f.Auth
 	mux, api, g := newAPI(a)
 	huma.Get(api, "/admin", userHandler, g.Fresh(), g.Roles("admin"))
@@ -241,7 +241,7 @@ func TestExampleBuilds(t *testing.T) {
 // TestLibraryErrorsDocumented checks that WithLibraryErrors documents the
 // library's body, not huma's error model.
 func TestLibraryErrorsDocumented(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	_, api, g := newAPI(f.Auth, authhuma.WithLibraryErrors())
 	huma.Get(api, "/protected", userHandler, g.Required())
 	r := api.OpenAPI().Paths["/protected"].Get.Responses["401"]
@@ -259,13 +259,13 @@ func TestLibraryErrorsDocumented(t *testing.T) {
 }
 
 // TestClaimsTypeMismatch: a huma handler whose claims type does not fit
-// a valid token (adaptercases.ClaimsBug) and returns ClaimsAs's error
+// a valid token (adaptertest.ClaimsBug) and returns ClaimsAs's error
 // gets a 500 problem, never a 401 or a challenge blaming the token.
 func TestClaimsTypeMismatch(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	mux, api, g := newAPI(f.Auth)
-	huma.Get(api, adaptercases.Path, func(ctx context.Context, _ *struct{}) (*userOut, error) {
-		if _, err := authjwt.ClaimsAs[adaptercases.ClaimsBug](ctx); err != nil {
+	huma.Get(api, adaptertest.Path, func(ctx context.Context, _ *struct{}) (*userOut, error) {
+		if _, err := authjwt.ClaimsAs[adaptertest.ClaimsBug](ctx); err != nil {
 			if !errors.Is(err, authjwt.ErrClaimsType) {
 				t.Errorf("ClaimsAs: %v, want ErrClaimsType", err)
 			}
@@ -277,7 +277,7 @@ func TestClaimsTypeMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := httptest.NewRequest("GET", adaptercases.Path, nil)
+	r := httptest.NewRequest("GET", adaptertest.Path, nil)
 	r.Header.Set("Authorization", "Bearer "+at)
 	w := httptest.NewRecorder()
 	mux.ServeHTTP(w, r)

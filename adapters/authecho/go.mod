@@ -1,4 +1,4 @@
-module github.com/librenz/authjwt/adapters/echo
+module github.com/librenz/authjwt/adapters/authecho
 
 go 1.26.0
 
@@ -6,10 +6,7 @@ require github.com/librenz/authjwt v0.0.0
 
 replace github.com/librenz/authjwt => ../..
 
-require (
-	github.com/labstack/echo/v4 v4.16.0
-	github.com/librenz/authjwt/adapters/adaptercases v0.0.0
-)
+require github.com/labstack/echo/v4 v4.16.0
 
 require (
 	github.com/labstack/gommon v0.5.0 // indirect
@@ -22,5 +19,3 @@ require (
 	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 )
-
-replace github.com/librenz/authjwt/adapters/adaptercases => ../adaptercases

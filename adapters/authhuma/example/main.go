@@ -15,7 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/librenz/authjwt"
-	authhuma "github.com/librenz/authjwt/adapters/huma"
+	"github.com/librenz/authjwt/adapters/authhuma"
 )
 
 type loginIn struct {

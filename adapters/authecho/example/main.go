@@ -13,7 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/librenz/authjwt"
-	authecho "github.com/librenz/authjwt/adapters/echo"
+	"github.com/librenz/authjwt/adapters/authecho"
 )
 
 type credentials struct {

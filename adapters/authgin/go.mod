@@ -1,4 +1,4 @@
-module github.com/librenz/authjwt/adapters/gin
+module github.com/librenz/authjwt/adapters/authgin
 
 go 1.26.0
 
@@ -6,10 +6,7 @@ require github.com/librenz/authjwt v0.0.0
 
 replace github.com/librenz/authjwt => ../..
 
-require (
-	github.com/gin-gonic/gin v1.12.0
-	github.com/librenz/authjwt/adapters/adaptercases v0.0.0
-)
+require github.com/gin-gonic/gin v1.12.0
 
 require (
 	github.com/bytedance/gopkg v0.1.3 // indirect
@@ -42,5 +39,3 @@ require (
 	golang.org/x/text v0.34.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
-
-replace github.com/librenz/authjwt/adapters/adaptercases => ../adaptercases

@@ -11,31 +11,31 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/librenz/authjwt"
-	"github.com/librenz/authjwt/adapters/adaptercases"
-	authecho "github.com/librenz/authjwt/adapters/echo"
+	"github.com/librenz/authjwt/adapters/authecho"
+	"github.com/librenz/authjwt/authjwttest/adaptertest"
 )
 
 func build(a *authjwt.Auth, req authjwt.Requirement) http.Handler {
 	e := echo.New()
 	h := func(c echo.Context) error {
-		adaptercases.WriteUser(c.Response(), authecho.Token(c), authjwt.FromContext(c.Request().Context()))
+		adaptertest.WriteUser(c.Response(), authecho.Token(c), authjwt.FromContext(c.Request().Context()))
 		return nil
 	}
-	e.GET(adaptercases.Path, h, authecho.Middleware(a, req))
-	e.POST(adaptercases.Path, h, authecho.Middleware(a, req))
+	e.GET(adaptertest.Path, h, authecho.Middleware(a, req))
+	e.POST(adaptertest.Path, h, authecho.Middleware(a, req))
 	return e
 }
 
 // TestSameAsNetHTTP sends the shared table through echo and net/http.
 func TestSameAsNetHTTP(t *testing.T) {
-	adaptercases.Run(t, build, adaptercases.Same)
+	adaptertest.Run(t, build, adaptertest.Same)
 }
 
 // TestAbortStopsChain checks that a refused request runs no later handler,
 // not even middleware registered after the guard with Use, and that echo's
 // error handler adds nothing to the library's body.
 func TestAbortStopsChain(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	r := echo.New()
 	ran := false
 	r.Use(authecho.Required(f.Auth))
@@ -55,7 +55,7 @@ func TestAbortStopsChain(t *testing.T) {
 
 // TestShorthands checks each shorthand enforces its own requirement.
 func TestShorthands(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	a := f.Auth
 	refresh, _ := a.CreateRefreshToken("alice")
 	stale, _ := a.CreateAccessToken("bob")
@@ -114,9 +114,9 @@ func goBuild(t *testing.T, pkg string) {
 
 // TestClaimsTypeMismatchIs500: a ClaimsAs bug in an echo handler is a 500.
 func TestClaimsTypeMismatchIs500(t *testing.T) {
-	adaptercases.RunClaimsTypeMismatch(t, func(a *authjwt.Auth, body http.HandlerFunc) http.Handler {
+	adaptertest.RunClaimsTypeMismatch(t, func(a *authjwt.Auth, body http.HandlerFunc) http.Handler {
 		e := echo.New()
-		e.GET(adaptercases.Path, func(c echo.Context) error {
+		e.GET(adaptertest.Path, func(c echo.Context) error {
 			body(c.Response(), c.Request())
 			return nil
 		}, authecho.Required(a))

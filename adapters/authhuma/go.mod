@@ -1,12 +1,10 @@
-module github.com/librenz/authjwt/adapters/huma
+module github.com/librenz/authjwt/adapters/authhuma
 
 go 1.26.0
 
 require github.com/librenz/authjwt v0.0.0
 
 replace github.com/librenz/authjwt => ../..
-
-require github.com/librenz/authjwt/adapters/adaptercases v0.0.0
 
 require github.com/danielgtaylor/huma/v2 v2.37.2
 
@@ -18,5 +16,3 @@ require (
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
 )
-
-replace github.com/librenz/authjwt/adapters/adaptercases => ../adaptercases

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/librenz/authjwt"
-	authgin "github.com/librenz/authjwt/adapters/gin"
+	"github.com/librenz/authjwt/adapters/authgin"
 )
 
 func newRouter(a *authjwt.Auth) *gin.Engine {

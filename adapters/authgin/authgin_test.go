@@ -11,8 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/librenz/authjwt"
-	"github.com/librenz/authjwt/adapters/adaptercases"
-	authgin "github.com/librenz/authjwt/adapters/gin"
+	"github.com/librenz/authjwt/adapters/authgin"
+	"github.com/librenz/authjwt/authjwttest/adaptertest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -20,22 +20,22 @@ func init() { gin.SetMode(gin.TestMode) }
 func build(a *authjwt.Auth, req authjwt.Requirement) http.Handler {
 	r := gin.New()
 	h := func(c *gin.Context) {
-		adaptercases.WriteUser(c.Writer, authgin.Token(c), authjwt.FromContext(c.Request.Context()))
+		adaptertest.WriteUser(c.Writer, authgin.Token(c), authjwt.FromContext(c.Request.Context()))
 	}
-	r.GET(adaptercases.Path, authgin.Middleware(a, req), h)
-	r.POST(adaptercases.Path, authgin.Middleware(a, req), h)
+	r.GET(adaptertest.Path, authgin.Middleware(a, req), h)
+	r.POST(adaptertest.Path, authgin.Middleware(a, req), h)
 	return r
 }
 
 // TestSameAsNetHTTP sends the shared table through gin and net/http.
 func TestSameAsNetHTTP(t *testing.T) {
-	adaptercases.Run(t, build, adaptercases.Same)
+	adaptertest.Run(t, build, adaptertest.Same)
 }
 
 // TestAbortStopsChain checks that a refused request runs no later handler,
 // not even one registered after the guard with Use.
 func TestAbortStopsChain(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	r := gin.New()
 	ran := false
 	r.Use(authgin.Required(f.Auth))
@@ -50,7 +50,7 @@ func TestAbortStopsChain(t *testing.T) {
 
 // TestShorthands checks each shorthand enforces its own requirement.
 func TestShorthands(t *testing.T) {
-	f := adaptercases.NewFixture(t)
+	f := adaptertest.NewFixture(t)
 	a := f.Auth
 	refresh, _ := a.CreateRefreshToken("alice")
 	stale, _ := a.CreateAccessToken("bob")
@@ -109,9 +109,9 @@ func goBuild(t *testing.T, pkg string) {
 
 // TestClaimsTypeMismatchIs500: a ClaimsAs bug in a gin handler is a 500.
 func TestClaimsTypeMismatchIs500(t *testing.T) {
-	adaptercases.RunClaimsTypeMismatch(t, func(a *authjwt.Auth, body http.HandlerFunc) http.Handler {
+	adaptertest.RunClaimsTypeMismatch(t, func(a *authjwt.Auth, body http.HandlerFunc) http.Handler {
 		r := gin.New()
-		r.GET(adaptercases.Path, authgin.Required(a), func(c *gin.Context) { body(c.Writer, c.Request) })
+		r.GET(adaptertest.Path, authgin.Required(a), func(c *gin.Context) { body(c.Writer, c.Request) })
 		return r
 	})
 }

@@ -1,10 +1,12 @@
-// Package adaptercases is test support for authjwt's framework adapters
-// (huma, gin, echo): one table of requests that every adapter's tests send
-// through its framework and through the library's net/http middleware,
-// comparing the answers. It is a module of its own, not an internal
-// package, because each adapter is another module and Go forbids importing
-// another module's internal packages. It is not meant for applications.
-package adaptercases
+// Package adaptertest is test support for authjwt's framework adapters
+// (authhuma, authgin, authecho) and for adapters written outside this
+// repository: one table of requests that an adapter's tests send through
+// its framework and through the library's net/http middleware, comparing
+// the answers, and [ExampleFlow], the client flow every adapter example
+// serves. It lives in the core module, beside revoke/storetest, so that
+// the published adapter modules depend only on published modules. It is
+// not meant for applications.
+package adaptertest
 
 import (
 	"bytes"
@@ -57,18 +59,18 @@ func NewFixture(t testing.TB) *Fixture {
 	store := revoke.NewMemory()
 	a, err := authjwt.New(config(nil, store))
 	if err != nil {
-		t.Fatalf("adaptercases: New: %v", err)
+		t.Fatalf("adaptertest: New: %v", err)
 	}
 	// Same keys, one hour in the past: its 15-minute tokens have expired.
 	past, err := authjwt.New(config(func() time.Time { return time.Now().Add(-time.Hour) }, store))
 	if err != nil {
-		t.Fatalf("adaptercases: New: %v", err)
+		t.Fatalf("adaptertest: New: %v", err)
 	}
 	f := &Fixture{Auth: a}
 	must := func(s string, err error) string {
 		t.Helper()
 		if err != nil {
-			t.Fatalf("adaptercases: creating a token: %v", err)
+			t.Fatalf("adaptertest: creating a token: %v", err)
 		}
 		return s
 	}
@@ -81,20 +83,20 @@ func NewFixture(t testing.TB) *Fixture {
 	f.revoked = must(a.CreateAccessToken("carol", authjwt.WithFresh(true)))
 	tok, err := a.Verify(context.Background(), f.revoked, authjwt.Requirement{})
 	if err != nil {
-		t.Fatalf("adaptercases: %v", err)
+		t.Fatalf("adaptertest: %v", err)
 	}
 	if err := a.Revoke(context.Background(), tok); err != nil {
-		t.Fatalf("adaptercases: Revoke: %v", err)
+		t.Fatalf("adaptertest: Revoke: %v", err)
 	}
 
 	// Cookies as the library sets them, read back from a response.
 	pair, err := a.CreatePair("dave")
 	if err != nil {
-		t.Fatalf("adaptercases: %v", err)
+		t.Fatalf("adaptertest: %v", err)
 	}
 	rec := httptest.NewRecorder()
 	if err := a.SetPairCookies(rec, pair); err != nil {
-		t.Fatalf("adaptercases: SetPairCookies: %v", err)
+		t.Fatalf("adaptertest: SetPairCookies: %v", err)
 	}
 	cfg := a.Config()
 	f.accessCookieName, f.refreshCookieName = cfg.AccessCookieName, cfg.RefreshCookieName
@@ -111,7 +113,7 @@ func NewFixture(t testing.TB) *Fixture {
 		}
 	}
 	if f.cookieAccess == "" || f.cookieAccessCSRF == "" || f.cookieRefresh == "" || f.cookieRefreshCSRF == "" {
-		t.Fatalf("adaptercases: SetPairCookies set %v", rec.Result().Cookies())
+		t.Fatalf("adaptertest: SetPairCookies set %v", rec.Result().Cookies())
 	}
 	return f
 }

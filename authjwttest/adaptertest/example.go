@@ -1,4 +1,4 @@
-package adaptercases
+package adaptertest
 
 import (
 	"encoding/json"
