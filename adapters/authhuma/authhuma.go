@@ -4,15 +4,23 @@
 //	g := authhuma.New(api, a) // registers the security schemes
 //	huma.Get(api, "/protected", handler, g.Required())
 //	huma.Get(api, "/optional", handler, g.Optional())
-//	huma.Get(api, "/admin", handler, g.Roles("admin"))
+//	huma.Get(api, "/admin", handler, g.RequireRoles("admin"))
 //
 // Each modifier sets the operation's security requirement (so the docs
 // page shows a lock and its "Authorize" button sends the token; optional
 // operations get the empty requirement {} first, OpenAPI's way of saying
 // credentials are optional), documents the error responses, and adds one
 // per-operation middleware that enforces the very requirement the
-// document shows. Modifiers combine: g.Fresh() and g.Roles("admin") on one
-// operation require a fresh token holding the role.
+// document shows. Modifiers combine: g.FreshRequired() and
+// g.RequireRoles("admin") on one operation require a fresh token holding
+// the role.
+//
+// The names are those of [authjwt.Auth]'s net/http middleware and of the
+// gin and echo adapters: [Guard.Middleware] takes any
+// [authjwt.Requirement]; [Guard.Required], [Guard.Optional],
+// [Guard.RefreshRequired], [Guard.FreshRequired], [Guard.RequireRoles] and
+// [Guard.RequireClaims] are its shorthands; [AddSecuritySchemes] is
+// [authjwt.Auth.AddSecuritySchemes] for a huma document.
 //
 // The middleware calls [authjwt.Auth.Check] on the request, so header,
 // cookie, CSRF and cross-origin behaviour are those of the net/http
@@ -66,13 +74,13 @@ func New(api huma.API, a *authjwt.Auth, opts ...Option) *Guard {
 	for _, o := range opts {
 		o(g)
 	}
-	RegisterSchemes(api.OpenAPI(), a)
+	AddSecuritySchemes(api.OpenAPI(), a)
 	return g
 }
 
-// RegisterSchemes adds a's security schemes to doc's components, keeping
+// AddSecuritySchemes adds a's security schemes to doc's components, keeping
 // schemes registered under other names.
-func RegisterSchemes(doc *huma.OpenAPI, a *authjwt.Auth) {
+func AddSecuritySchemes(doc *huma.OpenAPI, a *authjwt.Auth) {
 	if doc.Components == nil {
 		doc.Components = &huma.Components{}
 	}
@@ -87,12 +95,12 @@ func RegisterSchemes(doc *huma.OpenAPI, a *authjwt.Auth) {
 	}
 }
 
-// Protect returns an operation modifier guarding the operation with req:
-// it sets the operation's security and error responses and adds the
+// Middleware returns an operation modifier guarding the operation with
+// req: it sets the operation's security and error responses and adds the
 // middleware enforcing it. On an operation already guarded by g, it
 // combines req with the existing requirement (flags or-ed, roles and
 // claims appended) and the one middleware enforces the combination.
-func (g *Guard) Protect(req authjwt.Requirement) func(*huma.Operation) {
+func (g *Guard) Middleware(req authjwt.Requirement) func(*huma.Operation) {
 	return func(op *huma.Operation) {
 		if op.Metadata == nil {
 			op.Metadata = map[string]any{}
@@ -110,7 +118,7 @@ func (g *Guard) Protect(req authjwt.Requirement) func(*huma.Operation) {
 			c.Claims = slices.Clone(req.Claims)
 			cur = &c
 			op.Metadata[MetadataKey] = cur
-			op.Middlewares = append(op.Middlewares, g.middleware(cur))
+			op.Middlewares = append(op.Middlewares, g.enforce(cur))
 		}
 		op.Security = nil
 		for _, r := range g.auth.Security(op.Method, *cur) {
@@ -121,31 +129,33 @@ func (g *Guard) Protect(req authjwt.Requirement) func(*huma.Operation) {
 }
 
 // Required guards the operation with a valid access token.
-func (g *Guard) Required() func(*huma.Operation) { return g.Protect(authjwt.Requirement{}) }
+func (g *Guard) Required() func(*huma.Operation) { return g.Middleware(authjwt.Requirement{}) }
 
 // Optional lets requests without a token through and refuses invalid ones.
 func (g *Guard) Optional() func(*huma.Operation) {
-	return g.Protect(authjwt.Requirement{Optional: true})
+	return g.Middleware(authjwt.Requirement{Optional: true})
 }
 
-// Refresh guards the operation with a valid refresh token.
-func (g *Guard) Refresh() func(*huma.Operation) {
-	return g.Protect(authjwt.Requirement{Refresh: true})
+// RefreshRequired guards the operation with a valid refresh token.
+func (g *Guard) RefreshRequired() func(*huma.Operation) {
+	return g.Middleware(authjwt.Requirement{Refresh: true})
 }
 
-// Fresh guards the operation with a fresh access token.
-func (g *Guard) Fresh() func(*huma.Operation) { return g.Protect(authjwt.Requirement{Fresh: true}) }
-
-// Roles guards the operation with an access token whose "roles" claim
-// holds at least one of roles.
-func (g *Guard) Roles(roles ...string) func(*huma.Operation) {
-	return g.Protect(authjwt.Requirement{Roles: roles})
+// FreshRequired guards the operation with a fresh access token.
+func (g *Guard) FreshRequired() func(*huma.Operation) {
+	return g.Middleware(authjwt.Requirement{Fresh: true})
 }
 
-// Claims guards the operation with an access token carrying every named
-// claim.
-func (g *Guard) Claims(names ...string) func(*huma.Operation) {
-	return g.Protect(authjwt.Requirement{Claims: names})
+// RequireRoles guards the operation with an access token whose "roles"
+// claim holds at least one of roles.
+func (g *Guard) RequireRoles(roles ...string) func(*huma.Operation) {
+	return g.Middleware(authjwt.Requirement{Roles: roles})
+}
+
+// RequireClaims guards the operation with an access token carrying every
+// named claim.
+func (g *Guard) RequireClaims(names ...string) func(*huma.Operation) {
+	return g.Middleware(authjwt.Requirement{Claims: names})
 }
 
 // RequirementOf returns the requirement the Guard enforces on op.
@@ -197,8 +207,9 @@ func (g *Guard) documentErrors(op *huma.Operation, req authjwt.Requirement) {
 	}
 }
 
-// middleware enforces *req (shared with the operation's metadata).
-func (g *Guard) middleware(req *authjwt.Requirement) func(huma.Context, func(huma.Context)) {
+// enforce returns the huma middleware enforcing *req (shared with the
+// operation's metadata).
+func (g *Guard) enforce(req *authjwt.Requirement) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		r := Request(ctx)
 		t, err := g.auth.Check(r, *req)

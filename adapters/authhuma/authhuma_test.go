@@ -41,8 +41,8 @@ func newAPI(a *authjwt.Auth, opts ...authhuma.Option) (*http.ServeMux, huma.API,
 func builder(opts ...authhuma.Option) adaptertest.Builder {
 	return func(a *authjwt.Auth, req authjwt.Requirement) http.Handler {
 		mux, api, g := newAPI(a, opts...)
-		huma.Get(api, adaptertest.Path, userHandler, g.Protect(req))
-		huma.Post(api, adaptertest.Path, userHandler, g.Protect(req))
+		huma.Get(api, adaptertest.Path, userHandler, g.Middleware(req))
+		huma.Post(api, adaptertest.Path, userHandler, g.Middleware(req))
 		return mux
 	}
 }
@@ -107,9 +107,9 @@ func TestOpenAPIDocument(t *testing.T) {
 	huma.Get(api, "/open", userHandler)
 	huma.Get(api, "/protected", userHandler, g.Required())
 	huma.Get(api, "/optional", userHandler, g.Optional())
-	huma.Post(api, "/refresh", userHandler, g.Refresh())
-	huma.Get(api, "/admin", userHandler, g.Fresh(), g.Roles("admin"))
-	huma.Post(api, "/partner", userHandler, g.Claims("partner"))
+	huma.Post(api, "/refresh", userHandler, g.RefreshRequired())
+	huma.Get(api, "/admin", userHandler, g.FreshRequired(), g.RequireRoles("admin"))
+	huma.Post(api, "/partner", userHandler, g.RequireClaims("partner"))
 	doc := api.OpenAPI()
 
 	for _, name := range []string{authjwt.SchemeBearer, authjwt.SchemeAccessCookie, authjwt.SchemeAccessCSRF, authjwt.SchemeRefreshCookie, authjwt.SchemeRefreshCSRF} {
@@ -187,7 +187,7 @@ func TestCombinedEnforced(t *testing.T) {
 	f := adaptertest.NewFixture(t)
 	a := f.Auth
 	mux, api, g := newAPI(a)
-	huma.Get(api, "/admin", userHandler, g.Fresh(), g.Roles("admin"))
+	huma.Get(api, "/admin", userHandler, g.FreshRequired(), g.RequireRoles("admin"))
 	freshAdmin, _ := a.CreateAccessToken("alice", authjwt.WithFresh(true), authjwt.WithClaims(map[string]any{"roles": []string{"admin"}}))
 	staleAdmin, _ := a.CreateAccessToken("alice", authjwt.WithClaims(map[string]any{"roles": []string{"admin"}}))
 	freshUser, _ := a.CreateAccessToken("bob", authjwt.WithFresh(true))

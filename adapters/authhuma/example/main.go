@@ -80,10 +80,10 @@ func newAPI(a *authjwt.Auth) http.Handler {
 		out := &tokensOut{CacheControl: "no-store"}
 		out.Body.AccessToken = tok
 		return out, nil
-	}, g.Refresh())
+	}, g.RefreshRequired())
 	huma.Get(api, "/admin", func(ctx context.Context, _ *struct{}) (*userOut, error) {
 		return userOf(ctx)
-	}, g.Fresh(), g.Roles("admin"))
+	}, g.FreshRequired(), g.RequireRoles("admin"))
 	return mux
 }
 
