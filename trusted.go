@@ -81,9 +81,9 @@ type TrustedIssuer struct {
 	// HTTPClient fetches the JWKS (default: a client with a timeout). Its
 	// redirects are held to the https rule of [keys.NewRemote].
 	HTTPClient *http.Client
-	// Remote tunes the JWKS cache (timeouts, refresh bounds, size limits);
-	// JWKSURL, Issuer, Client and AllowedAlgorithms are filled in from
-	// the fields above.
+	// Remote tunes the JWKS cache (timeouts, refresh bounds, size limits)
+	// and observes its fetches (OnFetch); JWKSURL, Issuer, Client and
+	// AllowedAlgorithms are filled in from the fields above.
 	Remote keys.RemoteConfig
 }
 

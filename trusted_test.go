@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -192,5 +193,30 @@ func TestRevokeTokenWithoutJTI(t *testing.T) {
 	}
 	if _, err := a.Verify(ctx, tok, Requirement{}); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("after RevokeSubject: %v, want ErrTokenRevoked", err)
+	}
+}
+
+// TestTrustedIssuerOnFetch: the Remote.OnFetch of a trusted issuer reaches
+// the JWKS cache New builds for it, discovery and all.
+func TestTrustedIssuerOnFetch(t *testing.T) {
+	idp := newFakeIdP(t)
+	var mu sync.Mutex
+	var evs []keys.FetchEvent
+	a := mustNew(t, Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{
+		Issuer: idp.srv.URL, Audience: []string{"my-api"}, HTTPClient: idp.srv.Client(),
+		Remote: keys.RemoteConfig{OnFetch: func(_ context.Context, ev keys.FetchEvent) {
+			mu.Lock()
+			evs = append(evs, ev)
+			mu.Unlock()
+		}},
+	}}})
+	defer a.Close()
+	if _, err := a.Verify(context.Background(), idp.token(t, nil), Requirement{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(evs) != 1 || evs[0].Reason != keys.FetchInitial || evs[0].Result != keys.FetchOK || evs[0].URL != idp.srv.URL+"/jwks" || evs[0].Keys != 1 {
+		t.Fatalf("fetch events %+v", evs)
 	}
 }

@@ -75,6 +75,56 @@ type RemoteConfig struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// OnFetch, when set, is called once at the end of every fetch of the
+	// keys (discovery included), for metrics and traces: see [FetchEvent].
+	// It runs on the fetching goroutine, after the new keys (if any) are
+	// in place; it must be fast and must not block, for lookups waiting on
+	// the fetch wait on it too.
+	OnFetch func(ctx context.Context, ev FetchEvent)
+}
+
+// Why a [Remote] fetched its keys ([FetchEvent.Reason]).
+const (
+	FetchInitial    = "initial"     // the first fetch, by NewRemote
+	FetchBackground = "background"  // the refresh before the keys expire, or a retry after a failure
+	FetchUnknownKID = "unknown_kid" // a lookup of a kid the cache does not hold
+	FetchRefresh    = "refresh"     // a call of [Remote.Refresh]
+)
+
+// How a fetch of a [Remote]'s keys ended ([FetchEvent.Result]).
+const (
+	FetchOK         = "ok"          // new keys are in place
+	FetchHTTPStatus = "http_status" // the provider answered with a status other than 200 (FetchEvent.Status)
+	FetchNetwork    = "network"     // no answer: connection, TLS or redirect failure
+	FetchTimeout    = "timeout"     // FetchTimeout (or the client's timeout) ran out
+	FetchCanceled   = "canceled"    // the Remote was closed during the fetch
+	FetchInvalid    = "invalid"     // an answer that is no usable key set (HTML, too large, not JSON, no usable key, a discovery document for another issuer)
+)
+
+// FetchEvent describes one fetch of a [Remote]'s keys, for
+// [RemoteConfig.OnFetch]. Lookups that join a fetch in flight cause no
+// event of their own.
+type FetchEvent struct {
+	// URL is the JWK Set's URL, or the discovery document's when
+	// discovery failed.
+	URL string
+	// Reason is why the keys were fetched: [FetchInitial],
+	// [FetchBackground], [FetchUnknownKID] or [FetchRefresh].
+	Reason string
+	// Start is when the fetch began.
+	Start time.Time
+	// Duration is how long the fetch took.
+	Duration time.Duration
+	// Result is how it ended: [FetchOK], [FetchHTTPStatus],
+	// [FetchNetwork], [FetchTimeout], [FetchCanceled] or [FetchInvalid].
+	Result string
+	// Status is the HTTP status of the last answer, 0 when there was none.
+	Status int
+	// Keys is the number of usable keys the fetch put in place (0 unless
+	// Result is FetchOK).
+	Keys int
+	// Err is nil on success, else the error the fetch failed with.
+	Err error
 }
 
 // Remote is a cached JWK Set of a third-party identity provider. It
@@ -128,7 +178,7 @@ func NewRemote(ctx context.Context, cfg RemoteConfig) (*Remote, error) {
 	}
 	r := &Remote{cfg: cfg, log: cfg.Logger, jwksURL: cfg.JWKSURL, wake: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	call := r.startFetch()
+	call := r.startFetch(ctx, FetchInitial)
 	var err error
 	select {
 	case <-call.done:
@@ -231,7 +281,7 @@ func (r *Remote) Lookup(ctx context.Context, kid string) (Key, error) {
 		now := r.cfg.Now()
 		if !r.onDemandUsed || now.Sub(r.lastOnDemand) >= r.cfg.RefreshUnknownKIDInterval {
 			r.onDemandUsed, r.lastOnDemand = true, now
-			call = r.startFetchLocked()
+			call = r.startFetchLocked(ctx, FetchUnknownKID)
 		}
 	}
 	r.mu.Unlock()
@@ -266,7 +316,7 @@ func (r *Remote) notFound(cause error) error {
 // returns its error. It is not rate-limited: it is meant for operators and
 // tests, not for the request path.
 func (r *Remote) Refresh(ctx context.Context) error {
-	call := r.startFetch()
+	call := r.startFetch(ctx, FetchRefresh)
 	select {
 	case <-call.done:
 		return call.err
@@ -285,7 +335,10 @@ func (r *Remote) Close() {
 	r.wg.Wait()
 }
 
-func (r *Remote) startFetch() *fetchCall {
+// startFetch starts a fetch, or returns the one in flight. trigger is the
+// context of the call that caused it and reason why (see FetchEvent):
+// only its values are kept, for OnFetch.
+func (r *Remote) startFetch(trigger context.Context, reason string) *fetchCall {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if c := r.inflight; c != nil {
@@ -296,18 +349,22 @@ func (r *Remote) startFetch() *fetchCall {
 		close(c.done)
 		return c
 	}
-	return r.startFetchLocked()
+	return r.startFetchLocked(trigger, reason)
 }
 
 // startFetchLocked starts a fetch; r.mu is held, r.inflight is nil and r is
 // not closed.
-func (r *Remote) startFetchLocked() *fetchCall {
+func (r *Remote) startFetchLocked(trigger context.Context, reason string) *fetchCall {
 	c := &fetchCall{done: make(chan struct{})}
 	r.inflight = c
 	r.wg.Add(1)
+	var hookCtx context.Context
+	if r.cfg.OnFetch != nil {
+		hookCtx = context.WithoutCancel(trigger)
+	}
 	go func() {
 		defer r.wg.Done()
-		err := r.fetch()
+		err := r.fetch(hookCtx, reason)
 		r.mu.Lock()
 		r.inflight = nil
 		r.mu.Unlock()
@@ -345,7 +402,7 @@ func (r *Remote) refreshLoop(failures int) {
 		if r.nextDelay(0) > 0 {
 			continue // an on-demand fetch refreshed the keys meanwhile
 		}
-		call := r.startFetch()
+		call := r.startFetch(context.Background(), FetchBackground)
 		select {
 		case <-call.done:
 		case <-r.ctx.Done():

@@ -16,16 +16,52 @@ import (
 )
 
 // fetch downloads, parses and publishes the key set. On failure the
-// previous keys stay in place.
-func (r *Remote) fetch() error {
+// previous keys stay in place. hookCtx (nil without OnFetch) and reason
+// are given to OnFetch.
+func (r *Remote) fetch(hookCtx context.Context, reason string) error {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.FetchTimeout)
 	defer cancel()
-	err := r.fetchOnce(ctx)
+	var rep fetchReport
+	err := r.fetchOnce(ctx, &rep)
 	if err != nil {
 		r.log.Warn("authjwt: JWKS refresh failed; keeping the last good keys",
 			slog.String("url", r.currentURL()), slog.Int("stale_keys", len(r.load().keys)), slog.Any("error", err))
 	}
+	if r.cfg.OnFetch != nil {
+		ev := FetchEvent{URL: rep.url, Reason: reason, Start: start, Duration: time.Since(start),
+			Result: rep.result, Status: rep.status, Keys: rep.keys, Err: err}
+		switch {
+		case err == nil:
+			ev.Result = FetchOK
+		case ev.Result == "":
+			ev.Result = FetchInvalid
+		}
+		r.cfg.OnFetch(hookCtx, ev)
+	}
 	return err
+}
+
+// fetchReport is what one fetch tells OnFetch beyond its error: the URL
+// and status of the last request, how a failed request failed (empty:
+// the answer was no usable key set) and the keys put in place.
+type fetchReport struct {
+	url    string
+	status int
+	result string
+	keys   int
+}
+
+// requestFailed classifies an error of a request or of reading its body.
+func requestFailed(ctx context.Context, err error) string {
+	var te interface{ Timeout() bool }
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return FetchCanceled
+	case ctx.Err() != nil, errors.As(err, &te) && te.Timeout():
+		return FetchTimeout
+	}
+	return FetchNetwork
 }
 
 func (r *Remote) currentURL() string {
@@ -37,12 +73,12 @@ func (r *Remote) currentURL() string {
 	return r.cfg.Issuer
 }
 
-func (r *Remote) fetchOnce(ctx context.Context) error {
+func (r *Remote) fetchOnce(ctx context.Context, rep *fetchReport) error {
 	r.mu.Lock()
 	jwksURL := r.jwksURL
 	r.mu.Unlock()
 	if jwksURL == "" {
-		u, err := r.discover(ctx)
+		u, err := r.discover(ctx, rep)
 		if err != nil {
 			return err
 		}
@@ -51,7 +87,7 @@ func (r *Remote) fetchOnce(ctx context.Context) error {
 		r.mu.Unlock()
 		jwksURL = u
 	}
-	body, hdr, err := r.get(ctx, jwksURL)
+	body, hdr, err := r.get(ctx, jwksURL, rep)
 	if err != nil {
 		return err
 	}
@@ -82,6 +118,7 @@ func (r *Remote) fetchOnce(ctx context.Context) error {
 	ttl := cacheTTL(hdr, r.cfg.DefaultRefresh, r.cfg.MinRefresh, r.cfg.MaxRefresh)
 	// One fetch runs at a time (r.inflight), so the version only grows.
 	r.snap.Store(&remoteSnapshot{keys: keys, byKID: byKID, fetched: now, ttl: ttl, ver: r.load().ver + 1})
+	rep.keys = len(keys)
 	r.log.Debug("authjwt: JWKS refreshed", slog.String("url", jwksURL), slog.Int("keys", len(keys)), slog.Duration("ttl", ttl))
 	return nil
 }
@@ -112,9 +149,9 @@ func bindAlg(k Key, allowed []string) (Key, error) {
 }
 
 // discover runs OpenID Connect discovery and returns the jwks_uri.
-func (r *Remote) discover(ctx context.Context) (string, error) {
+func (r *Remote) discover(ctx context.Context, rep *fetchReport) (string, error) {
 	u := strings.TrimSuffix(r.cfg.Issuer, "/") + "/.well-known/openid-configuration"
-	body, _, err := r.get(ctx, u)
+	body, _, err := r.get(ctx, u, rep)
 	if err != nil {
 		return "", fmt.Errorf("authjwt: OpenID discovery: %w", prefixless{err})
 	}
@@ -140,8 +177,9 @@ func (r *Remote) discover(ctx context.Context) (string, error) {
 }
 
 // get fetches a JSON document, bounded in size, refusing non-200 answers,
-// HTML and non-JSON bodies.
-func (r *Remote) get(ctx context.Context, u string) ([]byte, http.Header, error) {
+// HTML and non-JSON bodies. It records the request in rep.
+func (r *Remote) get(ctx context.Context, u string, rep *fetchReport) ([]byte, http.Header, error) {
+	rep.url, rep.status, rep.result = u, 0, ""
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("authjwt: bad URL %q: %w", u, err)
@@ -149,10 +187,13 @@ func (r *Remote) get(ctx context.Context, u string) ([]byte, http.Header, error)
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
+		rep.result = requestFailed(ctx, err)
 		return nil, nil, fmt.Errorf("authjwt: fetching %s: %w", u, err)
 	}
 	defer resp.Body.Close()
+	rep.status = resp.StatusCode
 	if resp.StatusCode != http.StatusOK {
+		rep.result = FetchHTTPStatus
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 		return nil, nil, fmt.Errorf("authjwt: fetching %s: HTTP status %d", u, resp.StatusCode)
 	}
@@ -165,6 +206,7 @@ func (r *Remote) get(ctx context.Context, u string) ([]byte, http.Header, error)
 	limit := r.cfg.MaxResponseBytes
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
+		rep.result = requestFailed(ctx, err)
 		return nil, nil, fmt.Errorf("authjwt: reading %s: %w", u, err)
 	}
 	if int64(len(body)) > limit {
