@@ -38,8 +38,6 @@ type Auth struct {
 	headerSeg [16]string
 
 	headers, cookies bool
-	denyAccess       bool
-	denyRefresh      bool
 	csrfMethods      map[string]bool
 	badHeaderMsg     string
 	now              func() time.Time
@@ -67,7 +65,7 @@ type Auth struct {
 	vcache        *verifyCache
 	ownHeaders    []ownHeader
 	interns       []string
-	gate          *storeGate // the revocation store, bounded; nil without one
+	rev           *revoker // revocation: the store, its bound and failure policy
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -148,21 +146,13 @@ func newAuth(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.cfg.CookieSameSite = cfg.CookieSameSite // normalised by validateRest
-	a.gate = newStoreGate(cfg.Store, cfg.StoreTimeout, a.log)
+	a.rev = newRevoker(&cfg, a.leeway)
 	for _, loc := range cfg.TokenLocation {
 		switch loc {
 		case LocationHeaders:
 			a.headers = true
 		case LocationCookies:
 			a.cookies = true
-		}
-	}
-	for _, t := range cfg.DenylistTokenChecks {
-		switch t {
-		case TypeAccess:
-			a.denyAccess = true
-		case TypeRefresh:
-			a.denyRefresh = true
 		}
 	}
 	a.csrfMethods = map[string]bool{}

@@ -68,7 +68,7 @@ func TestStoreOutageLog(t *testing.T) {
 			a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store,
 				UnsafeRevocationFailOpen: tt.failOpen,
 				Logger:                   slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-			a.gate.health.every, a.gate.health.quiet = 100*time.Millisecond, 50*time.Millisecond
+			a.rev.health.every, a.rev.health.quiet = 100*time.Millisecond, 50*time.Millisecond
 			tok := must(a.CreateAccessToken("alice"))
 			verify := func(n int) {
 				var wg sync.WaitGroup

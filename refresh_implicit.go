@@ -138,7 +138,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	}
 	// The handler may have revoked the access token (logout without
 	// unsetting cookies): check again now that it ran.
-	if err := a.checkRevoked(ctx, old); err != nil {
+	if err := a.rev.check(ctx, old); err != nil {
 		log("access token revoked", err)
 		return
 	}

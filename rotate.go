@@ -52,7 +52,7 @@ import (
 // family (one more chain that revoking the family ends). After the window
 // a use is reuse, as above.
 func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) (Pair, error) {
-	if !a.cfg.RefreshTokenRotation {
+	if !a.rev.rotation {
 		return Pair{}, ErrInvalidTokenOption.with(nil, "Refresh token rotation is not enabled (RefreshTokenRotation)")
 	}
 	if refresh == nil || !refresh.isRef {
@@ -73,19 +73,12 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	if err != nil {
 		return Pair{}, err
 	}
-	first, usedAt, recorded, err := a.gate.consumeWithSuccessor(ctx, refresh.c.Jti(), plan.String(), a.retention(refresh))
+	first, recorded, err := a.rev.consume(ctx, refresh, plan.String(), now)
 	if err != nil {
 		return Pair{}, err
 	}
 	if first {
 		return pair, nil
-	}
-	if a.cfg.RefreshReuseGrace <= 0 || now.Sub(usedAt) > a.cfg.RefreshReuseGrace {
-		a.log.WarnContext(ctx, "authjwt: refresh token reuse detected; revoking its family", "sub", refresh.c.Sub(), "family", refresh.c.Aid(), "jti", refresh.c.Jti())
-		if err := a.RevokeFamily(ctx, refresh); err != nil {
-			return Pair{}, err
-		}
-		return Pair{}, ErrRefreshReuse
 	}
 	// A retry within the grace window: the successor the first use issued,
 	// when the store recorded it; otherwise (a store without

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/librenz/authjwt/internal/jws"
-	"github.com/librenz/authjwt/revoke"
 )
 
 // Requirement says what a route needs from a token. The zero value requires
@@ -278,7 +277,7 @@ func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req Requ
 	} else if err := a.validateClaims(t, req); err != nil {
 		return nil, err
 	}
-	if err := a.checkRevoked(ctx, t); err != nil {
+	if err := a.rev.check(ctx, t); err != nil {
 		return nil, err
 	}
 	if err := checkRequirements(t, req); err != nil {
@@ -483,37 +482,6 @@ func checkRequirements(t *Token, req Requirement) error {
 		if !t.hasValue(name) {
 			return missingClaim(name)
 		}
-	}
-	return nil
-}
-
-func (a *Auth) checkRevoked(ctx context.Context, t *Token) error {
-	if !a.cfg.DenylistEnabled {
-		return nil
-	}
-	if t.isRef && !a.denyRefresh || !t.isRef && !a.denyAccess {
-		return nil
-	}
-	q := revoke.Query{JTI: t.c.Jti(), Family: t.c.Aid(), Issuer: t.c.Iss(), Subject: t.c.Sub()}
-	if t.c.Has&jws.HasIat != 0 {
-		q.IssuedAt = time.UnixMilli(t.issuedMillis())
-	}
-	revoked, err := a.gate.isRevoked(ctx, q)
-	if err != nil {
-		// Logged once per outage (start, summaries, end), per request at
-		// debug level: see storeHealth.
-		a.gate.health.failure(ctx, a.log, "check", err, a.cfg.UnsafeRevocationFailOpen)
-		if a.cfg.UnsafeRevocationFailOpen {
-			if a.log.Enabled(ctx, slog.LevelDebug) {
-				a.log.DebugContext(ctx, "authjwt: accepting a token whose revocation could not be checked (UnsafeRevocationFailOpen)", "jti", t.c.Jti())
-			}
-			return nil
-		}
-		return ErrStoreUnavailable.with(err, "")
-	}
-	a.gate.health.success(ctx, a.log)
-	if revoked {
-		return ErrTokenRevoked
 	}
 	return nil
 }

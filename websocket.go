@@ -464,8 +464,7 @@ func (a *Auth) WatchToken(ctx context.Context, t *Token, opts ...WatchOption) (c
 			watched, stopDeadline = context.WithDeadlineCause(outer, time.Now().Add(remaining), ErrTokenExpired)
 		}
 	}
-	poll := t != nil && o.poll > 0 && a.cfg.DenylistEnabled &&
-		(t.isRef && a.denyRefresh || !t.isRef && a.denyAccess)
+	poll := t != nil && o.poll > 0 && a.rev.checks(t.isRef)
 	if !poll {
 		return watched, func() {
 			stopDeadline()
@@ -483,7 +482,7 @@ func (a *Auth) WatchToken(ctx context.Context, t *Token, opts ...WatchOption) (c
 				return
 			case <-tick.C:
 			}
-			err := a.checkRevoked(watched, t)
+			err := a.rev.check(watched, t)
 			if err == nil {
 				continue
 			}
