@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -25,38 +24,29 @@ import (
 type Auth struct {
 	cfg Config // defaults applied
 
-	signAlg   jws.Alg
-	allowed   [16]bool // indexed by jws.Alg
-	hmacKey   [16]*jws.HMACKey
-	hmacKID   string
-	pub       crypto.PublicKey
-	pubKID    string
-	signer    crypto.Signer
-	headerKey string // canonical header name
+	signAlg jws.Alg
+	allowed [16]bool // indexed by jws.Alg
+	hmacKey [16]*jws.HMACKey
+	hmacKID string
+	pub     crypto.PublicKey
+	pubKID  string
+	signer  crypto.Signer
 
 	// precomputed header segments for (alg, kid) without extra fields
 	headerSeg [16]string
 
-	headers, cookies bool
-	csrfMethods      map[string]bool
-	badHeaderMsg     string
-	now              func() time.Time
-	log              *slog.Logger
-	errorHandler     func(http.ResponseWriter, *http.Request, error)
-	errMissing       *Error
-	errOtherScheme   *Error
-	errBadHeader     *Error
+	now          func() time.Time
+	log          *slog.Logger
+	errorHandler func(http.ResponseWriter, *http.Request, error)
 	// Errors whose message depends on the configuration (the seed's
 	// wording under the compatibility profile), built once by New.
 	errAccessReq  *Error
 	errRefreshReq *Error
-	errAudience   *Error    // aud present but none of DecodeAudience
-	errNoCookie   [2]*Error // [access, refresh] cookie missing
+	errAudience   *Error // aud present but none of DecodeAudience
 	compatMsgs    bool
 	leeway        int64
 	maxSize       int
 	typeName      string
-	cop           *http.CrossOriginProtection
 	keySet        *keys.Set
 	hmacs         hmacCache
 	lastHeader    atomic.Pointer[headerCache]
@@ -65,7 +55,8 @@ type Auth struct {
 	vcache        *verifyCache
 	ownHeaders    []ownHeader
 	interns       []string
-	rev           *revoker // revocation: the store, its bound and failure policy
+	creds         *credentials // reads a request's token (header, cookie, ...)
+	rev           *revoker     // revocation: the store, its bound and failure policy
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -132,7 +123,6 @@ func newAuth(cfg Config) (*Auth, error) {
 	if !cfg.SkipTokenTypeClaim {
 		a.typeName = cfg.TokenTypeClaimName
 	}
-	a.headerKey = textproto.CanonicalMIMEHeaderKey(cfg.HeaderName)
 	a.interns = internedClaims(cfg)
 
 	if cfg.KeySet != nil {
@@ -147,48 +137,21 @@ func newAuth(cfg Config) (*Auth, error) {
 	}
 	a.cfg.CookieSameSite = cfg.CookieSameSite // normalised by validateRest
 	a.rev = newRevoker(&cfg, a.leeway)
-	for _, loc := range cfg.TokenLocation {
-		switch loc {
-		case LocationHeaders:
-			a.headers = true
-		case LocationCookies:
-			a.cookies = true
-		}
-	}
-	a.csrfMethods = map[string]bool{}
-	for _, m := range cfg.CSRFMethods {
-		a.csrfMethods[strings.ToUpper(m)] = true
-	}
-	if cfg.HeaderBareToken {
-		a.badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '<JWT>'", cfg.HeaderName)
-	} else {
-		a.badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", cfg.HeaderName, cfg.HeaderType)
-	}
-	a.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", cfg.HeaderName))
-	a.errOtherScheme = &Error{Code: CodeMissingToken, Status: 401, legacy: 422, Message: a.badHeaderMsg}
-	a.errBadHeader = ErrBadHeader.with(nil, a.badHeaderMsg)
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
 	a.errAccessReq, a.errRefreshReq, a.errAudience = ErrAccessRequired, ErrRefreshRequired, ErrInvalidAudience
-	a.errNoCookie[0] = ErrMissingToken.with(nil, "Missing cookie "+cfg.AccessCookieName)
-	a.errNoCookie[1] = ErrMissingToken.with(nil, "Missing cookie "+cfg.RefreshCookieName)
 	if a.compatMsgs {
 		// The seed's messages: its type errors name the configured value,
-		// its audience mismatch is PyJWT's, and a missing cookie names
-		// the cookie expected (also with headers as a location).
+		// and its audience mismatch is PyJWT's.
 		a.errAccessReq = ErrAccessRequired.with(nil, "Only "+cfg.AccessTokenType+" tokens are allowed")
 		a.errRefreshReq = ErrRefreshRequired.with(nil, "Only "+cfg.RefreshTokenType+" tokens are allowed")
 		a.errAudience = ErrInvalidAudience.with(nil, "Audience doesn't match")
-		a.errNoCookie[0] = ErrMissingToken.with(nil, "Missing or incorrect cookie. Expected: "+cfg.AccessCookieName)
-		a.errNoCookie[1] = ErrMissingToken.with(nil, "Missing or incorrect cookie. Expected: "+cfg.RefreshCookieName)
 	}
-	a.cop = http.NewCrossOriginProtection()
-	for _, o := range cfg.TrustedOrigins {
-		if err := a.cop.AddTrustedOrigin(o); err != nil {
-			return nil, settingError("TrustedOrigins", "%v", err)
-		}
+	creds, err := newCredentials(&cfg)
+	if err != nil {
+		return nil, err
 	}
-	a.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	if a.cookies {
+	a.creds = creds
+	if a.creds.cookies {
 		if err := validateCookies(&a.cfg); err != nil {
 			return nil, err
 		}

@@ -114,7 +114,7 @@ func (a *Auth) UnsetRefreshCookies(w http.ResponseWriter) error {
 }
 
 func (a *Auth) unset(w http.ResponseWriter, refresh bool) error {
-	if !a.cookies {
+	if !a.creds.cookies {
 		return ErrCookiesNotEnabled
 	}
 	for _, c := range a.cookieTemplates(refresh) {
@@ -145,7 +145,7 @@ func (a *Auth) cookieTemplates(refresh bool) []*http.Cookie {
 		Name: name, Path: path, Domain: a.cfg.CookieDomain,
 		Secure: !a.cfg.InsecureCookies, HttpOnly: true, SameSite: ss,
 	}}
-	if !a.cfg.UnsafeDisableCSRF {
+	if a.creds.csrfOn {
 		list = append(list, &http.Cookie{
 			Name: csrfName, Path: csrfPath, Domain: a.cfg.CookieDomain,
 			Secure: !a.cfg.InsecureCookies, HttpOnly: false, SameSite: ss,
@@ -157,7 +157,7 @@ func (a *Auth) cookieTemplates(refresh bool) []*http.Cookie {
 // setCookies sets the cookies of tokens; known[i], when set, is what the
 // library minted as tokens[i], which is then not verified again.
 func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool, known []*minted, opts []CookieOption) error {
-	if !a.cookies {
+	if !a.creds.cookies {
 		return ErrCookiesNotEnabled
 	}
 	var o cookieOpts
@@ -204,7 +204,7 @@ func (t *Token) minted() minted {
 // cookiesFor returns the cookies carrying the token m, verified or just
 // minted.
 func (a *Auth) cookiesFor(m minted, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
-	csrfOn := !a.cfg.UnsafeDisableCSRF
+	csrfOn := a.creds.csrfOn
 	if csrfOn && m.csrf == "" {
 		return nil, errors.New("authjwt: the token has no csrf claim, so its cookie would be refused on unsafe requests: create it with this Auth while cookies are a token location")
 	}

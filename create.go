@@ -334,7 +334,7 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		p = appendJSONString(p, o.family)
 	}
 	var csrf string
-	if a.cookies && !a.cfg.UnsafeDisableCSRF {
+	if a.creds.csrfClaims() {
 		if keep := cmp.Or(o.csrf, fixed.csrf); keep != "" {
 			p = append(p, `,"csrf":`...)
 			p = appendJSONString(p, keep)

@@ -138,7 +138,7 @@ func FuzzCookieExtraction(f *testing.F) {
 				CSRF string `json:"csrf"`
 			}
 			json.Unmarshal(raw, &claims)
-			if a.csrfMethods[strings.ToUpper(method)] && (claims.CSRF == "" || csrfHeader != claims.CSRF) {
+			if a.creds.csrfMethods[strings.ToUpper(method)] && (claims.CSRF == "" || csrfHeader != claims.CSRF) {
 				t.Fatalf("unsafe %q accepted with CSRF header %q (claim %q)", method, csrfHeader, claims.CSRF)
 			}
 		case 400, 401, 403:

@@ -32,8 +32,8 @@ func TestHeaderWithSeparators(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
 			r.Header.Set("Authorization", prefix+v)
 			_, err := a.Check(r, Requirement{})
-			if !errors.Is(err, ErrBadHeader) || err.Error() != a.errBadHeader.Error() {
-				t.Errorf("bare=%v, %q: %v, want %v", bare, v, err, a.errBadHeader)
+			if !errors.Is(err, ErrBadHeader) || err.Error() != a.creds.errBadHeader.Error() {
+				t.Errorf("bare=%v, %q: %v, want %v", bare, v, err, a.creds.errBadHeader)
 			}
 			if events != 0 {
 				t.Errorf("bare=%v, %q: OnVerify called %d times", bare, v, events)

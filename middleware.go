@@ -80,14 +80,39 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		a.cfg.ErrorHandler(w, r, err)
 		return
 	}
-	writeError(w, AsError(err), a.cfg.LegacyStatusCodes, a.scheme(), "")
+	writeError(w, AsError(err), a.cfg.LegacyStatusCodes, a.creds.challengeScheme(), "")
 }
 
-func (a *Auth) scheme() string {
-	if a.cfg.HeaderBareToken || !a.headers {
-		return "Bearer"
+// Check authenticates r against req and returns the verified token. It is
+// the building block of the middleware and of every adapter: headers are
+// tried first when configured and the Authorization header uses the
+// configured scheme; otherwise the cookies, with CSRF and cross-origin
+// checks on unsafe methods. With req.Optional, a request without any token
+// returns (nil, nil). The error is always an *Error.
+func (a *Auth) Check(r *http.Request, req Requirement) (*Token, error) {
+	cred, err := a.creds.read(r, req)
+	if err != nil {
+		return nil, err
 	}
-	return a.cfg.HeaderType
+	return a.authenticate(r.Context(), cred, req)
+}
+
+// authenticate verifies the token of cred (signature, claims policy,
+// revocation, requirements, user loader: see [Auth.Verify]) and then what
+// it must prove as it came (its CSRF value). A credential without a token
+// (an optional route) gives a nil token and no error.
+func (a *Auth) authenticate(ctx context.Context, cred credential, req Requirement) (*Token, error) {
+	if cred.token == "" {
+		return nil, nil
+	}
+	t, err := a.verify(ctx, cred.token, req, cred.source)
+	if err != nil {
+		return nil, err
+	}
+	if err := cred.bind(t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // Middleware returns middleware enforcing req: requests that fail are

@@ -60,7 +60,7 @@ type SecurityRequirement map[string][]string
 func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 	m := map[string]SecurityScheme{}
 	cfg := &a.cfg
-	if a.headers {
+	if a.creds.headers {
 		if strings.EqualFold(cfg.HeaderName, "Authorization") && !cfg.HeaderBareToken && strings.EqualFold(cfg.HeaderType, "Bearer") {
 			m[SchemeBearer] = SecurityScheme{
 				Type: "http", Scheme: "bearer", BearerFormat: "JWT",
@@ -77,7 +77,7 @@ func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 			}
 		}
 	}
-	if a.cookies {
+	if a.creds.cookies {
 		m[SchemeAccessCookie] = SecurityScheme{
 			Type: "apiKey", In: "cookie", Name: cfg.AccessCookieName,
 			Description: "The access-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
@@ -147,16 +147,16 @@ func (a *Auth) Security(method string, req Requirement) []SecurityRequirement {
 	if req.Optional {
 		out = append(out, SecurityRequirement{})
 	}
-	if a.headers {
+	if a.creds.headers {
 		out = append(out, SecurityRequirement{SchemeBearer: {}})
 	}
-	if a.cookies {
+	if a.creds.cookies {
 		cookie, csrf := SchemeAccessCookie, SchemeAccessCSRF
 		if req.Refresh {
 			cookie, csrf = SchemeRefreshCookie, SchemeRefreshCSRF
 		}
 		r := SecurityRequirement{cookie: {}}
-		if !a.cfg.UnsafeDisableCSRF && a.csrfMethods[strings.ToUpper(method)] {
+		if a.creds.csrfNeeded(method) {
 			r[csrf] = []string{}
 		}
 		out = append(out, r)
@@ -191,11 +191,11 @@ func (a *Auth) SecurityJSON(method string, req Requirement) []any {
 // 422 with [Config.LegacyStatusCodes], and 503 when revocation is checked.
 func (a *Auth) ErrorStatuses(req Requirement) []int {
 	var out []int
-	if a.headers {
+	if a.creds.headers {
 		out = append(out, http.StatusBadRequest)
 	}
 	out = append(out, http.StatusUnauthorized)
-	if len(req.Roles) > 0 || len(req.Claims) > 0 || a.cookies {
+	if len(req.Roles) > 0 || len(req.Claims) > 0 || a.creds.cookies {
 		out = append(out, http.StatusForbidden)
 	}
 	if a.cfg.LegacyStatusCodes {

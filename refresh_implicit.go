@@ -49,7 +49,7 @@ import (
 // window is not positive, or when opts are invalid: these are programming
 // errors found at startup.
 func (a *Auth) ImplicitRefresh(window time.Duration, opts ...CookieOption) func(http.Handler) http.Handler {
-	if !a.cookies {
+	if !a.creds.cookies {
 		panic("authjwt: ImplicitRefresh needs cookies as a token location (Config.TokenLocation)")
 	}
 	if window <= 0 {
@@ -79,15 +79,11 @@ func (a *Auth) ImplicitRefresh(window time.Duration, opts ...CookieOption) func(
 // refreshCandidate returns the request's verified access cookie token when
 // it expires within window, else nil.
 func (a *Auth) refreshCandidate(r *http.Request, window time.Duration) *Token {
-	if a.headers {
-		if _, present, err := a.tokenFromHeader(r); present || err != nil {
-			return nil // judged by the header alone
-		}
-	}
-	if _, n := cookieToken(r, a.cfg.AccessCookieName); n != 1 {
+	cred, ok := a.creds.renewable(r)
+	if !ok {
 		return nil
 	}
-	t, err := a.checkCookies(r, Requirement{})
+	t, err := a.authenticate(r.Context(), cred, Requirement{})
 	if err != nil || t == nil || t.ExpiresAt().IsZero() {
 		return nil
 	}
@@ -113,7 +109,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		if err != nil {
 			continue
 		}
-		if c.Name == a.cfg.AccessCookieName || c.Name == a.cfg.RefreshCookieName {
+		if a.creds.isTokenCookie(c.Name) {
 			log("handler set auth cookies", nil)
 			return
 		}
@@ -121,7 +117,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	if a.cfg.AccessTokenExpires == Never {
 		return
 	}
-	raw, n := cookieToken(r, a.cfg.RefreshCookieName)
+	raw, n := cookieToken(r, a.creds.cookie[1])
 	if n != 1 || raw == "" {
 		log("no single refresh cookie", nil)
 		return

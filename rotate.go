@@ -63,7 +63,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	}
 	now := a.now()
 	plan := successorPlan{at: now, access: newUUID(), refresh: newUUID()}
-	if a.cookies && !a.cfg.UnsafeDisableCSRF {
+	if a.creds.csrfClaims() {
 		plan.accessCSRF, plan.refreshCSRF = newUUID(), newUUID()
 	}
 	// Everything that can fail is done before the consume: once the

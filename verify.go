@@ -50,7 +50,7 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 	if err != nil && source == sourceHeader && hasSeparator(token) {
 		// The header held more than a token (see tokenFromHeader): its
 		// error, as if it had been refused before verification.
-		return nil, a.errBadHeader
+		return nil, a.creds.errBadHeader
 	}
 	if t != nil {
 		t.source = source

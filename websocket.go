@@ -3,10 +3,8 @@ package authjwt
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,70 +89,14 @@ func (a *Auth) CheckWebSocket(r *http.Request, req Requirement, opts ...WebSocke
 	for _, opt := range opts {
 		opt.applyWS(&o)
 	}
-	var bearer string
-	var offered bool
-	if a.headers {
-		var e *Error
-		bearer, subprotocol, offered, e = parseBearerSubprotocol(r.Header, o.subprotocols)
-		if e != nil {
-			return nil, "", e
-		}
-		tok, present, herr := a.tokenFromHeader(r)
-		if herr != nil {
-			return nil, "", herr
-		}
-		if present {
-			return a.wsVerify(r, tok, req, sourceHeader, subprotocol)
-		}
-		if offered {
-			return a.wsVerify(r, bearer, req, sourceSubprotocol, subprotocol)
-		}
-		if !a.cfg.WebSocketNoQueryToken {
-			vals := r.URL.Query()[a.cfg.WebSocketQueryParam]
-			if len(vals) > 1 {
-				return nil, "", ErrMalformedToken.with(nil, "Duplicate query parameter "+a.cfg.WebSocketQueryParam)
-			}
-			if len(vals) == 1 && vals[0] != "" {
-				return a.wsVerify(r, vals[0], req, sourceQuery, subprotocol)
-			}
-		}
-	}
-	if a.cookies {
-		t, err = a.checkWSCookies(r, req)
-		if err != nil {
-			return nil, "", err
-		}
-		return t, subprotocol, nil
-	}
-	if req.Optional {
-		return nil, subprotocol, nil
-	}
-	return nil, "", a.wsMissing(r, req)
-}
-
-// wsVerify verifies a bearer token (not a cookie) of a handshake.
-func (a *Auth) wsVerify(r *http.Request, tok string, req Requirement, source tokenSource, subprotocol string) (*Token, string, error) {
-	t, err := a.verify(r.Context(), tok, req, source)
+	cred, subprotocol, err := a.creds.readHandshake(r, req, o.subprotocols)
 	if err != nil {
 		return nil, "", err
 	}
+	if t, err = a.authenticate(r.Context(), cred, req); err != nil {
+		return nil, "", err
+	}
 	return t, subprotocol, nil
-}
-
-// wsMissing is the error for a handshake carrying no token at all.
-func (a *Auth) wsMissing(r *http.Request, req Requirement) error {
-	if a.hasOtherScheme(r) {
-		return a.errOtherScheme
-	}
-	if a.cfg.WebSocketNoQueryToken {
-		return a.errMissing
-	}
-	typ := TypeAccess
-	if req.Refresh {
-		typ = TypeRefresh
-	}
-	// The seed's wording.
-	return ErrMissingToken.with(nil, "Missing "+typ+" token from Query or Path")
 }
 
 // parseBearerSubprotocol reads the client's offered subprotocols. When
@@ -203,114 +145,6 @@ func parseBearerSubprotocol(h http.Header, own []string) (token, selected string
 }
 
 var errBadSubprotocol = ErrBadHeader.with(nil, "Bad Sec-WebSocket-Protocol header. Expected value 'bearer, <JWT>'")
-
-// checkWSCookies authenticates a cookie handshake: cookie, Origin, CSRF
-// value from the query, verification, csrf claim, in the seed's order.
-func (a *Auth) checkWSCookies(r *http.Request, req Requirement) (*Token, error) {
-	name, _ := a.cookieNames(req.Refresh)
-	tok, n := cookieToken(r, name)
-	if n == 0 || tok == "" {
-		if req.Optional {
-			return nil, nil
-		}
-		if a.headers {
-			return nil, a.wsMissing(r, req)
-		}
-		return nil, a.errNoCookie[refreshIndex(req.Refresh)]
-	}
-	if n > 1 {
-		return nil, ErrMalformedToken.with(nil, "Duplicate cookie "+name)
-	}
-	if !a.cfg.SkipCrossOriginProtection {
-		if err := a.checkWSOrigin(r); err != nil {
-			return nil, err
-		}
-	}
-	csrf := !a.cfg.UnsafeDisableCSRF
-	var submitted string
-	if csrf {
-		vals := r.URL.Query()[a.cfg.WebSocketCSRFQueryParam]
-		if len(vals) > 1 {
-			return nil, ErrCSRFMismatch
-		}
-		if len(vals) == 1 {
-			submitted = vals[0]
-		}
-		if submitted == "" {
-			return nil, ErrCSRFMissing
-		}
-	}
-	t, err := a.verify(r.Context(), tok, req, sourceCookie)
-	if err != nil {
-		return nil, err
-	}
-	if csrf {
-		if t.c.CSRF() == "" {
-			return nil, ErrCSRFClaimMissing
-		}
-		if !csrfEqual(submitted, t.c.CSRF()) {
-			return nil, ErrCSRFMismatch
-		}
-	}
-	return t, nil
-}
-
-// checkWSOrigin refuses a cookie handshake whose Origin is neither the
-// server's own nor trusted (cross-site WebSocket hijacking). Browsers
-// always send Origin on WebSocket handshakes, so a missing one is refused.
-func (a *Auth) checkWSOrigin(r *http.Request) error {
-	origins := r.Header.Values("Origin")
-	if len(origins) != 1 || origins[0] == "" {
-		return ErrCrossOrigin.with(errors.New("missing or repeated Origin header on a cookie-authenticated WebSocket handshake"), "")
-	}
-	got, ok := normalizeOrigin(origins[0])
-	if !ok {
-		return ErrCrossOrigin.with(errors.New("invalid Origin header"), "")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if self, ok := normalizeOrigin(scheme + "://" + r.Host); ok && self == got {
-		return nil
-	}
-	for _, o := range a.cfg.TrustedOrigins {
-		if t, ok := normalizeOrigin(o); ok && t == got {
-			return nil
-		}
-	}
-	return ErrCrossOrigin.with(errors.New("origin not allowed for a cookie-authenticated WebSocket handshake"), "")
-}
-
-// normalizeOrigin returns scheme://host:port with the scheme and host in
-// lower case and the default port made explicit, so that origins compare
-// exactly on scheme, host and port. "null" and anything with a path,
-// query, fragment or user info is refused.
-func normalizeOrigin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") ||
-		u.RawQuery != "" || u.Fragment != "" || u.Host == "" {
-		return "", false
-	}
-	scheme := strings.ToLower(u.Scheme)
-	var def string
-	switch scheme {
-	case "http", "ws":
-		def = "80"
-	case "https", "wss":
-		def = "443"
-	default:
-		return "", false
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port == "" {
-		if strings.HasSuffix(u.Host, ":") {
-			return "", false
-		}
-		port = def
-	}
-	return scheme + "://" + net.JoinHostPort(host, port), true
-}
 
 var subprotocolKey = &ctxKey{"websocket subprotocol"}
 
