@@ -1,6 +1,7 @@
 package authjwt
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -38,25 +39,22 @@ type Auth struct {
 	now          func() time.Time
 	log          *slog.Logger
 	errorHandler func(http.ResponseWriter, *http.Request, error)
-	// Errors whose message depends on the configuration (the seed's
-	// wording under the compatibility profile), built once by New.
-	errAccessReq  *Error
-	errRefreshReq *Error
-	errAudience   *Error // aud present but none of DecodeAudience
-	compatMsgs    bool
-	leeway        int64
-	maxSize       int
-	typeName      string
-	keySet        *keys.Set
-	hmacs         hmacCache
-	lastHeader    atomic.Pointer[headerCache]
-	trusted       map[string]*trustedIssuer
-	ownIssuer     string // with trusted issuers: the iss that routes a token to us (see route)
-	vcache        *verifyCache
-	ownHeaders    []ownHeader
-	interns       []string
-	creds         *credentials // reads a request's token (header, cookie, ...)
-	rev           *revoker     // revocation: the store, its bound and failure policy
+	compatMsgs   bool
+	leeway       int64
+	maxSize      int
+	typeName     string
+	keySet       *keys.Set
+	hmacs        hmacCache
+	lastHeader   atomic.Pointer[headerCache]
+	trusted      map[string]*trustedIssuer
+	ownIssuer    string // with trusted issuers: the iss that routes a token to us (see route)
+	vcache       *verifyCache
+	ownHeaders   []ownHeader
+	interns      []string
+	creds        *credentials  // reads a request's token (header, cookie, ...)
+	policy       *claimsPolicy // what our tokens' claims must satisfy
+	userLoader   func(context.Context, *Token) (any, error)
+	rev          *revoker // revocation: the store, its bound and failure policy
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -118,6 +116,7 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.now = cfg.Now
 	a.log = cfg.Logger
 	a.errorHandler = cfg.ErrorHandler
+	a.userLoader = cfg.UserLoader
 	a.leeway = int64((cfg.DecodeLeeway + time.Second - 1) / time.Second)
 	a.maxSize = cfg.MaxTokenSize
 	if !cfg.SkipTokenTypeClaim {
@@ -138,14 +137,7 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.cfg.CookieSameSite = cfg.CookieSameSite // normalised by validateRest
 	a.rev = newRevoker(&cfg, a.leeway)
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
-	a.errAccessReq, a.errRefreshReq, a.errAudience = ErrAccessRequired, ErrRefreshRequired, ErrInvalidAudience
-	if a.compatMsgs {
-		// The seed's messages: its type errors name the configured value,
-		// and its audience mismatch is PyJWT's.
-		a.errAccessReq = ErrAccessRequired.with(nil, "Only "+cfg.AccessTokenType+" tokens are allowed")
-		a.errRefreshReq = ErrRefreshRequired.with(nil, "Only "+cfg.RefreshTokenType+" tokens are allowed")
-		a.errAudience = ErrInvalidAudience.with(nil, "Audience doesn't match")
-	}
+	a.policy = newPolicy(&cfg, a.leeway, a.compatMsgs)
 	creds, err := newCredentials(&cfg)
 	if err != nil {
 		return nil, err

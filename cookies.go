@@ -280,7 +280,7 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	if err := a.decodeClaims(t, parts.Payload); err != nil {
 		return nil, err
 	}
-	if err := a.validateClaims(t, Requirement{Refresh: refresh}); err != nil {
+	if err := a.policy.validate(t, Requirement{Refresh: refresh}); err != nil {
 		return nil, err
 	}
 	return t, nil

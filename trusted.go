@@ -97,7 +97,7 @@ type trustedIssuer struct {
 	src     KeySource
 	ver     versionedKeys // src, when it has a version; else nil
 	remote  *keys.Remote  // owned, closed by Auth.Close
-	roles   []string      // RolesClaim split on "."
+	policy  *claimsPolicy // what its tokens' claims must satisfy
 }
 
 func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
@@ -135,9 +135,11 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 			}
 			ti.allowed[alg] = true
 		}
+		var roles []string
 		if c.RolesClaim != "" {
-			ti.roles = strings.Split(c.RolesClaim, ".")
+			roles = strings.Split(c.RolesClaim, ".")
 		}
+		ti.policy = newTrustedPolicy(&ti.cfg, a.now, a.leeway, roles)
 		ti.src = c.Keys
 		if ti.src == nil {
 			rc := c.Remote
@@ -188,14 +190,6 @@ func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) 
 	return nil, ErrUntrustedIssuer
 }
 
-// Refusals of a provider's tokens that are not access tokens: by their
-// "typ" header (whose value is not echoed to the client), and by the
-// "events" claim of security event tokens.
-var (
-	errTypRefused = ErrAccessRequired.with(nil, "Only access tokens are allowed (typ header)")
-	errSETRefused = ErrAccessRequired.with(nil, "Only access tokens are allowed (security event token)")
-)
-
 // typAccepted applies explicit typing (RFC 8725 §3.11) to a provider's
 // token: at+jwt (RFC 9068 §2.1) always; "JWT" and no typ unless
 // RequireAtJWT; nothing else. Media types compare case-insensitively, and
@@ -236,33 +230,6 @@ func asciiEqualFold(b []byte, s string) bool {
 	return true
 }
 
-// admit applies the rules of a trusted issuer that depend only on the
-// token's verified claims and the configuration, and gives the token its
-// roles: the verification cache keeps a token only after they passed, so
-// they run once per token, not once per request. Claims that only other
-// kinds of JWT carry are refused: "events" of security event tokens,
-// logout tokens among them (RFC 8417 §2.2, OpenID Connect Back-Channel
-// Logout §2.4), whatever their typ; "nonce", "at_hash" and "c_hash" of
-// OpenID Connect ID tokens unless UnsafeAcceptIDTokens.
-func (ti *trustedIssuer) admit(t *Token) error {
-	if t.c.Has&jws.HasCustom != 0 {
-		if t.Has("events") {
-			return errSETRefused
-		}
-		if !ti.cfg.UnsafeAcceptIDTokens {
-			for _, n := range idTokenClaims {
-				if t.Has(n) {
-					return ErrIDTokenRefused
-				}
-			}
-		}
-	}
-	if ti.roles != nil {
-		t.c.SetRoles(claimStrings(t, ti.roles))
-	}
-	return nil
-}
-
 func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {
 	if hdr.HasKid {
 		k, err := ti.src.Lookup(ctx, string(hdr.Kid))
@@ -292,70 +259,6 @@ func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *
 		return a.verifyWithKey(only, alg, input, sig)
 	}
 	return ErrInvalidKID.with(nil, "Missing kid on header")
-}
-
-// validateThirdParty applies a trusted issuer's rules that depend on the
-// time and the route, on every request (a cache hit too): its tokens are
-// access tokens (they carry no type claim) that are never fresh.
-func (a *Auth) validateThirdParty(t *Token, ti *trustedIssuer, req Requirement) error {
-	c := &t.c
-	now := a.now().Unix()
-	lw := a.leeway
-	if req.Refresh {
-		return ErrRefreshRequired
-	}
-	if c.Has&jws.HasExp == 0 {
-		return ErrInvalidClaim.with(nil, "Missing claim: exp")
-	}
-	if now >= c.Exp+lw {
-		return ErrTokenExpired
-	}
-	if c.Has&jws.HasNbf != 0 && now+lw < c.Nbf {
-		return ErrTokenNotYetValid
-	}
-	if c.Has&jws.HasIat != 0 && now+lw < c.Iat/1000 {
-		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
-	}
-	if !audienceMatch(c.Aud(), ti.cfg.Audience) {
-		return ErrInvalidAudience
-	}
-	if c.Has&jws.HasSub == 0 {
-		return ErrInvalidClaim.with(nil, "Missing claim: sub")
-	}
-	if req.Fresh {
-		return ErrFreshRequired
-	}
-	return nil
-}
-
-// claimStrings follows path through the claims and returns a list of
-// strings or a space-separated string as a list.
-func claimStrings(t *Token, path []string) []string {
-	m, err := t.Claims()
-	if err != nil {
-		return nil
-	}
-	var v any = m
-	for _, p := range path {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = obj[p]
-	}
-	switch x := v.(type) {
-	case string:
-		return strings.Fields(x)
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
 }
 
 // Close stops background work (the JWKS caches of trusted issuers). The

@@ -238,7 +238,7 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	// copies it into the Token.
 	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, unsafeString(hdr.Kid))
 	if ti != nil {
-		if err := ti.admit(t); err != nil {
+		if err := ti.policy.admit(t); err != nil {
 			return nil, err
 		}
 	}
@@ -267,14 +267,15 @@ func (a *Auth) cacheVersion(ti *trustedIssuer, alg jws.Alg) (uint64, bool) {
 	return ti.ver.Version(), true
 }
 
-// finish runs the checks that follow the signature: claims, revocation,
+// finish runs the checks that follow the signature, each part once: the
+// claims policy (ours, or the trusted issuer's), revocation, the route's
 // requirements and the user loader.
 func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req Requirement) (*Token, error) {
+	policy := a.policy
 	if ti != nil {
-		if err := a.validateThirdParty(t, ti, req); err != nil {
-			return nil, err
-		}
-	} else if err := a.validateClaims(t, req); err != nil {
+		policy = ti.policy
+	}
+	if err := policy.validate(t, req); err != nil {
 		return nil, err
 	}
 	if err := a.rev.check(ctx, t); err != nil {
@@ -283,21 +284,30 @@ func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req Requ
 	if err := checkRequirements(t, req); err != nil {
 		return nil, err
 	}
-	if a.cfg.UserLoader != nil {
-		u, err := a.cfg.UserLoader(ctx, t)
-		if err != nil {
-			var e *Error
-			if errors.As(err, &e) {
-				return nil, e
-			}
-			return nil, ErrUserNotFound.with(err, "")
-		}
-		if u == nil {
-			return nil, ErrUserNotFound
-		}
-		t.maps().user = u
+	if err := a.loadUser(ctx, t); err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// loadUser gives t the user [Config.UserLoader] returns for it.
+func (a *Auth) loadUser(ctx context.Context, t *Token) error {
+	if a.userLoader == nil {
+		return nil
+	}
+	u, err := a.userLoader(ctx, t)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return ErrUserNotFound.with(err, "")
+	}
+	if u == nil {
+		return ErrUserNotFound
+	}
+	t.maps().user = u
+	return nil
 }
 
 // parseHeader decodes and parses the JOSE header segment. The headers this
@@ -376,113 +386,6 @@ func (a *Auth) decodeClaims(t *Token, seg string) error {
 		return err
 	}
 	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, "")
-	return nil
-}
-
-func (a *Auth) validateClaims(t *Token, req Requirement) error {
-	c := &t.c
-	now := a.now().Unix()
-	lw := a.leeway
-
-	// Type first: a refresh token on an access route is a type error
-	// whatever else is wrong with its claims.
-	if a.typeName != "" {
-		want := a.cfg.AccessTokenType
-		if req.Refresh {
-			want = a.cfg.RefreshTokenType
-		}
-		if c.Has&jws.HasType == 0 || c.Type() != want {
-			if req.Refresh {
-				return a.errRefreshReq
-			}
-			return a.errAccessReq
-		}
-	}
-	t.isRef = req.Refresh
-
-	if c.Has&jws.HasExp != 0 {
-		if now >= c.Exp+lw {
-			return ErrTokenExpired
-		}
-	} else if !a.cfg.AllowNonExpiringTokens {
-		lifetime := a.cfg.AccessTokenExpires
-		if req.Refresh {
-			lifetime = a.cfg.RefreshTokenExpires
-		}
-		if lifetime != Never {
-			return ErrInvalidClaim.with(nil, "Missing claim: exp")
-		}
-	}
-	if c.Has&jws.HasNbf != 0 && now+lw < c.Nbf {
-		return ErrTokenNotYetValid
-	}
-	if c.Has&jws.HasIat != 0 && now+lw < c.Iat/1000 {
-		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
-	}
-	if a.cfg.DecodeIssuer != "" && (c.Has&jws.HasIss == 0 || c.Iss() != a.cfg.DecodeIssuer) &&
-		!(c.Has&jws.HasIss == 0 && req.Refresh && a.cfg.AllowRefreshWithoutIssuer) {
-		return ErrInvalidIssuer
-	}
-	if c.Has&jws.HasAud != 0 || len(a.cfg.DecodeAudience) > 0 {
-		if !audienceMatch(c.Aud(), a.cfg.DecodeAudience) {
-			if len(a.cfg.DecodeAudience) > 0 {
-				return a.errAudience
-			}
-			return ErrInvalidAudience
-		}
-	}
-	if c.Has&jws.HasSub == 0 {
-		return ErrInvalidClaim.with(nil, "Missing claim: sub")
-	}
-	// Without a type claim, an OpenID Connect ID token minted with the same
-	// key and audience would pass for an access token: refuse what only ID
-	// tokens carry.
-	if a.typeName == "" && c.Has&jws.HasCustom != 0 {
-		for _, n := range idTokenClaims {
-			if t.Has(n) {
-				return ErrIDTokenRefused
-			}
-		}
-	}
-	if req.Fresh && !c.Fresh {
-		return ErrFreshRequired
-	}
-	return nil
-}
-
-// idTokenClaims are claims only OpenID Connect ID tokens carry.
-var idTokenClaims = []string{"nonce", "at_hash", "c_hash"}
-
-func audienceMatch(got, want []string) bool {
-	for _, g := range got {
-		for _, w := range want {
-			if g == w {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func checkRequirements(t *Token, req Requirement) error {
-	if len(req.Roles) > 0 {
-		ok := false
-		for _, r := range t.c.Roles() {
-			for _, w := range req.Roles {
-				if r == w {
-					ok = true
-				}
-			}
-		}
-		if !ok {
-			return ErrNotEnoughPerms
-		}
-	}
-	for _, name := range req.Claims {
-		if !t.hasValue(name) {
-			return missingClaim(name)
-		}
-	}
 	return nil
 }
 
