@@ -107,6 +107,15 @@ func New(cfg Config) (*Auth, error) {
 	return a, nil
 }
 
+// Close stops background work (the JWKS caches of trusted issuers). The
+// Auth must not be used afterwards.
+func (a *Auth) Close() error {
+	for _, ti := range a.trusted {
+		ti.close()
+	}
+	return nil
+}
+
 func newAuth(cfg Config) (*Auth, error) {
 	a := &Auth{}
 	if err := applyDefaults(&cfg); err != nil {

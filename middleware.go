@@ -5,65 +5,6 @@ import (
 	"net/http"
 )
 
-type ctxKey struct{ name string }
-
-var tokenKey = &ctxKey{"token"}
-
-// NewContext returns ctx carrying t; [FromContext] returns it. The
-// middleware does this for you; adapters and tests may use it directly.
-func NewContext(ctx context.Context, t *Token) context.Context {
-	return context.WithValue(ctx, tokenKey, t)
-}
-
-// FromContext returns the verified token stored by the middleware, or nil
-// (an optional route without a token, or an unguarded route).
-func FromContext(ctx context.Context) *Token {
-	t, _ := ctx.Value(tokenKey).(*Token)
-	return t
-}
-
-// Subject returns the verified token's subject, or "".
-func Subject(ctx context.Context) string {
-	if t := FromContext(ctx); t != nil {
-		return t.c.Sub()
-	}
-	return ""
-}
-
-// JTI returns the verified token's jti, or "".
-func JTI(ctx context.Context) string {
-	if t := FromContext(ctx); t != nil {
-		return t.c.Jti()
-	}
-	return ""
-}
-
-// User returns what [Config.UserLoader] returned for the verified token.
-func User(ctx context.Context) any {
-	if t := FromContext(ctx); t != nil {
-		if m := t.lazy.Load(); m != nil {
-			return m.user
-		}
-	}
-	return nil
-}
-
-// ClaimsAs decodes the verified token's claims into a T (usually a struct
-// of the application's custom claims with json tags), matching claim names
-// to fields exactly, case included (see [Token.Decode]). It fails with
-// [ErrMissingToken] when no token was verified for ctx, and with
-// [ErrClaimsType] (500) when the claims do not fit T: a bug in T, not in
-// the token. Pass either to [Auth.WriteError].
-func ClaimsAs[T any](ctx context.Context) (T, error) {
-	var v T
-	t := FromContext(ctx)
-	if t == nil {
-		return v, ErrMissingToken
-	}
-	err := t.Decode(&v)
-	return v, err
-}
-
 // WriteError writes err as the configured error handler does (honouring
 // [Config.LegacyStatusCodes]). A 500 (a server bug such as
 // [ErrClaimsType]: never the client's fault) is logged first, with its

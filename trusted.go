@@ -261,15 +261,11 @@ func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *
 	return ErrInvalidKID.with(nil, "Missing kid on header")
 }
 
-// Close stops background work (the JWKS caches of trusted issuers). The
-// Auth must not be used afterwards.
-func (a *Auth) Close() error {
-	for _, ti := range a.trusted {
-		if ti.remote != nil {
-			ti.remote.Close()
-		}
+// close stops ti's background work: the JWKS cache it owns.
+func (ti *trustedIssuer) close() {
+	if ti.remote != nil {
+		ti.remote.Close()
 	}
-	return nil
 }
 
 // IsThirdParty reports whether the token was issued by a trusted

@@ -146,16 +146,6 @@ func parseBearerSubprotocol(h http.Header, own []string) (token, selected string
 
 var errBadSubprotocol = ErrBadHeader.with(nil, "Bad Sec-WebSocket-Protocol header. Expected value 'bearer, <JWT>'")
 
-var subprotocolKey = &ctxKey{"websocket subprotocol"}
-
-// WebSocketSubprotocol returns the subprotocol stored by [Auth.WebSocket]
-// that the upgrade's response must select, or "" when the client did not
-// authenticate with [BearerSubprotocol] (negotiate as usual then).
-func WebSocketSubprotocol(ctx context.Context) string {
-	s, _ := ctx.Value(subprotocolKey).(string)
-	return s
-}
-
 // WebSocket returns middleware authenticating WebSocket handshakes with
 // [Auth.CheckWebSocket] before the upgrade: a refused handshake is
 // answered with the error handler (the library's status and JSON body) and
