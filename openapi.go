@@ -201,7 +201,7 @@ func (a *Auth) ErrorStatuses(req Requirement) []int {
 	if a.cfg.LegacyStatusCodes {
 		out = append(out, http.StatusUnprocessableEntity)
 	}
-	if a.cfg.DenylistEnabled {
+	if a.rev.on {
 		out = append(out, http.StatusServiceUnavailable)
 	}
 	return out

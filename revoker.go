@@ -126,6 +126,31 @@ func (r *revoker) check(ctx context.Context, t *Token) error {
 	return nil
 }
 
+// watch asks the store about t every interval until ctx ends, and ends
+// it (stop) with the first error check returns: [ErrTokenRevoked], or
+// [ErrStoreUnavailable] when the store cannot answer and failOpen is off
+// (see [Auth.WatchToken]).
+func (r *revoker) watch(ctx context.Context, t *Token, every time.Duration, stop context.CancelCauseFunc) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := r.check(ctx, t)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return // ended meanwhile: keep the first cause
+		}
+		stop(err)
+		return
+	}
+}
+
 // Messages of ErrRevocationDisabled, naming the setting that would enable
 // the revocation asked for.
 const (

@@ -298,24 +298,7 @@ func (a *Auth) WatchToken(ctx context.Context, t *Token, opts ...WatchOption) (c
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(o.poll)
-		defer tick.Stop()
-		for {
-			select {
-			case <-watched.Done():
-				return
-			case <-tick.C:
-			}
-			err := a.rev.check(watched, t)
-			if err == nil {
-				continue
-			}
-			if watched.Err() != nil {
-				return // ended meanwhile: keep the first cause
-			}
-			cancelCause(err)
-			return
-		}
+		a.rev.watch(watched, t, o.poll, cancelCause)
 	}()
 	return watched, func() {
 		stopDeadline()
