@@ -34,11 +34,11 @@ type Token struct {
 }
 
 // tokenBufSize fills Token up to the 256-byte size class (TestTokenSize):
-// room for a subject of up to 48 bytes and two UUIDs (jti, aid); the
+// room for a subject of up to 56 bytes and two UUIDs (jti, aid); the
 // issuer, audience and type usually need none (they are interned). Tokens
 // whose strings do not fit (a cookie token's CSRF value besides those, a
 // long subject) get a second allocation for them.
-const tokenBufSize = 120
+const tokenBufSize = 128
 
 type tokenMaps struct {
 	user    any // set by the UserLoader

@@ -180,7 +180,7 @@ func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) 
 	if rc.Has&jws.HasIss == 0 {
 		return nil, nil
 	}
-	iss := rc.Iss.Bytes(payload)
+	iss := rc.Str(jws.ClaimIssuer).Bytes(payload)
 	if ti := a.trusted[string(iss)]; ti != nil {
 		return ti, nil
 	}

@@ -230,7 +230,7 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	if ti != nil {
 		// A provider's roles come from its RolesClaim only (admit), never
 		// from a "roles" claim of its own.
-		rc.RolesList = false
+		rc.DropList(jws.ClaimRoles)
 	}
 	// Allocated only now, so a refused token costs no Token.
 	t := &Token{raw: token, alg: alg, thirdParty: ti != nil}

@@ -8,38 +8,6 @@ import (
 	"unsafe"
 )
 
-// Registered and library claim names.
-const (
-	ClaimSub   = "sub"
-	ClaimIss   = "iss"
-	ClaimAud   = "aud"
-	ClaimExp   = "exp"
-	ClaimNbf   = "nbf"
-	ClaimIat   = "iat"
-	ClaimJti   = "jti"
-	ClaimFresh = "fresh"
-	ClaimCSRF  = "csrf"
-	ClaimAid   = "aid"
-	ClaimRoles = "roles"
-)
-
-// Presence bits for Claims.Has.
-const (
-	HasSub uint32 = 1 << iota
-	HasIss
-	HasAud
-	HasExp
-	HasNbf
-	HasIat
-	HasJti
-	HasFresh
-	HasCSRF
-	HasAid
-	HasType
-	HasRoles
-	HasCustom // at least one member that is not listed above
-)
-
 // Claims holds the claims the verifier needs, decoded once, in a compact
 // form: each string is a 4-byte reference, either to bytes in one buffer
 // (the Token's own, or a separate allocation when its strings do not fit)
@@ -53,13 +21,13 @@ type Claims struct {
 
 	base   *byte     // the buffer the references point into
 	intern *[]string // the verifier's interned values
-	lists  []string  // the audience list (when "aud" is a list, or one value not interned), then the roles
+	lists  *string   // audN audience entries (when "aud" is a list, or one value not interned), then rolesN roles
 
-	Has                uint32 // which claims are present (Has* bits)
-	refs               [numRefs]ref
-	audN               uint16 // audience entries at the start of lists
-	rolesN             uint16 // roles entries after them
-	aud1               uint8  // 1 + the intern index of a single interned audience, or 0 (Materialize's intern holds at most 255 values)
+	Has                uint32       // which claims are present (Has* bits)
+	refs               [numRefs]ref // the string slots (strSub, ...), then refKid
+	audN               uint16       // audience entries at the start of lists
+	rolesN             uint16       // roles entries after them
+	aud1               uint8        // 1 + the intern index of a single interned audience, or 0 (Materialize's intern holds at most 255 values)
 	audList, rolesList bool
 	Fresh              bool // "fresh"
 }
@@ -76,14 +44,8 @@ const internRef = 0xFFFF
 const MaxPayloadSize = 48 << 10
 
 const (
-	refSub = iota
-	refIss
-	refJti
-	refType
-	refAid
-	refCSRF
-	refKid
-	numRefs
+	refKid  = numStr // the header's kid, after the string slots
+	numRefs = numStr + 1
 )
 
 func (c *Claims) str(i int) string {
@@ -98,22 +60,26 @@ func (c *Claims) str(i int) string {
 }
 
 // Sub returns "sub".
-func (c *Claims) Sub() string { return c.str(refSub) }
+func (c *Claims) Sub() string { return c.str(strSub) }
 
 // Iss returns "iss".
-func (c *Claims) Iss() string { return c.str(refIss) }
+func (c *Claims) Iss() string { return c.str(strIss) }
 
 // Jti returns "jti".
-func (c *Claims) Jti() string { return c.str(refJti) }
+func (c *Claims) Jti() string { return c.str(strJti) }
 
 // Type returns the type claim, under the configured name.
-func (c *Claims) Type() string { return c.str(refType) }
+func (c *Claims) Type() string { return c.str(strType) }
 
 // Aid returns "aid", the family id.
-func (c *Claims) Aid() string { return c.str(refAid) }
+func (c *Claims) Aid() string { return c.str(strAid) }
 
 // CSRF returns "csrf".
-func (c *Claims) CSRF() string { return c.str(refCSRF) }
+func (c *Claims) CSRF() string { return c.str(strCSRF) }
+
+// Cnf returns "cnf" (RFC 7800), the confirmation claim, as its raw JSON
+// object text ("" when absent).
+func (c *Claims) Cnf() string { return c.str(strCnf) }
 
 // Kid returns the JOSE header's "kid" that Materialize was given.
 func (c *Claims) Kid() string { return c.str(refKid) }
@@ -127,7 +93,7 @@ func (c *Claims) Aud() []string {
 	if !c.audList {
 		return nil
 	}
-	return c.lists[:c.audN:c.audN]
+	return unsafe.Slice(c.lists, c.audN)
 }
 
 // Roles returns "roles" when it is a list of strings (nil otherwise).
@@ -136,15 +102,15 @@ func (c *Claims) Roles() []string {
 		return nil
 	}
 	end := c.audN + c.rolesN
-	return c.lists[c.audN:end:end]
+	return unsafe.Slice(c.lists, end)[c.audN:]
 }
 
 // SetRoles replaces the roles (a trusted issuer's roles come from a claim
 // of its choosing).
 func (c *Claims) SetRoles(roles []string) {
 	l := make([]string, 0, int(c.audN)+len(roles))
-	l = append(l, c.lists[:c.audN]...)
-	c.lists = append(l, roles...)
+	l = append(l, unsafe.Slice(c.lists, c.audN)...)
+	c.lists = unsafe.SliceData(append(l, roles...))
 	c.rolesN = uint16(len(roles))
 	c.rolesList = true
 }
@@ -219,14 +185,14 @@ func ParseSpans(payload []byte, typeName string, c *RawClaims) error {
 		}
 		// Duplicates are refused before the value is read: the registered
 		// claims through their presence bits, other names through d.
-		if key == keyOther && typeName != "" && string(name) == typeName {
-			key = keyType
+		if key == int(ClaimOther) && typeName != "" && string(name) == typeName {
+			key = int(ClaimType)
 		}
-		if key == keyOther {
+		if key == int(ClaimOther) {
 			if err := d.add(b, start, name, esc); err != nil {
 				return err
 			}
-		} else if c.Has&keyBits[key] != 0 {
+		} else if c.Has&(1<<uint(key)) != 0 {
 			return ErrDuplicate
 		}
 		if i < len(b) && b[i] == ':' {
@@ -243,131 +209,111 @@ func ParseSpans(payload []byte, typeName string, c *RawClaims) error {
 			return ErrJSON
 		}
 
-		// The value.
-		var bit uint32
-		var dst *Span
-		switch key {
-		case keySub:
-			bit, dst = HasSub, &c.Sub
-		case keyIss:
-			bit, dst = HasIss, &c.Iss
-		case keyJti:
-			bit, dst = HasJti, &c.Jti
-		case keyAid:
-			bit, dst = HasAid, &c.Aid
-		case keyCSRF:
-			bit, dst = HasCSRF, &c.CSRF
-		case keyExp:
-			bit, dst = HasExp, nil
-		case keyNbf:
-			bit, dst = HasNbf, nil
-		case keyIat:
-			bit, dst = HasIat, nil
-		case keyFresh:
-			c.Has |= HasFresh
+		// The value, by the kind of its row.
+		row := &claimTable[key]
+		c.Has |= 1 << uint(key)
+		switch row.kind {
+		case kindString:
+			if b[i] != '"' {
+				return wrongType(b, i)
+			}
+			dst := &c.strs[row.slot]
+			// Fast path: plain ASCII up to the closing quote, found eight
+			// bytes at a time.
+			if j := skipPlain8(b, i+1); j < len(b) && b[j] == '"' {
+				*dst, i = Span{Off: uint32(i + 1), Len: uint32(j - i - 1)}, j+1
+			} else {
+				sp, next, err := spanAt(b, i)
+				if err != nil {
+					return err
+				}
+				*dst, i = sp, next
+			}
+		case kindDate, kindDateMilli:
+			var v int64
+			fast := false
+			// Fast path: ten digits (every date from 2001 to 2286)
+			// followed by a byte that cannot continue a number.
+			if i+11 <= len(b) && b[i] != '0' && b[i+8]-'0' < 10 && b[i+9]-'0' < 10 && !isNumberByte(b[i+10]) {
+				if w := binary.LittleEndian.Uint64(b[i:]); eightDigits(w) {
+					v = int64(parseEight(w))*100 + int64(b[i+8]-'0')*10 + int64(b[i+9]-'0')
+					i, fast = i+10, true
+				}
+			}
+			if !fast {
+				// Direct calls: a func value would make b escape.
+				var dv int64
+				var next int
+				var err error
+				if row.kind == kindDateMilli {
+					dv, next, err = dateMilliAt(b, i)
+				} else {
+					dv, next, err = dateAt(b, i)
+				}
+				if err != nil {
+					return err
+				}
+				v, i = dv, next
+			} else if row.kind == kindDateMilli {
+				v *= 1000 // whole seconds, in milliseconds
+			}
+			c.dates[row.slot] = v
+		case kindBool:
 			switch {
 			case len(b)-i >= 4 && string(b[i:i+4]) == "true":
-				c.Fresh, i = true, i+4
+				c.bools, i = c.bools|1<<row.slot, i+4
 			case len(b)-i >= 5 && string(b[i:i+5]) == "false":
-				c.Fresh, i = false, i+5
+				c.bools, i = c.bools&^(1<<row.slot), i+5
 			default:
 				return wrongType(b, i)
 			}
-		case keyAud:
-			c.Has |= HasAud
+		case kindStringOrList:
 			if b[i] == '"' {
 				sp, next, err := spanAt(b, i)
 				if err != nil {
 					return err
 				}
 				i = next
-				c.Aud = c.addList(sp)
+				c.lists[row.slot] = c.addList(sp)
+				c.listIs &^= 1 << row.slot
 				break
 			}
 			list, next, err := c.stringList(b, i)
 			if err != nil {
 				return err
 			}
-			c.Aud, c.AudList, i = list, true, next
-		case keyRoles:
-			c.Has |= HasRoles
+			c.lists[row.slot], i = list, next
+			c.listIs |= 1 << row.slot
+		case kindRoleList:
 			list, next, err := c.stringList(b, i)
-			// A roles claim that is not a list of strings grants nothing;
-			// it is custom data, not an error.
+			// A list claim that is not a list of strings (roles) grants
+			// nothing; it is custom data, not an error.
 			switch err {
 			case nil:
-				c.Roles, c.RolesList = list, true
+				c.lists[row.slot] = list
+				c.listIs |= 1 << row.slot
 			case ErrClaimType:
-				c.Roles, c.RolesList = ListRange{}, false
+				c.lists[row.slot] = ListRange{}
+				c.listIs &^= 1 << row.slot
 			default:
 				return err
 			}
 			i = next
-		case keyType:
-			bit, dst = HasType, &c.Type
+		case kindObject:
+			if b[i] != '{' {
+				return wrongType(b, i)
+			}
+			p := scanner{b: b, i: i}
+			if err := p.skip(0); err != nil {
+				return err
+			}
+			c.strs[row.slot], i = Span{Off: uint32(i), Len: uint32(p.i - i)}, p.i
 		default:
-			c.Has |= HasCustom
 			p := scanner{b: b, i: i}
 			if err := p.skip(0); err != nil {
 				return err
 			}
 			i = p.i
-		}
-		if bit != 0 {
-			c.Has |= bit
-			if dst != nil {
-				if b[i] != '"' {
-					return wrongType(b, i)
-				}
-				// Fast path: plain ASCII up to the closing quote, found
-				// eight bytes at a time.
-				if j := skipPlain8(b, i+1); j < len(b) && b[j] == '"' {
-					*dst, i = Span{Off: uint32(i + 1), Len: uint32(j - i - 1)}, j+1
-				} else {
-					sp, next, err := spanAt(b, i)
-					if err != nil {
-						return err
-					}
-					*dst, i = sp, next
-				}
-			} else {
-				var v int64
-				fast := false
-				// Fast path: ten digits (every date from 2001 to 2286)
-				// followed by a byte that cannot continue a number.
-				if i+11 <= len(b) && b[i] != '0' && b[i+8]-'0' < 10 && b[i+9]-'0' < 10 && !isNumberByte(b[i+10]) {
-					if w := binary.LittleEndian.Uint64(b[i:]); eightDigits(w) {
-						v = int64(parseEight(w))*100 + int64(b[i+8]-'0')*10 + int64(b[i+9]-'0')
-						i, fast = i+10, true
-					}
-				}
-				if !fast {
-					// Direct calls: a func value would make b escape.
-					var dv int64
-					var next int
-					var err error
-					if bit == HasIat {
-						dv, next, err = dateMilliAt(b, i)
-					} else {
-						dv, next, err = dateAt(b, i)
-					}
-					if err != nil {
-						return err
-					}
-					v, i = dv, next
-				}
-				switch bit {
-				case HasExp:
-					c.Exp = v
-				case HasNbf:
-					c.Nbf = v
-				default:
-					if fast {
-						v *= 1000 // whole seconds, in milliseconds
-					}
-					c.Iat = v
-				}
-			}
 		}
 
 		// A comma and the next member, or the end of the object.
@@ -418,114 +364,6 @@ func wrongType(b []byte, i int) error {
 		return err
 	}
 	return ErrClaimType
-}
-
-// Claim keys, as recognised by claimKey.
-const (
-	keyOther = iota
-	keySub
-	keyIss
-	keyJti
-	keyAid
-	keyCSRF
-	keyExp
-	keyNbf
-	keyIat
-	keyFresh
-	keyAud
-	keyRoles
-	keyType // the configured type claim (not returned by claimKey)
-)
-
-// keyBits maps claim keys to their presence bits.
-var keyBits = [...]uint32{
-	keySub: HasSub, keyIss: HasIss, keyJti: HasJti, keyAid: HasAid, keyCSRF: HasCSRF,
-	keyExp: HasExp, keyNbf: HasNbf, keyIat: HasIat, keyFresh: HasFresh,
-	keyAud: HasAud, keyRoles: HasRoles, keyType: HasType,
-}
-
-// Words of the claim names: a name of n < 8 bytes, loaded little endian and
-// masked to its n bytes. Names hold no zero byte, so the word determines
-// the name, length included (TestWordKey checks these against the names).
-const (
-	wSub   = 's' | 'u'<<8 | 'b'<<16
-	wIss   = 'i' | 's'<<8 | 's'<<16
-	wJti   = 'j' | 't'<<8 | 'i'<<16
-	wAid   = 'a' | 'i'<<8 | 'd'<<16
-	wExp   = 'e' | 'x'<<8 | 'p'<<16
-	wNbf   = 'n' | 'b'<<8 | 'f'<<16
-	wIat   = 'i' | 'a'<<8 | 't'<<16
-	wAud   = 'a' | 'u'<<8 | 'd'<<16
-	wCSRF  = 'c' | 's'<<8 | 'r'<<16 | 'f'<<24
-	wFresh = 'f' | 'r'<<8 | 'e'<<16 | 's'<<24 | 'h'<<32
-	wRoles = 'r' | 'o'<<8 | 'l'<<16 | 'e'<<24 | 's'<<32
-)
-
-// wordKey recognises a claim name from its word (see word).
-func wordKey(w uint64) int {
-	switch w {
-	case wSub:
-		return keySub
-	case wIss:
-		return keyIss
-	case wJti:
-		return keyJti
-	case wAid:
-		return keyAid
-	case wExp:
-		return keyExp
-	case wNbf:
-		return keyNbf
-	case wIat:
-		return keyIat
-	case wAud:
-		return keyAud
-	case wCSRF:
-		return keyCSRF
-	case wFresh:
-		return keyFresh
-	case wRoles:
-		return keyRoles
-	}
-	return keyOther
-}
-
-// claimKey recognises a registered or library claim name with inline byte
-// comparisons (no string-compare calls on the hot path).
-func claimKey(n []byte) int {
-	switch len(n) {
-	case 3:
-		switch {
-		case n[0] == 's' && n[1] == 'u' && n[2] == 'b':
-			return keySub
-		case n[0] == 'i' && n[1] == 's' && n[2] == 's':
-			return keyIss
-		case n[0] == 'j' && n[1] == 't' && n[2] == 'i':
-			return keyJti
-		case n[0] == 'a' && n[1] == 'i' && n[2] == 'd':
-			return keyAid
-		case n[0] == 'e' && n[1] == 'x' && n[2] == 'p':
-			return keyExp
-		case n[0] == 'n' && n[1] == 'b' && n[2] == 'f':
-			return keyNbf
-		case n[0] == 'i' && n[1] == 'a' && n[2] == 't':
-			return keyIat
-		case n[0] == 'a' && n[1] == 'u' && n[2] == 'd':
-			return keyAud
-		}
-	case 4:
-		if n[0] == 'c' && n[1] == 's' && n[2] == 'r' && n[3] == 'f' {
-			return keyCSRF
-		}
-	case 5:
-		if string(n) == ClaimFresh {
-			return keyFresh
-		}
-		if string(n) == ClaimRoles {
-			return keyRoles
-		}
-	}
-	return keyOther
 }
 
 // TopLevelNames returns the member names of a JSON object.
@@ -588,30 +426,35 @@ type ListRange struct {
 }
 
 // RawClaims are the claims as ParseSpans reads them: like Claims, with
-// strings as spans of the payload. Materialize turns them into Claims.
+// strings as spans of the payload (an object claim's span covers its raw
+// JSON text). Materialize turns them into Claims.
 type RawClaims struct {
-	Has   uint32 // which claims are present (Has* bits)
-	Sub   Span   // "sub"
-	Iss   Span   // "iss"
-	Jti   Span   // "jti"
-	Type  Span   // the type claim, under the configured name
-	Aid   Span   // "aid"
-	CSRF  Span   // "csrf"
-	Exp   int64  // "exp", Unix seconds
-	Nbf   int64  // "nbf", Unix seconds
-	Iat   int64  // "iat", Unix milliseconds (a fraction beyond them truncated)
-	Fresh bool   // "fresh"
-	// Aud is one string (AudList false) or a list of them (AudList true).
-	Aud     ListRange
-	AudList bool // "aud" is a list
-	// Roles is valid when RolesList: a "roles" claim that is not a list
-	// of strings is not roles.
-	Roles     ListRange
-	RolesList bool // "roles" is a list of strings
+	Has    uint32 // which claims are present (Has* bits)
+	strs   [numStr]Span
+	dates  [numDates]int64
+	lists  [numLists]ListRange
+	listIs uint8 // per list slot: "aud" is a JSON list; "roles" is a list of strings
+	bools  uint8 // per bool slot: the value is true
 
-	lists [4]Span // the first list entries; more beyond
+	store [4]Span // the first list entries; more beyond
 	n     int32
 	more  []Span
+}
+
+// Str returns the span of a string or object claim (zero when absent).
+func (r *RawClaims) Str(c Claim) Span {
+	if row := &claimTable[c]; row.kind == kindString || row.kind == kindObject {
+		return r.strs[row.slot]
+	}
+	return Span{}
+}
+
+// DropList forgets a list claim (a trusted issuer's roles come from a
+// claim of its choosing, never from its "roles").
+func (r *RawClaims) DropList(c Claim) {
+	row := &claimTable[c]
+	r.lists[row.slot] = ListRange{}
+	r.listIs &^= 1 << row.slot
 }
 
 // addList stores one span in the list store and returns it as a list.
@@ -622,8 +465,8 @@ func (r *RawClaims) addList(sp Span) ListRange {
 }
 
 func (r *RawClaims) push(sp Span) {
-	if int(r.n) < len(r.lists) {
-		r.lists[r.n] = sp
+	if int(r.n) < len(r.store) {
+		r.store[r.n] = sp
 	} else {
 		r.more = append(r.more, sp)
 	}
@@ -632,10 +475,10 @@ func (r *RawClaims) push(sp Span) {
 
 // At returns the i-th span of the list store.
 func (r *RawClaims) At(i int32) Span {
-	if int(i) < len(r.lists) {
-		return r.lists[i]
+	if int(i) < len(r.store) {
+		return r.store[i]
 	}
-	return r.more[int(i)-len(r.lists)]
+	return r.more[int(i)-len(r.store)]
 }
 
 // spanAt reads the JSON string at b[i] as a span, validating its escapes.
@@ -667,7 +510,7 @@ func (r *RawClaims) stringList(b []byte, i int) (ListRange, int, error) {
 		if i >= len(b) || b[i] != '"' {
 			// Not a list of strings: forget the entries pushed so far.
 			r.n = first
-			r.more = r.more[:max(int(first)-len(r.lists), 0)]
+			r.more = r.more[:max(int(first)-len(r.store), 0)]
 			i = start
 			return ListRange{}, i, wrongTypeAt(b, &i)
 		}
@@ -738,10 +581,9 @@ func checkEscapes(raw []byte) error {
 // them). payload must not exceed MaxPayloadSize.
 func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[]string, kid string) {
 	m := materializer{intern: *intern}
-	spans := [numRefs - 1]Span{r.Sub, r.Iss, r.Jti, r.Type, r.Aid, r.CSRF}
-	var in [numRefs - 1]int
+	var in [numStr]int
 	need := len(kid)
-	for i, sp := range spans {
+	for i, sp := range r.strs {
 		in[i] = -1
 		if sp.Len == 0 {
 			continue
@@ -750,18 +592,22 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 			need += int(sp.Len)
 		}
 	}
+	hasAud := r.Has&HasAud != 0
+	audIsList := r.listIs&(1<<listAud) != 0
+	rolesList := r.listIs&(1<<listRoles) != 0
+	aud, roles := r.lists[listAud], r.lists[listRoles]
 	aud1 := -1
-	if r.Has&HasAud != 0 && !r.AudList {
+	if hasAud && !audIsList {
 		// One audience: an accepted token's is one the verifier expects,
 		// so usually a reference to an interned value.
-		aud1 = m.internIndex(payload, r.At(r.Aud.Start))
+		aud1 = m.internIndex(payload, r.At(aud.Start))
 	}
 	nlist := 0
-	if r.Has&HasAud != 0 && aud1 < 0 {
-		nlist += int(r.Aud.N)
+	if hasAud && aud1 < 0 {
+		nlist += int(aud.N)
 	}
-	if r.RolesList {
-		nlist += int(r.Roles.N)
+	if rolesList {
+		nlist += int(roles.N)
 	}
 	for i := int32(0); i < r.n; i++ {
 		need += int(r.At(i).Len) // list values, interned or not: an upper bound
@@ -769,7 +615,8 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 	if need > len(buf) {
 		buf = make([]byte, need)
 	}
-	*c = Claims{Exp: r.Exp, Nbf: r.Nbf, Iat: r.Iat, intern: intern, Has: r.Has, Fresh: r.Fresh}
+	*c = Claims{Exp: r.dates[dateExp], Nbf: r.dates[dateNbf], Iat: r.dates[dateIat], intern: intern, Has: r.Has,
+		Fresh: r.bools&(1<<boolFresh) != 0}
 	if len(buf) > 0 {
 		c.base = &buf[0]
 	}
@@ -777,7 +624,7 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 	// from m (buf, intern) only, and escape analysis must see that payload
 	// does not flow into them (it may be a stack buffer).
 	m.buf, m.start = buf, buf
-	for i, sp := range spans {
+	for i, sp := range r.strs {
 		switch {
 		case sp.Len == 0:
 		case in[i] >= 0:
@@ -789,23 +636,25 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 	if kid != "" {
 		c.refs[refKid] = m.copyRef(readOnly(kid), false)
 	}
-	if r.Has&HasAud != 0 && aud1 < 0 || r.RolesList {
-		c.lists = make([]string, 0, nlist)
+	var lists []string
+	if hasAud && aud1 < 0 || rolesList {
+		lists = make([]string, 0, nlist)
 	}
-	if r.Has&HasAud != 0 {
+	if hasAud {
 		if aud1 >= 0 {
 			c.aud1 = uint8(aud1 + 1)
 		} else {
 			c.audList = true
-			c.lists = m.list(c.lists, payload, r, r.Aud)
-			c.audN = uint16(r.Aud.N)
+			lists = m.list(lists, payload, r, aud)
+			c.audN = uint16(aud.N)
 		}
 	}
-	if r.RolesList {
+	if rolesList {
 		c.rolesList = true
-		c.lists = m.list(c.lists, payload, r, r.Roles)
-		c.rolesN = uint16(r.Roles.N)
+		lists = m.list(lists, payload, r, roles)
+		c.rolesN = uint16(roles.N)
 	}
+	c.lists = unsafe.SliceData(lists) // its length is audN + rolesN, its capacity too
 }
 
 type materializer struct {

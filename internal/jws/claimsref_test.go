@@ -27,17 +27,17 @@ func (p *scanner) claimRef(name []byte, typeName string, c *claimsView) error {
 	var bit uint32
 	var dst *string
 	switch claimKey(name) {
-	case keySub:
+	case int(ClaimSubject):
 		bit, dst = HasSub, &c.Sub
-	case keyIss:
+	case int(ClaimIssuer):
 		bit, dst = HasIss, &c.Iss
-	case keyJti:
+	case int(ClaimID):
 		bit, dst = HasJti, &c.Jti
-	case keyAid:
+	case int(ClaimFamily):
 		bit, dst = HasAid, &c.Aid
-	case keyCSRF:
+	case int(ClaimCSRF):
 		bit, dst = HasCSRF, &c.CSRF
-	case keyExp, keyNbf, keyIat:
+	case int(ClaimExpires), int(ClaimNotBefore), int(ClaimIssuedAt):
 		date := p.numericDate
 		if name[0] == 'i' {
 			date = p.numericDateMilli
@@ -55,16 +55,28 @@ func (p *scanner) claimRef(name []byte, typeName string, c *claimsView) error {
 			c.Iat, c.Has = v, c.Has|HasIat
 		}
 		return nil
-	case keyFresh:
+	case int(ClaimFresh):
 		v, err := p.boolValue(ErrClaimType)
 		if err != nil {
 			return err
 		}
 		c.Fresh, c.Has = v, c.Has|HasFresh
 		return nil
-	case keyAud:
+	case int(ClaimAudience):
 		return p.aud(c)
-	case keyRoles:
+	case int(ClaimConfirmation):
+		c.Has |= HasCnf
+		start := p.i
+		isObj := p.i < len(p.b) && p.b[p.i] == '{'
+		if err := p.skip(0); err != nil {
+			return err
+		}
+		if !isObj {
+			return ErrClaimType
+		}
+		c.Cnf = string(p.b[start:p.i])
+		return nil
+	case int(ClaimRoles):
 		c.Has |= HasRoles
 		list, err := p.stringList(nil)
 		// A roles claim that is not a list of strings grants nothing;
@@ -212,6 +224,7 @@ type claimsView struct {
 	Type  string
 	Aid   string
 	CSRF  string
+	Cnf   string
 	Aud   []string
 	Roles []string
 	Exp   int64
@@ -221,6 +234,6 @@ type claimsView struct {
 }
 
 func viewOf(c *Claims) claimsView {
-	return claimsView{Has: c.Has, Sub: c.Sub(), Iss: c.Iss(), Jti: c.Jti(), Type: c.Type(), Aid: c.Aid(), CSRF: c.CSRF(),
+	return claimsView{Has: c.Has, Sub: c.Sub(), Iss: c.Iss(), Jti: c.Jti(), Type: c.Type(), Aid: c.Aid(), CSRF: c.CSRF(), Cnf: c.Cnf(),
 		Aud: c.Aud(), Roles: c.Roles(), Exp: c.Exp, Nbf: c.Nbf, Iat: c.Iat, Fresh: c.Fresh}
 }

@@ -229,6 +229,9 @@ func FuzzParseClaims(f *testing.F) {
 		// String values around the eight-byte fast path.
 		`{"sub":"abcdefg","jti":"abcdefgh","iss":"abcdefghi"}`, `{"sub":"\u0061bcdefgh"}`, `{"sub":"abcdefgh\"i"}`, `{"sub":"abcédefgh"}`,
 		`{"sub":"abcdefgh`, "{\"sub\":\"abcdefghijklmnop\x01\"}", `{"jti":""}`,
+		// The confirmation claim (RFC 7800): an object, kept as its text.
+		`{"sub":"a","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`, `{"cnf":{ "jwk" : {"kty":"EC"} } ,"sub":"a"}`,
+		`{"sub":"a","cnf":"x"}`, `{"sub":"a","cnf":[1]}`, `{"sub":"a","cnf":{}}`, `{"sub":"a","cnf":{"a":1,"a":2}}`, `{"cnf":{},"cnf":{}}`,
 	} {
 		f.Add([]byte(s), true)
 	}
@@ -291,6 +294,11 @@ func FuzzParseClaims(f *testing.F) {
 			if d := c.Iat - int64(math.Floor(f*1000)); d < -1 || d > 1 {
 				t.Fatalf("iat: ours %d ms, encoding/json %s", c.Iat, raw)
 			}
+		}
+		if raw, ok := m["cnf"]; ok != (c.Has&HasCnf != 0) {
+			t.Fatalf("cnf presence differs (%q)", b)
+		} else if ok && string(raw) != c.Cnf {
+			t.Fatalf("cnf: ours %q, encoding/json %s", c.Cnf, raw)
 		}
 		if raw, ok := m["fresh"]; ok != (c.Has&HasFresh != 0) {
 			t.Fatalf("fresh presence differs (%q)", b)

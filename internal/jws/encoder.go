@@ -1,0 +1,296 @@
+package jws
+
+import (
+	"crypto"
+	"errors"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+)
+
+// ErrNotUTF8 is returned by the Encoder for a claim or header string (a
+// value or a name) that is not valid UTF-8 (RFC 8259 §8.1): the decoder
+// would refuse the token.
+var ErrNotUTF8 = errors.New("a claim or header value or name is not valid UTF-8")
+
+// ClaimSet is a claim set to encode: the table's claims that are set, in
+// the table's order, then Custom.
+type ClaimSet struct {
+	has   uint32
+	strs  [numStr]string
+	dates [numDates]int64 // whole seconds
+	bools uint8
+	lists [numLists][]string
+	// Custom holds the members of a JSON object, without its braces, that
+	// follow the registered claims. None of them may be a table claim.
+	Custom []byte
+}
+
+// SetString sets a string claim, or an object claim (its raw JSON text,
+// validated as an object by the Encoder).
+func (s *ClaimSet) SetString(c Claim, v string) {
+	s.strs[claimTable[c].slot] = v
+	s.has |= c.Bit()
+}
+
+// SetDate sets a NumericDate claim, in whole seconds.
+func (s *ClaimSet) SetDate(c Claim, seconds int64) {
+	s.dates[claimTable[c].slot] = seconds
+	s.has |= c.Bit()
+}
+
+// SetBool sets a boolean claim.
+func (s *ClaimSet) SetBool(c Claim, v bool) {
+	slot := claimTable[c].slot
+	if v {
+		s.bools |= 1 << slot
+	} else {
+		s.bools &^= 1 << slot
+	}
+	s.has |= c.Bit()
+}
+
+// SetList sets a list claim ("aud": one value is written as a string).
+func (s *ClaimSet) SetList(c Claim, v []string) {
+	s.lists[claimTable[c].slot] = v
+	s.has |= c.Bit()
+}
+
+// Has returns the presence bits of the claims set.
+func (s *ClaimSet) Has() uint32 { return s.has }
+
+// Encoder writes tokens: header, claims and signature. It validates what
+// it writes: every string valid UTF-8, object claims and custom members
+// exactly as strict as the decoder reads them.
+type Encoder struct {
+	typeName string
+}
+
+// NewEncoder returns an encoder that writes the type claim under typeClaim
+// ("" to never write it).
+func NewEncoder(typeClaim string) *Encoder { return &Encoder{typeName: typeClaim} }
+
+// AppendPayload appends the JSON object of s to dst.
+func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, '{')
+	for k := ClaimOther + 1; k < numClaims; k++ {
+		if s.has&k.Bit() == 0 {
+			continue
+		}
+		row := &claimTable[k]
+		name := row.name
+		if k == ClaimType {
+			if name = e.typeName; name == "" {
+				continue
+			}
+		}
+		if len(dst) > start+1 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = appendChecked(dst, name); err != nil {
+			return nil, err
+		}
+		dst = append(dst, ':')
+		switch row.kind {
+		case kindString:
+			if dst, err = appendChecked(dst, s.strs[row.slot]); err != nil {
+				return nil, err
+			}
+		case kindObject:
+			v := s.strs[row.slot]
+			if !utf8.ValidString(v) {
+				return nil, ErrNotUTF8
+			}
+			if err := ValidObject(readOnly(v)); err != nil {
+				return nil, err
+			}
+			dst = append(dst, v...)
+		case kindDate, kindDateMilli:
+			dst = strconv.AppendInt(dst, s.dates[row.slot], 10)
+		case kindBool:
+			if s.bools&(1<<row.slot) != 0 {
+				dst = append(dst, "true"...)
+			} else {
+				dst = append(dst, "false"...)
+			}
+		case kindStringOrList, kindRoleList:
+			l := s.lists[row.slot]
+			if row.kind == kindStringOrList && len(l) == 1 {
+				if dst, err = appendChecked(dst, l[0]); err != nil {
+					return nil, err
+				}
+				break
+			}
+			dst = append(dst, '[')
+			for i, v := range l {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				if dst, err = appendChecked(dst, v); err != nil {
+					return nil, err
+				}
+			}
+			dst = append(dst, ']')
+		}
+	}
+	if len(s.Custom) > 0 {
+		if !utf8.Valid(s.Custom) {
+			return nil, ErrNotUTF8
+		}
+		if len(dst) > start+1 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, s.Custom...)
+		dst = append(dst, '}')
+		// The caller's members can be what the decoder refuses although
+		// they are JSON (nesting beyond MaxDepth, a duplicate): scan the
+		// object as the decoder will.
+		if err := ValidObject(dst[start:]); err != nil {
+			return nil, err
+		}
+		return dst, nil
+	}
+	return append(dst, '}'), nil
+}
+
+// HeaderJSON returns the JOSE header for alg and kid, with the members of
+// extra (a JSON object's, without braces) after them.
+func (e *Encoder) HeaderJSON(alg Alg, kid string, extra []byte) ([]byte, error) {
+	var b []byte
+	b = append(b, `{"alg":"`...)
+	b = append(b, alg.String()...)
+	b = append(b, `","typ":"JWT"`...)
+	if kid != "" {
+		b = append(b, `,"kid":`...)
+		var err error
+		if b, err = appendChecked(b, kid); err != nil {
+			return nil, err
+		}
+	}
+	if len(extra) > 0 {
+		if !utf8.Valid(extra) {
+			return nil, ErrNotUTF8
+		}
+		b = append(b, ',')
+		b = append(b, extra...)
+		b = append(b, '}')
+		if err := ValidObject(b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return append(b, '}'), nil
+}
+
+// Header returns the encoded header segment for alg, kid and extra (see
+// HeaderJSON).
+func (e *Encoder) Header(alg Alg, kid string, extra []byte) (string, error) {
+	b, err := e.HeaderJSON(alg, kid, extra)
+	if err != nil {
+		return "", err
+	}
+	return string(AppendEncode(nil, b)), nil
+}
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// Encode returns the compact token header.payload.signature for the
+// encoded header segment and the claims s, signed by signer under alg.
+func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]byte, error) {
+	bp := payloadPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			payloadPool.Put(bp)
+		}
+	}()
+	p, err := e.AppendPayload((*bp)[:0], s)
+	if err != nil {
+		return nil, err
+	}
+	*bp = p
+	out := make([]byte, 0, len(header)+1+EncodedLen(len(p))+1+EncodedLen(512))
+	out = append(out, header...)
+	out = append(out, '.')
+	out = AppendEncode(out, p)
+	n := len(out)
+	out = append(out, '.')
+	// The signing input is out[:n]: appending the signature after it
+	// leaves it in place (or in the old array, when out grows).
+	return signer.AppendSignature(out, alg, bstr(out[:n]))
+}
+
+// Signer signs tokens: an *HMACKey, or a CryptoSigner.
+type Signer interface {
+	// AppendSignature appends the base64url signature of input under alg
+	// to dst.
+	AppendSignature(dst []byte, alg Alg, input string) ([]byte, error)
+}
+
+// AppendSignature appends the base64url HMAC of input to dst.
+func (k *HMACKey) AppendSignature(dst []byte, alg Alg, input string) ([]byte, error) {
+	if alg != k.alg {
+		return nil, errors.New("jws: the HMAC key is bound to " + k.alg.String())
+	}
+	st := k.pool.Get().(*hmacState)
+	st.h.Reset()
+	st.h.Write(readOnly(input))
+	dst = AppendEncode(dst, st.h.Sum(st.buf[:0]))
+	k.pool.Put(st)
+	return dst, nil
+}
+
+// CryptoSigner signs with a crypto.Signer (RSA, ECDSA, Ed25519 keys, or
+// a KMS).
+type CryptoSigner struct{ crypto.Signer }
+
+// AppendSignature appends the base64url signature of input under alg.
+func (s CryptoSigner) AppendSignature(dst []byte, alg Alg, input string) ([]byte, error) {
+	sig, err := Sign(alg, s.Signer, input)
+	if err != nil {
+		return nil, err
+	}
+	return AppendEncode(dst, sig), nil
+}
+
+// appendChecked appends s as a JSON string after checking it is valid
+// UTF-8.
+func appendChecked(dst []byte, s string) ([]byte, error) {
+	if !utf8.ValidString(s) {
+		return nil, ErrNotUTF8
+	}
+	return AppendJSONString(dst, s), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s as a JSON string, its bytes unchanged but for
+// escapes (", \, control characters, and <, >, & as encoding/json writes
+// them): invalid UTF-8 in s stays invalid.
+func AppendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
