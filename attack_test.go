@@ -1206,7 +1206,7 @@ func TestExtraDotsRefusedAsBySplit(t *testing.T) {
 			if serr == nil {
 				t.Fatalf("%q: jws.Split accepted it", tok)
 			}
-			want := malformed(serr)
+			want := AsError(a.codecError(serr, tok, nil))
 			_, err := a.Verify(context.Background(), tok, Requirement{})
 			if e := AsError(err); e == nil || e.Code != want.Code || e.Error() != want.Error() {
 				t.Errorf("Verify(%q) = %v, want %v", tok, err, want)

@@ -49,8 +49,9 @@ type Auth struct {
 	trusted      map[string]*trustedIssuer
 	ownIssuer    string // with trusted issuers: the iss that routes a token to us (see route)
 	vcache       *verifyCache
-	ownHeaders   []ownHeader
-	interns      []string
+	dec          *jws.Decoder  // reads every token (see verifyToken)
+	enc          *jws.Encoder  // writes every token (see create)
+	ring         keyRing       // our keys, as the decoder's resolver
 	creds        *credentials  // reads a request's token (header, cookie, ...)
 	policy       *claimsPolicy // what our tokens' claims must satisfy
 	userLoader   func(context.Context, *Token) (any, error)
@@ -131,7 +132,7 @@ func newAuth(cfg Config) (*Auth, error) {
 	if !cfg.SkipTokenTypeClaim {
 		a.typeName = cfg.TokenTypeClaimName
 	}
-	a.interns = internedClaims(cfg)
+	a.enc = jws.NewEncoder(a.typeName)
 
 	if cfg.KeySet != nil {
 		if err := a.useKeySet(cfg); err != nil {
@@ -157,19 +158,12 @@ func newAuth(cfg Config) (*Auth, error) {
 			return nil, err
 		}
 	}
+	var own []string // the headers we write, recognised without decoding
 	for i := jws.HS256; i < 16; i++ {
 		if (a.allowed[i] || i == a.signAlg) && a.keySet == nil {
-			a.headerSeg[i] = encodeHeader(i, a.kidFor(i), nil)
+			a.headerSeg[i] = a.encodeHeader(i, a.kidFor(i))
 			if a.allowed[i] {
-				// Parse it once now with the strict parser, so verification
-				// can recognise it without decoding.
-				raw := make([]byte, jws.DecodedLen(len(a.headerSeg[i])))
-				jws.Decode(raw, a.headerSeg[i])
-				hdr, err := jws.ParseHeader(raw)
-				if err != nil {
-					return nil, fmt.Errorf("authjwt: internal error: own header does not parse: %v", err)
-				}
-				a.ownHeaders = append(a.ownHeaders, ownHeader{seg: a.headerSeg[i], hdr: hdr})
+				own = append(own, a.headerSeg[i])
 			}
 		}
 	}
@@ -182,6 +176,15 @@ func newAuth(cfg Config) (*Auth, error) {
 	if err := a.loadTrusted(cfg.TrustedIssuers); err != nil {
 		return nil, err
 	}
+	a.ring = keyRing{a: a, gate: jws.Gate{Allowed: a.allowed, KID: cfg.DecodeKID}}
+	dec, err := jws.NewDecoder(jws.DecoderConfig{
+		MaxSize: a.maxSize, TypeClaim: a.typeName, Interned: internedClaims(cfg),
+		OwnHeaders: own, PayloadFirst: a.trusted != nil,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authjwt: internal error: own header does not parse: %v", err)
+	}
+	a.dec = dec
 	if needsSecret := a.hmacKey != [16]*jws.HMACKey{}; needsSecret {
 		// A trusted provider's public keys are public too: none may be
 		// our HMAC secret. (Keys a provider's JWKS serves later are not

@@ -237,49 +237,15 @@ func (a *Auth) cookiesFor(m minted, refresh bool, o cookieOpts) ([]*http.Cookie,
 // checks them (type, exp, nbf, iss, aud, sub), but without revocation, the
 // user loader or OnVerify, which belong to requests.
 func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
-	parts, err := jws.Split(raw, a.maxSize)
-	if err != nil {
-		return nil, malformed(err)
+	var in jws.Input
+	if err := a.dec.Open(raw, &in); err != nil {
+		return nil, a.codecError(err, raw, &in)
 	}
-	hn := jws.DecodedLen(len(parts.Header))
-	if hn < 0 {
-		return nil, malformed(jws.ErrBase64)
+	if err := a.dec.Verify(context.Background(), &in, &a.ring); err != nil {
+		return nil, a.codecError(err, raw, &in)
 	}
-	hb := make([]byte, hn)
-	if _, err := jws.Decode(hb, parts.Header); err != nil {
-		return nil, malformed(err)
-	}
-	hdr, err := jws.ParseHeader(hb)
-	if err != nil {
-		if err == jws.ErrAlgKnown || err == jws.ErrNoAlg {
-			return nil, ErrInvalidAlgorithm
-		}
-		return nil, malformed(err)
-	}
-	if !a.allowed[hdr.Alg] {
-		return nil, ErrInvalidAlgorithm
-	}
-	if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
-		return nil, ErrInvalidKID
-	}
-	sn := jws.DecodedLen(len(parts.Signature))
-	if sn < 0 {
-		return nil, malformed(jws.ErrBase64)
-	}
-	sig := make([]byte, sn)
-	if _, err := jws.Decode(sig, parts.Signature); err != nil {
-		return nil, malformed(err)
-	}
-	if err := a.verifySignature(context.Background(), nil, hdr.Alg, &hdr, parts.SigningInput, sig); err != nil {
-		if e, ok := err.(*Error); ok {
-			return nil, e
-		}
-		return nil, ErrInvalidSignature
-	}
-	t := &Token{raw: raw, alg: hdr.Alg}
-	if err := a.decodeClaims(t, parts.Payload); err != nil {
-		return nil, err
-	}
+	t := &Token{raw: raw, alg: in.Alg()}
+	a.dec.Materialize(&in, &t.c, t.buf[:])
 	if err := a.policy.validate(t, Requirement{Refresh: refresh}); err != nil {
 		return nil, err
 	}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/librenz/authjwt/internal/jws"
@@ -219,8 +217,6 @@ func (a *Auth) createPair(subject string, o *tokenOpts, rfixed *fixedClaims, ref
 	return p, nil
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
 func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	if o.err != nil {
 		return "", o.err
@@ -261,27 +257,16 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		lifetime = o.expiry
 	}
 
-	bp := bufPool.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= 64<<10 {
-			bufPool.Put(bp)
-		}
-	}()
-	p := (*bp)[:0]
+	var cs jws.ClaimSet
 	iat := now.Unix()
-	p = append(p, `{"sub":`...)
-	p = appendJSONString(p, subject)
-	p = append(p, `,"iat":`...)
-	p = strconv.AppendInt(p, iat, 10)
-	p = append(p, `,"nbf":`...)
-	p = strconv.AppendInt(p, iat, 10)
-	p = append(p, `,"jti":`...)
+	cs.SetString(jws.ClaimSubject, subject)
+	cs.SetDate(jws.ClaimIssuedAt, iat)
+	cs.SetDate(jws.ClaimNotBefore, iat)
+	var jbuf, cbuf [36]byte // generated ids, on the stack
 	if fixed.jti != "" {
-		p = appendJSONString(p, fixed.jti)
+		cs.SetString(jws.ClaimID, fixed.jti)
 	} else {
-		p = append(p, '"')
-		p = appendUUIDv7(p, now)
-		p = append(p, '"')
+		cs.SetBytes(jws.ClaimID, appendUUIDv7(jbuf[:0], now))
 	}
 	var exp int64
 	if fixed.expAt != 0 {
@@ -290,77 +275,52 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		exp = now.Add(lifetime).Unix()
 	}
 	if exp != 0 {
-		p = append(p, `,"exp":`...)
-		p = strconv.AppendInt(p, exp, 10)
+		cs.SetDate(jws.ClaimExpires, exp)
 	}
 	iss := a.cfg.EncodeIssuer
 	if o.issuer != nil {
 		iss = *o.issuer
 	}
 	if iss != "" {
-		p = append(p, `,"iss":`...)
-		p = appendJSONString(p, iss)
+		cs.SetString(jws.ClaimIssuer, iss)
 	}
-	switch len(o.audience) {
-	case 0:
-	case 1:
-		p = append(p, `,"aud":`...)
-		p = appendJSONString(p, o.audience[0])
-	default:
-		p = append(p, `,"aud":[`...)
-		for i, s := range o.audience {
-			if i > 0 {
-				p = append(p, ',')
-			}
-			p = appendJSONString(p, s)
-		}
-		p = append(p, ']')
+	if len(o.audience) > 0 {
+		cs.SetList(jws.ClaimAudience, o.audience) // one: a string
 	}
-	if !a.cfg.SkipTokenTypeClaim {
-		p = append(p, ',')
-		p = appendJSONString(p, a.cfg.TokenTypeClaimName)
-		p = append(p, ':')
-		p = appendJSONString(p, typ)
-	}
+	cs.SetString(jws.ClaimType, typ) // written unless the type claim is off
 	if !o.refresh {
-		if o.fresh {
-			p = append(p, `,"fresh":true`...)
-		} else {
-			p = append(p, `,"fresh":false`...)
-		}
+		cs.SetBool(jws.ClaimFresh, o.fresh)
 	}
 	if o.family != "" {
-		p = append(p, `,"aid":`...)
-		p = appendJSONString(p, o.family)
+		cs.SetString(jws.ClaimFamily, o.family)
 	}
 	var csrf string
 	if a.creds.csrfClaims() {
 		if keep := cmp.Or(o.csrf, fixed.csrf); keep != "" {
-			p = append(p, `,"csrf":`...)
-			p = appendJSONString(p, keep)
+			cs.SetString(jws.ClaimCSRF, keep)
 			csrf = keep
 		} else {
-			p = append(p, `,"csrf":"`...)
-			start := len(p)
-			p = appendUUID(p)
+			v := appendUUID(cbuf[:0])
+			cs.SetBytes(jws.ClaimCSRF, v)
 			if o.minted != nil {
-				csrf = string(p[start:])
+				csrf = string(v)
 			}
-			p = append(p, '"')
 		}
 	}
 	if o.claims != nil {
 		var err error
-		if p, err = a.appendCustom(p, o.claims); err != nil {
+		if cs.Custom, err = a.customMembers(o.claims); err != nil {
+			return "", err
+		}
+		if err := checkReplaced(cs.Custom, o.claims); err != nil {
 			return "", err
 		}
 	}
-	p = append(p, '}')
-	if err := checkEncoded(p, o.claims); err != nil {
-		return "", err
-	}
 
 	hdr := sk.header
+	if hdr == "" {
+		return "", ErrInvalidTokenOption.with(errNotUTF8, "") // a kid that is not UTF-8
+	}
 	if o.headers != nil {
 		for k := range o.headers {
 			switch k {
@@ -368,35 +328,26 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 				return "", fmt.Errorf("authjwt: WithHeaders: %q cannot be set", k)
 			}
 		}
-		raw, err := headerJSON(alg, sk.kid, o.headers)
+		extra, err := json.Marshal(o.headers)
 		if err != nil {
 			return "", fmt.Errorf("authjwt: WithHeaders: header fields do not encode to JSON")
 		}
-		if err := checkEncoded(raw, o.headers); err != nil {
+		extra = extra[1 : len(extra)-1]
+		if err := checkReplaced(extra, o.headers); err != nil {
 			return "", err
 		}
-		hdr = string(jws.AppendEncode(nil, raw))
-	}
-	// Layout the token in a second pooled buffer: header.payload.sig
-	out := make([]byte, 0, len(hdr)+1+jws.EncodedLen(len(p))+1+jws.EncodedLen(512))
-	out = append(out, hdr...)
-	out = append(out, '.')
-	out = jws.AppendEncode(out, p)
-	*bp = p
-	input := out
-	var sig []byte
-	var sbuf [64]byte
-	if sk.hmac != nil {
-		sig = sk.hmac.AppendSign(sbuf[:0], unsafeString(input))
-	} else {
-		s, err := jws.Sign(alg, sk.signer, string(input))
-		if err != nil {
-			return "", fmt.Errorf("authjwt: signing: %w", err)
+		if hdr, err = a.enc.Header(alg, sk.kid, extra); err != nil {
+			return "", encodeError(err)
 		}
-		sig = s
 	}
-	out = append(out, '.')
-	out = jws.AppendEncode(out, sig)
+	var signer jws.Signer = sk.hmac
+	if sk.hmac == nil {
+		signer = jws.CryptoSigner{Signer: sk.signer}
+	}
+	out, err := a.enc.Encode(hdr, &cs, alg, signer)
+	if err != nil {
+		return "", encodeError(err)
+	}
 	if len(out) > a.maxSize {
 		return "", ErrInvalidTokenOption.with(fmt.Errorf("the token is %d bytes, more than MaxTokenSize (%d): the verifier would refuse it", len(out), a.maxSize), "")
 	}
@@ -407,12 +358,14 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	return raw, nil
 }
 
-func (a *Auth) appendCustom(p []byte, claims any) ([]byte, error) {
+// customMembers returns the members of the custom claims' JSON object,
+// without its braces (nil when there are none).
+func (a *Auth) customMembers(claims any) ([]byte, error) {
 	var raw []byte
 	switch c := claims.(type) {
 	case map[string]any:
 		if len(c) == 0 {
-			return p, nil
+			return nil, nil
 		}
 		for _, k := range slices.Sorted(maps.Keys(c)) {
 			if err := a.checkCustomName(k); err != nil {
@@ -443,13 +396,8 @@ func (a *Auth) appendCustom(p []byte, claims any) ([]byte, error) {
 			}
 		}
 	}
-	// raw is a JSON object: splice its members.
-	inner := raw[1 : len(raw)-1]
-	if len(inner) == 0 {
-		return p, nil
-	}
-	p = append(p, ',')
-	return append(p, inner...), nil
+	// raw is a JSON object: its members.
+	return raw[1 : len(raw)-1], nil
 }
 
 func (a *Auth) checkCustomName(k string) error {
@@ -459,33 +407,13 @@ func (a *Auth) checkCustomName(k string) error {
 	return nil
 }
 
-func encodeHeader(alg jws.Alg, kid string, extra map[string]any) string {
-	b, err := headerJSON(alg, kid, extra)
+// encodeHeader returns the encoded header segment for alg and kid.
+func (a *Auth) encodeHeader(alg jws.Alg, kid string) string {
+	seg, err := a.enc.Header(alg, kid, nil)
 	if err != nil {
-		return ""
+		return "" // kids are checked by New; a key set's are its own
 	}
-	return string(jws.AppendEncode(nil, b))
-}
-
-// headerJSON returns the JOSE header for alg, kid and extra fields.
-func headerJSON(alg jws.Alg, kid string, extra map[string]any) ([]byte, error) {
-	var b []byte
-	b = append(b, `{"alg":"`...)
-	b = append(b, alg.String()...)
-	b = append(b, `","typ":"JWT"`...)
-	if kid != "" {
-		b = append(b, `,"kid":`...)
-		b = appendJSONString(b, kid)
-	}
-	if len(extra) > 0 {
-		raw, err := json.Marshal(extra)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, ',')
-		b = append(b, raw[1:len(raw)-1]...)
-	}
-	return append(b, '}'), nil
+	return seg
 }
 
 const hexDigits = "0123456789abcdef"
@@ -558,32 +486,3 @@ func uuid7Millis(s string) (int64, bool) {
 }
 
 func newUUID() string { return string(appendUUID(make([]byte, 0, 36))) }
-
-// appendJSONString appends s as a JSON string, its bytes unchanged but for
-// escapes: invalid UTF-8 in s stays invalid, for checkEncoded to refuse.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}

@@ -16,35 +16,32 @@ import (
 // claims or header would not be valid UTF-8 JSON.
 var errNotUTF8 = errors.New("a claim or header value or name is not valid UTF-8 (RFC 8259 §8.1): the verifier would refuse the token")
 
-// checkEncoded is the one check of a token's JSON before it is signed
-// (payload and header alike), so that the library never signs what its
-// verifier refuses (invalid UTF-8, JSON its codec does not take) or
-// silently alters a value. Every
-// string option (subject, WithIssuer, WithAudience, WithFamily, the
-// configured type and kid) is written raw by appendJSONString, so invalid
-// UTF-8 in it shows here as invalid UTF-8. Values encoded with
-// encoding/json (WithClaims, WithHeaders) are different: encoding/json
-// replaces invalid UTF-8 with U+FFFD (the escape \ufffd up to Go 1.26,
-// the character itself from Go 1.27), which would sign a value that is
-// not the caller's. A U+FFFD in either form is therefore traced back to
-// the values (extra, in that rare case only): refused when one of their
-// strings is invalid UTF-8, accepted when the U+FFFD was the caller's own
-// (a json.RawMessage, say).
-func checkEncoded(b []byte, extra any) error {
-	if !utf8.Valid(b) {
+// encodeError translates the encoder's refusals: the library never signs
+// what its verifier refuses (invalid UTF-8 in any string it writes, JSON
+// its codec does not take, such as nesting beyond jws.MaxDepth).
+func encodeError(err error) error {
+	var se *jws.SignError
+	switch {
+	case err == jws.ErrNotUTF8:
 		return ErrInvalidTokenOption.with(errNotUTF8, "")
+	case errors.As(err, &se):
+		return fmt.Errorf("authjwt: signing: %w", se.Err)
 	}
-	if extra == nil {
-		return nil // only the library's own members: flat, valid
-	}
-	if hasReplacement(b) && invalidUTF8In(reflect.ValueOf(extra), 0) {
+	return ErrInvalidTokenOption.with(fmt.Errorf("the claims or header would not parse (%w): the verifier would refuse the token", err), "")
+}
+
+// checkReplaced refuses values that encoding/json would silently alter:
+// the strings the encoder writes itself are checked by it (invalid UTF-8
+// is refused), but encoding/json, which writes the members of WithClaims
+// and WithHeaders, replaces invalid UTF-8 with U+FFFD (the escape \ufffd
+// up to Go 1.26, the character itself from Go 1.27), which would sign a
+// value that is not the caller's. A U+FFFD in either form in members is
+// therefore traced back to extra, the values encoded (in that rare case
+// only): refused when one of their strings is invalid UTF-8, accepted
+// when the U+FFFD was the caller's own (a json.RawMessage, say).
+func checkReplaced(members []byte, extra any) error {
+	if hasReplacement(members) && invalidUTF8In(reflect.ValueOf(extra), 0) {
 		return ErrInvalidTokenOption.with(errNotUTF8, "")
-	}
-	// The caller's values can be what the verifier's codec refuses
-	// although encoding/json writes them (nesting beyond jws.MaxDepth):
-	// scan the JSON as the verifier will.
-	if err := jws.ValidObject(b); err != nil {
-		return ErrInvalidTokenOption.with(fmt.Errorf("the claims or header would not parse (%w): the verifier would refuse the token", err), "")
 	}
 	return nil
 }
@@ -77,7 +74,7 @@ var (
 // invalidUTF8In reports whether encoding/json, encoding v, would meet a
 // string (or map key, or MarshalText result) that is not valid UTF-8.
 // MarshalJSON results are not looked at: encoding/json copies them
-// unchanged, so checkEncoded's UTF-8 pass sees them.
+// unchanged, so the encoder's UTF-8 check sees them.
 func invalidUTF8In(v reflect.Value, depth int) bool {
 	if depth > 64 || !v.IsValid() {
 		return false

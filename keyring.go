@@ -35,51 +35,65 @@ type headerCache struct {
 	seg string
 }
 
-// verifyWithKey checks sig with one key bound to alg.
-func (a *Auth) verifyWithKey(k keys.Key, alg jws.Alg, input string, sig []byte) error {
-	if !k.Accepts(alg.String()) {
-		return ErrInvalidAlgorithm
-	}
-	if k.Secret != nil {
-		return a.hmacs.get(alg, k.Secret).Verify(input, sig)
-	}
-	return jws.VerifyPublic(alg, k.Public, input, sig)
+// keyRing is our own verifier, for the decoder: the gate of our tokens
+// (DecodeAlgorithms, DecodeKID) and our keys.
+type keyRing struct {
+	a    *Auth
+	gate jws.Gate
 }
 
-// verifySignature selects the key for a token and checks its signature.
-// Keys never cross issuers: ti is the trusted third-party issuer the
-// token's iss selected, or nil for our own keys.
-func (a *Auth) verifySignature(ctx context.Context, ti *trustedIssuer, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {
-	if ti != nil {
-		return ti.verify(ctx, a, alg, hdr, input, sig)
+// Gate returns what we accept of a header.
+func (r *keyRing) Gate() *jws.Gate { return &r.gate }
+
+// bindKey binds one key to alg for the decoder.
+func bindKey(hmacs *hmacCache, k keys.Key, alg jws.Alg) (jws.Key, error) {
+	if !k.Accepts(alg.String()) {
+		return jws.Key{}, ErrInvalidAlgorithm
 	}
+	if k.Secret != nil {
+		return jws.Key{HMAC: hmacs.get(alg, k.Secret)}, nil
+	}
+	return jws.Key{Public: k.Public}, nil
+}
+
+// Key returns the i-th key to try for a token of ours under alg: with a
+// key set, the key its kid names, or each candidate in turn for a token
+// without kid; otherwise the configured key.
+func (r *keyRing) Key(_ context.Context, alg jws.Alg, kid jws.KID, i int) (jws.Key, error) {
+	a := r.a
 	if a.keySet != nil {
-		if hdr.HasKid {
-			k, ok := a.keySet.Lookup(string(hdr.Kid))
+		if kid.Present() {
+			if i > 0 {
+				return jws.Key{}, jws.ErrSignature
+			}
+			k, ok := a.keySet.Lookup(string(kid.Bytes()))
 			if !ok {
-				return ErrInvalidKID.with(nil, "Unknown kid on header")
+				return jws.Key{}, ErrInvalidKID.with(nil, "Unknown kid on header")
 			}
-			if err := a.verifyWithKey(k, alg, input, sig); err != nil {
-				return err
-			}
-			return nil
+			return bindKey(&a.hmacs, k, alg)
 		}
-		tried := false
+		n := 0
 		for k := range a.keySet.Candidates(alg.String()) {
-			tried = true
-			if a.verifyWithKey(k, alg, input, sig) == nil {
-				return nil
+			if !k.Accepts(alg.String()) {
+				continue
 			}
+			if n == i {
+				return bindKey(&a.hmacs, k, alg)
+			}
+			n++
 		}
-		if !tried {
-			return ErrInvalidKID.with(nil, "Missing kid on header")
+		if i == 0 {
+			return jws.Key{}, ErrInvalidKID.with(nil, "Missing kid on header")
 		}
-		return jws.ErrSignature
+		return jws.Key{}, jws.ErrSignature
+	}
+	if i > 0 {
+		return jws.Key{}, jws.ErrSignature
 	}
 	if alg.IsHMAC() {
-		return a.hmacKey[alg].Verify(input, sig)
+		return jws.Key{HMAC: a.hmacKey[alg]}, nil
 	}
-	return jws.VerifyPublic(alg, a.pub, input, sig)
+	return jws.Key{Public: a.pub}, nil
 }
 
 // signingKey returns the key new tokens are signed with under alg (the
@@ -114,7 +128,7 @@ func (a *Auth) signingFor(alg jws.Alg, override bool) (signing, error) {
 		if hc := a.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
 			s.header = hc.seg
 		} else {
-			s.header = encodeHeader(ka, k.KID, nil)
+			s.header = a.encodeHeader(ka, k.KID)
 			a.lastHeader.Store(&headerCache{ka, k.KID, s.header})
 		}
 		return s, nil

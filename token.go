@@ -162,17 +162,8 @@ func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.Has&jws.Has
 
 // Has reports whether the payload has a claim with this exact name.
 func (t *Token) Has(name string) bool {
-	switch name {
-	case "sub":
-		return t.c.Has&jws.HasSub != 0
-	case "jti":
-		return t.c.Has&jws.HasJti != 0
-	case "exp":
-		return t.c.Has&jws.HasExp != 0
-	case "iat":
-		return t.c.Has&jws.HasIat != 0
-	case "iss":
-		return t.c.Has&jws.HasIss != 0
+	if has, known := t.c.Lookup(name); known {
+		return has // a claim of the codec's table: read during verification
 	}
 	m, err := t.Claims()
 	if err != nil {
@@ -183,13 +174,12 @@ func (t *Token) Has(name string) bool {
 }
 
 // hasValue reports whether the payload has a claim with this exact name
-// whose value is not null: what a required claim needs. (The registered
-// claims Has reads from the verified claims are never null: the verifier
-// refuses a null sub, jti, exp, iat or iss as a claim of the wrong type.)
+// whose value is not null: what a required claim needs. (The claims of
+// the codec's table that Has reads from the verified claims are never
+// null: the verifier refuses a null one as a claim of the wrong type.)
 func (t *Token) hasValue(name string) bool {
-	switch name {
-	case "sub", "jti", "exp", "iat", "iss":
-		return t.Has(name)
+	if has, known := t.c.Lookup(name); known {
+		return has
 	}
 	v, ok := t.Claim(name)
 	return ok && v != nil
@@ -279,23 +269,11 @@ func (t *Token) payload() ([]byte, error) {
 // decodeSegment decodes segment i (0 header, 1 payload) of a compact token
 // of at most maxSize bytes.
 func decodeSegment(token string, i, maxSize int) ([]byte, error) {
-	parts, err := jws.Split(token, maxSize)
+	b, err := jws.DecodeSegment(token, i, maxSize)
 	if err != nil {
 		return nil, errors.New("authjwt: " + err.Error())
 	}
-	seg := parts.Header
-	if i == 1 {
-		seg = parts.Payload
-	}
-	n := jws.DecodedLen(len(seg))
-	if n < 0 {
-		return nil, errors.New("authjwt: " + jws.ErrBase64.Error())
-	}
-	buf := make([]byte, n)
-	if _, err := jws.Decode(buf, seg); err != nil {
-		return nil, errors.New("authjwt: " + err.Error())
-	}
-	return buf, nil
+	return b, nil
 }
 
 func decodeMap(b []byte) (map[string]any, error) {

@@ -92,12 +92,13 @@ type TrustedIssuer struct {
 type versionedKeys interface{ Version() uint64 }
 
 type trustedIssuer struct {
-	cfg     TrustedIssuer
-	allowed [16]bool
-	src     KeySource
-	ver     versionedKeys // src, when it has a version; else nil
-	remote  *keys.Remote  // owned, closed by Auth.Close
-	policy  *claimsPolicy // what its tokens' claims must satisfy
+	cfg    TrustedIssuer
+	gate   jws.Gate // its algorithms and typ rule; its roles are never the payload's "roles"
+	hmacs  *hmacCache
+	src    KeySource
+	ver    versionedKeys // src, when it has a version; else nil
+	remote *keys.Remote  // owned, closed by Auth.Close
+	policy *claimsPolicy // what its tokens' claims must satisfy
 }
 
 func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
@@ -123,7 +124,11 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		if len(c.Audience) == 0 {
 			return settingError(setting+".Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE): without it, tokens the provider minted for any other service would be accepted", c.Issuer)
 		}
-		ti := &trustedIssuer{cfg: c}
+		ti := &trustedIssuer{cfg: c, hmacs: &a.hmacs}
+		ti.gate.Typ, ti.gate.IgnoreRoles = jws.TypAccessOrJWT, true
+		if c.RequireAtJWT {
+			ti.gate.Typ = jws.TypAccess
+		}
 		algs := c.Algorithms
 		if len(algs) == 0 {
 			algs = []string{"RS256"}
@@ -133,7 +138,7 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 			if !ok || alg.IsHMAC() {
 				return settingError(setting+".Algorithms", "%q is not an asymmetric JWS algorithm", s)
 			}
-			ti.allowed[alg] = true
+			ti.gate.Allowed[alg] = true
 		}
 		var roles []string
 		if c.RolesClaim != "" {
@@ -176,11 +181,10 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 // issuer", not refused by our own algorithm list or keys, which were never
 // meant for it. The issuer only chooses: nothing in the payload is trusted
 // until the chosen verifier has checked the signature.
-func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) {
-	if rc.Has&jws.HasIss == 0 {
+func (a *Auth) route(iss []byte, ok bool) (*trustedIssuer, error) {
+	if !ok {
 		return nil, nil
 	}
-	iss := rc.Str(jws.ClaimIssuer).Bytes(payload)
 	if ti := a.trusted[string(iss)]; ti != nil {
 		return ti, nil
 	}
@@ -190,59 +194,24 @@ func (a *Auth) route(rc *jws.RawClaims, payload []byte) (*trustedIssuer, error) 
 	return nil, ErrUntrustedIssuer
 }
 
-// typAccepted applies explicit typing (RFC 8725 §3.11) to a provider's
-// token: at+jwt (RFC 9068 §2.1) always; "JWT" and no typ unless
-// RequireAtJWT; nothing else. Media types compare case-insensitively, and
-// a typ without "/" means the same as with "application/" before it
-// (RFC 7515 §4.1.9).
-func (ti *trustedIssuer) typAccepted(h *jws.Header) bool {
-	if !h.HasTyp {
-		return !ti.cfg.RequireAtJWT
-	}
-	t := h.Typ
-	if len(t) > len("application/") && asciiEqualFold(t[:len("application/")], "application/") {
-		t = t[len("application/"):]
-	}
-	switch {
-	case asciiEqualFold(t, "at+jwt"):
-		return true
-	case asciiEqualFold(t, "jwt"):
-		return !ti.cfg.RequireAtJWT
-	}
-	return false
-}
+// Gate returns what the issuer accepts of a header.
+func (ti *trustedIssuer) Gate() *jws.Gate { return &ti.gate }
 
-// asciiEqualFold reports whether b equals s (lower-case ASCII) in any ASCII
-// letter case; no Unicode folding, so "ſ" or the Kelvin sign never match.
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
+// Key returns the provider's key for a token: the one its kid names, or
+// without kid the provider's only key for alg.
+func (ti *trustedIssuer) Key(ctx context.Context, alg jws.Alg, kid jws.KID, i int) (jws.Key, error) {
+	if i > 0 {
+		return jws.Key{}, jws.ErrSignature
 	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *jws.Header, input string, sig []byte) error {
-	if hdr.HasKid {
-		k, err := ti.src.Lookup(ctx, string(hdr.Kid))
+	if kid.Present() {
+		k, err := ti.src.Lookup(ctx, string(kid.Bytes()))
 		if err != nil {
 			if errors.Is(err, keys.ErrNoKeys) {
-				return ErrKeysUnavailable.with(err, "")
+				return jws.Key{}, ErrKeysUnavailable.with(err, "")
 			}
-			return ErrInvalidKID.with(err, "Unknown kid on header")
+			return jws.Key{}, ErrInvalidKID.with(err, "Unknown kid on header")
 		}
-		if err := a.verifyWithKey(k, alg, input, sig); err != nil {
-			return err
-		}
-		return nil
+		return bindKey(ti.hmacs, k, alg)
 	}
 	// No kid: only a provider publishing a single usable key can be used.
 	var only keys.Key
@@ -254,11 +223,11 @@ func (ti *trustedIssuer) verify(ctx context.Context, a *Auth, alg jws.Alg, hdr *
 	}
 	switch n {
 	case 0:
-		return ErrKeysUnavailable
+		return jws.Key{}, ErrKeysUnavailable
 	case 1:
-		return a.verifyWithKey(only, alg, input, sig)
+		return bindKey(ti.hmacs, only, alg)
 	}
-	return ErrInvalidKID.with(nil, "Missing kid on header")
+	return jws.Key{}, ErrInvalidKID.with(nil, "Missing kid on header")
 }
 
 // close stops ti's background work: the JWKS cache it owns.

@@ -80,10 +80,11 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 // signature of at most MaxSignatureSize bytes (RSA-8192: New refuses RSA
 // keys whose signatures would be longer).
 const (
-	MaxHeaderSize    = 512
+	MaxHeaderSize    = jws.MaxHeaderSize
 	MaxSignatureSize = jws.MaxSignatureSize
 )
 
+// The codec's errors, as the API reports them.
 var (
 	errHeaderTooLarge    = ErrMalformedToken.with(nil, "Token header too large (limit 512 bytes)")
 	errSignatureTooLarge = ErrMalformedToken.with(nil, "Token signature too large (limit 1024 bytes)")
@@ -110,39 +111,45 @@ func subjectNotString(payload []byte) bool {
 	return p.Sub[0] != '"'
 }
 
-func malformed(err error) *Error {
-	if err == jws.ErrTooLarge {
+// codecError is the one translation of the codec's errors (and of the key
+// resolvers', which are already ours) into the API's: token is the token
+// refused and in its decoding state, for the seed's messages.
+func (a *Auth) codecError(err error, token string, in *jws.Input) error {
+	switch err {
+	case jws.ErrTooLarge:
 		return ErrTokenTooLarge
+	case jws.ErrSegments:
+		if a.compatMsgs && strings.Count(token, ".") < 2 {
+			return errNotEnoughSegments // PyJWT's, as the seed answers
+		}
+	case jws.ErrAlgKnown, jws.ErrNoAlg, jws.ErrAlgRefused:
+		return ErrInvalidAlgorithm
+	case jws.ErrKIDRefused:
+		return ErrInvalidKID
+	case jws.ErrTypRefused:
+		return errTypRefused
+	case jws.ErrHeaderTooLarge:
+		return errHeaderTooLarge
+	case jws.ErrSignatureTooLarge:
+		return errSignatureTooLarge
+	case jws.ErrSignature:
+		return ErrInvalidSignature
+	case jws.ErrClaimType:
+		if a.compatMsgs && subjectNotString(in.Payload()) {
+			return errSubjectNotString // PyJWT's, as the seed answers
+		}
+		return ErrInvalidClaim.with(err, "")
+	}
+	if e, ok := err.(*Error); ok {
+		return e
 	}
 	return ErrMalformedToken.with(err, "")
 }
 
-// Scratch sizes on the verifier's stack: payloads and signatures up to
-// these sizes (every HMAC, ECDSA and EdDSA signature; the payload of
-// typical tokens) need no allocation.
-const (
-	stackPayloadSize   = 512
-	stackSignatureSize = 132 // ES512
-)
-
 func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {
-	parts, err := jws.Split(token, a.maxSize)
-	if err != nil {
-		if err == jws.ErrUnsigned {
-			// An unsecured token ("alg":"none", empty signature) is refused
-			// for its algorithm, as it would be with a signature: the
-			// header is judged before the signature.
-			var hbuf [MaxHeaderSize]byte
-			if _, herr := a.parseHeader(parts.Header, &hbuf); herr == ErrInvalidAlgorithm {
-				return nil, herr
-			}
-		}
-		if a.compatMsgs && err == jws.ErrSegments && strings.Count(token, ".") < 2 {
-			return nil, errNotEnoughSegments // PyJWT's, as the seed answers
-		}
-		return nil, malformed(err)
-	}
 	if a.vcache != nil {
+		// A cached token was decoded and verified once: its string is the
+		// key, so nothing of it needs decoding again.
 		if e := a.vcache.get(token); e != nil {
 			if ver, ok := a.cacheVersion(e.ti, e.alg); ok && ver == e.ver {
 				t := &Token{raw: token, c: e.c, alg: e.alg, thirdParty: e.ti != nil}
@@ -150,43 +157,26 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 			}
 		}
 	}
-	var hbuf [MaxHeaderSize]byte // the header is decoded on the stack
-	hdr, err := a.parseHeader(parts.Header, &hbuf)
-	if err != nil {
-		return nil, err
+	var in jws.Input // the decoder's scratch buffers, on the stack
+	if err := a.dec.Open(token, &in); err != nil {
+		return nil, a.codecError(err, token, &in)
 	}
-	alg := hdr.Alg
-	var pbuf [stackPayloadSize]byte
-	var payload []byte // decoded, with its claims in rc
-	var rc jws.RawClaims
 	var ti *trustedIssuer
+	var kr jws.KeyResolver = &a.ring
 	if a.trusted != nil {
 		// The issuer selects the verifier, so with trusted issuers the
-		// payload is read first (bounded by MaxTokenSize, and trusted for
-		// nothing until the signature is checked) and routed before the
-		// algorithm is looked at.
-		if payload, err = a.decodeRaw(parts.Payload, pbuf[:], &rc); err != nil {
+		// payload was read by Open (bounded by MaxTokenSize, and trusted
+		// for nothing until the signature is checked) and is routed here,
+		// before the algorithm is looked at.
+		var err error
+		if ti, err = a.route(in.Issuer()); err != nil {
 			return nil, err
 		}
-		if ti, err = a.route(&rc, payload); err != nil {
-			return nil, err
+		if ti != nil {
+			kr = ti
 		}
 	}
-	if ti != nil {
-		if !ti.allowed[alg] {
-			return nil, ErrInvalidAlgorithm
-		}
-		if !ti.typAccepted(&hdr) {
-			return nil, errTypRefused
-		}
-	} else {
-		if !a.allowed[alg] {
-			return nil, ErrInvalidAlgorithm
-		}
-		if a.cfg.DecodeKID != "" && (!hdr.HasKid || string(hdr.Kid) != a.cfg.DecodeKID) {
-			return nil, ErrInvalidKID
-		}
-	}
+	alg := in.Alg()
 	// The keys' version is taken before the signature is checked: keys
 	// that change meanwhile leave a stale entry, never a fresh one for a
 	// removed key. (Without a cache, no call at all.)
@@ -195,48 +185,12 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	if a.vcache != nil {
 		ver, cacheable = a.cacheVersion(ti, alg)
 	}
-
-	// Signature.
-	sn := jws.DecodedLen(len(parts.Signature))
-	if sn > MaxSignatureSize {
-		return nil, errSignatureTooLarge
-	}
-	if sn < 0 {
-		return nil, malformed(jws.ErrBase64)
-	}
-	var sbuf [stackSignatureSize]byte
-	sig := sbuf[:]
-	if sn > len(sbuf) {
-		sig = make([]byte, sn) // RSA: its verification costs far more
-	}
-	sig = sig[:sn]
-	if _, err := jws.Decode(sig, parts.Signature); err != nil {
-		return nil, malformed(err)
-	}
-	if err := a.verifySignature(ctx, ti, alg, &hdr, parts.SigningInput, sig); err != nil {
-		if _, ok := err.(*Error); ok {
-			return nil, err
-		}
-		if !jws.ValidAlphabet(parts.Payload) {
-			return nil, malformed(jws.ErrBase64)
-		}
-		return nil, ErrInvalidSignature
-	}
-	if payload == nil {
-		if payload, err = a.decodeRaw(parts.Payload, pbuf[:], &rc); err != nil {
-			return nil, err
-		}
-	}
-	if ti != nil {
-		// A provider's roles come from its RolesClaim only (admit), never
-		// from a "roles" claim of its own.
-		rc.DropList(jws.ClaimRoles)
+	if err := a.dec.Verify(ctx, &in, kr); err != nil {
+		return nil, a.codecError(err, token, &in)
 	}
 	// Allocated only now, so a refused token costs no Token.
 	t := &Token{raw: token, alg: alg, thirdParty: ti != nil}
-	// The header's kid (empty without one) is a view of hbuf: Materialize
-	// copies it into the Token.
-	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, unsafeString(hdr.Kid))
+	a.dec.Materialize(&in, &t.c, t.buf[:])
 	if ti != nil {
 		if err := ti.policy.admit(t); err != nil {
 			return nil, err
@@ -307,85 +261,6 @@ func (a *Auth) loadUser(ctx context.Context, t *Token) error {
 		return ErrUserNotFound
 	}
 	t.maps().user = u
-	return nil
-}
-
-// parseHeader decodes and parses the JOSE header segment. The headers this
-// Auth itself writes (one per algorithm, without extra fields) are known
-// byte for byte, so they are recognised without decoding; any other header
-// is decoded on the stack and parsed strictly.
-func (a *Auth) parseHeader(seg string, hbuf *[MaxHeaderSize]byte) (jws.Header, error) {
-	for i := range a.ownHeaders {
-		if oh := &a.ownHeaders[i]; oh.seg == seg {
-			return oh.hdr, nil
-		}
-	}
-	hn := jws.DecodedLen(len(seg))
-	if hn > len(hbuf) {
-		return jws.Header{}, errHeaderTooLarge
-	}
-	if hn < 0 {
-		return jws.Header{}, malformed(jws.ErrBase64)
-	}
-	if _, err := jws.Decode(hbuf[:hn], seg); err != nil {
-		return jws.Header{}, malformed(err)
-	}
-	hdr, err := jws.ParseHeader(hbuf[:hn])
-	if err != nil {
-		if err == jws.ErrAlgKnown || err == jws.ErrNoAlg {
-			return jws.Header{}, ErrInvalidAlgorithm
-		}
-		return jws.Header{}, malformed(err)
-	}
-	return hdr, nil
-}
-
-// ownHeader is a header segment this Auth writes, with its parsed form.
-type ownHeader struct {
-	seg string
-	hdr jws.Header
-}
-
-// decodeRaw decodes the payload segment into buf (or new memory when it is
-// larger) and reads its claims as spans into r.
-func (a *Auth) decodeRaw(seg string, buf []byte, r *jws.RawClaims) ([]byte, error) {
-	pn := jws.DecodedLen(len(seg))
-	if pn < 0 {
-		return nil, malformed(jws.ErrBase64)
-	}
-	if pn > jws.MaxPayloadSize { // unreachable within MaxTokenSize's bound, kept as the codec's precondition
-		return nil, ErrTokenTooLarge
-	}
-	var payload []byte
-	if pn <= len(buf) {
-		payload = buf[:pn]
-	} else {
-		payload = make([]byte, pn)
-	}
-	if _, err := jws.Decode(payload, seg); err != nil {
-		return nil, malformed(err)
-	}
-	if err := jws.ParseSpans(payload, a.typeName, r); err != nil {
-		if err == jws.ErrClaimType {
-			if a.compatMsgs && subjectNotString(payload) {
-				return nil, errSubjectNotString // PyJWT's, as the seed answers
-			}
-			return nil, ErrInvalidClaim.with(err, "")
-		}
-		return nil, malformed(err)
-	}
-	return payload, nil
-}
-
-// decodeClaims decodes the payload segment and reads its claims into t.
-func (a *Auth) decodeClaims(t *Token, seg string) error {
-	var buf [stackPayloadSize]byte
-	var rc jws.RawClaims
-	payload, err := a.decodeRaw(seg, buf[:], &rc)
-	if err != nil {
-		return err
-	}
-	rc.Materialize(payload, &t.c, t.buf[:], &a.interns, "")
 	return nil
 }
 

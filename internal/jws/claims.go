@@ -84,6 +84,19 @@ func (c *Claims) Cnf() string { return c.str(strCnf) }
 // Kid returns the JOSE header's "kid" that Materialize was given.
 func (c *Claims) Kid() string { return c.str(refKid) }
 
+// Lookup reports whether name is a claim the decoder reads into c (known)
+// and, if so, whether the token has it. Such a claim is never null in a
+// decoded token (null is a claim of the wrong type), so presence is also
+// having a value. A role list is not known this way: a "roles" that is
+// not a list of strings (null among them) is custom data.
+func (c *Claims) Lookup(name string) (has, known bool) {
+	k := claimKey(readOnly(name))
+	if k == int(ClaimOther) || claimTable[k].kind == kindRoleList {
+		return false, false
+	}
+	return c.Has&(1<<uint(k)) != 0, true
+}
+
 // Aud returns "aud", a string or a list (nil when absent).
 func (c *Claims) Aud() []string {
 	if c.aud1 != 0 {

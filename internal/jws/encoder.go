@@ -21,6 +21,12 @@ type ClaimSet struct {
 	dates [numDates]int64 // whole seconds
 	bools uint8
 	lists [numLists][]string
+	// Short values copied in by SetBytes (generated ids): a string slot
+	// with inlN set is written from inl, so that a caller's stack buffer
+	// never needs to be referenced (a reference stored through the
+	// setter's pointer would move that buffer to the heap).
+	inl  [numStr][inlineValue]byte
+	inlN [numStr]uint8
 	// Custom holds the members of a JSON object, without its braces, that
 	// follow the registered claims. None of them may be a table claim.
 	Custom []byte
@@ -29,7 +35,27 @@ type ClaimSet struct {
 // SetString sets a string claim, or an object claim (its raw JSON text,
 // validated as an object by the Encoder).
 func (s *ClaimSet) SetString(c Claim, v string) {
-	s.strs[claimTable[c].slot] = v
+	slot := claimTable[c].slot
+	s.strs[slot], s.inlN[slot] = v, 0
+	s.has |= c.Bit()
+}
+
+// inlineValue is the longest value SetBytes copies into the ClaimSet.
+const inlineValue = 36 // a UUID's text
+
+// SetBytes sets a string claim to a copy of v, a short value such as a
+// generated id (one longer than 36 bytes is copied to new memory).
+func (s *ClaimSet) SetBytes(c Claim, v []byte) {
+	slot := claimTable[c].slot
+	if len(v) > inlineValue {
+		s.strs[slot], s.inlN[slot] = string(v), 0
+	} else {
+		s.inlN[slot] = uint8(copy(s.inl[slot][:], v))
+		s.strs[slot] = ""
+		if len(v) == 0 {
+			s.inlN[slot] = 0
+		}
+	}
 	s.has |= c.Bit()
 }
 
@@ -95,7 +121,11 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 		dst = append(dst, ':')
 		switch row.kind {
 		case kindString:
-			if dst, err = appendChecked(dst, s.strs[row.slot]); err != nil {
+			v := s.strs[row.slot]
+			if n := s.inlN[row.slot]; n > 0 {
+				v = bstr(s.inl[row.slot][:n])
+			}
+			if dst, err = appendChecked(dst, v); err != nil {
 				return nil, err
 			}
 		case kindObject:
@@ -218,8 +248,23 @@ func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]
 	out = append(out, '.')
 	// The signing input is out[:n]: appending the signature after it
 	// leaves it in place (or in the old array, when out grows).
-	return signer.AppendSignature(out, alg, bstr(out[:n]))
+	out, err = signer.AppendSignature(out, alg, bstr(out[:n]))
+	if err != nil {
+		return nil, &SignError{Err: err}
+	}
+	return out, nil
 }
+
+// SignError is a Signer's failure, as Encode returns it.
+type SignError struct {
+	Err error // what the signer returned
+}
+
+// Error returns the signer's error text.
+func (e *SignError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the signer's error.
+func (e *SignError) Unwrap() error { return e.Err }
 
 // Signer signs tokens: an *HMACKey, or a CryptoSigner.
 type Signer interface {

@@ -222,6 +222,10 @@ func TestDecoderSteps(t *testing.T) {
 	var s ClaimSet
 	s.SetString(ClaimSubject, "alice")
 	s.SetString(ClaimType, "access")
+	id := []byte("01a3185c-5000-755a-b11a-4c1842c25fa9")
+	s.SetBytes(ClaimID, id)
+	id[0] = 'X' // copied: the claim set keeps its own
+	s.SetBytes(ClaimFamily, []byte(strings.Repeat("f", 40)))
 	tok, err := e.Encode(own, &s, HS256, k)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +240,7 @@ func TestDecoderSteps(t *testing.T) {
 	}
 	var c Claims
 	d.Materialize(&in, &c, nil)
-	if c.Sub() != "alice" || c.Type() != "access" || c.Kid() != "k1" {
+	if c.Sub() != "alice" || c.Type() != "access" || c.Kid() != "k1" || c.Jti() != "01a3185c-5000-755a-b11a-4c1842c25fa9" || c.Aid() != strings.Repeat("f", 40) {
 		t.Fatalf("claims %+v", viewOf(&c))
 	}
 	// Gate refusals, in order: algorithm, typ, kid.
