@@ -1,6 +1,7 @@
 package authjwt
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -130,6 +131,12 @@ func (c *credential) bind(t *Token) error {
 		return ErrCSRFMismatch
 	}
 	return nil
+}
+
+// csrfEqual compares a submitted CSRF value with the token's claim in
+// constant time.
+func csrfEqual(submitted, claim string) bool {
+	return subtle.ConstantTimeCompare([]byte(submitted), []byte(claim)) == 1
 }
 
 // read returns the credential of an HTTP request: the header's when

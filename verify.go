@@ -2,7 +2,6 @@ package authjwt
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -262,10 +261,4 @@ func (a *Auth) loadUser(ctx context.Context, t *Token) error {
 	}
 	t.maps().user = u
 	return nil
-}
-
-// csrfEqual compares a submitted CSRF value with the token's claim in
-// constant time.
-func csrfEqual(submitted, claim string) bool {
-	return subtle.ConstantTimeCompare([]byte(submitted), []byte(claim)) == 1
 }
