@@ -1,3 +1,6 @@
+// Not published: this module is part of the authjwt repository's tests
+// and is never tagged (scripts/release.sh lists it as unpublished).
+// It benchmarks authjwt against other Go JWT libraries.
 module github.com/librenz/authjwt/bench
 
 go 1.26.0
@@ -16,7 +19,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/lestrrat-go/jwx/v2 v2.1.3
 	github.com/lestrrat-go/jwx/v3 v3.4.0
-	github.com/librenz/authjwt v0.0.0
+	github.com/librenz/authjwt v0.1.0
 )
 
 require (
@@ -69,5 +72,3 @@ require (
 	google.golang.org/protobuf v1.36.10 // indirect
 	gopkg.in/go-jose/go-jose.v2 v2.6.3 // indirect
 )
-
-replace github.com/librenz/authjwt => ..

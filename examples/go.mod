@@ -1,11 +1,14 @@
+// Not published: this module is part of the authjwt repository's tests
+// and is never tagged (scripts/release.sh lists it as unpublished).
+// It holds the runnable examples.
 module github.com/librenz/authjwt/examples
 
 go 1.26.0
 
 require (
 	github.com/coder/websocket v1.8.15
-	github.com/librenz/authjwt v0.0.0
-	github.com/librenz/authjwt/stores/redisstore v0.0.0
+	github.com/librenz/authjwt v0.1.0
+	github.com/librenz/authjwt/stores/redisstore v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
@@ -14,7 +17,3 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
-
-replace github.com/librenz/authjwt => ..
-
-replace github.com/librenz/authjwt/stores/redisstore => ../stores/redisstore

@@ -1,3 +1,6 @@
+// Not published: this module is part of the authjwt repository's tests
+// and is never tagged (scripts/release.sh lists it as unpublished).
+// It tests interoperability with other JWT libraries.
 module github.com/librenz/authjwt/interop
 
 go 1.26.0
@@ -5,7 +8,7 @@ go 1.26.0
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/lestrrat-go/jwx/v3 v3.4.0
-	github.com/librenz/authjwt v0.0.0
+	github.com/librenz/authjwt v0.1.0
 )
 
 require (
@@ -21,5 +24,3 @@ require (
 	github.com/valyala/fastjson v1.6.10 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
-
-replace github.com/librenz/authjwt => ..

@@ -1,3 +1,6 @@
+// Not published: this module is part of the authjwt repository's tests
+// and is never tagged (scripts/release.sh lists it as unpublished).
+// It tests the WebSocket support with several WebSocket libraries.
 module github.com/librenz/authjwt/wstest
 
 go 1.26.0
@@ -5,7 +8,5 @@ go 1.26.0
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/gorilla/websocket v1.5.3
-	github.com/librenz/authjwt v0.0.0
+	github.com/librenz/authjwt v0.1.0
 )
-
-replace github.com/librenz/authjwt => ..

@@ -2,9 +2,7 @@ module github.com/librenz/authjwt/adapters/authecho
 
 go 1.26.0
 
-require github.com/librenz/authjwt v0.0.0
-
-replace github.com/librenz/authjwt => ../..
+require github.com/librenz/authjwt v0.1.0
 
 require github.com/labstack/echo/v4 v4.16.0
 

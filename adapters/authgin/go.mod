@@ -2,9 +2,7 @@ module github.com/librenz/authjwt/adapters/authgin
 
 go 1.26.0
 
-require github.com/librenz/authjwt v0.0.0
-
-replace github.com/librenz/authjwt => ../..
+require github.com/librenz/authjwt v0.1.0
 
 require github.com/gin-gonic/gin v1.12.0
 

@@ -7,9 +7,9 @@ require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/librenz/authjwt v0.0.0
-	github.com/librenz/authjwt/stores/redisstore v0.0.0
-	github.com/librenz/authjwt/stores/sqlstore v0.0.0
+	github.com/librenz/authjwt v0.1.0
+	github.com/librenz/authjwt/stores/redisstore v0.1.0
+	github.com/librenz/authjwt/stores/sqlstore v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/swaggo/files/v2 v2.0.2
@@ -43,9 +43,3 @@ require (
 	golang.org/x/text v0.41.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 )
-
-replace github.com/librenz/authjwt => ../..
-
-replace github.com/librenz/authjwt/stores/redisstore => ../../stores/redisstore
-
-replace github.com/librenz/authjwt/stores/sqlstore => ../../stores/sqlstore
