@@ -162,7 +162,7 @@ func accessPayload(now int64) string {
 
 func TestAttackFormat(t *testing.T) {
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now})
 	hdr := `{"alg":"HS256","typ":"JWT"}`
 	pl := accessPayload(now)
 	H, P := enc(hdr), enc(pl)
@@ -256,7 +256,7 @@ func TestAttackFormat(t *testing.T) {
 
 func TestAttackAlgNone(t *testing.T) {
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now})
 	pl := enc(accessPayload(now))
 	base := hs256(enc(`{"alg":"HS256"}`), pl)
 	var atks []attack
@@ -274,10 +274,10 @@ func TestAttackAlgNone(t *testing.T) {
 		attack{"HS512 with the same secret", macToken(sha512.New, []byte(testSecret), enc(`{"alg":"HS512"}`), pl), ErrInvalidAlgorithm, "only the configured algorithm"},
 	)
 	runAttacks(t, a, base, atks)
-	if _, err := New(Config{SecretKey: testSecret, Algorithm: "none"}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "none"}); err == nil {
 		t.Error("New accepted Algorithm none")
 	}
-	if _, err := New(Config{SecretKey: testSecret, DecodeAlgorithms: []string{"HS256", "none"}}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeAlgorithms: []string{"HS256", "none"}}); err == nil {
 		t.Error("New accepted none in DecodeAlgorithms")
 	}
 }
@@ -337,9 +337,9 @@ func TestAttackPublicKeyAsHMACSecret(t *testing.T) {
 		for _, mixed := range []bool{false, true} {
 			name := kc.alg + map[bool]string{false: " only", true: " mixed with HMAC"}[mixed]
 			t.Run(name, func(t *testing.T) {
-				cfg := Config{Algorithm: kc.alg, PrivateKey: privPEM(t, kc.key), PublicKey: pubPEM(t, kc.key.Public()), Now: clk.Now}
+				cfg := Config{Algorithm: kc.alg, Keys: KeyConfig{PrivateKey: privPEM(t, kc.key), PublicKey: pubPEM(t, kc.key.Public())}, Now: clk.Now}
 				if mixed {
-					cfg.SecretKey = strings.Repeat("0123456789abcdef", 4)
+					cfg.Keys.SecretKey = strings.Repeat("0123456789abcdef", 4)
 					cfg.DecodeAlgorithms = []string{kc.alg, "HS256", "HS384", "HS512"}
 				}
 				a := mustNew(t, cfg)
@@ -350,7 +350,7 @@ func TestAttackPublicKeyAsHMACSecret(t *testing.T) {
 				}
 				var atks []attack
 				encs := publicEncodings(t, kc.key.Public())
-				encs["configured PublicKey string"] = []byte(cfg.PublicKey)
+				encs["configured Keys.PublicKey string"] = []byte(cfg.Keys.PublicKey)
 				for encName, secret := range encs {
 					for _, hc := range []struct {
 						alg string
@@ -372,7 +372,7 @@ func TestAttackPublicKeyAsHMACSecret(t *testing.T) {
 // asymmetric key it copies.
 func TestAttackSecretThatIsAPublicKey(t *testing.T) {
 	testKeys()
-	if _, err := New(Config{SecretKey: strings.Repeat("0123456789abcdef", 2)}); err != nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: strings.Repeat("0123456789abcdef", 2)}}); err != nil {
 		t.Fatalf("baseline secret refused: %v", err)
 	}
 	for _, pub := range []crypto.PublicKey{rsaKey.Public(), ecKey256.Public(), edKey.Public()} {
@@ -383,17 +383,17 @@ func TestAttackSecretThatIsAPublicKey(t *testing.T) {
 				continue
 			}
 			for _, s := range []string{string(secret), "  \n" + string(secret) + "\n"} {
-				if _, err := New(Config{SecretKey: s}); err == nil {
+				if _, err := New(Config{Keys: KeyConfig{SecretKey: s}}); err == nil {
 					t.Errorf("%T %s accepted as an HMAC secret", pub, name)
 				}
 			}
 		}
 	}
-	if _, err := New(Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, PrivateKey: privPEM(t, rsaKey), SecretKey: pubPEM(t, rsaKey.Public())}); err == nil {
+	if _, err := New(Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), SecretKey: pubPEM(t, rsaKey.Public())}}); err == nil {
 		t.Error("New accepted the RS256 public key's PEM as the HS256 secret alongside RS256")
 	}
 	for _, s := range []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0xNDk0ODQwNjU0MDk3NjY2NjY2NjY2NjY2NjY2NjY2 user@host", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY= x", privPEM(t, edKey)} {
-		if _, err := New(Config{SecretKey: s}); err == nil {
+		if _, err := New(Config{Keys: KeyConfig{SecretKey: s}}); err == nil {
 			t.Errorf("key text accepted as an HMAC secret: %.30q", s)
 		}
 	}
@@ -435,7 +435,7 @@ func TestAttackAlgorithmNotBoundToKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.cfgAlg, func(t *testing.T) {
-			a := mustNew(t, Config{Algorithm: c.cfgAlg, PrivateKey: privPEM(t, c.key), Now: clk.Now})
+			a := mustNew(t, Config{Algorithm: c.cfgAlg, Keys: KeyConfig{PrivateKey: privPEM(t, c.key)}, Now: clk.Now})
 			runAttacks(t, a, signedToken(t, c.cfgAlg, c.key, `{"alg":"`+c.cfgAlg+`"}`, pl), c.atks())
 		})
 	}
@@ -482,8 +482,8 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 		"jwk oct key": `{"alg":"HS256","jwk":{"kty":"oct","k":"` + b64.EncodeToString([]byte("evil")) + `"}}`,
 	}
 	for _, cfg := range []Config{
-		{Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey), Now: clk.Now},
-		{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, SecretKey: testSecret, PrivateKey: privPEM(t, rsaKey), Now: clk.Now},
+		{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}, Now: clk.Now},
+		{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, Keys: KeyConfig{SecretKey: testSecret, PrivateKey: privPEM(t, rsaKey)}, Now: clk.Now},
 	} {
 		a := mustNew(t, cfg)
 		var atks []attack
@@ -533,7 +533,7 @@ func TestAttackKID(t *testing.T) {
 	}
 	nonString := []string{`5`, `-1`, `1e999`, `null`, `true`, `{"$ne":""}`, `["a"]`, `{}`}
 	t.Run("no DecodeKID", func(t *testing.T) {
-		a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now})
 		var atks []attack
 		for _, k := range hostile {
 			kj, _ := json.Marshal(k)
@@ -546,7 +546,7 @@ func TestAttackKID(t *testing.T) {
 		runAttacks(t, a, hs256(enc(`{"alg":"HS256"}`), pl), atks)
 	})
 	t.Run("DecodeKID", func(t *testing.T) {
-		a := mustNew(t, Config{SecretKey: testSecret, DecodeKID: "k1", Now: clk.Now})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeKID: "k1", Now: clk.Now})
 		var atks []attack
 		for _, k := range append(hostile, "K1", "k1 ", " k1", "k1\u0000", "") {
 			kj, _ := json.Marshal(k)
@@ -574,7 +574,7 @@ func TestAttackECDSASignatures(t *testing.T) {
 		key *ecdsa.PrivateKey
 	}{{"ES256", ecKey256}, {"ES384", ecKey384}, {"ES512", ecKey521}} {
 		t.Run(c.alg, func(t *testing.T) {
-			a := mustNew(t, Config{Algorithm: c.alg, PrivateKey: privPEM(t, c.key), Now: clk.Now})
+			a := mustNew(t, Config{Algorithm: c.alg, Keys: KeyConfig{PrivateKey: privPEM(t, c.key)}, Now: clk.Now})
 			in := enc(`{"alg":"`+c.alg+`"}`) + "." + enc(pl)
 			good := rawSign(t, c.alg, c.key, in)
 			size := len(good) / 2
@@ -632,7 +632,7 @@ func TestAttackOtherSignatureForms(t *testing.T) {
 		key crypto.Signer
 	}{{"RS256", rsaKey}, {"PS256", rsaKey}, {"EdDSA", edKey}} {
 		t.Run(c.alg, func(t *testing.T) {
-			a := mustNew(t, Config{Algorithm: c.alg, PrivateKey: privPEM(t, c.key), Now: clk.Now})
+			a := mustNew(t, Config{Algorithm: c.alg, Keys: KeyConfig{PrivateKey: privPEM(t, c.key)}, Now: clk.Now})
 			in := enc(`{"alg":"`+c.alg+`"}`) + "." + enc(pl)
 			good := rawSign(t, c.alg, c.key, in)
 			raw := func(b []byte) string { return in + "." + b64.EncodeToString(b) }
@@ -672,7 +672,7 @@ func reverse(b []byte) {
 func TestAttackClaims(t *testing.T) {
 	clk, now := atkClock()
 	const lw = 30
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DecodeLeeway: lw * time.Second, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api"}})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, DecodeLeeway: lw * time.Second, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api"}})
 	H := enc(`{"alg":"HS256"}`)
 	mk := func(members string) string {
 		return hs256(H, enc(`{"sub":"alice","type":"access","iss":"https://id.example",`+members+`}`))
@@ -759,9 +759,9 @@ func TestAttackConfusion(t *testing.T) {
 	clk, now := atkClock()
 	ctx := context.Background()
 	shared := strings.Repeat("0123456789abcdef", 4)
-	svcA := mustNew(t, Config{SecretKey: shared, Now: clk.Now, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
-	svcB := mustNew(t, Config{SecretKey: shared, Now: clk.Now, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-b"}})
-	otherIss := mustNew(t, Config{SecretKey: shared, Now: clk.Now, EncodeIssuer: "https://other.example", DecodeIssuer: "https://other.example", DecodeAudience: []string{"svc-a"}})
+	svcA := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
+	svcB := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-b"}})
+	otherIss := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, EncodeIssuer: "https://other.example", DecodeIssuer: "https://other.example", DecodeAudience: []string{"svc-a"}})
 	pair := must(svcA.CreatePair("alice", WithAudience("svc-a")))
 
 	t.Run("refresh as access, access as refresh", func(t *testing.T) {
@@ -808,10 +808,10 @@ func TestAttackConfusion(t *testing.T) {
 		})
 	})
 	t.Run("ID token with the type claim off", func(t *testing.T) {
-		// SkipTokenTypeClaim removes explicit typing (BCP §3.11), so the
+		// TypeClaim.Skip removes explicit typing (BCP §3.11), so the
 		// ID-token markers are all that tell an ID token from an access
 		// token: they must be refused as for trusted issuers.
-		noType := mustNew(t, Config{SecretKey: shared, Now: clk.Now, SkipTokenTypeClaim: true, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
+		noType := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, TypeClaim: TypeClaimConfig{Skip: true}, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
 		idTok := func(marker string) string {
 			return macToken(sha256.New, []byte(shared), enc(`{"alg":"HS256"}`), enc(fmt.Sprintf(
 				`{"iss":"https://id.example","sub":"alice","aud":"svc-a","exp":%d,"iat":%d%s}`, now+600, now, marker)))
@@ -836,11 +836,11 @@ func TestAttackRevocation(t *testing.T) {
 	ctx := context.Background()
 	for _, alg := range []string{"HS256", "ES256"} {
 		t.Run(alg, func(t *testing.T) {
-			cfg := Config{Algorithm: alg, Now: clk.Now, DenylistEnabled: true, Store: revoke.NewMemory()}
+			cfg := Config{Algorithm: alg, Now: clk.Now, Revocation: RevocationConfig{Enabled: true, Store: revoke.NewMemory()}}
 			if alg == "HS256" {
-				cfg.SecretKey = testSecret
+				cfg.Keys.SecretKey = testSecret
 			} else {
-				cfg.PrivateKey = privPEM(t, ecKey256)
+				cfg.Keys.PrivateKey = privPEM(t, ecKey256)
 			}
 			a := mustNew(t, cfg)
 			revoked := must(a.CreateAccessToken("alice"))
@@ -899,9 +899,9 @@ func TestAttackRevocationBypass(t *testing.T) {
 	ctx := context.Background()
 	setup := func(t *testing.T, cfg Config) (*Auth, *clock) {
 		clk, _ := atkClock()
-		cfg.SecretKey, cfg.Now = testSecret, clk.Now
-		if cfg.Store == nil {
-			cfg.Store = revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
+		cfg.Keys.SecretKey, cfg.Now = testSecret, clk.Now
+		if cfg.Revocation.Store == nil {
+			cfg.Revocation.Store = revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
 		}
 		return mustNew(t, cfg), clk
 	}
@@ -926,14 +926,14 @@ func TestAttackRevocationBypass(t *testing.T) {
 			}
 		}
 	})
-	t.Run("store configured without DenylistEnabled", func(t *testing.T) {
+	t.Run("store configured without Revocation.Enabled", func(t *testing.T) {
 		a, _ := setup(t, Config{})
 		tok := must(a.Verify(ctx, must(a.CreateAccessToken("alice")), Requirement{}))
 		if err := a.Revoke(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.Verify(ctx, tok.Raw(), Requirement{}); !errors.Is(err, ErrTokenRevoked) {
-			t.Errorf("revoked token with Config{Store: …}: %v", err)
+			t.Errorf("revoked token with Config{Revocation.Store: …}: %v", err)
 		}
 	})
 	t.Run("token minted in the same millisecond as log out everywhere", func(t *testing.T) {
@@ -958,11 +958,11 @@ func TestAttackRevocationBypass(t *testing.T) {
 		}
 	})
 	t.Run("replays within the reuse grace window", func(t *testing.T) {
-		// A stolen refresh token replayed within RefreshReuseGrace, over
+		// A stolen refresh token replayed within Revocation.ReuseGrace, over
 		// and over: every replay gets the one successor of the family (no
 		// forked chain outlives the family), revoking the family ends all
 		// of them, and a replay after the window is reuse.
-		a, clk := setup(t, Config{RefreshTokenRotation: true, RefreshReuseGrace: 10 * time.Second})
+		a, clk := setup(t, Config{Revocation: RevocationConfig{Rotation: true, ReuseGrace: 10 * time.Second}})
 		p := must(a.CreatePair("alice"))
 		stolen := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
 		var got []Pair
@@ -993,7 +993,7 @@ func TestAttackRevocationBypass(t *testing.T) {
 		}
 	})
 	t.Run("revocation of an unchecked type reports success", func(t *testing.T) {
-		a, _ := setup(t, Config{DenylistTokenChecks: []string{TypeAccess}})
+		a, _ := setup(t, Config{Revocation: RevocationConfig{Checks: []string{TypeAccess}}})
 		rt := must(a.Verify(ctx, must(a.CreateRefreshToken("alice")), Requirement{Refresh: true}))
 		if err := a.Revoke(ctx, rt); !errors.Is(err, ErrRevocationDisabled) {
 			t.Errorf("Revoke of an unchecked refresh token = %v, want ErrRevocationDisabled", err)
@@ -1027,7 +1027,7 @@ func highS(t *testing.T, seg string) string {
 // cookie and CSRF header (the baseline), with one thing changed.
 func TestAttackCookies(t *testing.T) {
 	a, _ := cookieAuth(t, Config{})
-	headerOnly := mustNew(t, Config{SecretKey: testSecret, Now: newClock().Now})
+	headerOnly := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: newClock().Now})
 	alice := must(a.CreateAccessToken("alice"))
 	bob := must(a.CreateAccessToken("bob"))
 	aliceCSRF := claimOf(t, alice, "csrf").(string)
@@ -1152,8 +1152,12 @@ func TestAttackTrustedIssuerConfusion(t *testing.T) {
 		t.Fatal(err)
 	}
 	const iss = "https://idp.example"
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
-		TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Algorithms: []string{"RS256"}, Keys: staticKeys{k}}}})
+	a := mustNew(t, Config{
+		Keys:           KeyConfig{SecretKey: testSecret},
+		Now:            clk.Now,
+		Logger:         discardLogger(),
+		TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Algorithms: []string{"RS256"}, Keys: staticKeys{k}}},
+	})
 	hdr := `{"alg":"RS256","typ":"JWT","kid":"` + k.KID + `"}`
 	claims := func(extra string) string {
 		return fmt.Sprintf(`{"iss":"%s","sub":"alice","aud":"api","exp":%d,"iat":%d%s}`, iss, now+600, now, extra)
@@ -1176,7 +1180,7 @@ func TestAttackTrustedIssuerConfusion(t *testing.T) {
 // under an own or a foreign header, with or without the type claim, and
 // with the verification cache on.
 func TestExtraDotsRefusedAsBySplit(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	good := must(a.CreateAccessToken("alice"))
 	p := strings.Split(good, ".")
 	foreign := enc(`{"alg":"HS256","kid":"k1"}`)
@@ -1196,9 +1200,9 @@ func TestExtraDotsRefusedAsBySplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cfg := range []Config{
-		{SecretKey: testSecret},
-		{SecretKey: testSecret, SkipTokenTypeClaim: true},
-		{Algorithm: "ES256", PrivateKey: privPEM(t, ec), VerifyCacheSize: 64},
+		{Keys: KeyConfig{SecretKey: testSecret}},
+		{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Skip: true}},
+		{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, ec)}, VerifyCacheSize: 64},
 	} {
 		a := mustNew(t, cfg)
 		for _, tok := range toks {
@@ -1272,7 +1276,7 @@ func TestAttackKeyFetchRedirect(t *testing.T) {
 			if c.jwksURL {
 				ti.JWKSURL = provider.URL + "/jwks"
 			}
-			a := mustNew(t, Config{SecretKey: testSecret, Logger: discardLogger(), TrustedIssuers: []TrustedIssuer{ti}})
+			a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Logger: discardLogger(), TrustedIssuers: []TrustedIssuer{ti}})
 			defer a.Close()
 			now := time.Now().Unix()
 			payload := fmt.Sprintf(`{"iss":%q,"sub":"mallory","aud":"api","exp":%d,"iat":%d,"roles":["admin"]}`, provider.URL, now+600, now)
@@ -1336,7 +1340,7 @@ func TestAttackUntrustedIssuer(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.own
-			cfg.SecretKey, cfg.Now, cfg.Logger = testSecret, clk.Now, discardLogger()
+			cfg.Keys.SecretKey, cfg.Now, cfg.Logger = testSecret, clk.Now, discardLogger()
 			cfg.TrustedIssuers = []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Keys: &src}}
 			a := mustNew(t, cfg)
 			atks := []attack{
@@ -1442,8 +1446,12 @@ func TestAttackProviderTokenTypes(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
-				TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, RequireAtJWT: c.strict, Keys: staticKeys{k}}}})
+			a := mustNew(t, Config{
+				Keys:           KeyConfig{SecretKey: testSecret},
+				Now:            clk.Now,
+				Logger:         discardLogger(),
+				TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, RequireAtJWT: c.strict, Keys: staticKeys{k}}},
+			})
 			runAttacks(t, a, typed(`"at+jwt"`, ""), append(append([]attack{}, always...), c.rows...))
 		})
 	}
@@ -1475,8 +1483,12 @@ func TestAttackProviderRoles(t *testing.T) {
 		{"RolesClaim roles", "roles", tok(`,"roles":["admin"]`), []string{"admin"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
-				TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, RolesClaim: c.rolesClaim, Keys: staticKeys{k}}}})
+			a := mustNew(t, Config{
+				Keys:           KeyConfig{SecretKey: testSecret},
+				Now:            clk.Now,
+				Logger:         discardLogger(),
+				TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, RolesClaim: c.rolesClaim, Keys: staticKeys{k}}},
+			})
 			v, err := a.Verify(context.Background(), c.tok, Requirement{})
 			if err != nil {
 				t.Fatal(err)
@@ -1556,7 +1568,7 @@ func TestAttackSecretInAnyKeyEncoding(t *testing.T) {
 	}
 	for _, c := range standalone {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := New(Config{SecretKey: c.secret}); err == nil || !strings.Contains(err.Error(), "authjwt: SecretKey:") {
+			if _, err := New(Config{Keys: KeyConfig{SecretKey: c.secret}}); err == nil || !strings.Contains(err.Error(), "authjwt: Keys.SecretKey:") {
 				t.Errorf("New: %v", err)
 			}
 			if _, err := keys.NewHMACKey("HS256", "h", []byte(c.secret)); err == nil {
@@ -1582,8 +1594,8 @@ func TestAttackSecretInAnyKeyEncoding(t *testing.T) {
 	}
 	for _, c := range tied {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := Config{Algorithm: c.alg, DecodeAlgorithms: []string{c.alg, "HS256"}, PrivateKey: privPEM(t, c.key), SecretKey: c.secret}
-			if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: SecretKey:") || !strings.Contains(err.Error(), "public key") {
+			cfg := Config{Algorithm: c.alg, DecodeAlgorithms: []string{c.alg, "HS256"}, Keys: KeyConfig{PrivateKey: privPEM(t, c.key), SecretKey: c.secret}}
+			if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: Keys.SecretKey:") || !strings.Contains(err.Error(), "public key") {
 				t.Errorf("New: %v", err)
 			}
 			hk := keys.Key{KID: "hmac", Alg: "HS256", Secret: []byte(c.secret)}
@@ -1602,12 +1614,14 @@ func TestAttackSecretInAnyKeyEncoding(t *testing.T) {
 	// A trusted provider's key is public too.
 	t.Run("trusted issuer's key", func(t *testing.T) {
 		k := must(keys.NewVerifyKey("ES256", ecKey256.Public()))
-		cfg := Config{SecretKey: url.EncodeToString(ecPoint[1 : 1+n]),
-			TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"api"}, Algorithms: []string{"ES256"}, Keys: staticKeys{k}}}}
-		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: SecretKey:") {
+		cfg := Config{
+			Keys:           KeyConfig{SecretKey: url.EncodeToString(ecPoint[1 : 1+n])},
+			TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"api"}, Algorithms: []string{"ES256"}, Keys: staticKeys{k}}},
+		}
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: Keys.SecretKey:") {
 			t.Errorf("New: %v", err)
 		}
-		cfg.SecretKey = testSecret
+		cfg.Keys.SecretKey = testSecret
 		if _, err := New(cfg); err != nil {
 			t.Errorf("New with a random secret beside a trusted issuer: %v", err)
 		}

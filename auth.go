@@ -76,9 +76,9 @@ func internedClaims(cfg Config) []string {
 			out = append(out, s)
 		}
 	}
-	if !cfg.SkipTokenTypeClaim {
-		add(cfg.AccessTokenType)
-		add(cfg.RefreshTokenType)
+	if !cfg.TypeClaim.Skip {
+		add(cfg.TypeClaim.Access)
+		add(cfg.TypeClaim.Refresh)
 	}
 	add(cfg.DecodeIssuer)
 	add(cfg.EncodeIssuer)
@@ -129,12 +129,12 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.userLoader = cfg.UserLoader
 	a.leeway = int64((cfg.DecodeLeeway + time.Second - 1) / time.Second)
 	a.maxSize = cfg.MaxTokenSize
-	if !cfg.SkipTokenTypeClaim {
-		a.typeName = cfg.TokenTypeClaimName
+	if !cfg.TypeClaim.Skip {
+		a.typeName = cfg.TypeClaim.Name
 	}
 	a.enc = jws.NewEncoder(a.typeName)
 
-	if cfg.KeySet != nil {
+	if cfg.Keys.Set != nil {
 		if err := a.useKeySet(cfg); err != nil {
 			return nil, err
 		}
@@ -144,7 +144,7 @@ func newAuth(cfg Config) (*Auth, error) {
 	if err := validateRest(&cfg); err != nil {
 		return nil, err
 	}
-	a.cfg.CookieSameSite = cfg.CookieSameSite // normalised by validateRest
+	a.cfg.Cookies.SameSite = cfg.Cookies.SameSite // normalised by validateRest
 	a.rev = newRevoker(&cfg, a.leeway)
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
 	a.policy = newPolicy(&cfg, a.leeway, a.compatMsgs)
@@ -201,7 +201,7 @@ func newAuth(cfg Config) (*Auth, error) {
 			}
 		}
 		if len(pubs) > 0 {
-			if err := keys.CheckSecret([]byte(cfg.SecretKey), pubs...); err != nil {
+			if err := keys.CheckSecret([]byte(cfg.Keys.SecretKey), pubs...); err != nil {
 				return nil, secretKeyError(err)
 			}
 		}
@@ -242,35 +242,35 @@ func (a *Auth) loadKeys(cfg Config) error {
 
 	// HMAC secret.
 	if needHMAC {
-		if cfg.SecretKey == "" {
-			return settingError("SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
+		if cfg.Keys.SecretKey == "" {
+			return settingError("Keys.SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
 		}
-		if slices.Contains(placeholderSecrets, cfg.SecretKey) {
-			return settingError("SecretKey", "is the example secret of the documentation, which anyone can read and sign with; generate one with `authjwt keygen --alg %s`", hmacAlgsOf(alg, decodeAlgs))
+		if slices.Contains(placeholderSecrets, cfg.Keys.SecretKey) {
+			return settingError("Keys.SecretKey", "is the example secret of the documentation, which anyone can read and sign with; generate one with `authjwt keygen --alg %s`", hmacAlgsOf(alg, decodeAlgs))
 		}
 		for _, d := range append([]jws.Alg{alg}, decodeAlgs...) {
 			if !d.IsHMAC() {
 				continue
 			}
 			min := d.Hash().Size()
-			if len(cfg.SecretKey) < min {
-				if !cfg.UnsafeAllowShortSecret {
-					return settingError("SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", d, min, len(cfg.SecretKey), d)
+			if len(cfg.Keys.SecretKey) < min {
+				if !cfg.Keys.UnsafeAllowShortSecret {
+					return settingError("Keys.SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", d, min, len(cfg.Keys.SecretKey), d)
 				}
-				a.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.SecretKey), "min", min)
+				a.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (Keys.UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.Keys.SecretKey), "min", min)
 			}
 			if a.hmacKey[d] == nil {
-				a.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.SecretKey))
+				a.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.Keys.SecretKey))
 			}
 		}
 		// After the length check, which a short secret fails first.
-		if n := distinctBytes(cfg.SecretKey); n < minSecretDistinct {
-			if !cfg.UnsafeAllowShortSecret {
-				return settingError("SecretKey", "has only %d distinct bytes (a repeated character, whitespace): not a random secret; generate one with `authjwt keygen --alg %s`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", n, hmacAlgsOf(alg, decodeAlgs))
+		if n := distinctBytes(cfg.Keys.SecretKey); n < minSecretDistinct {
+			if !cfg.Keys.UnsafeAllowShortSecret {
+				return settingError("Keys.SecretKey", "has only %d distinct bytes (a repeated character, whitespace): not a random secret; generate one with `authjwt keygen --alg %s`, or set Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", n, hmacAlgsOf(alg, decodeAlgs))
 			}
-			a.log.Warn("authjwt: HMAC secret with very few distinct bytes is in use (UnsafeAllowShortSecret)", "distinct", n)
+			a.log.Warn("authjwt: HMAC secret with very few distinct bytes is in use (Keys.UnsafeAllowShortSecret)", "distinct", n)
 		}
-		a.hmacKID = cfg.KeyID
+		a.hmacKID = cfg.Keys.KeyID
 	}
 
 	// Asymmetric keys.
@@ -286,11 +286,11 @@ func (a *Auth) loadKeys(cfg Config) error {
 		if a.pub != nil {
 			pubs = append(pubs, a.pub)
 		}
-		if err := keys.CheckSecret([]byte(cfg.SecretKey), pubs...); err != nil {
+		if err := keys.CheckSecret([]byte(cfg.Keys.SecretKey), pubs...); err != nil {
 			return secretKeyError(err)
 		}
 	}
-	if needHMAC && cfg.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
+	if needHMAC && cfg.Keys.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
 		a.hmacKID = a.compatHMACKID(cfg)
 	}
 	return nil
@@ -298,13 +298,13 @@ func (a *Auth) loadKeys(cfg Config) error {
 
 // useKeySet takes our keys from a rotating key set.
 func (a *Auth) useKeySet(cfg Config) error {
-	if cfg.SecretKey != "" || cfg.PrivateKey != "" || cfg.PublicKey != "" || cfg.Signer != nil || cfg.VerifyKey != nil {
-		return settingError("KeySet", "set KeySet or SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both")
+	if cfg.Keys.SecretKey != "" || cfg.Keys.PrivateKey != "" || cfg.Keys.PublicKey != "" || cfg.Keys.Signer != nil || cfg.Keys.VerifyKey != nil {
+		return settingError("Keys.Set", "set Keys.Set or Keys.SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both")
 	}
-	if cfg.KeyID != "" || cfg.PublicKeyID != "" {
-		return settingError("KeySet", "each key of a KeySet carries its own kid: KeyID and PublicKeyID are for SecretKey and PrivateKey")
+	if cfg.Keys.KeyID != "" || cfg.Keys.PublicKeyID != "" {
+		return settingError("Keys.Set", "each key of a Keys.Set carries its own kid: Keys.KeyID and Keys.PublicKeyID are for Keys.SecretKey and Keys.PrivateKey")
 	}
-	a.keySet = cfg.KeySet
+	a.keySet = cfg.Keys.Set
 	if len(cfg.DecodeAlgorithms) == 0 {
 		// Every key is bound to its own algorithm; allow them all here.
 		for i := jws.HS256; i < 16; i++ {
@@ -321,7 +321,7 @@ func (a *Auth) useKeySet(cfg Config) error {
 			a.allowed[d] = true
 		}
 	}
-	if k := cfg.KeySet.Signer(); k.Alg != "" {
+	if k := cfg.Keys.Set.Signer(); k.Alg != "" {
 		alg, _ := jws.ParseAlg(k.Alg)
 		a.signAlg = alg
 	}
@@ -367,25 +367,25 @@ func hmacAlgsOf(alg jws.Alg, list []jws.Alg) string {
 }
 
 func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) error {
-	if cfg.PrivateKey != "" && cfg.Signer != nil {
-		return settingError("PrivateKey", "set PrivateKey or Signer, not both")
+	if cfg.Keys.PrivateKey != "" && cfg.Keys.Signer != nil {
+		return settingError("Keys.PrivateKey", "set Keys.PrivateKey or Keys.Signer, not both")
 	}
-	if cfg.PublicKey != "" && cfg.VerifyKey != nil {
-		return settingError("PublicKey", "set PublicKey or VerifyKey, not both")
+	if cfg.Keys.PublicKey != "" && cfg.Keys.VerifyKey != nil {
+		return settingError("Keys.PublicKey", "set Keys.PublicKey or Keys.VerifyKey, not both")
 	}
-	signer := cfg.Signer
-	if cfg.PrivateKey != "" {
-		s, err := keys.ParsePrivateKeyPEM([]byte(cfg.PrivateKey))
+	signer := cfg.Keys.Signer
+	if cfg.Keys.PrivateKey != "" {
+		s, err := keys.ParsePrivateKeyPEM([]byte(cfg.Keys.PrivateKey))
 		if err != nil {
-			return settingError("PrivateKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+			return settingError("Keys.PrivateKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 		signer = s
 	}
-	pub := cfg.VerifyKey
-	if cfg.PublicKey != "" {
-		p, err := keys.ParsePublicKeyPEM([]byte(cfg.PublicKey))
+	pub := cfg.Keys.VerifyKey
+	if cfg.Keys.PublicKey != "" {
+		p, err := keys.ParsePublicKeyPEM([]byte(cfg.Keys.PublicKey))
 		if err != nil {
-			return settingError("PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+			return settingError("Keys.PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 		pub = p
 	}
@@ -393,10 +393,10 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 		pub = signer.Public()
 	}
 	if pub == nil {
-		return settingError("PublicKey", "%s needs a public key to verify (AUTHJWT_PUBLIC_KEY or AUTHJWT_PRIVATE_KEY, or their _FILE forms)", firstAsym(alg, decodeAlgs))
+		return settingError("Keys.PublicKey", "%s needs a public key to verify (AUTHJWT_PUBLIC_KEY or AUTHJWT_PRIVATE_KEY, or their _FILE forms)", firstAsym(alg, decodeAlgs))
 	}
 	if signer != nil && !publicEqual(signer.Public(), pub) {
-		return settingError("PublicKey", "does not match %s", fieldRef("PrivateKey"))
+		return settingError("Keys.PublicKey", "does not match %s", fieldRef("Keys.PrivateKey"))
 	}
 	if r, ok := pub.(*rsa.PublicKey); ok && r.N != nil && r.N.BitLen() > keys.MaxRSABits {
 		// Checked before the algorithm fit, so the error names the key's
@@ -420,7 +420,7 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 			return settingError("DecodeAlgorithms", "%s does not fit the configured key: %v", d, strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 	}
-	kid := cfg.PublicKeyID
+	kid := cfg.Keys.PublicKeyID
 	if kid == "" {
 		var err error
 		if cfg.Compat == CompatLibreFastAPIJWT {
@@ -429,29 +429,29 @@ func (a *Auth) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) err
 			kid, err = keys.Thumbprint(pub)
 		}
 		if err != nil {
-			return settingError("PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+			return settingError("Keys.PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 	}
 	a.pub, a.pubKID, a.signer = pub, kid, signer
 	return nil
 }
 
-// secretKeyError reports a SecretKey that keys.CheckSecret refused.
+// secretKeyError reports a Keys.SecretKey that keys.CheckSecret refused.
 func secretKeyError(err error) error {
-	return settingError("SecretKey", "%s: an asymmetric key belongs in PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", strings.TrimPrefix(err.Error(), "authjwt: "))
+	return settingError("Keys.SecretKey", "%s: an asymmetric key belongs in Keys.PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", strings.TrimPrefix(err.Error(), "authjwt: "))
 }
 
 // keySetting names the setting the asymmetric key came from.
 func keySetting(cfg Config) string {
 	switch {
-	case cfg.PublicKey != "":
-		return "PublicKey"
-	case cfg.VerifyKey != nil:
-		return "VerifyKey"
-	case cfg.PrivateKey != "":
-		return "PrivateKey"
+	case cfg.Keys.PublicKey != "":
+		return "Keys.PublicKey"
+	case cfg.Keys.VerifyKey != nil:
+		return "Keys.VerifyKey"
+	case cfg.Keys.PrivateKey != "":
+		return "Keys.PrivateKey"
 	}
-	return "Signer"
+	return "Keys.Signer"
 }
 
 func firstAsym(alg jws.Alg, list []jws.Alg) string {
@@ -504,14 +504,14 @@ func applyCompat(c *Config) error {
 		return settingError("Compat", "unknown compatibility profile %q (the one profile is %q)", c.Compat, CompatLibreFastAPIJWT)
 	}
 	explicit := func(field string) bool { return c.origin != nil && c.origin.set[field] != "" }
-	if c.AccessCSRFCookieName == "" {
-		c.AccessCSRFCookieName = "csrf_access"
+	if c.Cookies.Access.CSRFName == "" {
+		c.Cookies.Access.CSRFName = "csrf_access"
 	}
-	if c.RefreshCSRFCookieName == "" {
-		c.RefreshCSRFCookieName = "csrf_refresh"
+	if c.Cookies.Refresh.CSRFName == "" {
+		c.Cookies.Refresh.CSRFName = "csrf_refresh"
 	}
-	if c.CookieMaxAge == 0 {
-		c.CookieMaxAge = 86400 * time.Second
+	if c.Cookies.MaxAge == 0 {
+		c.Cookies.MaxAge = 86400 * time.Second
 	}
 	if !explicit("LegacyStatusCodes") {
 		c.LegacyStatusCodes = true
@@ -530,14 +530,14 @@ func (a *Auth) compatHMACKID(cfg Config) string {
 	}
 	var pub crypto.PublicKey
 	switch {
-	case cfg.VerifyKey != nil:
-		pub = cfg.VerifyKey
-	case cfg.Signer != nil:
-		pub = cfg.Signer.Public()
-	case cfg.PublicKey != "":
-		pub, _ = keys.ParsePublicKeyPEM([]byte(cfg.PublicKey))
-	case cfg.PrivateKey != "":
-		if s, err := keys.ParsePrivateKeyPEM([]byte(cfg.PrivateKey)); err == nil {
+	case cfg.Keys.VerifyKey != nil:
+		pub = cfg.Keys.VerifyKey
+	case cfg.Keys.Signer != nil:
+		pub = cfg.Keys.Signer.Public()
+	case cfg.Keys.PublicKey != "":
+		pub, _ = keys.ParsePublicKeyPEM([]byte(cfg.Keys.PublicKey))
+	case cfg.Keys.PrivateKey != "":
+		if s, err := keys.ParsePrivateKeyPEM([]byte(cfg.Keys.PrivateKey)); err == nil {
 			pub = s.Public()
 		}
 	}
@@ -564,36 +564,36 @@ func applyDefaults(c *Config) error {
 		}
 	}
 	def(&c.Algorithm, "HS256")
-	def(&c.HeaderName, "Authorization")
-	def(&c.HeaderType, "Bearer")
-	def(&c.TokenTypeClaimName, "type")
-	def(&c.AccessTokenType, TypeAccess)
-	def(&c.RefreshTokenType, TypeRefresh)
-	def(&c.CookieSameSite, "lax")
-	def(&c.AccessCookiePath, "/")
-	def(&c.RefreshCookiePath, "/")
-	def(&c.AccessCSRFCookiePath, "/")
-	def(&c.RefreshCSRFCookiePath, "/")
-	def(&c.AccessCSRFHeaderName, "X-CSRF-Token")
-	def(&c.RefreshCSRFHeaderName, "X-CSRF-Token")
-	def(&c.WebSocketQueryParam, "token")
-	def(&c.WebSocketCSRFQueryParam, "csrf_token")
+	def(&c.Header.Name, "Authorization")
+	def(&c.Header.Type, "Bearer")
+	def(&c.TypeClaim.Name, "type")
+	def(&c.TypeClaim.Access, TypeAccess)
+	def(&c.TypeClaim.Refresh, TypeRefresh)
+	def(&c.Cookies.SameSite, "lax")
+	def(&c.Cookies.Access.Path, "/")
+	def(&c.Cookies.Refresh.Path, "/")
+	def(&c.Cookies.Access.CSRFPath, "/")
+	def(&c.Cookies.Refresh.CSRFPath, "/")
+	def(&c.Cookies.Access.CSRFHeader, "X-CSRF-Token")
+	def(&c.Cookies.Refresh.CSRFHeader, "X-CSRF-Token")
+	def(&c.WebSocket.QueryParam, "token")
+	def(&c.WebSocket.CSRFQueryParam, "csrf_token")
 	// Default names take the strongest prefix the settings allow, so that
 	// browsers never drop them: __Host- needs Secure, Path "/" and no
 	// Domain; __Secure- needs Secure; plain HTTP gets no prefix.
 	prefix := func(path string) string {
 		switch {
-		case c.InsecureCookies:
+		case c.Cookies.Insecure:
 			return ""
-		case c.CookieDomain != "" || path != "/":
+		case c.Cookies.Domain != "" || path != "/":
 			return "__Secure-"
 		}
 		return "__Host-"
 	}
-	def(&c.AccessCookieName, prefix(c.AccessCookiePath)+"access_token")
-	def(&c.RefreshCookieName, prefix(c.RefreshCookiePath)+"refresh_token")
-	def(&c.AccessCSRFCookieName, prefix(c.AccessCSRFCookiePath)+"csrf_access")
-	def(&c.RefreshCSRFCookieName, prefix(c.RefreshCSRFCookiePath)+"csrf_refresh")
+	def(&c.Cookies.Access.Name, prefix(c.Cookies.Access.Path)+"access_token")
+	def(&c.Cookies.Refresh.Name, prefix(c.Cookies.Refresh.Path)+"refresh_token")
+	def(&c.Cookies.Access.CSRFName, prefix(c.Cookies.Access.CSRFPath)+"csrf_access")
+	def(&c.Cookies.Refresh.CSRFName, prefix(c.Cookies.Refresh.CSRFPath)+"csrf_refresh")
 	if c.AccessTokenExpires == 0 {
 		c.AccessTokenExpires = 15 * time.Minute
 	}
@@ -603,22 +603,22 @@ func applyDefaults(c *Config) error {
 	if len(c.TokenLocation) == 0 {
 		c.TokenLocation = []string{LocationHeaders}
 	}
-	if c.DenylistTokenChecks == nil {
-		c.DenylistTokenChecks = []string{TypeAccess, TypeRefresh}
+	if c.Revocation.Checks == nil {
+		c.Revocation.Checks = []string{TypeAccess, TypeRefresh}
 	}
 	// A store is set to be consulted: it turns the denylist on, unless the
 	// environment explicitly turned it off (refused by validateRest).
-	if c.Store != nil && !c.denylistExplicitlyOff() {
-		c.DenylistEnabled = true
+	if c.Revocation.Store != nil && !c.denylistExplicitlyOff() {
+		c.Revocation.Enabled = true
 	}
-	if len(c.CSRFMethods) == 0 {
-		c.CSRFMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
+	if len(c.Cookies.CSRFMethods) == 0 {
+		c.Cookies.CSRFMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
 	}
 	if c.MaxTokenSize == 0 {
 		c.MaxTokenSize = 8 << 10
 	}
-	if c.StoreTimeout == 0 {
-		c.StoreTimeout = 2 * time.Second
+	if c.Revocation.Timeout == 0 {
+		c.Revocation.Timeout = 2 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -633,8 +633,8 @@ func validateRest(c *Config) error {
 	// Claim and header values written into every token: invalid UTF-8
 	// there would make every token one the verifier refuses.
 	for _, s := range []struct{ setting, v string }{
-		{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}, {"KeyID", c.KeyID}, {"PublicKeyID", c.PublicKeyID},
-		{"TokenTypeClaimName", c.TokenTypeClaimName}, {"AccessTokenType", c.AccessTokenType}, {"RefreshTokenType", c.RefreshTokenType},
+		{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}, {"Keys.KeyID", c.Keys.KeyID}, {"Keys.PublicKeyID", c.Keys.PublicKeyID},
+		{"TypeClaim.Name", c.TypeClaim.Name}, {"TypeClaim.Access", c.TypeClaim.Access}, {"TypeClaim.Refresh", c.TypeClaim.Refresh},
 	} {
 		if !utf8.ValidString(s.v) {
 			return settingError(s.setting, "%q is not valid UTF-8", s.v)
@@ -673,27 +673,27 @@ func validateRest(c *Config) error {
 	if c.MaxTokenSize > maxTokenSizeLimit {
 		return settingError("MaxTokenSize", "%d bytes is too large (maximum %d)", c.MaxTokenSize, maxTokenSizeLimit)
 	}
-	if c.StoreTimeout < 0 {
-		return settingError("StoreTimeout", "negative duration %v", c.StoreTimeout)
+	if c.Revocation.Timeout < 0 {
+		return settingError("Revocation.Timeout", "negative duration %v", c.Revocation.Timeout)
 	}
-	if c.RefreshReuseGrace < 0 {
-		return settingError("RefreshReuseGrace", "negative duration %v", c.RefreshReuseGrace)
+	if c.Revocation.ReuseGrace < 0 {
+		return settingError("Revocation.ReuseGrace", "negative duration %v", c.Revocation.ReuseGrace)
 	}
-	if !c.SkipTokenTypeClaim {
-		n := c.TokenTypeClaimName
+	if !c.TypeClaim.Skip {
+		n := c.TypeClaim.Name
 		if reservedClaims[strings.ToLower(n)] || n == "roles" {
-			return settingError("TokenTypeClaimName", "%q collides with a registered claim", n)
+			return settingError("TypeClaim.Name", "%q collides with a registered claim", n)
 		}
-		if c.AccessTokenType == c.RefreshTokenType {
-			return settingError("RefreshTokenType", "must differ from %s (both %q)", fieldRef("AccessTokenType"), c.AccessTokenType)
+		if c.TypeClaim.Access == c.TypeClaim.Refresh {
+			return settingError("TypeClaim.Refresh", "must differ from %s (both %q)", fieldRef("TypeClaim.Access"), c.TypeClaim.Access)
 		}
 		// A type value that is the other type's default would make a
 		// service with default settings take one type for the other.
-		if c.AccessTokenType == TypeRefresh {
-			return settingError("AccessTokenType", "%q is the refresh tokens' type value: access and refresh types swapped", c.AccessTokenType)
+		if c.TypeClaim.Access == TypeRefresh {
+			return settingError("TypeClaim.Access", "%q is the refresh tokens' type value: access and refresh types swapped", c.TypeClaim.Access)
 		}
-		if c.RefreshTokenType == TypeAccess {
-			return settingError("RefreshTokenType", "%q is the access tokens' type value: access and refresh types swapped", c.RefreshTokenType)
+		if c.TypeClaim.Refresh == TypeAccess {
+			return settingError("TypeClaim.Refresh", "%q is the access tokens' type value: access and refresh types swapped", c.TypeClaim.Refresh)
 		}
 	}
 	for _, loc := range c.TokenLocation {
@@ -701,53 +701,53 @@ func validateRest(c *Config) error {
 			return settingError("TokenLocation", "unknown location %q (use \"headers\" and/or \"cookies\")", loc)
 		}
 	}
-	for _, t := range c.DenylistTokenChecks {
+	for _, t := range c.Revocation.Checks {
 		if t != TypeAccess && t != TypeRefresh {
-			return settingError("DenylistTokenChecks", "unknown token type %q (use \"access\" and/or \"refresh\")", t)
+			return settingError("Revocation.Checks", "unknown token type %q (use \"access\" and/or \"refresh\")", t)
 		}
 	}
-	if c.DenylistEnabled && c.Store == nil {
-		return settingError("Store", "%s needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)", fieldRef("DenylistEnabled"))
+	if c.Revocation.Enabled && c.Revocation.Store == nil {
+		return settingError("Revocation.Store", "%s needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)", fieldRef("Revocation.Enabled"))
 	}
-	if c.Store != nil && c.denylistExplicitlyOff() {
-		return settingError("DenylistEnabled", "is false, but a Store (%T) is configured: it would record revocations that verification never checks; unset the variable (a Store turns the denylist on) or remove the Store", c.Store)
+	if c.Revocation.Store != nil && c.denylistExplicitlyOff() {
+		return settingError("Revocation.Enabled", "is false, but a Revocation.Store (%T) is configured: it would record revocations that verification never checks; unset the variable (a Revocation.Store turns the denylist on) or remove the Revocation.Store", c.Revocation.Store)
 	}
-	if c.RefreshTokenRotation {
-		if c.Store == nil || !c.DenylistEnabled {
-			return settingError("RefreshTokenRotation", "needs %s and a Store", fieldRef("DenylistEnabled"))
+	if c.Revocation.Rotation {
+		if c.Revocation.Store == nil || !c.Revocation.Enabled {
+			return settingError("Revocation.Rotation", "needs %s and a Revocation.Store", fieldRef("Revocation.Enabled"))
 		}
-		if !slices.Contains(c.DenylistTokenChecks, TypeRefresh) {
-			return settingError("RefreshTokenRotation", "needs refresh tokens checked against the store (%s is %q): reuse detection revokes the family", fieldRef("DenylistTokenChecks"), c.DenylistTokenChecks)
+		if !slices.Contains(c.Revocation.Checks, TypeRefresh) {
+			return settingError("Revocation.Rotation", "needs refresh tokens checked against the store (%s is %q): reuse detection revokes the family", fieldRef("Revocation.Checks"), c.Revocation.Checks)
 		}
-		if _, ok := c.Store.(revoke.Consumer); !ok {
-			return settingError("RefreshTokenRotation", "the configured Store (%T) cannot consume tokens atomically (revoke.Consumer)", c.Store)
+		if _, ok := c.Revocation.Store.(revoke.Consumer); !ok {
+			return settingError("Revocation.Rotation", "the configured Revocation.Store (%T) cannot consume tokens atomically (revoke.Consumer)", c.Revocation.Store)
 		}
 	}
-	switch strings.ToLower(c.CookieSameSite) {
+	switch strings.ToLower(c.Cookies.SameSite) {
 	case "lax", "strict", "none":
-		c.CookieSameSite = strings.ToLower(c.CookieSameSite)
+		c.Cookies.SameSite = strings.ToLower(c.Cookies.SameSite)
 	default:
-		return settingError("CookieSameSite", "%q is not one of lax, strict, none (AUTHJWT_COOKIE_SAMESITE)", c.CookieSameSite)
+		return settingError("Cookies.SameSite", "%q is not one of lax, strict, none (AUTHJWT_COOKIE_SAMESITE)", c.Cookies.SameSite)
 	}
 	valid := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-	for _, m := range c.CSRFMethods {
+	for _, m := range c.Cookies.CSRFMethods {
 		if !slices.Contains(valid, strings.ToUpper(m)) {
-			return settingError("CSRFMethods", "%q is not an HTTP method (AUTHJWT_CSRF_METHODS)", m)
+			return settingError("Cookies.CSRFMethods", "%q is not an HTTP method (AUTHJWT_CSRF_METHODS)", m)
 		}
 	}
-	if c.CookieMaxAge < 0 {
-		return settingError("CookieMaxAge", "negative duration %v", c.CookieMaxAge)
+	if c.Cookies.MaxAge < 0 {
+		return settingError("Cookies.MaxAge", "negative duration %v", c.Cookies.MaxAge)
 	}
-	if c.HeaderBareToken && c.HeaderType != "Bearer" {
-		return settingError("HeaderType", "set HeaderType or HeaderBareToken, not both")
+	if c.Header.BareToken && c.Header.Type != "Bearer" {
+		return settingError("Header.Type", "set Header.Type or Header.BareToken, not both")
 	}
-	if strings.ContainsAny(c.HeaderType, " \t") {
-		return settingError("HeaderType", "%q contains whitespace", c.HeaderType)
+	if strings.ContainsAny(c.Header.Type, " \t") {
+		return settingError("Header.Type", "%q contains whitespace", c.Header.Type)
 	}
 	for _, h := range []struct{ setting, name string }{
-		{"HeaderName", c.HeaderName},
-		{"AccessCSRFHeaderName", c.AccessCSRFHeaderName},
-		{"RefreshCSRFHeaderName", c.RefreshCSRFHeaderName},
+		{"Header.Name", c.Header.Name},
+		{"Cookies.Access.CSRFHeader", c.Cookies.Access.CSRFHeader},
+		{"Cookies.Refresh.CSRFHeader", c.Cookies.Refresh.CSRFHeader},
 	} {
 		if !isToken(h.name) {
 			return settingError(h.setting, "%q is not a header name a client can send (RFC 9110 §5.1: letters, digits and !#$%%&'*+-.^_`|~)", h.name)
@@ -768,17 +768,17 @@ func validateRest(c *Config) error {
 func validateCookies(c *Config) error {
 	type ck struct{ setting, name, pathSetting, path string }
 	list := []ck{
-		{"AccessCookieName", c.AccessCookieName, "AccessCookiePath", c.AccessCookiePath},
-		{"RefreshCookieName", c.RefreshCookieName, "RefreshCookiePath", c.RefreshCookiePath},
+		{"Cookies.Access.Name", c.Cookies.Access.Name, "Cookies.Access.Path", c.Cookies.Access.Path},
+		{"Cookies.Refresh.Name", c.Cookies.Refresh.Name, "Cookies.Refresh.Path", c.Cookies.Refresh.Path},
 	}
-	if !c.UnsafeDisableCSRF {
+	if !c.Cookies.UnsafeDisableCSRF {
 		list = append(list,
-			ck{"AccessCSRFCookieName", c.AccessCSRFCookieName, "AccessCSRFCookiePath", c.AccessCSRFCookiePath},
-			ck{"RefreshCSRFCookieName", c.RefreshCSRFCookieName, "RefreshCSRFCookiePath", c.RefreshCSRFCookiePath})
+			ck{"Cookies.Access.CSRFName", c.Cookies.Access.CSRFName, "Cookies.Access.CSRFPath", c.Cookies.Access.CSRFPath},
+			ck{"Cookies.Refresh.CSRFName", c.Cookies.Refresh.CSRFName, "Cookies.Refresh.CSRFPath", c.Cookies.Refresh.CSRFPath})
 	}
-	if c.CookieDomain != "" {
-		if err := (&http.Cookie{Name: "x", Domain: c.CookieDomain}).Valid(); err != nil {
-			return settingError("CookieDomain", "%q is not a valid cookie domain (AUTHJWT_COOKIE_DOMAIN)", c.CookieDomain)
+	if c.Cookies.Domain != "" {
+		if err := (&http.Cookie{Name: "x", Domain: c.Cookies.Domain}).Valid(); err != nil {
+			return settingError("Cookies.Domain", "%q is not a valid cookie domain (AUTHJWT_COOKIE_DOMAIN)", c.Cookies.Domain)
 		}
 	}
 	seen := map[string]string{}
@@ -798,22 +798,22 @@ func validateCookies(c *Config) error {
 		}
 		lower := strings.ToLower(k.name)
 		if strings.HasPrefix(lower, "__host-") {
-			if c.InsecureCookies {
-				return settingError(k.setting, "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
+			if c.Cookies.Insecure {
+				return settingError(k.setting, "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove Cookies.Insecure (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
 			}
 			if k.path != "/" {
 				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\": set %s to \"/\" (got %q) or rename the cookie", k.name, fieldRef(k.pathSetting), k.path)
 			}
-			if c.CookieDomain != "" {
-				return settingError(k.setting, "%q has the __Host- prefix, which forbids a Domain: unset CookieDomain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", k.name)
+			if c.Cookies.Domain != "" {
+				return settingError(k.setting, "%q has the __Host- prefix, which forbids a Domain: unset Cookies.Domain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", k.name)
 			}
 		}
-		if strings.HasPrefix(lower, "__secure-") && c.InsecureCookies {
-			return settingError(k.setting, "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
+		if strings.HasPrefix(lower, "__secure-") && c.Cookies.Insecure {
+			return settingError(k.setting, "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove Cookies.Insecure (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
 		}
 	}
-	if strings.EqualFold(c.CookieSameSite, "none") && c.InsecureCookies {
-		return settingError("CookieSameSite", "\"none\" requires Secure cookies: remove InsecureCookies (AUTHJWT_COOKIE_SECURE=false) or use lax/strict (AUTHJWT_COOKIE_SAMESITE)")
+	if strings.EqualFold(c.Cookies.SameSite, "none") && c.Cookies.Insecure {
+		return settingError("Cookies.SameSite", "\"none\" requires Secure cookies: remove Cookies.Insecure (AUTHJWT_COOKIE_SECURE=false) or use lax/strict (AUTHJWT_COOKIE_SAMESITE)")
 	}
 	return nil
 }

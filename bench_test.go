@@ -11,7 +11,7 @@ import (
 const benchSecret = "0123456789abcdef0123456789abcdef"
 
 func benchAuth(b *testing.B) *Auth {
-	a, err := New(Config{SecretKey: benchSecret, EncodeIssuer: "https://issuer.example", DecodeIssuer: "https://issuer.example", DecodeAudience: []string{"api"}})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: benchSecret}, EncodeIssuer: "https://issuer.example", DecodeIssuer: "https://issuer.example", DecodeAudience: []string{"api"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func BenchmarkMiddlewareHS256(b *testing.B) {
 // BenchmarkVerifyES256Cached measures re-verifying the same ES256 token
 // with the verification cache on.
 func BenchmarkVerifyES256Cached(b *testing.B) {
-	a, err := New(Config{Algorithm: "ES256", PrivateKey: privPEM(b, keyFor("ES256")), VerifyCacheSize: 1024})
+	a, err := New(Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(b, keyFor("ES256"))}, VerifyCacheSize: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func BenchmarkMiddlewareBaseline(b *testing.B) {
 func BenchmarkVerifyHS256Denylist(b *testing.B) {
 	store := revoke.NewMemory()
 	defer store.Close()
-	a, err := New(Config{SecretKey: benchSecret, DenylistEnabled: true, Store: store})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: benchSecret}, Revocation: RevocationConfig{Enabled: true, Store: store}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,8 +26,12 @@ func TestTokenSize(t *testing.T) {
 func TestVerifiedClaimsOwnTheirMemory(t *testing.T) {
 	clk := newClock()
 	now := clk.Now().Unix()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DecodeIssuer: "https://issuer.example/",
-		DecodeAudience: []string{"api", "web"}})
+	a := mustNew(t, Config{
+		Keys:           KeyConfig{SecretKey: testSecret},
+		Now:            clk.Now,
+		DecodeIssuer:   "https://issuer.example/",
+		DecodeAudience: []string{"api", "web"},
+	})
 	hdr := `{"alg":"HS256","typ":"JWT"}`
 	long := strings.Repeat("x", 300) // past Token.buf and the stack scratch
 	type want struct {
@@ -93,7 +97,7 @@ func TestVerifiedClaimsOwnTheirMemory(t *testing.T) {
 	if p, q := unsafe.StringData(kept[0].Issuer()), unsafe.StringData(a.cfg.DecodeIssuer); p != q {
 		t.Errorf("issuer not interned")
 	}
-	if p, q := unsafe.StringData(kept[0].Type()), unsafe.StringData(a.cfg.AccessTokenType); p != q {
+	if p, q := unsafe.StringData(kept[0].Type()), unsafe.StringData(a.cfg.TypeClaim.Access); p != q {
 		t.Errorf("type not interned")
 	}
 }

@@ -49,7 +49,7 @@ type ecClaims struct {
 // case-insensitive match would put in a field (or, for the last rows, one
 // that must keep its own name).
 func TestDecodeExactCase(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	for _, c := range []struct {
 		name   string
 		claims map[string]any
@@ -217,7 +217,7 @@ func TestClaimsTypeMismatchIs500(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var logs strings.Builder
 			cfg := c.cfg
-			cfg.SecretKey = testSecret
+			cfg.Keys.SecretKey = testSecret
 			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			a := mustNew(t, cfg)
 			tok := must(a.CreateAccessToken("alice", WithClaims(map[string]any{"org": "acme"})))
@@ -243,7 +243,7 @@ func TestClaimsTypeMismatchIs500(t *testing.T) {
 		})
 	}
 	t.Run("Decode into a non-pointer", func(t *testing.T) {
-		a := mustNew(t, Config{SecretKey: testSecret})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 		vt := must(a.Verify(context.Background(), must(a.CreateAccessToken("alice")), Requirement{}))
 		if err := vt.Decode(wrong{}); !errors.Is(err, ErrClaimsType) {
 			t.Fatalf("Decode(non-pointer): %v", err)

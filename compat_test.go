@@ -57,9 +57,9 @@ func TestCompatProfileDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := a.Config()
-	if got.AccessCSRFCookieName != "csrf_access" || got.RefreshCSRFCookieName != "csrf_refresh" ||
-		got.AccessCookieName != "__Host-access_token" || got.RefreshCookieName != "__Host-refresh_token" ||
-		got.CookieMaxAge != 86400*time.Second || !got.LegacyStatusCodes || !got.AllowRefreshWithoutIssuer {
+	if got.Cookies.Access.CSRFName != "csrf_access" || got.Cookies.Refresh.CSRFName != "csrf_refresh" ||
+		got.Cookies.Access.Name != "__Host-access_token" || got.Cookies.Refresh.Name != "__Host-refresh_token" ||
+		got.Cookies.MaxAge != 86400*time.Second || !got.LegacyStatusCodes || !got.AllowRefreshWithoutIssuer {
 		t.Fatalf("profile not applied: %+v", got)
 	}
 	tok, err := a.CreateAccessToken("alice")
@@ -73,8 +73,15 @@ func TestCompatProfileDefaults(t *testing.T) {
 	// With a key pair, every token carries the seed's SPKI hash, HMAC
 	// ones too (the seed's dynamic-algorithm configuration).
 	priv, key := compatECKey(t)
-	a, err = authjwt.New(authjwt.Config{Compat: authjwt.CompatLibreFastAPIJWT, SecretKey: compatSecret,
-		PrivateKey: priv, Algorithm: "ES256", DecodeAlgorithms: []string{"ES256", "HS256"}})
+	a, err = authjwt.New(authjwt.Config{
+		Compat: authjwt.CompatLibreFastAPIJWT,
+		Keys: authjwt.KeyConfig{
+			SecretKey:  compatSecret,
+			PrivateKey: priv,
+		},
+		Algorithm:        "ES256",
+		DecodeAlgorithms: []string{"ES256", "HS256"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,18 +99,18 @@ func TestCompatProfileDefaults(t *testing.T) {
 	}
 	// PublicKey's second result stays the RFC 7638 thumbprint.
 	if _, tp, err := a.PublicKey(); err != nil || tp == want {
-		t.Fatalf("PublicKey thumbprint %q, %v", tp, err)
+		t.Fatalf("Keys.PublicKey thumbprint %q, %v", tp, err)
 	} else if wantTP, _ := keys.Thumbprint(key); tp != wantTP {
-		t.Fatalf("PublicKey thumbprint %q, want %q", tp, wantTP)
+		t.Fatalf("Keys.PublicKey thumbprint %q, want %q", tp, wantTP)
 	}
 
 	// Without the profile: authjwt's own defaults.
-	plain, err := authjwt.New(authjwt.Config{SecretKey: compatSecret, TokenLocation: []string{"cookies"}})
+	plain, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, TokenLocation: []string{"cookies"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pc := plain.Config()
-	if pc.AccessCSRFCookieName != "__Host-csrf_access" || pc.CookieMaxAge != 0 || pc.LegacyStatusCodes || pc.AllowRefreshWithoutIssuer {
+	if pc.Cookies.Access.CSRFName != "__Host-csrf_access" || pc.Cookies.MaxAge != 0 || pc.LegacyStatusCodes || pc.AllowRefreshWithoutIssuer {
 		t.Fatalf("defaults changed without the profile: %+v", pc)
 	}
 	if tok, _ := plain.CreateAccessToken("alice"); headerKID(t, tok) != nil {
@@ -124,9 +131,9 @@ func TestCompatExplicitSettingsWin(t *testing.T) {
 		{"statuses", []string{"AUTHJWT_LEGACY_STATUS_CODES=false"}, func(a *authjwt.Auth) bool { return !a.Config().LegacyStatusCodes }},
 		{"issuer rule", []string{"AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER=false"}, func(a *authjwt.Auth) bool { return !a.Config().AllowRefreshWithoutIssuer }},
 		{"CSRF cookie names", []string{"AUTHJWT_ACCESS_CSRF_COOKIE_KEY=__Host-xa", "AUTHJWT_REFRESH_CSRF_COOKIE_KEY=__Host-xr"}, func(a *authjwt.Auth) bool {
-			return a.Config().AccessCSRFCookieName == "__Host-xa" && a.Config().RefreshCSRFCookieName == "__Host-xr"
+			return a.Config().Cookies.Access.CSRFName == "__Host-xa" && a.Config().Cookies.Refresh.CSRFName == "__Host-xr"
 		}},
-		{"max age", []string{"AUTHJWT_COOKIE_MAX_AGE=60"}, func(a *authjwt.Auth) bool { return a.Config().CookieMaxAge == time.Minute }},
+		{"max age", []string{"AUTHJWT_COOKIE_MAX_AGE=60"}, func(a *authjwt.Auth) bool { return a.Config().Cookies.MaxAge == time.Minute }},
 		{"HMAC kid", []string{"AUTHJWT_KEY_ID=k1"}, func(a *authjwt.Auth) bool {
 			tok, _ := a.CreateAccessToken("alice")
 			return headerKID(t, tok) == "k1"
@@ -158,20 +165,20 @@ func TestCompatExplicitSettingsWin(t *testing.T) {
 // that carry no iss, never another issuer's, never access tokens.
 func TestRefreshWithoutIssuer(t *testing.T) {
 	const iss = "https://auth.example"
-	minter := mustNew(authjwt.Config{SecretKey: compatSecret}) // no EncodeIssuer: the seed's refresh tokens
-	other := mustNew(authjwt.Config{SecretKey: compatSecret, EncodeIssuer: "https://evil.example"})
+	minter := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}}) // no EncodeIssuer: the seed's refresh tokens
+	other := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, EncodeIssuer: "https://evil.example"})
 	noIssRefresh, _ := minter.CreateRefreshToken("alice")
 	noIssAccess, _ := minter.CreateAccessToken("alice")
 	otherRefresh, _ := other.CreateRefreshToken("alice")
 	refresh := authjwt.Requirement{Refresh: true}
 
-	strict := mustNew(authjwt.Config{SecretKey: compatSecret, DecodeIssuer: iss})
+	strict := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, DecodeIssuer: iss})
 	if _, err := strict.Verify(context.Background(), noIssRefresh, refresh); !errors.Is(err, authjwt.ErrInvalidIssuer) {
 		t.Fatalf("strict default accepted a refresh token without iss: %v", err)
 	}
 	for _, a := range []*authjwt.Auth{
-		mustNew(authjwt.Config{SecretKey: compatSecret, DecodeIssuer: iss, AllowRefreshWithoutIssuer: true}),
-		mustNew(authjwt.Config{SecretKey: compatSecret, DecodeIssuer: iss, Compat: authjwt.CompatLibreFastAPIJWT}),
+		mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, DecodeIssuer: iss, AllowRefreshWithoutIssuer: true}),
+		mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, DecodeIssuer: iss, Compat: authjwt.CompatLibreFastAPIJWT}),
 	} {
 		if _, err := a.Verify(context.Background(), noIssRefresh, refresh); err != nil {
 			t.Fatalf("refresh token without iss refused: %v", err)
@@ -200,8 +207,16 @@ func TestCompatMessages(t *testing.T) {
 		return h + "." + p + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 	}
 	build := func(compat string) *authjwt.Auth {
-		return mustNew(authjwt.Config{Compat: compat, SecretKey: compatSecret, DecodeAudience: []string{"api"},
-			AccessTokenType: "at", RefreshTokenType: "rt", TokenLocation: []string{"headers", "cookies"}})
+		return mustNew(authjwt.Config{
+			Compat:         compat,
+			Keys:           authjwt.KeyConfig{SecretKey: compatSecret},
+			DecodeAudience: []string{"api"},
+			TypeClaim: authjwt.TypeClaimConfig{
+				Access:  "at",
+				Refresh: "rt",
+			},
+			TokenLocation: []string{"headers", "cookies"},
+		})
 	}
 	seed, plain := build(authjwt.CompatLibreFastAPIJWT), build("")
 	rt, _ := seed.CreateRefreshToken("alice", authjwt.WithAudience("api"))

@@ -28,7 +28,7 @@ const (
 	LocationCookies = "cookies"
 )
 
-// Token types, as used in [Config.DenylistTokenChecks] and [Requirement].
+// Token types, as used in [RevocationConfig.Checks] and [Requirement].
 const (
 	TypeAccess  = "access"
 	TypeRefresh = "refresh"
@@ -40,12 +40,14 @@ const (
 	// (libre-fastapi-jwt 0.23) where authjwt's differs, for a Go service
 	// sharing tokens and browser sessions with a running seed service:
 	//
-	//   - CSRF cookie names csrf_access / csrf_refresh (AccessCSRFCookieName,
-	//     RefreshCSRFCookieName; authjwt's defaults have the __Host- prefix);
-	//   - cookie Max-Age 86400 on every cookie (CookieMaxAge; authjwt's
+	//   - CSRF cookie names csrf_access / csrf_refresh
+	//     (Cookies.Access.CSRFName, Cookies.Refresh.CSRFName; authjwt's
+	//     defaults have the __Host- prefix);
+	//   - cookie Max-Age 86400 on every cookie (Cookies.MaxAge; authjwt's
 	//     default is the token's remaining lifetime);
 	//   - the seed's kid: "whoamikidding" on HMAC tokens, or with a public
-	//     key the seed's SPKI hash on every token (KeyID, PublicKeyID);
+	//     key the seed's SPKI hash on every token (Keys.KeyID,
+	//     Keys.PublicKeyID);
 	//   - the seed's statuses (LegacyStatusCodes);
 	//   - refresh tokens without iss accepted (AllowRefreshWithoutIssuer);
 	//   - the seed's messages where they differ, with the same codes: "Only
@@ -63,11 +65,14 @@ const (
 	CompatLibreFastAPIJWT = "libre-fastapi-jwt"
 )
 
-// Config configures an [Auth]. The zero value of every field means the
-// documented default, which is the default of libre-fastapi-jwt (the seed)
-// unless said otherwise (the CSRF cookie names, CookieMaxAge, the kid and
-// the statuses differ; [CompatLibreFastAPIJWT] makes them the seed's). Settings that weaken security are opt-in and named
-// for their danger (Insecure…, Unsafe…, Skip…). [New] validates the whole
+// Config configures an [Auth]. Settings that belong to one concept are
+// grouped in a section (Keys, TypeClaim, Header, Cookies, WebSocket,
+// Revocation). The zero value of every field means the documented
+// default, which is the default of libre-fastapi-jwt (the seed) unless
+// said otherwise (the CSRF cookie names, Cookies.MaxAge, the kid and the
+// statuses differ; [CompatLibreFastAPIJWT] makes them the seed's).
+// Settings that weaken security are opt-in and named for their danger
+// (Insecure…, Unsafe…, Skip…). [New] validates the whole
 // configuration and reports the first bad setting by name; it never reads
 // the environment (see [ConfigFromEnv] for that).
 type Config struct {
@@ -76,47 +81,9 @@ type Config struct {
 	// Default: none.
 	Compat string
 
-	// SecretKey is the HMAC secret for HS256/384/512 (AUTHJWT_SECRET_KEY).
-	// Its UTF-8 bytes are the key, as in the seed, so a Python service
-	// sharing the secret interoperates. It must be at least as long as the
-	// hash output (32, 48 or 64 bytes; RFC 7518 §3.2).
-	SecretKey string
-	// UnsafeAllowShortSecret accepts a SecretKey shorter than RFC 7518 §3.2
-	// allows, for migrating services with a legacy secret. New logs a
-	// warning when it is used. Never enable it for a new deployment.
-	UnsafeAllowShortSecret bool
-	// KeyID is the "kid" put in the JOSE header of HMAC-signed tokens
-	// (default: none; under [CompatLibreFastAPIJWT] the seed's:
-	// "whoamikidding", or PublicKeyID when a public key is configured).
-	KeyID string
-	// PublicKeyID is the "kid" of tokens signed with PrivateKey or Signer,
-	// and of the public key in [Auth.Keys] and the JWKS (default: the
-	// key's RFC 7638 thumbprint; under [CompatLibreFastAPIJWT] the seed's
-	// kid, [keys.SeedKID]). With a KeySet each key carries its own kid.
-	PublicKeyID string
-
-	// PrivateKey is the PEM private key for RS*, PS*, ES* and EdDSA signing
-	// (PKCS#1, PKCS#8 or SEC 1). AUTHJWT_PRIVATE_KEY or _FILE.
-	PrivateKey string
-	// PublicKey is the PEM public key (SPKI, PKCS#1 or a certificate) used
-	// to verify. When empty it is derived from the private key. A service
-	// that only verifies sets PublicKey alone.
-	PublicKey string
-	// Signer signs instead of PrivateKey, for keys held in a KMS or HSM.
-	Signer crypto.Signer
-	// VerifyKey verifies instead of PublicKey (an *rsa.PublicKey,
-	// *ecdsa.PublicKey or ed25519.PublicKey).
-	VerifyKey crypto.PublicKey
-
-	// KeySet, when set, holds our keys instead of SecretKey, PrivateKey,
-	// PublicKey, Signer and VerifyKey: several keys at once, each bound to
-	// its algorithm and kid; its signer signs, all verify (by kid). Keys
-	// can be added, promoted and retired while serving, with no restart.
-	KeySet *keys.Set
-
-	// TrustedIssuers accepts access tokens from third-party identity
-	// providers beside our own (see [TrustedIssuer]).
-	TrustedIssuers []TrustedIssuer
+	// Keys holds our keys: the HMAC secret, the key pair, or a rotating
+	// key set (see [KeyConfig]).
+	Keys KeyConfig
 
 	// Algorithm signs new tokens (default "HS256"). One of HS256, HS384,
 	// HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384,
@@ -129,6 +96,11 @@ type Config struct {
 	// (the seed's authjwt_decode_kid). When empty, a token's kid is only a
 	// hint for choosing among keys.
 	DecodeKID string
+
+	// TrustedIssuers accepts access tokens from third-party identity
+	// providers beside our own (see [TrustedIssuer]).
+	TrustedIssuers []TrustedIssuer
+
 	// DecodeLeeway is the clock skew tolerated on exp, nbf and iat (at
 	// most [MaxDecodeLeeway]).
 	DecodeLeeway time.Duration
@@ -147,41 +119,9 @@ type Config struct {
 	// (RFC 7519 §4.1.3).
 	DecodeAudience []string
 
-	// DenylistEnabled turns revocation checks on; Store must then be set.
-	// A configured Store turns them on by itself, so a store is never set
-	// without being consulted; AUTHJWT_DENYLIST_ENABLED=false together
-	// with a Store is a contradiction that [New] refuses.
-	DenylistEnabled bool
-	// DenylistTokenChecks lists the token types checked against the store
-	// (default: access and refresh). Revoking a token of a type left out
-	// fails with [ErrRevocationDisabled] rather than recording a
-	// revocation nobody would enforce.
-	DenylistTokenChecks []string
-	// Store keeps revocations (see package revoke and the store modules).
-	// Setting it enables the denylist (DenylistEnabled).
-	Store revoke.Store
-	// StoreTimeout bounds every call into the Store (default 2s):
-	// revocation checks on verification and in [Auth.WatchToken]'s
-	// polling, [Auth.Revoke], [Auth.RevokeFamily], [Auth.RevokeSubject]
-	// and [Auth.Rotate]'s consume and reuse paths. It is applied as the
-	// deadline of the call's context (a nearer deadline of the caller's
-	// context is kept), which stores honour as package revoke requires. A
-	// store that does not answer in time fails the call with
-	// [ErrStoreUnavailable] (503).
-	StoreTimeout time.Duration
-	// UnsafeRevocationFailOpen accepts tokens whose revocation could not be
-	// checked because the store failed. The default fails closed (503).
-	UnsafeRevocationFailOpen bool
-
-	// HeaderName is the request header carrying the token (default
-	// "Authorization").
-	HeaderName string
-	// HeaderType is the scheme before the token (default "Bearer"),
-	// matched case-insensitively (RFC 7235).
-	HeaderType string
-	// HeaderBareToken makes the header carry the token alone, with no
-	// scheme (the seed's empty authjwt_header_type).
-	HeaderBareToken bool
+	// TypeClaim configures the claim that tells access from refresh
+	// tokens (see [TypeClaimConfig]).
+	TypeClaim TypeClaimConfig
 
 	// AccessTokenExpires is the access-token lifetime (default 15m, at
 	// least one second: "exp" is in whole seconds); [Never] for tokens
@@ -199,85 +139,20 @@ type Config struct {
 	// TokenLocation lists where tokens are read from: "headers",
 	// "cookies" or both (default: headers).
 	TokenLocation []string
+	// Header configures the request header carrying tokens (see
+	// [HeaderConfig]).
+	Header HeaderConfig
+	// Cookies configures the token and CSRF cookies and the CSRF and
+	// cross-origin checks of cookie-authenticated requests (see
+	// [CookieConfig]).
+	Cookies CookieConfig
+	// WebSocket configures how WebSocket handshakes carry tokens (see
+	// [WebSocketConfig]).
+	WebSocket WebSocketConfig
 
-	// AccessCookieName is the access token's cookie (default
-	// "__Host-access_token"; "access_token" with InsecureCookies).
-	AccessCookieName string
-	// RefreshCookieName is the refresh token's cookie (default
-	// "__Host-refresh_token"; "refresh_token" with InsecureCookies).
-	RefreshCookieName string
-	// AccessCookiePath is the access cookie's Path (default "/").
-	AccessCookiePath string
-	// RefreshCookiePath is the refresh cookie's Path (default "/").
-	RefreshCookiePath string
-	// CookieMaxAge, when set, is the Max-Age of every auth cookie. By
-	// default a cookie lives as long as its token.
-	CookieMaxAge time.Duration
-	// CookieDomain is the cookies' Domain (default none: host-only, which
-	// __Host- names require).
-	CookieDomain string
-	// InsecureCookies drops the Secure attribute, for plain-HTTP
-	// development (AUTHJWT_COOKIE_SECURE=false). Default names then lose
-	// their __Host- prefix, which browsers only accept on Secure cookies.
-	InsecureCookies bool
-	// CookieSameSite is "lax" (default), "strict" or "none" ("none"
-	// requires Secure).
-	CookieSameSite string
-
-	// UnsafeDisableCSRF turns the CSRF double-submit check off for
-	// cookie-authenticated requests (AUTHJWT_COOKIE_CSRF_PROTECT=false).
-	UnsafeDisableCSRF bool
-	// AccessCSRFCookieName is the script-readable cookie holding the
-	// access token's csrf claim (default "__Host-csrf_access";
-	// "csrf_access" with InsecureCookies).
-	AccessCSRFCookieName string
-	// RefreshCSRFCookieName likewise for refresh tokens (default
-	// "__Host-csrf_refresh"; "csrf_refresh" with InsecureCookies).
-	RefreshCSRFCookieName string
-	// AccessCSRFCookiePath is the access CSRF cookie's Path (default "/").
-	AccessCSRFCookiePath string
-	// RefreshCSRFCookiePath is the refresh CSRF cookie's Path (default "/").
-	RefreshCSRFCookiePath string
-	// AccessCSRFHeaderName is the header carrying the CSRF value with an
-	// access cookie (default "X-CSRF-Token").
-	AccessCSRFHeaderName string
-	// RefreshCSRFHeaderName likewise with a refresh cookie (default
-	// "X-CSRF-Token").
-	RefreshCSRFHeaderName string
-	// CSRFMethods are the methods that need the CSRF header on
-	// cookie-authenticated requests (default POST, PUT, PATCH, DELETE).
-	CSRFMethods []string
-	// TrustedOrigins are extra origins ("https://app.example.com") allowed
-	// to make cookie-authenticated unsafe requests and WebSocket
-	// handshakes, beyond the server's own.
-	TrustedOrigins []string
-	// SkipCrossOriginProtection turns off the Fetch-Metadata/Origin check
-	// on cookie-authenticated unsafe requests (on by default).
-	SkipCrossOriginProtection bool
-
-	// SkipTokenTypeClaim leaves the type claim out of tokens and out of
-	// verification (the seed's authjwt_token_type_claim=False). Access and
-	// refresh tokens can then not be told apart: avoid.
-	SkipTokenTypeClaim bool
-	// TokenTypeClaimName is the type claim's name (default "type").
-	TokenTypeClaimName string
-	// AccessTokenType is the type claim's value on access tokens (default
-	// "access").
-	AccessTokenType string
-	// RefreshTokenType is the type claim's value on refresh tokens
-	// (default "refresh").
-	RefreshTokenType string
-
-	// RefreshTokenRotation makes [Auth.Rotate] consume each refresh token
-	// once and detect reuse (needs a store implementing revoke.Consumer).
-	RefreshTokenRotation bool
-	// RefreshReuseGrace tolerates a second use of a rotated refresh token
-	// within this window after its first use (a client that lost the
-	// response). Default 0. A retry stays in the session: with a store
-	// implementing revoke.SuccessorConsumer (memory, Redis, SQL) it gets
-	// the same successor as the first use (see [Auth.Rotate]), otherwise
-	// a new pair of the same family. A use after the window is reuse.
-	RefreshReuseGrace time.Duration
+	// Revocation configures the revocation store, its checks and refresh
+	// token rotation (see [RevocationConfig]).
+	Revocation RevocationConfig
 
 	// VerifyCacheSize, when positive, enables a cache of that many verified
 	// tokens so that re-verifying the same asymmetric (ES*, RS*, PS*,
@@ -299,15 +174,6 @@ type Config struct {
 	// expired token and for CSRF failures) for clients migrating from the
 	// Python service. Messages are unchanged.
 	LegacyStatusCodes bool
-
-	// WebSocketQueryParam is the query parameter a WebSocket handshake may
-	// carry its token in (default "token").
-	WebSocketQueryParam string
-	// WebSocketNoQueryToken refuses tokens in the WebSocket URL's query.
-	WebSocketNoQueryToken bool
-	// WebSocketCSRFQueryParam carries the CSRF value of a cookie
-	// authenticated handshake (default "csrf_token").
-	WebSocketCSRFQueryParam string
 
 	// Now returns the current time (default time.Now), for tests.
 	Now func() time.Time
@@ -333,12 +199,229 @@ type Config struct {
 	origin *envOrigin
 }
 
+// KeyConfig holds our keys, [Config.Keys]: an HMAC secret (SecretKey), a
+// key pair (PrivateKey/PublicKey, or Signer/VerifyKey), both, or a
+// rotating key set (Set) instead of all of them.
+type KeyConfig struct {
+	// SecretKey is the HMAC secret for HS256/384/512 (AUTHJWT_SECRET_KEY
+	// or AUTHJWT_SECRET_KEY_FILE). Its UTF-8 bytes are the key, as in the
+	// seed, so a Python service sharing the secret interoperates. It must
+	// be at least as long as the hash output (32, 48 or 64 bytes;
+	// RFC 7518 §3.2).
+	SecretKey string
+	// UnsafeAllowShortSecret accepts a SecretKey shorter than RFC 7518 §3.2
+	// allows, for migrating services with a legacy secret
+	// (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET). New logs a warning when it is
+	// used. Never enable it for a new deployment.
+	UnsafeAllowShortSecret bool
+	// KeyID is the "kid" put in the JOSE header of HMAC-signed tokens
+	// (AUTHJWT_KEY_ID; default: none; under [CompatLibreFastAPIJWT] the
+	// seed's: "whoamikidding", or PublicKeyID when a public key is
+	// configured).
+	KeyID string
+	// PublicKeyID is the "kid" of tokens signed with PrivateKey or Signer,
+	// and of the public key in [Auth.Keys] and the JWKS
+	// (AUTHJWT_PUBLIC_KEY_ID; default: the key's RFC 7638 thumbprint;
+	// under [CompatLibreFastAPIJWT] the seed's kid, [keys.SeedKID]). With
+	// a Set each key carries its own kid.
+	PublicKeyID string
+
+	// PrivateKey is the PEM private key for RS*, PS*, ES* and EdDSA signing
+	// (PKCS#1, PKCS#8 or SEC 1). AUTHJWT_PRIVATE_KEY or _FILE.
+	PrivateKey string
+	// PublicKey is the PEM public key (SPKI, PKCS#1 or a certificate) used
+	// to verify (AUTHJWT_PUBLIC_KEY or _FILE). When empty it is derived
+	// from the private key. A service that only verifies sets PublicKey
+	// alone.
+	PublicKey string
+	// Signer signs instead of PrivateKey, for keys held in a KMS or HSM.
+	Signer crypto.Signer
+	// VerifyKey verifies instead of PublicKey (an *rsa.PublicKey,
+	// *ecdsa.PublicKey or ed25519.PublicKey).
+	VerifyKey crypto.PublicKey
+
+	// Set, when set, holds our keys instead of SecretKey, PrivateKey,
+	// PublicKey, Signer and VerifyKey: several keys at once, each bound to
+	// its algorithm and kid; its signer signs, all verify (by kid). Keys
+	// can be added, promoted and retired while serving, with no restart.
+	Set *keys.Set
+}
+
+// TypeClaimConfig configures the claim telling access from refresh tokens,
+// [Config.TypeClaim].
+type TypeClaimConfig struct {
+	// Skip leaves the type claim out of tokens and out of verification
+	// (AUTHJWT_TOKEN_TYPE_CLAIM=false, the seed's
+	// authjwt_token_type_claim=False). Access and refresh tokens can then
+	// not be told apart: avoid.
+	Skip bool
+	// Name is the type claim's name (AUTHJWT_TOKEN_TYPE_CLAIM_NAME;
+	// default "type").
+	Name string
+	// Access is the type claim's value on access tokens
+	// (AUTHJWT_ACCESS_TOKEN_TYPE; default "access").
+	Access string
+	// Refresh is the type claim's value on refresh tokens
+	// (AUTHJWT_REFRESH_TOKEN_TYPE; default "refresh").
+	Refresh string
+}
+
+// HeaderConfig configures the request header carrying tokens,
+// [Config.Header].
+type HeaderConfig struct {
+	// Name is the request header carrying the token (AUTHJWT_HEADER_NAME;
+	// default "Authorization").
+	Name string
+	// Type is the scheme before the token (AUTHJWT_HEADER_TYPE; default
+	// "Bearer"), matched case-insensitively (RFC 7235).
+	Type string
+	// BareToken makes the header carry the token alone, with no scheme
+	// (the seed's empty authjwt_header_type; AUTHJWT_HEADER_TYPE set to
+	// the empty string).
+	BareToken bool
+}
+
+// CookieConfig configures the auth cookies and the checks of
+// cookie-authenticated requests, [Config.Cookies]: the access and refresh
+// tokens' cookies (Access, Refresh), the attributes they share, CSRF
+// double-submit and cross-origin protection.
+type CookieConfig struct {
+	// Access names the access token's cookie, its CSRF cookie and its
+	// CSRF header.
+	Access TokenCookie
+	// Refresh names the refresh token's cookie, its CSRF cookie and its
+	// CSRF header.
+	Refresh TokenCookie
+
+	// MaxAge, when set, is the Max-Age of every auth cookie
+	// (AUTHJWT_COOKIE_MAX_AGE). By default a cookie lives as long as its
+	// token.
+	MaxAge time.Duration
+	// Domain is the cookies' Domain (AUTHJWT_COOKIE_DOMAIN; default none:
+	// host-only, which __Host- names require).
+	Domain string
+	// Insecure drops the Secure attribute, for plain-HTTP development
+	// (AUTHJWT_COOKIE_SECURE=false). Default names then lose their
+	// __Host- prefix, which browsers only accept on Secure cookies.
+	Insecure bool
+	// SameSite is "lax" (default), "strict" or "none" ("none" requires
+	// Secure); AUTHJWT_COOKIE_SAMESITE.
+	SameSite string
+
+	// UnsafeDisableCSRF turns the CSRF double-submit check off for
+	// cookie-authenticated requests (AUTHJWT_COOKIE_CSRF_PROTECT=false).
+	UnsafeDisableCSRF bool
+	// CSRFMethods are the methods that need the CSRF header on
+	// cookie-authenticated requests (AUTHJWT_CSRF_METHODS; default POST,
+	// PUT, PATCH, DELETE).
+	CSRFMethods []string
+	// TrustedOrigins are extra origins ("https://app.example.com") allowed
+	// to make cookie-authenticated unsafe requests and WebSocket
+	// handshakes, beyond the server's own (AUTHJWT_TRUSTED_ORIGINS).
+	TrustedOrigins []string
+	// SkipCrossOriginProtection turns off the Fetch-Metadata/Origin check
+	// on cookie-authenticated unsafe requests (on by default;
+	// AUTHJWT_SKIP_CROSS_ORIGIN_PROTECTION).
+	SkipCrossOriginProtection bool
+}
+
+// TokenCookie names one token type's cookies and CSRF header,
+// [CookieConfig.Access] or [CookieConfig.Refresh]. The defaults below are
+// the access token's; the refresh token's say refresh where these say
+// access.
+type TokenCookie struct {
+	// Name is the token's cookie (AUTHJWT_ACCESS_COOKIE_KEY,
+	// AUTHJWT_REFRESH_COOKIE_KEY; default "__Host-access_token",
+	// "__Host-refresh_token"; without the __Host- prefix with
+	// [CookieConfig.Insecure], "__Secure-" with a Domain or a Path
+	// other than "/").
+	Name string
+	// Path is the token cookie's Path (AUTHJWT_ACCESS_COOKIE_PATH,
+	// AUTHJWT_REFRESH_COOKIE_PATH; default "/").
+	Path string
+	// CSRFName is the script-readable cookie holding the token's csrf
+	// claim (AUTHJWT_ACCESS_CSRF_COOKIE_KEY,
+	// AUTHJWT_REFRESH_CSRF_COOKIE_KEY; default "__Host-csrf_access",
+	// "__Host-csrf_refresh"; prefixed like Name; "csrf_access",
+	// "csrf_refresh" under [CompatLibreFastAPIJWT]).
+	CSRFName string
+	// CSRFPath is the CSRF cookie's Path (AUTHJWT_ACCESS_CSRF_COOKIE_PATH,
+	// AUTHJWT_REFRESH_CSRF_COOKIE_PATH; default "/").
+	CSRFPath string
+	// CSRFHeader is the header carrying the CSRF value with the token's
+	// cookie (AUTHJWT_ACCESS_CSRF_HEADER_NAME,
+	// AUTHJWT_REFRESH_CSRF_HEADER_NAME; default "X-CSRF-Token").
+	CSRFHeader string
+}
+
+// WebSocketConfig configures how WebSocket handshakes carry tokens,
+// [Config.WebSocket].
+type WebSocketConfig struct {
+	// QueryParam is the query parameter a WebSocket handshake may carry
+	// its token in (AUTHJWT_WEBSOCKET_QUERY_PARAM; default "token").
+	QueryParam string
+	// NoQueryToken refuses tokens in the WebSocket URL's query
+	// (AUTHJWT_WEBSOCKET_NO_QUERY_TOKEN).
+	NoQueryToken bool
+	// CSRFQueryParam carries the CSRF value of a cookie authenticated
+	// handshake (AUTHJWT_WEBSOCKET_CSRF_QUERY_PARAM; default
+	// "csrf_token").
+	CSRFQueryParam string
+}
+
+// RevocationConfig configures revocation, [Config.Revocation]: the store,
+// which token types are checked against it, how long a call may take and
+// what a failure means, and refresh-token rotation.
+type RevocationConfig struct {
+	// Enabled turns revocation checks on (AUTHJWT_DENYLIST_ENABLED); Store
+	// must then be set. A configured Store turns them on by itself, so a
+	// store is never set without being consulted;
+	// AUTHJWT_DENYLIST_ENABLED=false together with a Store is a
+	// contradiction that [New] refuses.
+	Enabled bool
+	// Checks lists the token types checked against the store
+	// (AUTHJWT_DENYLIST_TOKEN_CHECKS; default: access and refresh).
+	// Revoking a token of a type left out fails with
+	// [ErrRevocationDisabled] rather than recording a revocation nobody
+	// would enforce.
+	Checks []string
+	// Store keeps revocations (see package revoke and the store modules).
+	// Setting it enables revocation checks (Enabled).
+	Store revoke.Store
+	// Timeout bounds every call into the Store (AUTHJWT_STORE_TIMEOUT;
+	// default 2s): revocation checks on verification and in
+	// [Auth.WatchToken]'s polling, [Auth.Revoke], [Auth.RevokeFamily],
+	// [Auth.RevokeSubject] and [Auth.Rotate]'s consume and reuse paths. It
+	// is applied as the deadline of the call's context (a nearer deadline
+	// of the caller's context is kept), which stores honour as package
+	// revoke requires. A store that does not answer in time fails the call
+	// with [ErrStoreUnavailable] (503).
+	Timeout time.Duration
+	// UnsafeFailOpen accepts tokens whose revocation could not be checked
+	// because the store failed (AUTHJWT_UNSAFE_REVOCATION_FAIL_OPEN). The
+	// default fails closed (503).
+	UnsafeFailOpen bool
+
+	// Rotation makes [Auth.Rotate] consume each refresh token once and
+	// detect reuse (AUTHJWT_REFRESH_TOKEN_ROTATION; needs a store
+	// implementing revoke.Consumer).
+	Rotation bool
+	// ReuseGrace tolerates a second use of a rotated refresh token within
+	// this window after its first use, for a client that lost the
+	// response (AUTHJWT_REFRESH_REUSE_GRACE; default 0). A retry stays in
+	// the session: with a store implementing revoke.SuccessorConsumer
+	// (memory, Redis, SQL) it gets the same successor as the first use
+	// (see [Auth.Rotate]), otherwise a new pair of the same family. A use
+	// after the window is reuse.
+	ReuseGrace time.Duration
+}
+
 // denylistExplicitlyOff reports whether the environment set
 // AUTHJWT_DENYLIST_ENABLED to false: a bool field cannot tell that from
-// "unset", and a Store set in code afterwards must not silently override
+// "unset", and a Revocation.Store set in code afterwards must not silently override
 // it (New refuses the contradiction).
 func (c *Config) denylistExplicitlyOff() bool {
-	return !c.DenylistEnabled && c.origin != nil && c.origin.set["DenylistEnabled"] != ""
+	return !c.Revocation.Enabled && c.origin != nil && c.origin.set["Revocation.Enabled"] != ""
 }
 
 // VerifyEvent describes one verification outcome for [Config.OnVerify].
@@ -360,14 +443,16 @@ type VerifyEvent struct {
 // error's text then names the variable, not the Go field, since that is
 // what the operator wrote.
 type ConfigError struct {
-	// Field is the Config field at fault ("SecretKey",
+	// Field is the dotted path of the Config field at fault
+	// ("Keys.SecretKey", "Cookies.Access.Name",
 	// "TrustedIssuers[0].Audience").
 	Field string
 	// Var is the AUTHJWT_* variable of Field when the configuration came
 	// from the environment: the one the operator set
 	// (AUTHJWT_SECRET_KEY_FILE when the secret came from a file), else the
 	// variable that would set it. Empty for a configuration built in code
-	// and for fields no variable sets (Store, Signer, KeySet, …).
+	// and for fields no variable sets (Revocation.Store, Keys.Signer,
+	// Keys.Set, …).
 	Var string
 
 	format string
@@ -412,10 +497,10 @@ func (e *ConfigError) Message() string {
 
 // hintRE matches a hint written for users of Config, "Field (AUTHJWT_X…)"
 // or a bare " (AUTHJWT_X…)", in a ConfigError's message.
-var hintRE = regexp.MustCompile(`(\b[A-Z][A-Za-z]*)? \((` + envPrefix + `[A-Z0-9_]+)([^()]*)\)`)
+var hintRE = regexp.MustCompile(`(\b[A-Z][A-Za-z]*(?:\.[A-Z][A-Za-z]*)*)? \((` + envPrefix + `[A-Z0-9_]+)([^()]*)\)`)
 
 // envHints rewrites a message for a configuration that came from the
-// environment: "UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET)"
+// environment: "Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET)"
 // becomes the variable alone, and a hint naming the error's own variable,
 // which Error already leads with, goes.
 func envHints(msg, field string) string {

@@ -19,7 +19,7 @@ import (
 )
 
 func TestConfigDefaults(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	c := a.Config()
 	checks := []struct {
 		name string
@@ -27,26 +27,26 @@ func TestConfigDefaults(t *testing.T) {
 		want any
 	}{
 		{"Algorithm", c.Algorithm, "HS256"},
-		{"HeaderName", c.HeaderName, "Authorization"},
-		{"HeaderType", c.HeaderType, "Bearer"},
+		{"Header.Name", c.Header.Name, "Authorization"},
+		{"Header.Type", c.Header.Type, "Bearer"},
 		{"AccessTokenExpires", c.AccessTokenExpires, 15 * time.Minute},
 		{"RefreshTokenExpires", c.RefreshTokenExpires, 14 * 24 * time.Hour},
 		{"TokenLocation", strings.Join(c.TokenLocation, ","), "headers"},
-		{"AccessCookieName", c.AccessCookieName, "__Host-access_token"},
-		{"RefreshCookieName", c.RefreshCookieName, "__Host-refresh_token"},
-		{"AccessCSRFCookieName", c.AccessCSRFCookieName, "__Host-csrf_access"},
-		{"RefreshCSRFCookieName", c.RefreshCSRFCookieName, "__Host-csrf_refresh"},
-		{"AccessCookiePath", c.AccessCookiePath, "/"},
-		{"CookieSameSite", c.CookieSameSite, "lax"},
-		{"InsecureCookies", c.InsecureCookies, false},
-		{"UnsafeDisableCSRF", c.UnsafeDisableCSRF, false},
-		{"AccessCSRFHeaderName", c.AccessCSRFHeaderName, "X-CSRF-Token"},
-		{"CSRFMethods", strings.Join(c.CSRFMethods, ","), "POST,PUT,PATCH,DELETE"},
-		{"TokenTypeClaimName", c.TokenTypeClaimName, "type"},
-		{"AccessTokenType", c.AccessTokenType, "access"},
-		{"RefreshTokenType", c.RefreshTokenType, "refresh"},
-		{"DenylistEnabled", c.DenylistEnabled, false},
-		{"DenylistTokenChecks", strings.Join(c.DenylistTokenChecks, ","), "access,refresh"},
+		{"Cookies.Access.Name", c.Cookies.Access.Name, "__Host-access_token"},
+		{"Cookies.Refresh.Name", c.Cookies.Refresh.Name, "__Host-refresh_token"},
+		{"Cookies.Access.CSRFName", c.Cookies.Access.CSRFName, "__Host-csrf_access"},
+		{"Cookies.Refresh.CSRFName", c.Cookies.Refresh.CSRFName, "__Host-csrf_refresh"},
+		{"Cookies.Access.Path", c.Cookies.Access.Path, "/"},
+		{"Cookies.SameSite", c.Cookies.SameSite, "lax"},
+		{"Cookies.Insecure", c.Cookies.Insecure, false},
+		{"Cookies.UnsafeDisableCSRF", c.Cookies.UnsafeDisableCSRF, false},
+		{"Cookies.Access.CSRFHeader", c.Cookies.Access.CSRFHeader, "X-CSRF-Token"},
+		{"Cookies.CSRFMethods", strings.Join(c.Cookies.CSRFMethods, ","), "POST,PUT,PATCH,DELETE"},
+		{"TypeClaim.Name", c.TypeClaim.Name, "type"},
+		{"TypeClaim.Access", c.TypeClaim.Access, "access"},
+		{"TypeClaim.Refresh", c.TypeClaim.Refresh, "refresh"},
+		{"Revocation.Enabled", c.Revocation.Enabled, false},
+		{"Revocation.Checks", strings.Join(c.Revocation.Checks, ","), "access,refresh"},
 		{"DecodeLeeway", c.DecodeLeeway, time.Duration(0)},
 		{"MaxTokenSize", c.MaxTokenSize, 8192},
 	}
@@ -56,8 +56,8 @@ func TestConfigDefaults(t *testing.T) {
 		}
 	}
 	// Plain-HTTP development: default names drop the prefix.
-	b := mustNew(t, Config{SecretKey: testSecret, InsecureCookies: true, TokenLocation: []string{"cookies"}})
-	if n := b.Config().AccessCookieName; n != "access_token" {
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Cookies: CookieConfig{Insecure: true}, TokenLocation: []string{"cookies"}})
+	if n := b.Config().Cookies.Access.Name; n != "access_token" {
 		t.Errorf("insecure default access cookie = %q", n)
 	}
 }
@@ -71,35 +71,35 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		cfg     Config
 		setting string // must appear in the error
 	}{
-		{"missing secret", Config{}, "SecretKey"},
-		{"short secret", Config{SecretKey: "short"}, "SecretKey"},
-		{"short secret HS512", Config{SecretKey: testSecret, Algorithm: "HS512"}, "SecretKey"},
-		{"unknown algorithm", Config{SecretKey: testSecret, Algorithm: "HS999"}, "Algorithm"},
-		{"none algorithm", Config{SecretKey: testSecret, Algorithm: "none"}, "Algorithm"},
-		{"none in decode algorithms", Config{SecretKey: testSecret, DecodeAlgorithms: []string{"HS256", "none"}}, "DecodeAlgorithms"},
-		{"asymmetric without keys", Config{Algorithm: "RS256"}, "PublicKey"},
-		{"bad private PEM", Config{Algorithm: "RS256", PrivateKey: "not pem"}, "PrivateKey"},
-		{"key type does not fit", Config{Algorithm: "ES256", PrivateKey: privPEM(t, rsaKey)}, "Algorithm"},
-		{"EC curve does not fit", Config{Algorithm: "ES384", PrivateKey: privPEM(t, ecKey256)}, "Algorithm"},
-		{"decode alg does not fit", Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "ES256"}, PrivateKey: privPEM(t, rsaKey)}, "DecodeAlgorithms"},
-		{"public key mismatch", Config{Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey), PublicKey: pubPEM(t, rsaKey2.Public())}, "PublicKey"},
-		{"type claim collides", Config{SecretKey: testSecret, TokenTypeClaimName: "sub"}, "TokenTypeClaimName"},
-		{"type claim collides case", Config{SecretKey: testSecret, TokenTypeClaimName: "EXP"}, "TokenTypeClaimName"},
-		{"same type values", Config{SecretKey: testSecret, AccessTokenType: "x", RefreshTokenType: "x"}, "RefreshTokenType"},
-		{"denylist without store", Config{SecretKey: testSecret, DenylistEnabled: true}, "Store"},
-		{"bad samesite", Config{SecretKey: testSecret, CookieSameSite: "sometimes"}, "CookieSameSite"},
-		{"unknown location", Config{SecretKey: testSecret, TokenLocation: []string{"query"}}, "TokenLocation"},
-		{"bad csrf method", Config{SecretKey: testSecret, CSRFMethods: []string{"FETCH"}}, "CSRFMethods"},
-		{"bad denylist check", Config{SecretKey: testSecret, DenylistTokenChecks: []string{"id"}}, "DenylistTokenChecks"},
-		{"negative expiry", Config{SecretKey: testSecret, AccessTokenExpires: -5 * time.Second}, "AccessTokenExpires"},
-		{"negative leeway", Config{SecretKey: testSecret, DecodeLeeway: -time.Second}, "DecodeLeeway"},
-		{"rotation without consumer", Config{SecretKey: testSecret, DenylistEnabled: true, Store: revoke.Func(nil), RefreshTokenRotation: true}, "RefreshTokenRotation"},
-		{"__Host- with insecure", Config{SecretKey: testSecret, TokenLocation: []string{"cookies"}, InsecureCookies: true, AccessCookieName: "__Host-a"}, "AccessCookieName"},
-		{"__Host- with domain", Config{SecretKey: testSecret, TokenLocation: []string{"cookies"}, CookieDomain: "example.com", AccessCookieName: "__Host-a"}, "CookieDomain"},
-		{"__Host- with path", Config{SecretKey: testSecret, TokenLocation: []string{"cookies"}, RefreshCookiePath: "/auth", RefreshCookieName: "__Host-r"}, "RefreshCookiePath"},
-		{"__Secure- with insecure", Config{SecretKey: testSecret, TokenLocation: []string{"cookies"}, InsecureCookies: true, AccessCookieName: "__Secure-a"}, "AccessCookieName"},
-		{"samesite none insecure", Config{SecretKey: testSecret, TokenLocation: []string{"cookies"}, InsecureCookies: true, CookieSameSite: "none"}, "CookieSameSite"},
-		{"bad trusted origin", Config{SecretKey: testSecret, TrustedOrigins: []string{"not an origin"}}, "TrustedOrigins"},
+		{"missing secret", Config{}, "Keys.SecretKey"},
+		{"short secret", Config{Keys: KeyConfig{SecretKey: "short"}}, "Keys.SecretKey"},
+		{"short secret HS512", Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "HS512"}, "Keys.SecretKey"},
+		{"unknown algorithm", Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "HS999"}, "Algorithm"},
+		{"none algorithm", Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "none"}, "Algorithm"},
+		{"none in decode algorithms", Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeAlgorithms: []string{"HS256", "none"}}, "DecodeAlgorithms"},
+		{"asymmetric without keys", Config{Algorithm: "RS256"}, "Keys.PublicKey"},
+		{"bad private PEM", Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: "not pem"}}, "Keys.PrivateKey"},
+		{"key type does not fit", Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}}, "Algorithm"},
+		{"EC curve does not fit", Config{Algorithm: "ES384", Keys: KeyConfig{PrivateKey: privPEM(t, ecKey256)}}, "Algorithm"},
+		{"decode alg does not fit", Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "ES256"}, Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}}, "DecodeAlgorithms"},
+		{"public key mismatch", Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), PublicKey: pubPEM(t, rsaKey2.Public())}}, "Keys.PublicKey"},
+		{"type claim collides", Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Name: "sub"}}, "TypeClaim.Name"},
+		{"type claim collides case", Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Name: "EXP"}}, "TypeClaim.Name"},
+		{"same type values", Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Access: "x", Refresh: "x"}}, "TypeClaim.Refresh"},
+		{"denylist without store", Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true}}, "Revocation.Store"},
+		{"bad samesite", Config{Keys: KeyConfig{SecretKey: testSecret}, Cookies: CookieConfig{SameSite: "sometimes"}}, "Cookies.SameSite"},
+		{"unknown location", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"query"}}, "TokenLocation"},
+		{"bad csrf method", Config{Keys: KeyConfig{SecretKey: testSecret}, Cookies: CookieConfig{CSRFMethods: []string{"FETCH"}}}, "Cookies.CSRFMethods"},
+		{"bad denylist check", Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Checks: []string{"id"}}}, "Revocation.Checks"},
+		{"negative expiry", Config{Keys: KeyConfig{SecretKey: testSecret}, AccessTokenExpires: -5 * time.Second}, "AccessTokenExpires"},
+		{"negative leeway", Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeLeeway: -time.Second}, "DecodeLeeway"},
+		{"rotation without consumer", Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: revoke.Func(nil), Rotation: true}}, "Revocation.Rotation"},
+		{"__Host- with insecure", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Access: TokenCookie{Name: "__Host-a"}, Insecure: true}}, "Cookies.Access.Name"},
+		{"__Host- with domain", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Access: TokenCookie{Name: "__Host-a"}, Domain: "example.com"}}, "Cookies.Domain"},
+		{"__Host- with path", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Refresh: TokenCookie{Path: "/auth", Name: "__Host-r"}}}, "Cookies.Refresh.Path"},
+		{"__Secure- with insecure", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Access: TokenCookie{Name: "__Secure-a"}, Insecure: true}}, "Cookies.Access.Name"},
+		{"samesite none insecure", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Insecure: true, SameSite: "none"}}, "Cookies.SameSite"},
+		{"bad trusted origin", Config{Keys: KeyConfig{SecretKey: testSecret}, Cookies: CookieConfig{TrustedOrigins: []string{"not an origin"}}}, "Cookies.TrustedOrigins"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -115,7 +115,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 }
 
 func TestShortSecretEscapeHatch(t *testing.T) {
-	a, err := New(Config{SecretKey: "legacy", UnsafeAllowShortSecret: true})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: "legacy", UnsafeAllowShortSecret: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestShortSecretEscapeHatch(t *testing.T) {
 
 func TestRSAKeyTooSmall(t *testing.T) {
 	k := mustRSA(t, 1024)
-	_, err := New(Config{Algorithm: "RS256", PrivateKey: privPEM(t, k)})
+	_, err := New(Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
 	if err == nil || !strings.Contains(err.Error(), "2048") {
 		t.Fatalf("1024-bit RSA key: %v", err)
 	}
@@ -168,10 +168,10 @@ func TestRSAKeyAboveSignatureLimit(t *testing.T) {
 		cfg     Config
 		setting string
 	}{
-		{"VerifyKey", Config{Algorithm: "RS256", VerifyKey: big8200}, "VerifyKey"},
-		{"PublicKey PEM", Config{Algorithm: "PS256", PublicKey: bigPEM}, "PublicKey"},
-		{"Signer", Config{Algorithm: "RS512", Signer: bigSigner{big8200}}, "Signer"},
-		{"decode only", Config{SecretKey: testSecret, DecodeAlgorithms: []string{"HS256", "RS256"}, VerifyKey: big8200}, "VerifyKey"},
+		{"Keys.VerifyKey", Config{Algorithm: "RS256", Keys: KeyConfig{VerifyKey: big8200}}, "Keys.VerifyKey"},
+		{"Keys.PublicKey PEM", Config{Algorithm: "PS256", Keys: KeyConfig{PublicKey: bigPEM}}, "Keys.PublicKey"},
+		{"Keys.Signer", Config{Algorithm: "RS512", Keys: KeyConfig{Signer: bigSigner{big8200}}}, "Keys.Signer"},
+		{"decode only", Config{Keys: KeyConfig{SecretKey: testSecret, VerifyKey: big8200}, DecodeAlgorithms: []string{"HS256", "RS256"}}, "Keys.VerifyKey"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := New(c.cfg)
@@ -186,7 +186,7 @@ func TestRSAKeyAboveSignatureLimit(t *testing.T) {
 		})
 	}
 	t.Run("8192 bits accepted", func(t *testing.T) {
-		if _, err := New(Config{Algorithm: "RS256", VerifyKey: bigRSA(8192)}); err != nil {
+		if _, err := New(Config{Algorithm: "RS256", Keys: KeyConfig{VerifyKey: bigRSA(8192)}}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -33,7 +33,7 @@ func (o maxAgeOpt) applyCookie(c *cookieOpts) {
 }
 
 // WithMaxAge sets the Max-Age of the cookies of this call (whole seconds,
-// at least one), instead of [Config.CookieMaxAge] or the token's remaining
+// at least one), instead of [CookieConfig.MaxAge] or the token's remaining
 // lifetime (the seed's max_age argument).
 func WithMaxAge(d time.Duration) CookieOption { return maxAgeOpt(d) }
 
@@ -51,7 +51,7 @@ func WithSessionCookie() CookieOption { return sessionOpt{} }
 // "csrf" claim (readable by scripts, which send it back in the CSRF header).
 // Names, paths, domain, Secure and SameSite come from the [Config]. The
 // cookies' Max-Age is, in order of precedence, the call's [WithMaxAge] or
-// [WithSessionCookie], [Config.CookieMaxAge], or the token's remaining
+// [WithSessionCookie], [CookieConfig.MaxAge], or the token's remaining
 // lifetime; a token without "exp" gets session cookies.
 //
 // token must be an access token created by this Auth: its signature and
@@ -128,27 +128,27 @@ func (a *Auth) unset(w http.ResponseWriter, refresh bool) error {
 // cookieTemplates returns the token cookie and, when CSRF protection is on,
 // the CSRF cookie, with every attribute but the value and the lifetime.
 func (a *Auth) cookieTemplates(refresh bool) []*http.Cookie {
-	name, path := a.cfg.AccessCookieName, a.cfg.AccessCookiePath
-	csrfName, csrfPath := a.cfg.AccessCSRFCookieName, a.cfg.AccessCSRFCookiePath
+	name, path := a.cfg.Cookies.Access.Name, a.cfg.Cookies.Access.Path
+	csrfName, csrfPath := a.cfg.Cookies.Access.CSRFName, a.cfg.Cookies.Access.CSRFPath
 	if refresh {
-		name, path = a.cfg.RefreshCookieName, a.cfg.RefreshCookiePath
-		csrfName, csrfPath = a.cfg.RefreshCSRFCookieName, a.cfg.RefreshCSRFCookiePath
+		name, path = a.cfg.Cookies.Refresh.Name, a.cfg.Cookies.Refresh.Path
+		csrfName, csrfPath = a.cfg.Cookies.Refresh.CSRFName, a.cfg.Cookies.Refresh.CSRFPath
 	}
 	ss := http.SameSiteLaxMode
 	switch {
-	case strings.EqualFold(a.cfg.CookieSameSite, "strict"):
+	case strings.EqualFold(a.cfg.Cookies.SameSite, "strict"):
 		ss = http.SameSiteStrictMode
-	case strings.EqualFold(a.cfg.CookieSameSite, "none"):
+	case strings.EqualFold(a.cfg.Cookies.SameSite, "none"):
 		ss = http.SameSiteNoneMode
 	}
 	list := []*http.Cookie{{
-		Name: name, Path: path, Domain: a.cfg.CookieDomain,
-		Secure: !a.cfg.InsecureCookies, HttpOnly: true, SameSite: ss,
+		Name: name, Path: path, Domain: a.cfg.Cookies.Domain,
+		Secure: !a.cfg.Cookies.Insecure, HttpOnly: true, SameSite: ss,
 	}}
 	if a.creds.csrfOn {
 		list = append(list, &http.Cookie{
-			Name: csrfName, Path: csrfPath, Domain: a.cfg.CookieDomain,
-			Secure: !a.cfg.InsecureCookies, HttpOnly: false, SameSite: ss,
+			Name: csrfName, Path: csrfPath, Domain: a.cfg.Cookies.Domain,
+			Secure: !a.cfg.Cookies.Insecure, HttpOnly: false, SameSite: ss,
 		})
 	}
 	return list
@@ -213,8 +213,8 @@ func (a *Auth) cookiesFor(m minted, refresh bool, o cookieOpts) ([]*http.Cookie,
 	case o.session:
 	case o.maxAge > 0:
 		maxAge = int(o.maxAge / time.Second)
-	case a.cfg.CookieMaxAge > 0:
-		maxAge = max(1, int(a.cfg.CookieMaxAge/time.Second))
+	case a.cfg.Cookies.MaxAge > 0:
+		maxAge = max(1, int(a.cfg.Cookies.MaxAge/time.Second))
 	case m.exp != 0:
 		maxAge = max(1, int(time.Unix(m.exp, 0).Sub(a.now())/time.Second))
 	}

@@ -19,8 +19,8 @@ import (
 func cookieAuth(t testing.TB, cfg Config) (*Auth, *clock) {
 	t.Helper()
 	c := newClock()
-	if cfg.SecretKey == "" {
-		cfg.SecretKey = testSecret
+	if cfg.Keys.SecretKey == "" {
+		cfg.Keys.SecretKey = testSecret
 	}
 	if cfg.TokenLocation == nil {
 		cfg.TokenLocation = []string{LocationCookies}
@@ -88,17 +88,17 @@ func TestSetCookiesAttributes(t *testing.T) {
 			"__Host-access_token=A; Path=/; Max-Age=800; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Max-Age=800; Secure; SameSite=Lax",
 		}},
-		{"CookieMaxAge overrides the token lifetime", Config{CookieMaxAge: time.Hour}, 0, nil, setPair(), []string{
+		{"Cookies.MaxAge overrides the token lifetime", Config{Cookies: CookieConfig{MaxAge: time.Hour}}, 0, nil, setPair(), []string{
 			"__Host-access_token=A; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Max-Age=3600; Secure; SameSite=Lax",
 			"__Host-refresh_token=R; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_refresh=CR; Path=/; Max-Age=3600; Secure; SameSite=Lax",
 		}},
-		{"WithMaxAge per call beats CookieMaxAge", Config{CookieMaxAge: time.Hour}, 0, nil, setAccess(WithMaxAge(90 * time.Second)), []string{
+		{"WithMaxAge per call beats Cookies.MaxAge", Config{Cookies: CookieConfig{MaxAge: time.Hour}}, 0, nil, setAccess(WithMaxAge(90 * time.Second)), []string{
 			"__Host-access_token=A; Path=/; Max-Age=90; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Max-Age=90; Secure; SameSite=Lax",
 		}},
-		{"WithSessionCookie: no Max-Age, gone when the browser closes", Config{CookieMaxAge: time.Hour}, 0, nil, setRefresh(WithSessionCookie()), []string{
+		{"WithSessionCookie: no Max-Age, gone when the browser closes", Config{Cookies: CookieConfig{MaxAge: time.Hour}}, 0, nil, setRefresh(WithSessionCookie()), []string{
 			"__Host-refresh_token=R; Path=/; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_refresh=CR; Path=/; Secure; SameSite=Lax",
 		}},
@@ -106,39 +106,52 @@ func TestSetCookiesAttributes(t *testing.T) {
 			"__Host-access_token=A; Path=/; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Secure; SameSite=Lax",
 		}},
-		{"a non-expiring token with CookieMaxAge gets it", Config{AllowNonExpiringTokens: true, CookieMaxAge: time.Minute}, 0, []TokenOption{WithNoExpiry()}, setAccess(), []string{
+		{"a non-expiring token with Cookies.MaxAge gets it", Config{AllowNonExpiringTokens: true, Cookies: CookieConfig{MaxAge: time.Minute}}, 0, []TokenOption{WithNoExpiry()}, setAccess(), []string{
 			"__Host-access_token=A; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Max-Age=60; Secure; SameSite=Lax",
 		}},
-		{"InsecureCookies: no Secure, default names drop the prefix", Config{InsecureCookies: true}, 0, nil, setPair(), []string{
+		{"Cookies.Insecure: no Secure, default names drop the prefix", Config{Cookies: CookieConfig{Insecure: true}}, 0, nil, setPair(), []string{
 			"access_token=A; Path=/; Max-Age=900; HttpOnly; SameSite=Lax",
 			"csrf_access=CA; Path=/; Max-Age=900; SameSite=Lax",
 			"refresh_token=R; Path=/; Max-Age=1209600; HttpOnly; SameSite=Lax",
 			"csrf_refresh=CR; Path=/; Max-Age=1209600; SameSite=Lax",
 		}},
-		{"UnsafeDisableCSRF: no CSRF cookie (seed: csrf_protect false)", Config{UnsafeDisableCSRF: true}, 0, nil, setPair(), []string{
+		{"Cookies.UnsafeDisableCSRF: no CSRF cookie (seed: csrf_protect false)", Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}, 0, nil, setPair(), []string{
 			"__Host-access_token=A; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Lax",
 			"__Host-refresh_token=R; Path=/; Max-Age=1209600; HttpOnly; Secure; SameSite=Lax",
 		}},
 		{"every name, path, domain and SameSite is configurable", Config{
-			AccessCookieName: "acc", RefreshCookieName: "__Secure-ref", AccessCSRFCookieName: "xa", RefreshCSRFCookieName: "xr",
-			AccessCookiePath: "/api", RefreshCookiePath: "/auth/refresh", AccessCSRFCookiePath: "/app", RefreshCSRFCookiePath: "/app/r",
-			CookieDomain: "example.com", CookieSameSite: "Strict",
+			Cookies: CookieConfig{
+				Access: TokenCookie{
+					Name:     "acc",
+					CSRFName: "xa",
+					Path:     "/api",
+					CSRFPath: "/app",
+				},
+				Refresh: TokenCookie{
+					Name:     "__Secure-ref",
+					CSRFName: "xr",
+					Path:     "/auth/refresh",
+					CSRFPath: "/app/r",
+				},
+				Domain:   "example.com",
+				SameSite: "Strict",
+			},
 		}, 0, nil, setPair(), []string{
 			"acc=A; Path=/api; Domain=example.com; Max-Age=900; HttpOnly; Secure; SameSite=Strict",
 			"xa=CA; Path=/app; Domain=example.com; Max-Age=900; Secure; SameSite=Strict",
 			"__Secure-ref=R; Path=/auth/refresh; Domain=example.com; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict",
 			"xr=CR; Path=/app/r; Domain=example.com; Max-Age=1209600; Secure; SameSite=Strict",
 		}},
-		{"SameSite none (Secure kept)", Config{CookieSameSite: "none"}, 0, nil, setAccess(), []string{
+		{"SameSite none (Secure kept)", Config{Cookies: CookieConfig{SameSite: "none"}}, 0, nil, setAccess(), []string{
 			"__Host-access_token=A; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=None",
 			"__Host-csrf_access=CA; Path=/; Max-Age=900; Secure; SameSite=None",
 		}},
-		{"a Domain makes default names __Secure- (browsers refuse __Host- with Domain)", Config{CookieDomain: "example.com"}, 0, nil, setAccess(), []string{
+		{"a Domain makes default names __Secure- (browsers refuse __Host- with Domain)", Config{Cookies: CookieConfig{Domain: "example.com"}}, 0, nil, setAccess(), []string{
 			"__Secure-access_token=A; Path=/; Domain=example.com; Max-Age=900; HttpOnly; Secure; SameSite=Lax",
 			"__Secure-csrf_access=CA; Path=/; Domain=example.com; Max-Age=900; Secure; SameSite=Lax",
 		}},
-		{"a non-root path makes that default name __Secure-", Config{RefreshCookiePath: "/refresh"}, 0, nil, setRefresh(), []string{
+		{"a non-root path makes that default name __Secure-", Config{Cookies: CookieConfig{Refresh: TokenCookie{Path: "/refresh"}}}, 0, nil, setRefresh(), []string{
 			"__Secure-refresh_token=R; Path=/refresh; Max-Age=1209600; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_refresh=CR; Path=/; Max-Age=1209600; Secure; SameSite=Lax",
 		}},
@@ -154,7 +167,7 @@ func TestSetCookiesAttributes(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := strings.NewReplacer()
-			if !tt.cfg.UnsafeDisableCSRF {
+			if !tt.cfg.Cookies.UnsafeDisableCSRF {
 				r = strings.NewReplacer("CA", claimOf(t, at, "csrf").(string), "CR", claimOf(t, rt, "csrf").(string))
 			}
 			var want []string
@@ -216,19 +229,31 @@ func TestUnsetCookiesAttributes(t *testing.T) {
 			"__Host-csrf_refresh=; Path=/" + del + "; Secure; SameSite=Lax",
 		}},
 		{"custom names, paths and domain are matched (a different Path would delete nothing)", Config{
-			AccessCookieName: "acc", RefreshCookieName: "ref", AccessCSRFCookieName: "xa", RefreshCSRFCookieName: "xr",
-			AccessCookiePath: "/api", RefreshCookiePath: "/auth", CookieDomain: "example.com", CookieSameSite: "strict",
+			Cookies: CookieConfig{
+				Access: TokenCookie{
+					Name:     "acc",
+					CSRFName: "xa",
+					Path:     "/api",
+				},
+				Refresh: TokenCookie{
+					Name:     "ref",
+					CSRFName: "xr",
+					Path:     "/auth",
+				},
+				Domain:   "example.com",
+				SameSite: "strict",
+			},
 		}, (*Auth).UnsetCookies, []string{
 			"acc=; Path=/api; Domain=example.com" + del + "; HttpOnly; Secure; SameSite=Strict",
 			"xa=; Path=/; Domain=example.com" + del + "; Secure; SameSite=Strict",
 			"ref=; Path=/auth; Domain=example.com" + del + "; HttpOnly; Secure; SameSite=Strict",
 			"xr=; Path=/; Domain=example.com" + del + "; Secure; SameSite=Strict",
 		}},
-		{"insecure: no Secure, unprefixed", Config{InsecureCookies: true}, (*Auth).UnsetAccessCookies, []string{
+		{"insecure: no Secure, unprefixed", Config{Cookies: CookieConfig{Insecure: true}}, (*Auth).UnsetAccessCookies, []string{
 			"access_token=; Path=/" + del + "; HttpOnly; SameSite=Lax",
 			"csrf_access=; Path=/" + del + "; SameSite=Lax",
 		}},
-		{"CSRF off: CSRF cookies are not touched (seed)", Config{UnsafeDisableCSRF: true}, (*Auth).UnsetCookies, []string{
+		{"CSRF off: CSRF cookies are not touched (seed)", Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}, (*Auth).UnsetCookies, []string{
 			"__Host-access_token=; Path=/" + del + "; HttpOnly; Secure; SameSite=Lax",
 			"__Host-refresh_token=; Path=/" + del + "; HttpOnly; Secure; SameSite=Lax",
 		}},
@@ -248,7 +273,7 @@ func TestUnsetCookiesAttributes(t *testing.T) {
 }
 
 func TestCookieFunctionErrors(t *testing.T) {
-	headersOnly := mustNew(t, Config{SecretKey: testSecret})
+	headersOnly := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	tok := must(headersOnly.CreateAccessToken("alice"))
 	// Seed: every cookie function says cookies are not a token location.
 	for name, f := range map[string]func(http.ResponseWriter) error{
@@ -272,9 +297,9 @@ func TestCookieFunctionErrors(t *testing.T) {
 	a, clk := cookieAuth(t, Config{})
 	at := must(a.CreateAccessToken("alice"))
 	rt := must(a.CreateRefreshToken("alice"))
-	other, _ := cookieAuth(t, Config{SecretKey: strings.Repeat("fedcba9876543210", 2)})
+	other, _ := cookieAuth(t, Config{Keys: KeyConfig{SecretKey: strings.Repeat("fedcba9876543210", 2)}})
 	foreign := must(other.CreateAccessToken("alice"))
-	noCSRF := must(mustNew(t, Config{SecretKey: testSecret, Now: clk.Now}).CreateAccessToken("alice"))
+	noCSRF := must(mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now}).CreateAccessToken("alice"))
 	tests := []struct {
 		name string
 		call func(w http.ResponseWriter) error
@@ -327,26 +352,26 @@ func TestCookiePrefixRules(t *testing.T) {
 		setting string // the message must name it, as "authjwt: <setting>:"
 		also    string // and say what to change
 	}{
-		{"__Host- needs Secure", Config{InsecureCookies: true, AccessCookieName: "__Host-a"}, "AccessCookieName", "InsecureCookies"},
-		{"prefixes match case-insensitively, as browsers do", Config{InsecureCookies: true, RefreshCookieName: "__host-r"}, "RefreshCookieName", "InsecureCookies"},
-		{"__Host- needs Path /", Config{AccessCookiePath: "/api", AccessCookieName: "__Host-a"}, "AccessCookieName", "AccessCookiePath"},
-		{"__Host- CSRF cookie needs Path / too", Config{RefreshCSRFCookiePath: "/r", RefreshCSRFCookieName: "__Host-x"}, "RefreshCSRFCookieName", "RefreshCSRFCookiePath"},
-		{"__Host- forbids a Domain", Config{CookieDomain: "example.com", AccessCSRFCookieName: "__Host-x"}, "AccessCSRFCookieName", "CookieDomain"},
-		{"__Secure- needs Secure", Config{InsecureCookies: true, RefreshCookieName: "__Secure-r"}, "RefreshCookieName", "InsecureCookies"},
-		{"__Secure- CSRF cookie needs Secure", Config{InsecureCookies: true, AccessCSRFCookieName: "__Secure-x"}, "AccessCSRFCookieName", "InsecureCookies"},
-		{"SameSite none needs Secure", Config{InsecureCookies: true, CookieSameSite: "none"}, "CookieSameSite", "InsecureCookies"},
-		{"SameSite None in any case needs Secure", Config{InsecureCookies: true, CookieSameSite: "None"}, "CookieSameSite", "InsecureCookies"},
-		{"a name net/http cannot send", Config{AccessCookieName: "access token"}, "AccessCookieName", "valid cookie name"},
-		{"two cookies sharing a name overwrite each other", Config{RefreshCookieName: "__Host-access_token"}, "RefreshCookieName", "AccessCookieName"},
-		{"CSRF cookie named like its token cookie", Config{AccessCookieName: "t", AccessCSRFCookieName: "t"}, "AccessCSRFCookieName", "AccessCookieName"},
-		{"a domain net/http would drop", Config{CookieDomain: "exa mple.com"}, "CookieDomain", "valid cookie domain"},
-		{"a relative path", Config{AccessCookiePath: "api"}, "AccessCookiePath", "/"},
-		{"a path net/http would rewrite", Config{RefreshCookiePath: "/a;b"}, "RefreshCookiePath", "valid cookie path"},
+		{"__Host- needs Secure", Config{Cookies: CookieConfig{Access: TokenCookie{Name: "__Host-a"}, Insecure: true}}, "Cookies.Access.Name", "Cookies.Insecure"},
+		{"prefixes match case-insensitively, as browsers do", Config{Cookies: CookieConfig{Refresh: TokenCookie{Name: "__host-r"}, Insecure: true}}, "Cookies.Refresh.Name", "Cookies.Insecure"},
+		{"__Host- needs Path /", Config{Cookies: CookieConfig{Access: TokenCookie{Path: "/api", Name: "__Host-a"}}}, "Cookies.Access.Name", "Cookies.Access.Path"},
+		{"__Host- CSRF cookie needs Path / too", Config{Cookies: CookieConfig{Refresh: TokenCookie{CSRFPath: "/r", CSRFName: "__Host-x"}}}, "Cookies.Refresh.CSRFName", "Cookies.Refresh.CSRFPath"},
+		{"__Host- forbids a Domain", Config{Cookies: CookieConfig{Access: TokenCookie{CSRFName: "__Host-x"}, Domain: "example.com"}}, "Cookies.Access.CSRFName", "Cookies.Domain"},
+		{"__Secure- needs Secure", Config{Cookies: CookieConfig{Refresh: TokenCookie{Name: "__Secure-r"}, Insecure: true}}, "Cookies.Refresh.Name", "Cookies.Insecure"},
+		{"__Secure- CSRF cookie needs Secure", Config{Cookies: CookieConfig{Access: TokenCookie{CSRFName: "__Secure-x"}, Insecure: true}}, "Cookies.Access.CSRFName", "Cookies.Insecure"},
+		{"SameSite none needs Secure", Config{Cookies: CookieConfig{Insecure: true, SameSite: "none"}}, "Cookies.SameSite", "Cookies.Insecure"},
+		{"SameSite None in any case needs Secure", Config{Cookies: CookieConfig{Insecure: true, SameSite: "None"}}, "Cookies.SameSite", "Cookies.Insecure"},
+		{"a name net/http cannot send", Config{Cookies: CookieConfig{Access: TokenCookie{Name: "access token"}}}, "Cookies.Access.Name", "valid cookie name"},
+		{"two cookies sharing a name overwrite each other", Config{Cookies: CookieConfig{Refresh: TokenCookie{Name: "__Host-access_token"}}}, "Cookies.Refresh.Name", "Cookies.Access.Name"},
+		{"CSRF cookie named like its token cookie", Config{Cookies: CookieConfig{Access: TokenCookie{Name: "t", CSRFName: "t"}}}, "Cookies.Access.CSRFName", "Cookies.Access.Name"},
+		{"a domain net/http would drop", Config{Cookies: CookieConfig{Domain: "exa mple.com"}}, "Cookies.Domain", "valid cookie domain"},
+		{"a relative path", Config{Cookies: CookieConfig{Access: TokenCookie{Path: "api"}}}, "Cookies.Access.Path", "/"},
+		{"a path net/http would rewrite", Config{Cookies: CookieConfig{Refresh: TokenCookie{Path: "/a;b"}}}, "Cookies.Refresh.Path", "valid cookie path"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			cfg.SecretKey, cfg.TokenLocation = testSecret, cookies
+			cfg.Keys.SecretKey, cfg.TokenLocation = testSecret, cookies
 			_, err := New(cfg)
 			if err == nil {
 				t.Fatal("New accepted a configuration browsers would drop")
@@ -362,29 +387,29 @@ func TestCookiePrefixRules(t *testing.T) {
 		names [4]string // access, refresh, access CSRF, refresh CSRF
 	}{
 		{"defaults", Config{}, [4]string{"__Host-access_token", "__Host-refresh_token", "__Host-csrf_access", "__Host-csrf_refresh"}},
-		{"Secure off alone is enough: default names lose the prefix", Config{InsecureCookies: true}, [4]string{"access_token", "refresh_token", "csrf_access", "csrf_refresh"}},
-		{"a Domain alone is enough: default names become __Secure-", Config{CookieDomain: ".example.com"}, [4]string{"__Secure-access_token", "__Secure-refresh_token", "__Secure-csrf_access", "__Secure-csrf_refresh"}},
-		{"a path alone is enough: that default name becomes __Secure-", Config{AccessCookiePath: "/api", RefreshCSRFCookiePath: "/r"}, [4]string{"__Secure-access_token", "__Host-refresh_token", "__Host-csrf_access", "__Secure-csrf_refresh"}},
-		{"SameSite none with Secure", Config{CookieSameSite: "NONE"}, [4]string{"__Host-access_token", "__Host-refresh_token", "__Host-csrf_access", "__Host-csrf_refresh"}},
-		{"explicit __Secure- with a Domain and a path", Config{CookieDomain: "example.com", AccessCookiePath: "/x", AccessCookieName: "__Secure-a"}, [4]string{"__Secure-a", "__Secure-refresh_token", "__Secure-csrf_access", "__Secure-csrf_refresh"}},
-		{"CSRF off: CSRF cookie names are never used, so not checked", Config{UnsafeDisableCSRF: true, InsecureCookies: true, AccessCSRFCookieName: "__Host-unused"}, [4]string{"access_token", "refresh_token", "__Host-unused", "csrf_refresh"}},
+		{"Secure off alone is enough: default names lose the prefix", Config{Cookies: CookieConfig{Insecure: true}}, [4]string{"access_token", "refresh_token", "csrf_access", "csrf_refresh"}},
+		{"a Domain alone is enough: default names become __Secure-", Config{Cookies: CookieConfig{Domain: ".example.com"}}, [4]string{"__Secure-access_token", "__Secure-refresh_token", "__Secure-csrf_access", "__Secure-csrf_refresh"}},
+		{"a path alone is enough: that default name becomes __Secure-", Config{Cookies: CookieConfig{Access: TokenCookie{Path: "/api"}, Refresh: TokenCookie{CSRFPath: "/r"}}}, [4]string{"__Secure-access_token", "__Host-refresh_token", "__Host-csrf_access", "__Secure-csrf_refresh"}},
+		{"SameSite none with Secure", Config{Cookies: CookieConfig{SameSite: "NONE"}}, [4]string{"__Host-access_token", "__Host-refresh_token", "__Host-csrf_access", "__Host-csrf_refresh"}},
+		{"explicit __Secure- with a Domain and a path", Config{Cookies: CookieConfig{Access: TokenCookie{Path: "/x", Name: "__Secure-a"}, Domain: "example.com"}}, [4]string{"__Secure-a", "__Secure-refresh_token", "__Secure-csrf_access", "__Secure-csrf_refresh"}},
+		{"CSRF off: CSRF cookie names are never used, so not checked", Config{Cookies: CookieConfig{Access: TokenCookie{CSRFName: "__Host-unused"}, UnsafeDisableCSRF: true, Insecure: true}}, [4]string{"access_token", "refresh_token", "__Host-unused", "csrf_refresh"}},
 	}
 	for _, tt := range good {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			cfg.SecretKey, cfg.TokenLocation = testSecret, cookies
+			cfg.Keys.SecretKey, cfg.TokenLocation = testSecret, cookies
 			a, err := New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := a.Config()
-			if got := [4]string{c.AccessCookieName, c.RefreshCookieName, c.AccessCSRFCookieName, c.RefreshCSRFCookieName}; got != tt.names {
+			if got := [4]string{c.Cookies.Access.Name, c.Cookies.Refresh.Name, c.Cookies.Access.CSRFName, c.Cookies.Refresh.CSRFName}; got != tt.names {
 				t.Errorf("names = %q, want %q", got, tt.names)
 			}
 		})
 	}
 	t.Run("rules only apply when cookies are a token location", func(t *testing.T) {
-		if _, err := New(Config{SecretKey: testSecret, InsecureCookies: true, AccessCookieName: "__Host-a"}); err != nil {
+		if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, Cookies: CookieConfig{Access: TokenCookie{Name: "__Host-a"}, Insecure: true}}); err != nil {
 			t.Errorf("headers-only config refused for an unused cookie: %v", err)
 		}
 	})
@@ -486,7 +511,7 @@ func (s *seedApp) expect(t *testing.T, method, path string, hdr map[string]strin
 }
 
 func seedCfg(c Config) *Auth {
-	c.SecretKey = testSecret
+	c.Keys.SecretKey = testSecret
 	c.TokenLocation = []string{LocationCookies}
 	return must(New(c))
 }
@@ -495,7 +520,7 @@ func TestSeedCookiesSetAndUnset(t *testing.T) {
 	for _, path := range []string{"/access-token", "/refresh-token"} {
 		kind := strings.TrimSuffix(path[1:], "-token")
 		t.Run("csrf cookie follows csrf protection "+kind, func(t *testing.T) {
-			s := newSeedApp(t, seedCfg(Config{UnsafeDisableCSRF: true}))
+			s := newSeedApp(t, seedCfg(Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}))
 			s.do(t, "GET", path, nil)
 			if v := s.cookie("__Host-csrf_" + kind); v != "" {
 				t.Errorf("CSRF cookie set with CSRF protection off")
@@ -516,7 +541,7 @@ func TestSeedCookiesSetAndUnset(t *testing.T) {
 		names []string
 	}{
 		{"default names", Config{}, []string{"__Host-access_token", "__Host-csrf_access", "__Host-refresh_token", "__Host-csrf_refresh"}},
-		{"custom cookie keys", Config{AccessCookieName: "access_cookie", RefreshCookieName: "refresh_cookie", AccessCSRFCookieName: "csrf_access", RefreshCSRFCookieName: "csrf_refresh"},
+		{"custom cookie keys", Config{Cookies: CookieConfig{Access: TokenCookie{Name: "access_cookie", CSRFName: "csrf_access"}, Refresh: TokenCookie{Name: "refresh_cookie", CSRFName: "csrf_refresh"}}},
 			[]string{"access_cookie", "csrf_access", "refresh_cookie", "csrf_refresh"}},
 	} {
 		t.Run("unset all: "+tt.name, func(t *testing.T) {
@@ -557,14 +582,14 @@ func TestSeedCookieOptional(t *testing.T) {
 	s.expect(t, "POST", url, nil, 200, `{"hello":null}`)
 
 	// CSRF methods without POST: no CSRF header needed.
-	s.cur.Store(seedCfg(Config{CSRFMethods: []string{"GET"}}))
+	s.cur.Store(seedCfg(Config{Cookies: CookieConfig{CSRFMethods: []string{"GET"}}}))
 	s.do(t, "GET", "/access-token", nil)
 	s.expect(t, "POST", url, nil, 200, `{"hello":"1"}`)
 	// ...but GET now needs it, even on an optional route, when a cookie is present.
 	s.expect(t, "GET", url, nil, 403, "Missing CSRF Token")
 
 	// CSRF protection off: no header needed.
-	s.cur.Store(seedCfg(Config{UnsafeDisableCSRF: true}))
+	s.cur.Store(seedCfg(Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}))
 	s.do(t, "GET", "/access-token", nil)
 	s.expect(t, "POST", url, nil, 200, `{"hello":"1"}`)
 
@@ -579,7 +604,7 @@ func TestSeedCookieOptional(t *testing.T) {
 	s.expect(t, "POST", url, map[string]string{"X-CSRF-Token": csrf}, 200, `{"hello":"1"}`)
 
 	// Custom CSRF header name and cookie key.
-	s.cur.Store(seedCfg(Config{AccessCookieName: "access_cookie", AccessCSRFHeaderName: "X-CSRF"}))
+	s.cur.Store(seedCfg(Config{Cookies: CookieConfig{Access: TokenCookie{Name: "access_cookie", CSRFHeader: "X-CSRF"}}}))
 	s.do(t, "GET", "/access-token", nil)
 	csrf = s.cookie("__Host-csrf_access")
 	s.expect(t, "POST", url, map[string]string{"X-CSRF-Token": csrf}, 403, "Missing CSRF Token")
@@ -591,8 +616,16 @@ func TestSeedCookieProtected(t *testing.T) {
 		t.Run(url, func(t *testing.T) {
 			isRefresh := url == "/jwt-refresh"
 			s := newSeedApp(t, seedCfg(Config{
-				AccessCookieName: "access_cookie", AccessCSRFHeaderName: "X-CSRF-Access",
-				RefreshCookieName: "refresh_cookie", RefreshCSRFHeaderName: "X-CSRF-Refresh",
+				Cookies: CookieConfig{
+					Access: TokenCookie{
+						Name:       "access_cookie",
+						CSRFHeader: "X-CSRF-Access",
+					},
+					Refresh: TokenCookie{
+						Name:       "refresh_cookie",
+						CSRFHeader: "X-CSRF-Refresh",
+					},
+				},
 			}))
 			s.do(t, "GET", "/all-token", nil)
 			ca, cr := s.cookie("__Host-csrf_access"), s.cookie("__Host-csrf_refresh")
@@ -612,11 +645,11 @@ func TestSeedCookieProtected(t *testing.T) {
 			}
 			s.expect(t, "POST", url, nil, 401, missing)
 
-			s.cur.Store(seedCfg(Config{UnsafeDisableCSRF: true}))
+			s.cur.Store(seedCfg(Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}))
 			s.do(t, "GET", "/all-token", nil)
 			s.expect(t, "POST", url, nil, 200, `{"hello":"1"}`)
 
-			s.cur.Store(seedCfg(Config{CSRFMethods: []string{"GET"}}))
+			s.cur.Store(seedCfg(Config{Cookies: CookieConfig{CSRFMethods: []string{"GET"}}}))
 			s.expect(t, "POST", url, nil, 200, `{"hello":"1"}`)
 
 			// Tokens made with CSRF off lack the claim.
@@ -639,7 +672,7 @@ func TestSeedCookieProtected(t *testing.T) {
 
 func TestCSRFLegacyStatuses(t *testing.T) {
 	// LegacyStatusCodes answers CSRF failures as the seed did: 401, 401, 422.
-	s := newSeedApp(t, seedCfg(Config{UnsafeDisableCSRF: true}))
+	s := newSeedApp(t, seedCfg(Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}))
 	s.do(t, "GET", "/access-token", nil)
 	s.cur.Store(seedCfg(Config{LegacyStatusCodes: true}))
 	s.expect(t, "POST", "/jwt-required", map[string]string{"X-CSRF-Token": "x"}, 422, "Missing claim: csrf")
@@ -670,7 +703,7 @@ func TestCSRFAcrossMethodsAndURLs(t *testing.T) {
 		needs  bool
 		why    string
 	}{
-		{"GET", false, "safe method, not in CSRFMethods"},
+		{"GET", false, "safe method, not in Cookies.CSRFMethods"},
 		{"HEAD", false, "safe method"},
 		{"OPTIONS", false, "safe method"},
 		{"POST", true, "default CSRF method"},
@@ -740,7 +773,7 @@ func TestDuplicateTokenCookieRefused(t *testing.T) {
 }
 
 func TestCrossOriginProtection(t *testing.T) {
-	base := Config{TrustedOrigins: []string{"https://app.example.com"}}
+	base := Config{Cookies: CookieConfig{TrustedOrigins: []string{"https://app.example.com"}}}
 	tests := []struct {
 		name   string
 		cfg    *Config // nil: base
@@ -759,9 +792,9 @@ func TestCrossOriginProtection(t *testing.T) {
 		{"trusted origin", nil, "POST", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example.com"}, false, nil},
 		{"untrusted origin with Sec-Fetch-Site", nil, "POST", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example.org"}, false, ErrCrossOrigin},
 		{"safe methods pass (reads need no protection)", nil, "GET", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, nil},
-		{"SkipCrossOriginProtection turns it off", &Config{SkipCrossOriginProtection: true}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, nil},
-		{"still on with CSRF off (defence in depth)", &Config{UnsafeDisableCSRF: true}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, ErrCrossOrigin},
-		{"still on for unsafe methods outside CSRFMethods", &Config{CSRFMethods: []string{"GET"}}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, ErrCrossOrigin},
+		{"Cookies.SkipCrossOriginProtection turns it off", &Config{Cookies: CookieConfig{SkipCrossOriginProtection: true}}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, nil},
+		{"still on with CSRF off (defence in depth)", &Config{Cookies: CookieConfig{UnsafeDisableCSRF: true}}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, ErrCrossOrigin},
+		{"still on for unsafe methods outside Cookies.CSRFMethods", &Config{Cookies: CookieConfig{CSRFMethods: []string{"GET"}}}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, false, ErrCrossOrigin},
 		{"Authorization-header tokens are not cookie-authenticated", &Config{TokenLocation: []string{LocationHeaders, LocationCookies}}, "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, true, nil},
 	}
 	for _, tt := range tests {
@@ -776,7 +809,7 @@ func TestCrossOriginProtection(t *testing.T) {
 			if tt.bearer {
 				r.Header.Set("Authorization", "Bearer "+tok)
 			} else {
-				r.AddCookie(&http.Cookie{Name: a.cfg.AccessCookieName, Value: tok})
+				r.AddCookie(&http.Cookie{Name: a.cfg.Cookies.Access.Name, Value: tok})
 				if c, ok := claimOf(t, tok, "csrf").(string); ok {
 					r.Header.Set("X-CSRF-Token", c)
 				}
@@ -816,9 +849,9 @@ func TestCrossOriginProtection(t *testing.T) {
 		}
 	})
 	t.Run("a bad trusted origin is refused by New", func(t *testing.T) {
-		_, err := New(Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}, TrustedOrigins: []string{"app.example.com"}})
-		if err == nil || !strings.Contains(err.Error(), "TrustedOrigins") {
-			t.Errorf("err = %v, want one naming TrustedOrigins", err)
+		_, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationCookies}, Cookies: CookieConfig{TrustedOrigins: []string{"app.example.com"}}})
+		if err == nil || !strings.Contains(err.Error(), "Cookies.TrustedOrigins") {
+			t.Errorf("err = %v, want one naming Cookies.TrustedOrigins", err)
 		}
 	})
 	t.Run("middleware answers 403 with the code", func(t *testing.T) {

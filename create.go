@@ -243,10 +243,10 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		now = a.now()
 	}
 	lifetime := a.cfg.AccessTokenExpires
-	typ := a.cfg.AccessTokenType
+	typ := a.cfg.TypeClaim.Access
 	if o.refresh {
 		lifetime = a.cfg.RefreshTokenExpires
-		typ = a.cfg.RefreshTokenType
+		typ = a.cfg.TypeClaim.Refresh
 	}
 	if fixed.expAt != 0 {
 		lifetime = 0 // "exp" is fixed.expAt
@@ -401,7 +401,7 @@ func (a *Auth) customMembers(claims any) ([]byte, error) {
 }
 
 func (a *Auth) checkCustomName(k string) error {
-	if reservedClaims[k] || (!a.cfg.SkipTokenTypeClaim && k == a.cfg.TokenTypeClaimName) {
+	if reservedClaims[k] || (!a.cfg.TypeClaim.Skip && k == a.cfg.TypeClaim.Name) {
 		return fmt.Errorf("authjwt: WithClaims: claim %q is set by the library and cannot be overwritten", k)
 	}
 	return nil

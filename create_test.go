@@ -16,7 +16,7 @@ import (
 
 func TestCreateTokenClaims(t *testing.T) {
 	clk := newClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, EncodeIssuer: "https://id.example"})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, EncodeIssuer: "https://id.example"})
 	now := clk.Now().Unix()
 	tok := must(a.CreateAccessToken("alice", WithFresh(true), WithAudience("api")))
 	m := decodePart(t, tok, 1)
@@ -70,7 +70,7 @@ func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 func TestCreateExpiry(t *testing.T) {
 	clk := newClock()
 	now := clk.Now().Unix()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now})
 	m := decodePart(t, must(a.CreateAccessToken("a", WithExpiry(time.Hour))), 1)
 	if m["exp"] != json.Number(itoa(now+3600)) {
 		t.Errorf("override exp %v", m["exp"])
@@ -94,7 +94,7 @@ func TestCreateExpiry(t *testing.T) {
 		t.Errorf("WithExpiry(1s): %v", err)
 	}
 	clk.Add(-600 * time.Millisecond)
-	b := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, AllowNonExpiringTokens: true})
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, AllowNonExpiringTokens: true})
 	tok := must(b.CreateAccessToken("a", WithNoExpiry()))
 	if _, ok := decodePart(t, tok, 1)["exp"]; ok {
 		t.Error("exp present")
@@ -103,7 +103,7 @@ func TestCreateExpiry(t *testing.T) {
 		t.Error(err)
 	}
 	// Configured Never: the seed's authjwt_access_token_expires=False.
-	c := mustNew(t, Config{SecretKey: testSecret, AccessTokenExpires: Never})
+	c := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, AccessTokenExpires: Never})
 	tok = must(c.CreateAccessToken("a"))
 	if _, ok := decodePart(t, tok, 1)["exp"]; ok {
 		t.Error("exp present with Never")
@@ -118,7 +118,7 @@ func TestCreateExpiry(t *testing.T) {
 }
 
 func TestCustomClaimsCannotOverride(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	for _, name := range []string{"sub", "iat", "nbf", "jti", "exp", "iss", "aud", "type", "fresh", "csrf", "aid"} {
 		if _, err := a.CreateAccessToken("alice", WithClaims(map[string]any{name: "x"})); err == nil {
 			t.Errorf("custom claim %q overrode a library claim", name)
@@ -150,7 +150,7 @@ func TestCustomClaimsCannotOverride(t *testing.T) {
 
 func TestAsymmetricKIDIsThumbprint(t *testing.T) {
 	k := keyFor("ES256")
-	a := mustNew(t, Config{Algorithm: "ES256", PrivateKey: privPEM(t, k)})
+	a := mustNew(t, Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
 	h := decodePart(t, must(a.CreateAccessToken("alice")), 0)
 	kid, _ := h["kid"].(string)
 	if len(kid) != 43 || strings.ContainsAny(kid, "+/=") {
@@ -175,7 +175,7 @@ func nestedN(n int) any {
 func nested33() any { return nestedN(jws.MaxDepth + 1) }
 
 func TestCreateRefusesInvalidUTF8(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	type nested struct {
 		Name string `json:"name"`
 	}
@@ -234,18 +234,27 @@ func TestCreateRefusesInvalidUTF8(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{"EncodeIssuer", "DecodeIssuer", "KeyID", "PublicKeyID", "AccessTokenType", "TokenTypeClaimName", "DecodeAudience"} {
-		cfg := Config{SecretKey: testSecret}
-		if s == "PublicKeyID" { // the kid of tokens signed with PrivateKey
-			cfg = Config{Algorithm: "ES256", PrivateKey: privPEM(t, keyFor("ES256"))}
+	for _, s := range []string{"EncodeIssuer", "DecodeIssuer", "Keys.KeyID", "Keys.PublicKeyID", "TypeClaim.Access", "TypeClaim.Name", "DecodeAudience"} {
+		cfg := Config{Keys: KeyConfig{SecretKey: testSecret}}
+		if s == "Keys.PublicKeyID" { // the kid of tokens signed with PrivateKey
+			cfg = Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256"))}}
 		}
 		if s == "DecodeAudience" {
 			cfg.DecodeAudience = []string{bad}
 		} else {
-			reflect.ValueOf(&cfg).Elem().FieldByName(s).SetString(bad)
+			fieldByPath(reflect.ValueOf(&cfg).Elem(), s).SetString(bad)
 		}
 		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: "+s+":") {
 			t.Errorf("New with invalid UTF-8 in %s: %v", s, err)
 		}
 	}
+}
+
+// fieldByPath returns the field of the struct v named by a dotted path
+// ("Keys.KeyID").
+func fieldByPath(v reflect.Value, path string) reflect.Value {
+	for _, name := range strings.Split(path, ".") {
+		v = v.FieldByName(name)
+	}
+	return v
 }

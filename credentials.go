@@ -28,8 +28,8 @@ type credentials struct {
 
 	// The header.
 	headerKey  string // canonical header name
-	bareToken  bool   // HeaderBareToken
-	scheme     string // HeaderType
+	bareToken  bool   // Header.BareToken
+	scheme     string // Header.Type
 	compatMsgs bool   // the seed's messages
 
 	errMissing     *Error
@@ -42,34 +42,34 @@ type credentials struct {
 	errNoCookie [2]*Error // token cookie missing
 
 	// The rule for cookies.
-	csrfOn         bool            // !UnsafeDisableCSRF
+	csrfOn         bool            // !Cookies.UnsafeDisableCSRF
 	csrfMethods    map[string]bool // upper case
-	skipOrigin     bool            // SkipCrossOriginProtection
+	skipOrigin     bool            // Cookies.SkipCrossOriginProtection
 	cop            *http.CrossOriginProtection
 	trustedOrigins []string
 
 	// WebSocket handshakes.
-	wsQuery     string // WebSocketQueryParam
-	wsNoQuery   bool   // WebSocketNoQueryToken
-	wsCSRFQuery string // WebSocketCSRFQueryParam
+	wsQuery     string // WebSocket.QueryParam
+	wsNoQuery   bool   // WebSocket.NoQueryToken
+	wsCSRFQuery string // WebSocket.CSRFQueryParam
 }
 
 // newCredentials builds the reader of cfg (defaults applied).
 func newCredentials(cfg *Config) (*credentials, error) {
 	c := &credentials{
-		headerKey:      textproto.CanonicalMIMEHeaderKey(cfg.HeaderName),
-		bareToken:      cfg.HeaderBareToken,
-		scheme:         cfg.HeaderType,
+		headerKey:      textproto.CanonicalMIMEHeaderKey(cfg.Header.Name),
+		bareToken:      cfg.Header.BareToken,
+		scheme:         cfg.Header.Type,
 		compatMsgs:     cfg.Compat == CompatLibreFastAPIJWT,
-		cookie:         [2]string{cfg.AccessCookieName, cfg.RefreshCookieName},
-		csrfHeader:     [2]string{cfg.AccessCSRFHeaderName, cfg.RefreshCSRFHeaderName},
-		csrfOn:         !cfg.UnsafeDisableCSRF,
+		cookie:         [2]string{cfg.Cookies.Access.Name, cfg.Cookies.Refresh.Name},
+		csrfHeader:     [2]string{cfg.Cookies.Access.CSRFHeader, cfg.Cookies.Refresh.CSRFHeader},
+		csrfOn:         !cfg.Cookies.UnsafeDisableCSRF,
 		csrfMethods:    map[string]bool{},
-		skipOrigin:     cfg.SkipCrossOriginProtection,
-		trustedOrigins: cfg.TrustedOrigins,
-		wsQuery:        cfg.WebSocketQueryParam,
-		wsNoQuery:      cfg.WebSocketNoQueryToken,
-		wsCSRFQuery:    cfg.WebSocketCSRFQueryParam,
+		skipOrigin:     cfg.Cookies.SkipCrossOriginProtection,
+		trustedOrigins: cfg.Cookies.TrustedOrigins,
+		wsQuery:        cfg.WebSocket.QueryParam,
+		wsNoQuery:      cfg.WebSocket.NoQueryToken,
+		wsCSRFQuery:    cfg.WebSocket.CSRFQueryParam,
 	}
 	for _, loc := range cfg.TokenLocation {
 		switch loc {
@@ -79,14 +79,14 @@ func newCredentials(cfg *Config) (*credentials, error) {
 			c.cookies = true
 		}
 	}
-	for _, m := range cfg.CSRFMethods {
+	for _, m := range cfg.Cookies.CSRFMethods {
 		c.csrfMethods[strings.ToUpper(m)] = true
 	}
-	badHeaderMsg := fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", cfg.HeaderName, cfg.HeaderType)
-	if cfg.HeaderBareToken {
-		badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '<JWT>'", cfg.HeaderName)
+	badHeaderMsg := fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", cfg.Header.Name, cfg.Header.Type)
+	if cfg.Header.BareToken {
+		badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '<JWT>'", cfg.Header.Name)
 	}
-	c.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", cfg.HeaderName))
+	c.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", cfg.Header.Name))
 	c.errOtherScheme = &Error{Code: CodeMissingToken, Status: 401, legacy: 422, Message: badHeaderMsg}
 	c.errBadHeader = ErrBadHeader.with(nil, badHeaderMsg)
 	for i, name := range c.cookie {
@@ -98,9 +98,9 @@ func newCredentials(cfg *Config) (*credentials, error) {
 		}
 	}
 	c.cop = http.NewCrossOriginProtection()
-	for _, o := range cfg.TrustedOrigins {
+	for _, o := range cfg.Cookies.TrustedOrigins {
 		if err := c.cop.AddTrustedOrigin(o); err != nil {
-			return nil, settingError("TrustedOrigins", "%v", err)
+			return nil, settingError("Cookies.TrustedOrigins", "%v", err)
 		}
 	}
 	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -317,10 +317,10 @@ func (c *credentials) fromCookie(r *http.Request, req Requirement, handshake boo
 
 // guard is the one rule for a token in a cookie, which a browser attaches
 // to any request, a cross-site one included. First the origin: an HTTP
-// request's by [http.CrossOriginProtection] with TrustedOrigins (unsafe
+// request's by [http.CrossOriginProtection] with Cookies.TrustedOrigins (unsafe
 // methods only), a WebSocket handshake's Origin header exactly (a
 // handshake is a GET that changes state); neither with
-// SkipCrossOriginProtection. Then the CSRF value, unless UnsafeDisableCSRF:
+// Cookies.SkipCrossOriginProtection. Then the CSRF value, unless Cookies.UnsafeDisableCSRF:
 // an HTTP request of a CSRF method submits it in the CSRF header of the
 // cookie's type, a handshake always, in the CSRF query parameter. It
 // returns the value submitted and whether one is needed; bind compares it
@@ -482,12 +482,12 @@ func (c *credentials) isTokenCookie(name string) bool {
 
 // CheckCrossOrigin applies the cross-origin check every cookie
 // authenticated request gets ([http.CrossOriginProtection] with
-// [Config.TrustedOrigins]): it returns [ErrCrossOrigin] (403) for an
+// [CookieConfig.TrustedOrigins]): it returns [ErrCrossOrigin] (403) for an
 // unsafe-method request that a browser sent from another origin
 // (Sec-Fetch-Site, else an Origin that is not the request's host), and nil
 // for same-origin requests, safe methods (GET, HEAD, OPTIONS), requests
 // without browser headers (curl, servers) and when
-// [Config.SkipCrossOriginProtection] is set.
+// [CookieConfig.SkipCrossOriginProtection] is set.
 //
 // Call it in handlers that set auth cookies from a request carrying no
 // auth cookie yet, which no guard checks: a login route in cookie mode.

@@ -20,7 +20,7 @@
 //
 // # Quick start
 //
-//	auth, err := authjwt.New(authjwt.Config{SecretKey: secret}) // ≥ 32 bytes for HS256
+//	auth, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}}) // ≥ 32 bytes for HS256
 //	if err != nil {
 //		log.Fatal(err) // every misconfiguration is reported here, naming the setting
 //	}
@@ -81,7 +81,7 @@
 //   - A type claim tells access tokens from refresh tokens on every route;
 //     third-party ID tokens are refused as access tokens.
 //   - Revocation is keyed on verified claims, and a store that fails or
-//     does not answer within [Config.StoreTimeout] fails the request with
+//     does not answer within [RevocationConfig.Timeout] fails the request with
 //     503, never silently accepts it.
 //   - Cookies are __Host- prefixed, Secure, HttpOnly and SameSite=Lax by
 //     default; unsafe cookie-authenticated requests need the CSRF header

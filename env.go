@@ -36,8 +36,8 @@ func LoadEnv() (Config, error) {
 //	if err != nil {
 //		log.Fatal(err) // e.g. authjwt: AUTHJWT_ACESS_TOKEN_EXPIRES: unknown variable; did you mean AUTHJWT_ACCESS_TOKEN_EXPIRES?
 //	}
-//	cfg.Store = revoke.NewMemory() // settings that are not text come from code; a Store turns the denylist on
-//	auth, err := authjwt.New(cfg)  // refused if AUTHJWT_DENYLIST_ENABLED=false contradicts the Store
+//	cfg.Revocation.Store = revoke.NewMemory() // settings that are not text come from code; a Store turns revocation checks on
+//	auth, err := authjwt.New(cfg)             // refused if AUTHJWT_DENYLIST_ENABLED=false contradicts the Store
 //
 // Rules:
 //
@@ -51,7 +51,7 @@ func LoadEnv() (Config, error) {
 //     with [ConfigFromEnvExtra].
 //   - An empty value means "use the default", like an unset variable,
 //     except AUTHJWT_HEADER_TYPE: set to the empty string it means the
-//     header carries the bare token (HeaderBareToken), as in the seed.
+//     header carries the bare token (Header.BareToken), as in the seed.
 //   - Durations are integer seconds (the seed's form, "900") or Go
 //     durations ("15m", "1h30m"), and, as the seed's settings loader
 //     (pydantic) reads them, decimal seconds ("900.5"), ISO 8601 durations
@@ -86,68 +86,69 @@ func LoadEnv() (Config, error) {
 //
 // Variables (the AUTHJWT_ prefix left out):
 //
-//	NAME                          TYPE      DEFAULT                FIELD                      MEANING
-//	COMPAT                        string    none                   Compat                     compatibility profile: libre-fastapi-jwt (the seed's defaults)
-//	SECRET_KEY                    string    none                   SecretKey                  HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)
-//	SECRET_KEY_FILE               path      none                   SecretKey                  read SECRET_KEY from this file; one trailing newline trimmed
-//	PRIVATE_KEY                   PEM       none                   PrivateKey                 PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)
-//	PRIVATE_KEY_FILE              path      none                   PrivateKey                 read PRIVATE_KEY from this file, as is
-//	PUBLIC_KEY                    PEM       from PRIVATE_KEY       PublicKey                  PEM public key or certificate to verify with
-//	PUBLIC_KEY_FILE               path      none                   PublicKey                  read PUBLIC_KEY from this file, as is
-//	KEY_ID                        string    none                   KeyID                      kid header of HMAC-signed tokens
-//	PUBLIC_KEY_ID                 string    RFC 7638 thumbprint    PublicKeyID                kid of tokens signed with PRIVATE_KEY
-//	UNSAFE_ALLOW_SHORT_SECRET     bool      false                  UnsafeAllowShortSecret     accept a legacy secret shorter than RFC 7518 allows
-//	ALGORITHM                     string    HS256                  Algorithm                  signing algorithm
-//	DECODE_ALGORITHMS             list      ALGORITHM              DecodeAlgorithms           algorithms accepted on verification
-//	DECODE_KID                    string    none                   DecodeKID                  the only kid accepted
-//	DECODE_LEEWAY                 duration  0                      DecodeLeeway               clock skew tolerated on exp, nbf, iat (at most 10m)
-//	ENCODE_ISSUER                 string    none                   EncodeIssuer               iss of new tokens
-//	DECODE_ISSUER                 string    none                   DecodeIssuer               iss a token must carry
-//	ALLOW_REFRESH_WITHOUT_ISSUER  bool      false                  AllowRefreshWithoutIssuer  accept refresh tokens without iss (the seed's)
-//	DECODE_AUDIENCE               list      none                   DecodeAudience             accepted audiences (any of)
-//	DENYLIST_ENABLED              bool      false                  DenylistEnabled            check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
-//	DENYLIST_TOKEN_CHECKS         list      access,refresh         DenylistTokenChecks        token types checked; [] for none
-//	STORE_TIMEOUT                 duration  2s                     StoreTimeout               bound on each revocation-store call
-//	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  UnsafeRevocationFailOpen   accept tokens when the store fails
-//	HEADER_NAME                   string    Authorization          HeaderName                 request header carrying the token
-//	HEADER_TYPE                   string    Bearer                 HeaderType                 scheme before the token; empty value sets HeaderBareToken
-//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)              AccessTokenExpires         access-token lifetime; false/never: Never
-//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14d)          RefreshTokenExpires        refresh-token lifetime; false/never: Never
-//	ALLOW_NON_EXPIRING_TOKENS     bool      false                  AllowNonExpiringTokens     allow tokens without exp
-//	TOKEN_LOCATION                list      headers                TokenLocation              headers, cookies or both
-//	ACCESS_COOKIE_KEY             string    __Host-access_token    AccessCookieName           access-token cookie (no __Host- if insecure)
-//	REFRESH_COOKIE_KEY            string    __Host-refresh_token   RefreshCookieName          refresh-token cookie (no __Host- if insecure)
-//	ACCESS_COOKIE_PATH            string    /                      AccessCookiePath           access cookie Path
-//	REFRESH_COOKIE_PATH           string    /                      RefreshCookiePath          refresh cookie Path
-//	COOKIE_MAX_AGE                duration  token lifetime         CookieMaxAge               Max-Age of every auth cookie
-//	COOKIE_DOMAIN                 string    none                   CookieDomain               cookie Domain (none: host-only)
-//	COOKIE_SECURE                 bool      true                   InsecureCookies            inverted: false drops Secure (plain HTTP)
-//	COOKIE_SAMESITE               string    lax                    CookieSameSite             lax, strict or none
-//	COOKIE_CSRF_PROTECT           bool      true                   UnsafeDisableCSRF          inverted: false turns CSRF checks off
-//	ACCESS_CSRF_COOKIE_KEY        string    __Host-csrf_access     AccessCSRFCookieName       access CSRF cookie (no __Host- if insecure)
-//	REFRESH_CSRF_COOKIE_KEY       string    __Host-csrf_refresh    RefreshCSRFCookieName      refresh CSRF cookie (no __Host- if insecure)
-//	ACCESS_CSRF_COOKIE_PATH       string    /                      AccessCSRFCookiePath       access CSRF cookie Path
-//	REFRESH_CSRF_COOKIE_PATH      string    /                      RefreshCSRFCookiePath      refresh CSRF cookie Path
-//	ACCESS_CSRF_HEADER_NAME       string    X-CSRF-Token           AccessCSRFHeaderName       CSRF header with an access cookie
-//	REFRESH_CSRF_HEADER_NAME      string    X-CSRF-Token           RefreshCSRFHeaderName      CSRF header with a refresh cookie
-//	CSRF_METHODS                  list      POST,PUT,PATCH,DELETE  CSRFMethods                methods that need the CSRF header
-//	TRUSTED_ORIGINS               list      none                   TrustedOrigins             extra origins allowed for cookie requests
-//	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                  SkipCrossOriginProtection  turn the Origin/Fetch-Metadata check off
-//	TOKEN_TYPE_CLAIM              bool      true                   SkipTokenTypeClaim         inverted: false drops the type claim
-//	TOKEN_TYPE_CLAIM_NAME         string    type                   TokenTypeClaimName         name of the type claim
-//	ACCESS_TOKEN_TYPE             string    access                 AccessTokenType            type claim of access tokens
-//	REFRESH_TOKEN_TYPE            string    refresh                RefreshTokenType           type claim of refresh tokens
-//	REFRESH_TOKEN_ROTATION        bool      false                  RefreshTokenRotation       one-time refresh tokens, reuse detected
-//	REFRESH_REUSE_GRACE           duration  0                      RefreshReuseGrace          window tolerating a rotated token's reuse
-//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize               largest accepted token, in bytes (256 to 65536)
-//	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize            verified asymmetric tokens to cache (0: off)
-//	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes          the seed's statuses (422, 401 for CSRF)
-//	WEBSOCKET_QUERY_PARAM         string    token                  WebSocketQueryParam        query parameter of a WebSocket token
-//	WEBSOCKET_NO_QUERY_TOKEN      bool      false                  WebSocketNoQueryToken      refuse tokens in WebSocket URLs
-//	WEBSOCKET_CSRF_QUERY_PARAM    string    csrf_token             WebSocketCSRFQueryParam    query parameter of a WebSocket CSRF value
+//	NAME                          TYPE      DEFAULT                FIELD                              MEANING
+//	COMPAT                        string    none                   Compat                             compatibility profile: libre-fastapi-jwt (the seed's defaults)
+//	SECRET_KEY                    string    none                   Keys.SecretKey                     HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)
+//	SECRET_KEY_FILE               path      none                   Keys.SecretKey                     read SECRET_KEY from this file; one trailing newline trimmed
+//	PRIVATE_KEY                   PEM       none                   Keys.PrivateKey                    PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)
+//	PRIVATE_KEY_FILE              path      none                   Keys.PrivateKey                    read PRIVATE_KEY from this file, as is
+//	PUBLIC_KEY                    PEM       from PRIVATE_KEY       Keys.PublicKey                     PEM public key or certificate to verify with
+//	PUBLIC_KEY_FILE               path      none                   Keys.PublicKey                     read PUBLIC_KEY from this file, as is
+//	KEY_ID                        string    none                   Keys.KeyID                         kid header of HMAC-signed tokens
+//	PUBLIC_KEY_ID                 string    RFC 7638 thumbprint    Keys.PublicKeyID                   kid of tokens signed with PRIVATE_KEY
+//	UNSAFE_ALLOW_SHORT_SECRET     bool      false                  Keys.UnsafeAllowShortSecret        accept a legacy secret shorter than RFC 7518 allows
+//	ALGORITHM                     string    HS256                  Algorithm                          signing algorithm
+//	DECODE_ALGORITHMS             list      ALGORITHM              DecodeAlgorithms                   algorithms accepted on verification
+//	DECODE_KID                    string    none                   DecodeKID                          the only kid accepted
+//	DECODE_LEEWAY                 duration  0                      DecodeLeeway                       clock skew tolerated on exp, nbf, iat (at most 10m)
+//	ENCODE_ISSUER                 string    none                   EncodeIssuer                       iss of new tokens
+//	DECODE_ISSUER                 string    none                   DecodeIssuer                       iss a token must carry
+//	ALLOW_REFRESH_WITHOUT_ISSUER  bool      false                  AllowRefreshWithoutIssuer          accept refresh tokens without iss (the seed's)
+//	DECODE_AUDIENCE               list      none                   DecodeAudience                     accepted audiences (any of)
+//	DENYLIST_ENABLED              bool      false                  Revocation.Enabled                 check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
+//	DENYLIST_TOKEN_CHECKS         list      access,refresh         Revocation.Checks                  token types checked; [] for none
+//	STORE_TIMEOUT                 duration  2s                     Revocation.Timeout                 bound on each revocation-store call
+//	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  Revocation.UnsafeFailOpen          accept tokens when the store fails
+//	HEADER_NAME                   string    Authorization          Header.Name                        request header carrying the token
+//	HEADER_TYPE                   string    Bearer                 Header.Type                        scheme before the token; empty value sets Header.BareToken
+//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)              AccessTokenExpires                 access-token lifetime; false/never: Never
+//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14d)          RefreshTokenExpires                refresh-token lifetime; false/never: Never
+//	ALLOW_NON_EXPIRING_TOKENS     bool      false                  AllowNonExpiringTokens             allow tokens without exp
+//	TOKEN_LOCATION                list      headers                TokenLocation                      headers, cookies or both
+//	ACCESS_COOKIE_KEY             string    __Host-access_token    Cookies.Access.Name                access-token cookie (no __Host- if insecure)
+//	REFRESH_COOKIE_KEY            string    __Host-refresh_token   Cookies.Refresh.Name               refresh-token cookie (no __Host- if insecure)
+//	ACCESS_COOKIE_PATH            string    /                      Cookies.Access.Path                access cookie Path
+//	REFRESH_COOKIE_PATH           string    /                      Cookies.Refresh.Path               refresh cookie Path
+//	COOKIE_MAX_AGE                duration  token lifetime         Cookies.MaxAge                     Max-Age of every auth cookie
+//	COOKIE_DOMAIN                 string    none                   Cookies.Domain                     cookie Domain (none: host-only)
+//	COOKIE_SECURE                 bool      true                   Cookies.Insecure                   inverted: false drops Secure (plain HTTP)
+//	COOKIE_SAMESITE               string    lax                    Cookies.SameSite                   lax, strict or none
+//	COOKIE_CSRF_PROTECT           bool      true                   Cookies.UnsafeDisableCSRF          inverted: false turns CSRF checks off
+//	ACCESS_CSRF_COOKIE_KEY        string    __Host-csrf_access     Cookies.Access.CSRFName            access CSRF cookie (no __Host- if insecure)
+//	REFRESH_CSRF_COOKIE_KEY       string    __Host-csrf_refresh    Cookies.Refresh.CSRFName           refresh CSRF cookie (no __Host- if insecure)
+//	ACCESS_CSRF_COOKIE_PATH       string    /                      Cookies.Access.CSRFPath            access CSRF cookie Path
+//	REFRESH_CSRF_COOKIE_PATH      string    /                      Cookies.Refresh.CSRFPath           refresh CSRF cookie Path
+//	ACCESS_CSRF_HEADER_NAME       string    X-CSRF-Token           Cookies.Access.CSRFHeader          CSRF header with an access cookie
+//	REFRESH_CSRF_HEADER_NAME      string    X-CSRF-Token           Cookies.Refresh.CSRFHeader         CSRF header with a refresh cookie
+//	CSRF_METHODS                  list      POST,PUT,PATCH,DELETE  Cookies.CSRFMethods                methods that need the CSRF header
+//	TRUSTED_ORIGINS               list      none                   Cookies.TrustedOrigins             extra origins allowed for cookie requests
+//	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                  Cookies.SkipCrossOriginProtection  turn the Origin/Fetch-Metadata check off
+//	TOKEN_TYPE_CLAIM              bool      true                   TypeClaim.Skip                     inverted: false drops the type claim
+//	TOKEN_TYPE_CLAIM_NAME         string    type                   TypeClaim.Name                     name of the type claim
+//	ACCESS_TOKEN_TYPE             string    access                 TypeClaim.Access                   type claim of access tokens
+//	REFRESH_TOKEN_TYPE            string    refresh                TypeClaim.Refresh                  type claim of refresh tokens
+//	REFRESH_TOKEN_ROTATION        bool      false                  Revocation.Rotation                one-time refresh tokens, reuse detected
+//	REFRESH_REUSE_GRACE           duration  0                      Revocation.ReuseGrace              window tolerating a rotated token's reuse
+//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize                       largest accepted token, in bytes (256 to 65536)
+//	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize                    verified asymmetric tokens to cache (0: off)
+//	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes                  the seed's statuses (422, 401 for CSRF)
+//	WEBSOCKET_QUERY_PARAM         string    token                  WebSocket.QueryParam               query parameter of a WebSocket token
+//	WEBSOCKET_NO_QUERY_TOKEN      bool      false                  WebSocket.NoQueryToken             refuse tokens in WebSocket URLs
+//	WEBSOCKET_CSRF_QUERY_PARAM    string    csrf_token             WebSocket.CSRFQueryParam           query parameter of a WebSocket CSRF value
 //
-// Config fields that are not text (Signer, VerifyKey, Store, Now, Logger,
-// OnVerify, ErrorHandler, UserLoader) are set in code.
+// Config fields that are not text (Keys.Signer, Keys.VerifyKey, Keys.Set,
+// Revocation.Store, Now, Logger, OnVerify, ErrorHandler, UserLoader) are
+// set in code.
 func ConfigFromEnv(environ []string) (Config, error) {
 	cfg, _, err := ConfigFromEnvExtra(environ)
 	return cfg, err
@@ -251,7 +252,7 @@ type envOrigin struct {
 // fieldVars maps each field to the variable that sets it when none did
 // (the first in envVars: SECRET_KEY before SECRET_KEY_FILE).
 var fieldVars = func() map[string]string {
-	m := map[string]string{"HeaderBareToken": envPrefix + "HEADER_TYPE"}
+	m := map[string]string{"Header.BareToken": envPrefix + "HEADER_TYPE"}
 	for _, v := range envVars {
 		if _, ok := m[v.field]; !ok {
 			m[v.field] = envPrefix + v.name
@@ -295,15 +296,15 @@ type envVar struct {
 // envVars lists every variable, in the order errors are reported.
 var envVars = []envVar{
 	strVar("COMPAT", "Compat", func(c *Config) *string { return &c.Compat }),
-	strVar("SECRET_KEY", "SecretKey", func(c *Config) *string { return &c.SecretKey }),
-	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "SecretKey", true, func(c *Config) *string { return &c.SecretKey }),
-	strVar("PRIVATE_KEY", "PrivateKey", func(c *Config) *string { return &c.PrivateKey }),
-	fileVar("PRIVATE_KEY_FILE", "PRIVATE_KEY", "PrivateKey", false, func(c *Config) *string { return &c.PrivateKey }),
-	strVar("PUBLIC_KEY", "PublicKey", func(c *Config) *string { return &c.PublicKey }),
-	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "PublicKey", false, func(c *Config) *string { return &c.PublicKey }),
-	strVar("KEY_ID", "KeyID", func(c *Config) *string { return &c.KeyID }),
-	strVar("PUBLIC_KEY_ID", "PublicKeyID", func(c *Config) *string { return &c.PublicKeyID }),
-	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.UnsafeAllowShortSecret }),
+	strVar("SECRET_KEY", "Keys.SecretKey", func(c *Config) *string { return &c.Keys.SecretKey }),
+	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "Keys.SecretKey", true, func(c *Config) *string { return &c.Keys.SecretKey }),
+	strVar("PRIVATE_KEY", "Keys.PrivateKey", func(c *Config) *string { return &c.Keys.PrivateKey }),
+	fileVar("PRIVATE_KEY_FILE", "PRIVATE_KEY", "Keys.PrivateKey", false, func(c *Config) *string { return &c.Keys.PrivateKey }),
+	strVar("PUBLIC_KEY", "Keys.PublicKey", func(c *Config) *string { return &c.Keys.PublicKey }),
+	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "Keys.PublicKey", false, func(c *Config) *string { return &c.Keys.PublicKey }),
+	strVar("KEY_ID", "Keys.KeyID", func(c *Config) *string { return &c.Keys.KeyID }),
+	strVar("PUBLIC_KEY_ID", "Keys.PublicKeyID", func(c *Config) *string { return &c.Keys.PublicKeyID }),
+	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "Keys.UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.Keys.UnsafeAllowShortSecret }),
 	strVar("ALGORITHM", "Algorithm", func(c *Config) *string { return &c.Algorithm }),
 	listVar("DECODE_ALGORITHMS", "DecodeAlgorithms", false, func(c *Config) *[]string { return &c.DecodeAlgorithms }),
 	strVar("DECODE_KID", "DecodeKID", func(c *Config) *string { return &c.DecodeKID }),
@@ -312,46 +313,46 @@ var envVars = []envVar{
 	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }),
 	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.AllowRefreshWithoutIssuer }),
 	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }),
-	boolVar("DENYLIST_ENABLED", "DenylistEnabled", false, func(c *Config) *bool { return &c.DenylistEnabled }),
-	listVar("DENYLIST_TOKEN_CHECKS", "DenylistTokenChecks", true, func(c *Config) *[]string { return &c.DenylistTokenChecks }),
-	durVar("STORE_TIMEOUT", "StoreTimeout", durPositive, func(c *Config) *time.Duration { return &c.StoreTimeout }),
-	boolVar("UNSAFE_REVOCATION_FAIL_OPEN", "UnsafeRevocationFailOpen", false, func(c *Config) *bool { return &c.UnsafeRevocationFailOpen }),
-	strVar("HEADER_NAME", "HeaderName", func(c *Config) *string { return &c.HeaderName }),
-	{name: "HEADER_TYPE", field: "HeaderType", set: func(c *Config, v string) error {
+	boolVar("DENYLIST_ENABLED", "Revocation.Enabled", false, func(c *Config) *bool { return &c.Revocation.Enabled }),
+	listVar("DENYLIST_TOKEN_CHECKS", "Revocation.Checks", true, func(c *Config) *[]string { return &c.Revocation.Checks }),
+	durVar("STORE_TIMEOUT", "Revocation.Timeout", durPositive, func(c *Config) *time.Duration { return &c.Revocation.Timeout }),
+	boolVar("UNSAFE_REVOCATION_FAIL_OPEN", "Revocation.UnsafeFailOpen", false, func(c *Config) *bool { return &c.Revocation.UnsafeFailOpen }),
+	strVar("HEADER_NAME", "Header.Name", func(c *Config) *string { return &c.Header.Name }),
+	{name: "HEADER_TYPE", field: "Header.Type", set: func(c *Config, v string) error {
 		if v == "" {
-			c.HeaderBareToken = true
+			c.Header.BareToken = true
 		}
-		c.HeaderType = v
+		c.Header.Type = v
 		return nil
 	}},
 	durVar("ACCESS_TOKEN_EXPIRES", "AccessTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.AccessTokenExpires }),
 	durVar("REFRESH_TOKEN_EXPIRES", "RefreshTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.RefreshTokenExpires }),
 	boolVar("ALLOW_NON_EXPIRING_TOKENS", "AllowNonExpiringTokens", false, func(c *Config) *bool { return &c.AllowNonExpiringTokens }),
 	listVar("TOKEN_LOCATION", "TokenLocation", false, func(c *Config) *[]string { return &c.TokenLocation }),
-	strVar("ACCESS_COOKIE_KEY", "AccessCookieName", func(c *Config) *string { return &c.AccessCookieName }),
-	strVar("REFRESH_COOKIE_KEY", "RefreshCookieName", func(c *Config) *string { return &c.RefreshCookieName }),
-	strVar("ACCESS_COOKIE_PATH", "AccessCookiePath", func(c *Config) *string { return &c.AccessCookiePath }),
-	strVar("REFRESH_COOKIE_PATH", "RefreshCookiePath", func(c *Config) *string { return &c.RefreshCookiePath }),
-	durVar("COOKIE_MAX_AGE", "CookieMaxAge", durPositive, func(c *Config) *time.Duration { return &c.CookieMaxAge }),
-	strVar("COOKIE_DOMAIN", "CookieDomain", func(c *Config) *string { return &c.CookieDomain }),
-	boolVar("COOKIE_SECURE", "InsecureCookies", true, func(c *Config) *bool { return &c.InsecureCookies }),
-	strVar("COOKIE_SAMESITE", "CookieSameSite", func(c *Config) *string { return &c.CookieSameSite }),
-	boolVar("COOKIE_CSRF_PROTECT", "UnsafeDisableCSRF", true, func(c *Config) *bool { return &c.UnsafeDisableCSRF }),
-	strVar("ACCESS_CSRF_COOKIE_KEY", "AccessCSRFCookieName", func(c *Config) *string { return &c.AccessCSRFCookieName }),
-	strVar("REFRESH_CSRF_COOKIE_KEY", "RefreshCSRFCookieName", func(c *Config) *string { return &c.RefreshCSRFCookieName }),
-	strVar("ACCESS_CSRF_COOKIE_PATH", "AccessCSRFCookiePath", func(c *Config) *string { return &c.AccessCSRFCookiePath }),
-	strVar("REFRESH_CSRF_COOKIE_PATH", "RefreshCSRFCookiePath", func(c *Config) *string { return &c.RefreshCSRFCookiePath }),
-	strVar("ACCESS_CSRF_HEADER_NAME", "AccessCSRFHeaderName", func(c *Config) *string { return &c.AccessCSRFHeaderName }),
-	strVar("REFRESH_CSRF_HEADER_NAME", "RefreshCSRFHeaderName", func(c *Config) *string { return &c.RefreshCSRFHeaderName }),
-	listVar("CSRF_METHODS", "CSRFMethods", false, func(c *Config) *[]string { return &c.CSRFMethods }),
-	listVar("TRUSTED_ORIGINS", "TrustedOrigins", true, func(c *Config) *[]string { return &c.TrustedOrigins }),
-	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.SkipCrossOriginProtection }),
-	boolVar("TOKEN_TYPE_CLAIM", "SkipTokenTypeClaim", true, func(c *Config) *bool { return &c.SkipTokenTypeClaim }),
-	strVar("TOKEN_TYPE_CLAIM_NAME", "TokenTypeClaimName", func(c *Config) *string { return &c.TokenTypeClaimName }),
-	strVar("ACCESS_TOKEN_TYPE", "AccessTokenType", func(c *Config) *string { return &c.AccessTokenType }),
-	strVar("REFRESH_TOKEN_TYPE", "RefreshTokenType", func(c *Config) *string { return &c.RefreshTokenType }),
-	boolVar("REFRESH_TOKEN_ROTATION", "RefreshTokenRotation", false, func(c *Config) *bool { return &c.RefreshTokenRotation }),
-	durVar("REFRESH_REUSE_GRACE", "RefreshReuseGrace", durZeroOK, func(c *Config) *time.Duration { return &c.RefreshReuseGrace }),
+	strVar("ACCESS_COOKIE_KEY", "Cookies.Access.Name", func(c *Config) *string { return &c.Cookies.Access.Name }),
+	strVar("REFRESH_COOKIE_KEY", "Cookies.Refresh.Name", func(c *Config) *string { return &c.Cookies.Refresh.Name }),
+	strVar("ACCESS_COOKIE_PATH", "Cookies.Access.Path", func(c *Config) *string { return &c.Cookies.Access.Path }),
+	strVar("REFRESH_COOKIE_PATH", "Cookies.Refresh.Path", func(c *Config) *string { return &c.Cookies.Refresh.Path }),
+	durVar("COOKIE_MAX_AGE", "Cookies.MaxAge", durPositive, func(c *Config) *time.Duration { return &c.Cookies.MaxAge }),
+	strVar("COOKIE_DOMAIN", "Cookies.Domain", func(c *Config) *string { return &c.Cookies.Domain }),
+	boolVar("COOKIE_SECURE", "Cookies.Insecure", true, func(c *Config) *bool { return &c.Cookies.Insecure }),
+	strVar("COOKIE_SAMESITE", "Cookies.SameSite", func(c *Config) *string { return &c.Cookies.SameSite }),
+	boolVar("COOKIE_CSRF_PROTECT", "Cookies.UnsafeDisableCSRF", true, func(c *Config) *bool { return &c.Cookies.UnsafeDisableCSRF }),
+	strVar("ACCESS_CSRF_COOKIE_KEY", "Cookies.Access.CSRFName", func(c *Config) *string { return &c.Cookies.Access.CSRFName }),
+	strVar("REFRESH_CSRF_COOKIE_KEY", "Cookies.Refresh.CSRFName", func(c *Config) *string { return &c.Cookies.Refresh.CSRFName }),
+	strVar("ACCESS_CSRF_COOKIE_PATH", "Cookies.Access.CSRFPath", func(c *Config) *string { return &c.Cookies.Access.CSRFPath }),
+	strVar("REFRESH_CSRF_COOKIE_PATH", "Cookies.Refresh.CSRFPath", func(c *Config) *string { return &c.Cookies.Refresh.CSRFPath }),
+	strVar("ACCESS_CSRF_HEADER_NAME", "Cookies.Access.CSRFHeader", func(c *Config) *string { return &c.Cookies.Access.CSRFHeader }),
+	strVar("REFRESH_CSRF_HEADER_NAME", "Cookies.Refresh.CSRFHeader", func(c *Config) *string { return &c.Cookies.Refresh.CSRFHeader }),
+	listVar("CSRF_METHODS", "Cookies.CSRFMethods", false, func(c *Config) *[]string { return &c.Cookies.CSRFMethods }),
+	listVar("TRUSTED_ORIGINS", "Cookies.TrustedOrigins", true, func(c *Config) *[]string { return &c.Cookies.TrustedOrigins }),
+	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "Cookies.SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.Cookies.SkipCrossOriginProtection }),
+	boolVar("TOKEN_TYPE_CLAIM", "TypeClaim.Skip", true, func(c *Config) *bool { return &c.TypeClaim.Skip }),
+	strVar("TOKEN_TYPE_CLAIM_NAME", "TypeClaim.Name", func(c *Config) *string { return &c.TypeClaim.Name }),
+	strVar("ACCESS_TOKEN_TYPE", "TypeClaim.Access", func(c *Config) *string { return &c.TypeClaim.Access }),
+	strVar("REFRESH_TOKEN_TYPE", "TypeClaim.Refresh", func(c *Config) *string { return &c.TypeClaim.Refresh }),
+	boolVar("REFRESH_TOKEN_ROTATION", "Revocation.Rotation", false, func(c *Config) *bool { return &c.Revocation.Rotation }),
+	durVar("REFRESH_REUSE_GRACE", "Revocation.ReuseGrace", durZeroOK, func(c *Config) *time.Duration { return &c.Revocation.ReuseGrace }),
 	{name: "MAX_TOKEN_SIZE", field: "MaxTokenSize", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -372,9 +373,9 @@ var envVars = []envVar{
 		return nil
 	}},
 	boolVar("LEGACY_STATUS_CODES", "LegacyStatusCodes", false, func(c *Config) *bool { return &c.LegacyStatusCodes }),
-	strVar("WEBSOCKET_QUERY_PARAM", "WebSocketQueryParam", func(c *Config) *string { return &c.WebSocketQueryParam }),
-	boolVar("WEBSOCKET_NO_QUERY_TOKEN", "WebSocketNoQueryToken", false, func(c *Config) *bool { return &c.WebSocketNoQueryToken }),
-	strVar("WEBSOCKET_CSRF_QUERY_PARAM", "WebSocketCSRFQueryParam", func(c *Config) *string { return &c.WebSocketCSRFQueryParam }),
+	strVar("WEBSOCKET_QUERY_PARAM", "WebSocket.QueryParam", func(c *Config) *string { return &c.WebSocket.QueryParam }),
+	boolVar("WEBSOCKET_NO_QUERY_TOKEN", "WebSocket.NoQueryToken", false, func(c *Config) *bool { return &c.WebSocket.NoQueryToken }),
+	strVar("WEBSOCKET_CSRF_QUERY_PARAM", "WebSocket.CSRFQueryParam", func(c *Config) *string { return &c.WebSocket.CSRFQueryParam }),
 }
 
 // envIndex maps full variable names to their envVars entry.
@@ -434,7 +435,7 @@ func readEnvFile(path string) ([]byte, error) {
 }
 
 // boolVar parses a strconv.ParseBool value; inverted stores its negation
-// (COOKIE_SECURE=false sets InsecureCookies).
+// (COOKIE_SECURE=false sets Cookies.Insecure).
 func boolVar(name, field string, inverted bool, p func(*Config) *bool) envVar {
 	return envVar{name: name, field: field, set: func(c *Config, v string) error {
 		b, ok := parseEnvBool(v)

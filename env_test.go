@@ -95,13 +95,15 @@ var envFull = []string{
 
 // envFullWant is envFull as a Config.
 var envFullWant = authjwt.Config{
-	Compat:                    authjwt.CompatLibreFastAPIJWT,
-	SecretKey:                 "s3cr3t-0123456789abcdef0123456789abcdef",
-	UnsafeAllowShortSecret:    true,
-	KeyID:                     "hmac-1",
-	PublicKeyID:               "es-1",
-	PrivateKey:                envTestPrivatePEM,
-	PublicKey:                 envTestPublicPEM,
+	Compat: authjwt.CompatLibreFastAPIJWT,
+	Keys: authjwt.KeyConfig{
+		SecretKey:              "s3cr3t-0123456789abcdef0123456789abcdef",
+		UnsafeAllowShortSecret: true,
+		KeyID:                  "hmac-1",
+		PublicKeyID:            "es-1",
+		PrivateKey:             envTestPrivatePEM,
+		PublicKey:              envTestPublicPEM,
+	},
 	Algorithm:                 "ES256",
 	DecodeAlgorithms:          []string{"ES256", "HS256"},
 	DecodeKID:                 "kid-1",
@@ -110,46 +112,60 @@ var envFullWant = authjwt.Config{
 	DecodeIssuer:              "https://other.example",
 	AllowRefreshWithoutIssuer: true,
 	DecodeAudience:            []string{"api", "web"},
-	DenylistEnabled:           true,
-	DenylistTokenChecks:       []string{"refresh"},
-	StoreTimeout:              500 * time.Millisecond,
-	UnsafeRevocationFailOpen:  true,
-	HeaderName:                "X-Auth",
-	HeaderType:                "JWT",
-	AccessTokenExpires:        600 * time.Second,
-	RefreshTokenExpires:       72 * time.Hour,
-	AllowNonExpiringTokens:    true,
-	TokenLocation:             []string{"headers", "cookies"},
-	AccessCookieName:          "at",
-	RefreshCookieName:         "rt",
-	AccessCookiePath:          "/api",
-	RefreshCookiePath:         "/auth/refresh",
-	CookieMaxAge:              time.Hour,
-	CookieDomain:              "example.com",
-	InsecureCookies:           true,
-	CookieSameSite:            "strict",
-	UnsafeDisableCSRF:         true,
-	AccessCSRFCookieName:      "ca",
-	RefreshCSRFCookieName:     "cr",
-	AccessCSRFCookiePath:      "/a",
-	RefreshCSRFCookiePath:     "/r",
-	AccessCSRFHeaderName:      "X-CSRF-Access",
-	RefreshCSRFHeaderName:     "X-CSRF-Refresh",
-	CSRFMethods:               []string{"POST", "DELETE"},
-	TrustedOrigins:            []string{"https://app.example.com", "https://admin.example.com"},
-	SkipCrossOriginProtection: true,
-	SkipTokenTypeClaim:        true,
-	TokenTypeClaimName:        "kind",
-	AccessTokenType:           "acc",
-	RefreshTokenType:          "ref",
-	RefreshTokenRotation:      true,
-	RefreshReuseGrace:         5 * time.Second,
-	MaxTokenSize:              16384,
-	VerifyCacheSize:           1000,
-	LegacyStatusCodes:         true,
-	WebSocketQueryParam:       "access",
-	WebSocketNoQueryToken:     true,
-	WebSocketCSRFQueryParam:   "csrf",
+	Revocation: authjwt.RevocationConfig{
+		Enabled:        true,
+		Checks:         []string{"refresh"},
+		Timeout:        500 * time.Millisecond,
+		UnsafeFailOpen: true,
+		Rotation:       true,
+		ReuseGrace:     5 * time.Second,
+	},
+	Header: authjwt.HeaderConfig{
+		Name: "X-Auth",
+		Type: "JWT",
+	},
+	AccessTokenExpires:     600 * time.Second,
+	RefreshTokenExpires:    72 * time.Hour,
+	AllowNonExpiringTokens: true,
+	TokenLocation:          []string{"headers", "cookies"},
+	Cookies: authjwt.CookieConfig{
+		Access: authjwt.TokenCookie{
+			Name:       "at",
+			Path:       "/api",
+			CSRFName:   "ca",
+			CSRFPath:   "/a",
+			CSRFHeader: "X-CSRF-Access",
+		},
+		Refresh: authjwt.TokenCookie{
+			Name:       "rt",
+			Path:       "/auth/refresh",
+			CSRFName:   "cr",
+			CSRFPath:   "/r",
+			CSRFHeader: "X-CSRF-Refresh",
+		},
+		MaxAge:                    time.Hour,
+		Domain:                    "example.com",
+		Insecure:                  true,
+		SameSite:                  "strict",
+		UnsafeDisableCSRF:         true,
+		CSRFMethods:               []string{"POST", "DELETE"},
+		TrustedOrigins:            []string{"https://app.example.com", "https://admin.example.com"},
+		SkipCrossOriginProtection: true,
+	},
+	TypeClaim: authjwt.TypeClaimConfig{
+		Skip:    true,
+		Name:    "kind",
+		Access:  "acc",
+		Refresh: "ref",
+	},
+	MaxTokenSize:      16384,
+	VerifyCacheSize:   1000,
+	LegacyStatusCodes: true,
+	WebSocket: authjwt.WebSocketConfig{
+		QueryParam:     "access",
+		NoQueryToken:   true,
+		CSRFQueryParam: "csrf",
+	},
 }
 
 func TestConfigFromEnvRoundTrip(t *testing.T) {
@@ -162,29 +178,49 @@ func TestConfigFromEnvRoundTrip(t *testing.T) {
 	}
 	// The round trip is only complete if it sets every field of Config
 	// that text can express (strings, bools, ints, durations, string
-	// lists) away from its zero value. HeaderBareToken is excepted: it
-	// excludes HeaderType and has its own row in TestConfigFromEnvValues.
+	// lists) away from its zero value. Header.BareToken is excepted: it
+	// excludes Header.Type and has its own row in TestConfigFromEnvValues.
 	// Keys, stores, hooks and the like (interfaces, funcs, pointers) are
 	// set in code. A new text field fails here until it gets a variable.
-	v := reflect.ValueOf(envFullWant)
-	for i := 0; i < v.NumField(); i++ {
-		f := v.Type().Field(i)
+	eachLeafField(reflect.ValueOf(envFullWant), func(path string, f reflect.StructField, v reflect.Value) {
 		switch f.Type.Kind() {
 		case reflect.String, reflect.Bool, reflect.Int, reflect.Int64:
 		case reflect.Slice:
 			if f.Type.Elem().Kind() != reflect.String {
-				continue
+				return
 			}
 		default:
-			continue
+			return
 		}
-		if f.Name == "HeaderBareToken" {
-			continue
+		if path == "Header.BareToken" {
+			return
 		}
-		if v.Field(i).IsZero() {
-			t.Errorf("Config.%s is not covered by the round trip (zero in envFullWant): add an AUTHJWT_ variable for it", f.Name)
+		if v.IsZero() {
+			t.Errorf("Config.%s is not covered by the round trip (zero in envFullWant): add an AUTHJWT_ variable for it", path)
+		}
+	})
+}
+
+// eachLeafField calls fn for every exported field of the struct v,
+// descending into the fields that are structs themselves (the sections
+// of Config, Cookies.Access): path is the field's dotted path
+// ("Cookies.Access.Name").
+func eachLeafField(v reflect.Value, fn func(path string, f reflect.StructField, v reflect.Value)) {
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Type.Kind() == reflect.Struct {
+				walk(v.Field(i), prefix+f.Name+".")
+				continue
+			}
+			fn(prefix+f.Name, f, v.Field(i))
 		}
 	}
+	walk(v, "")
 }
 
 // TestConfigFromEnvDocTable checks the variable table in the doc comment
@@ -203,7 +239,7 @@ func TestConfigFromEnvDocTable(t *testing.T) {
 			doc = fd.Doc.Text()
 		}
 	}
-	row := regexp.MustCompile(`(?m)^\t([A-Z_]+)\s{2,}(\S+)\s{2,}.+?\s{2,}([A-Za-z]+)\s{2,}\S`)
+	row := regexp.MustCompile(`(?m)^\t([A-Z_]+)\s{2,}(\S+)\s{2,}.+?\s{2,}([A-Za-z.]+)\s{2,}\S`)
 	rows := row.FindAllStringSubmatch(doc, -1)
 	if len(rows) < 2 || rows[0][1] != "NAME" {
 		t.Fatalf("no variable table in the doc comment of ConfigFromEnv (found %d rows)", len(rows))
@@ -232,13 +268,11 @@ func TestConfigFromEnvDocTable(t *testing.T) {
 			t.Errorf("%s=%s: %v", name, value, err)
 			continue
 		}
-		v := reflect.ValueOf(authjwt.WithoutOrigin(cfg))
-		for i := 0; i < v.NumField(); i++ {
-			fname := v.Type().Field(i).Name
-			if set := !v.Field(i).IsZero(); set != (fname == field) {
+		eachLeafField(reflect.ValueOf(authjwt.WithoutOrigin(cfg)), func(fname string, _ reflect.StructField, v reflect.Value) {
+			if set := !v.IsZero(); set != (fname == field) {
 				t.Errorf("%s=%s: Config.%s set=%v; the table says it sets %s", name, value, fname, set, field)
 			}
-		}
+		})
 	}
 	var tested []string
 	for _, kv := range envFull {
@@ -269,11 +303,11 @@ func TestConfigFromEnvValues(t *testing.T) {
 			[]string{"AUTHJWT_ALGORITHM=", "AUTHJWT_ACCESS_TOKEN_EXPIRES=", "AUTHJWT_COOKIE_SECURE=", "AUTHJWT_TOKEN_LOCATION=", "AUTHJWT_MAX_TOKEN_SIZE=", "AUTHJWT_SECRET_KEY_FILE="},
 			authjwt.Config{}},
 		{"empty HEADER_TYPE", "the seed's empty header type means the bare token",
-			[]string{"AUTHJWT_HEADER_TYPE="}, authjwt.Config{HeaderBareToken: true}},
+			[]string{"AUTHJWT_HEADER_TYPE="}, authjwt.Config{Header: authjwt.HeaderConfig{BareToken: true}}},
 		{"value with =", "only the first = separates name and value",
-			[]string{"AUTHJWT_SECRET_KEY=a=b=c"}, authjwt.Config{SecretKey: "a=b=c"}},
+			[]string{"AUTHJWT_SECRET_KEY=a=b=c"}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "a=b=c"}}},
 		{"secret kept verbatim", "a secret's spaces and newline are part of it when given directly",
-			[]string{"AUTHJWT_SECRET_KEY= padded secret \n"}, authjwt.Config{SecretKey: " padded secret \n"}},
+			[]string{"AUTHJWT_SECRET_KEY= padded secret \n"}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: " padded secret \n"}}},
 		{"duplicate, same value", "a repeated identical entry is harmless",
 			[]string{"AUTHJWT_ALGORITHM=HS512", "AUTHJWT_ALGORITHM=HS512"}, authjwt.Config{Algorithm: "HS512"}},
 		{"expiry seconds", "the seed's integer seconds",
@@ -291,31 +325,48 @@ func TestConfigFromEnvValues(t *testing.T) {
 		{"pydantic durations", "a seed .env file's timedelta forms: ISO 8601, [D,]HH:MM:SS, decimal seconds",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=PT15M", "AUTHJWT_REFRESH_TOKEN_EXPIRES=P1DT2H30M", "AUTHJWT_DECODE_LEEWAY=1.5",
 				"AUTHJWT_COOKIE_MAX_AGE=1d,01:00:00", "AUTHJWT_STORE_TIMEOUT=00:00:02.5", "AUTHJWT_REFRESH_REUSE_GRACE=pt0.5s"},
-			authjwt.Config{AccessTokenExpires: 15 * time.Minute, RefreshTokenExpires: 26*time.Hour + 30*time.Minute, DecodeLeeway: 1500 * time.Millisecond,
-				CookieMaxAge: 25 * time.Hour, StoreTimeout: 2500 * time.Millisecond, RefreshReuseGrace: 500 * time.Millisecond}},
+			authjwt.Config{
+				AccessTokenExpires:  15 * time.Minute,
+				RefreshTokenExpires: 26*time.Hour + 30*time.Minute,
+				DecodeLeeway:        1500 * time.Millisecond,
+				Cookies:             authjwt.CookieConfig{MaxAge: 25 * time.Hour},
+				Revocation: authjwt.RevocationConfig{
+					Timeout:    2500 * time.Millisecond,
+					ReuseGrace: 500 * time.Millisecond,
+				},
+			}},
 		{"pydantic durations, days and weeks", "P14D, P2W, 14D00:00:00",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=P14D", "AUTHJWT_REFRESH_TOKEN_EXPIRES=P2W", "AUTHJWT_COOKIE_MAX_AGE=14D00:00:00"},
-			authjwt.Config{AccessTokenExpires: 14 * 24 * time.Hour, RefreshTokenExpires: 14 * 24 * time.Hour, CookieMaxAge: 14 * 24 * time.Hour}},
+			authjwt.Config{AccessTokenExpires: 14 * 24 * time.Hour, RefreshTokenExpires: 14 * 24 * time.Hour, Cookies: authjwt.CookieConfig{MaxAge: 14 * 24 * time.Hour}}},
 		{"lifetime off", "pydantic reads off/no/n/f as False: no exp",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=off", "AUTHJWT_REFRESH_TOKEN_EXPIRES=No"},
 			authjwt.Config{AccessTokenExpires: authjwt.Never, RefreshTokenExpires: authjwt.Never}},
 		{"pydantic booleans", "yes/on/y and no/off/n, any case, as pydantic reads them",
 			[]string{"AUTHJWT_DENYLIST_ENABLED=yes", "AUTHJWT_LEGACY_STATUS_CODES=On", "AUTHJWT_ALLOW_NON_EXPIRING_TOKENS=Y",
 				"AUTHJWT_COOKIE_SECURE=off", "AUTHJWT_COOKIE_CSRF_PROTECT=NO", "AUTHJWT_TOKEN_TYPE_CLAIM=n", "AUTHJWT_SKIP_CROSS_ORIGIN_PROTECTION=tRuE"},
-			authjwt.Config{DenylistEnabled: true, LegacyStatusCodes: true, AllowNonExpiringTokens: true,
-				InsecureCookies: true, UnsafeDisableCSRF: true, SkipTokenTypeClaim: true, SkipCrossOriginProtection: true}},
+			authjwt.Config{
+				Revocation:             authjwt.RevocationConfig{Enabled: true},
+				LegacyStatusCodes:      true,
+				AllowNonExpiringTokens: true,
+				Cookies: authjwt.CookieConfig{
+					Insecure:                  true,
+					UnsafeDisableCSRF:         true,
+					SkipCrossOriginProtection: true,
+				},
+				TypeClaim: authjwt.TypeClaimConfig{Skip: true},
+			}},
 		{"leeway zero", "0 is a real leeway (and its default)",
 			[]string{"AUTHJWT_DECODE_LEEWAY=0", "AUTHJWT_REFRESH_REUSE_GRACE=0s"}, authjwt.Config{}},
 		{"leeway duration", "sub-second leeway as a Go duration",
 			[]string{"AUTHJWT_DECODE_LEEWAY=1500ms"}, authjwt.Config{DecodeLeeway: 1500 * time.Millisecond}},
 		{"seconds with plus sign", "strconv's +N form is still whole seconds",
-			[]string{"AUTHJWT_COOKIE_MAX_AGE=+60"}, authjwt.Config{CookieMaxAge: time.Minute}},
-		{"bool true, not inverted", "COOKIE_SECURE=true is the default: InsecureCookies stays false",
+			[]string{"AUTHJWT_COOKIE_MAX_AGE=+60"}, authjwt.Config{Cookies: authjwt.CookieConfig{MaxAge: time.Minute}}},
+		{"bool true, not inverted", "COOKIE_SECURE=true is the default: Cookies.Insecure stays false",
 			[]string{"AUTHJWT_COOKIE_SECURE=true", "AUTHJWT_COOKIE_CSRF_PROTECT=1", "AUTHJWT_TOKEN_TYPE_CLAIM=T"},
 			authjwt.Config{}},
 		{"inverted bools", "the seed's positive names map to our negative Go names",
 			[]string{"AUTHJWT_COOKIE_SECURE=0", "AUTHJWT_COOKIE_CSRF_PROTECT=f", "AUTHJWT_TOKEN_TYPE_CLAIM=FALSE"},
-			authjwt.Config{InsecureCookies: true, UnsafeDisableCSRF: true, SkipTokenTypeClaim: true}},
+			authjwt.Config{Cookies: authjwt.CookieConfig{Insecure: true, UnsafeDisableCSRF: true}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}}},
 		{"comma list trimmed", "items are trimmed of spaces",
 			[]string{"AUTHJWT_TOKEN_LOCATION= headers ,\tcookies "}, authjwt.Config{TokenLocation: []string{"headers", "cookies"}}},
 		{"single item", "a list of one needs no comma",
@@ -325,16 +376,16 @@ func TestConfigFromEnvValues(t *testing.T) {
 		{"JSON list keeps commas", "a JSON item may contain a comma",
 			[]string{`AUTHJWT_DECODE_AUDIENCE=[" a,b", "c"]`}, authjwt.Config{DecodeAudience: []string{" a,b", "c"}}},
 		{"JSON list with spaces around", "whitespace around the array is fine",
-			[]string{"AUTHJWT_CSRF_METHODS= [\"POST\"] "}, authjwt.Config{CSRFMethods: []string{"POST"}}},
+			[]string{"AUTHJWT_CSRF_METHODS= [\"POST\"] "}, authjwt.Config{Cookies: authjwt.CookieConfig{CSRFMethods: []string{"POST"}}}},
 		{"empty denylist checks", "[] is the only way to check no token type (nil would mean both)",
-			[]string{"AUTHJWT_DENYLIST_TOKEN_CHECKS=[]"}, authjwt.Config{DenylistTokenChecks: []string{}}},
+			[]string{"AUTHJWT_DENYLIST_TOKEN_CHECKS=[]"}, authjwt.Config{Revocation: authjwt.RevocationConfig{Checks: []string{}}}},
 		{"empty audience and origins", "[] equals the default where empty means none",
 			[]string{"AUTHJWT_DECODE_AUDIENCE=[]", "AUTHJWT_TRUSTED_ORIGINS=[ ]"},
-			authjwt.Config{DecodeAudience: []string{}, TrustedOrigins: []string{}}},
+			authjwt.Config{DecodeAudience: []string{}, Cookies: authjwt.CookieConfig{TrustedOrigins: []string{}}}},
 		{"max token size", "an integer in bytes; New checks the minimum",
 			[]string{"AUTHJWT_MAX_TOKEN_SIZE=100"}, authjwt.Config{MaxTokenSize: 100}},
 		{"extra keys without extra", "server keys unknown to ConfigFromEnv are refused, see the error test; the library keys still parse",
-			[]string{"AUTHJWT_KEY_ID=k"}, authjwt.Config{KeyID: "k"}},
+			[]string{"AUTHJWT_KEY_ID=k"}, authjwt.Config{Keys: authjwt.KeyConfig{KeyID: "k"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -555,23 +606,23 @@ func TestConfigFromEnvFiles(t *testing.T) {
 		want authjwt.Config
 	}{
 		{"secret newline trimmed", "echo secret > file adds a newline that is not part of the secret",
-			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretNL}, authjwt.Config{SecretKey: "file-secret"}},
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretNL}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "file-secret"}}},
 		{"secret CRLF trimmed", "a file saved on Windows",
-			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretCRLF}, authjwt.Config{SecretKey: "file-secret"}},
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretCRLF}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "file-secret"}}},
 		{"only one newline trimmed", "the secret keeps everything but one newline",
-			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secret2NL}, authjwt.Config{SecretKey: "file-secret\n"}},
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secret2NL}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "file-secret\n"}}},
 		{"secret without newline", "printf secret > file",
-			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretBare}, authjwt.Config{SecretKey: "file-secret"}},
+			[]string{"AUTHJWT_SECRET_KEY_FILE=" + secretBare}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "file-secret"}}},
 		{"PEM kept as is", "PEM files keep their final newline",
 			[]string{"AUTHJWT_PRIVATE_KEY_FILE=" + priv, "AUTHJWT_PUBLIC_KEY_FILE=" + pub},
-			authjwt.Config{PrivateKey: envTestPrivatePEM, PublicKey: envTestPublicPEM}},
+			authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: envTestPrivatePEM, PublicKey: envTestPublicPEM}}},
 		{"PEM without newline", "nothing is added either",
 			[]string{"AUTHJWT_PUBLIC_KEY_FILE=" + pubNoNL},
-			authjwt.Config{PublicKey: strings.TrimSuffix(envTestPublicPEM, "\n")}},
+			authjwt.Config{Keys: authjwt.KeyConfig{PublicKey: strings.TrimSuffix(envTestPublicPEM, "\n")}}},
 		{"empty plain with file", "an empty X is unset, so X_FILE alone counts",
-			[]string{"AUTHJWT_SECRET_KEY=", "AUTHJWT_SECRET_KEY_FILE=" + secretBare}, authjwt.Config{SecretKey: "file-secret"}},
+			[]string{"AUTHJWT_SECRET_KEY=", "AUTHJWT_SECRET_KEY_FILE=" + secretBare}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "file-secret"}}},
 		{"empty file var with plain", "an empty X_FILE is unset, so X alone counts",
-			[]string{"AUTHJWT_PUBLIC_KEY=" + envTestPublicPEM, "AUTHJWT_PUBLIC_KEY_FILE="}, authjwt.Config{PublicKey: envTestPublicPEM}},
+			[]string{"AUTHJWT_PUBLIC_KEY=" + envTestPublicPEM, "AUTHJWT_PUBLIC_KEY_FILE="}, authjwt.Config{Keys: authjwt.KeyConfig{PublicKey: envTestPublicPEM}}},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
@@ -812,7 +863,7 @@ func TestConfigFromEnvEndToEnd(t *testing.T) {
 				t.Errorf("%s: token for another audience accepted", tt.why)
 			}
 			got := a.Config()
-			if got.AccessTokenExpires != time.Minute || got.RefreshTokenExpires != authjwt.Never || got.DecodeLeeway != 5*time.Second || got.TokenTypeClaimName != "kind" {
+			if got.AccessTokenExpires != time.Minute || got.RefreshTokenExpires != authjwt.Never || got.DecodeLeeway != 5*time.Second || got.TypeClaim.Name != "kind" {
 				t.Errorf("%s: Config in effect %+v", tt.why, got)
 			}
 		})
@@ -872,7 +923,7 @@ func FuzzConfigFromEnv(f *testing.F) {
 		cfg.Logger = quiet
 		if cfg.AccessTokenExpires < 0 && cfg.AccessTokenExpires != authjwt.Never ||
 			cfg.RefreshTokenExpires < 0 && cfg.RefreshTokenExpires != authjwt.Never ||
-			cfg.DecodeLeeway < 0 || cfg.StoreTimeout < 0 || cfg.CookieMaxAge < 0 || cfg.RefreshReuseGrace < 0 {
+			cfg.DecodeLeeway < 0 || cfg.Revocation.Timeout < 0 || cfg.Cookies.MaxAge < 0 || cfg.Revocation.ReuseGrace < 0 {
 			t.Fatalf("negative duration accepted: %+v", cfg)
 		}
 		_, _ = authjwt.New(cfg) // errors are fine; panics are not

@@ -135,7 +135,7 @@ var (
 	ErrInvalidTokenOption = newErr(CodeInvalidTokenOption, 500, 500, "", "Invalid token option")
 	// ErrRevocationDisabled: a revocation was asked for a token that the
 	// configuration never checks (no store, or its type left out of
-	// DenylistTokenChecks); reporting success would be a lie.
+	// Revocation.Checks); reporting success would be a lie.
 	ErrRevocationDisabled = newErr(CodeRevocationOff, 501, 501, "", "Revocation is not enabled for this token type")
 	// ErrNotRevocable: the token is valid but cannot be revoked on its own
 	// (a third-party token without "jti"); revoke its subject instead.

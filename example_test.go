@@ -47,20 +47,20 @@ func serve(h http.Handler, r *http.Request) {
 // New validates the whole configuration at start-up and names the
 // setting at fault.
 func ExampleNew() {
-	_, err := authjwt.New(authjwt.Config{SecretKey: "too-short"})
+	_, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "too-short"}})
 	fmt.Println(err)
 
-	auth, err := authjwt.New(authjwt.Config{SecretKey: secret})
+	auth, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	fmt.Println(err, auth.Config().AccessTokenExpires, auth.Config().TokenLocation)
 	// Output:
-	// authjwt: SecretKey: HS256 needs a secret of at least 32 bytes (RFC 7518 §3.2), got 9; generate one with `authjwt keygen --alg HS256`, or set UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret
+	// authjwt: Keys.SecretKey: HS256 needs a secret of at least 32 bytes (RFC 7518 §3.2), got 9; generate one with `authjwt keygen --alg HS256`, or set Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret
 	// <nil> 15m0s [headers]
 }
 
 // Required guards a handler: only requests with a valid access token in
 // the Authorization header reach it.
 func ExampleAuth_Required() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	h := auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello %s", authjwt.Subject(r.Context()))
 	}))
@@ -84,7 +84,7 @@ func ExampleAuth_Required() {
 // In cookie mode, login sets HttpOnly token cookies and script-readable
 // CSRF cookies; unsafe requests must send the CSRF value back in a header.
 func ExampleAuth_Required_cookies() {
-	auth := mustNew(authjwt.Config{SecretKey: secret, TokenLocation: []string{authjwt.LocationCookies}})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, TokenLocation: []string{authjwt.LocationCookies}})
 
 	// POST /login
 	pair, _ := auth.CreatePair("alice")
@@ -123,7 +123,7 @@ func ExampleAuth_Required_cookies() {
 
 // Optional lets anonymous requests through but still refuses bad tokens.
 func ExampleAuth_Optional() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	h := auth.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if t := authjwt.FromContext(r.Context()); t != nil {
 			fmt.Fprintf(w, "hello %s", t.Subject())
@@ -143,7 +143,7 @@ func ExampleAuth_Optional() {
 // CreatePair returns an access and a refresh token of one family, the
 // unit that logout revokes.
 func ExampleAuth_CreatePair() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	pair, _ := auth.CreatePair("alice", authjwt.WithFresh(true))
 
 	ctx := context.Background()
@@ -160,11 +160,11 @@ func ExampleAuth_CreatePair() {
 
 // Verify checks a token outside HTTP; errors match the sentinels.
 func ExampleAuth_Verify() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	short, _ := auth.CreateAccessToken("alice", authjwt.WithExpiry(time.Minute))
 
 	// Two minutes later:
-	later, _ := authjwt.New(authjwt.Config{SecretKey: secret, Now: func() time.Time { return now.Add(2 * time.Minute) }})
+	later, _ := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Now: func() time.Time { return now.Add(2 * time.Minute) }})
 	_, err := later.Verify(context.Background(), short, authjwt.Requirement{})
 	var e *authjwt.Error
 	fmt.Println(errors.Is(err, authjwt.ErrTokenExpired), errors.As(err, &e), e.Status, e.Code, e.Message)
@@ -180,7 +180,7 @@ type Claims struct {
 
 // ClaimsAs reads the verified token's custom claims into a struct.
 func ExampleClaimsAs() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	access, _ := auth.CreateAccessToken("alice", authjwt.WithClaims(Claims{Org: "acme", Roles: []string{"admin"}}))
 
 	h := auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +200,7 @@ func ExampleClaimsAs() {
 
 // RequireRoles checks the "roles" claim (any of the given roles).
 func ExampleAuth_RequireRoles() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	h := auth.RequireRoles("admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "welcome, admin")
 	}))
@@ -220,7 +220,7 @@ func ExampleAuth_RequireRoles() {
 func ExampleAuth_Revoke() {
 	store := revoke.NewMemory(revoke.WithClock(clock))
 	defer store.Close()
-	auth := mustNew(authjwt.Config{SecretKey: secret, DenylistEnabled: true, Store: store})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Revocation: authjwt.RevocationConfig{Enabled: true, Store: store}})
 	ctx := context.Background()
 
 	pair, _ := auth.CreatePair("alice")
@@ -245,7 +245,7 @@ func ExampleAuth_Revoke() {
 func ExampleAuth_Rotate() {
 	store := revoke.NewMemory(revoke.WithClock(clock))
 	defer store.Close()
-	auth := mustNew(authjwt.Config{SecretKey: secret, DenylistEnabled: true, Store: store, RefreshTokenRotation: true})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Revocation: authjwt.RevocationConfig{Enabled: true, Store: store, Rotation: true}})
 	ctx := context.Background()
 
 	first, _ := auth.CreatePair("alice")
@@ -277,7 +277,7 @@ func examplePrivateKeyPEM(seed byte) string {
 // JWKSHandler publishes the public key, so other services verify our
 // tokens without sharing a secret.
 func ExampleAuth_JWKSHandler() {
-	auth := mustNew(authjwt.Config{Algorithm: "EdDSA", PrivateKey: examplePrivateKeyPEM(1)})
+	auth := mustNew(authjwt.Config{Algorithm: "EdDSA", Keys: authjwt.KeyConfig{PrivateKey: examplePrivateKeyPEM(1)}})
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", auth.JWKSHandler())
 
@@ -313,13 +313,14 @@ func (s staticKeys) Lookup(_ context.Context, kid string) (keys.Key, error) {
 func ExampleTrustedIssuer() {
 	// The provider, for the example: it signs with its own key.
 	const realm = "https://sso.example.com/realms/acme"
-	provider := mustNew(authjwt.Config{Algorithm: "EdDSA", PrivateKey: examplePrivateKeyPEM(2), EncodeIssuer: realm, SkipTokenTypeClaim: true})
+	provider := mustNew(authjwt.Config{Algorithm: "EdDSA", Keys: authjwt.KeyConfig{PrivateKey: examplePrivateKeyPEM(2)}, EncodeIssuer: realm, TypeClaim: authjwt.TypeClaimConfig{Skip: true}})
 	providerToken, _ := provider.CreateAccessToken("f2c1-user-id",
 		authjwt.WithAudience("orders-api"),
 		authjwt.WithClaims(map[string]any{"realm_access": map[string]any{"roles": []string{"admin"}}}))
 
 	auth := mustNew(authjwt.Config{
-		SecretKey: secret, // our own tokens
+		Keys: authjwt.KeyConfig{SecretKey: secret},
+		// our own tokens
 		TrustedIssuers: []authjwt.TrustedIssuer{{
 			Issuer:     realm, // its JWKS is found by OpenID Connect discovery
 			Audience:   []string{"orders-api"},
@@ -338,7 +339,7 @@ func ExampleTrustedIssuer() {
 // CheckWebSocket authenticates a handshake before it is upgraded; the
 // browser sends the token as the subprotocol pair "bearer, <token>".
 func ExampleAuth_CheckWebSocket() {
-	auth := mustNew(authjwt.Config{SecretKey: secret})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
 	access, _ := auth.CreateAccessToken("alice")
 
 	r := httptest.NewRequest("GET", "/ws", nil)

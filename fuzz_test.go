@@ -19,7 +19,7 @@ import (
 // check: canonical base64url segments, an HMAC-SHA256 computed with
 // crypto/hmac, and a payload that encoding/json decodes to the same subject.
 func FuzzVerify(f *testing.F) {
-	a, err := New(Config{SecretKey: testSecret})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func FuzzVerify(f *testing.F) {
 
 // FuzzAuthorizationHeader fuzzes header extraction through the middleware.
 func FuzzAuthorizationHeader(f *testing.F) {
-	a, err := New(Config{SecretKey: testSecret})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -103,13 +103,13 @@ func independentCheck(t *testing.T, s, sub string) {
 // request may pass only with the real access cookie, alone under its name,
 // and (for unsafe methods) the CSRF header equal to the token's claim.
 func FuzzCookieExtraction(f *testing.F) {
-	a, err := New(Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationCookies}})
 	if err != nil {
 		f.Fatal(err)
 	}
 	good := must(a.CreateAccessToken("alice"))
 	v := must(a.Verify(context.Background(), good, Requirement{}))
-	name := a.Config().AccessCookieName
+	name := a.Config().Cookies.Access.Name
 	csrf := v.CSRF()
 	f.Add("GET", name+"="+good, "")
 	f.Add("POST", name+"="+good, csrf)
@@ -163,7 +163,7 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 		useIss, useAud, useFamily, useClaim := flags&16 != 0, flags&32 != 0, flags&64 != 0, flags&128 != 0
 		useHeader, useExpiry := more&1 != 0, more&2 != 0
 		expiry := time.Second + time.Duration(more>>2)*97*time.Millisecond // 1 s to about 7 s, fractions included
-		cfg := Config{SecretKey: testSecret, Logger: discardLogger()}
+		cfg := Config{Keys: KeyConfig{SecretKey: testSecret}, Logger: discardLogger()}
 		if cookies {
 			cfg.TokenLocation = []string{LocationHeaders, LocationCookies}
 		}

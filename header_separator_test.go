@@ -15,8 +15,11 @@ import (
 func TestHeaderWithSeparators(t *testing.T) {
 	for _, bare := range []bool{false, true} {
 		var events int
-		a := mustNew(t, Config{SecretKey: testSecret, HeaderBareToken: bare,
-			OnVerify: func(context.Context, VerifyEvent) { events++ }})
+		a := mustNew(t, Config{
+			Keys:     KeyConfig{SecretKey: testSecret},
+			Header:   HeaderConfig{BareToken: bare},
+			OnVerify: func(context.Context, VerifyEvent) { events++ },
+		})
 		good := must(a.CreateAccessToken("alice"))
 		prefix := "Bearer "
 		if bare {

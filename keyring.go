@@ -181,10 +181,10 @@ func (a *Auth) Keys() []keys.Key {
 func (a *Auth) JWKSHandler() http.Handler { return keys.Handler(a) }
 
 // PublicKey returns the public verification key (the signer's, with a
-// KeySet) as PEM, like the seed's get_public_key(), with its RFC 7638
+// Keys.Set) as PEM, like the seed's get_public_key(), with its RFC 7638
 // thumbprint. The thumbprint is the key's default kid, but not the kid of
-// its tokens when PublicKeyID, the compatibility profile or a KeySet kid
-// says otherwise: [Auth.Keys] has that. It fails under HMAC.
+// its tokens when Keys.PublicKeyID, the compatibility profile or a
+// Keys.Set kid says otherwise: [Auth.Keys] has that. It fails under HMAC.
 func (a *Auth) PublicKey() (pemText, thumbprint string, err error) {
 	ks := a.Keys()
 	if len(ks) == 0 {

@@ -19,7 +19,7 @@ func TestKeySetRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := mustNew(t, Config{KeySet: set})
+	a := mustNew(t, Config{Keys: KeyConfig{Set: set}})
 	before := must(a.CreateAccessToken("alice"))
 	if kid := decodePart(t, before, 0)["kid"]; kid != k1.KID {
 		t.Fatalf("kid %v, want %s", kid, k1.KID)
@@ -97,7 +97,7 @@ func TestHMACSecretRotation(t *testing.T) {
 	ctx := context.Background()
 	set := keys.NewSet()
 	old := must(set.AddSigner(must(keys.NewHMACKey("HS256", "2025", []byte(testSecret)))))
-	a := mustNew(t, Config{KeySet: set})
+	a := mustNew(t, Config{Keys: KeyConfig{Set: set}})
 	tokOld := must(a.CreateAccessToken("alice"))
 	if _, err := set.AddSigner(must(keys.NewHMACKey("HS256", "2026", []byte(strings.Repeat("n", 32))))); err != nil {
 		t.Fatal(err)
@@ -132,10 +132,10 @@ func TestHMACSecretRotation(t *testing.T) {
 
 func TestPublicKeyAndJWKS(t *testing.T) {
 	k := keyFor("RS256")
-	a := mustNew(t, Config{Algorithm: "RS256", PrivateKey: privPEM(t, k)})
+	a := mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
 	pemText, thumb, err := a.PublicKey()
 	if err != nil || !strings.Contains(pemText, "PUBLIC KEY") {
-		t.Fatalf("PublicKey: %v %q", err, pemText)
+		t.Fatalf("Keys.PublicKey: %v %q", err, pemText)
 	}
 	tok := must(a.CreateAccessToken("alice"))
 	if decodePart(t, tok, 0)["kid"] != thumb {
@@ -150,7 +150,7 @@ func TestPublicKeyAndJWKS(t *testing.T) {
 	if w.Header().Get("Cache-Control") == "" || w.Header().Get("ETag") == "" {
 		t.Fatal("JWKS without caching headers")
 	}
-	h := mustNew(t, Config{SecretKey: testSecret})
+	h := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	if _, _, err := h.PublicKey(); err == nil {
 		t.Fatal("HMAC instance returned a public key")
 	}

@@ -46,7 +46,7 @@ func padTo(t testing.TB, now int64, n int) string {
 func TestLimitTokenSize(t *testing.T) {
 	clk, now := atkClock()
 	for _, max := range []int{0, 1024, 64 << 10} {
-		a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, MaxTokenSize: max})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, MaxTokenSize: max})
 		limit := a.Config().MaxTokenSize
 		if max == 0 && limit != 8<<10 {
 			t.Fatalf("default MaxTokenSize %d", limit)
@@ -66,12 +66,12 @@ func TestLimitTokenSize(t *testing.T) {
 			t.Fatalf("garbage over the limit: %v", err)
 		}
 	}
-	if _, err := New(Config{SecretKey: testSecret, MaxTokenSize: 255}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, MaxTokenSize: 255}); err == nil {
 		t.Fatal("MaxTokenSize below 256 accepted")
 	}
 	// Above 64 KiB a payload could outgrow what a Token's claims can
 	// locate (jws.MaxPayloadSize): refused at New, naming the setting.
-	if _, err := New(Config{SecretKey: testSecret, MaxTokenSize: 64<<10 + 1}); err == nil || !strings.Contains(err.Error(), "MaxTokenSize") {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, MaxTokenSize: 64<<10 + 1}); err == nil || !strings.Contains(err.Error(), "MaxTokenSize") {
 		t.Fatalf("MaxTokenSize above 64 KiB: %v", err)
 	}
 }
@@ -81,7 +81,7 @@ func TestLimitTokenSize(t *testing.T) {
 // anything larger is refused before any signature work.
 func TestLimitHeaderAndSignatureSize(t *testing.T) {
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, MaxTokenSize: 64 << 10})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, MaxTokenSize: 64 << 10})
 	P := enc(accessPayload(now))
 	header := func(n int) string {
 		h := `{"alg":"HS256","x":"` + strings.Repeat("h", n-len(`{"alg":"HS256","x":""}`)) + `"}`
@@ -110,7 +110,7 @@ func TestLimitHeaderAndSignatureSize(t *testing.T) {
 // exact.
 func TestLimitJSONDepth(t *testing.T) {
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now})
 	nest := func(n int) string { return strings.Repeat(`[`, n) + strings.Repeat(`]`, n) }
 	mixed := func(n int) string { return strings.Repeat(`{"a":[`, n/2) + `1` + strings.Repeat(`]}`, n/2) }
 	payload := func(v string) string {
@@ -159,7 +159,7 @@ func TestLimitRejectedTokenCost(t *testing.T) {
 	}
 	skipUnderRace(t)
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, MaxTokenSize: 64 << 10})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, MaxTokenSize: 64 << 10})
 	ctx := context.Background()
 	big := padTo(t, now, 60<<10) // ~45 KB payload
 	if _, err := a.Verify(ctx, big, Requirement{}); err != nil {
@@ -215,8 +215,12 @@ func TestLimitTrustedIssuerPreSignatureWork(t *testing.T) {
 	}
 	skipUnderRace(t)
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Logger: discardLogger(),
-		TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"api"}, Keys: staticKeys{}}}})
+	a := mustNew(t, Config{
+		Keys:           KeyConfig{SecretKey: testSecret},
+		Now:            clk.Now,
+		Logger:         discardLogger(),
+		TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"api"}, Keys: staticKeys{}}},
+	})
 	ctx := context.Background()
 	tok := padTo(t, now, 8<<10)
 	p := strings.Split(tok, ".")
@@ -287,7 +291,7 @@ func TestLimitUnverifiedHeader(t *testing.T) {
 // base64 one, and the message must say which limit was hit.
 func TestLimitErrorsNameTheLimit(t *testing.T) {
 	clk, now := atkClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, MaxTokenSize: 64 << 10})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, MaxTokenSize: 64 << 10})
 	P := enc(accessPayload(now))
 	bigHeader := hs256(enc(`{"alg":"HS256","x":"`+strings.Repeat("h", 600)+`"}`), P)
 	base := hs256(enc(`{"alg":"HS256"}`), P)

@@ -13,7 +13,7 @@ import (
 // by the header alone; any other request by the cookies.
 func TestDualLocations(t *testing.T) {
 	a, _ := cookieAuth(t, Config{TokenLocation: []string{LocationHeaders, LocationCookies}})
-	other, _ := cookieAuth(t, Config{SecretKey: strings.Repeat("fedcba9876543210", 2), TokenLocation: []string{LocationHeaders, LocationCookies}})
+	other, _ := cookieAuth(t, Config{Keys: KeyConfig{SecretKey: strings.Repeat("fedcba9876543210", 2)}, TokenLocation: []string{LocationHeaders, LocationCookies}})
 	hdrTok := must(a.CreateAccessToken("header-user"))
 	ckTok := must(a.CreateAccessToken("cookie-user"))
 	badHdr := must(other.CreateAccessToken("header-user"))
@@ -128,9 +128,9 @@ func TestSingleLocations(t *testing.T) {
 
 // seedBoth is the seed's multiple-locations app: plain-HTTP cookies.
 func seedBoth(c Config) *Auth {
-	c.SecretKey = testSecret
+	c.Keys.SecretKey = testSecret
 	c.TokenLocation = []string{LocationHeaders, LocationCookies}
-	c.InsecureCookies = true
+	c.Cookies.Insecure = true
 	return must(New(c))
 }
 
@@ -182,16 +182,26 @@ func TestSeedMultipleLocations(t *testing.T) {
 	t.Run("seed's __Host- names over plain HTTP are refused, naming the setting", func(t *testing.T) {
 		// The seed accepted this and browsers silently dropped the cookies.
 		_, err := New(Config{
-			SecretKey: testSecret, TokenLocation: []string{LocationHeaders, LocationCookies}, InsecureCookies: true,
-			AccessCookieName: "__Host-access_token", RefreshCookieName: "__Host-refresh_token",
-			AccessCSRFCookieName: "csrf_access", RefreshCSRFCookieName: "csrf_refresh",
+			Keys:          KeyConfig{SecretKey: testSecret},
+			TokenLocation: []string{LocationHeaders, LocationCookies},
+			Cookies: CookieConfig{
+				Access: TokenCookie{
+					Name:     "__Host-access_token",
+					CSRFName: "csrf_access",
+				},
+				Refresh: TokenCookie{
+					Name:     "__Host-refresh_token",
+					CSRFName: "csrf_refresh",
+				},
+				Insecure: true,
+			},
 		})
-		if err == nil || !strings.HasPrefix(err.Error(), "authjwt: AccessCookieName:") {
+		if err == nil || !strings.HasPrefix(err.Error(), "authjwt: Cookies.Access.Name:") {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("set then unset with both locations", func(t *testing.T) {
-		s := newSeedApp(t, seedBoth(Config{AccessCSRFCookieName: "csrf_access", RefreshCSRFCookieName: "csrf_refresh"}))
+		s := newSeedApp(t, seedBoth(Config{Cookies: CookieConfig{Access: TokenCookie{CSRFName: "csrf_access"}, Refresh: TokenCookie{CSRFName: "csrf_refresh"}}}))
 		s.do(t, "GET", "/all-token", nil)
 		for _, n := range []string{"access_token", "csrf_access", "refresh_token", "csrf_refresh"} {
 			if s.cookie(n) == "" {

@@ -47,7 +47,7 @@ var echoSub = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 })
 
 func TestHeaderExtraction(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	tok := must(a.CreateAccessToken("alice"))
 	h := a.Required(echoSub)
 	cases := []struct {
@@ -97,7 +97,7 @@ func TestHeaderExtraction(t *testing.T) {
 }
 
 func TestCustomHeaderNameAndType(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret, HeaderName: "Foo", HeaderType: "JWT"})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Header: HeaderConfig{Name: "Foo", Type: "JWT"}})
 	tok := must(a.CreateAccessToken("alice"))
 	h := a.Required(echoSub)
 	if r := do(t, h, "GET", "/", map[string]string{"Foo": "JWT " + tok}); r.status != 200 {
@@ -110,7 +110,7 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 	if r := do(t, h, "GET", "/", map[string]string{"Foo": "Bearer " + tok}); r.status != 401 || r.body["detail"] != "Bad Foo header. Expected value 'JWT <JWT>'" {
 		t.Fatalf("wrong type: %d %v", r.status, r.body)
 	}
-	bare := mustNew(t, Config{SecretKey: testSecret, HeaderBareToken: true})
+	bare := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Header: HeaderConfig{BareToken: true}})
 	hb := bare.Required(echoSub)
 	if r := do(t, hb, "GET", "/", map[string]string{"Authorization": tok}); r.status != 200 {
 		t.Fatalf("bare token: %d %v", r.status, r.body)
@@ -121,7 +121,7 @@ func TestCustomHeaderNameAndType(t *testing.T) {
 }
 
 func TestNeverFromQuery(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	tok := must(a.CreateAccessToken("alice"))
 	if r := do(t, a.Required(echoSub), "GET", "/?token="+tok+"&access_token="+tok, nil); r.status != 401 {
 		t.Fatalf("token accepted from the query string: %d", r.status)
@@ -130,7 +130,7 @@ func TestNeverFromQuery(t *testing.T) {
 
 func TestMiddlewareGuards(t *testing.T) {
 	clk := newClock()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now})
 	pair := must(a.CreatePair("alice", WithFresh(true), WithClaims(map[string]any{"roles": []string{"admin"}, "partner": "acme"})))
 	stale := must(a.CreateAccessToken("bob", WithClaims(map[string]any{"roles": []string{}})))
 	expired := must(a.CreateAccessToken("carol", WithExpiry(time.Second)))
@@ -179,7 +179,7 @@ func TestMiddlewareGuards(t *testing.T) {
 }
 
 func TestLegacyStatusCodes(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret, LegacyStatusCodes: true})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, LegacyStatusCodes: true})
 	rt := must(a.CreateRefreshToken("alice"))
 	h := a.Required(echoSub)
 	if r := do(t, h, "GET", "/", map[string]string{"Authorization": "Bearer " + rt}); r.status != 422 || r.body["detail"] != "Only access tokens are allowed" {
@@ -194,7 +194,7 @@ func TestLegacyStatusCodes(t *testing.T) {
 	// The seed answers an expired token with 401 (its AccessTokenExpired),
 	// not with the 422 of its other decode errors.
 	at := must(a.CreateAccessToken("alice", WithExpiry(time.Second)))
-	late := mustNew(t, Config{SecretKey: testSecret, LegacyStatusCodes: true, Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	late := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, LegacyStatusCodes: true, Now: func() time.Time { return time.Now().Add(time.Hour) }})
 	if r := do(t, late.Required(echoSub), "GET", "/", map[string]string{"Authorization": "Bearer " + at}); r.status != 401 || r.body["detail"] != "Signature has expired" {
 		t.Fatalf("legacy expired: %d %v", r.status, r.body)
 	}
@@ -203,7 +203,7 @@ func TestLegacyStatusCodes(t *testing.T) {
 func TestCustomErrorHandlerAndHook(t *testing.T) {
 	var events []VerifyEvent
 	a := mustNew(t, Config{
-		SecretKey: testSecret,
+		Keys: KeyConfig{SecretKey: testSecret},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -225,7 +225,7 @@ func TestCustomErrorHandlerAndHook(t *testing.T) {
 }
 
 func TestContextAccessors(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	type custom struct {
 		Org  string   `json:"org"`
 		Role []string `json:"roles"`
@@ -266,12 +266,15 @@ func TestContextAccessors(t *testing.T) {
 }
 
 func TestUserLoader(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret, UserLoader: func(ctx context.Context, tk *Token) (any, error) {
-		if tk.Subject() == "ghost" {
-			return nil, nil
-		}
-		return "user:" + tk.Subject(), nil
-	}})
+	a := mustNew(t, Config{
+		Keys: KeyConfig{SecretKey: testSecret},
+		UserLoader: func(ctx context.Context, tk *Token) (any, error) {
+			if tk.Subject() == "ghost" {
+				return nil, nil
+			}
+			return "user:" + tk.Subject(), nil
+		},
+	})
 	var u any
 	h := a.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { u = User(r.Context()) }))
 	do(t, h, "GET", "/", map[string]string{"Authorization": "Bearer " + must(a.CreateAccessToken("alice"))})
@@ -289,7 +292,7 @@ func TestRevocation(t *testing.T) {
 	clk := newClock()
 	store := revoke.NewMemory(revoke.WithClock(clk.Now))
 	defer store.Close()
-	a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: store}, Now: clk.Now})
 	p1 := must(a.CreatePair("alice"))
 	p2 := must(a.CreatePair("alice"))
 	other := must(a.CreatePair("bob"))
@@ -341,7 +344,7 @@ func TestRevocation(t *testing.T) {
 		t.Fatalf("token issued after logout-all: %v", err)
 	}
 	// Only configured types are checked.
-	b := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store, Now: clk.Now, DenylistTokenChecks: []string{"refresh"}})
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: store, Checks: []string{"refresh"}}, Now: clk.Now})
 	if _, err := b.Verify(ctx, p1.AccessToken, Requirement{}); err != nil {
 		t.Fatalf("access token checked although only refresh is: %v", err)
 	}
@@ -351,7 +354,7 @@ func TestRevocationStoreFailsClosed(t *testing.T) {
 	failing := revoke.Func(func(ctx context.Context, q revoke.Query) (bool, error) {
 		return false, errors.New("connection refused")
 	})
-	a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: failing})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: failing}})
 	tok := must(a.CreateAccessToken("alice"))
 	r := do(t, a.Required(echoSub), "GET", "/", map[string]string{"Authorization": "Bearer " + tok})
 	if r.status != 503 || r.body["code"] != string(CodeStoreUnavailable) {
@@ -361,7 +364,7 @@ func TestRevocationStoreFailsClosed(t *testing.T) {
 		<-ctx.Done()
 		return false, ctx.Err()
 	})
-	b := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: slow, StoreTimeout: 50 * time.Millisecond})
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: slow, Timeout: 50 * time.Millisecond}})
 	start := time.Now()
 	if _, err := b.Verify(context.Background(), tok, Requirement{}); !errors.Is(err, ErrStoreUnavailable) {
 		t.Fatalf("slow store: %v", err)
@@ -369,15 +372,21 @@ func TestRevocationStoreFailsClosed(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("store timeout not honoured: %v", d)
 	}
-	open := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: failing, UnsafeRevocationFailOpen: true})
+	open := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: failing, UnsafeFailOpen: true}})
 	if _, err := open.Verify(context.Background(), tok, Requirement{}); err != nil {
 		t.Fatalf("fail-open: %v", err)
 	}
 	// A callback store (the seed's denylist loader).
 	denied := map[string]bool{}
-	cb := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: revoke.Func(func(ctx context.Context, q revoke.Query) (bool, error) {
-		return denied[q.JTI], nil
-	})})
+	cb := mustNew(t, Config{
+		Keys: KeyConfig{SecretKey: testSecret},
+		Revocation: RevocationConfig{
+			Enabled: true,
+			Store: revoke.Func(func(ctx context.Context, q revoke.Query) (bool, error) {
+				return denied[q.JTI], nil
+			}),
+		},
+	})
 	vt := must(cb.Verify(context.Background(), tok, Requirement{}))
 	denied[vt.JTI()] = true
 	if _, err := cb.Verify(context.Background(), tok, Requirement{}); !errors.Is(err, ErrTokenRevoked) {

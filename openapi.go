@@ -61,39 +61,39 @@ func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 	m := map[string]SecurityScheme{}
 	cfg := &a.cfg
 	if a.creds.headers {
-		if strings.EqualFold(cfg.HeaderName, "Authorization") && !cfg.HeaderBareToken && strings.EqualFold(cfg.HeaderType, "Bearer") {
+		if strings.EqualFold(cfg.Header.Name, "Authorization") && !cfg.Header.BareToken && strings.EqualFold(cfg.Header.Type, "Bearer") {
 			m[SchemeBearer] = SecurityScheme{
 				Type: "http", Scheme: "bearer", BearerFormat: "JWT",
 				Description: "An access token (or, on refresh routes, a refresh token) sent as 'Authorization: Bearer <JWT>'.",
 			}
 		} else {
-			format := cfg.HeaderType + " <JWT>"
-			if cfg.HeaderBareToken {
+			format := cfg.Header.Type + " <JWT>"
+			if cfg.Header.BareToken {
 				format = "<JWT>"
 			}
 			m[SchemeBearer] = SecurityScheme{
-				Type: "apiKey", In: "header", Name: cfg.HeaderName,
-				Description: "An access token (or, on refresh routes, a refresh token) sent as '" + cfg.HeaderName + ": " + format + "'.",
+				Type: "apiKey", In: "header", Name: cfg.Header.Name,
+				Description: "An access token (or, on refresh routes, a refresh token) sent as '" + cfg.Header.Name + ": " + format + "'.",
 			}
 		}
 	}
 	if a.creds.cookies {
 		m[SchemeAccessCookie] = SecurityScheme{
-			Type: "apiKey", In: "cookie", Name: cfg.AccessCookieName,
+			Type: "apiKey", In: "cookie", Name: cfg.Cookies.Access.Name,
 			Description: "The access-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
 		}
 		m[SchemeRefreshCookie] = SecurityScheme{
-			Type: "apiKey", In: "cookie", Name: cfg.RefreshCookieName,
+			Type: "apiKey", In: "cookie", Name: cfg.Cookies.Refresh.Name,
 			Description: "The refresh-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
 		}
-		if !cfg.UnsafeDisableCSRF {
+		if !cfg.Cookies.UnsafeDisableCSRF {
 			m[SchemeAccessCSRF] = SecurityScheme{
-				Type: "apiKey", In: "header", Name: cfg.AccessCSRFHeaderName,
-				Description: "The value of the " + cfg.AccessCSRFCookieName + " cookie, required with the access cookie on " + strings.Join(cfg.CSRFMethods, ", ") + " requests.",
+				Type: "apiKey", In: "header", Name: cfg.Cookies.Access.CSRFHeader,
+				Description: "The value of the " + cfg.Cookies.Access.CSRFName + " cookie, required with the access cookie on " + strings.Join(cfg.Cookies.CSRFMethods, ", ") + " requests.",
 			}
 			m[SchemeRefreshCSRF] = SecurityScheme{
-				Type: "apiKey", In: "header", Name: cfg.RefreshCSRFHeaderName,
-				Description: "The value of the " + cfg.RefreshCSRFCookieName + " cookie, required with the refresh cookie on " + strings.Join(cfg.CSRFMethods, ", ") + " requests.",
+				Type: "apiKey", In: "header", Name: cfg.Cookies.Refresh.CSRFHeader,
+				Description: "The value of the " + cfg.Cookies.Refresh.CSRFName + " cookie, required with the refresh cookie on " + strings.Join(cfg.Cookies.CSRFMethods, ", ") + " requests.",
 			}
 		}
 	}

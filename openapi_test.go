@@ -38,8 +38,13 @@ func TestSecuritySchemes(t *testing.T) {
 		{
 			name: "both, insecure names, custom CSRF header",
 			why:  "names come from the configuration, not from constants",
-			cfg: Config{TokenLocation: []string{LocationHeaders, LocationCookies}, InsecureCookies: true,
-				AccessCSRFHeaderName: "X-Access-CSRF"},
+			cfg: Config{
+				TokenLocation: []string{LocationHeaders, LocationCookies},
+				Cookies: CookieConfig{
+					Access:   TokenCookie{CSRFHeader: "X-Access-CSRF"},
+					Insecure: true,
+				},
+			},
 			want: map[string]SecurityScheme{
 				SchemeBearer:        {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 				SchemeAccessCookie:  {Type: "apiKey", In: "cookie", Name: "access_token"},
@@ -51,7 +56,7 @@ func TestSecuritySchemes(t *testing.T) {
 		{
 			name: "cookies without CSRF",
 			why:  "with CSRF protection off there is no CSRF header to document",
-			cfg:  Config{TokenLocation: []string{LocationCookies}, UnsafeDisableCSRF: true},
+			cfg:  Config{TokenLocation: []string{LocationCookies}, Cookies: CookieConfig{UnsafeDisableCSRF: true}},
 			want: map[string]SecurityScheme{
 				SchemeAccessCookie:  {Type: "apiKey", In: "cookie", Name: "__Host-access_token"},
 				SchemeRefreshCookie: {Type: "apiKey", In: "cookie", Name: "__Host-refresh_token"},
@@ -60,7 +65,7 @@ func TestSecuritySchemes(t *testing.T) {
 		{
 			name: "custom header",
 			why:  "OpenAPI's http bearer means the Authorization header: another header must be an apiKey",
-			cfg:  Config{HeaderName: "X-Token", HeaderType: "JWT"},
+			cfg:  Config{Header: HeaderConfig{Name: "X-Token", Type: "JWT"}},
 			want: map[string]SecurityScheme{
 				SchemeBearer: {Type: "apiKey", In: "header", Name: "X-Token"},
 			},
@@ -68,7 +73,7 @@ func TestSecuritySchemes(t *testing.T) {
 		{
 			name: "bare token",
 			why:  "a token without a scheme word is not HTTP bearer either",
-			cfg:  Config{HeaderBareToken: true},
+			cfg:  Config{Header: HeaderConfig{BareToken: true}},
 			want: map[string]SecurityScheme{
 				SchemeBearer: {Type: "apiKey", In: "header", Name: "Authorization"},
 			},
@@ -76,7 +81,7 @@ func TestSecuritySchemes(t *testing.T) {
 		{
 			name: "case-insensitive bearer",
 			why:  "the scheme word matches case-insensitively (RFC 7235), so 'bearer' is still HTTP bearer",
-			cfg:  Config{HeaderType: "bearer"},
+			cfg:  Config{Header: HeaderConfig{Type: "bearer"}},
 			want: map[string]SecurityScheme{
 				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 			},
@@ -84,7 +89,7 @@ func TestSecuritySchemes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.SecretKey = testSecret
+			tt.cfg.Keys.SecretKey = testSecret
 			a := mustNew(t, tt.cfg)
 			got := a.SecuritySchemes()
 			for k, s := range got {
@@ -102,7 +107,7 @@ func TestSecuritySchemes(t *testing.T) {
 }
 
 func TestSecuritySchemesJSONShape(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationHeaders, LocationCookies}})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationHeaders, LocationCookies}})
 	// The struct form and the map form must marshal to the same JSON, in
 	// OpenAPI's field names.
 	fromStruct, err := json.Marshal(a.SecuritySchemes())
@@ -135,7 +140,7 @@ func TestSecuritySchemesJSONShape(t *testing.T) {
 }
 
 func TestAddSecuritySchemes(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	doc := map[string]any{"components": map[string]any{"securitySchemes": map[string]any{"other": map[string]any{"type": "mutualTLS"}}}}
 	a.AddSecuritySchemes(doc)
 	ss := doc["components"].(map[string]any)["securitySchemes"].(map[string]any)
@@ -153,10 +158,10 @@ func TestAddSecuritySchemes(t *testing.T) {
 }
 
 func TestSecurityRequirements(t *testing.T) {
-	headers := mustNew(t, Config{SecretKey: testSecret})
-	cookies := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}})
-	both := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationHeaders, LocationCookies}})
-	noCSRF := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies}, UnsafeDisableCSRF: true})
+	headers := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
+	cookies := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationCookies}})
+	both := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationHeaders, LocationCookies}})
+	noCSRF := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationCookies}, Cookies: CookieConfig{UnsafeDisableCSRF: true}})
 	bearer := SecurityRequirement{SchemeBearer: {}}
 	tests := []struct {
 		name   string
@@ -216,9 +221,16 @@ func TestSecurityRequirements(t *testing.T) {
 }
 
 func TestErrorStatuses(t *testing.T) {
-	plain := mustNew(t, Config{SecretKey: testSecret})
-	cookies := mustNew(t, Config{SecretKey: testSecret, TokenLocation: []string{LocationCookies},
-		DenylistEnabled: true, Store: revoke.NewMemory(), LegacyStatusCodes: true})
+	plain := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
+	cookies := mustNew(t, Config{
+		Keys:          KeyConfig{SecretKey: testSecret},
+		TokenLocation: []string{LocationCookies},
+		Revocation: RevocationConfig{
+			Enabled: true,
+			Store:   revoke.NewMemory(),
+		},
+		LegacyStatusCodes: true,
+	})
 	tests := []struct {
 		name string
 		why  string

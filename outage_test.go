@@ -51,7 +51,7 @@ func TestStoreOutageLog(t *testing.T) {
 		start    string
 	}{
 		{"fail closed", false, "requests that need it fail with 503 until it answers"},
-		{"fail open (UnsafeRevocationFailOpen)", true, "accepting tokens unchecked until it answers"},
+		{"fail open (Revocation.UnsafeFailOpen)", true, "accepting tokens unchecked until it answers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,9 +65,15 @@ func TestStoreOutageLog(t *testing.T) {
 				return mem.IsRevoked(ctx, q)
 			})
 			var out syncBuffer
-			a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store,
-				UnsafeRevocationFailOpen: tt.failOpen,
-				Logger:                   slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+			a := mustNew(t, Config{
+				Keys: KeyConfig{SecretKey: testSecret},
+				Revocation: RevocationConfig{
+					Enabled:        true,
+					Store:          store,
+					UnsafeFailOpen: tt.failOpen,
+				},
+				Logger: slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo})),
+			})
 			a.rev.health.every, a.rev.health.quiet = 100*time.Millisecond, 50*time.Millisecond
 			tok := must(a.CreateAccessToken("alice"))
 			verify := func(n int) {
@@ -140,8 +146,14 @@ func TestStoreOutageLog(t *testing.T) {
 
 			// Per-request detail is there at debug level.
 			var dbg syncBuffer
-			b := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store,
-				Logger: slog.New(slog.NewTextHandler(&dbg, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			b := mustNew(t, Config{
+				Keys: KeyConfig{SecretKey: testSecret},
+				Revocation: RevocationConfig{
+					Enabled: true,
+					Store:   store,
+				},
+				Logger: slog.New(slog.NewTextHandler(&dbg, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			})
 			down.Store(true)
 			for range 3 {
 				b.Verify(context.Background(), tok, Requirement{})
@@ -183,8 +195,11 @@ func fmtSscanField(line, key string, v *int) (int, error) {
 func TestStoreOutageLogNamesTheWrite(t *testing.T) {
 	var out syncBuffer
 	store := revoke.Func(func(context.Context, revoke.Query) (bool, error) { return false, nil })
-	a := mustNew(t, Config{SecretKey: testSecret, Store: store,
-		Logger: slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	a := mustNew(t, Config{
+		Keys:       KeyConfig{SecretKey: testSecret},
+		Revocation: RevocationConfig{Store: store},
+		Logger:     slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
 	tok, err := a.Verify(context.Background(), must(a.CreateAccessToken("alice")), Requirement{})
 	if err != nil {
 		t.Fatal(err)

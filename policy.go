@@ -51,15 +51,15 @@ func newPolicy(cfg *Config, leeway int64, compat bool) *claimsPolicy {
 	p := &claimsPolicy{
 		now:                       cfg.Now,
 		leeway:                    leeway,
-		typeValue:                 [2]string{cfg.AccessTokenType, cfg.RefreshTokenType},
+		typeValue:                 [2]string{cfg.TypeClaim.Access, cfg.TypeClaim.Refresh},
 		errType:                   [2]*Error{ErrAccessRequired, ErrRefreshRequired},
 		issuer:                    cfg.DecodeIssuer,
 		allowRefreshWithoutIssuer: cfg.AllowRefreshWithoutIssuer,
 		audience:                  cfg.DecodeAudience,
 		errAudience:               ErrInvalidAudience,
 	}
-	if !cfg.SkipTokenTypeClaim {
-		p.typeName = cfg.TokenTypeClaimName
+	if !cfg.TypeClaim.Skip {
+		p.typeName = cfg.TypeClaim.Name
 	}
 	p.refuseIDTokens = p.typeName == ""
 	for i, life := range []time.Duration{cfg.AccessTokenExpires, cfg.RefreshTokenExpires} {
@@ -68,8 +68,8 @@ func newPolicy(cfg *Config, leeway int64, compat bool) *claimsPolicy {
 	if compat {
 		// The seed's messages: its type errors name the configured value,
 		// and its audience mismatch is PyJWT's.
-		p.errType[0] = ErrAccessRequired.with(nil, "Only "+cfg.AccessTokenType+" tokens are allowed")
-		p.errType[1] = ErrRefreshRequired.with(nil, "Only "+cfg.RefreshTokenType+" tokens are allowed")
+		p.errType[0] = ErrAccessRequired.with(nil, "Only "+cfg.TypeClaim.Access+" tokens are allowed")
+		p.errType[1] = ErrRefreshRequired.with(nil, "Only "+cfg.TypeClaim.Refresh+" tokens are allowed")
 		p.errAudience = ErrInvalidAudience.with(nil, "Audience doesn't match")
 	}
 	return p

@@ -42,7 +42,7 @@ import (
 //
 // The response writer handed to next keeps http.Flusher, http.Hijacker,
 // io.ReaderFrom and Unwrap (for [http.ResponseController]). The cookies'
-// Max-Age follows opts and [Config.CookieMaxAge] as in
+// Max-Age follows opts and [CookieConfig.MaxAge] as in
 // [Auth.SetAccessCookies].
 //
 // ImplicitRefresh panics when cookies are not a token location, when
@@ -170,7 +170,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	}
 	extra := map[string]any{}
 	for k, v := range custom {
-		if !reservedClaims[k] && k != a.cfg.TokenTypeClaimName {
+		if !reservedClaims[k] && k != a.cfg.TypeClaim.Name {
 			extra[k] = v
 		}
 	}

@@ -16,10 +16,10 @@ import (
 // of a fresh login (access 15m, refresh 14d, one family, roles claim).
 func irSetup(t *testing.T, cfg Config) (*Auth, *clock, Pair, http.Header) {
 	t.Helper()
-	if cfg.Store == nil {
-		cfg.Store = revoke.NewMemory()
+	if cfg.Revocation.Store == nil {
+		cfg.Revocation.Store = revoke.NewMemory()
 	}
-	cfg.DenylistEnabled = true
+	cfg.Revocation.Enabled = true
 	a, clk := cookieAuth(t, cfg)
 	p := must(a.CreatePair("alice", WithFresh(true), WithClaims(map[string]any{"roles": []string{"admin"}, "org": "acme"})))
 	rec := httptest.NewRecorder()
@@ -371,7 +371,7 @@ func TestImplicitRefreshWriter(t *testing.T) {
 }
 
 func TestImplicitRefreshPanicsOnMisuse(t *testing.T) {
-	headersOnly := mustNew(t, Config{SecretKey: testSecret})
+	headersOnly := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	cookies, _ := cookieAuth(t, Config{})
 	for name, f := range map[string]func(){
 		"headers only": func() { headersOnly.ImplicitRefresh(time.Minute) },

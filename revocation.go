@@ -4,7 +4,7 @@ import "context"
 
 // Revoke revokes one verified token (by jti) until it expires. It fails
 // with [ErrRevocationDisabled] when the token's type is not checked against
-// the store (no Store, or the type left out of DenylistTokenChecks), and
+// the store (no Store, or the type left out of Revocation.Checks), and
 // with [ErrStoreUnavailable] when the store cannot record it. A valid
 // token without "jti" (some providers' tokens, see [TrustedIssuer]) cannot
 // be revoked on its own: Revoke returns [ErrNotRevocable] (422) and
@@ -19,7 +19,7 @@ func (a *Auth) Revoke(ctx context.Context, t *Token) error {
 // does: [ErrNotRevocable] without "jti" either).
 //
 // A family holds both token types: the revocation takes effect for the
-// types in DenylistTokenChecks (tokens of a type left out stay valid until
+// types in Revocation.Checks (tokens of a type left out stay valid until
 // they expire, as configured), and fails with [ErrRevocationDisabled] when
 // no type is checked.
 func (a *Auth) RevokeFamily(ctx context.Context, t *Token) error {

@@ -13,7 +13,7 @@ import (
 )
 
 // TestStoreImpliesDenylist (issue 15, item 3): a configured Store is
-// consulted. Config{Store: …} without DenylistEnabled used to accept
+// consulted. Config{Revocation: RevocationConfig{Store: …}} without Revocation.Enabled used to accept
 // revocations and never check them; an explicit AUTHJWT_DENYLIST_ENABLED=false
 // beside a Store is a contradiction refused at New, naming both settings.
 func TestStoreImpliesDenylist(t *testing.T) {
@@ -26,31 +26,31 @@ func TestStoreImpliesDenylist(t *testing.T) {
 		}
 		return cfg
 	}
-	withStore := func(c Config) Config { c.Store = revoke.NewMemory(revoke.WithSweepInterval(0)); return c }
+	withStore := func(c Config) Config { c.Revocation.Store = revoke.NewMemory(revoke.WithSweepInterval(0)); return c }
 	tests := []struct {
 		name    string
 		cfg     Config
 		enabled bool
 		refused []string // substrings of New's error; nil when accepted
 	}{
-		{"Store alone", withStore(Config{SecretKey: testSecret}), true, nil},
-		{"Store and DenylistEnabled", withStore(Config{SecretKey: testSecret, DenylistEnabled: true}), true, nil},
-		{"LoadEnv then Store (README snippet)", withStore(env()), true, nil},
-		{"env true then Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=true")), true, nil},
-		{"env empty then Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=")), true, nil},
-		{"env false without Store", env("AUTHJWT_DENYLIST_ENABLED=false"), false, nil},
-		{"env false then Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=false")), false,
-			[]string{"authjwt: AUTHJWT_DENYLIST_ENABLED: is false, but a Store", "Store"}},
-		{"env 0 then Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=0")), false,
-			[]string{"AUTHJWT_DENYLIST_ENABLED", "Store"}},
-		{"neither", Config{SecretKey: testSecret}, false, nil},
+		{"Revocation.Store alone", withStore(Config{Keys: KeyConfig{SecretKey: testSecret}}), true, nil},
+		{"Revocation.Store and Revocation.Enabled", withStore(Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true}}), true, nil},
+		{"LoadEnv then Revocation.Store (README snippet)", withStore(env()), true, nil},
+		{"env true then Revocation.Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=true")), true, nil},
+		{"env empty then Revocation.Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=")), true, nil},
+		{"env false without Revocation.Store", env("AUTHJWT_DENYLIST_ENABLED=false"), false, nil},
+		{"env false then Revocation.Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=false")), false,
+			[]string{"authjwt: AUTHJWT_DENYLIST_ENABLED: is false, but a Revocation.Store", "Revocation.Store"}},
+		{"env 0 then Revocation.Store", withStore(env("AUTHJWT_DENYLIST_ENABLED=0")), false,
+			[]string{"AUTHJWT_DENYLIST_ENABLED", "Revocation.Store"}},
+		{"neither", Config{Keys: KeyConfig{SecretKey: testSecret}}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, err := New(tt.cfg)
 			if tt.refused != nil {
 				if err == nil {
-					t.Fatal("New accepted a Store with the denylist explicitly off")
+					t.Fatal("New accepted a Revocation.Store with the denylist explicitly off")
 				}
 				for _, s := range tt.refused {
 					if !strings.Contains(err.Error(), s) {
@@ -62,8 +62,8 @@ func TestStoreImpliesDenylist(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := a.Config().DenylistEnabled; got != tt.enabled {
-				t.Fatalf("DenylistEnabled = %v, want %v", got, tt.enabled)
+			if got := a.Config().Revocation.Enabled; got != tt.enabled {
+				t.Fatalf("Revocation.Enabled = %v, want %v", got, tt.enabled)
 			}
 			tok := must(a.Verify(ctx, must(a.CreateAccessToken("alice")), Requirement{}))
 			err = a.Revoke(ctx, tok)
@@ -116,9 +116,9 @@ func TestRevokeDisabled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for c := revokeAccess; c <= subject; c++ {
 				mem := revoke.NewMemory(revoke.WithSweepInterval(0))
-				cfg := Config{SecretKey: testSecret, DenylistTokenChecks: tt.checks}
+				cfg := Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Checks: tt.checks}}
 				if !tt.noStore {
-					cfg.Store = mem
+					cfg.Revocation.Store = mem
 				}
 				a := mustNew(t, cfg)
 				p := must(a.CreatePair("alice"))
@@ -160,10 +160,16 @@ func TestRevokeDisabled(t *testing.T) {
 // must then stop the refresh tokens of the chain; a configuration leaving
 // refresh tokens unchecked could not, and is refused at New.
 func TestRotationNeedsRefreshChecked(t *testing.T) {
-	_, err := New(Config{SecretKey: testSecret, Store: revoke.NewMemory(), RefreshTokenRotation: true,
-		DenylistTokenChecks: []string{TypeAccess}})
-	if err == nil || !strings.Contains(err.Error(), "RefreshTokenRotation") || !strings.Contains(err.Error(), "DenylistTokenChecks") {
-		t.Fatalf("New = %v, want an error naming RefreshTokenRotation and DenylistTokenChecks", err)
+	_, err := New(Config{
+		Keys: KeyConfig{SecretKey: testSecret},
+		Revocation: RevocationConfig{
+			Store:    revoke.NewMemory(),
+			Rotation: true,
+			Checks:   []string{TypeAccess},
+		},
+	})
+	if err == nil || !strings.Contains(err.Error(), "Revocation.Rotation") || !strings.Contains(err.Error(), "Revocation.Checks") {
+		t.Fatalf("New = %v, want an error naming Revocation.Rotation and Revocation.Checks", err)
 	}
 }
 
@@ -183,7 +189,7 @@ func (s lateStore) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) 
 
 // TestRevocationRetention (issue 15, item 1): a revocation entry lives as
 // long as the verifier could accept the token it refuses: exp plus
-// DecodeLeeway rounded up to whole seconds, plus StoreTimeout for the
+// DecodeLeeway rounded up to whole seconds, plus Revocation.Timeout for the
 // query that reaches the store late. Before, entries ended at exp, and
 // revoked tokens were accepted again for the whole leeway.
 func TestRevocationRetention(t *testing.T) {
@@ -215,9 +221,16 @@ func TestRevocationRetention(t *testing.T) {
 			clk := newClock()
 			clk.Add(123456789 * time.Nanosecond) // not on a second
 			mem := revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
-			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DecodeLeeway: tt.leeway,
-				AccessTokenExpires: 10 * time.Minute, RefreshTokenExpires: time.Hour,
-				Store: lateStore{mem, clk, tt.delay}})
+			a := mustNew(t, Config{
+				Keys:                KeyConfig{SecretKey: testSecret},
+				Now:                 clk.Now,
+				DecodeLeeway:        tt.leeway,
+				AccessTokenExpires:  10 * time.Minute,
+				RefreshTokenExpires: time.Hour,
+				Revocation: RevocationConfig{
+					Store: lateStore{mem, clk, tt.delay},
+				},
+			})
 			p := must(a.CreatePair("alice"))
 			at := must(a.Verify(ctx, p.AccessToken, Requirement{}))
 			rt := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
@@ -280,7 +293,7 @@ func TestLogoutEverywhereThenLogin(t *testing.T) {
 		}
 	}
 	t.Run("real clock", func(t *testing.T) {
-		a := mustNew(t, Config{SecretKey: testSecret, Store: revoke.NewMemory()})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Store: revoke.NewMemory()}})
 		for i := range 20 {
 			sub := "alice-" + strconv.Itoa(i)
 			old := must(a.CreatePair(sub))
@@ -293,7 +306,7 @@ func TestLogoutEverywhereThenLogin(t *testing.T) {
 	for _, at := range []time.Duration{0, 500 * time.Millisecond, 998 * time.Millisecond, 999*time.Millisecond + 990*time.Microsecond} {
 		t.Run("clock at +"+at.String(), func(t *testing.T) {
 			clk := &tickingClock{t: time.Unix(1_800_000_000, 0).Add(at), step: 100 * time.Microsecond}
-			a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Store: revoke.NewMemory(revoke.WithClock(clk.Now))})
+			a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Revocation: RevocationConfig{Store: revoke.NewMemory(revoke.WithClock(clk.Now))}})
 			old := must(a.CreatePair("alice"))
 			if err := a.RevokeSubject(ctx, "", "alice"); err != nil {
 				t.Fatal(err)
@@ -303,7 +316,7 @@ func TestLogoutEverywhereThenLogin(t *testing.T) {
 	}
 	t.Run("after ending a family", func(t *testing.T) {
 		clk := &tickingClock{t: time.Unix(1_800_000_000, 0), step: 100 * time.Microsecond}
-		a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Store: revoke.NewMemory(revoke.WithClock(clk.Now))})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Revocation: RevocationConfig{Store: revoke.NewMemory(revoke.WithClock(clk.Now))}})
 		old := must(a.CreatePair("alice"))
 		if err := a.RevokeFamily(ctx, must(a.Verify(ctx, old.AccessToken, Requirement{}))); err != nil {
 			t.Fatal(err)
@@ -319,7 +332,7 @@ func TestLogoutEverywhereThenLogin(t *testing.T) {
 		clk := newClock()
 		base := clk.Now().Unix()
 		clk.Add(500 * time.Millisecond)
-		a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, Store: revoke.NewMemory(revoke.WithClock(clk.Now))})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Revocation: RevocationConfig{Store: revoke.NewMemory(revoke.WithClock(clk.Now))}})
 		if err := a.RevokeSubject(ctx, "", "alice"); err != nil {
 			t.Fatal(err)
 		}

@@ -12,15 +12,15 @@ import (
 )
 
 // revoker owns revocation: the configured store, the bound on every call
-// into it ([Config.StoreTimeout]), what happens when it fails
-// ([Config.UnsafeRevocationFailOpen], the outage log), which token types
+// into it ([RevocationConfig.Timeout]), what happens when it fails
+// ([RevocationConfig.UnsafeFailOpen], the outage log), which token types
 // are checked, how long entries are kept, and refresh-token rotation's
 // consume and reuse rules. Verification asks it once per token (check);
 // the Revoke* methods, Rotate and WatchToken's polling call it too.
 //
 // The revoker is the only caller of the store: no code of this package
-// but newRevoker reads Config.Store (New's configuration checks aside),
-// and every store call is one of the bounded calls at the end of this
+// but newRevoker reads Config.Revocation.Store (New's configuration
+// checks aside), and every store call is one of the bounded calls at the end of this
 // file, each of which runs under bound (TestStoreCallsGoThroughRevoker
 // checks both). So a new call into the store cannot forget the bound, and
 // whatever should see every store call — latency and error metrics, a
@@ -37,9 +37,9 @@ type revoker struct {
 	cannotBlock bool
 
 	on                        bool // the denylist is enabled (and a store set)
-	checkAccess, checkRefresh bool // types checked (DenylistTokenChecks)
-	failOpen                  bool // UnsafeRevocationFailOpen
-	rotation                  bool // RefreshTokenRotation
+	checkAccess, checkRefresh bool // types checked (Revocation.Checks)
+	failOpen                  bool // Revocation.UnsafeFailOpen
+	rotation                  bool // Revocation.Rotation
 	reuseGrace                time.Duration
 
 	// What retention needs: the verifier's leeway (whole seconds) and the
@@ -60,12 +60,12 @@ type revoker struct {
 // leeway is DecodeLeeway rounded up to whole seconds.
 func newRevoker(cfg *Config, leeway int64) *revoker {
 	r := &revoker{
-		s:                cfg.Store,
-		timeout:          cfg.StoreTimeout,
-		on:               cfg.DenylistEnabled && cfg.Store != nil,
-		failOpen:         cfg.UnsafeRevocationFailOpen,
-		rotation:         cfg.RefreshTokenRotation,
-		reuseGrace:       cfg.RefreshReuseGrace,
+		s:                cfg.Revocation.Store,
+		timeout:          cfg.Revocation.Timeout,
+		on:               cfg.Revocation.Enabled && cfg.Revocation.Store != nil,
+		failOpen:         cfg.Revocation.UnsafeFailOpen,
+		rotation:         cfg.Revocation.Rotation,
+		reuseGrace:       cfg.Revocation.ReuseGrace,
 		leeway:           leeway,
 		accessLife:       cfg.AccessTokenExpires,
 		refreshLife:      cfg.RefreshTokenExpires,
@@ -78,7 +78,7 @@ func newRevoker(cfg *Config, leeway int64) *revoker {
 		r.succ, _ = r.s.(revoke.SuccessorConsumer)
 		_, r.cannotBlock = r.s.(*revoke.Memory)
 	}
-	for _, t := range cfg.DenylistTokenChecks {
+	for _, t := range cfg.Revocation.Checks {
 		switch t {
 		case TypeAccess:
 			r.checkAccess = true
@@ -113,7 +113,7 @@ func (r *revoker) check(ctx context.Context, t *Token) error {
 		r.health.failure(ctx, r.log, "check", err, r.failOpen)
 		if r.failOpen {
 			if r.log.Enabled(ctx, slog.LevelDebug) {
-				r.log.DebugContext(ctx, "authjwt: accepting a token whose revocation could not be checked (UnsafeRevocationFailOpen)", "jti", t.c.Jti())
+				r.log.DebugContext(ctx, "authjwt: accepting a token whose revocation could not be checked (Revocation.UnsafeFailOpen)", "jti", t.c.Jti())
 			}
 			return nil
 		}
@@ -154,10 +154,10 @@ func (r *revoker) watch(ctx context.Context, t *Token, every time.Duration, stop
 // Messages of ErrRevocationDisabled, naming the setting that would enable
 // the revocation asked for.
 const (
-	msgRevocationOff     = "Revocation is not enabled (no Store configured)"
-	msgRevocationNoTypes = "Revocation is not enabled for any token type (DenylistTokenChecks)"
-	msgAccessUnchecked   = "Revocation is not enabled for access tokens (DenylistTokenChecks)"
-	msgRefreshUnchecked  = "Revocation is not enabled for refresh tokens (DenylistTokenChecks)"
+	msgRevocationOff     = "Revocation is not enabled (no Revocation.Store configured)"
+	msgRevocationNoTypes = "Revocation is not enabled for any token type (Revocation.Checks)"
+	msgAccessUnchecked   = "Revocation is not enabled for access tokens (Revocation.Checks)"
+	msgRefreshUnchecked  = "Revocation is not enabled for refresh tokens (Revocation.Checks)"
 )
 
 // enforced returns ErrRevocationDisabled unless verification would enforce
@@ -265,7 +265,7 @@ func (r *revoker) waitPast(t time.Time) {
 // consume uses up the verified refresh token refresh for rotation, at now,
 // recording successor (a successorPlan) with the mark where the store can.
 // first is true for the token's first use. A later use within
-// RefreshReuseGrace is a retry: first is false, and recorded is the
+// Revocation.ReuseGrace is a retry: first is false, and recorded is the
 // successor the first use recorded ("" when the store cannot record one).
 // A later use after the window is reuse, taken as theft: the family is
 // revoked and the error is [ErrRefreshReuse]. New refuses rotation
@@ -292,9 +292,9 @@ func (r *revoker) consume(ctx context.Context, refresh *Token, successor string,
 // them. Verification accepts a token while the whole second of its clock
 // is before exp + DecodeLeeway (rounded up to whole seconds, r.leeway), so
 // the last instant of acceptance is just before that second. The store is
-// asked a moment later, as late as StoreTimeout after the clock was read
+// asked a moment later, as late as Revocation.Timeout after the clock was read
 // (later answers fail the request with 503), so the entry must outlive
-// that instant by StoreTimeout too, rounded up to whole seconds. An entry
+// that instant by Revocation.Timeout too, rounded up to whole seconds. An entry
 // kept shorter would let a revoked token through at the end of its life.
 func (r *revoker) keepUntil(exp int64) time.Time {
 	return time.Unix(exp+r.leeway+seconds(r.timeout), 0)
@@ -433,7 +433,7 @@ type storeHealth struct {
 	lastLine    time.Time // start or last summary
 	failed      int64     // failures during the outage
 	sinceLine   int64     // failures since lastLine
-	failedOpen  int64     // of those, tokens accepted unchecked (UnsafeRevocationFailOpen)
+	failedOpen  int64     // of those, tokens accepted unchecked (Revocation.UnsafeFailOpen)
 	lastErr     string
 
 	// every and quiet are outageSummaryEvery and outageQuiet; tests
@@ -459,7 +459,7 @@ func (h *storeHealth) failure(ctx context.Context, log *slog.Logger, op string, 
 		args := []any{"op", op, "error", msg}
 		if failOpen {
 			args = append(args, "fail_open", true)
-			log.ErrorContext(ctx, "authjwt: revocation store unavailable; accepting tokens unchecked until it answers (UnsafeRevocationFailOpen)", args...)
+			log.ErrorContext(ctx, "authjwt: revocation store unavailable; accepting tokens unchecked until it answers (Revocation.UnsafeFailOpen)", args...)
 			return
 		}
 		log.ErrorContext(ctx, "authjwt: revocation store unavailable; requests that need it fail with 503 until it answers", args...)

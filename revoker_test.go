@@ -10,9 +10,10 @@ import (
 )
 
 // TestStoreCallsGoThroughRevoker keeps every call into the revocation
-// store in the revoker's bounded calls, which bound it by StoreTimeout: no
-// code of the package reads Config.Store except New's configuration checks
-// (applyDefaults, validateRest, New and newAuth) and newRevoker, and a
+// store in the revoker's bounded calls, which bound it by
+// Revocation.Timeout: no code of the package reads Config.Revocation.Store
+// except New's configuration checks (applyDefaults, validateRest, New and
+// newAuth) and newRevoker, and a
 // revoke.Store or revoke.Consumer method is called only by a method of
 // *revoker that bounds its context (calls r.bound). A new call into the
 // store that bypasses the bound would hang for as long as a store outage
@@ -48,7 +49,7 @@ func TestStoreCallsGoThroughRevoker(t *testing.T) {
 				switch n := n.(type) {
 				case *ast.SelectorExpr:
 					if n.Sel.Name == "Store" && isConfigExpr(n.X) && !configFuncs[fd.Name.Name] {
-						t.Errorf("%s: %s reads Config.Store: call the store through a.rev (revoker.go)", fset.Position(n.Pos()), fd.Name.Name)
+						t.Errorf("%s: %s reads Config.Revocation.Store: call the store through a.rev (revoker.go)", fset.Position(n.Pos()), fd.Name.Name)
 					}
 				case *ast.CallExpr:
 					// a.RevokeFamily and friends are the Auth's own methods.

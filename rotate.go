@@ -12,12 +12,12 @@ import (
 
 // Rotate exchanges a verified refresh token for a new access token and a
 // new refresh token of the same family (refresh-token rotation, opt-in with
-// [Config.RefreshTokenRotation]).
+// [RevocationConfig.Rotation]).
 //
 // The presented refresh token is consumed atomically in the store: of any
 // number of concurrent calls with one token, across every server instance
 // sharing the store, exactly one succeeds. Presenting an already used
-// refresh token again (after [Config.RefreshReuseGrace]) is taken as theft:
+// refresh token again (after [RevocationConfig.ReuseGrace]) is taken as theft:
 // the whole family — every refresh token of the chain and the access tokens
 // issued from them — is revoked and the call fails with
 // [ErrRefreshReuse] ("Refresh token reuse detected"), so a stolen refresh
@@ -35,7 +35,7 @@ import (
 // call that consumed it always returns the pair; give the Pair to
 // [Auth.SetPairCookies] as returned, which does not verify it again.
 //
-// Retries ([Config.RefreshReuseGrace]): a use of an already used refresh
+// Retries ([RevocationConfig.ReuseGrace]): a use of an already used refresh
 // token within the window after its first use is a retry, never theft, and
 // stays in the session. When the store implements
 // [revoke.SuccessorConsumer] the first use records its successor's issue
@@ -53,7 +53,7 @@ import (
 // a use is reuse, as above.
 func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) (Pair, error) {
 	if !a.rev.rotation {
-		return Pair{}, ErrInvalidTokenOption.with(nil, "Refresh token rotation is not enabled (RefreshTokenRotation)")
+		return Pair{}, ErrInvalidTokenOption.with(nil, "Refresh token rotation is not enabled (Revocation.Rotation)")
 	}
 	if refresh == nil || !refresh.isRef {
 		return Pair{}, ErrRefreshRequired
@@ -93,7 +93,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 // reproducible: its issue time and the jti and csrf values of the new
 // access and refresh tokens. Stores implementing revoke.SuccessorConsumer
 // keep it with the consume mark (identifiers only, no token), so a retry
-// within RefreshReuseGrace gets the same successor back.
+// within Revocation.ReuseGrace gets the same successor back.
 type successorPlan struct {
 	at                      time.Time
 	access, refresh         string // jtis

@@ -16,7 +16,7 @@ func TestRotation(t *testing.T) {
 	clk := newClock()
 	store := revoke.NewMemory(revoke.WithClock(clk.Now))
 	defer store.Close()
-	a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store, RefreshTokenRotation: true, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: store, Rotation: true}, Now: clk.Now})
 	p0 := must(a.CreatePair("alice", WithFresh(true)))
 	r0 := must(a.Verify(ctx, p0.RefreshToken, Requirement{Refresh: true}))
 	clk.Add(time.Hour)
@@ -59,7 +59,7 @@ func TestRotationConcurrentExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	store := revoke.NewMemory()
 	defer store.Close()
-	a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store, RefreshTokenRotation: true})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: store, Rotation: true}})
 	p := must(a.CreatePair("alice"))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -95,7 +95,7 @@ func TestRotationGrace(t *testing.T) {
 	clk := newClock()
 	store := revoke.NewMemory(revoke.WithClock(clk.Now))
 	defer store.Close()
-	a := mustNew(t, Config{SecretKey: testSecret, DenylistEnabled: true, Store: store, RefreshTokenRotation: true, RefreshReuseGrace: 10 * time.Second, Now: clk.Now})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: store, Rotation: true, ReuseGrace: 10 * time.Second}, Now: clk.Now})
 	p := must(a.CreatePair("alice"))
 	r := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
 	if _, err := a.Rotate(ctx, r); err != nil {
@@ -109,9 +109,9 @@ func TestRotationGrace(t *testing.T) {
 	if _, err := a.Rotate(ctx, r); !errors.Is(err, ErrRefreshReuse) {
 		t.Fatalf("reuse after the grace window: %v", err)
 	}
-	b := mustNew(t, Config{SecretKey: testSecret})
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	if _, err := b.Rotate(ctx, r); err == nil {
-		t.Fatal("Rotate without RefreshTokenRotation")
+		t.Fatal("Rotate without Revocation.Rotation")
 	}
 }
 
@@ -135,8 +135,18 @@ func TestRotationEndOfLife(t *testing.T) {
 				clk := newClock()
 				store := revoke.NewMemory(revoke.WithClock(clk.Now))
 				defer store.Close()
-				cfg := Config{SecretKey: testSecret, Store: store, DenylistEnabled: true, RefreshTokenRotation: true,
-					Now: clk.Now, DecodeLeeway: 2 * time.Second, TokenLocation: []string{mode}, InsecureCookies: true}
+				cfg := Config{
+					Keys: KeyConfig{SecretKey: testSecret},
+					Revocation: RevocationConfig{
+						Store:    store,
+						Enabled:  true,
+						Rotation: true,
+					},
+					Now:           clk.Now,
+					DecodeLeeway:  2 * time.Second,
+					TokenLocation: []string{mode},
+					Cookies:       CookieConfig{Insecure: true},
+				}
 				a := mustNew(t, cfg)
 				p := must(a.CreatePair("alice"))
 				old := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
@@ -181,7 +191,7 @@ func TestRotationEndOfLife(t *testing.T) {
 				for _, c := range w.Result().Cookies() {
 					names[c.Name] = c.Value != "" && c.MaxAge >= 1
 				}
-				for _, n := range []string{a.cfg.AccessCookieName, a.cfg.AccessCSRFCookieName, a.cfg.RefreshCookieName, a.cfg.RefreshCSRFCookieName} {
+				for _, n := range []string{a.cfg.Cookies.Access.Name, a.cfg.Cookies.Access.CSRFName, a.cfg.Cookies.Refresh.Name, a.cfg.Cookies.Refresh.CSRFName} {
 					if !names[n] {
 						t.Fatalf("cookie %s missing or without value/Max-Age: %v", n, w.Result().Cookies())
 					}
@@ -204,7 +214,7 @@ func TestRotationFailureDoesNotConsume(t *testing.T) {
 	ctx := context.Background()
 	store := revoke.NewMemory()
 	defer store.Close()
-	a := mustNew(t, Config{SecretKey: testSecret, Store: store, DenylistEnabled: true, RefreshTokenRotation: true})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Store: store, Enabled: true, Rotation: true}})
 	p := must(a.CreatePair("alice"))
 	r := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
 	if _, err := a.Rotate(ctx, r, WithClaims(map[string]any{"sub": "mallory"})); err == nil {
@@ -223,7 +233,7 @@ type consumerOnly struct {
 }
 
 // TestRotationRetrySameSuccessor: retries of one refresh token within
-// RefreshReuseGrace stay in one session. With a store that records
+// Revocation.ReuseGrace stay in one session. With a store that records
 // successors each retry gets the very pair the first use issued (8
 // retries, one chain); with a store that cannot, each gets a new pair of
 // the same family. Either way revoking the family ends everything the
@@ -243,8 +253,18 @@ func TestRotationRetrySameSuccessor(t *testing.T) {
 				clk := newClock()
 				mem := revoke.NewMemory(revoke.WithClock(clk.Now))
 				defer mem.Close()
-				a := mustNew(t, Config{SecretKey: testSecret, Store: tc.wrap(mem), DenylistEnabled: true, RefreshTokenRotation: true,
-					RefreshReuseGrace: 10 * time.Second, Now: clk.Now, TokenLocation: []string{mode}, InsecureCookies: true})
+				a := mustNew(t, Config{
+					Keys: KeyConfig{SecretKey: testSecret},
+					Revocation: RevocationConfig{
+						Store:      tc.wrap(mem),
+						Enabled:    true,
+						Rotation:   true,
+						ReuseGrace: 10 * time.Second,
+					},
+					Now:           clk.Now,
+					TokenLocation: []string{mode},
+					Cookies:       CookieConfig{Insecure: true},
+				})
 				p0 := must(a.CreatePair("alice"))
 				r0 := must(a.Verify(ctx, p0.RefreshToken, Requirement{Refresh: true}))
 				p1, err := a.Rotate(ctx, r0, WithClaims(map[string]any{"roles": []string{"admin"}}))

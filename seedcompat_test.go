@@ -57,7 +57,7 @@ var seedDifferences = map[string]string{
 	"iss-wrong-optional/response": "authjwt checks iss on optional routes too; the seed's jwt_optional accepts another issuer's token",
 
 	// kid.
-	"dynamic-hs256-with-public-key/keyset": "in a KeySet a kid names one key bound to one algorithm; the seed stamps its RSA key's kid on HMAC tokens too",
+	"dynamic-hs256-with-public-key/keyset": "in a Keys.Set a kid names one key bound to one algorithm; the seed stamps its RSA key's kid on HMAC tokens too",
 
 	// Deliberate: authjwt is stricter or more exact.
 	"hs256-access-expired/mint":                "authjwt refuses a negative lifetime (a token born expired); the seed mints it",
@@ -66,7 +66,7 @@ var seedDifferences = map[string]string{
 	"hdr-lowercase-scheme/response":            "authjwt matches the scheme case-insensitively (RFC 7235 §2.1); the seed refuses \"bearer\"",
 	"dual-other-scheme-with-cookie/response":   "authjwt treats another scheme as no credentials of ours (RFC 6750 §3) and reads the cookie; the seed answers 422",
 	"type-off-revoked-still-accepted/response": "authjwt checks revocation with the type claim off; the seed then skips its denylist",
-	"denylist-access-only/response":            "revoking a refresh token that DenylistTokenChecks leaves unchecked is 501 revocation_disabled; the seed answers 200 and keeps accepting it",
+	"denylist-access-only/response":            "revoking a refresh token that Revocation.Checks leaves unchecked is 501 revocation_disabled; the seed answers 200 and keeps accepting it",
 	"ck-insecure/response":                     "with AUTHJWT_COOKIE_SECURE=false authjwt drops the __Host- prefix browsers require Secure for; the seed keeps names browsers drop",
 	"hdr-partner-missing/response":             "authjwt names the missing claim; the seed's message always says \"team\"",
 }
@@ -313,10 +313,10 @@ func seedConfig(t *testing.T, c *seedCase, env []string, now int64) (authjwt.Con
 	clock := func() time.Time { return time.Unix(now, 0) }
 	cfg.Now = clock
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if cfg.DenylistEnabled {
+	if cfg.Revocation.Enabled {
 		m := revoke.NewMemory(revoke.WithClock(clock), revoke.WithSweepInterval(0))
 		t.Cleanup(func() { m.Close() })
-		cfg.Store = m
+		cfg.Revocation.Store = m
 	}
 	return cfg, nil
 }
@@ -455,19 +455,19 @@ func TestSeedHMACTokensKeySet(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cfg.SecretKey = ""
+				cfg.Keys.SecretKey = ""
 				set := keys.NewSet()
 				if _, err := set.AddSigner(keys.Key{KID: "hs-1", Alg: alg, Secret: secret, Aliases: aliases}); err != nil {
-					if cfg.UnsafeAllowShortSecret {
+					if cfg.Keys.UnsafeAllowShortSecret {
 						// Deliberate (the guide says so): a key set holds no
 						// secret shorter than RFC 7518 §3.2 allows; a legacy
-						// secret stays in SecretKey, whose kid the profile sets.
-						t.Logf("a KeySet refuses the legacy short secret, as documented: %v", err)
+						// secret stays in Keys.SecretKey, whose kid the profile sets.
+						t.Logf("a Keys.Set refuses the legacy short secret, as documented: %v", err)
 						return
 					}
 					t.Fatal(err)
 				}
-				cfg.KeySet = set
+				cfg.Keys.Set = set
 				a, err := authjwt.New(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -531,7 +531,7 @@ func verifyWithSeedSet(t *testing.T, c *seedCase, ks map[string]seedKey) error {
 		if err != nil {
 			return nil, err
 		}
-		cfg.SecretKey, cfg.PrivateKey, cfg.PublicKey = "", "", ""
+		cfg.Keys.SecretKey, cfg.Keys.PrivateKey, cfg.Keys.PublicKey = "", "", ""
 		set := keys.NewSet(opts...)
 		keyAlg := alg
 		if keys.IsHMAC(alg) {
@@ -540,7 +540,7 @@ func verifyWithSeedSet(t *testing.T, c *seedCase, ks map[string]seedKey) error {
 		if _, err := set.AddSigner(keys.Key{Alg: keyAlg, Signer: signer}); err != nil {
 			return nil, err
 		}
-		cfg.KeySet = set
+		cfg.Keys.Set = set
 		return authjwt.New(cfg)
 	}
 	req := authjwt.Requirement{Refresh: c.SeedVerification.As == "refresh"}

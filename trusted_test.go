@@ -42,7 +42,7 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 	p.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(p.srv.Close)
 	testKeys()
-	p.minter = mustNew(t, Config{Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey2), EncodeIssuer: p.srv.URL, SkipTokenTypeClaim: true})
+	p.minter = mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey2)}, EncodeIssuer: p.srv.URL, TypeClaim: TypeClaimConfig{Skip: true}})
 	jwks = p.minter.JWKSHandler()
 	return p
 }
@@ -58,7 +58,10 @@ func TestTrustedIssuer(t *testing.T) {
 	idp := newFakeIdP(t)
 	testKeys()
 	a := mustNew(t, Config{
-		Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey), EncodeIssuer: "https://api.example", DecodeIssuer: "https://api.example",
+		Algorithm:    "RS256",
+		Keys:         KeyConfig{PrivateKey: privPEM(t, rsaKey)},
+		EncodeIssuer: "https://api.example",
+		DecodeIssuer: "https://api.example",
 		TrustedIssuers: []TrustedIssuer{{
 			Issuer: idp.srv.URL, Audience: []string{"my-api"}, RolesClaim: "realm_access.roles",
 			HTTPClient: idp.srv.Client(),
@@ -102,7 +105,7 @@ func TestTrustedIssuer(t *testing.T) {
 	}
 	// No fetch for an untrusted issuer's token.
 	before := idp.requests.Load()
-	other := mustNew(t, Config{Algorithm: "RS256", PrivateKey: privPEM(t, keyFor("RS256")), EncodeIssuer: "https://evil.example", SkipTokenTypeClaim: true})
+	other := mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("RS256"))}, EncodeIssuer: "https://evil.example", TypeClaim: TypeClaimConfig{Skip: true}})
 	evil := must(other.CreateAccessToken("u", WithAudience("my-api")))
 	if _, err := a.Verify(ctx, evil, Requirement{}); err == nil {
 		t.Fatal("untrusted issuer accepted")
@@ -121,11 +124,11 @@ func TestTrustedIssuer(t *testing.T) {
 }
 
 func TestTrustedIssuerConfig(t *testing.T) {
-	_, err := New(Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example"}}})
+	_, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example"}}})
 	if err == nil || !strings.Contains(err.Error(), "Audience") {
 		t.Fatalf("trusted issuer without audience: %v", err)
 	}
-	_, err = New(Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"a"}, Algorithms: []string{"HS256"}}}})
+	_, err = New(Config{Keys: KeyConfig{SecretKey: testSecret}, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"a"}, Algorithms: []string{"HS256"}}}})
 	if err == nil || !strings.Contains(err.Error(), "Algorithms") {
 		t.Fatalf("HMAC for a provider: %v", err)
 	}
@@ -148,7 +151,7 @@ func (s staticKeys) Lookup(ctx context.Context, kid string) (keys.Key, error) {
 
 func TestTrustedIssuerWithoutKeysIs503(t *testing.T) {
 	idp := newFakeIdP(t)
-	a := mustNew(t, Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{Issuer: idp.srv.URL, Audience: []string{"my-api"}, Keys: staticKeys{}}}})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TrustedIssuers: []TrustedIssuer{{Issuer: idp.srv.URL, Audience: []string{"my-api"}, Keys: staticKeys{}}}})
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+idp.token(t, nil))
 	w := httptest.NewRecorder()
@@ -171,8 +174,15 @@ func TestRevokeTokenWithoutJTI(t *testing.T) {
 		t.Fatal(err)
 	}
 	const iss = "https://idp.example"
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DenylistEnabled: true, Store: revoke.NewMemory(),
-		TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Algorithms: []string{"RS256"}, Keys: staticKeys{k}}}})
+	a := mustNew(t, Config{
+		Keys: KeyConfig{SecretKey: testSecret},
+		Now:  clk.Now,
+		Revocation: RevocationConfig{
+			Enabled: true,
+			Store:   revoke.NewMemory(),
+		},
+		TrustedIssuers: []TrustedIssuer{{Issuer: iss, Audience: []string{"api"}, Algorithms: []string{"RS256"}, Keys: staticKeys{k}}},
+	})
 	tok := signedToken(t, "RS256", rsaKey, `{"alg":"RS256","kid":"`+k.KID+`"}`,
 		fmt.Sprintf(`{"iss":%q,"sub":"alice","aud":"api","exp":%d,"iat":%d}`, iss, now+600, now-10))
 	vt, err := a.Verify(ctx, tok, Requirement{})
@@ -202,14 +212,17 @@ func TestTrustedIssuerOnFetch(t *testing.T) {
 	idp := newFakeIdP(t)
 	var mu sync.Mutex
 	var evs []keys.FetchEvent
-	a := mustNew(t, Config{SecretKey: testSecret, TrustedIssuers: []TrustedIssuer{{
-		Issuer: idp.srv.URL, Audience: []string{"my-api"}, HTTPClient: idp.srv.Client(),
-		Remote: keys.RemoteConfig{OnFetch: func(_ context.Context, ev keys.FetchEvent) {
-			mu.Lock()
-			evs = append(evs, ev)
-			mu.Unlock()
+	a := mustNew(t, Config{
+		Keys: KeyConfig{SecretKey: testSecret},
+		TrustedIssuers: []TrustedIssuer{{
+			Issuer: idp.srv.URL, Audience: []string{"my-api"}, HTTPClient: idp.srv.Client(),
+			Remote: keys.RemoteConfig{OnFetch: func(_ context.Context, ev keys.FetchEvent) {
+				mu.Lock()
+				evs = append(evs, ev)
+				mu.Unlock()
+			}},
 		}},
-	}}})
+	})
 	defer a.Close()
 	if _, err := a.Verify(context.Background(), idp.token(t, nil), Requirement{}); err != nil {
 		t.Fatal(err)

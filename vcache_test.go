@@ -23,7 +23,7 @@ func TestVerifyCache(t *testing.T) {
 	defer store.Close()
 	set := keys.NewSet()
 	k1 := must(set.AddSigner(must(keys.NewSigningKey("ES256", keyFor("ES256")))))
-	a := mustNew(t, Config{KeySet: set, VerifyCacheSize: 64, Now: clk.Now, DenylistEnabled: true, Store: store})
+	a := mustNew(t, Config{Keys: KeyConfig{Set: set}, VerifyCacheSize: 64, Now: clk.Now, Revocation: RevocationConfig{Enabled: true, Store: store}})
 	tok := must(a.CreateAccessToken("alice", WithExpiry(time.Minute)))
 	for range 3 {
 		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
@@ -85,7 +85,7 @@ func TestVerifyCacheHitClaims(t *testing.T) {
 	ctx := context.Background()
 	set := keys.NewSet()
 	k := must(set.AddSigner(must(keys.NewSigningKey("ES256", keyFor("ES256")))))
-	a := mustNew(t, Config{KeySet: set, VerifyCacheSize: 64, DecodeAudience: []string{"api"}})
+	a := mustNew(t, Config{Keys: KeyConfig{Set: set}, VerifyCacheSize: 64, DecodeAudience: []string{"api"}})
 	for _, n := range []int{1, tokenBufSize - 72 - len(k.KID), tokenBufSize - 72 - len(k.KID) + 1, tokenBufSize, 3000} {
 		sub := strings.Repeat("s", n)
 		tok := must(a.CreateAccessToken(sub, WithAudience("api"), WithFamily("f0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b"),
@@ -146,11 +146,15 @@ func TestVerifyCacheHitWithTrustedIssuers(t *testing.T) {
 	staticKey := must(keys.NewVerifyKey("RS256", rsaKey2.Public()))
 	set := keys.NewSet()
 	must(set.AddSigner(must(keys.NewSigningKey("ES256", keyFor("ES256")))))
-	a := mustNew(t, Config{KeySet: set, VerifyCacheSize: 64, Logger: discardLogger(),
+	a := mustNew(t, Config{
+		Keys:            KeyConfig{Set: set},
+		VerifyCacheSize: 64,
+		Logger:          discardLogger(),
 		TrustedIssuers: []TrustedIssuer{
 			{Issuer: idp.srv.URL, Audience: []string{"my-api"}, RolesClaim: "realm_access.roles", HTTPClient: idp.srv.Client()},
 			{Issuer: static.srv.URL, Audience: []string{"my-api"}, Keys: staticKeys{staticKey}},
-		}})
+		},
+	})
 	defer a.Close()
 	twice := func(t *testing.T, tok string, req Requirement) (first, second *Token) {
 		t.Helper()

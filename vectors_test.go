@@ -341,11 +341,11 @@ func TestWycheproofJWS(t *testing.T) {
 		k, keyErr := jwkKey(t, raw)
 		var a *Auth
 		if keyErr == nil {
-			cfg := Config{Algorithm: k.alg.String(), UnsafeAllowShortSecret: true, Logger: discardLogger()}
+			cfg := Config{Algorithm: k.alg.String(), Keys: KeyConfig{UnsafeAllowShortSecret: true}, Logger: discardLogger()}
 			if k.alg.IsHMAC() {
-				cfg.SecretKey = string(k.secret)
+				cfg.Keys.SecretKey = string(k.secret)
 			} else {
-				cfg.VerifyKey = k.pub
+				cfg.Keys.VerifyKey = k.pub
 			}
 			var err error
 			if a, err = New(cfg); err != nil {
@@ -443,11 +443,11 @@ func TestCookbookJWS(t *testing.T) {
 					t.Fatal("JSON serialization accepted")
 				}
 			}
-			cfg := Config{Algorithm: cb.Input.Alg, UnsafeAllowShortSecret: true, Logger: discardLogger()}
+			cfg := Config{Algorithm: cb.Input.Alg, Keys: KeyConfig{UnsafeAllowShortSecret: true}, Logger: discardLogger()}
 			if k.alg.IsHMAC() {
-				cfg.SecretKey = string(k.secret)
+				cfg.Keys.SecretKey = string(k.secret)
 			} else {
-				cfg.VerifyKey = k.pub
+				cfg.Keys.VerifyKey = k.pub
 			}
 			a := mustNew(t, cfg)
 			if _, err := a.Verify(context.Background(), cb.Output.Compact, Requirement{}); !errors.Is(err, ErrMalformedToken) {
@@ -486,7 +486,7 @@ func TestRFC7797Refused(t *testing.T) {
 		var m map[string]any
 		json.Unmarshal(cb.Input.Key, &m)
 		secret, _ := b64.DecodeString(m["k"].(string))
-		a := mustNew(t, Config{SecretKey: string(secret), Logger: discardLogger()})
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: string(secret)}, Logger: discardLogger()})
 		k := vectorKey{alg: jws.HS256, secret: secret}
 		toks := []string{string(cb.Output.JSON), string(cb.Output.JSONFlat)}
 		if cb.Output.Compact != "" {

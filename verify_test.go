@@ -23,7 +23,7 @@ func signHS256(secret, header, payload string) string {
 func TestVerifyClaimsTable(t *testing.T) {
 	clk := newClock()
 	now := clk.Now().Unix()
-	a := mustNew(t, Config{SecretKey: testSecret, Now: clk.Now, DecodeLeeway: 10 * time.Second})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, DecodeLeeway: 10 * time.Second})
 	hdr := `{"alg":"HS256","typ":"JWT"}`
 	payload := func(extra string) string {
 		base := fmt.Sprintf(`"sub":"alice","iat":%d,"nbf":%d,"jti":"j1","exp":%d,"type":"access","fresh":false`, now, now, now+900)
@@ -82,7 +82,7 @@ func TestVerifyClaimsTable(t *testing.T) {
 }
 
 func TestVerifyFormatTable(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	good := must(a.CreateAccessToken("alice"))
 	if _, err := a.Verify(context.Background(), good, Requirement{}); err != nil {
 		t.Fatalf("baseline refused: %v", err)
@@ -164,7 +164,7 @@ func TestVerifyFormatTable(t *testing.T) {
 }
 
 func TestIssuerAudience(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api", "web"}})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api", "web"}})
 	ctx := context.Background()
 	cases := []struct {
 		name string
@@ -199,7 +199,7 @@ func TestIssuerAudience(t *testing.T) {
 }
 
 func TestTokenTypesAndFreshness(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	ctx := context.Background()
 	pair, err := a.CreatePair("alice", WithFresh(true))
 	if err != nil {
@@ -240,7 +240,7 @@ func TestTokenTypesAndFreshness(t *testing.T) {
 
 func TestCustomTypeClaim(t *testing.T) {
 	ctx := context.Background()
-	a := mustNew(t, Config{SecretKey: testSecret, TokenTypeClaimName: "token_kind", AccessTokenType: "acc", RefreshTokenType: "ref"})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Name: "token_kind", Access: "acc", Refresh: "ref"}})
 	tok := must(a.CreateAccessToken("alice"))
 	m := decodePart(t, tok, 1)
 	if m["token_kind"] != "acc" || m["type"] != nil {
@@ -254,10 +254,10 @@ func TestCustomTypeClaim(t *testing.T) {
 		t.Fatalf("refresh accepted as access: %v", err)
 	}
 	// Without type claims, tokens carry none and both routes accept both.
-	b := mustNew(t, Config{SecretKey: testSecret, SkipTokenTypeClaim: true})
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Skip: true}})
 	tok2 := must(b.CreateRefreshToken("alice"))
 	if _, ok := decodePart(t, tok2, 1)["type"]; ok {
-		t.Fatal("type claim present with SkipTokenTypeClaim")
+		t.Fatal("type claim present with TypeClaim.Skip")
 	}
 	if _, err := b.Verify(ctx, tok2, Requirement{}); err != nil {
 		t.Fatal(err)
@@ -270,11 +270,11 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			cfg := Config{Algorithm: alg}
 			if strings.HasPrefix(alg, "HS") {
-				cfg.SecretKey = strings.Repeat("0123456789abcdef", 4)
+				cfg.Keys.SecretKey = strings.Repeat("0123456789abcdef", 4)
 			} else {
 				k := keyFor(alg)
-				cfg.PrivateKey = privPEM(t, k)
-				cfg.PublicKey = pubPEM(t, k.Public())
+				cfg.Keys.PrivateKey = privPEM(t, k)
+				cfg.Keys.PublicKey = pubPEM(t, k.Public())
 			}
 			a := mustNew(t, cfg)
 			tok := must(a.CreateAccessToken("alice", WithFresh(true)))
@@ -300,7 +300,7 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 			}
 			// A verify-only instance with the public key alone.
 			if !strings.HasPrefix(alg, "HS") {
-				vo := mustNew(t, Config{Algorithm: alg, PublicKey: cfg.PublicKey})
+				vo := mustNew(t, Config{Algorithm: alg, Keys: KeyConfig{PublicKey: cfg.Keys.PublicKey}})
 				if _, err := vo.Verify(ctx, tok, Requirement{}); err != nil {
 					t.Fatalf("verify-only: %v", err)
 				}
@@ -315,8 +315,8 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 func TestAlgorithmNotBoundToKey(t *testing.T) {
 	ctx := context.Background()
 	testKeys()
-	rs := mustNew(t, Config{Algorithm: "RS256", PrivateKey: privPEM(t, rsaKey)})
-	ps := mustNew(t, Config{Algorithm: "PS256", PrivateKey: privPEM(t, rsaKey)})
+	rs := mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}})
+	ps := mustNew(t, Config{Algorithm: "PS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}})
 	psTok := must(ps.CreateAccessToken("alice"))
 	if _, err := rs.Verify(ctx, psTok, Requirement{}); !errors.Is(err, ErrInvalidAlgorithm) {
 		t.Fatalf("PS256 token accepted by an RS256 key: %v", err)
@@ -335,7 +335,7 @@ func TestAlgorithmNotBoundToKey(t *testing.T) {
 		}
 	}
 	// Mixed configuration: HS256 and RS256 both allowed, keys bound to each.
-	mixed := mustNew(t, Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, PrivateKey: privPEM(t, rsaKey), SecretKey: testSecret})
+	mixed := mustNew(t, Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), SecretKey: testSecret}})
 	tok := signHS256(pub, `{"alg":"HS256"}`, pl)
 	if _, err := mixed.Verify(ctx, tok, Requirement{}); !errors.Is(err, ErrInvalidSignature) {
 		t.Fatalf("public key accepted as HMAC secret: %v", err)
@@ -352,7 +352,7 @@ func TestAlgorithmNotBoundToKey(t *testing.T) {
 func TestECDSASignatureForms(t *testing.T) {
 	ctx := context.Background()
 	k := keyFor("ES256")
-	a := mustNew(t, Config{Algorithm: "ES256", PrivateKey: privPEM(t, k)})
+	a := mustNew(t, Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
 	tok := must(a.CreateAccessToken("alice"))
 	if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
 		t.Fatal(err)
@@ -377,16 +377,16 @@ func TestECDSASignatureForms(t *testing.T) {
 
 func TestKID(t *testing.T) {
 	ctx := context.Background()
-	a := mustNew(t, Config{SecretKey: testSecret, KeyID: "k1"})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret, KeyID: "k1"}})
 	tok := must(a.CreateAccessToken("alice"))
 	if decodePart(t, tok, 0)["kid"] != "k1" {
 		t.Fatal("configured HMAC kid missing")
 	}
-	strict := mustNew(t, Config{SecretKey: testSecret, DecodeKID: "expected-kid"})
+	strict := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeKID: "expected-kid"})
 	if _, err := strict.Verify(ctx, tok, Requirement{}); !errors.Is(err, ErrInvalidKID) {
 		t.Fatalf("wrong kid accepted: %v", err)
 	}
-	ok := mustNew(t, Config{SecretKey: testSecret, DecodeKID: "k1"})
+	ok := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeKID: "k1"})
 	if _, err := ok.Verify(ctx, tok, Requirement{}); err != nil {
 		t.Fatalf("matching kid refused: %v", err)
 	}
@@ -403,7 +403,7 @@ func TestKID(t *testing.T) {
 // as in the seed (claims.get(name) is None either way); every other
 // value, false, 0 and "" included, is present.
 func TestRequiredClaimNull(t *testing.T) {
-	a := mustNew(t, Config{SecretKey: testSecret})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
 	for _, c := range []struct {
 		name    string
 		claims  map[string]any

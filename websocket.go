@@ -67,19 +67,19 @@ func WithSubprotocols(protocols ...string) WebSocketOption {
 //   - the Authorization header (configured name and scheme), for
 //     non-browser clients;
 //   - the Sec-WebSocket-Protocol header as the pair "bearer, <token>";
-//   - the query parameter [Config.WebSocketQueryParam] ("token"), unless
-//     [Config.WebSocketNoQueryToken] (URLs end up in logs);
+//   - the query parameter [WebSocketConfig.QueryParam] ("token"), unless
+//     [WebSocketConfig.NoQueryToken] (URLs end up in logs);
 //   - the cookies, when "cookies" is a token location.
 //
 // The first three are read only when "headers" is a token location. A
 // cookie-authenticated handshake is state-changing although it is a GET:
 // it always needs the CSRF value in the query parameter
-// [Config.WebSocketCSRFQueryParam] ("csrf_token"), equal to the token's
-// csrf claim (unless [Config.UnsafeDisableCSRF]), and an Origin header
+// [WebSocketConfig.CSRFQueryParam] ("csrf_token"), equal to the token's
+// csrf claim (unless [CookieConfig.UnsafeDisableCSRF]), and an Origin header
 // equal to the server's own origin (scheme from r.TLS, host from r.Host)
-// or to one of [Config.TrustedOrigins], compared exactly (unless
-// [Config.SkipCrossOriginProtection]). Behind a TLS-terminating proxy,
-// list the public origin in TrustedOrigins.
+// or to one of [CookieConfig.TrustedOrigins], compared exactly (unless
+// [CookieConfig.SkipCrossOriginProtection]). Behind a TLS-terminating proxy,
+// list the public origin in Cookies.TrustedOrigins.
 //
 // With req.Optional, a handshake without any token returns a nil token and
 // no error. The error is always an *Error: refuse the upgrade with
@@ -266,7 +266,7 @@ func WithRevocationPoll(d time.Duration) WatchOption { return pollOpt(d) }
 //     ([WithRevocationPoll]), only if the denylist is enabled and checks
 //     t's type; the cause is then [ErrTokenRevoked], or
 //     [ErrStoreUnavailable] if the store cannot answer (fail closed, as on
-//     requests, unless [Config.UnsafeRevocationFailOpen]).
+//     requests, unless [RevocationConfig.UnsafeFailOpen]).
 //
 // The handler then closes the connection, with [CloseReason] of the cause,
 // or asks the client to authenticate again. Call the returned cancel

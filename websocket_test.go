@@ -27,7 +27,7 @@ const wsSecret = "websocket-test-secret-0123456789abcdef"
 // wsAuth returns an Auth for WebSocket tests; mutate adjusts the config.
 func wsAuth(t testing.TB, mutate func(*authjwt.Config)) *authjwt.Auth {
 	t.Helper()
-	cfg := authjwt.Config{SecretKey: wsSecret, InsecureCookies: true}
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: wsSecret}, Cookies: authjwt.CookieConfig{Insecure: true}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -97,17 +97,17 @@ func TestWebSocketCheck(t *testing.T) {
 	hdr := wsAuth(t, nil)      // headers only (default)
 	both := wsAuth(t, wsBoth)  // headers and cookies
 	ck := wsAuth(t, wsCookies) // cookies only
-	noCSRF := wsAuth(t, func(c *authjwt.Config) { wsCookies(c); c.UnsafeDisableCSRF = true })
+	noCSRF := wsAuth(t, func(c *authjwt.Config) { wsCookies(c); c.Cookies.UnsafeDisableCSRF = true })
 	trusted := wsAuth(t, func(c *authjwt.Config) {
 		wsCookies(c)
-		c.TrustedOrigins = []string{"https://app.example.net"}
+		c.Cookies.TrustedOrigins = []string{"https://app.example.net"}
 	})
-	skipOrigin := wsAuth(t, func(c *authjwt.Config) { wsCookies(c); c.SkipCrossOriginProtection = true })
-	noQuery := wsAuth(t, func(c *authjwt.Config) { c.WebSocketNoQueryToken = true })
+	skipOrigin := wsAuth(t, func(c *authjwt.Config) { wsCookies(c); c.Cookies.SkipCrossOriginProtection = true })
+	noQuery := wsAuth(t, func(c *authjwt.Config) { c.WebSocket.NoQueryToken = true })
 	renamed := wsAuth(t, func(c *authjwt.Config) {
 		wsCookies(c)
-		c.WebSocketQueryParam = "jwt"
-		c.WebSocketCSRFQueryParam = "xsrf"
+		c.WebSocket.QueryParam = "jwt"
+		c.WebSocket.CSRFQueryParam = "xsrf"
 	})
 	later := wsAuth(t, func(c *authjwt.Config) { c.Now = func() time.Time { return time.Now().Add(time.Hour) } })
 
@@ -173,8 +173,8 @@ func TestWebSocketCheck(t *testing.T) {
 		{name: "query", why: "the seed's ?token= form",
 			a: hdr, r: handshake(q("token", ht.access), nil), wantSrc: "query"},
 		{name: "query renamed param", why: "Config.WebSocketQueryParam names the parameter",
-			a: wsAuth(t, func(c *authjwt.Config) { c.WebSocketQueryParam = "jwt" }), r: handshake(q("jwt", ht.access), nil), wantSrc: "query"},
-		{name: "query disabled", why: "WebSocketNoQueryToken keeps tokens out of URLs",
+			a: wsAuth(t, func(c *authjwt.Config) { c.WebSocket.QueryParam = "jwt" }), r: handshake(q("jwt", ht.access), nil), wantSrc: "query"},
+		{name: "query disabled", why: "WebSocket.NoQueryToken keeps tokens out of URLs",
 			a: noQuery, r: handshake(q("token", ht.access), nil), wantErr: authjwt.ErrMissingToken, wantMsg: "Missing Authorization Header"},
 		{name: "query duplicate", why: "two values for the token parameter are ambiguous",
 			a: hdr, r: handshake(q("token", ht.access, "token", ht.access), nil), wantErr: authjwt.ErrMalformedToken},
@@ -270,7 +270,7 @@ func TestWebSocketCheck(t *testing.T) {
 			a: trusted, r: handshake(q("csrf_token", accCSRF), h("Origin", "https://app.example.net", "Cookie", cookie("access_token", ct.access))), wantSrc: "cookie"},
 		{name: "origin trusted other port", why: "trusted origins compare exactly too",
 			a: trusted, r: handshake(q("csrf_token", accCSRF), h("Origin", "https://app.example.net:8443", "Cookie", cookie("access_token", ct.access))), wantErr: authjwt.ErrCrossOrigin},
-		{name: "origin skipped", why: "SkipCrossOriginProtection is the explicit opt-out",
+		{name: "origin skipped", why: "Cookies.SkipCrossOriginProtection is the explicit opt-out",
 			a: skipOrigin, r: handshake(q("csrf_token", accCSRF), h("Cookie", cookie("access_token", ct.access))), wantSrc: "cookie"},
 	}
 	for _, tt := range tests {
@@ -517,8 +517,8 @@ func watchSetup(t *testing.T, exp time.Duration, mutate func(*authjwt.Config)) (
 	t.Helper()
 	st := newCountingStore()
 	a := wsAuth(t, func(c *authjwt.Config) {
-		c.DenylistEnabled = true
-		c.Store = st
+		c.Revocation.Enabled = true
+		c.Revocation.Store = st
 		if mutate != nil {
 			mutate(c)
 		}
@@ -680,7 +680,7 @@ func TestWebSocketWatchToken(t *testing.T) {
 
 	t.Run("store failure with fail-open", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.UnsafeRevocationFailOpen = true })
+			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.Revocation.UnsafeFailOpen = true })
 			st.fail.Store(true)
 			ctx, cancel := a.WatchToken(context.Background(), tok, authjwt.WithRevocationPoll(time.Second))
 			defer cancel()
@@ -694,7 +694,7 @@ func TestWebSocketWatchToken(t *testing.T) {
 
 	t.Run("no polling without denylist", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.DenylistEnabled, c.Store = false, nil })
+			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.Revocation.Enabled, c.Revocation.Store = false, nil })
 			ctx, cancel := a.WatchToken(context.Background(), tok, authjwt.WithRevocationPoll(time.Millisecond))
 			defer cancel()
 			time.Sleep(time.Second)
@@ -707,7 +707,7 @@ func TestWebSocketWatchToken(t *testing.T) {
 
 	t.Run("no polling for unchecked type", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.DenylistTokenChecks = []string{authjwt.TypeRefresh} })
+			a, st, tok := watchSetup(t, time.Hour, func(c *authjwt.Config) { c.Revocation.Checks = []string{authjwt.TypeRefresh} })
 			_, cancel := a.WatchToken(context.Background(), tok, authjwt.WithRevocationPoll(time.Millisecond))
 			defer cancel()
 			time.Sleep(time.Second)
@@ -771,8 +771,8 @@ func TestWebSocketWatchToken(t *testing.T) {
 			st := newCountingStore()
 			a := wsAuth(t, func(c *authjwt.Config) {
 				c.AllowNonExpiringTokens = true
-				c.DenylistEnabled = true
-				c.Store = st
+				c.Revocation.Enabled = true
+				c.Revocation.Store = st
 			})
 			raw := wsMust(t)(a.CreateAccessToken("alice", authjwt.WithNoExpiry()))
 			tok, err := a.Verify(context.Background(), raw, authjwt.Requirement{})

@@ -12,8 +12,9 @@ import (
 const Secret = "authjwttest-public-secret-for-tests-only-0123456789abcdef-012345"
 
 // New returns an [authjwt.Auth] built from cfg for a test, with:
-//   - SecretKey set to [Secret] when cfg configures no key at all
-//     (SecretKey, PrivateKey, PublicKey, Signer, VerifyKey, KeySet);
+//   - Keys.SecretKey set to [Secret] when cfg configures no key at all
+//     (no SecretKey, PrivateKey, PublicKey, Signer, VerifyKey or Set in
+//     cfg.Keys);
 //   - Now set to a new [Clock] starting at [Epoch] when cfg.Now is nil. The
 //     clock is returned; it is nil when cfg.Now was set.
 //
@@ -21,9 +22,9 @@ const Secret = "authjwttest-public-secret-for-tests-only-0123456789abcdef-012345
 // The Auth is closed when the test ends.
 func New(tb testing.TB, cfg authjwt.Config) (*authjwt.Auth, *Clock) {
 	tb.Helper()
-	if cfg.SecretKey == "" && cfg.PrivateKey == "" && cfg.PublicKey == "" &&
-		cfg.Signer == nil && cfg.VerifyKey == nil && cfg.KeySet == nil {
-		cfg.SecretKey = Secret
+	if cfg.Keys.SecretKey == "" && cfg.Keys.PrivateKey == "" && cfg.Keys.PublicKey == "" &&
+		cfg.Keys.Signer == nil && cfg.Keys.VerifyKey == nil && cfg.Keys.Set == nil {
+		cfg.Keys.SecretKey = Secret
 	}
 	var clock *Clock
 	if cfg.Now == nil {

@@ -72,8 +72,8 @@ func TestClock(t *testing.T) {
 func TestNew(t *testing.T) {
 	a, clock := authjwttest.New(t, authjwt.Config{})
 	cfg := a.Config()
-	if cfg.SecretKey != authjwttest.Secret {
-		t.Errorf("SecretKey = %q, want authjwttest.Secret", cfg.SecretKey)
+	if cfg.Keys.SecretKey != authjwttest.Secret {
+		t.Errorf("Keys.SecretKey = %q, want authjwttest.Secret", cfg.Keys.SecretKey)
 	}
 	if clock == nil || !clock.Now().Equal(authjwttest.Epoch) || !cfg.Now().Equal(authjwttest.Epoch) {
 		t.Fatalf("clock not at Epoch / not wired as Config.Now")
@@ -92,9 +92,9 @@ func TestNew(t *testing.T) {
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(ec)
 	priv := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	a2, _ := authjwttest.New(t, authjwt.Config{Algorithm: "ES256", PrivateKey: priv})
-	if a2.Config().SecretKey != "" {
-		t.Errorf("SecretKey added beside a PrivateKey")
+	a2, _ := authjwttest.New(t, authjwt.Config{Algorithm: "ES256", Keys: authjwt.KeyConfig{PrivateKey: priv}})
+	if a2.Config().Keys.SecretKey != "" {
+		t.Errorf("Keys.SecretKey added beside a Keys.PrivateKey")
 	}
 	if _, err := a2.Verify(t.Context(), authjwttest.AccessToken(t, a2, "bob"), authjwt.Requirement{}); err != nil {
 		t.Fatal(err)
@@ -213,8 +213,8 @@ func TestSetHeaderToken(t *testing.T) {
 		hdr  string
 	}{
 		{"default", "Authorization: Bearer", authjwt.Config{}, "Bearer TOKEN", "Authorization"},
-		{"custom", "name and scheme come from the Auth's config", authjwt.Config{HeaderName: "X-Auth", HeaderType: "JWT"}, "JWT TOKEN", "X-Auth"},
-		{"bare", "HeaderBareToken carries the token alone", authjwt.Config{HeaderBareToken: true}, "TOKEN", "Authorization"},
+		{"custom", "name and scheme come from the Auth's config", authjwt.Config{Header: authjwt.HeaderConfig{Name: "X-Auth", Type: "JWT"}}, "JWT TOKEN", "X-Auth"},
+		{"bare", "Header.BareToken carries the token alone", authjwt.Config{Header: authjwt.HeaderConfig{BareToken: true}}, "TOKEN", "Authorization"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -275,8 +275,8 @@ func TestCookieHelpers(t *testing.T) {
 		t.Fatalf("after replacing cookies: %d %v", code, body)
 	}
 
-	// No CSRF with UnsafeDisableCSRF: the helper sets cookies only.
-	b, _ := authjwttest.New(t, authjwt.Config{TokenLocation: []string{authjwt.LocationCookies}, UnsafeDisableCSRF: true})
+	// No CSRF with Cookies.UnsafeDisableCSRF: the helper sets cookies only.
+	b, _ := authjwttest.New(t, authjwt.Config{TokenLocation: []string{authjwt.LocationCookies}, Cookies: authjwt.CookieConfig{UnsafeDisableCSRF: true}})
 	r = httptest.NewRequest("POST", "/items", nil)
 	authjwttest.SetAccessCookies(t, b, r, authjwttest.AccessToken(t, b, "carol"))
 	if r.Header.Get("X-CSRF-Token") != "" {

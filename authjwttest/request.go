@@ -17,15 +17,15 @@ func SetBearer(r *http.Request, token string) {
 }
 
 // SetHeaderToken puts token in the header a reads tokens from
-// ([authjwt.Config.HeaderName], with [authjwt.Config.HeaderType] or bare
-// with [authjwt.Config.HeaderBareToken]), replacing any value it had.
+// ([authjwt.HeaderConfig.Name], with [authjwt.HeaderConfig.Type] or bare
+// with [authjwt.HeaderConfig.BareToken]), replacing any value it had.
 func SetHeaderToken(a *authjwt.Auth, r *http.Request, token string) {
 	cfg := a.Config()
-	if cfg.HeaderBareToken {
-		r.Header.Set(cfg.HeaderName, token)
+	if cfg.Header.BareToken {
+		r.Header.Set(cfg.Header.Name, token)
 		return
 	}
-	r.Header.Set(cfg.HeaderName, cfg.HeaderType+" "+token)
+	r.Header.Set(cfg.Header.Name, cfg.Header.Type+" "+token)
 }
 
 // SetAccessCookies adds to r the cookies [authjwt.Auth.SetAccessCookies]
@@ -97,12 +97,12 @@ func AddCookies(r *http.Request, resp *http.Response) {
 // such cookie or when a's CSRF protection is off.
 func SetCSRFHeader(a *authjwt.Auth, r *http.Request, refresh bool) {
 	cfg := a.Config()
-	if cfg.UnsafeDisableCSRF {
+	if cfg.Cookies.UnsafeDisableCSRF {
 		return
 	}
-	cookie, header := cfg.AccessCSRFCookieName, cfg.AccessCSRFHeaderName
+	cookie, header := cfg.Cookies.Access.CSRFName, cfg.Cookies.Access.CSRFHeader
 	if refresh {
-		cookie, header = cfg.RefreshCSRFCookieName, cfg.RefreshCSRFHeaderName
+		cookie, header = cfg.Cookies.Refresh.CSRFName, cfg.Cookies.Refresh.CSRFHeader
 	}
 	c, err := r.Cookie(cookie)
 	if err != nil || c.Value == "" {

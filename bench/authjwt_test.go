@@ -37,10 +37,10 @@ func authjwtConfig(alg string, k *keySet) authjwt.Config {
 		EncodeIssuer:   benchIssuer,
 	}
 	if alg == HS256 {
-		c.SecretKey = benchSecret
+		c.Keys.SecretKey = benchSecret
 	} else {
-		c.PrivateKey = k.privatePEM(alg)
-		c.PublicKey = k.publicPEM(alg)
+		c.Keys.PrivateKey = k.privatePEM(alg)
+		c.Keys.PublicKey = k.publicPEM(alg)
 	}
 	return c
 }

@@ -73,10 +73,12 @@ func newCookieApp(t *testing.T) *cookieApp {
 	t.Helper()
 	app := &cookieApp{}
 	a, err := authjwt.New(authjwt.Config{
-		SecretKey:       "e2e-secret-of-at-least-32-bytes!",
-		TokenLocation:   []string{authjwt.LocationCookies},
-		DenylistEnabled: true,
-		Store:           revoke.NewMemory(),
+		Keys:          authjwt.KeyConfig{SecretKey: "e2e-secret-of-at-least-32-bytes!"},
+		TokenLocation: []string{authjwt.LocationCookies},
+		Revocation: authjwt.RevocationConfig{
+			Enabled: true,
+			Store:   revoke.NewMemory(),
+		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			app.mu.Lock()
 			app.refused = append(app.refused, authjwt.AsError(err).Code)

@@ -35,7 +35,7 @@ func TestOurJWKSVerifiesWithJWX(t *testing.T) {
 	if _, err := set.AddSigner(must(keys.NewSigningKey("ES256", ecKey))); err != nil {
 		t.Fatal(err)
 	}
-	a, err := authjwt.New(authjwt.Config{KeySet: set, EncodeIssuer: "https://api.example"})
+	a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{Set: set}, EncodeIssuer: "https://api.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestJWXKeysAndTokensVerifyWithOurs(t *testing.T) {
 	}))
 	defer srv.Close()
 	a, err := authjwt.New(authjwt.Config{
-		SecretKey: "0123456789abcdef0123456789abcdef",
+		Keys: authjwt.KeyConfig{SecretKey: "0123456789abcdef0123456789abcdef"},
 		TrustedIssuers: []authjwt.TrustedIssuer{{
 			Issuer: iss, JWKSURL: srv.URL, Audience: []string{"api"}, Algorithms: []string{"RS256", "ES384"},
 			Remote: keys.RemoteConfig{AllowHTTP: true},
@@ -152,7 +152,7 @@ func TestJWXKeysAndTokensVerifyWithOurs(t *testing.T) {
 	}
 	// Its public keys in PEM also work as our verify-only configuration.
 	der, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
-	vo, err := authjwt.New(authjwt.Config{Algorithm: "RS256", PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), SkipTokenTypeClaim: true, DecodeAudience: []string{"api"}})
+	vo, err := authjwt.New(authjwt.Config{Algorithm: "RS256", Keys: authjwt.KeyConfig{PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}, DecodeAudience: []string{"api"}})
 	if err != nil {
 		t.Fatal(err)
 	}

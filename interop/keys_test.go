@@ -81,9 +81,9 @@ func ourConfig(alg string) authjwt.Config {
 		Now:            func() time.Time { return fixedNow },
 	}
 	if alg[:2] == "HS" {
-		cfg.SecretKey = secret
+		cfg.Keys.SecretKey = secret
 	} else {
-		cfg.Signer = signKey(alg).(crypto.Signer)
+		cfg.Keys.Signer = signKey(alg).(crypto.Signer)
 	}
 	return cfg
 }

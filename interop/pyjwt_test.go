@@ -52,7 +52,7 @@ print(repr(c["iat"]))`
 // is refused by us.
 func TestPyJWTAcceptsTokensAfterLogoutEverywhere(t *testing.T) {
 	const secret = "interop-pyjwt-0123456789abcdef0123456789"
-	a, err := authjwt.New(authjwt.Config{SecretKey: secret, Store: revoke.NewMemory()})
+	a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Revocation: authjwt.RevocationConfig{Store: revoke.NewMemory()}})
 	if err != nil {
 		t.Fatal(err)
 	}

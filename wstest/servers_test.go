@@ -67,7 +67,7 @@ func coderEcho(a *authjwt.Auth, first func(*http.Request) string) http.Handler {
 			// Cookie handshakes were checked by authjwt against the
 			// server's own origin and these; bearer handshakes are safe
 			// from any origin, but coder checks all of them.
-			OriginPatterns: a.Config().TrustedOrigins,
+			OriginPatterns: a.Config().Cookies.TrustedOrigins,
 		})
 		if err != nil {
 			return
@@ -141,7 +141,7 @@ func gorillaOrigin(a *authjwt.Auth) func(*http.Request) bool {
 		if o == "" || strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "http://"), "https://"), r.Host) {
 			return true
 		}
-		return slices.Contains(a.Config().TrustedOrigins, o)
+		return slices.Contains(a.Config().Cookies.TrustedOrigins, o)
 	}
 }
 

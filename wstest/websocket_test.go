@@ -17,7 +17,7 @@ const secret = "wstest-secret-0123456789abcdef-0123456789"
 
 func newAuth(t *testing.T, mutate func(*authjwt.Config)) *authjwt.Auth {
 	t.Helper()
-	cfg := authjwt.Config{SecretKey: secret, InsecureCookies: true}
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Cookies: authjwt.CookieConfig{Insecure: true}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -58,12 +58,12 @@ func newConfigs(t *testing.T) configs {
 	return configs{
 		headers: newAuth(t, nil),
 		cookies: newAuth(t, cookiesOnly),
-		noCSRF:  newAuth(t, func(c *authjwt.Config) { cookiesOnly(c); c.UnsafeDisableCSRF = true }),
+		noCSRF:  newAuth(t, func(c *authjwt.Config) { cookiesOnly(c); c.Cookies.UnsafeDisableCSRF = true }),
 		trusted: newAuth(t, func(c *authjwt.Config) {
 			cookiesOnly(c)
-			c.TrustedOrigins = []string{"https://app.example.net"}
+			c.Cookies.TrustedOrigins = []string{"https://app.example.net"}
 		}),
-		noQuery: newAuth(t, func(c *authjwt.Config) { c.WebSocketNoQueryToken = true }),
+		noQuery: newAuth(t, func(c *authjwt.Config) { c.WebSocket.NoQueryToken = true }),
 	}
 }
 
@@ -206,7 +206,7 @@ func TestWebSocketHandshake(t *testing.T) {
 		handshakeCase{name: "authorization header", why: "non-browser clients",
 			auth: hdr, path: "/jwt-required", authz: "Bearer " + access, first: greeting},
 		// Query tokens off.
-		handshakeCase{name: "query disabled", why: "WebSocketNoQueryToken keeps tokens out of URLs",
+		handshakeCase{name: "query disabled", why: "WebSocket.NoQueryToken keeps tokens out of URLs",
 			auth: func(c configs) *authjwt.Auth { return c.noQuery }, path: "/jwt-required", query: q("token", access),
 			status: 401, code: authjwt.CodeMissingToken, detail: "Missing Authorization Header"},
 		// Origin of cookie handshakes.
@@ -430,8 +430,8 @@ func TestWebSocketRevoked(t *testing.T) {
 	store := revoke.NewMemory()
 	t.Cleanup(func() { store.Close() })
 	a := newAuth(t, func(c *authjwt.Config) {
-		c.DenylistEnabled = true
-		c.Store = store
+		c.Revocation.Enabled = true
+		c.Revocation.Store = store
 	})
 	for _, sl := range serverLibs {
 		srv := newServer(t, a, sl)

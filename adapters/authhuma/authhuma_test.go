@@ -211,7 +211,7 @@ func TestCombinedEnforced(t *testing.T) {
 
 // TestLegacyStatus checks LegacyStatusCodes reaches huma errors too.
 func TestLegacyStatus(t *testing.T) {
-	a, err := authjwt.New(authjwt.Config{SecretKey: "legacy-secret-0123456789abcdef-xyz", LegacyStatusCodes: true})
+	a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "legacy-secret-0123456789abcdef-xyz"}, LegacyStatusCodes: true})
 	if err != nil {
 		t.Fatal(err)
 	}

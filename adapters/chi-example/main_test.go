@@ -9,7 +9,7 @@ import (
 
 // TestFlow logs in and calls the guarded routes, as a client would.
 func TestFlow(t *testing.T) {
-	a, err := authjwt.New(authjwt.Config{SecretKey: "example-secret-0123456789abcdef-xyz"})
+	a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: "example-secret-0123456789abcdef-xyz"}})
 	if err != nil {
 		t.Fatal(err)
 	}

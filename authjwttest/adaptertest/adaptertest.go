@@ -45,11 +45,13 @@ type Fixture struct {
 
 func config(now func() time.Time, store revoke.Store) authjwt.Config {
 	return authjwt.Config{
-		SecretKey:       secret,
-		TokenLocation:   []string{authjwt.LocationHeaders, authjwt.LocationCookies},
-		DenylistEnabled: true,
-		Store:           store,
-		Now:             now,
+		Keys:          authjwt.KeyConfig{SecretKey: secret},
+		TokenLocation: []string{authjwt.LocationHeaders, authjwt.LocationCookies},
+		Revocation: authjwt.RevocationConfig{
+			Enabled: true,
+			Store:   store,
+		},
+		Now: now,
 	}
 }
 
@@ -99,16 +101,16 @@ func NewFixture(t testing.TB) *Fixture {
 		t.Fatalf("adaptertest: SetPairCookies: %v", err)
 	}
 	cfg := a.Config()
-	f.accessCookieName, f.refreshCookieName = cfg.AccessCookieName, cfg.RefreshCookieName
+	f.accessCookieName, f.refreshCookieName = cfg.Cookies.Access.Name, cfg.Cookies.Refresh.Name
 	for _, c := range rec.Result().Cookies() {
 		switch c.Name {
-		case cfg.AccessCookieName:
+		case cfg.Cookies.Access.Name:
 			f.cookieAccess = c.Value
-		case cfg.AccessCSRFCookieName:
+		case cfg.Cookies.Access.CSRFName:
 			f.cookieAccessCSRF = c.Value
-		case cfg.RefreshCookieName:
+		case cfg.Cookies.Refresh.Name:
 			f.cookieRefresh = c.Value
-		case cfg.RefreshCSRFCookieName:
+		case cfg.Cookies.Refresh.CSRFName:
 			f.cookieRefreshCSRF = c.Value
 		}
 	}

@@ -39,11 +39,11 @@ func (s *server) handleDemo(w http.ResponseWriter, r *http.Request) {
 		Nonce:             nonce,
 		Mode:              strings.Join(s.cfg.TokenLocation, ","),
 		Algorithm:         s.cfg.Algorithm,
-		AccessCSRFCookie:  s.cfg.AccessCSRFCookieName,
-		RefreshCSRFCookie: s.cfg.RefreshCSRFCookieName,
-		AccessCSRFHeader:  s.cfg.AccessCSRFHeaderName,
-		RefreshCSRFHeader: s.cfg.RefreshCSRFHeaderName,
-		CSRF:              s.cookies && !s.cfg.UnsafeDisableCSRF,
+		AccessCSRFCookie:  s.cfg.Cookies.Access.CSRFName,
+		RefreshCSRFCookie: s.cfg.Cookies.Refresh.CSRFName,
+		AccessCSRFHeader:  s.cfg.Cookies.Access.CSRFHeader,
+		RefreshCSRFHeader: s.cfg.Cookies.Refresh.CSRFHeader,
+		CSRF:              s.cookies && !s.cfg.Cookies.UnsafeDisableCSRF,
 	}
 	var buf bytes.Buffer
 	if err := demoTemplate.Execute(&buf, d); err != nil {

@@ -86,16 +86,18 @@ const testSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab
 // and an in-memory denylist.
 func authConfig(t testing.TB, alg string, clk *clock) authjwt.Config {
 	cfg := authjwt.Config{
-		Algorithm:       alg,
-		DenylistEnabled: true,
-		Store:           revoke.NewMemory(revoke.WithClock(clk.Now)),
-		Now:             clk.Now,
-		Logger:          discardLogger(),
+		Algorithm: alg,
+		Revocation: authjwt.RevocationConfig{
+			Enabled: true,
+			Store:   revoke.NewMemory(revoke.WithClock(clk.Now)),
+		},
+		Now:    clk.Now,
+		Logger: discardLogger(),
 	}
 	if strings.HasPrefix(alg, "HS") {
-		cfg.SecretKey = testSecret
+		cfg.Keys.SecretKey = testSecret
 	} else {
-		cfg.PrivateKey = keyPEM(t, alg)
+		cfg.Keys.PrivateKey = keyPEM(t, alg)
 	}
 	return cfg
 }
@@ -116,7 +118,7 @@ func startServer(t *testing.T, cfg authjwt.Config, clk *clock) *testServer {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	if c, ok := cfg.Store.(revoke.Closer); ok {
+	if c, ok := cfg.Revocation.Store.(revoke.Closer); ok {
 		t.Cleanup(func() { c.Close() })
 	}
 	return &testServer{t: t, srv: srv, s: h.(*server), clk: clk}

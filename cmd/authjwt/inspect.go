@@ -278,9 +278,9 @@ revoked there, and the output says "Revocation: NOT checked".`)
 // default memory:// store is this process's own, and empty.
 func revocationChecked(cfg authjwt.Config, kind, storeURL string) string {
 	switch {
-	case !cfg.DenylistEnabled:
+	case !cfg.Revocation.Enabled:
 		return "Revocation: NOT checked (AUTHJWT_DENYLIST_ENABLED=false)"
-	case !slices.Contains(cfg.DenylistTokenChecks, kind):
+	case !slices.Contains(cfg.Revocation.Checks, kind):
 		return "Revocation: NOT checked for " + kind + " tokens (AUTHJWT_DENYLIST_TOKEN_CHECKS)"
 	case strings.HasPrefix(storeURL, "memory:"):
 		return "Revocation: NOT checked: no AUTHJWT_DENYLIST_URL, so the store is this command's own, empty memory; set it to the server's store"

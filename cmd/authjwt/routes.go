@@ -289,7 +289,7 @@ func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		opts = append(opts, userClaims(u))
 	}
 	var at, newRefresh string
-	if s.cfg.RefreshTokenRotation {
+	if s.cfg.Revocation.Rotation {
 		pair, err := s.auth.Rotate(r.Context(), rt, opts...)
 		if err != nil {
 			s.auth.WriteError(w, r, err)
@@ -396,9 +396,9 @@ type loggedOutUnrevoked struct {
 // checked the library records the revocation, but the other type's
 // tokens are never looked up.
 func (s *server) logoutEnforced() bool {
-	return s.cfg.DenylistEnabled &&
-		slices.Contains(s.cfg.DenylistTokenChecks, authjwt.TypeAccess) &&
-		slices.Contains(s.cfg.DenylistTokenChecks, authjwt.TypeRefresh)
+	return s.cfg.Revocation.Enabled &&
+		slices.Contains(s.cfg.Revocation.Checks, authjwt.TypeAccess) &&
+		slices.Contains(s.cfg.Revocation.Checks, authjwt.TypeRefresh)
 }
 
 // handleLogout revokes the token's family and unsets the cookies. A

@@ -127,7 +127,7 @@ Trusted third-party issuer (OpenID Connect provider):
 	if st.GeneratedSecret {
 		logger.Warn("no AUTHJWT_SECRET_KEY set: using a random secret; tokens will not survive a restart")
 	}
-	secureCookies := !st.Auth.InsecureCookies
+	secureCookies := !st.Auth.Cookies.Insecure
 	if tlsCfg == nil && secureCookies && strings.Contains(strings.Join(locationsOf(st.Auth), ","), "cookies") {
 		logger.Warn("cookies are Secure but the server speaks plain HTTP: browsers keep them only on http://localhost; set AUTHJWT_COOKIE_SECURE=false for plain-HTTP development, or use --tls-cert/--tls-key")
 	}
@@ -155,7 +155,7 @@ Trusted third-party issuer (OpenID Connect provider):
 		store = "none (denylist disabled)"
 	}
 	rotation := "off"
-	if st.Auth.RefreshTokenRotation {
+	if st.Auth.Revocation.Rotation {
 		rotation = "on"
 	}
 	// Before the line that tells a supervisor (or a test) the server is

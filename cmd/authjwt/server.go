@@ -13,7 +13,7 @@ import (
 
 // serverConfig configures [newServer].
 type serverConfig struct {
-	// Auth is the library configuration (Store set when the denylist is
+	// Auth is the library configuration (Revocation.Store set when the denylist is
 	// enabled). newServer builds the *authjwt.Auth from it.
 	Auth authjwt.Config
 	// StoreURL names the store for display ("" when the denylist is off).
@@ -229,18 +229,18 @@ func publicKeysOf(cfg authjwt.Config) (keyList, error) {
 	}
 	var pub any
 	switch {
-	case cfg.VerifyKey != nil:
-		pub = cfg.VerifyKey
-	case cfg.PublicKey != "":
-		p, err := keys.ParsePublicKeyPEM([]byte(cfg.PublicKey))
+	case cfg.Keys.VerifyKey != nil:
+		pub = cfg.Keys.VerifyKey
+	case cfg.Keys.PublicKey != "":
+		p, err := keys.ParsePublicKeyPEM([]byte(cfg.Keys.PublicKey))
 		if err != nil {
 			return nil, fmt.Errorf("AUTHJWT_PUBLIC_KEY: %s", trimPrefix(err.Error()))
 		}
 		pub = p
-	case cfg.Signer != nil:
-		pub = cfg.Signer.Public()
-	case cfg.PrivateKey != "":
-		sg, err := keys.ParsePrivateKeyPEM([]byte(cfg.PrivateKey))
+	case cfg.Keys.Signer != nil:
+		pub = cfg.Keys.Signer.Public()
+	case cfg.Keys.PrivateKey != "":
+		sg, err := keys.ParsePrivateKeyPEM([]byte(cfg.Keys.PrivateKey))
 		if err != nil {
 			return nil, fmt.Errorf("AUTHJWT_PRIVATE_KEY: %s", trimPrefix(err.Error()))
 		}

@@ -285,7 +285,7 @@ func TestLoginBody(t *testing.T) {
 func TestRefreshRotation(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
-	cfg.RefreshTokenRotation = true
+	cfg.Revocation.Rotation = true
 	ts := startServer(t, cfg, clk)
 	_, r1 := ts.login("alice", "secret")
 	r := ts.do(req{method: "POST", path: "/refresh", token: r1})
@@ -308,7 +308,7 @@ func TestRefreshRotationDetails(t *testing.T) {
 	t.Run("expiry and claims", func(t *testing.T) {
 		clk := newClock()
 		cfg := authConfig(t, "HS256", clk)
-		cfg.RefreshTokenRotation = true
+		cfg.Revocation.Rotation = true
 		ts := startServer(t, cfg, clk)
 		_, r1 := ts.login("alice", "secret")
 		clk.Advance(time.Hour)
@@ -335,9 +335,9 @@ func TestRefreshRotationDetails(t *testing.T) {
 	t.Run("cookie mode", func(t *testing.T) {
 		clk := newClock()
 		cfg := authConfig(t, "HS256", clk)
-		cfg.RefreshTokenRotation = true
+		cfg.Revocation.Rotation = true
 		cfg.TokenLocation = []string{authjwt.LocationCookies}
-		cfg.InsecureCookies = true
+		cfg.Cookies.Insecure = true
 		ts := startServer(t, cfg, clk)
 		jar := func(r response) map[string]*http.Cookie {
 			m := map[string]*http.Cookie{}
@@ -388,10 +388,10 @@ func TestRefreshAtEndOfLife(t *testing.T) {
 			t.Run(mode+"/"+left.String(), func(t *testing.T) {
 				clk := newClock()
 				cfg := authConfig(t, "HS256", clk)
-				cfg.RefreshTokenRotation = true
+				cfg.Revocation.Rotation = true
 				if cookies {
 					cfg.TokenLocation = []string{authjwt.LocationCookies}
-					cfg.InsecureCookies = true
+					cfg.Cookies.Insecure = true
 				}
 				ts := startServer(t, cfg, clk)
 				var r req
@@ -437,7 +437,7 @@ func TestRefreshAtEndOfLife(t *testing.T) {
 						t.Fatalf("attempt %d: /refresh with %v left: %d %s", attempt, left, resp.status, resp.raw)
 					}
 				}
-				first, _, err := cfg.Store.(revoke.Consumer).Consume(context.Background(), old.JTI(), old.ExpiresAt())
+				first, _, err := cfg.Revocation.Store.(revoke.Consumer).Consume(context.Background(), old.JTI(), old.ExpiresAt())
 				if err != nil || !first {
 					t.Fatalf("the refused refresh token was consumed (first=%v, %v)", first, err)
 				}
@@ -446,15 +446,15 @@ func TestRefreshAtEndOfLife(t *testing.T) {
 	}
 }
 
-// TestRefreshRetryWithinGrace: with RefreshReuseGrace, /refresh retried
+// TestRefreshRetryWithinGrace: with Revocation.ReuseGrace, /refresh retried
 // with the previous refresh token answers the same tokens as the first
 // call (one successor, no fork); the successor rotates on; after the
 // window the old token is reuse.
 func TestRefreshRetryWithinGrace(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
-	cfg.RefreshTokenRotation = true
-	cfg.RefreshReuseGrace = 10 * time.Second
+	cfg.Revocation.Rotation = true
+	cfg.Revocation.ReuseGrace = 10 * time.Second
 	ts := startServer(t, cfg, clk)
 	_, r1 := ts.login("alice", "secret")
 	first := ts.do(req{method: "POST", path: "/refresh", token: r1})
@@ -478,7 +478,7 @@ func TestRefreshRetryWithinGrace(t *testing.T) {
 func TestStoreUnavailable(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
-	cfg.Store = revocableOnly{}
+	cfg.Revocation.Store = revocableOnly{}
 	ts := startServer(t, cfg, clk)
 	access, refresh := ts.login("alice", "secret")
 	for _, r := range []req{
@@ -491,7 +491,7 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 
 	cfg = authConfig(t, "HS256", clk)
-	cfg.Store = failingStore{}
+	cfg.Revocation.Store = failingStore{}
 	down := startServer(t, cfg, clk)
 	access, _ = down.login("alice", "secret")
 	for _, p := range []string{"/protected", "/admin", "/claims", "/optional"} {
@@ -507,7 +507,7 @@ func TestStoreUnavailable(t *testing.T) {
 func TestDenylistDisabled(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
-	cfg.DenylistEnabled, cfg.Store = false, nil
+	cfg.Revocation.Enabled, cfg.Revocation.Store = false, nil
 	ts := startServer(t, cfg, clk)
 	access, _ := ts.login("alice", "secret")
 	ts.do(req{method: "GET", path: "/protected", token: access}).expect(t, "protected", 200, "")
@@ -525,7 +525,7 @@ func TestCookieMode(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
 	cfg.TokenLocation = []string{authjwt.LocationCookies}
-	cfg.InsecureCookies = true
+	cfg.Cookies.Insecure = true
 	ts := startServer(t, cfg, clk)
 
 	r := ts.do(req{method: "POST", path: "/login", body: `{"username":"alice","password":"secret"}`})
@@ -587,7 +587,7 @@ func TestDualMode(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
 	cfg.TokenLocation = []string{authjwt.LocationHeaders, authjwt.LocationCookies}
-	cfg.InsecureCookies = true
+	cfg.Cookies.Insecure = true
 	ts := startServer(t, cfg, clk)
 	r := ts.do(req{method: "POST", path: "/login", body: `{"username":"bob","password":"hunter2"}`})
 	r.expect(t, "login", 200, "")
@@ -606,7 +606,7 @@ func TestDemoPage(t *testing.T) {
 			clk := newClock()
 			cfg := authConfig(t, "HS256", clk)
 			cfg.TokenLocation = loc
-			cfg.InsecureCookies = true
+			cfg.Cookies.Insecure = true
 			ts := startServer(t, cfg, clk)
 			r := ts.do(req{method: "GET", path: "/"})
 			if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
@@ -637,10 +637,10 @@ func TestNewServerErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown algorithm", func(c *authjwt.Config) { c.Algorithm = "none" }, "Algorithm"},
-		{"HMAC without a secret", func(c *authjwt.Config) { c.SecretKey = "" }, "SecretKey"},
-		{"short secret", func(c *authjwt.Config) { c.SecretKey = "short" }, "SecretKey"},
-		{"denylist without store", func(c *authjwt.Config) { c.Store = nil }, "Store"},
-		{"garbage public key", func(c *authjwt.Config) { c.Algorithm = "RS256"; c.SecretKey = ""; c.PublicKey = "nope" }, "PublicKey"},
+		{"HMAC without a secret", func(c *authjwt.Config) { c.Keys.SecretKey = "" }, "Keys.SecretKey"},
+		{"short secret", func(c *authjwt.Config) { c.Keys.SecretKey = "short" }, "Keys.SecretKey"},
+		{"denylist without store", func(c *authjwt.Config) { c.Revocation.Store = nil }, "Revocation.Store"},
+		{"garbage public key", func(c *authjwt.Config) { c.Algorithm = "RS256"; c.Keys.SecretKey = ""; c.Keys.PublicKey = "nope" }, "Keys.PublicKey"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ const defaultDenylistURL = "memory://"
 
 // settings is the command's configuration, read from AUTHJWT_* variables.
 type settings struct {
-	// Auth is the library configuration, Store included when the denylist
+	// Auth is the library configuration, Revocation.Store included when the denylist
 	// is enabled.
 	Auth authjwt.Config
 	// StoreURL is the denylist URL in use ("" when the denylist is off).
@@ -76,7 +76,7 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 	}
 	var st settings
 	if !hasVar(environ, envDenylistEnabled) {
-		cfg.DenylistEnabled = true // the reference server's default
+		cfg.Revocation.Enabled = true // the reference server's default
 	}
 	ti, err := trustedIssuerOf(extra)
 	if err != nil {
@@ -85,13 +85,13 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 	if ti != nil {
 		cfg.TrustedIssuers = append(cfg.TrustedIssuers, *ti)
 	}
-	if opt.generateSecret && cfg.SecretKey == "" {
+	if opt.generateSecret && cfg.Keys.SecretKey == "" {
 		if n := hmacSecretLen(cfg); n > 0 {
-			cfg.SecretKey = randomSecret(n)
+			cfg.Keys.SecretKey = randomSecret(n)
 			st.GeneratedSecret = true
 		}
 	}
-	if cfg.DenylistEnabled && cfg.Store == nil {
+	if cfg.Revocation.Enabled && cfg.Revocation.Store == nil {
 		// Last: the store is the only setting that holds resources.
 		u := extra[envDenylistURL]
 		if u == "" {
@@ -101,10 +101,10 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 		if err != nil {
 			return settings{}, fmt.Errorf("%s: %s", envDenylistURL, trimPrefix(err.Error()))
 		}
-		cfg.Store = s.Store
+		cfg.Revocation.Store = s.Store
 		st.StoreURL = s.Display
 		st.store = s
-	} else if !cfg.DenylistEnabled && extra[envDenylistURL] != "" {
+	} else if !cfg.Revocation.Enabled && extra[envDenylistURL] != "" {
 		return settings{}, fmt.Errorf("%s: set, but the denylist is disabled (%s=false)", envDenylistURL, envDenylistEnabled)
 	}
 	st.Auth = cfg
@@ -148,7 +148,7 @@ func checkKeyFiles(environ []string) error {
 // AUTHJWT_PUBLIC_KEY_FILE).
 func checkCanSign(cfg authjwt.Config, environ []string) error {
 	alg := algorithmOf(cfg)
-	if keys.IsHMAC(alg) || cfg.PrivateKey != "" || cfg.Signer != nil || cfg.KeySet != nil {
+	if keys.IsHMAC(alg) || cfg.Keys.PrivateKey != "" || cfg.Keys.Signer != nil || cfg.Keys.Set != nil {
 		return nil
 	}
 	name, other := "AUTHJWT_PRIVATE_KEY", "AUTHJWT_PRIVATE_KEY_FILE"
@@ -157,7 +157,7 @@ func checkCanSign(cfg authjwt.Config, environ []string) error {
 		name, other = other, name
 		pub = "AUTHJWT_PUBLIC_KEY_FILE"
 	}
-	if cfg.PublicKey == "" {
+	if cfg.Keys.PublicKey == "" {
 		return fmt.Errorf("%s: required: %s signs tokens at /login with a private key; set %s (or %s)", name, alg, name, other)
 	}
 	return fmt.Errorf("%s: required: only a public key is set (%s), but the server signs %s tokens at /login and /fresh-login; set %s (or %s), from which the public key is derived", name, pub, alg, name, other)

@@ -25,25 +25,25 @@ func TestLoadSettings(t *testing.T) {
 		wantErr string
 	}{
 		{"serve defaults: denylist on, memory store, random HS256 secret", nil, true, func(t *testing.T, st settings) {
-			if !st.Auth.DenylistEnabled || st.StoreURL != "memory://" || !st.GeneratedSecret || len(st.Auth.SecretKey) < 32 {
+			if !st.Auth.Revocation.Enabled || st.StoreURL != "memory://" || !st.GeneratedSecret || len(st.Auth.Keys.SecretKey) < 32 {
 				t.Fatalf("%+v", st)
 			}
-			if _, ok := st.Auth.Store.(*revoke.Memory); !ok {
-				t.Fatalf("store %T", st.Auth.Store)
+			if _, ok := st.Auth.Revocation.Store.(*revoke.Memory); !ok {
+				t.Fatalf("store %T", st.Auth.Revocation.Store)
 			}
 		}, ""},
 		{"HS512 gets a 64-byte secret", []string{"AUTHJWT_ALGORITHM=HS512"}, true, func(t *testing.T, st settings) {
-			if len(st.Auth.SecretKey) < 64 {
-				t.Fatalf("secret of %d bytes", len(st.Auth.SecretKey))
+			if len(st.Auth.Keys.SecretKey) < 64 {
+				t.Fatalf("secret of %d bytes", len(st.Auth.Keys.SecretKey))
 			}
 		}, ""},
 		{"a configured secret is kept", []string{"AUTHJWT_SECRET_KEY=" + testSecret}, true, func(t *testing.T, st settings) {
-			if st.GeneratedSecret || st.Auth.SecretKey != testSecret {
+			if st.GeneratedSecret || st.Auth.Keys.SecretKey != testSecret {
 				t.Fatalf("%+v", st)
 			}
 		}, ""},
 		{"no secret is invented outside serve", nil, false, func(t *testing.T, st settings) {
-			if st.GeneratedSecret || st.Auth.SecretKey != "" {
+			if st.GeneratedSecret || st.Auth.Keys.SecretKey != "" {
 				t.Fatal("secret generated")
 			}
 		}, ""},
@@ -53,7 +53,7 @@ func TestLoadSettings(t *testing.T) {
 			}
 		}, ""},
 		{"denylist off: no store", []string{"AUTHJWT_DENYLIST_ENABLED=false"}, true, func(t *testing.T, st settings) {
-			if st.Auth.DenylistEnabled || st.Auth.Store != nil || st.StoreURL != "" {
+			if st.Auth.Revocation.Enabled || st.Auth.Revocation.Store != nil || st.StoreURL != "" {
 				t.Fatalf("%+v", st)
 			}
 		}, ""},
@@ -67,9 +67,9 @@ func TestLoadSettings(t *testing.T) {
 		{"memory takes no host", []string{"AUTHJWT_DENYLIST_URL=memory://elsewhere"}, true, nil, "memory:// takes no host"},
 		{"no scheme", []string{"AUTHJWT_DENYLIST_URL=localhost:6379"}, true, nil, "AUTHJWT_DENYLIST_URL: "},
 		{"SQLite store: tables created, file kept", []string{"AUTHJWT_DENYLIST_URL=sqlite://" + t.TempDir() + "/r.db?table_prefix=t1_"}, true, func(t *testing.T, st settings) {
-			s, ok := st.Auth.Store.(*sqlstore.Store)
+			s, ok := st.Auth.Revocation.Store.(*sqlstore.Store)
 			if !ok || s.TablePrefix() != "t1_" || !strings.HasPrefix(st.StoreURL, "sqlite:///") || !strings.Contains(st.StoreURL, `table prefix "t1_"`) {
-				t.Fatalf("store %T %q", st.Auth.Store, st.StoreURL)
+				t.Fatalf("store %T %q", st.Auth.Revocation.Store, st.StoreURL)
 			}
 			if _, err := s.DeleteExpired(context.Background()); err != nil {
 				t.Fatalf("tables missing: %v", err)
@@ -140,8 +140,8 @@ func TestBoolValueAsTheLibrary(t *testing.T) {
 			t.Errorf("%q: command: %v; library: %v", v, err, libErr)
 			continue
 		}
-		if err == nil && got != cfg.RefreshTokenRotation {
-			t.Errorf("%q: command reads %v, library %v", v, got, cfg.RefreshTokenRotation)
+		if err == nil && got != cfg.Revocation.Rotation {
+			t.Errorf("%q: command reads %v, library %v", v, got, cfg.Revocation.Rotation)
 		}
 	}
 }

@@ -97,7 +97,7 @@ func TestWebSocketRouteCookies(t *testing.T) {
 	clk := newClock()
 	cfg := authConfig(t, "HS256", clk)
 	cfg.TokenLocation = []string{authjwt.LocationCookies}
-	cfg.InsecureCookies = true
+	cfg.Cookies.Insecure = true
 	ts := startServer(t, cfg, clk)
 	r := ts.do(req{method: "POST", path: "/login", body: `{"username":"alice","password":"secret"}`})
 	r.expect(t, "login", 200, "Logged in")

@@ -9,7 +9,7 @@ import (
 )
 
 func TestAdditionalClaims(t *testing.T) {
-	app, err := newApp(authjwt.Config{SecretKey: authjwttest.Secret})
+	app, err := newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}})
 	if err != nil {
 		t.Fatal(err)
 	}

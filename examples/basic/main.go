@@ -17,7 +17,7 @@ import (
 
 func main() {
 	flag.Parse()
-	demo.Serve(newApp(authjwt.Config{SecretKey: demo.Secret()}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: demo.Secret()}}))
 }
 
 // newApp builds the application's routes on an Auth made from cfg.

@@ -28,11 +28,13 @@ func main() {
 	store := revoke.NewMemory()
 	defer store.Close()
 	demo.Serve(newApp(authjwt.Config{
-		SecretKey:       demo.Secret(),
-		TokenLocation:   []string{authjwt.LocationCookies},
-		InsecureCookies: *insecure,
-		DenylistEnabled: true,
-		Store:           store,
+		Keys:          authjwt.KeyConfig{SecretKey: demo.Secret()},
+		TokenLocation: []string{authjwt.LocationCookies},
+		Cookies:       authjwt.CookieConfig{Insecure: *insecure},
+		Revocation: authjwt.RevocationConfig{
+			Enabled: true,
+			Store:   store,
+		},
 	}))
 }
 

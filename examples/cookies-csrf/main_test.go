@@ -16,9 +16,13 @@ func TestCookiesCSRF(t *testing.T) {
 	store := revoke.NewMemory(revoke.WithClock(clock.Now))
 	defer store.Close()
 	cfg := authjwt.Config{
-		SecretKey: authjwttest.Secret, Now: clock.Now,
-		TokenLocation:   []string{authjwt.LocationCookies},
-		DenylistEnabled: true, Store: store,
+		Keys:          authjwt.KeyConfig{SecretKey: authjwttest.Secret},
+		Now:           clock.Now,
+		TokenLocation: []string{authjwt.LocationCookies},
+		Revocation: authjwt.RevocationConfig{
+			Enabled: true,
+			Store:   store,
+		},
 	}
 	app, err := newApp(cfg)
 	if err != nil {

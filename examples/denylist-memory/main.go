@@ -20,11 +20,11 @@ func main() {
 	flag.Parse()
 	store := revoke.NewMemory() // sweeps expired entries in the background
 	defer store.Close()
-	demo.Serve(newApp(authjwt.Config{SecretKey: demo.Secret(), DenylistEnabled: true, Store: store}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: demo.Secret()}, Revocation: authjwt.RevocationConfig{Enabled: true, Store: store}}))
 }
 
 // newApp serves the revocation routes of the reference server on an Auth
-// made from cfg, which must enable the denylist with a Store.
+// made from cfg, which must enable the denylist with a Revocation.Store.
 func newApp(cfg authjwt.Config) (http.Handler, error) {
 	auth, err := authjwt.New(cfg)
 	if err != nil {

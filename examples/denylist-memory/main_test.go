@@ -16,7 +16,7 @@ func TestDenylistMemory(t *testing.T) {
 	clock := authjwttest.NewClock(authjwttest.Epoch)
 	store := revoke.NewMemory(revoke.WithClock(clock.Now))
 	defer store.Close()
-	app, err := newApp(authjwt.Config{SecretKey: authjwttest.Secret, Now: clock.Now, DenylistEnabled: true, Store: store})
+	app, err := newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}, Now: clock.Now, Revocation: authjwt.RevocationConfig{Enabled: true, Store: store}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestDenylistMemory(t *testing.T) {
 
 	// A failing store fails closed: 503, on the guarded route and on revocation.
 	broken := revoke.Func(func(context.Context, revoke.Query) (bool, error) { return false, errors.New("down") })
-	app2, err := newApp(authjwt.Config{SecretKey: authjwttest.Secret, Now: clock.Now, DenylistEnabled: true, Store: broken})
+	app2, err := newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}, Now: clock.Now, Revocation: authjwt.RevocationConfig{Enabled: true, Store: broken}})
 	if err != nil {
 		t.Fatal(err)
 	}

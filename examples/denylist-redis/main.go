@@ -32,11 +32,11 @@ func main() {
 		log.Fatalf("redis %s: %v", *addr, err) // a clear error at start, not 503s later
 	}
 	store := redisstore.New(client, redisstore.Options{Prefix: "authjwt-example:"})
-	demo.Serve(newApp(authjwt.Config{SecretKey: demo.Secret(), DenylistEnabled: true, Store: store}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: demo.Secret()}, Revocation: authjwt.RevocationConfig{Enabled: true, Store: store}}))
 }
 
 // newApp serves the revocation routes on an Auth made from cfg, which
-// must enable the denylist with a Store.
+// must enable the denylist with a Revocation.Store.
 func newApp(cfg authjwt.Config) (http.Handler, error) {
 	auth, err := authjwt.New(cfg)
 	if err != nil {

@@ -48,13 +48,13 @@ func TestDenylistRedis(t *testing.T) {
 	})
 	// Two instances of the service sharing one Redis.
 	newInstance := func() *redisstore.Store { return redisstore.New(client, redisstore.Options{Prefix: prefix}) }
-	cfg := authjwt.Config{SecretKey: authjwttest.Secret, DenylistEnabled: true}
-	cfg.Store = newInstance()
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}, Revocation: authjwt.RevocationConfig{Enabled: true}}
+	cfg.Revocation.Store = newInstance()
 	one, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store = newInstance()
+	cfg.Revocation.Store = newInstance()
 	two, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestDenylistRedis(t *testing.T) {
 	// Redis down: fail closed.
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true, MaxRetries: -1})
 	defer dead.Close()
-	cfg.Store = redisstore.New(dead, redisstore.Options{Prefix: prefix})
+	cfg.Revocation.Store = redisstore.New(dead, redisstore.Options{Prefix: prefix})
 	down, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -19,9 +19,9 @@ func main() {
 	insecure := flag.Bool("insecure", false, "plain-HTTP development: cookies without Secure and without the __Host- prefix")
 	flag.Parse()
 	demo.Serve(newApp(authjwt.Config{
-		SecretKey:       demo.Secret(),
-		TokenLocation:   []string{authjwt.LocationHeaders, authjwt.LocationCookies},
-		InsecureCookies: *insecure,
+		Keys:          authjwt.KeyConfig{SecretKey: demo.Secret()},
+		TokenLocation: []string{authjwt.LocationHeaders, authjwt.LocationCookies},
+		Cookies:       authjwt.CookieConfig{Insecure: *insecure},
 	}))
 }
 

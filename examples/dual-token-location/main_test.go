@@ -10,7 +10,7 @@ import (
 )
 
 func TestDualTokenLocation(t *testing.T) {
-	cfg := authjwt.Config{SecretKey: authjwttest.Secret, TokenLocation: []string{"headers", "cookies"}}
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}, TokenLocation: []string{"headers", "cookies"}}
 	app, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)

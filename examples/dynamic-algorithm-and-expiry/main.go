@@ -23,7 +23,7 @@ func main() {
 	for len(secret) < 64 {
 		secret += secret // HS512 needs a 64-byte secret (RFC 7518 §3.2)
 	}
-	demo.Serve(newApp(authjwt.Config{SecretKey: secret}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}}))
 }
 
 func newApp(cfg authjwt.Config) (http.Handler, error) {

@@ -14,7 +14,7 @@ import (
 
 func TestDynamicAlgorithmAndExpiry(t *testing.T) {
 	clock := authjwttest.NewClock(authjwttest.Epoch)
-	app, err := newApp(authjwt.Config{SecretKey: authjwttest.Secret, Now: clock.Now})
+	app, err := newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

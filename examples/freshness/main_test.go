@@ -10,7 +10,7 @@ import (
 )
 
 func TestFreshness(t *testing.T) {
-	app, err := newApp(authjwt.Config{SecretKey: authjwttest.Secret})
+	app, err := newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}})
 	if err != nil {
 		t.Fatal(err)
 	}

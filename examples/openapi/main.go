@@ -17,7 +17,7 @@ import (
 
 func main() {
 	flag.Parse()
-	demo.Serve(newApp(authjwt.Config{SecretKey: demo.Secret()}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: demo.Secret()}}))
 }
 
 // route is one operation: its guard (nil for none) and its summary.

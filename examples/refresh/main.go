@@ -16,7 +16,7 @@ import (
 
 func main() {
 	flag.Parse()
-	demo.Serve(newApp(authjwt.Config{SecretKey: demo.Secret()}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: demo.Secret()}}))
 }
 
 func newApp(cfg authjwt.Config) (http.Handler, error) {

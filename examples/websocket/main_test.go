@@ -16,7 +16,7 @@ import (
 
 func TestWebSocket(t *testing.T) {
 	clock := authjwttest.NewClock(authjwttest.Epoch)
-	cfg := authjwt.Config{SecretKey: authjwttest.Secret, Now: clock.Now, TokenLocation: []string{"headers", "cookies"}}
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: authjwttest.Secret}, Now: clock.Now, TokenLocation: []string{"headers", "cookies"}}
 	app, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)

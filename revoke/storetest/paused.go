@@ -10,7 +10,7 @@ import (
 	"github.com/librenz/authjwt/revoke"
 )
 
-// PausedTimeout is the [authjwt.Config.StoreTimeout] that [RunPaused]
+// PausedTimeout is the [authjwt.RevocationConfig.Timeout] that [RunPaused]
 // configures, and PausedLimit how long it lets each operation take before
 // calling it hung: a generous bound, since the point is that the call
 // returns at all while the store does not answer, not how fast.
@@ -20,7 +20,7 @@ const (
 )
 
 // RunPaused checks that authjwt bounds every call into s by
-// [authjwt.Config.StoreTimeout] and fails it closed with
+// [authjwt.RevocationConfig.Timeout] and fails it closed with
 // [authjwt.ErrStoreUnavailable] while the store's server does not answer.
 // pause must make the server stop answering while keeping its connections
 // open (SIGSTOP of the server process), resume must undo that
@@ -41,11 +41,13 @@ func RunPaused(t *testing.T, s revoke.Store, pause, resume func(t *testing.T)) {
 	secret := id("storetest-paused-secret") + id("k")
 	newAuth := func(st revoke.Store) *authjwt.Auth {
 		a, err := authjwt.New(authjwt.Config{
-			SecretKey:            secret,
-			DenylistEnabled:      true,
-			Store:                st,
-			StoreTimeout:         PausedTimeout,
-			RefreshTokenRotation: true,
+			Keys: authjwt.KeyConfig{SecretKey: secret},
+			Revocation: authjwt.RevocationConfig{
+				Enabled:  true,
+				Store:    st,
+				Timeout:  PausedTimeout,
+				Rotation: true,
+			},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -130,7 +132,7 @@ func RunPaused(t *testing.T, s revoke.Store, pause, resume func(t *testing.T)) {
 					t.Fatalf("%s with the store paused: %v, want ErrStoreUnavailable", op.name, err)
 				}
 			case <-time.After(PausedLimit):
-				t.Fatalf("%s with the store paused did not return within %v (StoreTimeout %v)", op.name, PausedLimit, PausedTimeout)
+				t.Fatalf("%s with the store paused did not return within %v (Revocation.Timeout %v)", op.name, PausedLimit, PausedTimeout)
 			}
 		})
 	}

@@ -23,11 +23,13 @@ func RunRotationRetry(t *testing.T, s revoke.Store) {
 	}
 	const grace = 2 * time.Second
 	a, err := authjwt.New(authjwt.Config{
-		SecretKey:            id("storetest-rotation-secret") + id("k"),
-		DenylistEnabled:      true,
-		Store:                s,
-		RefreshTokenRotation: true,
-		RefreshReuseGrace:    grace,
+		Keys: authjwt.KeyConfig{SecretKey: id("storetest-rotation-secret") + id("k")},
+		Revocation: authjwt.RevocationConfig{
+			Enabled:    true,
+			Store:      s,
+			Rotation:   true,
+			ReuseGrace: grace,
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

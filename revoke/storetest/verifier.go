@@ -23,12 +23,14 @@ func RunVerifier(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 	t.Helper()
 	store := newStore(t)
 	a, err := authjwt.New(authjwt.Config{
-		SecretKey:           "storetest-verifier-0123456789abcdef",
-		Store:               store,
+		Keys: authjwt.KeyConfig{SecretKey: "storetest-verifier-0123456789abcdef"},
+		Revocation: authjwt.RevocationConfig{
+			Store:   store,
+			Timeout: 5 * time.Second,
+		},
 		DecodeLeeway:        time.Second,
 		AccessTokenExpires:  time.Second,
 		RefreshTokenExpires: 2 * time.Second,
-		StoreTimeout:        5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)

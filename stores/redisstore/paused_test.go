@@ -13,8 +13,8 @@ import (
 // that every authjwt operation that calls the store — verification,
 // Revoke, RevokeFamily, RevokeSubject, Rotate's consume and reuse paths,
 // WatchToken's polling — fails with ErrStoreUnavailable within about
-// StoreTimeout instead of hanging for the pause. Neither the store nor the
-// client has a timeout of its own, so only StoreTimeout can end the calls.
+// Revocation.Timeout instead of hanging for the pause. Neither the store nor the
+// client has a timeout of its own, so only Revocation.Timeout can end the calls.
 func TestAuthPausedStore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and pauses redis-server")
@@ -30,7 +30,7 @@ func TestAuthPausedStore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := redis.NewClient(&redis.Options{
 				Addr: srv.addr(), ContextTimeoutEnabled: tc.ctxTimeout,
-				ReadTimeout: -1, WriteTimeout: -1, // no socket timeouts: only StoreTimeout bounds calls
+				ReadTimeout: -1, WriteTimeout: -1, // no socket timeouts: only Revocation.Timeout bounds calls
 			})
 			t.Cleanup(func() { c.Close() })
 			s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix("paused")})

@@ -47,10 +47,12 @@ func TestSeedSharesRevocations(t *testing.T) {
 	p := uniquePrefix("seed")
 	cleanPrefix(t, c, p)
 	auth, err := authjwt.New(authjwt.Config{
-		Compat:          authjwt.CompatLibreFastAPIJWT,
-		SecretKey:       "a-secret-shared-with-the-seed-service-0123",
-		DenylistEnabled: true,
-		Store:           redisstore.New(c, redisstore.Options{Prefix: p}),
+		Compat: authjwt.CompatLibreFastAPIJWT,
+		Keys:   authjwt.KeyConfig{SecretKey: "a-secret-shared-with-the-seed-service-0123"},
+		Revocation: authjwt.RevocationConfig{
+			Enabled: true,
+			Store:   redisstore.New(c, redisstore.Options{Prefix: p}),
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

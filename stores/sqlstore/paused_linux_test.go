@@ -25,8 +25,8 @@ import (
 // postmaster and every backend) and checks that every authjwt operation
 // that calls the store — verification, Revoke, RevokeFamily,
 // RevokeSubject, Rotate's consume and reuse paths, WatchToken's polling —
-// fails with ErrStoreUnavailable within about StoreTimeout instead of
-// hanging for the pause. The DSN sets no timeouts, so only StoreTimeout
+// fails with ErrStoreUnavailable within about Revocation.Timeout instead of
+// hanging for the pause. The DSN sets no timeouts, so only Revocation.Timeout
 // can end the calls.
 func TestAuthPausedStore(t *testing.T) {
 	if testing.Short() {

@@ -68,10 +68,12 @@ func TestSeedSharesRevocations(t *testing.T) {
 			prefix := uniquePrefix()
 			store := newStore(t, db, b.dialect, sqlstore.Options{TablePrefix: prefix})
 			auth, err := authjwt.New(authjwt.Config{
-				Compat:          authjwt.CompatLibreFastAPIJWT,
-				SecretKey:       "a-secret-shared-with-the-seed-service-0123",
-				DenylistEnabled: true,
-				Store:           store,
+				Compat: authjwt.CompatLibreFastAPIJWT,
+				Keys:   authjwt.KeyConfig{SecretKey: "a-secret-shared-with-the-seed-service-0123"},
+				Revocation: authjwt.RevocationConfig{
+					Enabled: true,
+					Store:   store,
+				},
 			})
 			if err != nil {
 				t.Fatal(err)
