@@ -54,6 +54,7 @@ type Auth struct {
 	ring         keyRing       // our keys, as the decoder's resolver
 	creds        *credentials  // reads a request's token (header, cookie, ...)
 	policy       *claimsPolicy // what our tokens' claims must satisfy
+	jar          *cookieJar    // writes the auth cookies
 	userLoader   func(context.Context, *Token) (any, error)
 	rev          *revoker // revocation: the store, its bound and failure policy
 }
@@ -153,6 +154,7 @@ func newAuth(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.creds = creds
+	a.jar = newCookieJar(&cfg.Cookies, cfg.Now, creds.cookies, creds.csrfOn)
 	if a.creds.cookies {
 		if err := validateCookies(&a.cfg); err != nil {
 			return nil, err

@@ -33,7 +33,7 @@ func (o maxAgeOpt) applyCookie(c *cookieOpts) {
 }
 
 // WithMaxAge sets the Max-Age of the cookies of this call (whole seconds,
-// at least one), instead of [CookieConfig.MaxAge] or the token's remaining
+// at least one), instead of [Config.CookieMaxAge] or the token's remaining
 // lifetime (the seed's max_age argument).
 func WithMaxAge(d time.Duration) CookieOption { return maxAgeOpt(d) }
 
@@ -51,7 +51,7 @@ func WithSessionCookie() CookieOption { return sessionOpt{} }
 // "csrf" claim (readable by scripts, which send it back in the CSRF header).
 // Names, paths, domain, Secure and SameSite come from the [Config]. The
 // cookies' Max-Age is, in order of precedence, the call's [WithMaxAge] or
-// [WithSessionCookie], [CookieConfig.MaxAge], or the token's remaining
+// [WithSessionCookie], [Config.CookieMaxAge], or the token's remaining
 // lifetime; a token without "exp" gets session cookies.
 //
 // token must be an access token created by this Auth: its signature and
@@ -105,19 +105,72 @@ func (a *Auth) UnsetCookies(w http.ResponseWriter) error {
 
 // UnsetAccessCookies deletes the access cookie and its CSRF cookie.
 func (a *Auth) UnsetAccessCookies(w http.ResponseWriter) error {
-	return a.unset(w, false)
+	return a.jar.unset(w, false)
 }
 
 // UnsetRefreshCookies deletes the refresh cookie and its CSRF cookie.
 func (a *Auth) UnsetRefreshCookies(w http.ResponseWriter) error {
-	return a.unset(w, true)
+	return a.jar.unset(w, true)
 }
 
-func (a *Auth) unset(w http.ResponseWriter, refresh bool) error {
-	if !a.creds.cookies {
+// cookieJar writes the auth cookies: their attributes, built once by New
+// from the cookie settings, and their lifetime. (The credentials reader
+// reads them back.)
+type cookieJar struct {
+	on     bool // cookies are a token location
+	csrfOn bool // CSRF cookies are written beside the token cookies
+	// tmpl holds, for [access, refresh], the token cookie and, when
+	// csrfOn, the CSRF cookie, with every attribute but the value and the
+	// lifetime.
+	tmpl   [2][]http.Cookie
+	maxAge time.Duration // CookieMaxAge
+	now    func() time.Time
+}
+
+// newCookieJar returns the jar of the cookie settings c (defaults applied,
+// SameSite normalised); on and csrfOn come from the credentials reader.
+func newCookieJar(c *CookieConfig, now func() time.Time, on, csrfOn bool) *cookieJar {
+	j := &cookieJar{on: on, csrfOn: csrfOn, maxAge: c.MaxAge, now: now}
+	ss := http.SameSiteLaxMode
+	switch {
+	case strings.EqualFold(c.SameSite, "strict"):
+		ss = http.SameSiteStrictMode
+	case strings.EqualFold(c.SameSite, "none"):
+		ss = http.SameSiteNoneMode
+	}
+	for i, tc := range [2]*TokenCookie{&c.Access, &c.Refresh} {
+		j.tmpl[i] = []http.Cookie{{
+			Name: tc.Name, Path: tc.Path, Domain: c.Domain,
+			Secure: !c.Insecure, HttpOnly: true, SameSite: ss,
+		}}
+		if csrfOn {
+			j.tmpl[i] = append(j.tmpl[i], http.Cookie{
+				Name: tc.CSRFName, Path: tc.CSRFPath, Domain: c.Domain,
+				Secure: !c.Insecure, HttpOnly: false, SameSite: ss,
+			})
+		}
+	}
+	return j
+}
+
+// templates returns new copies of the cookies of the type (refresh or
+// access) with every attribute but the value and the lifetime.
+func (j *cookieJar) templates(refresh bool) []*http.Cookie {
+	tmpl := j.tmpl[refreshIndex(refresh)]
+	list := make([]*http.Cookie, len(tmpl))
+	for i := range tmpl {
+		c := tmpl[i]
+		list[i] = &c
+	}
+	return list
+}
+
+// unset deletes the cookies of the type.
+func (j *cookieJar) unset(w http.ResponseWriter, refresh bool) error {
+	if !j.on {
 		return ErrCookiesNotEnabled
 	}
-	for _, c := range a.cookieTemplates(refresh) {
+	for _, c := range j.templates(refresh) {
 		c.MaxAge = -1 // Max-Age=0
 		c.Expires = time.Unix(0, 0)
 		http.SetCookie(w, c)
@@ -125,39 +178,40 @@ func (a *Auth) unset(w http.ResponseWriter, refresh bool) error {
 	return nil
 }
 
-// cookieTemplates returns the token cookie and, when CSRF protection is on,
-// the CSRF cookie, with every attribute but the value and the lifetime.
-func (a *Auth) cookieTemplates(refresh bool) []*http.Cookie {
-	name, path := a.cfg.Cookies.Access.Name, a.cfg.Cookies.Access.Path
-	csrfName, csrfPath := a.cfg.Cookies.Access.CSRFName, a.cfg.Cookies.Access.CSRFPath
-	if refresh {
-		name, path = a.cfg.Cookies.Refresh.Name, a.cfg.Cookies.Refresh.Path
-		csrfName, csrfPath = a.cfg.Cookies.Refresh.CSRFName, a.cfg.Cookies.Refresh.CSRFPath
+// cookies returns the cookies carrying the token m, verified or just
+// minted.
+func (j *cookieJar) cookies(m minted, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
+	if j.csrfOn && m.csrf == "" {
+		return nil, errors.New("authjwt: the token has no csrf claim, so its cookie would be refused on unsafe requests: create it with this Auth while cookies are a token location")
 	}
-	ss := http.SameSiteLaxMode
+	maxAge := 0
 	switch {
-	case strings.EqualFold(a.cfg.Cookies.SameSite, "strict"):
-		ss = http.SameSiteStrictMode
-	case strings.EqualFold(a.cfg.Cookies.SameSite, "none"):
-		ss = http.SameSiteNoneMode
+	case o.session:
+	case o.maxAge > 0:
+		maxAge = int(o.maxAge / time.Second)
+	case j.maxAge > 0:
+		maxAge = max(1, int(j.maxAge/time.Second))
+	case m.exp != 0:
+		maxAge = max(1, int(time.Unix(m.exp, 0).Sub(j.now())/time.Second))
 	}
-	list := []*http.Cookie{{
-		Name: name, Path: path, Domain: a.cfg.Cookies.Domain,
-		Secure: !a.cfg.Cookies.Insecure, HttpOnly: true, SameSite: ss,
-	}}
-	if a.creds.csrfOn {
-		list = append(list, &http.Cookie{
-			Name: csrfName, Path: csrfPath, Domain: a.cfg.Cookies.Domain,
-			Secure: !a.cfg.Cookies.Insecure, HttpOnly: false, SameSite: ss,
-		})
+	list := j.templates(refresh)
+	list[0].Value = m.raw
+	if j.csrfOn {
+		list[1].Value = m.csrf
 	}
-	return list
+	for _, c := range list {
+		c.MaxAge = maxAge
+		if err := c.Valid(); err != nil {
+			return nil, fmt.Errorf("authjwt: cookie %s: %w", c.Name, err)
+		}
+	}
+	return list, nil
 }
 
 // setCookies sets the cookies of tokens; known[i], when set, is what the
 // library minted as tokens[i], which is then not verified again.
 func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool, known []*minted, opts []CookieOption) error {
-	if !a.creds.cookies {
+	if !a.jar.on {
 		return ErrCookiesNotEnabled
 	}
 	var o cookieOpts
@@ -179,7 +233,7 @@ func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool
 			}
 			m = t.minted()
 		}
-		cs, err := a.cookiesFor(m, refresh[i], o)
+		cs, err := a.jar.cookies(m, refresh[i], o)
 		if err != nil {
 			return err
 		}
@@ -199,37 +253,6 @@ func (t *Token) minted() minted {
 		m.exp = t.c.Exp
 	}
 	return m
-}
-
-// cookiesFor returns the cookies carrying the token m, verified or just
-// minted.
-func (a *Auth) cookiesFor(m minted, refresh bool, o cookieOpts) ([]*http.Cookie, error) {
-	csrfOn := a.creds.csrfOn
-	if csrfOn && m.csrf == "" {
-		return nil, errors.New("authjwt: the token has no csrf claim, so its cookie would be refused on unsafe requests: create it with this Auth while cookies are a token location")
-	}
-	maxAge := 0
-	switch {
-	case o.session:
-	case o.maxAge > 0:
-		maxAge = int(o.maxAge / time.Second)
-	case a.cfg.Cookies.MaxAge > 0:
-		maxAge = max(1, int(a.cfg.Cookies.MaxAge/time.Second))
-	case m.exp != 0:
-		maxAge = max(1, int(time.Unix(m.exp, 0).Sub(a.now())/time.Second))
-	}
-	list := a.cookieTemplates(refresh)
-	list[0].Value = m.raw
-	if csrfOn {
-		list[1].Value = m.csrf
-	}
-	for _, c := range list {
-		c.MaxAge = maxAge
-		if err := c.Valid(); err != nil {
-			return nil, fmt.Errorf("authjwt: cookie %s: %w", c.Name, err)
-		}
-	}
-	return list, nil
 }
 
 // ownToken verifies a token about to be put in a cookie: signature (with

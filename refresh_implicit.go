@@ -189,7 +189,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	}
 	// Built from the claims just minted: a token the library has just
 	// issued is not verified again.
-	cs, err := a.cookiesFor(m, false, o)
+	cs, err := a.jar.cookies(m, false, o)
 	if err != nil {
 		log("cookies", err)
 		return
