@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
@@ -516,4 +519,457 @@ func envHints(msg, field string) string {
 		}
 		return m
 	})
+}
+
+// settingError names the setting at fault: a *ConfigError, which New
+// translates to the AUTHJWT_* variable when the configuration came from
+// the environment. Other settings mentioned in the message are fieldRef
+// arguments, translated likewise.
+func settingError(setting, format string, args ...any) error {
+	return &ConfigError{Field: setting, format: format, args: args}
+}
+
+// Config returns the configuration in effect, defaults applied. Secrets
+// are included: do not log it.
+func (a *Auth) Config() Config { return a.cfg }
+
+// applyCompat applies the profile of c.Compat to the settings left at
+// their zero value (or, from the environment, not set by a variable).
+// The kids are the profile's too; loadKeys applies them.
+func applyCompat(c *Config) error {
+	switch c.Compat {
+	case "":
+		return nil
+	case CompatLibreFastAPIJWT:
+	default:
+		return settingError("Compat", "unknown compatibility profile %q (the one profile is %q)", c.Compat, CompatLibreFastAPIJWT)
+	}
+	explicit := func(field string) bool { return c.origin != nil && c.origin.set[field] != "" }
+	if c.Cookies.Access.CSRFName == "" {
+		c.Cookies.Access.CSRFName = "csrf_access"
+	}
+	if c.Cookies.Refresh.CSRFName == "" {
+		c.Cookies.Refresh.CSRFName = "csrf_refresh"
+	}
+	if c.Cookies.MaxAge == 0 {
+		c.Cookies.MaxAge = 86400 * time.Second
+	}
+	if !explicit("LegacyStatusCodes") {
+		c.LegacyStatusCodes = true
+	}
+	if !explicit("AllowRefreshWithoutIssuer") {
+		c.AllowRefreshWithoutIssuer = true
+	}
+	return nil
+}
+
+// maxTokenSizeLimit bounds Config.MaxTokenSize: 64 KiB, eight times the
+// default and far beyond any header or cookie a server accepts, so that a
+// token's decoded payload stays within jws.MaxPayloadSize.
+const maxTokenSizeLimit = 64 << 10
+
+// setDefault sets *s to v when it is empty.
+func setDefault(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+// applyDefaults applies the compatibility profile, then the default of
+// every setting still at its zero value, section by section.
+func applyDefaults(c *Config) error {
+	if err := applyCompat(c); err != nil {
+		return err
+	}
+	setDefault(&c.Algorithm, "HS256")
+	c.Header.applyDefaults()
+	c.TypeClaim.applyDefaults()
+	c.Cookies.applyDefaults()
+	c.WebSocket.applyDefaults()
+	if c.AccessTokenExpires == 0 {
+		c.AccessTokenExpires = 15 * time.Minute
+	}
+	if c.RefreshTokenExpires == 0 {
+		c.RefreshTokenExpires = 14 * 24 * time.Hour
+	}
+	if len(c.TokenLocation) == 0 {
+		c.TokenLocation = []string{LocationHeaders}
+	}
+	c.Revocation.applyDefaults(c.denylistExplicitlyOff())
+	if c.MaxTokenSize == 0 {
+		c.MaxTokenSize = 8 << 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+func (h *HeaderConfig) applyDefaults() {
+	setDefault(&h.Name, "Authorization")
+	setDefault(&h.Type, "Bearer")
+}
+
+func (t *TypeClaimConfig) applyDefaults() {
+	setDefault(&t.Name, "type")
+	setDefault(&t.Access, TypeAccess)
+	setDefault(&t.Refresh, TypeRefresh)
+}
+
+func (c *CookieConfig) applyDefaults() {
+	setDefault(&c.SameSite, "lax")
+	for _, tc := range []*TokenCookie{&c.Access, &c.Refresh} {
+		setDefault(&tc.Path, "/")
+		setDefault(&tc.CSRFPath, "/")
+		setDefault(&tc.CSRFHeader, "X-CSRF-Token")
+	}
+	// Default names take the strongest prefix the settings allow, so that
+	// browsers never drop them: __Host- needs Secure, Path "/" and no
+	// Domain; __Secure- needs Secure; plain HTTP gets no prefix.
+	prefix := func(path string) string {
+		switch {
+		case c.Insecure:
+			return ""
+		case c.Domain != "" || path != "/":
+			return "__Secure-"
+		}
+		return "__Host-"
+	}
+	setDefault(&c.Access.Name, prefix(c.Access.Path)+"access_token")
+	setDefault(&c.Refresh.Name, prefix(c.Refresh.Path)+"refresh_token")
+	setDefault(&c.Access.CSRFName, prefix(c.Access.CSRFPath)+"csrf_access")
+	setDefault(&c.Refresh.CSRFName, prefix(c.Refresh.CSRFPath)+"csrf_refresh")
+	if len(c.CSRFMethods) == 0 {
+		c.CSRFMethods = []string{"POST", "PUT", "PATCH", "DELETE"}
+	}
+}
+
+func (w *WebSocketConfig) applyDefaults() {
+	setDefault(&w.QueryParam, "token")
+	setDefault(&w.CSRFQueryParam, "csrf_token")
+}
+
+// applyDefaults sets the revocation defaults. explicitlyOff reports that
+// the environment set AUTHJWT_DENYLIST_ENABLED=false (see
+// Config.denylistExplicitlyOff).
+func (r *RevocationConfig) applyDefaults(explicitlyOff bool) {
+	if r.Checks == nil {
+		r.Checks = []string{TypeAccess, TypeRefresh}
+	}
+	// A store is set to be consulted: it turns the denylist on, unless the
+	// environment explicitly turned it off (refused by validate).
+	if r.Store != nil && !explicitlyOff {
+		r.Enabled = true
+	}
+	if r.Timeout == 0 {
+		r.Timeout = 2 * time.Second
+	}
+}
+
+// validateRest validates the settings the keys do not cover, defaults
+// applied, section by section. The order of the checks fixes which error
+// a configuration with several mistakes gets.
+func validateRest(c *Config) error {
+	// Claim and header values written into every token: invalid UTF-8
+	// there would make every token one the verifier refuses.
+	for _, s := range []struct{ setting, v string }{{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}} {
+		if !utf8.ValidString(s.v) {
+			return settingError(s.setting, "%q is not valid UTF-8", s.v)
+		}
+	}
+	if err := c.Keys.validateText(); err != nil {
+		return err
+	}
+	if err := c.TypeClaim.validateText(); err != nil {
+		return err
+	}
+	for _, aud := range c.DecodeAudience {
+		if !utf8.ValidString(aud) {
+			return settingError("DecodeAudience", "%q is not valid UTF-8", aud)
+		}
+	}
+	if err := c.validateLifetimes(); err != nil {
+		return err
+	}
+	if c.MaxTokenSize < 256 {
+		return settingError("MaxTokenSize", "%d bytes is too small (minimum 256)", c.MaxTokenSize)
+	}
+	if c.MaxTokenSize > maxTokenSizeLimit {
+		return settingError("MaxTokenSize", "%d bytes is too large (maximum %d)", c.MaxTokenSize, maxTokenSizeLimit)
+	}
+	if err := c.Revocation.validateDurations(); err != nil {
+		return err
+	}
+	if err := c.TypeClaim.validate(); err != nil {
+		return err
+	}
+	for _, loc := range c.TokenLocation {
+		if loc != LocationHeaders && loc != LocationCookies {
+			return settingError("TokenLocation", "unknown location %q (use \"headers\" and/or \"cookies\")", loc)
+		}
+	}
+	if err := c.Revocation.validate(c.denylistExplicitlyOff()); err != nil {
+		return err
+	}
+	if err := c.Cookies.validate(); err != nil {
+		return err
+	}
+	if err := c.Header.validate(); err != nil {
+		return err
+	}
+	if err := c.Cookies.Access.validateCSRFHeader("Cookies.Access.CSRFHeader"); err != nil {
+		return err
+	}
+	return c.Cookies.Refresh.validateCSRFHeader("Cookies.Refresh.CSRFHeader")
+}
+
+// validateLifetimes checks the token lifetimes and the leeway.
+func (c *Config) validateLifetimes() error {
+	if c.AccessTokenExpires < 0 && c.AccessTokenExpires != Never {
+		return settingError("AccessTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.AccessTokenExpires)
+	}
+	if c.RefreshTokenExpires < 0 && c.RefreshTokenExpires != Never {
+		return settingError("RefreshTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.RefreshTokenExpires)
+	}
+	// "exp" is whole seconds (now + lifetime, truncated): a lifetime under
+	// one second gives tokens that may be expired when they are created.
+	for _, l := range []struct {
+		setting string
+		d       time.Duration
+	}{{"AccessTokenExpires", c.AccessTokenExpires}, {"RefreshTokenExpires", c.RefreshTokenExpires}} {
+		if l.d > 0 && l.d < time.Second {
+			return settingError(l.setting, "%v is below one second: \"exp\" is in whole seconds, so a token could be expired when it is created", l.d)
+		}
+	}
+	if c.DecodeLeeway < 0 {
+		return settingError("DecodeLeeway", "negative duration %v", c.DecodeLeeway)
+	}
+	if c.DecodeLeeway > MaxDecodeLeeway {
+		return settingError("DecodeLeeway", "%v is more than the maximum %v: a leeway is for clock skew, and a larger one keeps expired tokens valid", c.DecodeLeeway, MaxDecodeLeeway)
+	}
+	return nil
+}
+
+// validateText refuses kids that are not valid UTF-8: they are written
+// into every token's header.
+func (k *KeyConfig) validateText() error {
+	for _, s := range []struct{ setting, v string }{{"Keys.KeyID", k.KeyID}, {"Keys.PublicKeyID", k.PublicKeyID}} {
+		if !utf8.ValidString(s.v) {
+			return settingError(s.setting, "%q is not valid UTF-8", s.v)
+		}
+	}
+	return nil
+}
+
+// validateText refuses a type claim name or value that is not valid
+// UTF-8: they are written into every token.
+func (t *TypeClaimConfig) validateText() error {
+	for _, s := range []struct{ setting, v string }{
+		{"TypeClaim.Name", t.Name}, {"TypeClaim.Access", t.Access}, {"TypeClaim.Refresh", t.Refresh},
+	} {
+		if !utf8.ValidString(s.v) {
+			return settingError(s.setting, "%q is not valid UTF-8", s.v)
+		}
+	}
+	return nil
+}
+
+// validate checks that the type claim can tell access from refresh
+// tokens (nothing to check when it is skipped).
+func (t *TypeClaimConfig) validate() error {
+	if t.Skip {
+		return nil
+	}
+	if reservedClaims[strings.ToLower(t.Name)] || t.Name == "roles" {
+		return settingError("TypeClaim.Name", "%q collides with a registered claim", t.Name)
+	}
+	if t.Access == t.Refresh {
+		return settingError("TypeClaim.Refresh", "must differ from %s (both %q)", fieldRef("TypeClaim.Access"), t.Access)
+	}
+	// A type value that is the other type's default would make a
+	// service with default settings take one type for the other.
+	if t.Access == TypeRefresh {
+		return settingError("TypeClaim.Access", "%q is the refresh tokens' type value: access and refresh types swapped", t.Access)
+	}
+	if t.Refresh == TypeAccess {
+		return settingError("TypeClaim.Refresh", "%q is the access tokens' type value: access and refresh types swapped", t.Refresh)
+	}
+	return nil
+}
+
+// validateDurations refuses a negative store timeout or reuse grace.
+func (r *RevocationConfig) validateDurations() error {
+	if r.Timeout < 0 {
+		return settingError("Revocation.Timeout", "negative duration %v", r.Timeout)
+	}
+	if r.ReuseGrace < 0 {
+		return settingError("Revocation.ReuseGrace", "negative duration %v", r.ReuseGrace)
+	}
+	return nil
+}
+
+// validate checks the token types checked, that revocation checks have a
+// store and a store is consulted, and what rotation needs.
+// explicitlyOff reports that the environment set
+// AUTHJWT_DENYLIST_ENABLED=false.
+func (r *RevocationConfig) validate(explicitlyOff bool) error {
+	for _, t := range r.Checks {
+		if t != TypeAccess && t != TypeRefresh {
+			return settingError("Revocation.Checks", "unknown token type %q (use \"access\" and/or \"refresh\")", t)
+		}
+	}
+	if r.Enabled && r.Store == nil {
+		return settingError("Revocation.Store", "%s needs a revocation store (revoke.NewMemory(), a store module, or revoke.Func)", fieldRef("Revocation.Enabled"))
+	}
+	if r.Store != nil && explicitlyOff {
+		return settingError("Revocation.Enabled", "is false, but a Revocation.Store (%T) is configured: it would record revocations that verification never checks; unset the variable (a Revocation.Store turns the denylist on) or remove the Revocation.Store", r.Store)
+	}
+	if r.Rotation {
+		if r.Store == nil || !r.Enabled {
+			return settingError("Revocation.Rotation", "needs %s and a Revocation.Store", fieldRef("Revocation.Enabled"))
+		}
+		if !slices.Contains(r.Checks, TypeRefresh) {
+			return settingError("Revocation.Rotation", "needs refresh tokens checked against the store (%s is %q): reuse detection revokes the family", fieldRef("Revocation.Checks"), r.Checks)
+		}
+		if _, ok := r.Store.(revoke.Consumer); !ok {
+			return settingError("Revocation.Rotation", "the configured Revocation.Store (%T) cannot consume tokens atomically (revoke.Consumer)", r.Store)
+		}
+	}
+	return nil
+}
+
+// validate checks the cookie settings used whatever the token location
+// (SameSite, which it normalises to lower case, the CSRF methods and
+// Max-Age). The names, paths and domain are checked by validateNames,
+// when cookies are a token location.
+func (c *CookieConfig) validate() error {
+	switch strings.ToLower(c.SameSite) {
+	case "lax", "strict", "none":
+		c.SameSite = strings.ToLower(c.SameSite)
+	default:
+		return settingError("Cookies.SameSite", "%q is not one of lax, strict, none (AUTHJWT_COOKIE_SAMESITE)", c.SameSite)
+	}
+	valid := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	for _, m := range c.CSRFMethods {
+		if !slices.Contains(valid, strings.ToUpper(m)) {
+			return settingError("Cookies.CSRFMethods", "%q is not an HTTP method (AUTHJWT_CSRF_METHODS)", m)
+		}
+	}
+	if c.MaxAge < 0 {
+		return settingError("Cookies.MaxAge", "negative duration %v", c.MaxAge)
+	}
+	return nil
+}
+
+// validate checks the scheme and that the header name is one a client
+// can send.
+func (h *HeaderConfig) validate() error {
+	if h.BareToken && h.Type != "Bearer" {
+		return settingError("Header.Type", "set Header.Type or Header.BareToken, not both")
+	}
+	if strings.ContainsAny(h.Type, " \t") {
+		return settingError("Header.Type", "%q contains whitespace", h.Type)
+	}
+	return validateHeaderName("Header.Name", h.Name)
+}
+
+// validateCSRFHeader checks the CSRF header name; setting is its path
+// ("Cookies.Access.CSRFHeader").
+func (tc *TokenCookie) validateCSRFHeader(setting string) error {
+	return validateHeaderName(setting, tc.CSRFHeader)
+}
+
+// validateHeaderName refuses a header name a client cannot send, and the
+// Cookie header.
+func validateHeaderName(setting, name string) error {
+	if !isToken(name) {
+		return settingError(setting, "%q is not a header name a client can send (RFC 9110 §5.1: letters, digits and !#$%%&'*+-.^_`|~)", name)
+	}
+	if strings.EqualFold(name, "Cookie") {
+		return settingError(setting, "%q is the header browsers fill with cookies: to read tokens from cookies, add \"cookies\" to %s", name, fieldRef("TokenLocation"))
+	}
+	return nil
+}
+
+// validateCookies checks the cookie names, paths and domain when cookies
+// are a token location (see [CookieConfig.validateNames]).
+func validateCookies(c *Config) error {
+	return c.Cookies.validateNames()
+}
+
+// validateNames applies the cookie-prefix rules browsers enforce: a
+// __Host- cookie must be Secure, with Path "/" and no Domain; a __Secure-
+// cookie must be Secure; SameSite=None must be Secure. Browsers drop such
+// cookies silently, so each message names the setting to change. It also
+// refuses names, paths and a domain that net/http would drop or rewrite,
+// and two auth cookies sharing a name (one would overwrite the other).
+func (c *CookieConfig) validateNames() error {
+	type ck struct{ setting, name, pathSetting, path string }
+	list := []ck{
+		{"Cookies.Access.Name", c.Access.Name, "Cookies.Access.Path", c.Access.Path},
+		{"Cookies.Refresh.Name", c.Refresh.Name, "Cookies.Refresh.Path", c.Refresh.Path},
+	}
+	if !c.UnsafeDisableCSRF {
+		list = append(list,
+			ck{"Cookies.Access.CSRFName", c.Access.CSRFName, "Cookies.Access.CSRFPath", c.Access.CSRFPath},
+			ck{"Cookies.Refresh.CSRFName", c.Refresh.CSRFName, "Cookies.Refresh.CSRFPath", c.Refresh.CSRFPath})
+	}
+	if c.Domain != "" {
+		if err := (&http.Cookie{Name: "x", Domain: c.Domain}).Valid(); err != nil {
+			return settingError("Cookies.Domain", "%q is not a valid cookie domain (AUTHJWT_COOKIE_DOMAIN)", c.Domain)
+		}
+	}
+	seen := map[string]string{}
+	for _, k := range list {
+		if k.name == "" || !isToken(k.name) {
+			return settingError(k.setting, "%q is not a valid cookie name", k.name)
+		}
+		if prev, ok := seen[k.name]; ok {
+			return settingError(k.setting, "%q is also the %s: each auth cookie needs its own name", k.name, fieldRef(prev))
+		}
+		seen[k.name] = k.setting
+		if k.path == "" || k.path[0] != '/' {
+			return settingError(k.pathSetting, "%q must start with \"/\"", k.path)
+		}
+		if err := (&http.Cookie{Name: "x", Path: k.path}).Valid(); err != nil {
+			return settingError(k.pathSetting, "%q is not a valid cookie path: %v", k.path, err)
+		}
+		lower := strings.ToLower(k.name)
+		if strings.HasPrefix(lower, "__host-") {
+			if c.Insecure {
+				return settingError(k.setting, "%q has the __Host- prefix, which browsers only accept on Secure cookies: remove Cookies.Insecure (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
+			}
+			if k.path != "/" {
+				return settingError(k.setting, "%q has the __Host- prefix, which requires Path \"/\": set %s to \"/\" (got %q) or rename the cookie", k.name, fieldRef(k.pathSetting), k.path)
+			}
+			if c.Domain != "" {
+				return settingError(k.setting, "%q has the __Host- prefix, which forbids a Domain: unset Cookies.Domain (AUTHJWT_COOKIE_DOMAIN) or rename the cookie", k.name)
+			}
+		}
+		if strings.HasPrefix(lower, "__secure-") && c.Insecure {
+			return settingError(k.setting, "%q has the __Secure- prefix, which browsers only accept on Secure cookies: remove Cookies.Insecure (AUTHJWT_COOKIE_SECURE=false) or rename the cookie", k.name)
+		}
+	}
+	if strings.EqualFold(c.SameSite, "none") && c.Insecure {
+		return settingError("Cookies.SameSite", "\"none\" requires Secure cookies: remove Cookies.Insecure (AUTHJWT_COOKIE_SECURE=false) or use lax/strict (AUTHJWT_COOKIE_SAMESITE)")
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 §5.6.2 token (header names,
+// cookie names): one or more tchar.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
