@@ -29,7 +29,10 @@ const (
 type SecurityScheme struct {
 	// Type is "http" or "apiKey".
 	Type string `json:"type"`
-	// Description tells a reader of the docs what to put in the field.
+	// Description tells a reader of the docs what to put in the field. It
+	// is CommonMark, as OpenAPI says: header lines and configured names
+	// are code spans, so that a renderer shows "<JWT>" and cookie names
+	// literally instead of taking them for HTML or emphasis.
 	Description string `json:"description,omitempty"`
 	// Name is the header or cookie name (apiKey schemes).
 	Name string `json:"name,omitempty"`
@@ -64,7 +67,7 @@ func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 		if strings.EqualFold(cfg.Header.Name, "Authorization") && !cfg.Header.BareToken && strings.EqualFold(cfg.Header.Type, "Bearer") {
 			m[SchemeBearer] = SecurityScheme{
 				Type: "http", Scheme: "bearer", BearerFormat: "JWT",
-				Description: "An access token (or, on refresh routes, a refresh token) sent as 'Authorization: Bearer <JWT>'.",
+				Description: "An access token (or, on refresh routes, a refresh token) sent as " + mdCode("Authorization: Bearer <JWT>") + ".",
 			}
 		} else {
 			format := cfg.Header.Type + " <JWT>"
@@ -73,31 +76,72 @@ func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 			}
 			m[SchemeBearer] = SecurityScheme{
 				Type: "apiKey", In: "header", Name: cfg.Header.Name,
-				Description: "An access token (or, on refresh routes, a refresh token) sent as '" + cfg.Header.Name + ": " + format + "'.",
+				Description: "An access token (or, on refresh routes, a refresh token) sent as " + mdCode(cfg.Header.Name+": "+format) + ".",
 			}
 		}
 	}
 	if a.creds.cookies {
 		m[SchemeAccessCookie] = SecurityScheme{
 			Type: "apiKey", In: "cookie", Name: cfg.Cookies.Access.Name,
-			Description: "The access-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
+			Description: "The access-token cookie " + mdCode(cfg.Cookies.Access.Name) + " set by the login route (HttpOnly: the browser sends it by itself).",
 		}
 		m[SchemeRefreshCookie] = SecurityScheme{
 			Type: "apiKey", In: "cookie", Name: cfg.Cookies.Refresh.Name,
-			Description: "The refresh-token cookie set by the login route (HttpOnly: the browser sends it by itself).",
+			Description: "The refresh-token cookie " + mdCode(cfg.Cookies.Refresh.Name) + " set by the login route (HttpOnly: the browser sends it by itself).",
 		}
 		if !cfg.Cookies.UnsafeDisableCSRF {
+			methods := mdCodeList(cfg.Cookies.CSRFMethods)
 			m[SchemeAccessCSRF] = SecurityScheme{
 				Type: "apiKey", In: "header", Name: cfg.Cookies.Access.CSRFHeader,
-				Description: "The value of the " + cfg.Cookies.Access.CSRFName + " cookie, required with the access cookie on " + strings.Join(cfg.Cookies.CSRFMethods, ", ") + " requests.",
+				Description: "The value of the " + mdCode(cfg.Cookies.Access.CSRFName) + " cookie, required with the access cookie on " + methods + " requests.",
 			}
 			m[SchemeRefreshCSRF] = SecurityScheme{
 				Type: "apiKey", In: "header", Name: cfg.Cookies.Refresh.CSRFHeader,
-				Description: "The value of the " + cfg.Cookies.Refresh.CSRFName + " cookie, required with the refresh cookie on " + strings.Join(cfg.Cookies.CSRFMethods, ", ") + " requests.",
+				Description: "The value of the " + mdCode(cfg.Cookies.Refresh.CSRFName) + " cookie, required with the refresh cookie on " + methods + " requests.",
 			}
 		}
 	}
 	return m
+}
+
+// mdCode returns s as a CommonMark code span. OpenAPI descriptions are
+// CommonMark, which renderers such as Swagger UI turn into HTML: written
+// plainly, "<JWT>" is an HTML tag and vanishes from the page, and names
+// such as "__Host-csrf_access" may start emphasis. Inside a code span every
+// character shows literally. The fence is one backtick longer than the
+// longest run of backticks in s, and a space pads s when it starts or
+// ends with a backtick or a space (the renderer strips one on each side).
+func mdCode(s string) string {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if s != "" && (s[0] == '`' || s[0] == ' ' || s[len(s)-1] == '`' || s[len(s)-1] == ' ') {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
+// mdCodeList returns the items as code spans, "`A`, `B` and `C`".
+func mdCodeList(items []string) string {
+	out := ""
+	for i, it := range items {
+		switch {
+		case i == 0:
+		case i == len(items)-1:
+			out += " and "
+		default:
+			out += ", "
+		}
+		out += mdCode(it)
+	}
+	return out
 }
 
 // SecuritySchemesJSON returns [Auth.SecuritySchemes] as plain maps, ready

@@ -2,8 +2,10 @@ package authjwt
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/librenz/authjwt/revoke"
@@ -246,5 +248,126 @@ func TestErrorStatuses(t *testing.T) {
 		if got := tt.a.ErrorStatuses(tt.req); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: %s: got %v, want %v", tt.name, tt.why, got, tt.want)
 		}
+	}
+}
+
+// renderCode renders the CommonMark of a scheme description as far as
+// these descriptions use it: text, and code spans (a run of n backticks up
+// to the next run of exactly n, one leading and trailing space stripped
+// when both are there). Outside code spans it refuses every character a
+// renderer could take for markup (HTML, entities, emphasis, links,
+// escapes), since that text would not show as written: "<JWT>" written
+// plainly is an HTML tag, and Swagger UI showed "Bearer '." for it.
+func renderCode(desc string) (string, error) {
+	var out strings.Builder
+	run := func(i int) int {
+		n := 0
+		for i+n < len(desc) && desc[i+n] == '`' {
+			n++
+		}
+		return n
+	}
+	for i := 0; i < len(desc); {
+		c := desc[i]
+		if c != '`' {
+			if strings.IndexByte("<>&*_[]\\", c) >= 0 {
+				return "", fmt.Errorf("%q outside a code span at %d", c, i)
+			}
+			out.WriteByte(c)
+			i++
+			continue
+		}
+		n := run(i)
+		j := i + n
+		end := -1
+		for k := j; k < len(desc); {
+			if m := run(k); m > 0 {
+				if m == n {
+					end = k
+					break
+				}
+				k += m
+				continue
+			}
+			k++
+		}
+		if end < 0 {
+			return "", fmt.Errorf("code span opened at %d is not closed", i)
+		}
+		code := desc[j:end]
+		if len(code) >= 2 && code[0] == ' ' && code[len(code)-1] == ' ' && strings.Trim(code, " ") != "" {
+			code = code[1 : len(code)-1]
+		}
+		out.WriteString(code)
+		i = end + n
+	}
+	return out.String(), nil
+}
+
+func TestMDCode(t *testing.T) {
+	for _, s := range []string{"Authorization: Bearer <JWT>", "__Host-csrf_access", "a`b", "`x", "x`", "a``b`c", " lead", "<JWT>"} {
+		got, err := renderCode("as " + mdCode(s) + ".")
+		if err != nil || got != "as "+s+"." {
+			t.Errorf("mdCode(%q) = %q renders as %q (%v), want %q", s, mdCode(s), got, err, "as "+s+".")
+		}
+	}
+	if got := mdCodeList([]string{"POST", "PUT", "DELETE"}); got != "`POST`, `PUT` and `DELETE`" {
+		t.Errorf("mdCodeList = %q", got)
+	}
+}
+
+// TestSecuritySchemeDescriptionsRender checks that every description shows
+// the header line and the configured names literally once rendered as
+// CommonMark (OpenAPI's description format), in the JSON and on a docs
+// page alike.
+func TestSecuritySchemeDescriptionsRender(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want map[string]string // scheme -> text its rendered description contains
+	}{
+		{
+			name: "bearer",
+			cfg:  Config{},
+			want: map[string]string{SchemeBearer: "sent as Authorization: Bearer <JWT>."},
+		},
+		{
+			name: "custom header",
+			cfg:  Config{Header: HeaderConfig{Name: "X-Token", Type: "JWT"}},
+			want: map[string]string{SchemeBearer: "sent as X-Token: JWT <JWT>."},
+		},
+		{
+			name: "bare token",
+			cfg:  Config{Header: HeaderConfig{BareToken: true}},
+			want: map[string]string{SchemeBearer: "sent as Authorization: <JWT>."},
+		},
+		{
+			name: "cookies",
+			cfg:  Config{TokenLocation: []string{LocationCookies}},
+			want: map[string]string{
+				SchemeAccessCookie:  "cookie __Host-access_token set by",
+				SchemeRefreshCookie: "cookie __Host-refresh_token set by",
+				SchemeAccessCSRF:    "The value of the __Host-csrf_access cookie, required with the access cookie on POST, PUT, PATCH and DELETE requests.",
+				SchemeRefreshCSRF:   "The value of the __Host-csrf_refresh cookie, required with the refresh cookie on POST, PUT, PATCH and DELETE requests.",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Keys.SecretKey = testSecret
+			a := mustNew(t, tt.cfg)
+			schemes := a.SecuritySchemesJSON()
+			for name, want := range tt.want {
+				desc, _ := schemes[name].(map[string]any)["description"].(string)
+				got, err := renderCode(desc)
+				if err != nil {
+					t.Errorf("%s description %q does not render as written: %v", name, desc, err)
+					continue
+				}
+				if !strings.Contains(got, want) {
+					t.Errorf("%s description renders as %q, want it to contain %q", name, got, want)
+				}
+			}
+		})
 	}
 }
