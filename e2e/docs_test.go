@@ -100,8 +100,9 @@ func startReferenceServer(t *testing.T) string {
 // /protected from the page without credentials (401), then uses
 // "Authorize" with an access token from /login and calls it again (200).
 func TestDocsAuthorize(t *testing.T) {
-	ctx := newTab(t)
+	// The server first: building it must not eat the tab's timeout.
 	base := startReferenceServer(t)
+	ctx := newTab(t)
 
 	res, err := http.Post(base+"/login", "application/json", strings.NewReader(`{"username":"alice","password":"secret"}`))
 	if err != nil {
@@ -145,10 +146,18 @@ func TestDocsAuthorize(t *testing.T) {
 		t.Fatalf("GET /protected before Authorize: %s, want 401", got)
 	}
 
-	run("Authorize with the access token",
+	run("open Authorize",
 		chromedp.Click(chromedp.CSS(op+" .btn-clear")),
 		chromedp.Click(chromedp.CSS(".auth-wrapper .authorize")),
 		chromedp.WaitVisible(chromedp.CSS(".modal-ux .auth-container input")),
+	)
+	// The scheme's description, as the page renders it (CommonMark): the
+	// header line shows whole; written plainly, "<JWT>" was taken for an
+	// HTML tag and the page showed "Bearer '.".
+	if modal := evalJS[string](t, ctx, `document.querySelector(".modal-ux").innerText`); !strings.Contains(modal, "Authorization: Bearer <JWT>") {
+		t.Errorf("the Authorize dialog shows %q, want it to contain %q", modal, "Authorization: Bearer <JWT>")
+	}
+	run("Authorize with the access token",
 		chromedp.SendKeys(chromedp.CSS(".modal-ux .auth-container input"), login.AccessToken),
 		chromedp.Click(chromedp.CSS(".modal-ux .auth-btn-wrapper .authorize")),
 		chromedp.WaitVisible(chromedp.CSS(".modal-ux .auth-btn-wrapper .btn-done")),

@@ -21,10 +21,17 @@ func init() {
 		Name:     "openapi",
 		Patterns: []string{"GET /openapi.json", "GET /docs", "GET /docs/{file}"},
 		Register: func(s *server, mux *http.ServeMux) error {
-			doc, err := json.MarshalIndent(s.openAPI(), "", "  ")
-			if err != nil {
+			// No HTML escaping: the document is JSON served as such
+			// (nosniff), and its readers should see "<JWT>", not
+			// "\u003cJWT\u003e".
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(s.openAPI()); err != nil {
 				return err
 			}
+			doc := buf.Bytes()
 			mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 				h := w.Header()
 				h.Set("Content-Type", "application/json")

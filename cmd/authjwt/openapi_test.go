@@ -260,3 +260,19 @@ func TestOperationID(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIDescriptionsLiteral reads the raw /openapi.json: the bearer
+// scheme's header line is in it as written, "<JWT>" included (not
+// "\u003cJWT\u003e"), and inside a code span, so that the docs page
+// renders it instead of taking "<JWT>" for an HTML tag.
+func TestOpenAPIDescriptionsLiteral(t *testing.T) {
+	clk := newClock()
+	ts := startServer(t, authConfig(t, "HS256", clk), clk)
+	raw, doc := fetchDoc(t, ts)
+	if want := "sent as `Authorization: Bearer <JWT>`."; !strings.Contains(string(raw), want) {
+		t.Errorf("/openapi.json does not contain %q:\n%s", want, raw)
+	}
+	if s := doc.Components.SecuritySchemes[authjwt.SchemeBearer]; s == nil || !strings.Contains(s.Value.Description, "`Authorization: Bearer <JWT>`") {
+		t.Errorf("bearer scheme description: %+v", s)
+	}
+}
