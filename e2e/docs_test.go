@@ -177,3 +177,131 @@ func TestDocsAuthorize(t *testing.T) {
 		t.Errorf("response body shown by the page %q does not name alice", body)
 	}
 }
+
+// docsUI drives the reference server's Swagger UI page in one tab.
+type docsUI struct{ demo }
+
+// expand opens the operation (op is its "#operations-TAG-ID" selector)
+// and presses "Try it out".
+func (d docsUI) expand(op string) {
+	d.t.Helper()
+	d.do("expand "+op,
+		chromedp.WaitVisible(chromedp.CSS(op+" .opblock-summary")),
+		chromedp.Click(chromedp.CSS(op+" .opblock-summary-control")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .try-out__btn")),
+		chromedp.Click(chromedp.CSS(op+" .try-out__btn")),
+		chromedp.WaitVisible(chromedp.CSS(op+" .execute")),
+	)
+}
+
+// execute clears the operation's last response, presses "Execute" and
+// returns the status, the body and the curl command the page shows (the
+// request as sent, after the page's requestInterceptor).
+func (d docsUI) execute(op string) (status, body, curl string) {
+	d.t.Helper()
+	d.do("execute "+op,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const b = document.querySelector(%q); if (b) b.click(); })()`, op+" .btn-clear")),
+		chromedp.WaitNotPresent(chromedp.CSS(op+" .live-responses-table")),
+		chromedp.Click(chromedp.CSS(op+" .execute")),
+	)
+	text := func(sel string) string {
+		d.t.Helper()
+		return waitJS(d.t, d.ctx, fmt.Sprintf(`(() => {
+			const c = document.querySelector(%q);
+			return c ? c.textContent.trim() : "";
+		})()`, op+" "+sel), 30*time.Second)
+	}
+	return text(".live-responses-table .response .response-col_status"),
+		text(".live-responses-table .response .response-col_description pre"),
+		text(".curl-command")
+}
+
+// TestDocsCookieModeCSRF logs in through the docs page of a cookie-mode
+// reference server (HTTPS, so the __Host- cookies are kept) and calls
+// unsafe-method routes guarded by the refresh cookie (POST /refresh) and
+// by the access cookie (DELETE /logout) from the page, without typing
+// anything into "Authorize": the page's requestInterceptor copies each
+// route's CSRF cookie into its CSRF header. With the interceptor turned
+// off, the same call is refused for the missing CSRF header, which shows
+// that the header, and nothing else, made the difference.
+func TestDocsCookieModeCSRF(t *testing.T) {
+	base := startReferenceTLS(t, "AUTHJWT_TOKEN_LOCATION=cookies")
+	ctx := newTab(t)
+	d := docsUI{demo{t, ctx, base}}
+	const (
+		login   = "#operations-session-post_login"
+		refresh = "#operations-session-post_refresh"
+		logout  = "#operations-session-delete_logout"
+	)
+	d.do("open /docs", chromedp.Navigate(base+"/docs"), chromedp.WaitVisible(chromedp.CSS(login+" .opblock-summary")))
+
+	// The dialog names the cookies literally (code spans, no emphasis).
+	d.do("open Authorize",
+		chromedp.Click(chromedp.CSS(".auth-wrapper .authorize")),
+		chromedp.WaitVisible(chromedp.CSS(".modal-ux .auth-container")),
+	)
+	modal := evalJS[string](t, ctx, `document.querySelector(".modal-ux").innerText`)
+	for _, want := range []string{"The value of the __Host-csrf_access cookie", "The value of the __Host-csrf_refresh cookie"} {
+		if !strings.Contains(modal, want) {
+			t.Errorf("the Authorize dialog shows %q, want it to contain %q", modal, want)
+		}
+	}
+	d.do("close Authorize",
+		chromedp.Click(chromedp.CSS(".modal-ux .auth-btn-wrapper .btn-done")),
+		chromedp.WaitNotPresent(chromedp.CSS(".modal-ux")),
+	)
+
+	// Log in from the page, with the example body the page fills in.
+	d.expand(login)
+	if status, body, _ := d.execute(login); status != "200" || !strings.Contains(body, "Logged in") {
+		t.Fatalf("POST /login from the docs page: %s %s, want 200 Logged in", status, body)
+	}
+	cookie := func(name string) string {
+		t.Helper()
+		jar := evalJS[string](t, ctx, `document.cookie`)
+		for part := range strings.SplitSeq(jar, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == name {
+				return v
+			}
+		}
+		t.Fatalf("document.cookie %q has no %s", jar, name)
+		return ""
+	}
+	csrfRefresh := cookie("__Host-csrf_refresh")
+
+	// Interceptor off: the browser sends the refresh cookie, not the header.
+	d.expand(refresh)
+	evalJS[bool](t, ctx, `window.authjwtDocs.sendCSRF = false`)
+	status, body, curl := d.execute(refresh)
+	if status != "403" || !strings.Contains(body, `"csrf_token_missing"`) {
+		t.Errorf("POST /refresh with the interceptor off: %s %s, want 403 csrf_token_missing", status, body)
+	}
+	if strings.Contains(curl, "X-CSRF-Token") {
+		t.Errorf("with the interceptor off the page still sent the CSRF header:\n%s", curl)
+	}
+
+	// Interceptor on: the refresh CSRF cookie goes into the header.
+	evalJS[bool](t, ctx, `window.authjwtDocs.sendCSRF = true`)
+	status, body, curl = d.execute(refresh)
+	if status != "200" || !strings.Contains(body, "Token refreshed") {
+		t.Errorf("POST /refresh from the docs page: %s %s, want 200 Token refreshed", status, body)
+	}
+	if !strings.Contains(curl, "X-CSRF-Token: "+csrfRefresh) {
+		t.Errorf("POST /refresh was not sent with the refresh CSRF cookie's value %q:\n%s", csrfRefresh, curl)
+	}
+
+	// An access-cookie route: its own CSRF cookie, the access one (which
+	// the refresh has just replaced).
+	csrfAccess := cookie("__Host-csrf_access")
+	if csrfAccess == csrfRefresh {
+		t.Fatalf("the two CSRF cookies are equal (%q): the test could not tell them apart", csrfAccess)
+	}
+	d.expand(logout)
+	status, body, curl = d.execute(logout)
+	if status != "200" || !strings.Contains(body, "Logged out") {
+		t.Errorf("DELETE /logout from the docs page: %s %s, want 200 Logged out", status, body)
+	}
+	if !strings.Contains(curl, "X-CSRF-Token: "+csrfAccess) {
+		t.Errorf("DELETE /logout was not sent with the access CSRF cookie's value %q:\n%s", csrfAccess, curl)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -32,6 +33,10 @@ func init() {
 				return err
 			}
 			doc := buf.Bytes()
+			page, err := s.docsPage()
+			if err != nil {
+				return err
+			}
 			mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 				h := w.Header()
 				h.Set("Content-Type", "application/json")
@@ -40,16 +45,17 @@ func init() {
 				h.Set("Access-Control-Allow-Origin", "*")
 				w.Write(doc)
 			})
-			mux.HandleFunc("GET /docs", serveDocsPage)
+			mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) { serveDocsPage(w, page) })
 			mux.HandleFunc("GET /docs/{file}", serveDocsAsset)
 			return nil
 		},
 	})
 }
 
-// docsPage is the Swagger UI page. Its script is docs/init.js (no inline
-// script, so the page's CSP can forbid them).
-const docsPage = `<!doctype html>
+// docsTemplate is the Swagger UI page. Its script is docs/init.js (no
+// inline script, so the page's CSP can forbid them); data-authjwt carries
+// the settings init.js needs, as JSON ([docsSettings]).
+var docsTemplate = template.Must(template.New("docs").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -57,25 +63,136 @@ const docsPage = `<!doctype html>
 <link rel="stylesheet" href="/docs/swagger-ui.css">
 <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
 </head>
-<body>
+<body data-authjwt="{{.}}">
 <div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script>
 </body>
 </html>
-`
+`))
+
+// docsSettings are the parts of the configuration the docs page's script
+// needs to send the CSRF header by itself in cookie mode.
+type docsSettings struct {
+	// CSRFMethods are the methods that need the CSRF header.
+	CSRFMethods []string `json:"csrfMethods"`
+	// CSRF maps a CSRF security scheme of the document (an operation
+	// listing it needs that header) to its cookie and header names. It is
+	// empty unless cookies are a token location with CSRF protection on.
+	CSRF map[string]docsCSRF `json:"csrf"`
+}
+
+// docsCSRF names the cookie whose value goes into the header.
+type docsCSRF struct {
+	Cookie string `json:"cookie"`
+	Header string `json:"header"`
+}
+
+// docsPage renders the docs page with the configuration's CSRF cookie and
+// header names.
+func (s *server) docsPage() ([]byte, error) {
+	set := docsSettings{CSRFMethods: s.cfg.Cookies.CSRFMethods, CSRF: map[string]docsCSRF{}}
+	if s.cookies && !s.cfg.Cookies.UnsafeDisableCSRF {
+		set.CSRF[authjwt.SchemeAccessCSRF] = docsCSRF{Cookie: s.cfg.Cookies.Access.CSRFName, Header: s.cfg.Cookies.Access.CSRFHeader}
+		set.CSRF[authjwt.SchemeRefreshCSRF] = docsCSRF{Cookie: s.cfg.Cookies.Refresh.CSRFName, Header: s.cfg.Cookies.Refresh.CSRFHeader}
+	}
+	js, err := json.Marshal(set)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := docsTemplate.Execute(&buf, string(js)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
 
 // docsInit starts Swagger UI on /openapi.json. validatorUrl null keeps the
 // page from calling the public validator (offline, and no leak of the
 // document).
-const docsInit = `window.ui = SwaggerUIBundle({
-  url: "/openapi.json",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  validatorUrl: null,
-  presets: [SwaggerUIBundle.presets.apis],
-  layout: "BaseLayout"
-});
+//
+// Its requestInterceptor sends the CSRF header in cookie mode: on a
+// request of a CSRF method to the page's own origin, for each CSRF scheme
+// the operation's security lists (accessCSRF or refreshCSRF), it copies
+// the value of that scheme's CSRF cookie (script-readable by design) into
+// that scheme's header, unless the request already has the header (typed
+// in "Authorize"). So after POST /login from the page, every route works
+// without copying anything by hand. Setting
+// window.authjwtDocs.sendCSRF = false in the browser's console turns it
+// off, to see the server refuse such a request.
+const docsInit = `(function () {
+  "use strict";
+  var settings = JSON.parse(document.body.getAttribute("data-authjwt") || "{}");
+  var csrf = settings.csrf || {};
+  var methods = settings.csrfMethods || [];
+  window.authjwtDocs = { sendCSRF: true, settings: settings };
+
+  function cookie(name) {
+    var parts = document.cookie.split(";");
+    for (var i = 0; i < parts.length; i++) {
+      var eq = parts[i].indexOf("=");
+      if (eq >= 0 && parts[i].slice(0, eq).trim() === name) return parts[i].slice(eq + 1).trim();
+    }
+    return null;
+  }
+
+  // matches says whether a path fits a path template of the document,
+  // "/items/{id}" matching "/items/42".
+  function matches(tmpl, path) {
+    var t = tmpl.split("/"), p = path.split("/");
+    if (t.length !== p.length) return false;
+    for (var i = 0; i < t.length; i++) {
+      var param = t[i].charAt(0) === "{" && t[i].charAt(t[i].length - 1) === "}";
+      if (param ? p[i] === "" : t[i] !== p[i]) return false;
+    }
+    return true;
+  }
+
+  // operation finds the document's operation for a request.
+  function operation(method, path) {
+    var spec = window.ui && window.ui.specSelectors.specJson().toJS();
+    var paths = (spec && spec.paths) || {};
+    for (var tmpl in paths) {
+      if (matches(tmpl, path)) return paths[tmpl][method.toLowerCase()];
+    }
+    return null;
+  }
+
+  function addCSRF(req) {
+    if (!window.authjwtDocs.sendCSRF) return req;
+    var method = (req.method || "GET").toUpperCase();
+    if (methods.indexOf(method) < 0) return req;
+    var url = new URL(req.url, document.baseURI);
+    if (url.origin !== window.location.origin) return req;
+    var op = operation(method, url.pathname);
+    if (!op || !op.security) return req;
+    req.headers = req.headers || {};
+    var have = {};
+    Object.keys(req.headers).forEach(function (h) { have[h.toLowerCase()] = true; });
+    op.security.forEach(function (alt) {
+      Object.keys(alt).forEach(function (scheme) {
+        var c = csrf[scheme];
+        if (!c || have[c.header.toLowerCase()]) return;
+        var v = cookie(c.cookie);
+        if (v !== null) {
+          req.headers[c.header] = v;
+          have[c.header.toLowerCase()] = true;
+        }
+      });
+    });
+    return req;
+  }
+
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    requestInterceptor: addCSRF,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout"
+  });
+})();
 `
 
 // docsCSP allows only the server's own scripts; Swagger UI sets inline
@@ -94,13 +211,13 @@ var docsAssets = map[string]string{
 	"favicon-16x16.png":    "image/png",
 }
 
-func serveDocsPage(w http.ResponseWriter, r *http.Request) {
+func serveDocsPage(w http.ResponseWriter, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", docsCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache")
-	w.Write([]byte(docsPage))
+	w.Write(page)
 }
 
 func serveDocsAsset(w http.ResponseWriter, r *http.Request) {
@@ -276,12 +393,21 @@ func (s *server) openAPI() map[string]any {
 		}
 		item[strings.ToLower(rt.method)] = op
 	}
+	intro := "Every route of the authjwt reference server. Log in with POST /login (alice/secret or bob/hunter2), then use \"Authorize\" with the access token."
+	if s.cookies && !s.headers {
+		intro = "Every route of the authjwt reference server, in cookie mode. Log in with POST /login (alice/secret or bob/hunter2): the browser keeps the token cookies and sends them by itself."
+	} else if s.cookies {
+		intro += " Or use the cookies POST /login sets: the browser sends them by itself."
+	}
+	if s.cookies && !s.cfg.Cookies.UnsafeDisableCSRF {
+		intro += " On " + strings.Join(s.cfg.Cookies.CSRFMethods, ", ") + " requests this page copies the CSRF cookie into the CSRF header by itself, so the CSRF fields of \"Authorize\" can stay empty."
+	}
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{
 			"title":       "authjwt reference server",
 			"version":     "1.0.0",
-			"description": "Every route of the authjwt reference server. Log in with POST /login (alice/secret or bob/hunter2), then use \"Authorize\" with the access token.",
+			"description": intro,
 			"license":     map[string]any{"name": "MIT", "identifier": "MIT"},
 		},
 		"tags": []any{

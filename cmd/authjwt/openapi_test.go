@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"reflect"
@@ -274,5 +275,60 @@ func TestOpenAPIDescriptionsLiteral(t *testing.T) {
 	}
 	if s := doc.Components.SecuritySchemes[authjwt.SchemeBearer]; s == nil || !strings.Contains(s.Value.Description, "`Authorization: Bearer <JWT>`") {
 		t.Errorf("bearer scheme description: %+v", s)
+	}
+}
+
+// TestDocsPageCSRFSettings checks that the docs page carries the
+// configured CSRF cookie and header names of each CSRF scheme, and the
+// CSRF methods, for init.js's requestInterceptor; and none when CSRF
+// protection is off or cookies are not a token location.
+func TestDocsPageCSRFSettings(t *testing.T) {
+	settings := func(t *testing.T, cfg authjwt.Config) docsSettings {
+		t.Helper()
+		clk := newClock()
+		ts := startServer(t, cfg, clk)
+		res, err := http.Get(ts.srv.URL + "/docs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		_, rest, ok := strings.Cut(string(b), `data-authjwt="`)
+		attr, _, ok2 := strings.Cut(rest, `"`)
+		if !ok || !ok2 {
+			t.Fatalf("/docs has no data-authjwt attribute:\n%s", b)
+		}
+		var set docsSettings
+		if err := json.Unmarshal([]byte(html.UnescapeString(attr)), &set); err != nil {
+			t.Fatalf("data-authjwt %q: %v", attr, err)
+		}
+		return set
+	}
+
+	cfg := authConfig(t, "HS256", newClock())
+	cfg.TokenLocation = []string{authjwt.LocationCookies}
+	cfg.Cookies.Access.CSRFName = "__Host-my_csrf_a"
+	cfg.Cookies.Access.CSRFHeader = "X-My-CSRF-A"
+	cfg.Cookies.Refresh.CSRFName = "__Host-my_csrf_r"
+	cfg.Cookies.Refresh.CSRFHeader = "X-My-CSRF-R"
+	cfg.Cookies.CSRFMethods = []string{"POST", "DELETE"}
+	got := settings(t, cfg)
+	want := docsSettings{
+		CSRFMethods: []string{"POST", "DELETE"},
+		CSRF: map[string]docsCSRF{
+			authjwt.SchemeAccessCSRF:  {Cookie: "__Host-my_csrf_a", Header: "X-My-CSRF-A"},
+			authjwt.SchemeRefreshCSRF: {Cookie: "__Host-my_csrf_r", Header: "X-My-CSRF-R"},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cookie mode: page settings %+v, want %+v", got, want)
+	}
+
+	cfg.Cookies.UnsafeDisableCSRF = true
+	if got := settings(t, cfg); len(got.CSRF) != 0 {
+		t.Errorf("CSRF off: page settings %+v, want no CSRF scheme", got)
+	}
+	if got := settings(t, authConfig(t, "HS256", newClock())); len(got.CSRF) != 0 {
+		t.Errorf("headers only: page settings %+v, want no CSRF scheme", got)
 	}
 }
