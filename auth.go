@@ -99,6 +99,9 @@ func New(cfg Config) (*Auth, error) {
 	return a, nil
 }
 
+// timing is the time as the parts read it.
+func (a *Auth) timing() timing { return timing{now: a.now, leeway: a.leeway} }
+
 // Close stops background work (the JWKS caches of trusted issuers). The
 // Auth must not be used afterwards.
 func (a *Auth) Close() error {
@@ -136,10 +139,11 @@ func newAuth(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.cfg.Cookies.SameSite = cfg.Cookies.SameSite // normalised by validateRest
-	a.rev = newRevoker(&cfg, a.leeway)
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
-	a.policy = newPolicy(&cfg, a.leeway, a.compatMsgs)
-	creds, err := newCredentials(&cfg)
+	life := lifetimes{access: cfg.AccessTokenExpires, refresh: cfg.RefreshTokenExpires, nonExpiring: cfg.AllowNonExpiringTokens}
+	a.rev = newRevoker(&cfg.Revocation, life, a.timing(), a.log)
+	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, life, a.timing(), a.compatMsgs)
+	creds, err := newCredentials(cfg.TokenLocation, &cfg.Header, &cfg.Cookies, &cfg.WebSocket, a.compatMsgs)
 	if err != nil {
 		return nil, err
 	}

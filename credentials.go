@@ -54,24 +54,26 @@ type credentials struct {
 	wsCSRFQuery string // WebSocket.CSRFQueryParam
 }
 
-// newCredentials builds the reader of cfg (defaults applied).
-func newCredentials(cfg *Config) (*credentials, error) {
+// newCredentials builds the reader of the token locations, the header,
+// cookie and WebSocket settings (defaults applied); compat selects the
+// seed's messages.
+func newCredentials(locations []string, h *HeaderConfig, ck *CookieConfig, ws *WebSocketConfig, compat bool) (*credentials, error) {
 	c := &credentials{
-		headerKey:      textproto.CanonicalMIMEHeaderKey(cfg.Header.Name),
-		bareToken:      cfg.Header.BareToken,
-		scheme:         cfg.Header.Type,
-		compatMsgs:     cfg.Compat == CompatLibreFastAPIJWT,
-		cookie:         [2]string{cfg.Cookies.Access.Name, cfg.Cookies.Refresh.Name},
-		csrfHeader:     [2]string{cfg.Cookies.Access.CSRFHeader, cfg.Cookies.Refresh.CSRFHeader},
-		csrfOn:         !cfg.Cookies.UnsafeDisableCSRF,
+		headerKey:      textproto.CanonicalMIMEHeaderKey(h.Name),
+		bareToken:      h.BareToken,
+		scheme:         h.Type,
+		compatMsgs:     compat,
+		cookie:         [2]string{ck.Access.Name, ck.Refresh.Name},
+		csrfHeader:     [2]string{ck.Access.CSRFHeader, ck.Refresh.CSRFHeader},
+		csrfOn:         !ck.UnsafeDisableCSRF,
 		csrfMethods:    map[string]bool{},
-		skipOrigin:     cfg.Cookies.SkipCrossOriginProtection,
-		trustedOrigins: cfg.Cookies.TrustedOrigins,
-		wsQuery:        cfg.WebSocket.QueryParam,
-		wsNoQuery:      cfg.WebSocket.NoQueryToken,
-		wsCSRFQuery:    cfg.WebSocket.CSRFQueryParam,
+		skipOrigin:     ck.SkipCrossOriginProtection,
+		trustedOrigins: ck.TrustedOrigins,
+		wsQuery:        ws.QueryParam,
+		wsNoQuery:      ws.NoQueryToken,
+		wsCSRFQuery:    ws.CSRFQueryParam,
 	}
-	for _, loc := range cfg.TokenLocation {
+	for _, loc := range locations {
 		switch loc {
 		case LocationHeaders:
 			c.headers = true
@@ -79,14 +81,14 @@ func newCredentials(cfg *Config) (*credentials, error) {
 			c.cookies = true
 		}
 	}
-	for _, m := range cfg.Cookies.CSRFMethods {
+	for _, m := range ck.CSRFMethods {
 		c.csrfMethods[strings.ToUpper(m)] = true
 	}
-	badHeaderMsg := fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", cfg.Header.Name, cfg.Header.Type)
-	if cfg.Header.BareToken {
-		badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '<JWT>'", cfg.Header.Name)
+	badHeaderMsg := fmt.Sprintf("Bad %s header. Expected value '%s <JWT>'", h.Name, h.Type)
+	if h.BareToken {
+		badHeaderMsg = fmt.Sprintf("Bad %s header. Expected value '<JWT>'", h.Name)
 	}
-	c.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", cfg.Header.Name))
+	c.errMissing = ErrMissingToken.with(nil, fmt.Sprintf("Missing %s Header", h.Name))
 	c.errOtherScheme = &Error{Code: CodeMissingToken, Status: 401, legacy: 422, Message: badHeaderMsg}
 	c.errBadHeader = ErrBadHeader.with(nil, badHeaderMsg)
 	for i, name := range c.cookie {
@@ -98,7 +100,7 @@ func newCredentials(cfg *Config) (*credentials, error) {
 		}
 	}
 	c.cop = http.NewCrossOriginProtection()
-	for _, o := range cfg.Cookies.TrustedOrigins {
+	for _, o := range ck.TrustedOrigins {
 		if err := c.cop.AddTrustedOrigin(o); err != nil {
 			return nil, settingError("Cookies.TrustedOrigins", "%v", err)
 		}

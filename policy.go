@@ -13,8 +13,7 @@ import (
 // New builds it once for our own tokens (newPolicy) and once per trusted
 // issuer (newTrustedPolicy); validation reads it, not the configuration.
 type claimsPolicy struct {
-	now    func() time.Time
-	leeway int64 // DecodeLeeway, rounded up to whole seconds
+	clk timing
 
 	// Type, indexed by refreshIndex: [access, refresh]. typeName is the
 	// type claim's name, "" when tokens carry none.
@@ -45,31 +44,47 @@ type claimsPolicy struct {
 	roles          []string // RolesClaim split on "."; nil: no roles
 }
 
-// newPolicy returns the policy of our own tokens under cfg (defaults
-// applied); compat selects the seed's messages.
-func newPolicy(cfg *Config, leeway int64, compat bool) *claimsPolicy {
+// timing is how the parts read the time: Config.Now, and DecodeLeeway
+// rounded up to whole seconds.
+type timing struct {
+	now    func() time.Time
+	leeway int64
+}
+
+// lifetimes are the configured lifetimes of our tokens, which the claims
+// policy (is exp required?) and the revoker (how long to keep an entry)
+// both read.
+type lifetimes struct {
+	access, refresh time.Duration // AccessTokenExpires, RefreshTokenExpires
+	nonExpiring     bool          // AllowNonExpiringTokens
+}
+
+// newPolicy returns the policy of our own tokens: of the type claim tc,
+// issued by issuer (any when empty; a refresh token may lack it when
+// refreshWithoutIssuer) for one of audience (none when empty), of the
+// lifetimes life (defaults applied). compat selects the seed's messages.
+func newPolicy(tc *TypeClaimConfig, issuer string, audience []string, refreshWithoutIssuer bool, life lifetimes, clk timing, compat bool) *claimsPolicy {
 	p := &claimsPolicy{
-		now:                       cfg.Now,
-		leeway:                    leeway,
-		typeValue:                 [2]string{cfg.TypeClaim.Access, cfg.TypeClaim.Refresh},
+		clk:                       clk,
+		typeValue:                 [2]string{tc.Access, tc.Refresh},
 		errType:                   [2]*Error{ErrAccessRequired, ErrRefreshRequired},
-		issuer:                    cfg.DecodeIssuer,
-		allowRefreshWithoutIssuer: cfg.AllowRefreshWithoutIssuer,
-		audience:                  cfg.DecodeAudience,
+		issuer:                    issuer,
+		allowRefreshWithoutIssuer: refreshWithoutIssuer,
+		audience:                  audience,
 		errAudience:               ErrInvalidAudience,
 	}
-	if !cfg.TypeClaim.Skip {
-		p.typeName = cfg.TypeClaim.Name
+	if !tc.Skip {
+		p.typeName = tc.Name
 	}
 	p.refuseIDTokens = p.typeName == ""
-	for i, life := range []time.Duration{cfg.AccessTokenExpires, cfg.RefreshTokenExpires} {
-		p.expRequired[i] = !cfg.AllowNonExpiringTokens && life != Never
+	for i, d := range [2]time.Duration{life.access, life.refresh} {
+		p.expRequired[i] = !life.nonExpiring && d != Never
 	}
 	if compat {
 		// The seed's messages: its type errors name the configured value,
 		// and its audience mismatch is PyJWT's.
-		p.errType[0] = ErrAccessRequired.with(nil, "Only "+cfg.TypeClaim.Access+" tokens are allowed")
-		p.errType[1] = ErrRefreshRequired.with(nil, "Only "+cfg.TypeClaim.Refresh+" tokens are allowed")
+		p.errType[0] = ErrAccessRequired.with(nil, "Only "+tc.Access+" tokens are allowed")
+		p.errType[1] = ErrRefreshRequired.with(nil, "Only "+tc.Refresh+" tokens are allowed")
 		p.errAudience = ErrInvalidAudience.with(nil, "Audience doesn't match")
 	}
 	return p
@@ -77,10 +92,9 @@ func newPolicy(cfg *Config, leeway int64, compat bool) *claimsPolicy {
 
 // newTrustedPolicy returns the policy of a trusted issuer's tokens: access
 // tokens only, with exp, for one of its Audience, never fresh.
-func newTrustedPolicy(c *TrustedIssuer, now func() time.Time, leeway int64, roles []string) *claimsPolicy {
+func newTrustedPolicy(c *TrustedIssuer, clk timing, roles []string) *claimsPolicy {
 	return &claimsPolicy{
-		now:            now,
-		leeway:         leeway,
+		clk:            clk,
 		errType:        [2]*Error{ErrAccessRequired, ErrRefreshRequired},
 		provider:       true,
 		expRequired:    [2]bool{true, true},
@@ -99,8 +113,8 @@ var errMissingExp = ErrInvalidClaim.with(nil, "Missing claim: exp")
 // type.
 func (p *claimsPolicy) validate(t *Token, req Requirement) error {
 	c := &t.c
-	now := p.now().Unix()
-	lw := p.leeway
+	now := p.clk.now().Unix()
+	lw := p.clk.leeway
 	i := refreshIndex(req.Refresh)
 
 	// Type first: a refresh token on an access route is a type error

@@ -42,43 +42,37 @@ type revoker struct {
 	rotation                  bool // Revocation.Rotation
 	reuseGrace                time.Duration
 
-	// What retention needs: the verifier's leeway (whole seconds) and the
-	// configured lifetimes.
-	leeway           int64
-	accessLife       time.Duration
-	refreshLife      time.Duration
-	allowNonExpiring bool
+	// What retention needs: the lifetimes of our tokens and the
+	// verifier's leeway.
+	life lifetimes
+	clk  timing
 
-	now func() time.Time
 	log *slog.Logger
 	// health logs the store's outages (start, summaries, end) instead of
 	// one line per failed call.
 	health storeHealth
 }
 
-// newRevoker builds the revoker of cfg (defaults applied and validated).
-// leeway is DecodeLeeway rounded up to whole seconds.
-func newRevoker(cfg *Config, leeway int64) *revoker {
+// newRevoker builds the revoker of the revocation settings rc (defaults
+// applied and validated), for tokens of the lifetimes life.
+func newRevoker(rc *RevocationConfig, life lifetimes, clk timing, log *slog.Logger) *revoker {
 	r := &revoker{
-		s:                cfg.Revocation.Store,
-		timeout:          cfg.Revocation.Timeout,
-		on:               cfg.Revocation.Enabled && cfg.Revocation.Store != nil,
-		failOpen:         cfg.Revocation.UnsafeFailOpen,
-		rotation:         cfg.Revocation.Rotation,
-		reuseGrace:       cfg.Revocation.ReuseGrace,
-		leeway:           leeway,
-		accessLife:       cfg.AccessTokenExpires,
-		refreshLife:      cfg.RefreshTokenExpires,
-		allowNonExpiring: cfg.AllowNonExpiringTokens,
-		now:              cfg.Now,
-		log:              cfg.Logger,
+		s:          rc.Store,
+		timeout:    rc.Timeout,
+		on:         rc.Enabled && rc.Store != nil,
+		failOpen:   rc.UnsafeFailOpen,
+		rotation:   rc.Rotation,
+		reuseGrace: rc.ReuseGrace,
+		life:       life,
+		clk:        clk,
+		log:        log,
 	}
 	if r.s != nil {
 		r.consumer, _ = r.s.(revoke.Consumer)
 		r.succ, _ = r.s.(revoke.SuccessorConsumer)
 		_, r.cannotBlock = r.s.(*revoke.Memory)
 	}
-	for _, t := range cfg.Revocation.Checks {
+	for _, t := range rc.Checks {
 		switch t {
 		case TypeAccess:
 			r.checkAccess = true
@@ -213,7 +207,7 @@ func (r *revoker) revokeFamily(ctx context.Context, t *Token) error {
 	if !exp.IsZero() {
 		iat := t.c.Iat / 1000
 		if t.c.Has&jws.HasIat == 0 {
-			iat = r.now().Unix()
+			iat = r.clk.now().Unix()
 		}
 		if longest, ok := r.lifetimeBound(time.Duration(t.c.Exp-iat) * time.Second); !ok {
 			exp = revoke.Forever
@@ -237,7 +231,7 @@ func (r *revoker) revokeSubject(ctx context.Context, issuer, subject string) err
 	if err := r.enforced(true, true); err != nil {
 		return err
 	}
-	cut := time.UnixMilli(r.now().UnixMilli())
+	cut := time.UnixMilli(r.clk.now().UnixMilli())
 	// Every token the cutoff refuses was issued by then, so it expires by
 	// then plus the longest lifetime.
 	exp := revoke.Forever
@@ -257,7 +251,7 @@ func (r *revoker) revokeSubject(ctx context.Context, issuer, subject string) err
 func (r *revoker) waitPast(t time.Time) {
 	ms := t.UnixMilli()
 	deadline := time.Now().Add(50 * time.Millisecond)
-	for r.now().UnixMilli() <= ms && time.Now().Before(deadline) {
+	for r.clk.now().UnixMilli() <= ms && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Microsecond)
 	}
 }
@@ -290,14 +284,14 @@ func (r *revoker) consume(ctx context.Context, refresh *Token, successor string,
 // keepUntil returns until when a store must keep an entry about tokens
 // that expire at exp (Unix seconds): never less than the verifier accepts
 // them. Verification accepts a token while the whole second of its clock
-// is before exp + DecodeLeeway (rounded up to whole seconds, r.leeway), so
+// is before exp + DecodeLeeway (rounded up to whole seconds, r.clk.leeway), so
 // the last instant of acceptance is just before that second. The store is
 // asked a moment later, as late as Revocation.Timeout after the clock was read
 // (later answers fail the request with 503), so the entry must outlive
 // that instant by Revocation.Timeout too, rounded up to whole seconds. An entry
 // kept shorter would let a revoked token through at the end of its life.
 func (r *revoker) keepUntil(exp int64) time.Time {
-	return time.Unix(exp+r.leeway+seconds(r.timeout), 0)
+	return time.Unix(exp+r.clk.leeway+seconds(r.timeout), 0)
 }
 
 // retention returns until when an entry about t alone (its jti, its
@@ -314,10 +308,10 @@ func (r *revoker) retention(t *Token) time.Time {
 // (longer): false when some token may never expire (a lifetime of Never,
 // or AllowNonExpiringTokens), which only Forever covers.
 func (r *revoker) lifetimeBound(longer time.Duration) (time.Duration, bool) {
-	if r.accessLife == Never || r.refreshLife == Never || r.allowNonExpiring {
+	if r.life.access == Never || r.life.refresh == Never || r.life.nonExpiring {
 		return 0, false
 	}
-	return max(r.accessLife, r.refreshLife, longer), true
+	return max(r.life.access, r.life.refresh, longer), true
 }
 
 // seconds rounds d up to whole seconds.

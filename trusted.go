@@ -144,7 +144,7 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		if c.RolesClaim != "" {
 			roles = strings.Split(c.RolesClaim, ".")
 		}
-		ti.policy = newTrustedPolicy(&ti.cfg, a.now, a.leeway, roles)
+		ti.policy = newTrustedPolicy(&ti.cfg, a.timing(), roles)
 		ti.src = c.Keys
 		if ti.src == nil {
 			rc := c.Remote
