@@ -54,39 +54,41 @@ type algInfo struct {
 	minLen int    // minimum HMAC secret length in bytes
 }
 
-var algs = map[string]algInfo{
-	HS256:   {family: famHMAC, minLen: 32},
-	HS384:   {family: famHMAC, minLen: 48},
-	HS512:   {family: famHMAC, minLen: 64},
-	RS256:   {family: famRSA},
-	RS384:   {family: famRSA},
-	RS512:   {family: famRSA},
-	PS256:   {family: famRSA},
-	PS384:   {family: famRSA},
-	PS512:   {family: famRSA},
-	ES256:   {family: famEC, curve: "P-256"},
-	ES384:   {family: famEC, curve: "P-384"},
-	ES512:   {family: famEC, curve: "P-521"},
-	EdDSA:   {family: famEd25519},
-	Ed25519: {family: famEd25519},
+// infoOf describes alg from the codec's algorithm table (internal/jws),
+// the one list of the algorithms authjwt implements: the names above are
+// its names.
+func infoOf(alg string) (algInfo, bool) {
+	a, ok := jws.ParseAlg(alg)
+	switch {
+	case !ok:
+		return algInfo{}, false
+	case a.IsHMAC():
+		return algInfo{family: famHMAC, minLen: a.Hash().Size()}, true
+	case a.IsRSA():
+		return algInfo{family: famRSA}, true
+	case a.IsECDSA():
+		return algInfo{family: famEC, curve: curveName(a.Curve())}, true
+	case a.IsEdDSA():
+		return algInfo{family: famEd25519}, true
+	}
+	return algInfo{}, false
 }
 
 // Algorithms returns the names of every supported algorithm, in a fixed
 // order. "none" is never among them.
-func Algorithms() []string {
-	return []string{HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
-}
+func Algorithms() []string { return jws.AlgNames() }
 
 // KnownAlgorithm reports whether alg is a signature algorithm this package
 // supports. Names are case-sensitive; "none" is never known.
 func KnownAlgorithm(alg string) bool {
-	_, ok := algs[alg]
+	_, ok := jws.ParseAlg(alg)
 	return ok
 }
 
 // IsHMAC reports whether alg is one of HS256, HS384 or HS512.
 func IsHMAC(alg string) bool {
-	return algs[alg].family == famHMAC
+	a, _ := jws.ParseAlg(alg)
+	return a.IsHMAC()
 }
 
 // SameAlgorithm reports whether a and b name the same algorithm, treating
@@ -96,7 +98,9 @@ func SameAlgorithm(a, b string) bool {
 	if a == b {
 		return KnownAlgorithm(a)
 	}
-	return algs[a].family == famEd25519 && algs[b].family == famEd25519
+	x, _ := jws.ParseAlg(a)
+	y, _ := jws.ParseAlg(b)
+	return x.IsEdDSA() && y.IsEdDSA()
 }
 
 func curveName(c elliptic.Curve) string {
@@ -119,7 +123,7 @@ func curveName(c elliptic.Curve) string {
 // crypto.Signer whose Public() fits is accepted, as is a [Key] whose Secret
 // or Public fits. Errors start with "authjwt: " and say what is wrong.
 func CheckKey(alg string, key any) error {
-	info, ok := algs[alg]
+	info, ok := infoOf(alg)
 	if !ok {
 		if alg == "" || alg == "none" || alg == "None" || alg == "NONE" {
 			return fmt.Errorf("authjwt: algorithm %q is not allowed", alg)

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"crypto/ed25519"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,24 @@ func TestCheckKey(t *testing.T) {
 				t.Fatalf("CheckKey error = %v, want authjwt: ...%q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestAlgorithmTable: the names this package exports are the codec's
+// algorithm table, in its order, and each is described by it.
+func TestAlgorithmTable(t *testing.T) {
+	want := []string{HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
+	if got := Algorithms(); !slices.Equal(got, want) {
+		t.Fatalf("Algorithms() = %q, want %q", got, want)
+	}
+	for _, a := range want {
+		if _, ok := infoOf(a); !ok || !KnownAlgorithm(a) {
+			t.Errorf("%s is not described", a)
+		}
+	}
+	for _, a := range []string{"", "none", "hs256", "HS1", "EdDSA "} {
+		if KnownAlgorithm(a) {
+			t.Errorf("%q is known", a)
+		}
 	}
 }

@@ -72,6 +72,10 @@ func LookupAlg(name []byte) (Alg, bool) {
 	return AlgInvalid, false
 }
 
+// AlgNames returns the names of every implemented algorithm, in the
+// order of the enum (a new slice).
+func AlgNames() []string { return append([]string(nil), algNames[HS256:]...) }
+
 // ParseAlg is LookupAlg for strings.
 func ParseAlg(name string) (Alg, bool) { return LookupAlg([]byte(name)) }
 
