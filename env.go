@@ -107,7 +107,7 @@ func LoadEnv() (Config, error) {
 //	DECODE_AUDIENCE               list      none                   DecodeAudience                     accepted audiences (any of)
 //	DENYLIST_ENABLED              bool      false                  Revocation.Enabled                 check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
 //	DENYLIST_TOKEN_CHECKS         list      access,refresh         Revocation.Checks                  token types checked; [] for none
-//	STORE_TIMEOUT                 duration  2s                     Revocation.Timeout                 bound on each revocation-store call
+//	STORE_TIMEOUT                 duration  2s                     Revocation.Timeout                 bound on every revocation-store call (checks, Revoke*, Rotate, WatchToken polling)
 //	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  Revocation.UnsafeFailOpen          accept tokens when the store fails
 //	HEADER_NAME                   string    Authorization          Header.Name                        request header carrying the token
 //	HEADER_TYPE                   string    Bearer                 Header.Type                        scheme before the token; empty value sets Header.BareToken
@@ -138,7 +138,7 @@ func LoadEnv() (Config, error) {
 //	ACCESS_TOKEN_TYPE             string    access                 TypeClaim.Access                   type claim of access tokens
 //	REFRESH_TOKEN_TYPE            string    refresh                TypeClaim.Refresh                  type claim of refresh tokens
 //	REFRESH_TOKEN_ROTATION        bool      false                  Revocation.Rotation                one-time refresh tokens, reuse detected
-//	REFRESH_REUSE_GRACE           duration  0                      Revocation.ReuseGrace              window tolerating a rotated token's reuse
+//	REFRESH_REUSE_GRACE           duration  0                      Revocation.ReuseGrace              window after a rotated token's first use in which a retry gets the same successor (not reuse)
 //	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize                       largest accepted token, in bytes (256 to 65536)
 //	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize                    verified asymmetric tokens to cache (0: off)
 //	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes                  the seed's statuses (422, 401 for CSRF)
@@ -291,69 +291,81 @@ type envVar struct {
 	// file, for X_FILE variables, names X, which may not be set as well.
 	file string
 	set  func(c *Config, value string) error
+
+	// The variable's row in the table of variables (the ConfigFromEnv
+	// documentation and README.md, generated from envVars by
+	// TestEnvTableUpToDate): the form of its value, its default and
+	// what it sets (`code` in meaning is code font in README.md).
+	form, def, meaning string
+}
+
+// describe returns v with its row in the table of variables.
+func (v envVar) describe(form, def, meaning string) envVar {
+	v.form, v.def, v.meaning = form, def, meaning
+	return v
 }
 
 // envVars lists every variable, in the order errors are reported.
 var envVars = []envVar{
-	strVar("COMPAT", "Compat", func(c *Config) *string { return &c.Compat }),
-	strVar("SECRET_KEY", "Keys.SecretKey", func(c *Config) *string { return &c.Keys.SecretKey }),
-	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "Keys.SecretKey", true, func(c *Config) *string { return &c.Keys.SecretKey }),
-	strVar("PRIVATE_KEY", "Keys.PrivateKey", func(c *Config) *string { return &c.Keys.PrivateKey }),
-	fileVar("PRIVATE_KEY_FILE", "PRIVATE_KEY", "Keys.PrivateKey", false, func(c *Config) *string { return &c.Keys.PrivateKey }),
-	strVar("PUBLIC_KEY", "Keys.PublicKey", func(c *Config) *string { return &c.Keys.PublicKey }),
-	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "Keys.PublicKey", false, func(c *Config) *string { return &c.Keys.PublicKey }),
-	strVar("KEY_ID", "Keys.KeyID", func(c *Config) *string { return &c.Keys.KeyID }),
-	strVar("PUBLIC_KEY_ID", "Keys.PublicKeyID", func(c *Config) *string { return &c.Keys.PublicKeyID }),
-	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "Keys.UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.Keys.UnsafeAllowShortSecret }),
-	strVar("ALGORITHM", "Algorithm", func(c *Config) *string { return &c.Algorithm }),
-	listVar("DECODE_ALGORITHMS", "DecodeAlgorithms", false, func(c *Config) *[]string { return &c.DecodeAlgorithms }),
-	strVar("DECODE_KID", "DecodeKID", func(c *Config) *string { return &c.DecodeKID }),
-	durVar("DECODE_LEEWAY", "DecodeLeeway", durZeroOK, func(c *Config) *time.Duration { return &c.DecodeLeeway }),
-	strVar("ENCODE_ISSUER", "EncodeIssuer", func(c *Config) *string { return &c.EncodeIssuer }),
-	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }),
-	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.AllowRefreshWithoutIssuer }),
-	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }),
-	boolVar("DENYLIST_ENABLED", "Revocation.Enabled", false, func(c *Config) *bool { return &c.Revocation.Enabled }),
-	listVar("DENYLIST_TOKEN_CHECKS", "Revocation.Checks", true, func(c *Config) *[]string { return &c.Revocation.Checks }),
-	durVar("STORE_TIMEOUT", "Revocation.Timeout", durPositive, func(c *Config) *time.Duration { return &c.Revocation.Timeout }),
-	boolVar("UNSAFE_REVOCATION_FAIL_OPEN", "Revocation.UnsafeFailOpen", false, func(c *Config) *bool { return &c.Revocation.UnsafeFailOpen }),
-	strVar("HEADER_NAME", "Header.Name", func(c *Config) *string { return &c.Header.Name }),
-	{name: "HEADER_TYPE", field: "Header.Type", set: func(c *Config, v string) error {
+	strVar("COMPAT", "Compat", func(c *Config) *string { return &c.Compat }).describe("string", "none", "compatibility profile: `libre-fastapi-jwt` (the seed's defaults)"),
+	strVar("SECRET_KEY", "Keys.SecretKey", func(c *Config) *string { return &c.Keys.SecretKey }).describe("string", "none", "HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)"),
+	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "Keys.SecretKey", true, func(c *Config) *string { return &c.Keys.SecretKey }).describe("path", "none", "read SECRET_KEY from this file; one trailing newline trimmed"),
+	strVar("PRIVATE_KEY", "Keys.PrivateKey", func(c *Config) *string { return &c.Keys.PrivateKey }).describe("PEM", "none", "PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)"),
+	fileVar("PRIVATE_KEY_FILE", "PRIVATE_KEY", "Keys.PrivateKey", false, func(c *Config) *string { return &c.Keys.PrivateKey }).describe("path", "none", "read PRIVATE_KEY from this file, as is"),
+	strVar("PUBLIC_KEY", "Keys.PublicKey", func(c *Config) *string { return &c.Keys.PublicKey }).describe("PEM", "from PRIVATE_KEY", "PEM public key or certificate to verify with"),
+	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "Keys.PublicKey", false, func(c *Config) *string { return &c.Keys.PublicKey }).describe("path", "none", "read PUBLIC_KEY from this file, as is"),
+	strVar("KEY_ID", "Keys.KeyID", func(c *Config) *string { return &c.Keys.KeyID }).describe("string", "none", "kid header of HMAC-signed tokens"),
+	strVar("PUBLIC_KEY_ID", "Keys.PublicKeyID", func(c *Config) *string { return &c.Keys.PublicKeyID }).describe("string", "RFC 7638 thumbprint", "kid of tokens signed with PRIVATE_KEY"),
+	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "Keys.UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.Keys.UnsafeAllowShortSecret }).describe("bool", "false", "accept a legacy secret shorter than RFC 7518 allows"),
+	strVar("ALGORITHM", "Algorithm", func(c *Config) *string { return &c.Algorithm }).describe("string", "HS256", "signing algorithm"),
+	listVar("DECODE_ALGORITHMS", "DecodeAlgorithms", false, func(c *Config) *[]string { return &c.DecodeAlgorithms }).describe("list", "ALGORITHM", "algorithms accepted on verification"),
+	strVar("DECODE_KID", "DecodeKID", func(c *Config) *string { return &c.DecodeKID }).describe("string", "none", "the only kid accepted"),
+	durVar("DECODE_LEEWAY", "DecodeLeeway", durZeroOK, func(c *Config) *time.Duration { return &c.DecodeLeeway }).describe("duration", "0", "clock skew tolerated on exp, nbf, iat (at most 10m)"),
+	strVar("ENCODE_ISSUER", "EncodeIssuer", func(c *Config) *string { return &c.EncodeIssuer }).describe("string", "none", "iss of new tokens"),
+	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }).describe("string", "none", "iss a token must carry"),
+	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.AllowRefreshWithoutIssuer }).describe("bool", "false", "accept refresh tokens without iss (the seed's)"),
+	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }).describe("list", "none", "accepted audiences (any of)"),
+	boolVar("DENYLIST_ENABLED", "Revocation.Enabled", false, func(c *Config) *bool { return &c.Revocation.Enabled }).describe("bool", "false", "check revocations (needs a Store, set in code, which implies true; false with a Store is refused)"),
+	listVar("DENYLIST_TOKEN_CHECKS", "Revocation.Checks", true, func(c *Config) *[]string { return &c.Revocation.Checks }).describe("list", "access,refresh", "token types checked; [] for none"),
+	durVar("STORE_TIMEOUT", "Revocation.Timeout", durPositive, func(c *Config) *time.Duration { return &c.Revocation.Timeout }).describe("duration", "2s", "bound on every revocation-store call (checks, `Revoke*`, `Rotate`, `WatchToken` polling)"),
+	boolVar("UNSAFE_REVOCATION_FAIL_OPEN", "Revocation.UnsafeFailOpen", false, func(c *Config) *bool { return &c.Revocation.UnsafeFailOpen }).describe("bool", "false", "accept tokens when the store fails"),
+	strVar("HEADER_NAME", "Header.Name", func(c *Config) *string { return &c.Header.Name }).describe("string", "Authorization", "request header carrying the token"),
+	envVar{name: "HEADER_TYPE", field: "Header.Type", set: func(c *Config, v string) error {
 		if v == "" {
 			c.Header.BareToken = true
 		}
 		c.Header.Type = v
 		return nil
-	}},
-	durVar("ACCESS_TOKEN_EXPIRES", "AccessTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.AccessTokenExpires }),
-	durVar("REFRESH_TOKEN_EXPIRES", "RefreshTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.RefreshTokenExpires }),
-	boolVar("ALLOW_NON_EXPIRING_TOKENS", "AllowNonExpiringTokens", false, func(c *Config) *bool { return &c.AllowNonExpiringTokens }),
-	listVar("TOKEN_LOCATION", "TokenLocation", false, func(c *Config) *[]string { return &c.TokenLocation }),
-	strVar("ACCESS_COOKIE_KEY", "Cookies.Access.Name", func(c *Config) *string { return &c.Cookies.Access.Name }),
-	strVar("REFRESH_COOKIE_KEY", "Cookies.Refresh.Name", func(c *Config) *string { return &c.Cookies.Refresh.Name }),
-	strVar("ACCESS_COOKIE_PATH", "Cookies.Access.Path", func(c *Config) *string { return &c.Cookies.Access.Path }),
-	strVar("REFRESH_COOKIE_PATH", "Cookies.Refresh.Path", func(c *Config) *string { return &c.Cookies.Refresh.Path }),
-	durVar("COOKIE_MAX_AGE", "Cookies.MaxAge", durPositive, func(c *Config) *time.Duration { return &c.Cookies.MaxAge }),
-	strVar("COOKIE_DOMAIN", "Cookies.Domain", func(c *Config) *string { return &c.Cookies.Domain }),
-	boolVar("COOKIE_SECURE", "Cookies.Insecure", true, func(c *Config) *bool { return &c.Cookies.Insecure }),
-	strVar("COOKIE_SAMESITE", "Cookies.SameSite", func(c *Config) *string { return &c.Cookies.SameSite }),
-	boolVar("COOKIE_CSRF_PROTECT", "Cookies.UnsafeDisableCSRF", true, func(c *Config) *bool { return &c.Cookies.UnsafeDisableCSRF }),
-	strVar("ACCESS_CSRF_COOKIE_KEY", "Cookies.Access.CSRFName", func(c *Config) *string { return &c.Cookies.Access.CSRFName }),
-	strVar("REFRESH_CSRF_COOKIE_KEY", "Cookies.Refresh.CSRFName", func(c *Config) *string { return &c.Cookies.Refresh.CSRFName }),
-	strVar("ACCESS_CSRF_COOKIE_PATH", "Cookies.Access.CSRFPath", func(c *Config) *string { return &c.Cookies.Access.CSRFPath }),
-	strVar("REFRESH_CSRF_COOKIE_PATH", "Cookies.Refresh.CSRFPath", func(c *Config) *string { return &c.Cookies.Refresh.CSRFPath }),
-	strVar("ACCESS_CSRF_HEADER_NAME", "Cookies.Access.CSRFHeader", func(c *Config) *string { return &c.Cookies.Access.CSRFHeader }),
-	strVar("REFRESH_CSRF_HEADER_NAME", "Cookies.Refresh.CSRFHeader", func(c *Config) *string { return &c.Cookies.Refresh.CSRFHeader }),
-	listVar("CSRF_METHODS", "Cookies.CSRFMethods", false, func(c *Config) *[]string { return &c.Cookies.CSRFMethods }),
-	listVar("TRUSTED_ORIGINS", "Cookies.TrustedOrigins", true, func(c *Config) *[]string { return &c.Cookies.TrustedOrigins }),
-	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "Cookies.SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.Cookies.SkipCrossOriginProtection }),
-	boolVar("TOKEN_TYPE_CLAIM", "TypeClaim.Skip", true, func(c *Config) *bool { return &c.TypeClaim.Skip }),
-	strVar("TOKEN_TYPE_CLAIM_NAME", "TypeClaim.Name", func(c *Config) *string { return &c.TypeClaim.Name }),
-	strVar("ACCESS_TOKEN_TYPE", "TypeClaim.Access", func(c *Config) *string { return &c.TypeClaim.Access }),
-	strVar("REFRESH_TOKEN_TYPE", "TypeClaim.Refresh", func(c *Config) *string { return &c.TypeClaim.Refresh }),
-	boolVar("REFRESH_TOKEN_ROTATION", "Revocation.Rotation", false, func(c *Config) *bool { return &c.Revocation.Rotation }),
-	durVar("REFRESH_REUSE_GRACE", "Revocation.ReuseGrace", durZeroOK, func(c *Config) *time.Duration { return &c.Revocation.ReuseGrace }),
-	{name: "MAX_TOKEN_SIZE", field: "MaxTokenSize", set: func(c *Config, v string) error {
+	}}.describe("string", "Bearer", "scheme before the token; empty value sets Header.BareToken"),
+	durVar("ACCESS_TOKEN_EXPIRES", "AccessTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.AccessTokenExpires }).describe("lifetime", "900 (15m)", "access-token lifetime; false/never: Never"),
+	durVar("REFRESH_TOKEN_EXPIRES", "RefreshTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.RefreshTokenExpires }).describe("lifetime", "1209600 (14d)", "refresh-token lifetime; false/never: Never"),
+	boolVar("ALLOW_NON_EXPIRING_TOKENS", "AllowNonExpiringTokens", false, func(c *Config) *bool { return &c.AllowNonExpiringTokens }).describe("bool", "false", "allow tokens without exp"),
+	listVar("TOKEN_LOCATION", "TokenLocation", false, func(c *Config) *[]string { return &c.TokenLocation }).describe("list", "headers", "headers, cookies or both"),
+	strVar("ACCESS_COOKIE_KEY", "Cookies.Access.Name", func(c *Config) *string { return &c.Cookies.Access.Name }).describe("string", "__Host-access_token", "access-token cookie (no __Host- if insecure)"),
+	strVar("REFRESH_COOKIE_KEY", "Cookies.Refresh.Name", func(c *Config) *string { return &c.Cookies.Refresh.Name }).describe("string", "__Host-refresh_token", "refresh-token cookie (no __Host- if insecure)"),
+	strVar("ACCESS_COOKIE_PATH", "Cookies.Access.Path", func(c *Config) *string { return &c.Cookies.Access.Path }).describe("string", "/", "access cookie Path"),
+	strVar("REFRESH_COOKIE_PATH", "Cookies.Refresh.Path", func(c *Config) *string { return &c.Cookies.Refresh.Path }).describe("string", "/", "refresh cookie Path"),
+	durVar("COOKIE_MAX_AGE", "Cookies.MaxAge", durPositive, func(c *Config) *time.Duration { return &c.Cookies.MaxAge }).describe("duration", "token lifetime", "Max-Age of every auth cookie"),
+	strVar("COOKIE_DOMAIN", "Cookies.Domain", func(c *Config) *string { return &c.Cookies.Domain }).describe("string", "none", "cookie Domain (none: host-only)"),
+	boolVar("COOKIE_SECURE", "Cookies.Insecure", true, func(c *Config) *bool { return &c.Cookies.Insecure }).describe("bool", "true", "inverted: false drops Secure (plain HTTP)"),
+	strVar("COOKIE_SAMESITE", "Cookies.SameSite", func(c *Config) *string { return &c.Cookies.SameSite }).describe("string", "lax", "lax, strict or none"),
+	boolVar("COOKIE_CSRF_PROTECT", "Cookies.UnsafeDisableCSRF", true, func(c *Config) *bool { return &c.Cookies.UnsafeDisableCSRF }).describe("bool", "true", "inverted: false turns CSRF checks off"),
+	strVar("ACCESS_CSRF_COOKIE_KEY", "Cookies.Access.CSRFName", func(c *Config) *string { return &c.Cookies.Access.CSRFName }).describe("string", "__Host-csrf_access", "access CSRF cookie (no __Host- if insecure)"),
+	strVar("REFRESH_CSRF_COOKIE_KEY", "Cookies.Refresh.CSRFName", func(c *Config) *string { return &c.Cookies.Refresh.CSRFName }).describe("string", "__Host-csrf_refresh", "refresh CSRF cookie (no __Host- if insecure)"),
+	strVar("ACCESS_CSRF_COOKIE_PATH", "Cookies.Access.CSRFPath", func(c *Config) *string { return &c.Cookies.Access.CSRFPath }).describe("string", "/", "access CSRF cookie Path"),
+	strVar("REFRESH_CSRF_COOKIE_PATH", "Cookies.Refresh.CSRFPath", func(c *Config) *string { return &c.Cookies.Refresh.CSRFPath }).describe("string", "/", "refresh CSRF cookie Path"),
+	strVar("ACCESS_CSRF_HEADER_NAME", "Cookies.Access.CSRFHeader", func(c *Config) *string { return &c.Cookies.Access.CSRFHeader }).describe("string", "X-CSRF-Token", "CSRF header with an access cookie"),
+	strVar("REFRESH_CSRF_HEADER_NAME", "Cookies.Refresh.CSRFHeader", func(c *Config) *string { return &c.Cookies.Refresh.CSRFHeader }).describe("string", "X-CSRF-Token", "CSRF header with a refresh cookie"),
+	listVar("CSRF_METHODS", "Cookies.CSRFMethods", false, func(c *Config) *[]string { return &c.Cookies.CSRFMethods }).describe("list", "POST,PUT,PATCH,DELETE", "methods that need the CSRF header"),
+	listVar("TRUSTED_ORIGINS", "Cookies.TrustedOrigins", true, func(c *Config) *[]string { return &c.Cookies.TrustedOrigins }).describe("list", "none", "extra origins allowed for cookie requests"),
+	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "Cookies.SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.Cookies.SkipCrossOriginProtection }).describe("bool", "false", "turn the Origin/Fetch-Metadata check off"),
+	boolVar("TOKEN_TYPE_CLAIM", "TypeClaim.Skip", true, func(c *Config) *bool { return &c.TypeClaim.Skip }).describe("bool", "true", "inverted: false drops the type claim"),
+	strVar("TOKEN_TYPE_CLAIM_NAME", "TypeClaim.Name", func(c *Config) *string { return &c.TypeClaim.Name }).describe("string", "type", "name of the type claim"),
+	strVar("ACCESS_TOKEN_TYPE", "TypeClaim.Access", func(c *Config) *string { return &c.TypeClaim.Access }).describe("string", "access", "type claim of access tokens"),
+	strVar("REFRESH_TOKEN_TYPE", "TypeClaim.Refresh", func(c *Config) *string { return &c.TypeClaim.Refresh }).describe("string", "refresh", "type claim of refresh tokens"),
+	boolVar("REFRESH_TOKEN_ROTATION", "Revocation.Rotation", false, func(c *Config) *bool { return &c.Revocation.Rotation }).describe("bool", "false", "one-time refresh tokens, reuse detected"),
+	durVar("REFRESH_REUSE_GRACE", "Revocation.ReuseGrace", durZeroOK, func(c *Config) *time.Duration { return &c.Revocation.ReuseGrace }).describe("duration", "0", "window after a rotated token's first use in which a retry gets the same successor (not reuse)"),
+	envVar{name: "MAX_TOKEN_SIZE", field: "MaxTokenSize", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return fmt.Errorf("%s is not a whole number of bytes (e.g. 8192)", quoteValue(v))
@@ -363,19 +375,19 @@ var envVars = []envVar{
 		}
 		c.MaxTokenSize = n
 		return nil
-	}},
-	{name: "VERIFY_CACHE_SIZE", field: "VerifyCacheSize", set: func(c *Config, v string) error {
+	}}.describe("int", "8192", "largest accepted token, in bytes (256 to 65536)"),
+	envVar{name: "VERIFY_CACHE_SIZE", field: "VerifyCacheSize", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return fmt.Errorf("%s is not a non-negative whole number of entries (e.g. 10000)", quoteValue(v))
 		}
 		c.VerifyCacheSize = n
 		return nil
-	}},
-	boolVar("LEGACY_STATUS_CODES", "LegacyStatusCodes", false, func(c *Config) *bool { return &c.LegacyStatusCodes }),
-	strVar("WEBSOCKET_QUERY_PARAM", "WebSocket.QueryParam", func(c *Config) *string { return &c.WebSocket.QueryParam }),
-	boolVar("WEBSOCKET_NO_QUERY_TOKEN", "WebSocket.NoQueryToken", false, func(c *Config) *bool { return &c.WebSocket.NoQueryToken }),
-	strVar("WEBSOCKET_CSRF_QUERY_PARAM", "WebSocket.CSRFQueryParam", func(c *Config) *string { return &c.WebSocket.CSRFQueryParam }),
+	}}.describe("int", "0", "verified asymmetric tokens to cache (0: off)"),
+	boolVar("LEGACY_STATUS_CODES", "LegacyStatusCodes", false, func(c *Config) *bool { return &c.LegacyStatusCodes }).describe("bool", "false", "the seed's statuses (422, 401 for CSRF)"),
+	strVar("WEBSOCKET_QUERY_PARAM", "WebSocket.QueryParam", func(c *Config) *string { return &c.WebSocket.QueryParam }).describe("string", "token", "query parameter of a WebSocket token"),
+	boolVar("WEBSOCKET_NO_QUERY_TOKEN", "WebSocket.NoQueryToken", false, func(c *Config) *bool { return &c.WebSocket.NoQueryToken }).describe("bool", "false", "refuse tokens in WebSocket URLs"),
+	strVar("WEBSOCKET_CSRF_QUERY_PARAM", "WebSocket.CSRFQueryParam", func(c *Config) *string { return &c.WebSocket.CSRFQueryParam }).describe("string", "csrf_token", "query parameter of a WebSocket CSRF value"),
 }
 
 // envIndex maps full variable names to their envVars entry.
