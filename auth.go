@@ -37,6 +37,9 @@ type Auth struct {
 	now          func() time.Time
 	log          *slog.Logger
 	errorHandler func(http.ResponseWriter, *http.Request, error)
+	legacyStatus bool // LegacyStatusCodes
+	onVerify     func(context.Context, VerifyEvent)
+	life         lifetimes // of our tokens
 	compatMsgs   bool
 	leeway       int64
 	maxSize      int
@@ -120,6 +123,8 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.now = cfg.Now
 	a.log = cfg.Logger
 	a.errorHandler = cfg.ErrorHandler
+	a.legacyStatus = cfg.LegacyStatusCodes
+	a.onVerify = cfg.OnVerify
 	a.userLoader = cfg.UserLoader
 	a.leeway = int64((cfg.DecodeLeeway + time.Second - 1) / time.Second)
 	a.maxSize = cfg.MaxTokenSize
@@ -140,9 +145,9 @@ func newAuth(cfg Config) (*Auth, error) {
 	}
 	a.cfg.Cookies.SameSite = cfg.Cookies.SameSite // normalised by validateRest
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
-	life := lifetimes{access: cfg.AccessTokenExpires, refresh: cfg.RefreshTokenExpires, nonExpiring: cfg.AllowNonExpiringTokens}
-	a.rev = newRevoker(&cfg.Revocation, life, a.timing(), a.log)
-	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, life, a.timing(), a.compatMsgs)
+	a.life = lifetimes{access: cfg.AccessTokenExpires, refresh: cfg.RefreshTokenExpires, nonExpiring: cfg.AllowNonExpiringTokens}
+	a.rev = newRevoker(&cfg.Revocation, a.life, a.timing(), a.log)
+	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, a.life, a.timing(), a.compatMsgs)
 	creds, err := newCredentials(cfg.TokenLocation, &cfg.Header, &cfg.Cookies, &cfg.WebSocket, a.compatMsgs)
 	if err != nil {
 		return nil, err

@@ -17,11 +17,11 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		a.log.ErrorContext(r.Context(), "authjwt: server error", "code", string(e.Code), "error", cause, "method", r.Method, "path", r.URL.Path)
 	}
-	if a.cfg.ErrorHandler != nil {
-		a.cfg.ErrorHandler(w, r, err)
+	if a.errorHandler != nil {
+		a.errorHandler(w, r, err)
 		return
 	}
-	writeError(w, AsError(err), a.cfg.LegacyStatusCodes, a.creds.challengeScheme(), "")
+	writeError(w, AsError(err), a.legacyStatus, a.creds.challengeScheme(), "")
 }
 
 // Check authenticates r against req and returns the verified token. It is
@@ -30,6 +30,15 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // configured scheme; otherwise the cookies, with CSRF and cross-origin
 // checks on unsafe methods. With req.Optional, a request without any token
 // returns (nil, nil). The error is always an *Error.
+//
+// The path, each part entered once: the credentials reader finds the
+// token and applies the cookie rule (credentials.go); the decoder checks
+// its form and signature with our keys or a trusted issuer's (verify.go,
+// internal/jws, keyring.go, trusted.go); the claims policy, ours or the
+// issuer's, judges its claims (policy.go); the revoker asks the store
+// (revoker.go); the route's requirements and the user loader follow
+// (finish, verify.go); last, the credential's own proof, its CSRF value,
+// is compared with the verified token (credential.bind).
 func (a *Auth) Check(r *http.Request, req Requirement) (*Token, error) {
 	cred, err := a.creds.read(r, req)
 	if err != nil {

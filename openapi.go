@@ -242,7 +242,7 @@ func (a *Auth) ErrorStatuses(req Requirement) []int {
 	if len(req.Roles) > 0 || len(req.Claims) > 0 || a.creds.cookies {
 		out = append(out, http.StatusForbidden)
 	}
-	if a.cfg.LegacyStatusCodes {
+	if a.legacyStatus {
 		out = append(out, http.StatusUnprocessableEntity)
 	}
 	if a.rev.on {

@@ -114,7 +114,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 			return
 		}
 	}
-	if a.cfg.AccessTokenExpires == Never {
+	if a.life.access == Never {
 		return
 	}
 	raw, n := cookieToken(r, a.creds.cookie[1])
@@ -139,7 +139,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		return
 	}
 	now := a.now()
-	lifetime := a.cfg.AccessTokenExpires
+	lifetime := a.life.access
 	if rexp := rt.ExpiresAt(); !rexp.IsZero() {
 		// One second below the refresh token's expiry, so that the exp
 		// rounded by creation can never pass it.

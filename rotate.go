@@ -157,8 +157,8 @@ func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption)
 			return Pair{}, ErrTokenExpired
 		}
 	}
-	if a.cfg.AccessTokenExpires != Never {
-		exp := now.Add(a.cfg.AccessTokenExpires)
+	if a.life.access != Never {
+		exp := now.Add(a.life.access)
 		af.expAt = exp.Unix()
 		if exp.After(time.Unix(af.expAt, 0)) {
 			af.expAt++
@@ -168,7 +168,7 @@ func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption)
 		af.expAt = end
 	}
 	var rexpiry time.Duration
-	if end == 0 && a.cfg.RefreshTokenExpires != Never {
+	if end == 0 && a.life.refresh != Never {
 		rexpiry = Never // a refresh token without "exp" begets one without
 	}
 	rf := &fixedClaims{at: now, jti: plan.refresh, csrf: plan.refreshCSRF, expAt: end}

@@ -42,7 +42,7 @@ func (a *Auth) Verify(ctx context.Context, token string, req Requirement) (*Toke
 
 func (a *Auth) verify(ctx context.Context, token string, req Requirement, source tokenSource) (*Token, error) {
 	var start time.Time
-	if a.cfg.OnVerify != nil {
+	if a.onVerify != nil {
 		start = time.Now()
 	}
 	t, err := a.verifyToken(ctx, token, req)
@@ -61,12 +61,12 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 		}
 		err = e
 	}
-	if a.cfg.OnVerify != nil {
+	if a.onVerify != nil {
 		ev := VerifyEvent{Err: err, Source: source.String(), Duration: time.Since(start)}
 		if t != nil {
 			ev.Type = t.c.Type()
 		}
-		a.cfg.OnVerify(ctx, ev)
+		a.onVerify(ctx, ev)
 	}
 	if err != nil {
 		return nil, err
