@@ -18,3 +18,10 @@ import (
 func TestEveryExportedNameHasDocComment(t *testing.T) {
 	doccheck.Check(t, ".", 5)
 }
+
+// TestOpenAPIGuidePrograms builds the net/http programs of
+// docs/openapi-adapters.md against this module, so the guide's examples
+// follow the API.
+func TestOpenAPIGuidePrograms(t *testing.T) {
+	doccheck.Programs(t, "docs/openapi-adapters.md", "github.com/librenz/authjwt")
+}

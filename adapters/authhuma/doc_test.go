@@ -13,3 +13,10 @@ import (
 func TestEveryExportedNameHasDocComment(t *testing.T) {
 	doccheck.Check(t, ".", 2)
 }
+
+// TestOpenAPIGuidePrograms builds the authhuma programs of
+// docs/openapi-adapters.md against this module, so the guide's examples
+// follow the adapter's API.
+func TestOpenAPIGuidePrograms(t *testing.T) {
+	doccheck.Programs(t, "../../docs/openapi-adapters.md", "github.com/librenz/authjwt/adapters/authhuma")
+}
