@@ -264,7 +264,7 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	if err := a.dec.Open(raw, &in); err != nil {
 		return nil, a.codecError(err, raw, &in)
 	}
-	if err := a.dec.Verify(context.Background(), &in, &a.ring); err != nil {
+	if err := a.dec.Verify(context.Background(), &in, a.ring); err != nil {
 		return nil, a.codecError(err, raw, &in)
 	}
 	t := &Token{raw: raw, alg: in.Alg()}

@@ -221,14 +221,14 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	if o.err != nil {
 		return "", o.err
 	}
-	alg := a.signAlg
+	alg := a.ring.signAlg
 	if o.alg != jws.AlgInvalid {
 		alg = o.alg
-		if alg != a.signAlg && !a.allowed[alg] {
+		if alg != a.ring.signAlg && !a.ring.gate.Allowed[alg] {
 			return "", fmt.Errorf("authjwt: WithAlgorithm: %s is not among the configured DecodeAlgorithms", alg)
 		}
 	}
-	sk, err := a.signingFor(alg, o.alg != jws.AlgInvalid)
+	sk, err := a.ring.signingFor(alg, o.alg != jws.AlgInvalid)
 	if err != nil {
 		return "", err
 	}
@@ -405,15 +405,6 @@ func (a *Auth) checkCustomName(k string) error {
 		return fmt.Errorf("authjwt: WithClaims: claim %q is set by the library and cannot be overwritten", k)
 	}
 	return nil
-}
-
-// encodeHeader returns the encoded header segment for alg and kid.
-func (a *Auth) encodeHeader(alg jws.Alg, kid string) string {
-	seg, err := a.enc.Header(alg, kid, nil)
-	if err != nil {
-		return "" // kids are checked by New; a key set's are its own
-	}
-	return seg
 }
 
 const hexDigits = "0123456789abcdef"

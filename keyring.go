@@ -3,9 +3,16 @@ package authjwt
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
 	"errors"
+	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/keys"
@@ -35,11 +42,91 @@ type headerCache struct {
 	seg string
 }
 
-// keyRing is our own verifier, for the decoder: the gate of our tokens
-// (DecodeAlgorithms, DecodeKID) and our keys.
+// keyRing owns our keys: it loads them from Config.Keys (a rotating
+// Keys.Set, or the static SecretKey / PrivateKey / PublicKey / Signer /
+// VerifyKey), signs new tokens, publishes the public keys, and is the
+// decoder's resolver for our tokens (gate: DecodeAlgorithms, DecodeKID).
 type keyRing struct {
-	a    *Auth
-	gate jws.Gate
+	gate    jws.Gate // Allowed is indexed by jws.Alg
+	signAlg jws.Alg
+	set     *keys.Set // Keys.Set; nil with static keys
+
+	hmacs      hmacCache // the set's secrets, pooled per (secret, alg)
+	lastHeader atomic.Pointer[headerCache]
+
+	// Static keys, bound once to the algorithms they serve: the pooled
+	// HMAC key per algorithm (no lookup per request) and the key pair.
+	hmacKey [16]*jws.HMACKey
+	hmacKID string
+	pub     crypto.PublicKey
+	pubKID  string
+	signer  crypto.Signer
+	// precomputed header segments for (alg, kid) without extra fields,
+	// and those of them the decoder recognises byte for byte
+	headerSeg [16]string
+	own       []string
+
+	enc *jws.Encoder
+	log *slog.Logger
+}
+
+// newKeyRing loads the keys of cfg (defaults applied).
+func newKeyRing(cfg *Config, enc *jws.Encoder, log *slog.Logger) (*keyRing, error) {
+	r := &keyRing{enc: enc, log: log}
+	if cfg.Keys.Set != nil {
+		if err := r.useKeySet(*cfg); err != nil {
+			return nil, err
+		}
+	} else if err := r.loadKeys(*cfg); err != nil {
+		return nil, err
+	}
+	r.gate.KID = cfg.DecodeKID
+	if r.set == nil {
+		for i := jws.HS256; i < 16; i++ {
+			if r.gate.Allowed[i] || i == r.signAlg {
+				r.headerSeg[i] = r.encodeHeader(i, r.kidFor(i))
+				if r.gate.Allowed[i] {
+					r.own = append(r.own, r.headerSeg[i])
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
+// encodeHeader returns the encoded header segment for alg and kid.
+func (r *keyRing) encodeHeader(alg jws.Alg, kid string) string {
+	seg, err := r.enc.Header(alg, kid, nil)
+	if err != nil {
+		return "" // kids are checked by New; a key set's are its own
+	}
+	return seg
+}
+
+// checkTrusted refuses an HMAC secret that is a trusted provider's public
+// key: those are public too. (Keys a provider's JWKS serves later are not
+// known yet; the ones a KeySource holds now are checked.)
+func (r *keyRing) checkTrusted(trusted map[string]*trustedIssuer, secret string) error {
+	if r.hmacKey == [16]*jws.HMACKey{} {
+		return nil
+	}
+	var pubs []crypto.PublicKey
+	for _, ti := range trusted {
+		if ti.src == nil {
+			continue
+		}
+		for _, k := range ti.src.Keys() {
+			if k.Public != nil {
+				pubs = append(pubs, k.Public)
+			}
+		}
+	}
+	if len(pubs) > 0 {
+		if err := keys.CheckSecret([]byte(secret), pubs...); err != nil {
+			return secretKeyError(err)
+		}
+	}
+	return nil
 }
 
 // Gate returns what we accept of a header.
@@ -60,25 +147,24 @@ func bindKey(hmacs *hmacCache, k keys.Key, alg jws.Alg) (jws.Key, error) {
 // key set, the key its kid names, or each candidate in turn for a token
 // without kid; otherwise the configured key.
 func (r *keyRing) Key(_ context.Context, alg jws.Alg, kid jws.KID, i int) (jws.Key, error) {
-	a := r.a
-	if a.keySet != nil {
+	if r.set != nil {
 		if kid.Present() {
 			if i > 0 {
 				return jws.Key{}, jws.ErrSignature
 			}
-			k, ok := a.keySet.Lookup(string(kid.Bytes()))
+			k, ok := r.set.Lookup(string(kid.Bytes()))
 			if !ok {
 				return jws.Key{}, ErrInvalidKID.with(nil, "Unknown kid on header")
 			}
-			return bindKey(&a.hmacs, k, alg)
+			return bindKey(&r.hmacs, k, alg)
 		}
 		n := 0
-		for k := range a.keySet.Candidates(alg.String()) {
+		for k := range r.set.Candidates(alg.String()) {
 			if !k.Accepts(alg.String()) {
 				continue
 			}
 			if n == i {
-				return bindKey(&a.hmacs, k, alg)
+				return bindKey(&r.hmacs, k, alg)
 			}
 			n++
 		}
@@ -91,9 +177,9 @@ func (r *keyRing) Key(_ context.Context, alg jws.Alg, kid jws.KID, i int) (jws.K
 		return jws.Key{}, jws.ErrSignature
 	}
 	if alg.IsHMAC() {
-		return jws.Key{HMAC: a.hmacKey[alg]}, nil
+		return jws.Key{HMAC: r.hmacKey[alg]}, nil
 	}
-	return jws.Key{Public: a.pub}, nil
+	return jws.Key{Public: r.pub}, nil
 }
 
 // signingKey returns the key new tokens are signed with under alg (the
@@ -106,9 +192,9 @@ type signing struct {
 	header string
 }
 
-func (a *Auth) signingFor(alg jws.Alg, override bool) (signing, error) {
-	if a.keySet != nil {
-		k := a.keySet.Signer()
+func (r *keyRing) signingFor(alg jws.Alg, override bool) (signing, error) {
+	if r.set != nil {
+		k := r.set.Signer()
 		if !k.CanSign() {
 			return signing{}, ErrNoSigningKey
 		}
@@ -121,58 +207,61 @@ func (a *Auth) signingFor(alg jws.Alg, override bool) (signing, error) {
 		}
 		s := signing{alg: ka, kid: k.KID}
 		if k.Secret != nil {
-			s.hmac = a.hmacs.get(ka, k.Secret)
+			s.hmac = r.hmacs.get(ka, k.Secret)
 		} else {
 			s.signer = k.Signer
 		}
-		if hc := a.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
+		if hc := r.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
 			s.header = hc.seg
 		} else {
-			s.header = a.encodeHeader(ka, k.KID)
-			a.lastHeader.Store(&headerCache{ka, k.KID, s.header})
+			s.header = r.encodeHeader(ka, k.KID)
+			r.lastHeader.Store(&headerCache{ka, k.KID, s.header})
 		}
 		return s, nil
 	}
-	s := signing{alg: alg, kid: a.kidFor(alg), header: a.headerSeg[alg]}
+	s := signing{alg: alg, kid: r.kidFor(alg), header: r.headerSeg[alg]}
 	if alg.IsHMAC() {
-		s.hmac = a.hmacKey[alg]
+		s.hmac = r.hmacKey[alg]
 		if s.hmac == nil {
 			return signing{}, errors.New("authjwt: WithAlgorithm: no HMAC secret configured for " + alg.String())
 		}
 		return s, nil
 	}
-	if a.signer == nil {
+	if r.signer == nil {
 		return signing{}, ErrNoSigningKey
 	}
-	s.signer = a.signer
+	s.signer = r.signer
 	return s, nil
 }
 
 // Keys returns our public verification keys (never a private or symmetric
 // key), for JWKS publication. See [Auth.JWKSHandler].
-func (a *Auth) Keys() []keys.Key {
-	if a.keySet != nil {
+func (a *Auth) Keys() []keys.Key { return a.ring.published() }
+
+// published returns the public keys, for Keys.
+func (r *keyRing) published() []keys.Key {
+	if r.set != nil {
 		var out []keys.Key
-		for _, k := range a.keySet.Keys() {
+		for _, k := range r.set.Keys() {
 			if k.Secret == nil && k.Public != nil {
 				out = append(out, keys.Key{KID: k.KID, Alg: k.Alg, Public: k.Public})
 			}
 		}
 		return out
 	}
-	if a.pub == nil {
+	if r.pub == nil {
 		return nil
 	}
-	alg := a.signAlg
+	alg := r.signAlg
 	if alg.IsHMAC() {
 		for i := jws.HS256; i < 16; i++ {
-			if a.allowed[i] && !i.IsHMAC() {
+			if r.gate.Allowed[i] && !i.IsHMAC() {
 				alg = i
 				break
 			}
 		}
 	}
-	return []keys.Key{{KID: a.pubKID, Alg: alg.String(), Public: a.pub}}
+	return []keys.Key{{KID: r.pubKID, Alg: alg.String(), Public: r.pub}}
 }
 
 // JWKSHandler serves our public keys as a JWK Set, for
@@ -191,10 +280,318 @@ func (a *Auth) PublicKey() (pemText, thumbprint string, err error) {
 		return "", "", errors.New("authjwt: no public key configured (HMAC algorithms have none)")
 	}
 	k := ks[0]
-	if a.keySet != nil {
-		if s := a.keySet.Signer(); s.Public != nil {
+	if a.ring.set != nil {
+		if s := a.ring.set.Signer(); s.Public != nil {
 			k = keys.Key{KID: s.KID, Alg: s.Alg, Public: s.Public}
 		}
 	}
 	return keys.PublicKeyPEM(k)
+}
+
+func (r *keyRing) loadKeys(cfg Config) error {
+	alg, ok := jws.ParseAlg(cfg.Algorithm)
+	if !ok {
+		return settingError("Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Algorithm)
+	}
+	r.signAlg = alg
+	decode := cfg.DecodeAlgorithms
+	if len(decode) == 0 {
+		decode = []string{cfg.Algorithm}
+	}
+	var decodeAlgs []jws.Alg
+	for _, s := range decode {
+		d, ok := jws.ParseAlg(s)
+		if !ok {
+			return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
+		}
+		r.gate.Allowed[d] = true
+		decodeAlgs = append(decodeAlgs, d)
+	}
+	needHMAC := alg.IsHMAC()
+	needAsym := !alg.IsHMAC()
+	for _, d := range decodeAlgs {
+		if d.IsHMAC() {
+			needHMAC = true
+		} else {
+			needAsym = true
+		}
+	}
+
+	// HMAC secret.
+	if needHMAC {
+		if cfg.Keys.SecretKey == "" {
+			return settingError("Keys.SecretKey", "required for %s (AUTHJWT_SECRET_KEY or AUTHJWT_SECRET_KEY_FILE)", hmacAlgsOf(alg, decodeAlgs))
+		}
+		if slices.Contains(placeholderSecrets, cfg.Keys.SecretKey) {
+			return settingError("Keys.SecretKey", "is the example secret of the documentation, which anyone can read and sign with; generate one with `authjwt keygen --alg %s`", hmacAlgsOf(alg, decodeAlgs))
+		}
+		for _, d := range append([]jws.Alg{alg}, decodeAlgs...) {
+			if !d.IsHMAC() {
+				continue
+			}
+			min := d.Hash().Size()
+			if len(cfg.Keys.SecretKey) < min {
+				if !cfg.Keys.UnsafeAllowShortSecret {
+					return settingError("Keys.SecretKey", "%s needs a secret of at least %d bytes (RFC 7518 §3.2), got %d; generate one with `authjwt keygen --alg %s`, or set Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", d, min, len(cfg.Keys.SecretKey), d)
+				}
+				r.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (Keys.UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.Keys.SecretKey), "min", min)
+			}
+			if r.hmacKey[d] == nil {
+				r.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.Keys.SecretKey))
+			}
+		}
+		// After the length check, which a short secret fails first.
+		if n := distinctBytes(cfg.Keys.SecretKey); n < minSecretDistinct {
+			if !cfg.Keys.UnsafeAllowShortSecret {
+				return settingError("Keys.SecretKey", "has only %d distinct bytes (a repeated character, whitespace): not a random secret; generate one with `authjwt keygen --alg %s`, or set Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret", n, hmacAlgsOf(alg, decodeAlgs))
+			}
+			r.log.Warn("authjwt: HMAC secret with very few distinct bytes is in use (Keys.UnsafeAllowShortSecret)", "distinct", n)
+		}
+		r.hmacKID = cfg.Keys.KeyID
+	}
+
+	// Asymmetric keys.
+	if needAsym {
+		if err := r.loadAsymmetric(cfg, alg, decodeAlgs); err != nil {
+			return err
+		}
+	}
+	if needHMAC {
+		// After the asymmetric keys, so that the secret is also compared
+		// with the configured public key (published at the JWKS endpoint).
+		var pubs []crypto.PublicKey
+		if r.pub != nil {
+			pubs = append(pubs, r.pub)
+		}
+		if err := keys.CheckSecret([]byte(cfg.Keys.SecretKey), pubs...); err != nil {
+			return secretKeyError(err)
+		}
+	}
+	if needHMAC && cfg.Keys.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
+		r.hmacKID = r.compatHMACKID(cfg)
+	}
+	return nil
+}
+
+// useKeySet takes our keys from a rotating key set.
+func (r *keyRing) useKeySet(cfg Config) error {
+	if cfg.Keys.SecretKey != "" || cfg.Keys.PrivateKey != "" || cfg.Keys.PublicKey != "" || cfg.Keys.Signer != nil || cfg.Keys.VerifyKey != nil {
+		return settingError("Keys.Set", "set Keys.Set or Keys.SecretKey/PrivateKey/PublicKey/Signer/VerifyKey, not both")
+	}
+	if cfg.Keys.KeyID != "" || cfg.Keys.PublicKeyID != "" {
+		return settingError("Keys.Set", "each key of a Keys.Set carries its own kid: Keys.KeyID and Keys.PublicKeyID are for Keys.SecretKey and Keys.PrivateKey")
+	}
+	r.set = cfg.Keys.Set
+	if len(cfg.DecodeAlgorithms) == 0 {
+		// Every key is bound to its own algorithm; allow them all here.
+		for i := jws.HS256; i < 16; i++ {
+			if i.String() != "" {
+				r.gate.Allowed[i] = true
+			}
+		}
+	} else {
+		for _, s := range cfg.DecodeAlgorithms {
+			d, ok := jws.ParseAlg(s)
+			if !ok {
+				return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q", s)
+			}
+			r.gate.Allowed[d] = true
+		}
+	}
+	if k := cfg.Keys.Set.Signer(); k.Alg != "" {
+		alg, _ := jws.ParseAlg(k.Alg)
+		r.signAlg = alg
+	}
+	return nil
+}
+
+// placeholderSecrets are example secrets published in documentation (the
+// README's quick start, the seed's settings): a service that copied one
+// signs with a key anyone can read.
+var placeholderSecrets = []string{
+	"change-me-to-32-random-bytes-at-least!",
+	"change-me-in-production",
+}
+
+// minSecretDistinct is the fewest distinct bytes a secret may have: a
+// random secret of 32 bytes or more has far more (base64 or hex text of 32
+// random bytes: about 16 or more), while a repeated character, whitespace
+// or a short pattern has a handful.
+const minSecretDistinct = 8
+
+func distinctBytes(s string) int {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n
+}
+
+func hmacAlgsOf(alg jws.Alg, list []jws.Alg) string {
+	if alg.IsHMAC() {
+		return alg.String()
+	}
+	for _, d := range list {
+		if d.IsHMAC() {
+			return d.String()
+		}
+	}
+	return "HMAC"
+}
+
+func (r *keyRing) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) error {
+	if cfg.Keys.PrivateKey != "" && cfg.Keys.Signer != nil {
+		return settingError("Keys.PrivateKey", "set Keys.PrivateKey or Keys.Signer, not both")
+	}
+	if cfg.Keys.PublicKey != "" && cfg.Keys.VerifyKey != nil {
+		return settingError("Keys.PublicKey", "set Keys.PublicKey or Keys.VerifyKey, not both")
+	}
+	signer := cfg.Keys.Signer
+	if cfg.Keys.PrivateKey != "" {
+		s, err := keys.ParsePrivateKeyPEM([]byte(cfg.Keys.PrivateKey))
+		if err != nil {
+			return settingError("Keys.PrivateKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+		signer = s
+	}
+	pub := cfg.Keys.VerifyKey
+	if cfg.Keys.PublicKey != "" {
+		p, err := keys.ParsePublicKeyPEM([]byte(cfg.Keys.PublicKey))
+		if err != nil {
+			return settingError("Keys.PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+		pub = p
+	}
+	if pub == nil && signer != nil {
+		pub = signer.Public()
+	}
+	if pub == nil {
+		return settingError("Keys.PublicKey", "%s needs a public key to verify (AUTHJWT_PUBLIC_KEY or AUTHJWT_PRIVATE_KEY, or their _FILE forms)", firstAsym(alg, decodeAlgs))
+	}
+	if signer != nil && !publicEqual(signer.Public(), pub) {
+		return settingError("Keys.PublicKey", "does not match %s", fieldRef("Keys.PrivateKey"))
+	}
+	if rk, ok := pub.(*rsa.PublicKey); ok && rk.N != nil && rk.N.BitLen() > keys.MaxRSABits {
+		// Checked before the algorithm fit, so the error names the key's
+		// own setting: such a key's signatures exceed MaxSignatureSize.
+		return settingError(keySetting(cfg), "RSA key is %d bits; at most %d are accepted (keys.MaxRSABits): its signatures would exceed the verifier's %d-byte limit (MaxSignatureSize), so no token it signed would verify", rk.N.BitLen(), keys.MaxRSABits, MaxSignatureSize)
+	}
+	if !alg.IsHMAC() {
+		if signer == nil {
+			// A verify-only service: allowed, but it cannot sign.
+			r.log.Debug("authjwt: no private key configured; tokens can be verified but not created")
+		}
+		if err := keys.CheckKey(alg.String(), pub); err != nil {
+			return settingError("Algorithm", "%s does not fit the configured key: %v", alg, strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+	}
+	for _, d := range decodeAlgs {
+		if d.IsHMAC() {
+			continue
+		}
+		if err := keys.CheckKey(d.String(), pub); err != nil {
+			return settingError("DecodeAlgorithms", "%s does not fit the configured key: %v", d, strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+	}
+	kid := cfg.Keys.PublicKeyID
+	if kid == "" {
+		var err error
+		if cfg.Compat == CompatLibreFastAPIJWT {
+			kid, err = keys.SeedKID(pub)
+		} else {
+			kid, err = keys.Thumbprint(pub)
+		}
+		if err != nil {
+			return settingError("Keys.PublicKey", "%v", strings.TrimPrefix(err.Error(), "authjwt: "))
+		}
+	}
+	r.pub, r.pubKID, r.signer = pub, kid, signer
+	return nil
+}
+
+// secretKeyError reports a Keys.SecretKey that keys.CheckSecret refused.
+func secretKeyError(err error) error {
+	return settingError("Keys.SecretKey", "%s: an asymmetric key belongs in Keys.PrivateKey/PublicKey (AUTHJWT_PRIVATE_KEY, AUTHJWT_PUBLIC_KEY); a public key used as an HMAC secret lets anyone forge tokens", strings.TrimPrefix(err.Error(), "authjwt: "))
+}
+
+// keySetting names the setting the asymmetric key came from.
+func keySetting(cfg Config) string {
+	switch {
+	case cfg.Keys.PublicKey != "":
+		return "Keys.PublicKey"
+	case cfg.Keys.VerifyKey != nil:
+		return "Keys.VerifyKey"
+	case cfg.Keys.PrivateKey != "":
+		return "Keys.PrivateKey"
+	}
+	return "Keys.Signer"
+}
+
+func firstAsym(alg jws.Alg, list []jws.Alg) string {
+	if !alg.IsHMAC() {
+		return alg.String()
+	}
+	for _, d := range list {
+		if !d.IsHMAC() {
+			return d.String()
+		}
+	}
+	return alg.String()
+}
+
+func publicEqual(a, b crypto.PublicKey) bool {
+	type eq interface{ Equal(crypto.PublicKey) bool }
+	switch k := a.(type) {
+	case *rsa.PublicKey:
+		return k.Equal(b)
+	case *ecdsa.PublicKey:
+		return k.Equal(b)
+	case ed25519.PublicKey:
+		return k.Equal(b)
+	case eq:
+		return k.Equal(b)
+	}
+	return false
+}
+
+func (r *keyRing) kidFor(alg jws.Alg) string {
+	if alg.IsHMAC() {
+		return r.hmacKID
+	}
+	return r.pubKID
+}
+
+// seedHMACKID is the kid libre-fastapi-jwt stamps on every token when no
+// public key is configured.
+const seedHMACKID = "whoamikidding"
+
+// compatHMACKID is the seed's kid for HMAC tokens: the SPKI hash of the
+// configured public key, whatever the algorithm, else "whoamikidding".
+func (r *keyRing) compatHMACKID(cfg Config) string {
+	if r.pub != nil {
+		return r.pubKID
+	}
+	var pub crypto.PublicKey
+	switch {
+	case cfg.Keys.VerifyKey != nil:
+		pub = cfg.Keys.VerifyKey
+	case cfg.Keys.Signer != nil:
+		pub = cfg.Keys.Signer.Public()
+	case cfg.Keys.PublicKey != "":
+		pub, _ = keys.ParsePublicKeyPEM([]byte(cfg.Keys.PublicKey))
+	case cfg.Keys.PrivateKey != "":
+		if s, err := keys.ParsePrivateKeyPEM([]byte(cfg.Keys.PrivateKey)); err == nil {
+			pub = s.Public()
+		}
+	}
+	if pub != nil {
+		if kid, err := keys.SeedKID(pub); err == nil {
+			return kid
+		}
+	}
+	return seedHMACKID
 }

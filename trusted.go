@@ -124,7 +124,7 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		if len(c.Audience) == 0 {
 			return settingError(setting+".Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE): without it, tokens the provider minted for any other service would be accepted", c.Issuer)
 		}
-		ti := &trustedIssuer{cfg: c, hmacs: &a.hmacs}
+		ti := &trustedIssuer{cfg: c, hmacs: &a.ring.hmacs}
 		ti.gate.Typ, ti.gate.IgnoreRoles = jws.TypAccessOrJWT, true
 		if c.RequireAtJWT {
 			ti.gate.Typ = jws.TypAccess

@@ -82,8 +82,8 @@ func (c *verifyCache) put(tok string, e *vEntry) {
 
 // keyVersion identifies the current set of our own keys (0 for fixed keys).
 func (a *Auth) keyVersion() uint64 {
-	if a.keySet != nil {
-		return a.keySet.Version()
+	if a.ring.set != nil {
+		return a.ring.set.Version()
 	}
 	return 0
 }

@@ -161,7 +161,7 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		return nil, a.codecError(err, token, &in)
 	}
 	var ti *trustedIssuer
-	var kr jws.KeyResolver = &a.ring
+	var kr jws.KeyResolver = a.ring
 	if a.trusted != nil {
 		// The issuer selects the verifier, so with trusted issuers the
 		// payload was read by Open (bounded by MaxTokenSize, and trusted
