@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -263,6 +264,43 @@ func ExampleAuth_Rotate() {
 	// rotate: <nil> true
 	// reuse: authjwt: Refresh token reuse detected
 	// new access token: authjwt: Token has been revoked
+}
+
+// RefreshHandler is the whole refresh route: it verifies the refresh
+// token, keeps its family (so logout still revokes what it issued), rotates
+// when rotation is on, and sets the cookies when cookies are a location.
+func ExampleAuth_RefreshHandler() {
+	store := revoke.NewMemory(revoke.WithClock(clock))
+	defer store.Close()
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Revocation: authjwt.RevocationConfig{Enabled: true, Store: store}})
+	refresh := auth.RefreshHandler(authjwt.RefreshOptions{})
+
+	pair, _ := auth.CreatePair("alice", authjwt.WithFresh(true))
+	r := httptest.NewRequest("POST", "/refresh", nil)
+	r.Header.Set("Authorization", "Bearer "+pair.RefreshToken)
+	w := httptest.NewRecorder()
+	refresh.ServeHTTP(w, r)
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(w.Body).Decode(&body)
+	ctx := context.Background()
+	at, _ := auth.Verify(ctx, body.AccessToken, authjwt.Requirement{})
+	fmt.Println(w.Code, w.Header().Get("Cache-Control"), at.Subject(), at.Fresh(), at.Family() == pair.Family)
+
+	// Logout revokes the family: the refreshed access token too.
+	first, _ := auth.Verify(ctx, pair.AccessToken, authjwt.Requirement{})
+	auth.RevokeFamily(ctx, first)
+	_, err := auth.Verify(ctx, body.AccessToken, authjwt.Requirement{})
+	fmt.Println("refreshed token after logout:", err)
+
+	// An access token is no refresh token.
+	r.Header.Set("Authorization", "Bearer "+pair.AccessToken)
+	serve(refresh, r)
+	// Output:
+	// 200 no-store alice false true
+	// refreshed token after logout: authjwt: Token has been revoked
+	// 401 {"detail":"Only refresh tokens are allowed","code":"refresh_token_required"}
 }
 
 // An Ed25519 key made from a fixed seed, for deterministic output; a real

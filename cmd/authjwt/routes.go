@@ -68,7 +68,7 @@ func (s *server) routes() []route {
 		{"GET /healthz", guardNone, "health check", h(s.handleHealthz)},
 		{"POST /login", guardCredentials, "log in: an access (fresh) and a refresh token", h(s.handleLogin)},
 		{"POST /fresh-login", guardCredentials, "log in again: a fresh access token only", h(s.handleFreshLogin)},
-		{"POST /refresh", guardRefresh, "a new (not fresh) access token from a refresh token", a.Middleware(authjwt.Requirement{Refresh: true})(h(s.handleRefresh))},
+		{"POST /refresh", guardRefresh, "a new (not fresh) access token from a refresh token", a.RefreshHandler(authjwt.RefreshOptions{TokenOptions: s.refreshOptions})},
 		{"GET /protected", guardAccess, "the caller's subject", access(h(s.handleUser))},
 		{"GET /protected-fresh", guardFresh, "the caller's subject, with a fresh token", a.Middleware(authjwt.Requirement{Fresh: true})(h(s.handleUser))},
 		{"GET /optional", guardOptional, "the caller's subject, or null without a token", a.Middleware(authjwt.Requirement{Optional: true})(h(s.handleUser))},
@@ -277,56 +277,18 @@ func (s *server) handleFreshLogin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"access_token": at})
 }
 
-// handleRefresh issues a new access token (not fresh) in the refresh
-// token's family. With rotation on, [authjwt.Auth.Rotate] also issues a new
-// refresh token, consuming the one presented atomically in the store; a
-// second use of a refresh token revokes its whole family and answers 401
-// "Refresh token reuse detected".
-func (s *server) handleRefresh(w http.ResponseWriter, r *http.Request) {
-	rt := authjwt.FromContext(r.Context())
-	var opts []authjwt.TokenOption
+// refreshOptions gives the tokens of /refresh the user's claims, read
+// again (not copied from the refresh token). [authjwt.Auth.RefreshHandler]
+// does the rest: a new access token (not fresh) in the refresh token's
+// family, or with rotation on a new pair from [authjwt.Auth.Rotate], which
+// consumes the refresh token presented atomically in the store (a second
+// use revokes its whole family and answers 401 "Refresh token reuse
+// detected"), and the cookies in cookie mode.
+func (s *server) refreshOptions(r *http.Request, rt *authjwt.Token) ([]authjwt.TokenOption, error) {
 	if u, ok := s.users[rt.Subject()]; ok {
-		opts = append(opts, userClaims(u))
+		return []authjwt.TokenOption{userClaims(u)}, nil
 	}
-	var at, newRefresh string
-	if s.cfg.Revocation.Rotation {
-		pair, err := s.auth.Rotate(r.Context(), rt, opts...)
-		if err != nil {
-			s.auth.WriteError(w, r, err)
-			return
-		}
-		at, newRefresh = pair.AccessToken, pair.RefreshToken
-		// SetPairCookies takes the pair's minted claims: the refresh token
-		// is consumed, so nothing may refuse its successor now.
-		if s.cookies {
-			if err := s.auth.SetPairCookies(w, pair); err != nil {
-				s.internalError(w, r, "setting cookies", err)
-				return
-			}
-		}
-	} else {
-		var err error
-		at, err = s.auth.CreateAccessToken(rt.Subject(), append(opts, authjwt.WithFamily(rt.Family()))...)
-		if err != nil {
-			s.internalError(w, r, "creating token", err)
-			return
-		}
-		if s.cookies {
-			if err := s.auth.SetAccessCookies(w, at); err != nil {
-				s.internalError(w, r, "setting cookies", err)
-				return
-			}
-		}
-	}
-	if !s.headers {
-		writeJSON(w, http.StatusOK, detail{"Token refreshed"})
-		return
-	}
-	body := map[string]string{"access_token": at}
-	if newRefresh != "" {
-		body["refresh_token"] = newRefresh
-	}
-	writeJSON(w, http.StatusOK, body)
+	return nil, nil
 }
 
 // handleUser answers {"user": <sub>} (null on /optional without a token).
