@@ -124,6 +124,7 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
 	a.life = lifetimes{access: cfg.AccessTokenExpires, refresh: cfg.RefreshTokenExpires, nonExpiring: cfg.AllowNonExpiringTokens}
 	a.rev = newRevoker(&cfg.Revocation, a.life, a.timing(), a.log)
+	a.rev.onCall, a.rev.onReuse = cfg.OnStoreCall, cfg.OnRefreshReuse
 	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, a.life, a.timing(), a.compatMsgs)
 	creds, err := newCredentials(cfg.TokenLocation, &cfg.Header, &cfg.Cookies, &cfg.WebSocket, a.compatMsgs)
 	if err != nil {

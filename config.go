@@ -189,6 +189,15 @@ type Config struct {
 	// OnVerify, when set, is called with the outcome of every
 	// verification, for metrics. It must be fast and must not block.
 	OnVerify func(ctx context.Context, ev VerifyEvent)
+	// OnStoreCall, when set, is called after every call into the store
+	// (see [StoreEvent]), with the context of the request or call that
+	// made it, for metrics and traces. It must be fast and must not
+	// block.
+	OnStoreCall func(ctx context.Context, ev StoreEvent)
+	// OnRefreshReuse, when set, is called when [Auth.Rotate] is given a
+	// refresh token that was already used (see [ReuseEvent]), for metrics
+	// and alerts. It must be fast and must not block.
+	OnRefreshReuse func(ctx context.Context, ev ReuseEvent)
 	// ErrorHandler writes the response for a refused request (default
 	// [WriteError]).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -438,6 +447,62 @@ type VerifyEvent struct {
 	Source string
 	// Duration is the time verification took.
 	Duration time.Duration
+	// Algorithm is the verified token's algorithm ("HS256", "RS256", …),
+	// "" when the token was refused.
+	Algorithm string
+	// ThirdParty reports that the verified token came from a trusted
+	// issuer ([Config.TrustedIssuers]), not from us; false when refused.
+	ThirdParty bool
+	// Issuer is the verified token's "iss" (ours or a trusted issuer's,
+	// "" when it has none or the token was refused).
+	Issuer string
+}
+
+// Operations of the revocation store reported by [Config.OnStoreCall]
+// ([StoreEvent.Op]).
+const (
+	StoreOpCheck         = "check"          // Store.IsRevoked, on verification and in WatchToken's polling
+	StoreOpRevoke        = "revoke"         // Store.RevokeToken
+	StoreOpRevokeFamily  = "revoke_family"  // Store.RevokeFamily
+	StoreOpRevokeSubject = "revoke_subject" // Store.RevokeSubject
+	StoreOpConsume       = "consume"        // Consumer.Consume or SuccessorConsumer.ConsumeWithSuccessor, in Rotate
+)
+
+// StoreEvent describes one call into the revocation store, for
+// [Config.OnStoreCall].
+type StoreEvent struct {
+	// Op is the operation: [StoreOpCheck], [StoreOpRevoke],
+	// [StoreOpRevokeFamily], [StoreOpRevokeSubject] or [StoreOpConsume].
+	Op string
+	// Start is when the call began.
+	Start time.Time
+	// Duration is how long the call took.
+	Duration time.Duration
+	// Err is the store's own error (context.DeadlineExceeded, wrapped or
+	// not, when [RevocationConfig.Timeout] ran out), nil when it answered.
+	Err error
+	// Revoked is the store's answer to a check (Op [StoreOpCheck]).
+	Revoked bool
+}
+
+// ReuseEvent describes a use of an already used refresh token in
+// [Auth.Rotate], for [Config.OnRefreshReuse].
+type ReuseEvent struct {
+	// Retry reports a use within [RevocationConfig.ReuseGrace] of the first,
+	// answered with the first use's successor. Otherwise the use is
+	// reuse: the family was revoked and Rotate failed with
+	// [ErrRefreshReuse].
+	Retry bool
+	// Since is the time since the token's first use.
+	Since time.Duration
+	// Subject is the token's "sub".
+	Subject string
+	// Family is the token's family ("aid"; its jti for the first token
+	// of a family).
+	Family string
+	// Err is nil, or the error revoking the family failed with (Rotate
+	// then returns it instead of ErrRefreshReuse).
+	Err error
 }
 
 // ConfigError is the error [New] returns for a bad setting. It names the

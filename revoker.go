@@ -51,6 +51,11 @@ type revoker struct {
 	// health logs the store's outages (start, summaries, end) instead of
 	// one line per failed call.
 	health storeHealth
+
+	// onCall (Config.OnStoreCall) is told about every store call, onReuse
+	// (Config.OnRefreshReuse) about every use of a used refresh token.
+	onCall  func(context.Context, StoreEvent)
+	onReuse func(context.Context, ReuseEvent)
 }
 
 // newRevoker builds the revoker of the revocation settings rc (defaults
@@ -271,12 +276,29 @@ func (r *revoker) consume(ctx context.Context, refresh *Token, successor string,
 	}
 	if r.reuseGrace <= 0 || now.Sub(usedAt) > r.reuseGrace {
 		r.log.WarnContext(ctx, "authjwt: refresh token reuse detected; revoking its family", "sub", refresh.c.Sub(), "family", refresh.c.Aid(), "jti", refresh.c.Jti())
-		if err := r.revokeFamily(ctx, refresh); err != nil {
+		err := r.revokeFamily(ctx, refresh)
+		r.reportReuse(ctx, refresh, false, now.Sub(usedAt), err)
+		if err != nil {
 			return false, "", err
 		}
 		return false, "", ErrRefreshReuse
 	}
+	r.reportReuse(ctx, refresh, true, now.Sub(usedAt), nil)
 	return false, recorded, nil
+}
+
+// reportReuse tells OnRefreshReuse, if set, about a use of the already
+// used refresh token: a retry within the grace window, or reuse (the
+// family revoked, or revokeErr).
+func (r *revoker) reportReuse(ctx context.Context, refresh *Token, retry bool, since time.Duration, revokeErr error) {
+	if r.onReuse == nil {
+		return
+	}
+	family := refresh.c.Aid()
+	if family == "" {
+		family = refresh.c.Jti()
+	}
+	r.onReuse(ctx, ReuseEvent{Retry: retry, Since: since, Subject: refresh.c.Sub(), Family: family, Err: revokeErr})
 }
 
 // Retention.
@@ -322,7 +344,8 @@ func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.
 // answering (a paused server, a partition) fails the call within that
 // bound instead of holding it for as long as the outage. The write calls
 // fail closed with [ErrStoreUnavailable] and tell the outage log how they
-// went; isRevoked returns the store's error to check, which decides.
+// went; isRevoked returns the store's error to check, which decides. Each
+// reports itself to Config.OnStoreCall (started, report).
 
 func noCancel() {}
 
@@ -349,36 +372,68 @@ func (r *revoker) fail(ctx context.Context, op string, err error) error {
 	return ErrStoreUnavailable.with(err, "")
 }
 
+// started returns the start time of a store call when calls are
+// reported (OnStoreCall), and the zero time otherwise: the clock is read
+// only for the hook.
+func (r *revoker) started() time.Time {
+	if r.onCall == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// report tells OnStoreCall, if set, about a call of op that began at
+// start. ctx is the caller's (unbounded) context.
+func (r *revoker) report(ctx context.Context, op string, start time.Time, err error, revoked bool) {
+	if r.onCall != nil {
+		r.onCall(ctx, StoreEvent{Op: op, Start: start, Duration: time.Since(start), Err: err, Revoked: revoked})
+	}
+}
+
 // isRevoked asks the store about q; the error is the store's own.
 func (r *revoker) isRevoked(ctx context.Context, q revoke.Query) (bool, error) {
-	ctx, cancel := r.bound(ctx)
+	bctx, cancel := r.bound(ctx)
 	defer cancel()
-	return r.s.IsRevoked(ctx, q)
+	start := r.started()
+	revoked, err := r.s.IsRevoked(bctx, q)
+	r.report(ctx, StoreOpCheck, start, err, revoked)
+	return revoked, err
 }
 
 func (r *revoker) revokeToken(ctx context.Context, jti string, expires time.Time) error {
 	bctx, cancel := r.bound(ctx)
 	defer cancel()
-	return r.fail(ctx, "revoke", r.s.RevokeToken(bctx, jti, expires))
+	start := r.started()
+	err := r.s.RevokeToken(bctx, jti, expires)
+	r.report(ctx, StoreOpRevoke, start, err, false)
+	return r.fail(ctx, "revoke", err)
 }
 
 func (r *revoker) revokeFamilyID(ctx context.Context, family string, expires time.Time) error {
 	bctx, cancel := r.bound(ctx)
 	defer cancel()
-	return r.fail(ctx, "revoke", r.s.RevokeFamily(bctx, family, expires))
+	start := r.started()
+	err := r.s.RevokeFamily(bctx, family, expires)
+	r.report(ctx, StoreOpRevokeFamily, start, err, false)
+	return r.fail(ctx, "revoke", err)
 }
 
 func (r *revoker) revokeSubjectCutoff(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	bctx, cancel := r.bound(ctx)
 	defer cancel()
-	return r.fail(ctx, "revoke", r.s.RevokeSubject(bctx, issuer, subject, cutoff, expires))
+	start := r.started()
+	err := r.s.RevokeSubject(bctx, issuer, subject, cutoff, expires)
+	r.report(ctx, StoreOpRevokeSubject, start, err, false)
+	return r.fail(ctx, "revoke", err)
 }
 
 // consumeJTI marks a refresh token used (see [revoke.Consumer]).
 func (r *revoker) consumeJTI(ctx context.Context, jti string, expires time.Time) (first bool, usedAt time.Time, err error) {
 	bctx, cancel := r.bound(ctx)
 	defer cancel()
+	start := r.started()
 	first, usedAt, err = r.consumer.Consume(bctx, jti, expires)
+	r.report(ctx, StoreOpConsume, start, err, false)
 	return first, usedAt, r.fail(ctx, "consume", err)
 }
 
@@ -393,7 +448,9 @@ func (r *revoker) consumeWithSuccessor(ctx context.Context, jti, successor strin
 	}
 	bctx, cancel := r.bound(ctx)
 	defer cancel()
+	start := r.started()
 	first, usedAt, recorded, err = r.succ.ConsumeWithSuccessor(bctx, jti, successor, expires)
+	r.report(ctx, StoreOpConsume, start, err, false)
 	return first, usedAt, recorded, r.fail(ctx, "consume", err)
 }
 

@@ -64,7 +64,7 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 	if a.onVerify != nil {
 		ev := VerifyEvent{Err: err, Source: source.String(), Duration: time.Since(start)}
 		if t != nil {
-			ev.Type = t.c.Type()
+			ev.Type, ev.Algorithm, ev.ThirdParty, ev.Issuer = t.c.Type(), t.alg.String(), t.thirdParty, t.c.Iss()
 		}
 		a.onVerify(ctx, ev)
 	}
