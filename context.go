@@ -1,6 +1,9 @@
 package authjwt
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Context accessors: what the middleware ([Auth.Middleware],
 // [Auth.WebSocket]) stores in a request's context, and what handlers read
@@ -52,20 +55,52 @@ func User(ctx context.Context) any {
 	return nil
 }
 
+// ClaimsValidator is implemented by claims types that check their own
+// values (an organisation that must be known, a scope in a set, a
+// tenant matching the host). [ClaimsAs] calls Validate after decoding,
+// on a T or a *T, with the request's context.
+type ClaimsValidator interface {
+	// Validate returns nil when the claims are acceptable.
+	Validate(ctx context.Context) error
+}
+
 // ClaimsAs decodes the verified token's claims into a T (usually a struct
 // of the application's custom claims with json tags), matching claim names
 // to fields exactly, case included (see [Token.Decode]). It fails with
 // [ErrMissingToken] when no token was verified for ctx, and with
 // [ErrClaimsType] (500) when the claims do not fit T: a bug in T, not in
-// the token. Pass either to [Auth.WriteError].
+// the token.
+//
+// When T or *T implements [ClaimsValidator], ClaimsAs then calls Validate
+// with ctx. A failure is the token's fault: its claims are not acceptable,
+// so the error is a 401 [ErrInvalidClaim] ("Invalid claim",
+// invalid_token challenge) wrapping Validate's error (errors.Is and
+// errors.As reach it; it is never sent to the client). An *Error that
+// Validate returns is returned as it is, so a validator may answer 403
+// [ErrNotEnoughPerms] instead. Pass any of them to [Auth.WriteError].
 func ClaimsAs[T any](ctx context.Context) (T, error) {
 	var v T
 	t := FromContext(ctx)
 	if t == nil {
 		return v, ErrMissingToken
 	}
-	err := t.Decode(&v)
-	return v, err
+	if err := t.Decode(&v); err != nil {
+		return v, err
+	}
+	var verr error
+	if cv, ok := any(v).(ClaimsValidator); ok {
+		verr = cv.Validate(ctx)
+	} else if cv, ok := any(&v).(ClaimsValidator); ok {
+		verr = cv.Validate(ctx)
+	}
+	if verr != nil {
+		var e *Error
+		if errors.As(verr, &e) {
+			return v, verr
+		}
+		return v, ErrInvalidClaim.with(verr, "")
+	}
+	return v, nil
 }
 
 // WebSocketSubprotocol returns the subprotocol stored by [Auth.WebSocket]

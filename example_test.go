@@ -199,6 +199,45 @@ func ExampleClaimsAs() {
 	// 200 alice of acme, roles [admin]
 }
 
+// OrgClaims checks itself: ClaimsAs calls Validate after decoding.
+type OrgClaims struct {
+	Org string `json:"org"`
+}
+
+// Validate refuses organisations the application does not know.
+func (c OrgClaims) Validate(ctx context.Context) error {
+	if c.Org != "acme" {
+		return fmt.Errorf("unknown organisation %q", c.Org)
+	}
+	return nil
+}
+
+// A claims type with a Validate(ctx) error method is checked by ClaimsAs;
+// a failure is the token's fault: 401 invalid_claim, wrapping the
+// application's error (logged, never sent).
+func ExampleClaimsAs_validate() {
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
+	h := auth.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := authjwt.ClaimsAs[OrgClaims](r.Context())
+		if err != nil {
+			fmt.Println("error:", err)
+			auth.WriteError(w, r, err)
+			return
+		}
+		fmt.Fprintf(w, "%s of %s", authjwt.Subject(r.Context()), c.Org)
+	}))
+	for _, org := range []string{"acme", "evil"} {
+		tok, _ := auth.CreateAccessToken("alice", authjwt.WithClaims(OrgClaims{Org: org}))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		serve(h, r)
+	}
+	// Output:
+	// 200 alice of acme
+	// error: authjwt: Invalid claim: unknown organisation "evil"
+	// 401 {"detail":"Invalid claim","code":"invalid_claim"}
+}
+
 // RequireRoles checks the "roles" claim (any of the given roles).
 func ExampleAuth_RequireRoles() {
 	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
