@@ -172,8 +172,14 @@ type serveProc struct {
 // listens. The process is killed when the test ends if still running.
 func startServe(t *testing.T, env ...string) *serveProc {
 	t.Helper()
+	return startServeArgs(t, nil, env...)
+}
+
+// startServeArgs is startServe with more flags of serve.
+func startServeArgs(t *testing.T, flags []string, env ...string) *serveProc {
+	t.Helper()
 	p := &serveProc{t: t, done: make(chan struct{}), client: &http.Client{Timeout: 10 * time.Second}}
-	p.cmd = exec.Command(serverBinary(t), "serve", "--addr", "127.0.0.1:0")
+	p.cmd = exec.Command(serverBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, flags...)...)
 	p.cmd.Env = append(cleanEnv(), env...)
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()

@@ -35,7 +35,7 @@ const (
 )
 
 func runServe(e *env, args []string) int {
-	fs := newFlagSet(e, "serve", "[--addr HOST:PORT] [--tls-cert FILE --tls-key FILE]",
+	fs := newFlagSet(e, "serve", "[--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--metrics HOST:PORT]",
 		`Runs the reference server (every route of the reference-server spec).
 Configuration comes from AUTHJWT_* variables (the library's, and those below).
 Without AUTHJWT_SECRET_KEY under an HMAC algorithm, a random secret is
@@ -79,10 +79,23 @@ Trusted third-party issuer (OpenID Connect provider):
   AUTHJWT_TRUSTED_REQUIRE_AT_JWT=true  accept only tokens typed at+jwt (RFC 9068);
                                 otherwise "JWT" and untyped tokens pass too
   The JWKS is fetched over HTTPS trusting the system CAs; point SSL_CERT_FILE
-  at a PEM bundle to trust a private CA.`)
+  at a PEM bundle to trust a private CA.
+
+Metrics: --metrics HOST:PORT serves http://HOST:PORT/metrics in the Prometheus
+text format, on a listener of its own (bind it to a private address):
+  authjwt_verify_duration_seconds     verifications by authjwt_code ("ok" or
+                                      the error's stable code), token source
+                                      and type
+  authjwt_store_call_duration_seconds revocation-store calls by operation
+  authjwt_store_errors_total          failed store calls, by error type
+  authjwt_jwks_fetch_duration_seconds JWKS fetches of the trusted issuer,
+                                      by result
+  authjwt_rotation_reuse_total        used refresh tokens presented again
+  See docs/observability.md.`)
 	addr := fs.String("addr", "", "listen address `HOST:PORT` (default 127.0.0.1:$PORT, else "+defaultAddr+")")
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate chain (PEM `FILE`)")
 	keyFile := fs.String("tls-key", "", "the TLS certificate's private key (PEM `FILE`)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at http://`HOST:PORT`/metrics (default: none)")
 	if st, done := parseFlags(fs, e, args); done {
 		return st
 	}
@@ -92,6 +105,11 @@ Trusted third-party issuer (OpenID Connect provider):
 	listenAddr, err := resolveAddr(*addr, e.getenv("PORT"))
 	if err != nil {
 		return configError(e, err)
+	}
+	if *metricsAddr != "" {
+		if err := checkHostPort("--metrics", *metricsAddr); err != nil {
+			return configError(e, err)
+		}
 	}
 	var tlsCfg *tls.Config
 	switch {
@@ -116,6 +134,19 @@ Trusted third-party issuer (OpenID Connect provider):
 		}
 	}()
 	st.Auth.Logger = logger
+	var metrics *metricsServer
+	if *metricsAddr != "" {
+		// Before the server is built: the hooks go into its configuration.
+		if metrics, err = startMetrics(*metricsAddr, &st.Auth, logger); err != nil {
+			fmt.Fprintf(e.stderr, "authjwt serve: %v\n", err)
+			return exitFailed
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			_ = metrics.shutdown(ctx)
+		}()
+	}
 	h, err := buildServer(serverConfig{Auth: st.Auth, StoreURL: st.StoreURL, Logger: logger})
 	if err != nil {
 		return configError(e, nameCommandVars(err, e.environ))
@@ -162,6 +193,16 @@ Trusted third-party issuer (OpenID Connect provider):
 	// up: a SIGTERM right after it must shut down gracefully.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	errc := make(chan error, 2)
+	if metrics != nil {
+		go func() {
+			if err := metrics.run(); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("--metrics: %v", err)
+			}
+		}()
+		// Before the listening line, which tells that everything is up.
+		fmt.Fprintf(e.stdout, "authjwt: metrics on %s\n", metrics.URL())
+	}
 	fmt.Fprintf(e.stdout, "authjwt: listening on %s://%s\n", scheme, ln.Addr())
 	fmt.Fprintf(e.stdout, "authjwt: algorithm %s, token locations %s, store %s, refresh rotation %s\n",
 		algorithmOf(st.Auth), strings.Join(locationsOf(st.Auth), ","), store, rotation)
@@ -178,7 +219,6 @@ Trusted third-party issuer (OpenID Connect provider):
 			ti.Issuer, strings.Join(ti.Audience, ","), jwks, typ)
 	}
 
-	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
 			errc <- srv.ServeTLS(ln, "", "")
@@ -211,10 +251,8 @@ Trusted third-party issuer (OpenID Connect provider):
 // else the default.
 func resolveAddr(flagAddr, port string) (string, error) {
 	if flagAddr != "" {
-		if _, p, err := net.SplitHostPort(flagAddr); err != nil {
-			return "", fmt.Errorf("--addr: %q is not HOST:PORT: %v", flagAddr, err)
-		} else if err := checkPort(p); err != nil {
-			return "", fmt.Errorf("--addr: %v", err)
+		if err := checkHostPort("--addr", flagAddr); err != nil {
+			return "", err
 		}
 		return flagAddr, nil
 	}
@@ -225,6 +263,16 @@ func resolveAddr(flagAddr, port string) (string, error) {
 		return net.JoinHostPort("127.0.0.1", port), nil
 	}
 	return defaultAddr, nil
+}
+
+// checkHostPort checks the HOST:PORT value of a flag.
+func checkHostPort(flag, addr string) error {
+	if _, p, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%s: %q is not HOST:PORT: %v", flag, addr, err)
+	} else if err := checkPort(p); err != nil {
+		return fmt.Errorf("%s: %v", flag, err)
+	}
+	return nil
 }
 
 func checkPort(p string) error {
