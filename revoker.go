@@ -19,13 +19,14 @@ import (
 // the Revoke* methods, Rotate and WatchToken's polling call it too.
 //
 // The revoker is the only caller of the store: no code of this package
-// but newRevoker reads Config.Revocation.Store (New's configuration
-// checks aside), and every store call is one of the bounded calls at the end of this
-// file, each of which runs under bound (TestStoreCallsGoThroughRevoker
-// checks both). So a new call into the store cannot forget the bound, and
-// whatever should see every store call — latency and error metrics, a
-// local replica of the revocation state answering check — has one place
-// to go: those bounded calls.
+// but newRevoker reads Config.Revocation.Store (New's configuration checks
+// aside), and every store call is one of the bounded calls at the end of
+// this file, each run under bound (TestStoreCallsGoThroughRevoker checks
+// both). So a new call into the store cannot forget the bound, and what
+// must see every store call has one place to go: an observer of store
+// latency and errors wraps the bounded calls; a local replica of the
+// revocation state answers check's query in place of isRevoked, while
+// the consume of rotation stays a store call.
 type revoker struct {
 	s        revoke.Store             // nil without a store
 	consumer revoke.Consumer          // nil unless s implements it
