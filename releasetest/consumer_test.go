@@ -177,3 +177,16 @@ func TestConsumer(t *testing.T) {
 	step("run")
 	t.Logf("consumer test total: %s", time.Since(start).Round(100*time.Millisecond))
 }
+
+// TestConsumerProgramBuilds vets testdata/consumer in the workspace, in
+// every test run (no clone, no Redis), so that a change of the library's
+// API that breaks the consumer program shows at once, not only when the
+// consumer test runs in CI.
+func TestConsumerProgramBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	if out, err := run(t, ".", os.Environ(), "go", "vet", "./testdata/consumer"); err != nil {
+		t.Fatalf("testdata/consumer does not build against the workspace:\n%s", out)
+	}
+}

@@ -67,7 +67,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg.Store = store
+	cfg.Revocation.Store = store
 	a, err := authjwt.New(cfg)
 	if err != nil {
 		return err
