@@ -20,8 +20,8 @@ import (
 // (guard, then credential.bind). HTTP requests, WebSocket handshakes and
 // implicit refresh all read through it; New builds it once.
 //
-// A new credential scheme is a new source: a reader beside fromHeader and
-// fromCookie returning a credential, and whatever it must prove about the
+// A new credential scheme is a new source: a reader beside fromHeader,
+// fromQuery and fromCookie returning a credential, and whatever it must prove about the
 // verified token (a CSRF value today) in credential.bind.
 type credentials struct {
 	headers, cookies bool // token locations
@@ -154,6 +154,15 @@ func (c *credentials) read(r *http.Request, req Requirement) (credential, error)
 			return credential{token: tok, source: sourceHeader}, nil
 		}
 	}
+	if req.QueryParam != "" {
+		tok, err := fromQuery(r, req.QueryParam)
+		if err != nil {
+			return credential{}, err
+		}
+		if tok != "" {
+			return credential{token: tok, source: sourceQuery}, nil
+		}
+	}
 	if c.cookies {
 		return c.fromCookie(r, req, false)
 	}
@@ -238,6 +247,41 @@ func (c *credentials) fromHeader(r *http.Request) (token string, present bool, e
 		return "", true, c.errBadHeader
 	}
 	return rest, true, nil
+}
+
+// fromQuery returns the token in the query parameter name of a GET or
+// HEAD request ([Requirement.QueryParam]), or "" when there is none. The
+// parameter given twice, or a token in it on another method, is refused.
+func fromQuery(r *http.Request, name string) (string, error) {
+	if r.URL.RawQuery == "" {
+		return "", nil
+	}
+	vals := r.URL.Query()[name]
+	if len(vals) == 0 || (len(vals) == 1 && vals[0] == "") {
+		return "", nil
+	}
+	if len(vals) > 1 {
+		return "", ErrMalformedToken.with(nil, "Duplicate query parameter "+name)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "", ErrMalformedToken.with(nil, "A token in query parameter "+name+" is accepted on GET and HEAD requests only")
+	}
+	return vals[0], nil
+}
+
+// withoutQueryParam returns r (a copy the caller owns) with the query
+// parameter name removed from its URL and RequestURI, so that the
+// handler, and what it logs, never sees the token.
+func withoutQueryParam(r *http.Request, name string) *http.Request {
+	u := *r.URL
+	q := u.Query()
+	q.Del(name)
+	u.RawQuery = q.Encode()
+	r.URL = &u
+	if r.RequestURI != "" {
+		r.RequestURI = u.RequestURI()
+	}
+	return r
 }
 
 // hasSeparator reports whether a credential holds a space, tab or comma

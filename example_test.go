@@ -342,6 +342,29 @@ func ExampleAuth_RefreshHandler() {
 	// 401 {"detail":"Only refresh tokens are allowed","code":"refresh_token_required"}
 }
 
+// A browser's EventSource cannot set headers: one route may accept the
+// token in a query parameter, on GET and HEAD only. Every other route
+// still ignores tokens in URLs.
+func ExampleRequirement_queryParam() {
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s (%s), url %s", authjwt.Subject(r.Context()), authjwt.FromContext(r.Context()).Source(), r.URL)
+	})
+	events := auth.Middleware(authjwt.Requirement{QueryParam: "access_token"})(hello)
+	access, _ := auth.CreateAccessToken("alice")
+	target := "/events?topic=news&access_token=" + access
+
+	w := httptest.NewRecorder()
+	events.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+	fmt.Println(w.Code, w.Body, "|", w.Header().Get("Cache-Control"), w.Header().Get("Referrer-Policy"))
+	serve(events, httptest.NewRequest("POST", target, nil))
+	serve(auth.Required(hello), httptest.NewRequest("GET", target, nil))
+	// Output:
+	// 200 hello alice (query), url /events?topic=news | no-store no-referrer
+	// 401 {"detail":"A token in query parameter access_token is accepted on GET and HEAD requests only","code":"malformed_token"}
+	// 401 {"detail":"Missing Authorization Header","code":"missing_token"}
+}
+
 // An Ed25519 key made from a fixed seed, for deterministic output; a real
 // key comes from `authjwt keygen --alg EdDSA` or crypto/ed25519.
 func examplePrivateKeyPEM(seed byte) string {

@@ -71,6 +71,13 @@ func (a *Auth) authenticate(ctx context.Context, cred credential, req Requiremen
 func (a *Auth) Middleware(req Requirement) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if req.QueryParam != "" && r.URL.RawQuery != "" && r.URL.Query().Has(req.QueryParam) {
+				// A token in the URL: keep the response out of caches
+				// and the URL out of the Referer of whatever it links to.
+				h := w.Header()
+				h.Set("Cache-Control", "no-store")
+				h.Set("Referrer-Policy", "no-referrer")
+			}
 			t, err := a.Check(r, req)
 			if err != nil {
 				a.WriteError(w, r, err)
@@ -78,6 +85,9 @@ func (a *Auth) Middleware(req Requirement) func(http.Handler) http.Handler {
 			}
 			if t != nil {
 				r = r.WithContext(context.WithValue(r.Context(), tokenKey, t))
+				if t.source == sourceQuery {
+					r = withoutQueryParam(r, req.QueryParam)
+				}
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -29,6 +29,23 @@ type Requirement struct {
 	// "Missing claim: <name>". A claim set to null counts as missing, as
 	// in the seed (whose claims.get(name) cannot tell them apart).
 	Claims []string
+	// QueryParam, when set, names a query parameter in which this route
+	// accepts the token of GET and HEAD requests ([Auth.Check] and the
+	// middleware; WebSocket handshakes have WebSocket.QueryParam): for
+	// clients that cannot set headers, such as a browser's EventSource or
+	// a download link. The Authorization header, when headers are a token
+	// location and it carries one, still comes first; then this
+	// parameter; then the cookies. A token there on any other method is
+	// refused (401), so is the parameter given twice. No route without
+	// it ever reads a token from the query string.
+	//
+	// URLs end up in server and proxy logs, in browser history and, in
+	// the Referer header, on other sites (RFC 6750 §2.3): prefer short
+	// lifetimes for such tokens. The middleware answers these requests
+	// with Cache-Control: no-store and Referrer-Policy: no-referrer, and
+	// removes the parameter from the URL the handler sees (r.URL and
+	// r.RequestURI); logging middleware in front of it still sees it.
+	QueryParam string
 }
 
 // Verify verifies a compact token against the configuration and req:
