@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/librenz/authjwt/internal/jws"
+	"github.com/librenz/authjwt/internal/keyhook"
 	"github.com/librenz/authjwt/keys"
 )
 
@@ -49,22 +50,29 @@ type headerCache struct {
 type keyRing struct {
 	gate    jws.Gate // Allowed is indexed by jws.Alg
 	signAlg jws.Alg
-	set     *keys.Set // Keys.Set; nil with static keys
+	// set holds our keys: Keys.Set, or the static keys as a one-key (or,
+	// secret and key pair, two-key) set that New builds.
+	set *keys.Set
 
 	hmacs      hmacCache // the set's secrets, pooled per (secret, alg)
 	lastHeader atomic.Pointer[headerCache]
 
-	// Static keys, bound once to the algorithms they serve: the pooled
-	// HMAC key per algorithm (no lookup per request) and the key pair.
+	// Static keys never rotate, so New also binds them once to every
+	// algorithm they serve (a secret every configured HMAC algorithm, a
+	// key pair every configured one of its family, whatever kid a token
+	// names, as ever): fixed, the verification key per algorithm (the
+	// HS256 fast path: a pooled HMAC key, no lookup), and fixedSign, the
+	// signing key and header per algorithm. Both are empty with Keys.Set.
+	fixed     [16]jws.Key
+	fixedSign [16]signing
+	own       []string // fixedSign's headers, recognised byte for byte by the decoder
+
+	// Loading state of the static keys (see loadKeys).
 	hmacKey [16]*jws.HMACKey
 	hmacKID string
 	pub     crypto.PublicKey
 	pubKID  string
 	signer  crypto.Signer
-	// precomputed header segments for (alg, kid) without extra fields,
-	// and those of them the decoder recognises byte for byte
-	headerSeg [16]string
-	own       []string
 
 	enc *jws.Encoder
 	log *slog.Logger
@@ -81,16 +89,6 @@ func newKeyRing(cfg *Config, enc *jws.Encoder, log *slog.Logger) (*keyRing, erro
 		return nil, err
 	}
 	r.gate.KID = cfg.DecodeKID
-	if r.set == nil {
-		for i := jws.HS256; i < 16; i++ {
-			if r.gate.Allowed[i] || i == r.signAlg {
-				r.headerSeg[i] = r.encodeHeader(i, r.kidFor(i))
-				if r.gate.Allowed[i] {
-					r.own = append(r.own, r.headerSeg[i])
-				}
-			}
-		}
-	}
 	return r, nil
 }
 
@@ -147,39 +145,37 @@ func bindKey(hmacs *hmacCache, k keys.Key, alg jws.Alg) (jws.Key, error) {
 // key set, the key its kid names, or each candidate in turn for a token
 // without kid; otherwise the configured key.
 func (r *keyRing) Key(_ context.Context, alg jws.Alg, kid jws.KID, i int) (jws.Key, error) {
-	if r.set != nil {
-		if kid.Present() {
-			if i > 0 {
-				return jws.Key{}, jws.ErrSignature
-			}
-			k, ok := r.set.Lookup(string(kid.Bytes()))
-			if !ok {
-				return jws.Key{}, ErrInvalidKID.with(nil, "Unknown kid on header")
-			}
+	if k := r.fixed[alg]; k.HMAC != nil || k.Public != nil {
+		// A static key serves every token of its algorithm.
+		if i > 0 {
+			return jws.Key{}, jws.ErrSignature
+		}
+		return k, nil
+	}
+	if kid.Present() {
+		if i > 0 {
+			return jws.Key{}, jws.ErrSignature
+		}
+		k, ok := r.set.Lookup(string(kid.Bytes()))
+		if !ok {
+			return jws.Key{}, ErrInvalidKID.with(nil, "Unknown kid on header")
+		}
+		return bindKey(&r.hmacs, k, alg)
+	}
+	n := 0
+	for k := range r.set.Candidates(alg.String()) {
+		if !k.Accepts(alg.String()) {
+			continue
+		}
+		if n == i {
 			return bindKey(&r.hmacs, k, alg)
 		}
-		n := 0
-		for k := range r.set.Candidates(alg.String()) {
-			if !k.Accepts(alg.String()) {
-				continue
-			}
-			if n == i {
-				return bindKey(&r.hmacs, k, alg)
-			}
-			n++
-		}
-		if i == 0 {
-			return jws.Key{}, ErrInvalidKID.with(nil, "Missing kid on header")
-		}
-		return jws.Key{}, jws.ErrSignature
+		n++
 	}
-	if i > 0 {
-		return jws.Key{}, jws.ErrSignature
+	if i == 0 {
+		return jws.Key{}, ErrInvalidKID.with(nil, "Missing kid on header")
 	}
-	if alg.IsHMAC() {
-		return jws.Key{HMAC: r.hmacKey[alg]}, nil
-	}
-	return jws.Key{Public: r.pub}, nil
+	return jws.Key{}, jws.ErrSignature
 }
 
 // signingKey returns the key new tokens are signed with under alg (the
@@ -190,47 +186,40 @@ type signing struct {
 	signer crypto.Signer
 	kid    string
 	header string
+	err    error // fixedSign: why alg cannot sign
 }
 
 func (r *keyRing) signingFor(alg jws.Alg, override bool) (signing, error) {
-	if r.set != nil {
-		k := r.set.Signer()
-		if !k.CanSign() {
-			return signing{}, ErrNoSigningKey
+	if fs := &r.fixedSign[alg]; fs.alg != jws.AlgInvalid {
+		// A static key signs under every algorithm it serves.
+		if fs.err != nil {
+			return signing{}, fs.err
 		}
-		ka, ok := jws.ParseAlg(k.Alg)
-		if !ok {
-			return signing{}, ErrNoSigningKey
-		}
-		if override && !keys.SameAlgorithm(alg.String(), k.Alg) {
-			return signing{}, errors.New("authjwt: WithAlgorithm: the key set's signer is bound to " + k.Alg)
-		}
-		s := signing{alg: ka, kid: k.KID}
-		if k.Secret != nil {
-			s.hmac = r.hmacs.get(ka, k.Secret)
-		} else {
-			s.signer = k.Signer
-		}
-		if hc := r.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
-			s.header = hc.seg
-		} else {
-			s.header = r.encodeHeader(ka, k.KID)
-			r.lastHeader.Store(&headerCache{ka, k.KID, s.header})
-		}
-		return s, nil
+		return *fs, nil
 	}
-	s := signing{alg: alg, kid: r.kidFor(alg), header: r.headerSeg[alg]}
-	if alg.IsHMAC() {
-		s.hmac = r.hmacKey[alg]
-		if s.hmac == nil {
-			return signing{}, errors.New("authjwt: WithAlgorithm: no HMAC secret configured for " + alg.String())
-		}
-		return s, nil
-	}
-	if r.signer == nil {
+	k := r.set.Signer()
+	if !k.CanSign() {
 		return signing{}, ErrNoSigningKey
 	}
-	s.signer = r.signer
+	ka, ok := jws.ParseAlg(k.Alg)
+	if !ok {
+		return signing{}, ErrNoSigningKey
+	}
+	if override && !keys.SameAlgorithm(alg.String(), k.Alg) {
+		return signing{}, errors.New("authjwt: WithAlgorithm: the key set's signer is bound to " + k.Alg)
+	}
+	s := signing{alg: ka, kid: k.KID}
+	if k.Secret != nil {
+		s.hmac = r.hmacs.get(ka, k.Secret)
+	} else {
+		s.signer = k.Signer
+	}
+	if hc := r.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
+		s.header = hc.seg
+	} else {
+		s.header = r.encodeHeader(ka, k.KID)
+		r.lastHeader.Store(&headerCache{ka, k.KID, s.header})
+	}
 	return s, nil
 }
 
@@ -240,28 +229,13 @@ func (a *Auth) Keys() []keys.Key { return a.ring.published() }
 
 // published returns the public keys, for Keys.
 func (r *keyRing) published() []keys.Key {
-	if r.set != nil {
-		var out []keys.Key
-		for _, k := range r.set.Keys() {
-			if k.Secret == nil && k.Public != nil {
-				out = append(out, keys.Key{KID: k.KID, Alg: k.Alg, Public: k.Public})
-			}
-		}
-		return out
-	}
-	if r.pub == nil {
-		return nil
-	}
-	alg := r.signAlg
-	if alg.IsHMAC() {
-		for i := jws.HS256; i < 16; i++ {
-			if r.gate.Allowed[i] && !i.IsHMAC() {
-				alg = i
-				break
-			}
+	var out []keys.Key
+	for _, k := range r.set.Keys() {
+		if k.Secret == nil && k.Public != nil {
+			out = append(out, keys.Key{KID: k.KID, Alg: k.Alg, Public: k.Public})
 		}
 	}
-	return []keys.Key{{KID: r.pubKID, Alg: alg.String(), Public: r.pub}}
+	return out
 }
 
 // JWKSHandler serves our public keys as a JWK Set, for
@@ -280,10 +254,8 @@ func (a *Auth) PublicKey() (pemText, thumbprint string, err error) {
 		return "", "", errors.New("authjwt: no public key configured (HMAC algorithms have none)")
 	}
 	k := ks[0]
-	if a.ring.set != nil {
-		if s := a.ring.set.Signer(); s.Public != nil {
-			k = keys.Key{KID: s.KID, Alg: s.Alg, Public: s.Public}
-		}
+	if s := a.ring.set.Signer(); s.Public != nil {
+		k = keys.Key{KID: s.KID, Alg: s.Alg, Public: s.Public}
 	}
 	return keys.PublicKeyPEM(k)
 }
@@ -370,7 +342,69 @@ func (r *keyRing) loadKeys(cfg Config) error {
 	if needHMAC && cfg.Keys.KeyID == "" && cfg.Compat == CompatLibreFastAPIJWT {
 		r.hmacKID = r.compatHMACKID(cfg)
 	}
+	r.bindStatic(cfg.Keys.SecretKey)
 	return nil
+}
+
+// bindStatic puts the loaded static keys into r.set and binds them to
+// their algorithms (fixed, fixedSign, own).
+func (r *keyRing) bindStatic(secret string) {
+	var list []keys.Key
+	signer := -1
+	if r.hmacKey != [16]*jws.HMACKey{} {
+		alg := r.signAlg
+		for i := jws.HS256; !alg.IsHMAC() && i < 16; i++ {
+			if r.hmacKey[i] != nil {
+				alg = i
+			}
+		}
+		if r.signAlg.IsHMAC() {
+			signer = len(list)
+		}
+		list = append(list, keys.Key{KID: r.hmacKID, Alg: alg.String(), Secret: []byte(secret)})
+	}
+	if r.pub != nil {
+		alg := r.signAlg
+		for i := jws.HS256; alg.IsHMAC() && i < 16; i++ {
+			if r.gate.Allowed[i] && !i.IsHMAC() {
+				alg = i
+			}
+		}
+		if !r.signAlg.IsHMAC() && r.signer != nil {
+			signer = len(list)
+		}
+		list = append(list, keys.Key{KID: r.pubKID, Alg: alg.String(), Public: r.pub, Signer: r.signer})
+	}
+	r.set = keyhook.StaticSet(list, signer).(*keys.Set)
+	for i := jws.HS256; i < 16; i++ {
+		if i.String() == "" {
+			continue
+		}
+		kid := r.kidFor(i)
+		fs := signing{alg: i, kid: kid}
+		switch {
+		case i.IsHMAC() && r.hmacKey[i] != nil:
+			r.fixed[i] = jws.Key{HMAC: r.hmacKey[i]}
+			fs.hmac = r.hmacKey[i]
+		case i.IsHMAC():
+			fs.err = errors.New("authjwt: WithAlgorithm: no HMAC secret configured for " + i.String())
+		case r.pub != nil:
+			r.fixed[i] = jws.Key{Public: r.pub}
+			fs.signer = r.signer
+			if r.signer == nil {
+				fs.err = ErrNoSigningKey
+			}
+		default:
+			fs.err = ErrNoSigningKey
+		}
+		if r.gate.Allowed[i] || i == r.signAlg {
+			fs.header = r.encodeHeader(i, kid)
+			if r.gate.Allowed[i] {
+				r.own = append(r.own, fs.header)
+			}
+		}
+		r.fixedSign[i] = fs
+	}
 }
 
 // useKeySet takes our keys from a rotating key set.
