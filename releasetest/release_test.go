@@ -50,15 +50,22 @@ func TestReleaseScript(t *testing.T) {
 	os.Remove(filepath.Join(clone, "stray.txt"))
 
 	// Mismatched requirements, committed: a store requiring another core
-	// version, a published adapter with a replace, and a module importing
-	// a sibling it does not require. Every problem is reported.
+	// version, a published adapter with a replace, and a go.work that no
+	// longer serves a published module. Every problem is reported.
 	must(t, filepath.Join(clone, "stores/redisstore"), env, "go", "mod", "edit", "-require="+rootPath+"@v0.0.9")
 	must(t, filepath.Join(clone, "adapters/authgin"), env, "go", "mod", "edit", "-replace="+rootPath+"=../..")
-	must(t, filepath.Join(clone, "adapters/authecho"), env, "go", "mod", "edit", "-droprequire="+rootPath)
+	must(t, clone, env, "go", "work", "edit", "-dropreplace="+rootPath+"/stores/sqlstore@v0.1.0")
 	must(t, clone, env, "git", "commit", "-q", "-a", "-m", "mismatched requirements")
 	refused("mismatched requirements", []string{testVersion},
 		"stores/redisstore/go.mod: requires "+rootPath+" v0.0.9",
 		"adapters/authgin/go.mod: publishable module replaces "+rootPath,
+		`go.work: no "replace `+rootPath+`/stores/sqlstore v0.1.0 => ./stores/sqlstore" line`)
+	must(t, clone, env, "git", "reset", "-q", "--hard", head)
+	// A module importing a sibling it does not require (checked once the
+	// workspace resolves).
+	must(t, filepath.Join(clone, "adapters/authecho"), env, "go", "mod", "edit", "-droprequire="+rootPath)
+	must(t, clone, env, "git", "commit", "-q", "-a", "-m", "missing requirement")
+	refused("missing requirement", []string{testVersion},
 		"adapters/authecho: imports packages of "+rootPath+" but its go.mod does not require it")
 	must(t, clone, env, "git", "reset", "-q", "--hard", head)
 

@@ -186,7 +186,6 @@ sibling_uses() {
 # (true or false) adds the check that imported siblings are required.
 check() {
   local want=$1 deps_check=$2 seen= dir path p v r m uses=
-  $deps_check && uses=$(sibling_uses)
   for i in "${!modules[@]}"; do
     path=${modules[$i]} dir=${dirs[$i]}
     if ! is_unpublished "$dir"; then
@@ -211,15 +210,38 @@ check() {
         problem "$dir/go.mod: requires $p $v, but other requirements name ${seen}: siblings must be required at one version"
       fi
     done < <(requires "$dir")
-    if $deps_check; then
-      # Every sibling the module's packages and tests import is required.
+  done
+  cur=${seen%% *}
+  # go.work serves every published module at that version from its
+  # directory (otherwise the go command would fetch the untagged version).
+  local v=${want:-$cur} served
+  if [ -n "$v" ]; then
+    served=$(go work edit -print | awk '
+      $1 == "replace" && $2 == "(" { b = 1; next }
+      b && $1 == ")" { b = 0; next }
+      b && $3 == "=>" { print $1, $2, $4; next }
+      $1 == "replace" && $4 == "=>" { print $2, $3, $5 }
+    ')
+    for i in "${!published_paths[@]}"; do
+      p=${published_paths[$i]} dir=${published_dirs[$i]}
+      grep -qxF "$p $v ./${dir#.}" <<<"$served" || grep -qxF "$p $v ./$dir" <<<"$served" ||
+        problem "go.work: no \"replace $p $v => ./${dir#.}\" line (add it to the replace block)"
+    done
+  fi
+  # Every sibling a module's packages and tests import is required (only
+  # once the rest holds: go list needs a workspace that resolves).
+  if $deps_check && [ ${#problems[@]} -eq 0 ]; then
+    uses=$(sibling_uses)
+    for i in "${!modules[@]}"; do
+      path=${modules[$i]} dir=${dirs[$i]}
+      local required=" "
+      while read -r p v; do required+="$p "; done < <(requires "$dir")
       while read -r m p; do
         [ "$m" = "$path" ] || continue
         [[ $required == *" $p "* ]] || problem "$dir: imports packages of $p but its go.mod does not require it"
       done <<<"$uses"
-    fi
-  done
-  cur=${seen%% *}
+    done
+  fi
 }
 
 tags=()
