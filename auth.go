@@ -126,6 +126,9 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.rev = newRevoker(&cfg.Revocation, a.life, a.timing(), a.log)
 	a.rev.onCall, a.rev.onReuse = cfg.OnStoreCall, cfg.OnRefreshReuse
 	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, a.life, a.timing(), a.compatMsgs)
+	if cfg.RolesClaim != "roles" {
+		a.policy.rolesClaim = cfg.RolesClaim
+	}
 	creds, err := newCredentials(cfg.TokenLocation, &cfg.Header, &cfg.Cookies, &cfg.WebSocket, a.compatMsgs)
 	if err != nil {
 		return nil, err

@@ -126,6 +126,14 @@ type Config struct {
 	// tokens (see [TypeClaimConfig]).
 	TypeClaim TypeClaimConfig
 
+	// RolesClaim names the claim holding our tokens' roles, a list of
+	// strings (default "roles"): what [Token.Roles] returns and
+	// [Requirement.Roles] checks, and where [WithRoles] writes them. A
+	// top-level claim; one that the library sets (TypeClaim.Name
+	// included) is refused by New. Trusted issuers have their own,
+	// [TrustedIssuer.RolesClaim].
+	RolesClaim string
+
 	// AccessTokenExpires is the access-token lifetime (default 15m, at
 	// least one second: "exp" is in whole seconds); [Never] for tokens
 	// that do not expire.
@@ -649,6 +657,7 @@ func applyDefaults(c *Config) error {
 	setDefault(&c.Algorithm, "HS256")
 	c.Header.applyDefaults()
 	c.TypeClaim.applyDefaults()
+	setDefault(&c.RolesClaim, "roles")
 	c.Cookies.applyDefaults()
 	c.WebSocket.applyDefaults()
 	if c.AccessTokenExpires == 0 {
@@ -771,6 +780,9 @@ func validateRest(c *Config) error {
 	if err := c.TypeClaim.validate(); err != nil {
 		return err
 	}
+	if err := c.validateRolesClaim(); err != nil {
+		return err
+	}
 	for _, loc := range c.TokenLocation {
 		if loc != LocationHeaders && loc != LocationCookies {
 			return settingError("TokenLocation", "unknown location %q (use \"headers\" and/or \"cookies\")", loc)
@@ -838,6 +850,22 @@ func (t *TypeClaimConfig) validateText() error {
 		if !utf8.ValidString(s.v) {
 			return settingError(s.setting, "%q is not valid UTF-8", s.v)
 		}
+	}
+	return nil
+}
+
+// validateRolesClaim refuses a roles claim that the library writes
+// itself, or that is not a plain claim name.
+func (c *Config) validateRolesClaim() error {
+	name := c.RolesClaim
+	if !utf8.ValidString(name) {
+		return settingError("RolesClaim", "%q is not valid UTF-8", name)
+	}
+	if strings.ContainsAny(name, ". ") {
+		return settingError("RolesClaim", "%q is not a top-level claim name (a dotted path is for TrustedIssuer.RolesClaim)", name)
+	}
+	if reservedClaims[strings.ToLower(name)] || (!c.TypeClaim.Skip && name == c.TypeClaim.Name) || name == "cnf" {
+		return settingError("RolesClaim", "%q collides with a registered claim", name)
 	}
 	return nil
 }

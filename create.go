@@ -24,6 +24,7 @@ type tokenOpts struct {
 	issuer   *string
 	audience []string
 	claims   any
+	roles    []string // WithRoles; nil: none
 	family   string
 	csrf     string // internal: keep this csrf value (implicit refresh)
 	refresh  bool
@@ -138,6 +139,16 @@ func (o claimsOpt) applyToken(t *tokenOpts) { t.claims = o.v }
 // Registered and library claims (sub, iat, nbf, jti, exp, iss, aud, fresh,
 // csrf, aid and the type claim) cannot be overwritten: that is an error.
 func WithClaims(claims any) TokenOption { return claimsOpt{claims} }
+
+type rolesOpt []string
+
+func (o rolesOpt) applyToken(t *tokenOpts) { t.roles = append([]string{}, o...) }
+
+// WithRoles sets the token's roles: a list of strings in the claim
+// [Config.RolesClaim] names ("roles" by default), which [Token.Roles]
+// returns and [Requirement.Roles] checks. Setting that claim in
+// WithClaims as well is an error.
+func WithRoles(roles ...string) TokenOption { return rolesOpt(roles) }
 
 type familyOpt string
 
@@ -316,6 +327,12 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 			return "", err
 		}
 	}
+	if o.roles != nil {
+		var err error
+		if cs.Custom, err = a.appendRoles(cs.Custom, o.roles); err != nil {
+			return "", err
+		}
+	}
 
 	hdr := sk.header
 	if hdr == "" {
@@ -398,6 +415,36 @@ func (a *Auth) customMembers(claims any) ([]byte, error) {
 	}
 	// raw is a JSON object: its members.
 	return raw[1 : len(raw)-1], nil
+}
+
+// appendRoles appends the roles claim to the custom members, refusing it
+// when they already hold it.
+func (a *Auth) appendRoles(members []byte, roles []string) ([]byte, error) {
+	name := a.cfg.RolesClaim
+	if len(members) > 0 {
+		names, err := jws.TopLevelNames(slices.Concat([]byte("{"), members, []byte("}")))
+		if err != nil {
+			return nil, ErrInvalidTokenOption.with(err, "")
+		}
+		if slices.Contains(names, name) {
+			return nil, fmt.Errorf("authjwt: WithRoles: claim %q is also set by WithClaims", name)
+		}
+	}
+	k, _ := json.Marshal(name)
+	v, err := json.Marshal(roles)
+	if err != nil {
+		return nil, fmt.Errorf("authjwt: WithRoles: %w", err)
+	}
+	if err := checkReplaced(v, roles); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(members)+len(k)+len(v)+2)
+	out = append(out, members...)
+	if len(members) > 0 {
+		out = append(out, ',')
+	}
+	out = append(append(append(out, k...), ':'), v...)
+	return out, nil
 }
 
 func (a *Auth) checkCustomName(k string) error {

@@ -135,6 +135,7 @@ func LoadEnv() (Config, error) {
 //	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                  Cookies.SkipCrossOriginProtection  turn the Origin/Fetch-Metadata check off
 //	TOKEN_TYPE_CLAIM              bool      true                   TypeClaim.Skip                     inverted: false drops the type claim
 //	TOKEN_TYPE_CLAIM_NAME         string    type                   TypeClaim.Name                     name of the type claim
+//	ROLES_CLAIM                   string    roles                  RolesClaim                         claim holding our tokens' roles
 //	ACCESS_TOKEN_TYPE             string    access                 TypeClaim.Access                   type claim of access tokens
 //	REFRESH_TOKEN_TYPE            string    refresh                TypeClaim.Refresh                  type claim of refresh tokens
 //	REFRESH_TOKEN_ROTATION        bool      false                  Revocation.Rotation                one-time refresh tokens, reuse detected
@@ -361,6 +362,7 @@ var envVars = []envVar{
 	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "Cookies.SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.Cookies.SkipCrossOriginProtection }).describe("bool", "false", "turn the Origin/Fetch-Metadata check off"),
 	boolVar("TOKEN_TYPE_CLAIM", "TypeClaim.Skip", true, func(c *Config) *bool { return &c.TypeClaim.Skip }).describe("bool", "true", "inverted: false drops the type claim"),
 	strVar("TOKEN_TYPE_CLAIM_NAME", "TypeClaim.Name", func(c *Config) *string { return &c.TypeClaim.Name }).describe("string", "type", "name of the type claim"),
+	strVar("ROLES_CLAIM", "RolesClaim", func(c *Config) *string { return &c.RolesClaim }).describe("string", "roles", "claim holding our tokens' roles"),
 	strVar("ACCESS_TOKEN_TYPE", "TypeClaim.Access", func(c *Config) *string { return &c.TypeClaim.Access }).describe("string", "access", "type claim of access tokens"),
 	strVar("REFRESH_TOKEN_TYPE", "TypeClaim.Refresh", func(c *Config) *string { return &c.TypeClaim.Refresh }).describe("string", "refresh", "type claim of refresh tokens"),
 	boolVar("REFRESH_TOKEN_ROTATION", "Revocation.Rotation", false, func(c *Config) *bool { return &c.Revocation.Rotation }).describe("bool", "false", "one-time refresh tokens, reuse detected"),

@@ -245,7 +245,7 @@ func ExampleAuth_RequireRoles() {
 		fmt.Fprint(w, "welcome, admin")
 	}))
 	for _, roles := range [][]string{{"admin"}, {"viewer"}} {
-		tok, _ := auth.CreateAccessToken("alice", authjwt.WithClaims(map[string]any{"roles": roles}))
+		tok, _ := auth.CreateAccessToken("alice", authjwt.WithRoles(roles...))
 		r := httptest.NewRequest("GET", "/admin", nil)
 		r.Header.Set("Authorization", "Bearer "+tok)
 		serve(h, r)
@@ -253,6 +253,25 @@ func ExampleAuth_RequireRoles() {
 	// Output:
 	// 200 welcome, admin
 	// 403 {"detail":"Not enough permissions","code":"insufficient_permissions"}
+}
+
+// WithRoles writes the roles into the claim Config.RolesClaim names
+// ("roles" unless renamed, here for a schema that calls them
+// "permissions"), which Token.Roles and RequireRoles read.
+func ExampleWithRoles() {
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, RolesClaim: "permissions"})
+	tok, _ := auth.CreateAccessToken("alice", authjwt.WithRoles("admin", "billing"))
+	t, _ := auth.Verify(context.Background(), tok, authjwt.Requirement{Roles: []string{"billing"}})
+	p, _ := t.Claim("permissions")
+	fmt.Println(t.Roles(), p)
+
+	// A "roles" claim is custom data now, and grants nothing.
+	other, _ := auth.CreateAccessToken("alice", authjwt.WithClaims(map[string]any{"roles": []string{"admin"}}))
+	_, err := auth.Verify(context.Background(), other, authjwt.Requirement{Roles: []string{"admin"}})
+	fmt.Println(err)
+	// Output:
+	// [admin billing] [admin billing]
+	// authjwt: Not enough permissions
 }
 
 // Revoke and RevokeFamily record revocations in the store; every

@@ -42,6 +42,10 @@ type claimsPolicy struct {
 	// Admission of a provider's tokens (admit).
 	acceptIDTokens bool     // UnsafeAcceptIDTokens
 	roles          []string // RolesClaim split on "."; nil: no roles
+
+	// rolesClaim: our tokens' roles claim when Config.RolesClaim renames
+	// it ("" for "roles", which the decoder reads itself).
+	rolesClaim string
 }
 
 // timing is how the parts read the time: Config.Now, and DecodeLeeway
@@ -231,6 +235,29 @@ func claimStrings(t *Token, path []string) []string {
 		return out
 	}
 	return nil
+}
+
+// roleList returns our token's claim name when it is a list of strings,
+// as the decoder reads "roles" (nil otherwise: a list holding anything
+// else grants nothing).
+func roleList(t *Token, name string) []string {
+	v, ok := t.Claim(name)
+	if !ok {
+		return nil
+	}
+	l, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // idTokenClaims are claims only OpenID Connect ID tokens carry.

@@ -22,7 +22,8 @@ type Requirement struct {
 	// still refused). Only meaningful to middleware and [Auth.Check].
 	Optional bool
 	// Roles, when set, requires the token's roles ([Token.Roles]: the
-	// "roles" claim, or a trusted issuer's RolesClaim) to hold at least
+	// claim [Config.RolesClaim] names, "roles" by default, or a trusted
+	// issuer's RolesClaim) to hold at least
 	// one of them (any-of); otherwise 403 "Not enough permissions".
 	Roles []string
 	// Claims lists claims that must be present; otherwise 403
@@ -211,6 +212,8 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 		if err := ti.policy.admit(t); err != nil {
 			return nil, err
 		}
+	} else if a.policy.rolesClaim != "" {
+		t.c.SetRoles(roleList(t, a.policy.rolesClaim))
 	}
 	t2, err := a.finish(ctx, t, ti, req)
 	if err == nil && cacheable {
