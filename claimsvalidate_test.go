@@ -25,7 +25,6 @@ func (c tenantClaims) Validate(ctx context.Context) error {
 // scopeClaims validates with a pointer receiver and may answer 403.
 type scopeClaims struct {
 	Scope string `json:"scope"`
-	calls *int
 }
 
 var errScope = errors.New("unknown scope")
