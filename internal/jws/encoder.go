@@ -96,7 +96,9 @@ type Encoder struct {
 // ("" to never write it).
 func NewEncoder(typeClaim string) *Encoder { return &Encoder{typeName: typeClaim} }
 
-// AppendPayload appends the JSON object of s to dst.
+// AppendPayload appends the JSON object of s to dst. Every string is
+// written with its bytes unchanged but for escapes (which are ASCII), so
+// one UTF-8 check of the whole object checks each name and value.
 func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, '{')
@@ -114,10 +116,7 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 		if len(dst) > start+1 {
 			dst = append(dst, ',')
 		}
-		var err error
-		if dst, err = appendChecked(dst, name); err != nil {
-			return nil, err
-		}
+		dst = AppendJSONString(dst, name)
 		dst = append(dst, ':')
 		switch row.kind {
 		case kindString:
@@ -125,9 +124,7 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 			if n := s.inlN[row.slot]; n > 0 {
 				v = bstr(s.inl[row.slot][:n])
 			}
-			if dst, err = appendChecked(dst, v); err != nil {
-				return nil, err
-			}
+			dst = AppendJSONString(dst, v)
 		case kindObject:
 			v := s.strs[row.slot]
 			if !utf8.ValidString(v) {
@@ -148,9 +145,7 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 		case kindStringOrList, kindRoleList:
 			l := s.lists[row.slot]
 			if row.kind == kindStringOrList && len(l) == 1 {
-				if dst, err = appendChecked(dst, l[0]); err != nil {
-					return nil, err
-				}
+				dst = AppendJSONString(dst, l[0])
 				break
 			}
 			dst = append(dst, '[')
@@ -158,31 +153,30 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				if dst, err = appendChecked(dst, v); err != nil {
-					return nil, err
-				}
+				dst = AppendJSONString(dst, v)
 			}
 			dst = append(dst, ']')
 		}
 	}
 	if len(s.Custom) > 0 {
-		if !utf8.Valid(s.Custom) {
-			return nil, ErrNotUTF8
-		}
 		if len(dst) > start+1 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, s.Custom...)
-		dst = append(dst, '}')
+	}
+	dst = append(dst, '}')
+	if !utf8.Valid(dst[start:]) {
+		return nil, ErrNotUTF8
+	}
+	if len(s.Custom) > 0 {
 		// The caller's members can be what the decoder refuses although
 		// they are JSON (nesting beyond MaxDepth, a duplicate): scan the
 		// object as the decoder will.
 		if err := ValidObject(dst[start:]); err != nil {
 			return nil, err
 		}
-		return dst, nil
 	}
-	return append(dst, '}'), nil
+	return dst, nil
 }
 
 // HeaderJSON returns the JOSE header for alg and kid, with the members of
