@@ -151,7 +151,7 @@ func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption)
 		o.family = refresh.c.Jti()
 	}
 	var end int64 // the family's last second; 0: none
-	if refresh.c.Has&jws.HasExp != 0 {
+	if refresh.c.Present(jws.ClaimExpires) {
 		end = refresh.c.Exp
 		if time.Unix(end, 0).Sub(now) < MinRotationLifetime {
 			return Pair{}, ErrTokenExpired

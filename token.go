@@ -134,7 +134,7 @@ func unixTime(v int64, ok bool) time.Time {
 // IssuedAt returns "iat" (zero when absent), with its fraction to the
 // millisecond when it has one.
 func (t *Token) IssuedAt() time.Time {
-	if t.c.Has&jws.HasIat == 0 {
+	if !t.c.Present(jws.ClaimIssuedAt) {
 		return time.Time{}
 	}
 	return time.UnixMilli(t.c.Iat)
@@ -156,10 +156,10 @@ func (t *Token) issuedMillis() int64 {
 }
 
 // ExpiresAt returns "exp" (zero for a token that does not expire).
-func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.Has&jws.HasExp != 0) }
+func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.Present(jws.ClaimExpires)) }
 
 // NotBefore returns "nbf" (zero when absent).
-func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.Has&jws.HasNbf != 0) }
+func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.Present(jws.ClaimNotBefore)) }
 
 // Has reports whether the payload has a claim with this exact name.
 func (t *Token) Has(name string) bool {

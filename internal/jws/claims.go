@@ -734,3 +734,8 @@ func (sp Span) Bytes(payload []byte) []byte {
 	out := make([]byte, len(raw))
 	return out[:unescapeTo(out, raw)]
 }
+
+// Present reports whether the token has claim id (for ClaimOther: at
+// least one member that is not in the table). It is the root's one way
+// to ask about presence, in the table's own names.
+func (c *Claims) Present(id Claim) bool { return c.Has&(1<<id) != 0 }
