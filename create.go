@@ -2,10 +2,13 @@ package authjwt
 
 import (
 	"cmp"
+	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"time"
@@ -172,17 +175,36 @@ type Pair struct {
 	access, refresh minted
 }
 
-// CreateAccessToken returns a signed access token for subject.
+// CreateAccessToken returns a signed access token for subject. It is
+// CreateAccessTokenContext with [context.Background]: use that one when
+// the signer does I/O ([ContextSigner]).
 func (a *Auth) CreateAccessToken(subject string, opts ...TokenOption) (string, error) {
+	return a.CreateAccessTokenContext(context.Background(), subject, opts...)
+}
+
+// CreateAccessTokenContext returns a signed access token for subject,
+// signing under ctx: a [Config.Keys] Signer implementing [ContextSigner]
+// gets ctx (a KMS or HSM call the request's deadline bounds, which its
+// cancellation ends). With ctx already done it returns ctx.Err() without
+// signing; a signer failing once ctx is done returns an error wrapping
+// ctx.Err().
+func (a *Auth) CreateAccessTokenContext(ctx context.Context, subject string, opts ...TokenOption) (string, error) {
 	o := tokenOpts{}
 	for _, op := range opts {
 		op.applyToken(&o)
 	}
-	return a.create(subject, &o)
+	return a.create(ctx, subject, &o)
 }
 
-// CreateRefreshToken returns a signed refresh token for subject.
+// CreateRefreshToken returns a signed refresh token for subject: see
+// CreateRefreshTokenContext.
 func (a *Auth) CreateRefreshToken(subject string, opts ...TokenOption) (string, error) {
+	return a.CreateRefreshTokenContext(context.Background(), subject, opts...)
+}
+
+// CreateRefreshTokenContext returns a signed refresh token for subject,
+// signing under ctx as [Auth.CreateAccessTokenContext] does.
+func (a *Auth) CreateRefreshTokenContext(ctx context.Context, subject string, opts ...TokenOption) (string, error) {
 	o := tokenOpts{refresh: true}
 	for _, op := range opts {
 		op.applyToken(&o)
@@ -190,14 +212,21 @@ func (a *Auth) CreateRefreshToken(subject string, opts ...TokenOption) (string, 
 	if o.fresh {
 		return "", fmt.Errorf("authjwt: WithFresh: refresh tokens cannot be fresh")
 	}
-	return a.create(subject, &o)
+	return a.create(ctx, subject, &o)
 }
 
 // CreatePair returns an access and a refresh token for subject that share
 // a family id, so revoking the family (logout) revokes both. Options apply
 // to both tokens, except WithFresh (access only) and WithExpiry (each keeps
-// its configured lifetime unless the option is given).
+// its configured lifetime unless the option is given). See
+// CreatePairContext.
 func (a *Auth) CreatePair(subject string, opts ...TokenOption) (Pair, error) {
+	return a.CreatePairContext(context.Background(), subject, opts...)
+}
+
+// CreatePairContext is [Auth.CreatePair] signing under ctx, as
+// [Auth.CreateAccessTokenContext] does.
+func (a *Auth) CreatePairContext(ctx context.Context, subject string, opts ...TokenOption) (Pair, error) {
 	o := tokenOpts{}
 	for _, op := range opts {
 		op.applyToken(&o)
@@ -205,30 +234,30 @@ func (a *Auth) CreatePair(subject string, opts ...TokenOption) (Pair, error) {
 	if o.family == "" {
 		o.family = newUUID()
 	}
-	return a.createPair(subject, &o, nil, o.expiry)
+	return a.createPair(ctx, subject, &o, nil, o.expiry)
 }
 
 // createPair mints an access token with o and a refresh token with o
 // turned into refresh options, with the claims rfixed fixes (nil: none),
 // otherwise expiring after refreshExpiry (0: the configured lifetime).
-func (a *Auth) createPair(subject string, o *tokenOpts, rfixed *fixedClaims, refreshExpiry time.Duration) (Pair, error) {
+func (a *Auth) createPair(ctx context.Context, subject string, o *tokenOpts, rfixed *fixedClaims, refreshExpiry time.Duration) (Pair, error) {
 	var p Pair
 	o.minted = &p.access
-	if _, err := a.create(subject, o); err != nil {
+	if _, err := a.create(ctx, subject, o); err != nil {
 		return Pair{}, err
 	}
 	r := *o
 	r.refresh, r.fresh, r.csrf = true, false, ""
 	r.fixed, r.expiry = rfixed, refreshExpiry
 	r.minted = &p.refresh
-	if _, err := a.create(subject, &r); err != nil {
+	if _, err := a.create(ctx, subject, &r); err != nil {
 		return Pair{}, err
 	}
 	p.AccessToken, p.RefreshToken, p.Family = p.access.raw, p.refresh.raw, o.family
 	return p, nil
 }
 
-func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
+func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string, error) {
 	if o.err != nil {
 		return "", o.err
 	}
@@ -360,9 +389,20 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 	var signer jws.Signer = sk.hmac
 	if sk.hmac == nil {
 		signer = jws.CryptoSigner{Signer: sk.signer}
+		if cs, ok := sk.signer.(ContextSigner); ok && ctx != nil {
+			signer = jws.CryptoSigner{Signer: boundSigner{ctx, cs}}
+		}
+	}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 	}
 	out, err := a.enc.Encode(hdr, &cs, alg, signer)
 	if err != nil {
+		if ctx != nil && ctx.Err() != nil {
+			return "", fmt.Errorf("authjwt: signing: %w", ctx.Err())
+		}
 		return "", encodeError(err)
 	}
 	if len(out) > a.maxSize {
@@ -373,6 +413,35 @@ func (a *Auth) create(subject string, o *tokenOpts) (string, error) {
 		*o.minted = minted{raw: raw, csrf: csrf, exp: exp}
 	}
 	return raw, nil
+}
+
+// ContextSigner is a [crypto.Signer] whose signing takes a context: a key
+// in a KMS or an HSM, reached over the network. When [KeyConfig.Signer]
+// (or a key of [KeyConfig.Set]) implements it, the ...Context creation
+// methods, [Auth.Rotate] and [Auth.RefreshHandler] call SignContext with
+// their context instead of Sign, so the request's deadline bounds the
+// call and its cancellation ends it; the methods without a context pass
+// [context.Background].
+type ContextSigner interface {
+	crypto.Signer
+	// SignContext signs digest as Sign does, giving up with ctx.Err()
+	// once ctx is done.
+	SignContext(ctx context.Context, rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error)
+}
+
+// boundSigner is a ContextSigner bound to one context, as jws signs: a
+// crypto.Signer.
+type boundSigner struct {
+	ctx context.Context
+	s   ContextSigner
+}
+
+// Public returns the signer's public key.
+func (b boundSigner) Public() crypto.PublicKey { return b.s.Public() }
+
+// Sign signs with SignContext under the bound context.
+func (b boundSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return b.s.SignContext(b.ctx, rand, digest, opts)
 }
 
 // customMembers returns the members of the custom claims' JSON object,

@@ -2,12 +2,14 @@ package authjwt_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -382,6 +384,38 @@ func ExampleRequirement_queryParam() {
 	// 200 hello alice (query), url /events?topic=news | no-store no-referrer
 	// 401 {"detail":"A token in query parameter access_token is accepted on GET and HEAD requests only","code":"malformed_token"}
 	// 401 {"detail":"Missing Authorization Header","code":"missing_token"}
+}
+
+// remoteKey stands for a KMS key: its SignContext takes the context of the
+// token's creation, so a cancelled request ends the remote call.
+type remoteKey struct{ ed25519.PrivateKey }
+
+// SignContext signs unless ctx is done (a real KMS client passes ctx on).
+func (k remoteKey) SignContext(ctx context.Context, rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return k.PrivateKey.Sign(rand, digest, opts)
+}
+
+// A Keys.Signer implementing ContextSigner gets the context of the
+// ...Context creation methods (and of Rotate and RefreshHandler).
+func ExampleContextSigner() {
+	seed := make([]byte, ed25519.SeedSize)
+	auth := mustNew(authjwt.Config{Algorithm: "EdDSA", Keys: authjwt.KeyConfig{Signer: remoteKey{ed25519.NewKeyFromSeed(seed)}}})
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tok, err := auth.CreateAccessTokenContext(ctx, "alice")
+	t, _ := auth.Verify(ctx, tok, authjwt.Requirement{})
+	fmt.Println(err, t.Subject(), t.Algorithm())
+
+	cancel() // the request is gone
+	_, err = auth.CreateAccessTokenContext(ctx, "alice")
+	fmt.Println(err)
+	// Output:
+	// <nil> alice EdDSA
+	// context canceled
 }
 
 // An Ed25519 key made from a fixed seed, for deterministic output; a real

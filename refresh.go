@@ -93,7 +93,7 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 				family = rt.JTI()
 			}
 			topts = append(topts, WithFresh(false), WithFamily(family))
-			at, err := a.CreateAccessToken(rt.Subject(), topts...)
+			at, err := a.CreateAccessTokenContext(r.Context(), rt.Subject(), topts...)
 			if err != nil {
 				a.WriteError(w, r, internalCreation(err))
 				return

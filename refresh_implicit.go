@@ -183,7 +183,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 	}
 	var m minted
 	to.minted = &m
-	if _, err := a.create(old.c.Sub(), &to); err != nil {
+	if _, err := a.create(r.Context(), old.c.Sub(), &to); err != nil {
 		log("creating the token failed", err)
 		return
 	}

@@ -69,7 +69,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	// Everything that can fail is done before the consume: once the
 	// presented token is used up, the response carrying its successor must
 	// be produced, or the client's retry would be taken as theft.
-	pair, err := a.successor(refresh, plan, opts)
+	pair, err := a.successor(ctx, refresh, plan, opts)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -84,7 +84,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	// when the store recorded it; otherwise (a store without
 	// revoke.SuccessorConsumer) the pair minted above, in the same family.
 	if p, ok := parseSuccessorPlan(recorded); ok {
-		return a.successor(refresh, p, opts)
+		return a.successor(ctx, refresh, p, opts)
 	}
 	return pair, nil
 }
@@ -137,7 +137,7 @@ const MinRotationLifetime = 5 * time.Second
 // family. The access token expires after AccessTokenExpires (rounded up
 // to the second) but never after the refresh token; the new refresh token
 // expires exactly when the presented one does.
-func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption) (Pair, error) {
+func (a *Auth) successor(ctx context.Context, refresh *Token, plan successorPlan, opts []TokenOption) (Pair, error) {
 	o := tokenOpts{}
 	for _, op := range opts {
 		op.applyToken(&o)
@@ -172,7 +172,7 @@ func (a *Auth) successor(refresh *Token, plan successorPlan, opts []TokenOption)
 		rexpiry = Never // a refresh token without "exp" begets one without
 	}
 	rf := &fixedClaims{at: now, jti: plan.refresh, csrf: plan.refreshCSRF, expAt: end}
-	pair, err := a.createPair(refresh.c.Sub(), &o, rf, rexpiry)
+	pair, err := a.createPair(ctx, refresh.c.Sub(), &o, rf, rexpiry)
 	if err != nil {
 		return Pair{}, err
 	}
