@@ -2,10 +2,6 @@ package authjwt
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"os"
-	"strings"
 	"testing"
 )
 
@@ -25,55 +21,37 @@ func TestOneCSRFRule(t *testing.T) {
 		"checkHandshakeOrigin": {"guard": true},
 		"guard":                {"fromCookie": true},
 	}
-	entries, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
 	seen := map[string]int{}
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
+	fset, funcs := packageFuncs(t)
+	for _, fd := range funcs {
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
 			}
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				var callee string
-				switch fn := call.Fun.(type) {
-				case *ast.Ident:
-					callee = fn.Name
-				case *ast.SelectorExpr:
-					callee = fn.Sel.Name
-					if callee == "Check" {
-						// Only the cross-origin protection's Check (c.cop.Check).
-						if sel, ok := fn.X.(*ast.SelectorExpr); !ok || sel.Sel.Name != "cop" {
-							return true
-						}
+			var callee string
+			switch fn := call.Fun.(type) {
+			case *ast.Ident:
+				callee = fn.Name
+			case *ast.SelectorExpr:
+				callee = fn.Sel.Name
+				if callee == "Check" {
+					// Only the cross-origin protection's Check (c.cop.Check).
+					if sel, ok := fn.X.(*ast.SelectorExpr); !ok || sel.Sel.Name != "cop" {
+						return true
 					}
 				}
-				callers, ok := allowed[callee]
-				if !ok {
-					return true
-				}
-				seen[callee]++
-				if !callers[fd.Name.Name] {
-					t.Errorf("%s: %s calls %s: the CSRF and origin rule of cookie credentials is credentials.guard and credential.bind (credentials.go)", fset.Position(call.Pos()), fd.Name.Name, callee)
-				}
+			}
+			callers, ok := allowed[callee]
+			if !ok {
 				return true
-			})
-		}
+			}
+			seen[callee]++
+			if !callers[fd.Name.Name] {
+				t.Errorf("%s: %s calls %s: the CSRF and origin rule of cookie credentials is credentials.guard and credential.bind (credentials.go)", fset.Position(call.Pos()), fd.Name.Name, callee)
+			}
+			return true
+		})
 	}
 	for callee := range allowed {
 		if seen[callee] == 0 {

@@ -11,6 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -138,4 +142,33 @@ func mustRSA(t testing.TB, bits int) *rsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// packageFuncs parses this package's non-test files and returns every
+// function and method with a body, for tests that enforce a structural
+// rule (one CSRF rule, every store call through the revoker).
+func packageFuncs(t *testing.T) (*token.FileSet, []*ast.FuncDecl) {
+	t.Helper()
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var funcs []*ast.FuncDecl
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+				funcs = append(funcs, fd)
+			}
+		}
+	}
+	return fset, funcs
 }

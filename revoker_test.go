@@ -2,10 +2,6 @@ package authjwt
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"os"
-	"strings"
 	"testing"
 )
 
@@ -24,45 +20,27 @@ func TestStoreCallsGoThroughRevoker(t *testing.T) {
 		"Consume": true, "ConsumeWithSuccessor": true,
 	}
 	configFuncs := map[string]bool{"New": true, "newAuth": true, "applyDefaults": true, "validateRest": true, "newRevoker": true}
-	entries, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
 	calls := 0
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			bounded := isRevokerMethod(fd) && callsBound(fd)
-			ast.Inspect(fd.Body, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.SelectorExpr:
-					if n.Sel.Name == "Store" && isConfigExpr(n.X) && !configFuncs[fd.Name.Name] {
-						t.Errorf("%s: %s reads Config.Revocation.Store: call the store through a.rev (revoker.go)", fset.Position(n.Pos()), fd.Name.Name)
-					}
-				case *ast.CallExpr:
-					// a.RevokeFamily and friends are the Auth's own methods.
-					if sel, ok := n.Fun.(*ast.SelectorExpr); ok && storeMethods[sel.Sel.Name] && !isIdent(sel.X, "a") {
-						calls++
-						if !bounded {
-							t.Errorf("%s: %s calls %s on a store: go through a bounded call of the revoker (revoker.go)", fset.Position(n.Pos()), fd.Name.Name, sel.Sel.Name)
-						}
+	fset, funcs := packageFuncs(t)
+	for _, fd := range funcs {
+		bounded := isRevokerMethod(fd) && callsBound(fd)
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				if n.Sel.Name == "Store" && isConfigExpr(n.X) && !configFuncs[fd.Name.Name] {
+					t.Errorf("%s: %s reads Config.Revocation.Store: call the store through a.rev (revoker.go)", fset.Position(n.Pos()), fd.Name.Name)
+				}
+			case *ast.CallExpr:
+				// a.RevokeFamily and friends are the Auth's own methods.
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && storeMethods[sel.Sel.Name] && !isIdent(sel.X, "a") {
+					calls++
+					if !bounded {
+						t.Errorf("%s: %s calls %s on a store: go through a bounded call of the revoker (revoker.go)", fset.Position(n.Pos()), fd.Name.Name, sel.Sel.Name)
 					}
 				}
-				return true
-			})
-		}
+			}
+			return true
+		})
 	}
 	if calls == 0 {
 		t.Fatal("found no store calls at all: the test no longer sees them")
