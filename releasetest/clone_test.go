@@ -102,7 +102,33 @@ func release(t *testing.T, clone string, args ...string) (string, error) {
 func publishable(t *testing.T, clone string) []modproxy.Module {
 	t.Helper()
 	var mods []modproxy.Module
-	for _, f := range strings.Fields(must(t, clone, cleanEnv(), "git", "ls-files", "*go.mod")) {
+	for _, m := range goMods(t, clone, cleanEnv()) {
+		f, b, mf := m.path, m.data, m.file
+		if strings.Contains(string(b), "\n// Not published") || strings.HasPrefix(string(b), "// Not published") {
+			continue
+		}
+		dir := filepath.ToSlash(filepath.Dir(f))
+		if dir == "." {
+			dir = ""
+		}
+		mods = append(mods, modproxy.Module{Path: mf.Module.Mod.Path, Dir: dir})
+	}
+	return mods
+}
+
+// goMod is one committed go.mod file of a clone, read and parsed.
+type goMod struct {
+	path string // relative to the clone
+	data []byte
+	file *modfile.File
+}
+
+// goMods reads and parses every committed go.mod of clone, testdata
+// aside.
+func goMods(t *testing.T, clone string, env []string) []goMod {
+	t.Helper()
+	var out []goMod
+	for _, f := range strings.Fields(must(t, clone, env, "git", "ls-files", "*go.mod")) {
 		if filepath.Base(f) != "go.mod" || strings.Contains("/"+f, "/testdata/") {
 			continue
 		}
@@ -114,14 +140,7 @@ func publishable(t *testing.T, clone string) []modproxy.Module {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(b), "\n// Not published") || strings.HasPrefix(string(b), "// Not published") {
-			continue
-		}
-		dir := filepath.ToSlash(filepath.Dir(f))
-		if dir == "." {
-			dir = ""
-		}
-		mods = append(mods, modproxy.Module{Path: mf.Module.Mod.Path, Dir: dir})
+		out = append(out, goMod{path: f, data: b, file: mf})
 	}
-	return mods
+	return out
 }

@@ -122,18 +122,8 @@ func TestReleaseScript(t *testing.T) {
 	for _, m := range mods {
 		published[m.Path] = m.Dir
 	}
-	for _, f := range strings.Fields(must(t, clone, env, "git", "ls-files", "*go.mod")) {
-		if filepath.Base(f) != "go.mod" || strings.Contains("/"+f, "/testdata/") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(clone, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf, err := modfile.Parse(f, b, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range goMods(t, clone, env) {
+		f, mf := m.path, m.file
 		for _, r := range mf.Require {
 			if (r.Mod.Path == rootPath || strings.HasPrefix(r.Mod.Path, rootPath+"/")) && r.Mod.Version != testVersion {
 				t.Errorf("%s requires %s, want %s", f, r.Mod, testVersion)
