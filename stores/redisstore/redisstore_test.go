@@ -365,3 +365,17 @@ func BenchmarkIsRevoked(b *testing.B) {
 		})
 	}
 }
+
+// TestSentinel runs the suite through a failover client that finds the
+// master through a Sentinel of the test's own.
+func TestSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis master, replica and Sentinel")
+	}
+	c := startSentinel(t)
+	storetest.Run(t, func(t *testing.T) revoke.Store {
+		p := uniquePrefix("sentinel")
+		cleanPrefix(t, c, p)
+		return redisstore.New(c, redisstore.Options{Prefix: p, Timeout: 5 * time.Second})
+	})
+}

@@ -248,3 +248,64 @@ func isTimeoutish(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
+
+// startSentinel starts a master, a replica of it and a Sentinel
+// monitoring them as "mymaster", on free loopback ports, and returns a
+// failover client that finds the master through the Sentinel; everything
+// is torn down when the test ends.
+func startSentinel(t testing.TB) *redis.Client {
+	t.Helper()
+	dir := t.TempDir()
+	sub := func(name string) string {
+		d := filepath.Join(dir, name)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	master := startRedisServer(t, sub("master"), freePort(t, false))
+	startRedisServer(t, sub("replica"), freePort(t, false), "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	sdir := sub("sentinel")
+	conf := filepath.Join(sdir, "sentinel.conf")
+	text := fmt.Sprintf("sentinel monitor mymaster 127.0.0.1 %d 1\nsentinel down-after-milliseconds mymaster 1000\n", master.port)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sport := freePort(t, false)
+	// redis-server takes the configuration file first; Sentinel rewrites it.
+	server, _ := redisBinaries(t)
+	cmd := exec.Command(server, conf, "--sentinel", "--port", strconv.Itoa(sport), "--bind", "127.0.0.1", "--dir", sdir, "--logfile", "")
+	out := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = out, out
+	dieWithTest(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server --sentinel: %v", err)
+	}
+	sp := &redisProc{cmd: cmd, port: sport, out: out}
+	t.Cleanup(sp.kill)
+	sc := redis.NewSentinelClient(&redis.Options{Addr: sp.addr(), MaxRetries: -1})
+	defer sc.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		m, err := sc.Master(ctx, "mymaster").Result()
+		cancel()
+		if err == nil && m["num-slaves"] == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Sentinel on port %d not ready: %v %v\n%s", sport, err, m, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c := redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:            "mymaster",
+		SentinelAddrs:         []string{sp.addr()},
+		ContextTimeoutEnabled: true,
+	})
+	t.Cleanup(func() { c.Close() })
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("failover client: %v", err)
+	}
+	return c
+}
