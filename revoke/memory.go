@@ -52,7 +52,8 @@ type usedEntry struct {
 	successor string
 }
 
-// Memory is an in-process [Store], [Consumer] and [SuccessorConsumer]:
+// Memory is an in-process [Store], [Consumer], [SuccessorConsumer] and
+// [SessionStore]:
 // revocations live in maps guarded by one read/write mutex, so they are
 // lost when the process exits and are not shared between processes. Use it for single-instance
 // deployments and tests.
@@ -69,6 +70,7 @@ type Memory struct {
 	families map[string]int64 // family → expiry
 	subjects map[subjectKey]subjectEntry
 	used     map[string]usedEntry
+	sessions map[subjectKey]map[string]*Session // see memory_session.go
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -92,6 +94,7 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		families:   make(map[string]int64),
 		subjects:   make(map[subjectKey]subjectEntry),
 		used:       make(map[string]usedEntry),
+		sessions:   make(map[subjectKey]map[string]*Session),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -304,14 +307,14 @@ func (m *Memory) Sweep() int {
 			n++
 		}
 	}
-	return n
+	return n + m.sweepSessionsLocked(now)
 }
 
 // Len reports how many entries (expired or not) the store holds.
 func (m *Memory) Len() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.tokens) + len(m.families) + len(m.subjects) + len(m.used)
+	return len(m.tokens) + len(m.families) + len(m.subjects) + len(m.used) + m.sessionCountLocked()
 }
 
 func (m *Memory) sweeper() {

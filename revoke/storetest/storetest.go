@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	RunSessions(t, newStore)
 }
 
 // id returns a unique identifier with a readable label.
