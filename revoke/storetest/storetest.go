@@ -34,6 +34,10 @@ func Run(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 		{"ConsumeConcurrent", testConsumeConcurrent},
 		{"Successor", testSuccessor},
 		{"SuccessorConcurrent", testSuccessorConcurrent},
+		{"Replay", testReplay},
+		{"ReplayHeld", testReplayHeld},
+		{"ReplayConcurrent", testReplayConcurrent},
+		{"ReplayContext", testReplayContext},
 		{"Context", testContext},
 		{"Concurrent", testConcurrent},
 	}
