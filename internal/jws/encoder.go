@@ -3,6 +3,7 @@ package jws
 import (
 	"crypto"
 	"errors"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -90,41 +91,64 @@ func (s *ClaimSet) Has() uint32 { return s.has }
 // exactly as strict as the decoder reads them.
 type Encoder struct {
 	typeName string
+	// members holds each table claim's member prefix, `,"name":`, quoted
+	// once here rather than for every token ("" for ClaimOther, and for
+	// the type claim when it is off).
+	members [numClaims]string
+	// typeNotUTF8: the configured type claim name is not UTF-8, so no
+	// token that carries the type claim can be written.
+	typeNotUTF8 bool
 }
 
 // NewEncoder returns an encoder that writes the type claim under typeClaim
 // ("" to never write it).
-func NewEncoder(typeClaim string) *Encoder { return &Encoder{typeName: typeClaim} }
-
-// AppendPayload appends the JSON object of s to dst. Every string is
-// written with its bytes unchanged but for escapes (which are ASCII), so
-// one UTF-8 check of the whole object checks each name and value.
-func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
-	start := len(dst)
-	dst = append(dst, '{')
+func NewEncoder(typeClaim string) *Encoder {
+	e := &Encoder{typeName: typeClaim}
 	for k := ClaimOther + 1; k < numClaims; k++ {
-		if s.has&k.Bit() == 0 {
-			continue
-		}
-		row := &claimTable[k]
-		name := row.name
+		name := claimTable[k].name
 		if k == ClaimType {
-			if name = e.typeName; name == "" {
+			if name = typeClaim; name == "" {
 				continue
 			}
 		}
-		if len(dst) > start+1 {
-			dst = append(dst, ',')
+		m, ok := AppendJSONString([]byte{','}, name)
+		e.members[k] = string(append(m, ':'))
+		e.typeNotUTF8 = e.typeNotUTF8 || !ok
+	}
+	return e
+}
+
+// AppendPayload appends the JSON object of s to dst. It checks that every
+// string it writes is UTF-8 as it escapes it (the member names once, in
+// NewEncoder), that object claims are objects as the decoder reads them,
+// and the caller's custom members both ways; numbers and booleans are
+// ASCII.
+func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, '{')
+	// The set claims, in table order: one bit of has per claim.
+	for h := s.has &^ ClaimOther.Bit(); h != 0; h &= h - 1 {
+		k := Claim(bits.TrailingZeros32(h))
+		m := e.members[k]
+		if m == "" {
+			continue // the type claim, off
 		}
-		dst = AppendJSONString(dst, name)
-		dst = append(dst, ':')
+		if len(dst) == start+1 {
+			m = m[1:] // the first member: no comma
+		}
+		if k == ClaimType && e.typeNotUTF8 {
+			return nil, ErrNotUTF8
+		}
+		dst = append(dst, m...)
+		row := &claimTable[k]
+		ok := true
 		switch row.kind {
 		case kindString:
 			v := s.strs[row.slot]
 			if n := s.inlN[row.slot]; n > 0 {
 				v = bstr(s.inl[row.slot][:n])
 			}
-			dst = AppendJSONString(dst, v)
+			dst, ok = AppendJSONString(dst, v)
 		case kindObject:
 			v := s.strs[row.slot]
 			if !utf8.ValidString(v) {
@@ -145,17 +169,20 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 		case kindStringOrList, kindRoleList:
 			l := s.lists[row.slot]
 			if row.kind == kindStringOrList && len(l) == 1 {
-				dst = AppendJSONString(dst, l[0])
+				dst, ok = AppendJSONString(dst, l[0])
 				break
 			}
 			dst = append(dst, '[')
-			for i, v := range l {
+			for i := 0; i < len(l) && ok; i++ {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = AppendJSONString(dst, v)
+				dst, ok = AppendJSONString(dst, l[i])
 			}
 			dst = append(dst, ']')
+		}
+		if !ok {
+			return nil, ErrNotUTF8
 		}
 	}
 	if len(s.Custom) > 0 {
@@ -165,10 +192,10 @@ func (e *Encoder) AppendPayload(dst []byte, s *ClaimSet) ([]byte, error) {
 		dst = append(dst, s.Custom...)
 	}
 	dst = append(dst, '}')
-	if !utf8.Valid(dst[start:]) {
-		return nil, ErrNotUTF8
-	}
 	if len(s.Custom) > 0 {
+		if !utf8.Valid(s.Custom) {
+			return nil, ErrNotUTF8
+		}
 		// The caller's members can be what the decoder refuses although
 		// they are JSON (nesting beyond MaxDepth, a duplicate): scan the
 		// object as the decoder will.
@@ -296,23 +323,33 @@ func (s CryptoSigner) AppendSignature(dst []byte, alg Alg, input string) ([]byte
 // appendChecked appends s as a JSON string after checking it is valid
 // UTF-8.
 func appendChecked(dst []byte, s string) ([]byte, error) {
-	if !utf8.ValidString(s) {
+	dst, ok := AppendJSONString(dst, s)
+	if !ok {
 		return nil, ErrNotUTF8
 	}
-	return AppendJSONString(dst, s), nil
+	return dst, nil
 }
 
 const hexDigits = "0123456789abcdef"
 
 // AppendJSONString appends s as a JSON string, its bytes unchanged but for
 // escapes (", \, control characters, and <, >, & as encoding/json writes
-// them): invalid UTF-8 in s stays invalid.
-func AppendJSONString(dst []byte, s string) []byte {
+// them). ok is false when s is not valid UTF-8 (dst then holds s's bytes
+// as they are): the one scan both escapes and checks.
+func AppendJSONString(dst []byte, s string) (_ []byte, ok bool) {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+		if plainByte[c] {
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return append(append(dst, s[start:]...), '"'), false
+			}
+			i += n - 1 // written unchanged
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -331,5 +368,13 @@ func AppendJSONString(dst []byte, s string) []byte {
 		start = i + 1
 	}
 	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, '"'), true
 }
+
+// plainByte marks the ASCII bytes a JSON string holds unescaped.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()

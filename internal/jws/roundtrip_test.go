@@ -183,6 +183,16 @@ func TestEncoderChecksEveryString(t *testing.T) {
 		"roles":  func(s *ClaimSet) { s.SetList(ClaimRoles, []string{bad}) },
 		"cnf":    func(s *ClaimSet) { s.SetString(ClaimConfirmation, `{"a":"`+bad+`"}`) },
 		"custom": func(s *ClaimSet) { s.Custom = []byte(`"n":"` + bad + `"`) },
+		// A multi-byte sequence cut short, at the end and before ASCII.
+		"sub cut":   func(s *ClaimSet) { s.SetString(ClaimSubject, "ali\xc3") },
+		"iss cut":   func(s *ClaimSet) { s.SetString(ClaimIssuer, "\xe2\x82x") },
+		"surrogate": func(s *ClaimSet) { s.SetString(ClaimSubject, "\xed\xa0\x80") },
+	}
+	// Valid UTF-8 of every length is written unchanged.
+	var ok ClaimSet
+	ok.SetString(ClaimSubject, "é€😀<\"")
+	if p, err := e.AppendPayload(nil, &ok); err != nil || string(p) != `{"sub":"é€😀\u003c\""}` {
+		t.Errorf("valid UTF-8: %s %v", p, err)
 	}
 	for name, set := range sets {
 		var s ClaimSet
