@@ -261,7 +261,7 @@ func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]
 		return nil, err
 	}
 	*bp = p
-	out := make([]byte, 0, len(header)+1+EncodedLen(len(p))+1+EncodedLen(512))
+	out := make([]byte, 0, len(header)+1+EncodedLen(len(p))+1+EncodedLen(signatureCap(alg)))
 	out = append(out, header...)
 	out = append(out, '.')
 	out = AppendEncode(out, p)
@@ -274,6 +274,25 @@ func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]
 		return nil, &SignError{Err: err}
 	}
 	return out, nil
+}
+
+// signatureCap is the room Encode makes for alg's signature: its length
+// where that is fixed, an RSA-4096 signature's otherwise (a longer one
+// grows the token's array once).
+func signatureCap(alg Alg) int {
+	switch alg {
+	case HS256, ES256, EdDSA, Ed25519:
+		return 64 // HS256's is 32
+	case HS384:
+		return 48
+	case HS512:
+		return 64
+	case ES384:
+		return 96
+	case ES512:
+		return 132
+	}
+	return 512
 }
 
 // SignError is a Signer's failure, as Encode returns it.
