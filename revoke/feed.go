@@ -107,14 +107,14 @@ func (k EntryKind) String() string {
 // ([Forever] keeps the entry); a reader forgets the entry at that instant
 // of the application's clock, never before, as a store does.
 type Entry struct {
-	Kind EntryKind
+	Kind EntryKind // what the entry revokes
 	// ID is the jti (EntryToken) or the family id (EntryFamily).
 	ID string
 	// Issuer, Subject and Cutoff (to the millisecond) are those of an
 	// EntrySubject: it revokes every token of (Issuer, Subject) issued at
 	// or before Cutoff.
 	Issuer  string
-	Subject string
-	Cutoff  time.Time
-	Expires time.Time
+	Subject string    // see Issuer
+	Cutoff  time.Time // see Issuer
+	Expires time.Time // see the type's comment
 }

@@ -72,7 +72,7 @@ const MaxSessionPage = 100
 // cursor is the start (the newest session).
 type SessionCursor struct {
 	CreatedAt time.Time // millisecond resolution
-	ID        string
+	ID        string    // the session's id
 }
 
 // IsZero reports whether c is the start.
