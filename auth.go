@@ -43,7 +43,7 @@ type Auth struct {
 // claims may not overwrite.
 var reservedClaims = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true,
-	"fresh": true, "csrf": true, "aid": true,
+	"fresh": true, "csrf": true, "aid": true, "auth_time": true, "acr": true,
 }
 
 // internedClaims lists the claim values the verifier expects (token types,

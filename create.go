@@ -29,7 +29,9 @@ type tokenOpts struct {
 	claims   any
 	roles    []string // WithRoles; nil: none
 	family   string
-	csrf     string // internal: keep this csrf value (implicit refresh)
+	authTime time.Time // WithAuthTime; zero: none
+	acr      string    // WithACR; "": none
+	csrf     string    // internal: keep this csrf value (implicit refresh)
 	refresh  bool
 	err      error
 
@@ -68,8 +70,46 @@ type freshOpt bool
 func (o freshOpt) applyToken(t *tokenOpts) { t.fresh = bool(o) }
 
 // WithFresh marks an access token fresh (just obtained from credentials),
-// as the seed's fresh=True. Refresh tokens are never fresh.
+// as the seed's fresh=True. Refresh tokens are never fresh. To say when
+// the user authenticated for routes requiring a recent login
+// ([Requirement.MaxAuthAge]), add [WithAuthTime] at login.
 func WithFresh(fresh bool) TokenOption { return freshOpt(fresh) }
+
+type authTimeOpt struct{ t time.Time }
+
+func (o authTimeOpt) applyToken(t *tokenOpts) {
+	if !o.t.IsZero() && o.t.Unix() <= 0 {
+		t.err = fmt.Errorf("authjwt: WithAuthTime: %v is not a time after 1970", o.t)
+		return
+	}
+	t.authTime = o.t
+}
+
+// WithAuthTime sets "auth_time" (RFC 9470, OpenID Connect Core §2): when
+// the user last authenticated, in whole seconds, as
+// [Requirement.MaxAuthAge] checks it. Give it at login, to the access and
+// the refresh token (the options of [Auth.CreatePair] apply to both):
+//
+//	pair, err := auth.CreatePair(user, authjwt.WithFresh(true), authjwt.WithAuthTime(time.Now()))
+//
+// A refresh ([Auth.RefreshHandler], [Auth.Rotate], implicit refresh) keeps
+// the refresh token's "auth_time" and ignores this option, so refreshing
+// never makes an authentication more recent; a refresh route written by
+// hand passes WithAuthTime(rt.AuthTime()) and [WithACR](rt.ACR()). The zero
+// time means none: tokens created without it carry no "auth_time" (no
+// evidence of a login is made up), which routes with a MaxAuthAge refuse.
+func WithAuthTime(t time.Time) TokenOption { return authTimeOpt{t} }
+
+type acrOpt string
+
+func (o acrOpt) applyToken(t *tokenOpts) { t.acr = string(o) }
+
+// WithACR sets "acr" (RFC 9470, OpenID Connect Core §2), the
+// authentication context class the login satisfied (an application-defined
+// value such as "mfa" or a URI), which [Requirement.ACRValues] checks. Like
+// "auth_time", a refresh keeps the refresh token's value and ignores this
+// option.
+func WithACR(acr string) TokenOption { return acrOpt(acr) }
 
 type expiryOpt time.Duration
 
@@ -140,7 +180,8 @@ func (o claimsOpt) applyToken(t *tokenOpts) { t.claims = o.v }
 // WithClaims adds custom claims (the seed's user_claims): a map[string]any
 // or any value that encodes to a JSON object (a struct with json tags).
 // Registered and library claims (sub, iat, nbf, jti, exp, iss, aud, fresh,
-// csrf, aid and the type claim) cannot be overwritten: that is an error.
+// csrf, aid, auth_time, acr and the type claim) cannot be overwritten:
+// that is an error ([WithAuthTime] and [WithACR] set the last two).
 func WithClaims(claims any) TokenOption { return claimsOpt{claims} }
 
 type rolesOpt []string
@@ -333,6 +374,12 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 	}
 	if o.family != "" {
 		cs.SetString(jws.ClaimFamily, o.family)
+	}
+	if !o.authTime.IsZero() {
+		cs.SetDate(jws.ClaimAuthTime, o.authTime.Unix())
+	}
+	if o.acr != "" {
+		cs.SetString(jws.ClaimACR, o.acr)
 	}
 	var csrf string
 	if a.creds.csrfClaims() {

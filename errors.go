@@ -29,6 +29,8 @@ const (
 	CodeAccessRequired     Code = "access_token_required"
 	CodeRefreshRequired    Code = "refresh_token_required"
 	CodeFreshRequired      Code = "fresh_token_required"
+	CodeAuthTooOld         Code = "authentication_too_old"
+	CodeInsufficientACR    Code = "insufficient_acr"
 	CodeTokenRevoked       Code = "token_revoked"
 	CodeRefreshReuse       Code = "refresh_token_reuse"
 	CodeNotEnoughPerms     Code = "insufficient_permissions"
@@ -65,6 +67,9 @@ type Error struct {
 	Err error
 	// legacy is the status the seed would have used.
 	legacy int
+	// params are auth-params added to the challenge after the error's
+	// (RFC 9470's max_age=N or acr_values="…"), already formatted.
+	params string
 }
 
 // Error implements error.
@@ -102,21 +107,27 @@ func (e *Error) with(cause error, msg string) *Error {
 
 // Sentinels for errors.Is. Each matches every *Error with its code.
 var (
-	ErrMissingToken      = newErr(CodeMissingToken, 401, 401, "", "Missing Authorization Header")
-	ErrBadHeader         = newErr(CodeBadHeader, 400, 422, "invalid_request", "Bad Authorization header. Expected value 'Bearer <JWT>'")
-	ErrMalformedToken    = newErr(CodeMalformedToken, 401, 422, "invalid_token", "Invalid token")
-	ErrTokenTooLarge     = newErr(CodeTokenTooLarge, 401, 422, "invalid_token", "Token too large")
-	ErrInvalidAlgorithm  = newErr(CodeInvalidAlgorithm, 401, 422, "invalid_token", "Invalid algorithm on header")
-	ErrInvalidKID        = newErr(CodeInvalidKID, 401, 422, "invalid_token", "Invalid kid on header")
-	ErrInvalidSignature  = newErr(CodeInvalidSignature, 401, 422, "invalid_token", "Signature verification failed")
-	ErrTokenExpired      = newErr(CodeTokenExpired, 401, 401, "invalid_token", "Signature has expired")
-	ErrTokenNotYetValid  = newErr(CodeTokenNotYetValid, 401, 422, "invalid_token", "The token is not yet valid (nbf)")
-	ErrInvalidIssuer     = newErr(CodeInvalidIssuer, 401, 422, "invalid_token", "Invalid issuer")
-	ErrInvalidAudience   = newErr(CodeInvalidAudience, 401, 422, "invalid_token", "Invalid audience")
-	ErrInvalidClaim      = newErr(CodeInvalidClaim, 401, 422, "invalid_token", "Invalid claim")
-	ErrAccessRequired    = newErr(CodeAccessRequired, 401, 422, "invalid_token", "Only access tokens are allowed")
-	ErrRefreshRequired   = newErr(CodeRefreshRequired, 401, 422, "invalid_token", "Only refresh tokens are allowed")
-	ErrFreshRequired     = newErr(CodeFreshRequired, 401, 401, "insufficient_user_authentication", "Fresh token required")
+	ErrMissingToken     = newErr(CodeMissingToken, 401, 401, "", "Missing Authorization Header")
+	ErrBadHeader        = newErr(CodeBadHeader, 400, 422, "invalid_request", "Bad Authorization header. Expected value 'Bearer <JWT>'")
+	ErrMalformedToken   = newErr(CodeMalformedToken, 401, 422, "invalid_token", "Invalid token")
+	ErrTokenTooLarge    = newErr(CodeTokenTooLarge, 401, 422, "invalid_token", "Token too large")
+	ErrInvalidAlgorithm = newErr(CodeInvalidAlgorithm, 401, 422, "invalid_token", "Invalid algorithm on header")
+	ErrInvalidKID       = newErr(CodeInvalidKID, 401, 422, "invalid_token", "Invalid kid on header")
+	ErrInvalidSignature = newErr(CodeInvalidSignature, 401, 422, "invalid_token", "Signature verification failed")
+	ErrTokenExpired     = newErr(CodeTokenExpired, 401, 401, "invalid_token", "Signature has expired")
+	ErrTokenNotYetValid = newErr(CodeTokenNotYetValid, 401, 422, "invalid_token", "The token is not yet valid (nbf)")
+	ErrInvalidIssuer    = newErr(CodeInvalidIssuer, 401, 422, "invalid_token", "Invalid issuer")
+	ErrInvalidAudience  = newErr(CodeInvalidAudience, 401, 422, "invalid_token", "Invalid audience")
+	ErrInvalidClaim     = newErr(CodeInvalidClaim, 401, 422, "invalid_token", "Invalid claim")
+	ErrAccessRequired   = newErr(CodeAccessRequired, 401, 422, "invalid_token", "Only access tokens are allowed")
+	ErrRefreshRequired  = newErr(CodeRefreshRequired, 401, 422, "invalid_token", "Only refresh tokens are allowed")
+	ErrFreshRequired    = newErr(CodeFreshRequired, 401, 401, "insufficient_user_authentication", "Fresh token required")
+	// ErrAuthenticationTooOld: the route requires a more recent login
+	// ([Requirement.MaxAuthAge]); the challenge carries max_age (RFC 9470).
+	ErrAuthenticationTooOld = newErr(CodeAuthTooOld, 401, 401, "insufficient_user_authentication", "More recent authentication is required")
+	// ErrInsufficientACR: the token's "acr" is not one the route accepts
+	// ([Requirement.ACRValues]); the challenge carries acr_values (RFC 9470).
+	ErrInsufficientACR   = newErr(CodeInsufficientACR, 401, 401, "insufficient_user_authentication", "A different authentication level is required")
 	ErrTokenRevoked      = newErr(CodeTokenRevoked, 401, 401, "invalid_token", "Token has been revoked")
 	ErrRefreshReuse      = newErr(CodeRefreshReuse, 401, 401, "invalid_token", "Refresh token reuse detected")
 	ErrNotEnoughPerms    = newErr(CodeNotEnoughPerms, 403, 403, "insufficient_scope", "Not enough permissions")
@@ -195,6 +206,9 @@ func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm stri
 		}
 		if e.Bearer != "" {
 			b.WriteString(sep + `error="` + e.Bearer + `", error_description="` + strings.ReplaceAll(e.Message, `"`, `'`) + `"`)
+			if e.params != "" {
+				b.WriteString(", " + e.params)
+			}
 		}
 		h.Set("WWW-Authenticate", b.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 )
 
 // The ready refresh route: the standard flow every application's /refresh
@@ -19,8 +20,10 @@ type RefreshOptions struct {
 	// custom claim), or an audience. An *Error it returns is answered as
 	// it is (e.g. [ErrUserNotFound] for a deleted account); any other
 	// error as a 500 [ErrInvalidTokenOption], logged with its cause.
-	// WithFresh and WithFamily among the options are overridden: tokens
-	// from a refresh are never fresh and always stay in the family.
+	// WithFresh, WithFamily, WithAuthTime and WithACR among the options
+	// are overridden: tokens from a refresh are never fresh, always stay
+	// in the family, and keep the refresh token's "auth_time" and "acr"
+	// (RFC 9470), the login the family began with.
 	TokenOptions func(r *http.Request, rt *Token) ([]TokenOption, error)
 }
 
@@ -92,7 +95,7 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 			if family == "" {
 				family = rt.JTI()
 			}
-			topts = append(topts, WithFresh(false), WithFamily(family))
+			topts = append(topts, WithFresh(false), WithFamily(family), loginOf(rt))
 			at, err := a.CreateAccessTokenContext(r.Context(), rt.Subject(), topts...)
 			if err != nil {
 				a.WriteError(w, r, internalCreation(err))
@@ -118,6 +121,20 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 		json.NewEncoder(w).Encode(body)
 	})
 }
+
+// loginOf returns the option giving a token refreshed from rt rt's
+// "auth_time" and "acr" (none when rt has none): whatever options came
+// before it, a refresh never makes an authentication more recent.
+func loginOf(rt *Token) TokenOption {
+	return loginOpt{at: rt.AuthTime(), acr: rt.c.ACR()}
+}
+
+type loginOpt struct {
+	at  time.Time
+	acr string
+}
+
+func (o loginOpt) applyToken(t *tokenOpts) { t.authTime, t.acr = o.at, o.acr }
 
 // internalCreation returns err as an *Error: as it is when it is one,
 // else a 500 ErrInvalidTokenOption with err as its cause (never AsError's

@@ -151,7 +151,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		log("new token would not outlive the old one", nil)
 		return
 	}
-	topts := []TokenOption{WithFresh(false), WithExpiry(lifetime), WithIssuer(old.c.Iss())}
+	topts := []TokenOption{WithFresh(false), WithExpiry(lifetime), WithIssuer(old.c.Iss()), loginOf(rt)}
 	if old.c.Aid() != "" {
 		topts = append(topts, WithFamily(old.c.Aid()))
 	}

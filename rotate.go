@@ -29,7 +29,9 @@ import (
 // with less than [MinRotationLifetime] left is refused as expired
 // ([ErrTokenExpired]) without being consumed. Access tokens from Rotate
 // are never fresh. opts apply to both new tokens (custom claims,
-// audience); expiry options are ignored.
+// audience); expiry options are ignored, and so are [WithAuthTime] and
+// [WithACR]: both new tokens keep the presented token's "auth_time" and
+// "acr" (RFC 9470), the family's login.
 //
 // The new pair is minted before the presented token is consumed, so a
 // call that consumed it always returns the pair; give the Pair to
@@ -143,6 +145,9 @@ func (a *Auth) successor(ctx context.Context, refresh *Token, plan successorPlan
 		op.applyToken(&o)
 	}
 	o.fresh, o.expiry, o.err = false, 0, nil
+	// The login the family began with, as the refresh token says it: a
+	// refresh never makes an authentication more recent.
+	loginOf(refresh).applyToken(&o)
 	now := plan.at
 	af := &fixedClaims{at: now, jti: plan.access, csrf: plan.accessCSRF}
 	o.fixed = af

@@ -34,11 +34,11 @@ type Token struct {
 }
 
 // tokenBufSize fills Token up to the 256-byte size class (TestTokenSize):
-// room for a subject of up to 56 bytes and two UUIDs (jti, aid); the
+// room for a subject of up to 48 bytes and two UUIDs (jti, aid); the
 // issuer, audience and type usually need none (they are interned). Tokens
 // whose strings do not fit (a cookie token's CSRF value besides those, a
 // long subject) get a second allocation for them.
-const tokenBufSize = 128
+const tokenBufSize = 120
 
 type tokenMaps struct {
 	user    any // set by the UserLoader
@@ -157,6 +157,17 @@ func (t *Token) issuedMillis() int64 {
 
 // ExpiresAt returns "exp" (zero for a token that does not expire).
 func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.Present(jws.ClaimExpires)) }
+
+// AuthTime returns "auth_time" (RFC 9470): when the user authenticated,
+// to the second (zero when absent). See [WithAuthTime] and
+// [Requirement.MaxAuthAge].
+func (t *Token) AuthTime() time.Time {
+	return unixTime(t.c.AuthTime, t.c.Present(jws.ClaimAuthTime))
+}
+
+// ACR returns "acr" (RFC 9470), the authentication context class ("" when
+// absent). See [WithACR] and [Requirement.ACRValues].
+func (t *Token) ACR() string { return t.c.ACR() }
 
 // NotBefore returns "nbf" (zero when absent).
 func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.Present(jws.ClaimNotBefore)) }

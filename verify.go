@@ -18,6 +18,21 @@ type Requirement struct {
 	Refresh bool
 	// Fresh requires a fresh access token.
 	Fresh bool
+	// MaxAuthAge, when positive, requires the user to have authenticated
+	// within it (RFC 9470): the token's "auth_time" ([WithAuthTime] at
+	// login; kept by refreshes) at most MaxAuthAge old, with
+	// [Config.DecodeLeeway] for clock skew, in whole seconds (a fraction
+	// is rounded up). A token without "auth_time", or with an older one,
+	// is refused with 401 [ErrAuthenticationTooOld] and the challenge
+	// `error="insufficient_user_authentication", max_age=N`, which tells
+	// the client to have the user log in again. A trusted issuer's
+	// "auth_time" counts like ours. Unlike Fresh, it holds for tokens
+	// refreshed from a recent login until N seconds after that login.
+	MaxAuthAge time.Duration
+	// ACRValues, when set, requires the token's "acr" ([WithACR], or a
+	// trusted issuer's) to be one of them (RFC 9470); otherwise 401
+	// [ErrInsufficientACR] with `acr_values="…"` in the challenge.
+	ACRValues []string
 	// Optional lets requests without a token through (an invalid token is
 	// still refused). Only meaningful to middleware and [Auth.Check].
 	Optional bool

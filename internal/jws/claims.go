@@ -18,6 +18,9 @@ type Claims struct {
 	Exp int64 // "exp", Unix seconds
 	Nbf int64 // "nbf", Unix seconds
 	Iat int64 // "iat", Unix milliseconds (a fraction beyond them truncated)
+	// AuthTime is "auth_time" (RFC 9470), Unix seconds: when the user
+	// authenticated.
+	AuthTime int64
 
 	base   *byte     // the buffer the references point into
 	intern *[]string // the verifier's interned values
@@ -80,6 +83,9 @@ func (c *Claims) CSRF() string { return c.str(strCSRF) }
 // Cnf returns "cnf" (RFC 7800), the confirmation claim, as its raw JSON
 // object text ("" when absent).
 func (c *Claims) Cnf() string { return c.str(strCnf) }
+
+// ACR returns "acr" (RFC 9470), the authentication context class.
+func (c *Claims) ACR() string { return c.str(strACR) }
 
 // Kid returns the JOSE header's "kid" that Materialize was given.
 func (c *Claims) Kid() string { return c.str(refKid) }
@@ -628,7 +634,7 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 	if need > len(buf) {
 		buf = make([]byte, need)
 	}
-	*c = Claims{Exp: r.dates[dateExp], Nbf: r.dates[dateNbf], Iat: r.dates[dateIat], intern: intern, Has: r.Has,
+	*c = Claims{Exp: r.dates[dateExp], Nbf: r.dates[dateNbf], Iat: r.dates[dateIat], AuthTime: r.dates[dateAuthTime], intern: intern, Has: r.Has,
 		Fresh: r.bools&(1<<boolFresh) != 0}
 	if len(buf) > 0 {
 		c.base = &buf[0]

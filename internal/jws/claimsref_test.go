@@ -37,6 +37,15 @@ func (p *scanner) claimRef(name []byte, typeName string, c *claimsView) error {
 		bit, dst = HasAid, &c.Aid
 	case int(ClaimCSRF):
 		bit, dst = HasCSRF, &c.CSRF
+	case int(ClaimACR):
+		bit, dst = HasACR, &c.ACR
+	case int(ClaimAuthTime):
+		v, err := p.numericDate()
+		if err != nil {
+			return err
+		}
+		c.AuthTime, c.Has = v, c.Has|HasAuthTime
+		return nil
 	case int(ClaimExpires), int(ClaimNotBefore), int(ClaimIssuedAt):
 		date := p.numericDate
 		if name[0] == 'i' {
@@ -225,15 +234,18 @@ type claimsView struct {
 	Aid   string
 	CSRF  string
 	Cnf   string
+	ACR   string
 	Aud   []string
 	Roles []string
 	Exp   int64
 	Nbf   int64
 	Iat   int64
 	Fresh bool
+
+	AuthTime int64
 }
 
 func viewOf(c *Claims) claimsView {
-	return claimsView{Has: c.Has, Sub: c.Sub(), Iss: c.Iss(), Jti: c.Jti(), Type: c.Type(), Aid: c.Aid(), CSRF: c.CSRF(), Cnf: c.Cnf(),
-		Aud: c.Aud(), Roles: c.Roles(), Exp: c.Exp, Nbf: c.Nbf, Iat: c.Iat, Fresh: c.Fresh}
+	return claimsView{Has: c.Has, Sub: c.Sub(), Iss: c.Iss(), Jti: c.Jti(), Type: c.Type(), Aid: c.Aid(), CSRF: c.CSRF(), Cnf: c.Cnf(), ACR: c.ACR(),
+		Aud: c.Aud(), Roles: c.Roles(), Exp: c.Exp, Nbf: c.Nbf, Iat: c.Iat, Fresh: c.Fresh, AuthTime: c.AuthTime}
 }

@@ -25,25 +25,29 @@ const (
 	ClaimCSRF
 	ClaimConfirmation // "cnf", RFC 7800: a JSON object (DPoP binds tokens with it)
 	ClaimRoles
+	ClaimAuthTime // "auth_time", RFC 9470 / OpenID Connect: when the user authenticated
+	ClaimACR      // "acr", RFC 9470 / OpenID Connect: the authentication context class
 	numClaims
 )
 
 // Presence bits for Claims.Has and RawClaims.Has: 1<<Claim.
 const (
-	HasSub    uint32 = 1 << ClaimSubject
-	HasIat    uint32 = 1 << ClaimIssuedAt
-	HasNbf    uint32 = 1 << ClaimNotBefore
-	HasJti    uint32 = 1 << ClaimID
-	HasExp    uint32 = 1 << ClaimExpires
-	HasIss    uint32 = 1 << ClaimIssuer
-	HasAud    uint32 = 1 << ClaimAudience
-	HasType   uint32 = 1 << ClaimType
-	HasFresh  uint32 = 1 << ClaimFresh
-	HasAid    uint32 = 1 << ClaimFamily
-	HasCSRF   uint32 = 1 << ClaimCSRF
-	HasCnf    uint32 = 1 << ClaimConfirmation
-	HasRoles  uint32 = 1 << ClaimRoles
-	HasCustom uint32 = 1 << ClaimOther // at least one member that is not in the table
+	HasSub      uint32 = 1 << ClaimSubject
+	HasIat      uint32 = 1 << ClaimIssuedAt
+	HasNbf      uint32 = 1 << ClaimNotBefore
+	HasJti      uint32 = 1 << ClaimID
+	HasExp      uint32 = 1 << ClaimExpires
+	HasIss      uint32 = 1 << ClaimIssuer
+	HasAud      uint32 = 1 << ClaimAudience
+	HasType     uint32 = 1 << ClaimType
+	HasFresh    uint32 = 1 << ClaimFresh
+	HasAid      uint32 = 1 << ClaimFamily
+	HasCSRF     uint32 = 1 << ClaimCSRF
+	HasCnf      uint32 = 1 << ClaimConfirmation
+	HasRoles    uint32 = 1 << ClaimRoles
+	HasAuthTime uint32 = 1 << ClaimAuthTime
+	HasACR      uint32 = 1 << ClaimACR
+	HasCustom   uint32 = 1 << ClaimOther // at least one member that is not in the table
 )
 
 // Bit returns the claim's presence bit.
@@ -73,6 +77,7 @@ const (
 	strAid
 	strCSRF
 	strCnf
+	strACR
 	numStr
 )
 
@@ -80,6 +85,7 @@ const (
 	dateExp = iota
 	dateNbf
 	dateIat
+	dateAuthTime
 	numDates
 )
 
@@ -117,6 +123,8 @@ var claimTable = [numClaims]claimRow{
 	ClaimCSRF:         {"csrf", kindString, strCSRF},
 	ClaimConfirmation: {"cnf", kindObject, strCnf},
 	ClaimRoles:        {"roles", kindRoleList, listRoles},
+	ClaimAuthTime:     {"auth_time", kindDate, dateAuthTime},
+	ClaimACR:          {"acr", kindString, strACR},
 }
 
 // Name returns the claim's name ("" for ClaimOther and ClaimType, whose

@@ -268,7 +268,7 @@ func TestWordKey(t *testing.T) {
 		}
 		return w
 	}
-	names := []string{"sub", "iss", "aud", "exp", "nbf", "iat", "jti", "fresh", "csrf", "aid", "roles", "cnf",
+	names := []string{"sub", "iss", "aud", "exp", "nbf", "iat", "jti", "fresh", "csrf", "aid", "roles", "cnf", "acr", "auth_time",
 		"", "s", "su", "subs", "Sub", "type", "fresh!", "role", "rolesx", "csr", "xcsrf", "nonce", "at_hash"}
 	for _, n := range names {
 		if len(n) >= 8 {
@@ -278,7 +278,7 @@ func TestWordKey(t *testing.T) {
 			t.Errorf("wordKey(%q) = %d, claimKey = %d", n, got, want)
 		}
 	}
-	for _, n := range names[:12] {
+	for _, n := range names[:14] {
 		if claimKey([]byte(n)) == int(ClaimOther) {
 			t.Errorf("claimKey(%q) does not know it", n)
 		}

@@ -212,7 +212,7 @@ func jsonDate(t *testing.T, raw json.RawMessage, name string) int64 {
 // parser it replaced return the same error or the same claims; whatever
 // ParseClaims accepts,
 // encoding/json accepts as an object holding the same sub, iss, jti, type,
-// aid, csrf (strings), exp, nbf, iat (NumericDates), aud (string or list of
+// aid, csrf, acr (strings), exp, nbf, iat, auth_time (NumericDates), aud (string or list of
 // strings), fresh (bool) and roles; members ours did not report are absent
 // for encoding/json too.
 func FuzzParseClaims(f *testing.F) {
@@ -232,6 +232,11 @@ func FuzzParseClaims(f *testing.F) {
 		// The confirmation claim (RFC 7800): an object, kept as its text.
 		`{"sub":"a","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`, `{"cnf":{ "jwk" : {"kty":"EC"} } ,"sub":"a"}`,
 		`{"sub":"a","cnf":"x"}`, `{"sub":"a","cnf":[1]}`, `{"sub":"a","cnf":{}}`, `{"sub":"a","cnf":{"a":1,"a":2}}`, `{"cnf":{},"cnf":{}}`,
+		// Recent authentication (RFC 9470): auth_time, a NumericDate of
+		// nine bytes' name (past the word hash), and acr.
+		`{"sub":"a","auth_time":1800000000,"acr":"urn:mace:incommon:iap:silver"}`, `{"auth_time":1.5,"sub":"a"}`,
+		`{"sub":"a","auth_time":"1"}`, `{"sub":"a","acr":1}`, `{"sub":"a","auth_tim":1,"auth_timex":2,"acrs":"x"}`,
+		`{"auth_time":1,"auth_time":2}`, `{"sub":"a","auth\u005ftime":1800000000}`,
 	} {
 		f.Add([]byte(s), true)
 	}
@@ -271,6 +276,7 @@ func FuzzParseClaims(f *testing.F) {
 		str("jti", HasJti, c.Jti)
 		str("aid", HasAid, c.Aid)
 		str("csrf", HasCSRF, c.CSRF)
+		str("acr", HasACR, c.ACR)
 		if typeOn {
 			str("type", HasType, c.Type)
 		} else if c.Has&HasType != 0 {
@@ -287,6 +293,7 @@ func FuzzParseClaims(f *testing.F) {
 		}
 		date("exp", HasExp, c.Exp)
 		date("nbf", HasNbf, c.Nbf)
+		date("auth_time", HasAuthTime, c.AuthTime)
 		date("iat", HasIat, c.Iat/1000) // milliseconds: its whole seconds
 		if raw, ok := m["iat"]; ok {
 			var f float64
