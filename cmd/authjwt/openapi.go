@@ -253,6 +253,8 @@ func guardRequirement(guard string) (authjwt.Requirement, bool) {
 		return authjwt.Requirement{}, true
 	case guardFresh:
 		return authjwt.Requirement{Fresh: true}, true
+	case guardRecent:
+		return authjwt.Requirement{MaxAuthAge: recentLogin}, true
 	case guardRefresh:
 		return authjwt.Requirement{Refresh: true}, true
 	case guardOptional:
@@ -300,6 +302,7 @@ var (
 		"/refresh":               tokensSchema,
 		"/protected":             userSchema,
 		"/protected-fresh":       userSchema,
+		"/protected-recent":      userSchema,
 		"/optional":              userSchema,
 		"/admin":                 obj(map[string]any{"ok": map[string]any{"type": "boolean"}}, "ok"),
 		"/claims":                obj(map[string]any{"claims": map[string]any{"type": "object"}, "header": map[string]any{"type": "object"}}, "claims", "header"),

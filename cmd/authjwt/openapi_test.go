@@ -26,6 +26,7 @@ var specRoutes = []struct{ method, path, guard string }{
 	{"POST", "/refresh", "refresh"},
 	{"GET", "/protected", "access"},
 	{"GET", "/protected-fresh", "access"},
+	{"GET", "/protected-recent", "access"},
 	{"GET", "/optional", "optional"},
 	{"GET", "/admin", "access"},
 	{"GET", "/claims", "access"},

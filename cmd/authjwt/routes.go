@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/librenz/authjwt"
 )
@@ -35,6 +36,7 @@ const (
 	guardCredentials = "credentials"
 	guardAccess      = "access"
 	guardFresh       = "fresh"
+	guardRecent      = "recent"
 	guardRefresh     = "refresh"
 	guardOptional    = "optional"
 	guardAdmin       = "role:admin"
@@ -55,6 +57,9 @@ type route struct {
 	Handler http.Handler
 }
 
+// recentLogin is the age of the login /protected-recent accepts.
+const recentLogin = 300 * time.Second
+
 // loginBodyLimit bounds the /login and /fresh-login request bodies.
 const loginBodyLimit = 64 << 10
 
@@ -71,6 +76,7 @@ func (s *server) routes() []route {
 		{"POST /refresh", guardRefresh, "a new (not fresh) access token from a refresh token", a.RefreshHandler(authjwt.RefreshOptions{TokenOptions: s.refreshOptions})},
 		{"GET /protected", guardAccess, "the caller's subject", access(h(s.handleUser))},
 		{"GET /protected-fresh", guardFresh, "the caller's subject, with a fresh token", a.Middleware(authjwt.Requirement{Fresh: true})(h(s.handleUser))},
+		{"GET /protected-recent", guardRecent, "the caller's subject, logged in within the last 300 s (RFC 9470)", a.Middleware(authjwt.Requirement{MaxAuthAge: recentLogin})(h(s.handleUser))},
 		{"GET /optional", guardOptional, "the caller's subject, or null without a token", a.Middleware(authjwt.Requirement{Optional: true})(h(s.handleUser))},
 		{"GET /admin", guardAdmin, "admins only", a.Middleware(authjwt.Requirement{Roles: []string{"admin"}})(h(s.handleAdmin))},
 		{"GET /claims", guardAccess, "every verified claim and the JOSE header", access(h(s.handleClaims))},
@@ -236,7 +242,9 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pair, err := s.auth.CreatePair(name, authjwt.WithFresh(true), userClaims(u))
+	// The tokens say when the user logged in (auth_time, RFC 9470):
+	// refreshes keep it, /protected-recent reads it.
+	pair, err := s.auth.CreatePair(name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u))
 	if err != nil {
 		s.internalError(w, r, "creating tokens", err)
 		return
@@ -259,7 +267,7 @@ func (s *server) handleFreshLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	at, err := s.auth.CreateAccessToken(name, authjwt.WithFresh(true), userClaims(u))
+	at, err := s.auth.CreateAccessToken(name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u))
 	if err != nil {
 		s.internalError(w, r, "creating token", err)
 		return

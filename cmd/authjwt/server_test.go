@@ -696,7 +696,7 @@ func TestRouteTable(t *testing.T) {
 		}
 	}
 	want := []string{"GET /{$}", "GET /healthz", "POST /login", "POST /fresh-login", "POST /refresh",
-		"GET /protected", "GET /protected-fresh", "GET /optional", "GET /admin", "GET /claims",
+		"GET /protected", "GET /protected-fresh", "GET /protected-recent", "GET /optional", "GET /admin", "GET /claims",
 		"POST /partner", "DELETE /access-revoke", "DELETE /refresh-revoke", "DELETE /logout",
 		"POST /logout-all", "GET /.well-known/jwks.json"}
 	if !slices.Equal(got, want) {
