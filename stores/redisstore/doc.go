@@ -1,6 +1,6 @@
-// Package redisstore is a [revoke.Store] and [revoke.Consumer] backed by
-// Redis, for deployments where several processes share revocations. It
-// works with any [redis.UniversalClient]: a single node, a Sentinel-managed
+// Package redisstore is a [revoke.Store], [revoke.Consumer] and
+// [revoke.SessionStore] backed by Redis, for deployments where several
+// processes share revocations and sessions. It works with any [redis.UniversalClient]: a single node, a Sentinel-managed
 // failover client, or a Redis Cluster.
 //
 // # Key layout
@@ -32,6 +32,30 @@
 // migration is needed. During a rolling upgrade, an instance of an earlier
 // version that reads a new entry fails its check (503) for that subject
 // until it is upgraded: it never accepts a token the entry revokes.
+//
+// # Sessions
+//
+// The store is a [revoke.SessionStore]: each login's metadata ("where
+// you're signed in") lives in four keys per (issuer, subject), under one
+// hash tag so that a script may update them together on a Cluster:
+//
+//	<prefix>{S<len(issuer)>:<issuer><subject>}c   sorted set (lex): <created><id>, newest first read backwards
+//	<prefix>{S<len(issuer)>:<issuer><subject>}e   sorted set: id scored by its expiry, Unix ms (+inf: Forever)
+//	<prefix>{S<len(issuer)>:<issuer><subject>}d   hash: id -> <created> then the metadata
+//	<prefix>{S<len(issuer)>:<issuer><subject>}u   hash: id -> last use, Unix ms
+//
+// <created> is the creation time in Unix ms plus 2^63 in 16 hex digits, so
+// that byte order is time order and a cursor is a lex bound. The four keys
+// live until the subject's latest session expires (a time to live
+// relative to the application's clock, none for [revoke.Forever]), and
+// every write removes the subject's expired sessions. A session is hidden
+// as soon as its family is revoked or its subject's cutoff covers it:
+// reads fetch the subject entry and the families' entries (other slots) in
+// the same pipelines, two round trips in all (one per node involved on a
+// Cluster), and CreateSession deletes the subject's hidden sessions, so a
+// subject holds at most the cap plus what was hidden since its last
+// login. Sessions of one subject sit on one shard; different subjects
+// spread over the cluster.
 //
 // # One round trip, and Redis Cluster
 //

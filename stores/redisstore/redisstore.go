@@ -28,9 +28,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is a Redis-backed [revoke.Store], [revoke.Consumer] and
-// [revoke.SuccessorConsumer]. It does not own the client: closing the
-// client is the caller's business. It is safe for concurrent use.
+// Store is a Redis-backed [revoke.Store], [revoke.Consumer],
+// [revoke.SuccessorConsumer] and [revoke.SessionStore]. It does not own
+// the client: closing the client is the caller's business. It is safe for
+// concurrent use.
 type Store struct {
 	client   redis.UniversalClient
 	prefix   string
