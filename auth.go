@@ -84,11 +84,14 @@ func New(cfg Config) (*Auth, error) {
 // timing is the time as the parts read it.
 func (a *Auth) timing() timing { return timing{now: a.now, leeway: a.leeway} }
 
-// Close stops background work (the JWKS caches of trusted issuers). The
-// Auth must not be used afterwards.
+// Close stops background work (the JWKS caches of trusted issuers, the
+// revocation replica's feed reader). The Auth must not be used afterwards.
 func (a *Auth) Close() error {
 	for _, ti := range a.trusted {
 		ti.close()
+	}
+	if a.rev != nil && a.rev.rep != nil {
+		a.rev.rep.close()
 	}
 	return nil
 }
@@ -158,6 +161,11 @@ func newAuth(cfg Config) (*Auth, error) {
 	}
 	a.dec = dec
 	if err := a.ring.checkTrusted(a.trusted, cfg.Keys.SecretKey); err != nil {
+		return nil, err
+	}
+	// Last: it starts a goroutine, which an error above would leak.
+	if err := a.rev.startReplica(&cfg.Revocation, a.now); err != nil {
+		a.Close()
 		return nil, err
 	}
 	return a, nil

@@ -434,7 +434,28 @@ type RevocationConfig struct {
 	// (see [Auth.Rotate]), otherwise a new pair of the same family. A use
 	// after the window is reuse.
 	ReuseGrace time.Duration
+
+	// MaxStaleness turns on a local replica of the store's revocation
+	// state (AUTHJWT_REVOCATION_MAX_STALENESS; default 0, off): each
+	// instance loads the live revocations in [New] and follows the
+	// store's change log, and checks tokens in memory instead of asking
+	// the store on every request. The replica knows the time up to which
+	// it has provably seen every change; when that is older than
+	// MaxStaleness it refuses to answer and requests fail closed with
+	// [ErrStoreUnavailable] (503). So a revocation made on any instance is
+	// enforced on every other within MaxStaleness, and within about one
+	// store round trip while the feed flows. Rotation's consume stays a
+	// store call. The store must implement revoke.Feed (Redis, SQL);
+	// revoke.Func and stores without a feed are refused, and with the
+	// memory store, already in this process, the setting does nothing.
+	// Incompatible with UnsafeFailOpen. At least 10ms; see
+	// docs/revocation-stores.md for the model.
+	MaxStaleness time.Duration
 }
+
+// minMaxStaleness is the smallest Revocation.MaxStaleness: a bound a feed
+// read over a network cannot keep proving would only fail requests.
+const minMaxStaleness = 10 * time.Millisecond
 
 // denylistExplicitlyOff reports whether the environment set
 // AUTHJWT_DENYLIST_ENABLED to false: a bool field cannot tell that from
@@ -474,13 +495,18 @@ const (
 	StoreOpRevokeFamily  = "revoke_family"  // Store.RevokeFamily
 	StoreOpRevokeSubject = "revoke_subject" // Store.RevokeSubject
 	StoreOpConsume       = "consume"        // Consumer.Consume or SuccessorConsumer.ConsumeWithSuccessor, in Rotate
+	StoreOpFeedSnapshot  = "feed_snapshot"  // Feed.Snapshot: the replica's load (Revocation.MaxStaleness)
+	StoreOpFeedChanges   = "feed_changes"   // Feed.Changes: the replica's reads of the change log; they wait for changes
 )
 
 // StoreEvent describes one call into the revocation store, for
 // [Config.OnStoreCall].
 type StoreEvent struct {
 	// Op is the operation: [StoreOpCheck], [StoreOpRevoke],
-	// [StoreOpRevokeFamily], [StoreOpRevokeSubject] or [StoreOpConsume].
+	// [StoreOpRevokeFamily], [StoreOpRevokeSubject], [StoreOpConsume],
+	// [StoreOpFeedSnapshot] or [StoreOpFeedChanges]. With a replica
+	// (Revocation.MaxStaleness), checks are answered in memory and not
+	// reported.
 	Op string
 	// Start is when the call began.
 	Start time.Time
@@ -901,6 +927,9 @@ func (r *RevocationConfig) validateDurations() error {
 	if r.ReuseGrace < 0 {
 		return settingError("Revocation.ReuseGrace", "negative duration %v", r.ReuseGrace)
 	}
+	if r.MaxStaleness < 0 {
+		return settingError("Revocation.MaxStaleness", "negative duration %v", r.MaxStaleness)
+	}
 	return nil
 }
 
@@ -930,6 +959,33 @@ func (r *RevocationConfig) validate(explicitlyOff bool) error {
 		if _, ok := r.Store.(revoke.Consumer); !ok {
 			return settingError("Revocation.Rotation", "the configured Revocation.Store (%T) cannot consume tokens atomically (revoke.Consumer)", r.Store)
 		}
+	}
+	return r.validateReplica()
+}
+
+// validateReplica checks what a replica (MaxStaleness) needs: a store with
+// a change feed, and failing closed.
+func (r *RevocationConfig) validateReplica() error {
+	if r.MaxStaleness == 0 {
+		return nil
+	}
+	if r.MaxStaleness < minMaxStaleness {
+		return settingError("Revocation.MaxStaleness", "%v is below %v: a replica could not keep proving its freshness", r.MaxStaleness, minMaxStaleness)
+	}
+	if r.Store == nil {
+		return settingError("Revocation.MaxStaleness", "needs a Revocation.Store with a change feed (redisstore, sqlstore)")
+	}
+	if _, ok := r.Store.(*revoke.Memory); ok {
+		return nil // already in memory: no replica
+	}
+	if _, ok := r.Store.(revoke.Func); ok {
+		return settingError("Revocation.MaxStaleness", "a callback store (revoke.Func) has no change feed to replicate; leave this setting unset")
+	}
+	if _, ok := r.Store.(revoke.Feed); !ok {
+		return settingError("Revocation.MaxStaleness", "the configured Revocation.Store (%T) has no change feed (revoke.Feed) to replicate", r.Store)
+	}
+	if r.UnsafeFailOpen {
+		return settingError("Revocation.MaxStaleness", "cannot be combined with %s: a stale replica fails closed, never open", fieldRef("Revocation.UnsafeFailOpen"))
 	}
 	return nil
 }

@@ -108,6 +108,7 @@ func LoadEnv() (Config, error) {
 //	DENYLIST_ENABLED              bool      false                  Revocation.Enabled                 check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
 //	DENYLIST_TOKEN_CHECKS         list      access,refresh         Revocation.Checks                  token types checked; [] for none
 //	STORE_TIMEOUT                 duration  2s                     Revocation.Timeout                 bound on every revocation-store call (checks, Revoke*, Rotate, WatchToken polling)
+//	REVOCATION_MAX_STALENESS      duration  0 (off)                Revocation.MaxStaleness            check revocations against a local replica proven fresh within this bound; 503 when it is not (needs a store with a change feed)
 //	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  Revocation.UnsafeFailOpen          accept tokens when the store fails
 //	HEADER_NAME                   string    Authorization          Header.Name                        request header carrying the token
 //	HEADER_TYPE                   string    Bearer                 Header.Type                        scheme before the token; empty value sets Header.BareToken
@@ -329,6 +330,7 @@ var envVars = []envVar{
 	boolVar("DENYLIST_ENABLED", "Revocation.Enabled", false, func(c *Config) *bool { return &c.Revocation.Enabled }).describe("bool", "false", "check revocations (needs a Store, set in code, which implies true; false with a Store is refused)"),
 	listVar("DENYLIST_TOKEN_CHECKS", "Revocation.Checks", true, func(c *Config) *[]string { return &c.Revocation.Checks }).describe("list", "access,refresh", "token types checked; [] for none"),
 	durVar("STORE_TIMEOUT", "Revocation.Timeout", durPositive, func(c *Config) *time.Duration { return &c.Revocation.Timeout }).describe("duration", "2s", "bound on every revocation-store call (checks, `Revoke*`, `Rotate`, `WatchToken` polling)"),
+	durVar("REVOCATION_MAX_STALENESS", "Revocation.MaxStaleness", durZeroOK, func(c *Config) *time.Duration { return &c.Revocation.MaxStaleness }).describe("duration", "0 (off)", "check revocations against a local replica proven fresh within this bound; 503 when it is not (needs a store with a change feed)"),
 	boolVar("UNSAFE_REVOCATION_FAIL_OPEN", "Revocation.UnsafeFailOpen", false, func(c *Config) *bool { return &c.Revocation.UnsafeFailOpen }).describe("bool", "false", "accept tokens when the store fails"),
 	strVar("HEADER_NAME", "Header.Name", func(c *Config) *string { return &c.Header.Name }).describe("string", "Authorization", "request header carrying the token"),
 	envVar{name: "HEADER_TYPE", field: "Header.Type", set: func(c *Config, v string) error {

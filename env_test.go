@@ -86,6 +86,7 @@ var envFull = []string{
 	"AUTHJWT_REFRESH_TOKEN_TYPE=ref",
 	"AUTHJWT_REFRESH_TOKEN_ROTATION=true",
 	"AUTHJWT_REFRESH_REUSE_GRACE=5",
+	"AUTHJWT_REVOCATION_MAX_STALENESS=250ms",
 	"AUTHJWT_MAX_TOKEN_SIZE=16384",
 	"AUTHJWT_VERIFY_CACHE_SIZE=1000",
 	"AUTHJWT_LEGACY_STATUS_CODES=true",
@@ -120,6 +121,7 @@ var envFullWant = authjwt.Config{
 		UnsafeFailOpen: true,
 		Rotation:       true,
 		ReuseGrace:     5 * time.Second,
+		MaxStaleness:   250 * time.Millisecond,
 	},
 	Header: authjwt.HeaderConfig{
 		Name: "X-Auth",
@@ -925,7 +927,7 @@ func FuzzConfigFromEnv(f *testing.F) {
 		cfg.Logger = quiet
 		if cfg.AccessTokenExpires < 0 && cfg.AccessTokenExpires != authjwt.Never ||
 			cfg.RefreshTokenExpires < 0 && cfg.RefreshTokenExpires != authjwt.Never ||
-			cfg.DecodeLeeway < 0 || cfg.Revocation.Timeout < 0 || cfg.Cookies.MaxAge < 0 || cfg.Revocation.ReuseGrace < 0 {
+			cfg.DecodeLeeway < 0 || cfg.Revocation.Timeout < 0 || cfg.Cookies.MaxAge < 0 || cfg.Revocation.ReuseGrace < 0 || cfg.Revocation.MaxStaleness < 0 {
 			t.Fatalf("negative duration accepted: %+v", cfg)
 		}
 		_, _ = authjwt.New(cfg) // errors are fine; panics are not

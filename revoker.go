@@ -53,6 +53,11 @@ type revoker struct {
 	// one line per failed call.
 	health storeHealth
 
+	// rep is the local replica of the store's revocation state
+	// (Revocation.MaxStaleness), which check asks in place of the store;
+	// nil when off.
+	rep *replica
+
 	// onCall (Config.OnStoreCall) is told about every store call, onReuse
 	// (Config.OnRefreshReuse) about every use of a used refresh token.
 	onCall  func(context.Context, StoreEvent)
@@ -87,6 +92,25 @@ func newRevoker(rc *RevocationConfig, life lifetimes, clk timing, log *slog.Logg
 		}
 	}
 	return r
+}
+
+// startReplica loads and starts the replica when Revocation.MaxStaleness
+// asks for one (validated: the store has a feed, or is the memory store,
+// which needs none).
+func (r *revoker) startReplica(rc *RevocationConfig, now func() time.Time) error {
+	if !r.on || rc.MaxStaleness <= 0 || r.cannotBlock {
+		return nil
+	}
+	feed, ok := r.s.(revoke.Feed)
+	if !ok {
+		return nil
+	}
+	rep, err := newReplica(rc, feed, now, r)
+	if err != nil {
+		return settingError("Revocation.MaxStaleness", "cannot load the revocation replica's snapshot from the store: %v", err)
+	}
+	r.rep = rep
+	return nil
 }
 
 // checks reports whether tokens of the type (refresh or access) are
@@ -391,8 +415,12 @@ func (r *revoker) report(ctx context.Context, op string, start time.Time, err er
 	}
 }
 
-// isRevoked asks the store about q; the error is the store's own.
+// isRevoked asks the store about q; the error is the store's own. With a
+// replica it asks the replica instead, whose error says it is stale.
 func (r *revoker) isRevoked(ctx context.Context, q revoke.Query) (bool, error) {
+	if r.rep != nil {
+		return r.rep.isRevoked(q)
+	}
 	bctx, cancel := r.bound(ctx)
 	defer cancel()
 	start := r.started()
@@ -407,6 +435,7 @@ func (r *revoker) revokeToken(ctx context.Context, jti string, expires time.Time
 	start := r.started()
 	err := r.s.RevokeToken(bctx, jti, expires)
 	r.report(ctx, StoreOpRevoke, start, err, false)
+	r.applyLocal(err, revoke.Entry{Kind: revoke.EntryToken, ID: jti, Expires: expires})
 	return r.fail(ctx, "revoke", err)
 }
 
@@ -416,6 +445,7 @@ func (r *revoker) revokeFamilyID(ctx context.Context, family string, expires tim
 	start := r.started()
 	err := r.s.RevokeFamily(bctx, family, expires)
 	r.report(ctx, StoreOpRevokeFamily, start, err, false)
+	r.applyLocal(err, revoke.Entry{Kind: revoke.EntryFamily, ID: family, Expires: expires})
 	return r.fail(ctx, "revoke", err)
 }
 
@@ -425,7 +455,18 @@ func (r *revoker) revokeSubjectCutoff(ctx context.Context, issuer, subject strin
 	start := r.started()
 	err := r.s.RevokeSubject(bctx, issuer, subject, cutoff, expires)
 	r.report(ctx, StoreOpRevokeSubject, start, err, false)
+	r.applyLocal(err, revoke.Entry{Kind: revoke.EntrySubject, Issuer: issuer, Subject: subject, Cutoff: cutoff, Expires: expires})
 	return r.fail(ctx, "revoke", err)
+}
+
+// applyLocal applies a revocation the store has recorded (err == nil) to
+// this instance's replica at once, so that a revoking instance refuses
+// the token from the moment the call returns, before the change comes
+// back through the feed.
+func (r *revoker) applyLocal(err error, e revoke.Entry) {
+	if err == nil && r.rep != nil {
+		r.rep.apply(e)
+	}
 }
 
 // consumeJTI marks a refresh token used (see [revoke.Consumer]).

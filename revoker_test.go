@@ -18,12 +18,14 @@ func TestStoreCallsGoThroughRevoker(t *testing.T) {
 	storeMethods := map[string]bool{
 		"IsRevoked": true, "RevokeToken": true, "RevokeFamily": true, "RevokeSubject": true,
 		"Consume": true, "ConsumeWithSuccessor": true,
+		// The replica's reads of the store's feed (replica.go).
+		"Snapshot": true, "Changes": true,
 	}
 	configFuncs := map[string]bool{"New": true, "newAuth": true, "applyDefaults": true, "validateRest": true, "newRevoker": true}
 	calls := 0
 	fset, funcs := packageFuncs(t)
 	for _, fd := range funcs {
-		bounded := isRevokerMethod(fd) && callsBound(fd)
+		bounded := isRevokerMethod(fd) && callsBound(fd) || isReplicaFeedRead(fd)
 		ast.Inspect(fd.Body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.SelectorExpr:
@@ -45,6 +47,18 @@ func TestStoreCallsGoThroughRevoker(t *testing.T) {
 	if calls == 0 {
 		t.Fatal("found no store calls at all: the test no longer sees them")
 	}
+}
+
+// isReplicaFeedRead reports whether fd is the replica's load or follow,
+// the two bounded reads of the store's feed: each takes the context its
+// caller bounded (load: newReplica's and run's start timeout) or bounds
+// it itself (follow: wait plus Revocation.Timeout).
+func isReplicaFeedRead(fd *ast.FuncDecl) bool {
+	if fd.Recv == nil || len(fd.Recv.List) != 1 {
+		return false
+	}
+	star, ok := fd.Recv.List[0].Type.(*ast.StarExpr)
+	return ok && isIdent(star.X, "replica") && (fd.Name.Name == "load" || fd.Name.Name == "follow")
 }
 
 // isConfigExpr reports whether x names a Config or its revocation section:

@@ -57,7 +57,8 @@ type Feed interface {
 	// (after itself when there were none) and seen (see the type's doc).
 	// It waits up to wait for a first change when there is none yet, and
 	// returns as soon as there is one; it may return sooner with none
-	// (a polled store returns after one poll). It honours ctx.
+	// (a polled store returns after one poll). A wait of zero or less
+	// reads once without waiting. It honours ctx.
 	//
 	// When the log no longer holds every change after the cursor (it was
 	// trimmed past it, or the store lost it), Changes returns an error
