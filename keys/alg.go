@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/librenz/authjwt/internal/jws"
 )
@@ -27,6 +29,13 @@ const (
 	ES512   = "ES512"
 	EdDSA   = "EdDSA"
 	Ed25519 = "Ed25519" // RFC 9864 fully specified name; verifies with Ed25519 keys like EdDSA.
+
+	// ML-DSA (FIPS 204) for JOSE, RFC 9964: post-quantum signatures with
+	// AKP keys, in programs built with Go 1.27 or later (crypto/mldsa);
+	// elsewhere every function of this package refuses them, saying so.
+	MLDSA44 = "ML-DSA-44"
+	MLDSA65 = "ML-DSA-65"
+	MLDSA87 = "ML-DSA-87"
 )
 
 // MinRSABits is the smallest RSA modulus, in bits, that any function of this
@@ -46,12 +55,14 @@ const (
 	famRSA
 	famEC
 	famEd25519
+	famMLDSA
 )
 
 type algInfo struct {
 	family algFamily
-	curve  string // EC curve name for famEC
-	minLen int    // minimum HMAC secret length in bytes
+	curve  string  // EC curve name for famEC
+	minLen int     // minimum HMAC secret length in bytes
+	mldsa  jws.Alg // the parameter set's algorithm for famMLDSA
 }
 
 // infoOf describes alg from the codec's algorithm table (internal/jws),
@@ -70,16 +81,45 @@ func infoOf(alg string) (algInfo, bool) {
 		return algInfo{family: famEC, curve: curveName(a.Curve())}, true
 	case a.IsEdDSA():
 		return algInfo{family: famEd25519}, true
+	case a.IsMLDSA():
+		return algInfo{family: famMLDSA, mldsa: a}, true
 	}
 	return algInfo{}, false
 }
 
-// Algorithms returns the names of every supported algorithm, in a fixed
-// order. "none" is never among them.
-func Algorithms() []string { return jws.AlgNames() }
+// IsPostQuantum reports whether alg is a post-quantum signature algorithm
+// (ML-DSA-44, ML-DSA-65 or ML-DSA-87), whether or not this build
+// implements it (see [PostQuantumAvailable]).
+func IsPostQuantum(alg string) bool {
+	a, _ := jws.ParseAlg(alg)
+	return a.IsMLDSA()
+}
+
+// PostQuantumAvailable reports whether this program implements ML-DSA:
+// it does when built with Go 1.27 or later, whose standard library has
+// crypto/mldsa.
+func PostQuantumAvailable() bool { return jws.MLDSABuilt }
+
+// unavailable returns the error for an algorithm this build does not
+// implement, or nil.
+func unavailable(alg string) error {
+	if a, ok := jws.ParseAlg(alg); ok && !a.Available() {
+		return errors.New("authjwt: " + jws.MLDSAUnavailableReason(a))
+	}
+	return nil
+}
+
+// Algorithms returns the names of every algorithm this build supports, in
+// a fixed order: ML-DSA-44, ML-DSA-65 and ML-DSA-87 only in a program
+// built with Go 1.27 or later. "none" is never among them.
+func Algorithms() []string {
+	return slices.DeleteFunc(jws.AlgNames(), func(a string) bool { return unavailable(a) != nil })
+}
 
 // KnownAlgorithm reports whether alg is a signature algorithm this package
-// supports. Names are case-sensitive; "none" is never known.
+// knows. Names are case-sensitive; "none" is never known. The ML-DSA
+// algorithms are known in every build, so that a build without them
+// refuses them saying which Go they need ([CheckKey]).
 func KnownAlgorithm(alg string) bool {
 	_, ok := jws.ParseAlg(alg)
 	return ok
@@ -129,6 +169,9 @@ func CheckKey(alg string, key any) error {
 			return fmt.Errorf("authjwt: algorithm %q is not allowed", alg)
 		}
 		return fmt.Errorf("authjwt: unknown algorithm %q", alg)
+	}
+	if err := unavailable(alg); err != nil {
+		return err
 	}
 	switch k := key.(type) {
 	case Key:
@@ -215,6 +258,17 @@ func checkAsymmetric(alg string, info algInfo, key any) error {
 	case crypto.Signer:
 		return checkAsymmetric(alg, info, k.Public())
 	}
+	// crypto/mldsa's types cannot be named in a build without it: an
+	// ML-DSA public key (its private key is a crypto.Signer) is found here.
+	if a, _, ok := jws.MLDSAKeyAlg(key); ok {
+		if info.family != famMLDSA {
+			return fmt.Errorf("authjwt: %s does not fit an %s key", alg, a)
+		}
+		if a != info.mldsa {
+			return fmt.Errorf("authjwt: %s needs an %s key, got an %s key", alg, info.mldsa, a)
+		}
+		return nil
+	}
 	return fmt.Errorf("authjwt: unsupported key type %T for %s", key, alg)
 }
 
@@ -245,6 +299,9 @@ func keyFamily(pub crypto.PublicKey) (algFamily, string) {
 		return famEC, curveName(k.Curve)
 	case ed25519.PublicKey:
 		return famEd25519, ""
+	}
+	if a, _, ok := jws.MLDSAKeyAlg(pub); ok {
+		return famMLDSA, a.String()
 	}
 	return 0, ""
 }

@@ -89,6 +89,14 @@ func TestCheckKey(t *testing.T) {
 // algorithm table, in its order, and each is described by it.
 func TestAlgorithmTable(t *testing.T) {
 	want := []string{HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
+	if PostQuantumAvailable() {
+		want = append(want, MLDSA44, MLDSA65, MLDSA87)
+	}
+	for _, a := range []string{MLDSA44, MLDSA65, MLDSA87} {
+		if !KnownAlgorithm(a) || !IsPostQuantum(a) {
+			t.Errorf("%s is not known as post-quantum", a)
+		}
+	}
 	if got := Algorithms(); !slices.Equal(got, want) {
 		t.Fatalf("Algorithms() = %q, want %q", got, want)
 	}

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/librenz/authjwt/internal/jws"
 )
 
 // JWK is the public part of a JSON Web Key (RFC 7517, RFC 7518 §6, RFC 8037):
@@ -28,10 +30,12 @@ type JWK struct {
 	Crv string `json:"crv,omitempty"` // "P-256", "P-384", "P-521" or "Ed25519"
 	X   string `json:"x,omitempty"`   // EC x coordinate or Ed25519 public key, base64url
 	Y   string `json:"y,omitempty"`   // EC y coordinate, base64url
+	Pub string `json:"pub,omitempty"` // AKP (ML-DSA) public key, base64url (RFC 9964)
 }
 
-// privateMembers are JWK members that hold private or symmetric key material.
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+// privateMembers are JWK members that hold private or symmetric key
+// material ("priv": an AKP key's seed, RFC 9964).
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"}
 
 var b64 = base64.RawURLEncoding.Strict()
 
@@ -101,6 +105,9 @@ func publicJWKOf(pub crypto.PublicKey) (JWK, error) {
 		}
 		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k)}, nil
 	}
+	if a, raw, ok := jws.MLDSAKeyAlg(pub); ok {
+		return JWK{Kty: "AKP", Alg: a.String(), Pub: b64.EncodeToString(raw)}, nil
+	}
 	return JWK{}, fmt.Errorf("authjwt: unsupported public key type %T", pub)
 }
 
@@ -152,6 +159,8 @@ func parseJWKObject(obj jsonObject) (Key, error) {
 		pub, err = parseECMembers(obj)
 	case "OKP":
 		pub, err = parseOKPMembers(obj)
+	case "AKP":
+		pub, err = parseAKPMembers(obj, alg)
 	case "oct":
 		err = errors.New("authjwt: JWK kty \"oct\" (symmetric key) is not accepted")
 	case "":

@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/librenz/authjwt/internal/jws"
 )
 
 // ParsePrivateKeyPEM parses one private key from PEM: PKCS#1 "RSA PRIVATE
-// KEY", PKCS#8 "PRIVATE KEY" (RSA, ECDSA or Ed25519) or SEC 1 "EC PRIVATE
-// KEY". "EC PARAMETERS" blocks, as written by openssl ecparam, are skipped,
+// KEY", PKCS#8 "PRIVATE KEY" (RSA, ECDSA, Ed25519, ML-DSA) or SEC 1 "EC PRIVATE
+// KEY"; with Go 1.27 or later, PKCS#8 ML-DSA keys as crypto/x509 reads them
+// (a *mldsa.PrivateKey). "EC PARAMETERS" blocks, as written by openssl ecparam, are skipped,
 // as is text before the first block. Encrypted keys, data without a PEM block,
 // more than one key, and anything but whitespace after the key are refused.
 // The key's strength is not judged here: see [CheckKey].
@@ -75,6 +78,9 @@ func parsePrivateBlock(block *pem.Block) (crypto.Signer, error) {
 	case "PRIVATE KEY":
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
+			if !jws.MLDSABuilt && isMLDSAPKCS8(block.Bytes) {
+				return nil, errors.New("authjwt: PKCS#8 key is an ML-DSA key; ML-DSA " + jws.MLDSANeeds())
+			}
 			return nil, fmt.Errorf("authjwt: bad PKCS#8 private key: %w", err)
 		}
 		switch k := k.(type) {
@@ -86,6 +92,11 @@ func parsePrivateBlock(block *pem.Block) (crypto.Signer, error) {
 			return k, nil
 		case *ecdh.PrivateKey:
 			return nil, errors.New("authjwt: PKCS#8 key is an X25519/ECDH key, which cannot sign")
+		case crypto.Signer:
+			if _, _, ok := jws.MLDSAKeyAlg(k); ok {
+				return k, nil // *mldsa.PrivateKey
+			}
+			return nil, fmt.Errorf("authjwt: unsupported PKCS#8 key type %T", k)
 		default:
 			return nil, fmt.Errorf("authjwt: unsupported PKCS#8 key type %T", k)
 		}
@@ -97,7 +108,8 @@ func parsePrivateBlock(block *pem.Block) (crypto.Signer, error) {
 // PKCS#1 "RSA PUBLIC KEY", or "CERTIFICATE" (the public key of the first
 // certificate; further CERTIFICATE blocks of a chain are allowed and ignored).
 // Given a private key PEM, it returns that key's public key. Only RSA, ECDSA
-// (P-256, P-384, P-521) and Ed25519 keys are returned.
+// (P-256, P-384, P-521), Ed25519 and (with Go 1.27 or later) ML-DSA keys
+// are returned.
 func ParsePublicKeyPEM(data []byte) (crypto.PublicKey, error) {
 	block, rest := pem.Decode(data)
 	for block != nil && block.Type == "EC PARAMETERS" {
@@ -111,6 +123,9 @@ func ParsePublicKeyPEM(data []byte) (crypto.PublicKey, error) {
 	case "PUBLIC KEY":
 		k, err := x509.ParsePKIXPublicKey(block.Bytes)
 		if err != nil {
+			if !jws.MLDSABuilt && isMLDSAPKCS8(block.Bytes) {
+				return nil, errors.New("authjwt: SPKI key is an ML-DSA key; ML-DSA " + jws.MLDSANeeds())
+			}
 			return nil, fmt.Errorf("authjwt: bad SPKI public key: %w", err)
 		}
 		pub = k

@@ -10,9 +10,10 @@ import (
 )
 
 // Thumbprint returns the RFC 7638 JWK thumbprint of pub, with SHA-256, in
-// base64url without padding. RSA, ECDSA (P-256, P-384, P-521) and Ed25519
-// keys are supported; a private key or crypto.Signer gives the thumbprint of
-// its public key.
+// base64url without padding. RSA, ECDSA (P-256, P-384, P-521), Ed25519
+// and ML-DSA keys are supported (an ML-DSA key's over its alg, kty and pub,
+// as RFC 9964 defines it); a private key or crypto.Signer gives the
+// thumbprint of its public key.
 func Thumbprint(pub crypto.PublicKey) (string, error) {
 	j, err := publicJWKOf(publicOf(pub))
 	if err != nil {
@@ -30,6 +31,9 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 		canon = `{"crv":` + q(j.Crv) + `,"kty":"EC","x":` + q(j.X) + `,"y":` + q(j.Y) + `}`
 	case "OKP":
 		canon = `{"crv":` + q(j.Crv) + `,"kty":"OKP","x":` + q(j.X) + `}`
+	case "AKP":
+		// RFC 9964: the required members of an AKP key are alg, kty, pub.
+		canon = `{"alg":` + q(j.Alg) + `,"kty":"AKP","pub":` + q(j.Pub) + `}`
 	default:
 		return "", fmt.Errorf("authjwt: no thumbprint for key type %q", j.Kty)
 	}

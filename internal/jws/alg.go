@@ -14,6 +14,7 @@ import (
 	"errors"
 	"hash"
 	"math/big"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -38,8 +39,16 @@ const (
 	ES512
 	EdDSA
 	Ed25519 // RFC 9864 fully specified name; verifies like EdDSA with Ed25519 keys
+	// ML-DSA (FIPS 204, RFC 9964): implemented only in builds whose Go has
+	// crypto/mldsa (Go 1.27 and later); see Available and mldsa_go127.go.
+	MLDSA44
+	MLDSA65
+	MLDSA87
 	numAlgs
 )
+
+// NumAlgs is the size of a table indexed by Alg.
+const NumAlgs = numAlgs
 
 // MaxRSABits is the largest RSA modulus, in bits, whose signatures the
 // verifier reads: a signature is as long as the modulus, and the verifier
@@ -48,11 +57,17 @@ const (
 // accepted key signs tokens that verification refuses.
 const MaxRSABits = 8192
 
-// MaxSignatureSize is the largest decoded signature the verifier reads,
-// in bytes: an RSA-8192 signature (ES512's is 132 bytes).
+// MaxSignatureSize is the largest decoded signature the verifier reads
+// under a classical algorithm, in bytes: an RSA-8192 signature (ES512's is
+// 132 bytes). ML-DSA signatures are longer: see MaxMLDSASignatureSize.
 const MaxSignatureSize = MaxRSABits / 8
 
-var algNames = [numAlgs]string{"", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
+// MaxMLDSASignatureSize is the largest decoded signature the verifier
+// reads under an ML-DSA algorithm: an ML-DSA-87 signature (FIPS 204).
+// Tokens of other algorithms are held to MaxSignatureSize.
+const MaxMLDSASignatureSize = 4627
+
+var algNames = [numAlgs]string{"", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "ML-DSA-44", "ML-DSA-65", "ML-DSA-87"}
 
 // String returns the algorithm's registered name.
 func (a Alg) String() string {
@@ -93,6 +108,29 @@ func (a Alg) IsECDSA() bool { return a >= ES256 && a <= ES512 }
 
 // IsEdDSA reports whether a is EdDSA or its RFC 9864 name Ed25519.
 func (a Alg) IsEdDSA() bool { return a == EdDSA || a == Ed25519 }
+
+// IsMLDSA reports whether a is ML-DSA-44, ML-DSA-65 or ML-DSA-87.
+func (a Alg) IsMLDSA() bool { return a >= MLDSA44 && a <= MLDSA87 }
+
+// Available reports whether this build implements a: every algorithm
+// does, except ML-DSA in builds with a Go older than 1.27.
+func (a Alg) Available() bool {
+	return a > AlgInvalid && a < numAlgs && (!a.IsMLDSA() || MLDSABuilt)
+}
+
+// MLDSASignatureSize returns the signature size of an ML-DSA algorithm
+// (FIPS 204 Table 2), or 0.
+func (a Alg) MLDSASignatureSize() int {
+	switch a {
+	case MLDSA44:
+		return 2420
+	case MLDSA65:
+		return 3309
+	case MLDSA87:
+		return MaxMLDSASignatureSize
+	}
+	return 0
+}
 
 // Hash returns the hash function of the algorithm (0 for EdDSA).
 func (a Alg) Hash() crypto.Hash {
@@ -233,6 +271,8 @@ func VerifyPublic(alg Alg, pub crypto.PublicKey, input string, sig []byte) error
 			return ErrSignature
 		}
 		return nil
+	case alg.IsMLDSA():
+		return verifyMLDSA(alg, pub, input, sig)
 	}
 	return ErrSignature
 }
@@ -287,6 +327,17 @@ func Sign(alg Alg, signer crypto.Signer, input string) ([]byte, error) {
 		return out, nil
 	case alg.IsEdDSA():
 		return signer.Sign(rand.Reader, []byte(input), crypto.Hash(0))
+	case alg.IsMLDSA():
+		// RFC 9964 §3: the signing input itself, with the empty context
+		// (crypto.Hash(0): no pre-hash, as for Ed25519).
+		if !MLDSABuilt {
+			return nil, errMLDSAUnavailable(alg)
+		}
+		sig, err := signer.Sign(rand.Reader, []byte(input), crypto.Hash(0))
+		if err == nil && len(sig) != alg.MLDSASignatureSize() {
+			return nil, errors.New("jws: signer returned a signature of the wrong size for " + alg.String())
+		}
+		return sig, err
 	}
 	return nil, errors.New("jws: algorithm cannot sign with a crypto.Signer")
 }
@@ -323,4 +374,14 @@ func p1363ToDER(dst, r, s []byte) []byte {
 		dst = append(dst, v.b...)
 	}
 	return dst
+}
+
+// MLDSAUnavailableReason says why alg (an ML-DSA algorithm) cannot be
+// used in this build, naming the Go version needed, without a package
+// prefix.
+func MLDSAUnavailableReason(alg Alg) string { return alg.String() + " " + MLDSANeeds() }
+
+// MLDSANeeds says what ML-DSA needs, after its name.
+func MLDSANeeds() string {
+	return "needs a program built with Go 1.27 or later (whose standard library has crypto/mldsa); this one was built with " + runtime.Version()
 }

@@ -249,7 +249,7 @@ const (
 // Gate is what a key resolver accepts of a header before any key is
 // looked at.
 type Gate struct {
-	Allowed [16]bool // indexed by Alg
+	Allowed [NumAlgs]bool // indexed by Alg
 	// KID, when set, is the one kid accepted: a token without it, or with
 	// another, is refused (ErrKIDRefused).
 	KID string
@@ -372,7 +372,9 @@ func (d *Decoder) Verify(ctx context.Context, in *Input, r KeyResolver) error {
 		return ErrKIDRefused
 	}
 	sn := DecodedLen(len(in.parts.Signature))
-	if sn > MaxSignatureSize {
+	if sn > MaxSignatureSize && (sn > MaxMLDSASignatureSize || !alg.IsMLDSA()) {
+		// Only a signature over MaxSignatureSize looks at its algorithm:
+		// an ML-DSA one may be up to MaxMLDSASignatureSize.
 		return ErrSignatureTooLarge
 	}
 	if sn < 0 {
