@@ -142,6 +142,9 @@ func newAuth(cfg Config) (*Auth, error) {
 		if err := validateCookies(&a.cfg); err != nil {
 			return nil, err
 		}
+		if err := a.checkCookieBudget(); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.VerifyCacheSize < 0 {
 		return nil, settingError("VerifyCacheSize", "negative size %d", cfg.VerifyCacheSize)

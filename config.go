@@ -177,7 +177,8 @@ type Config struct {
 	VerifyCacheSize int
 
 	// MaxTokenSize bounds the size of an accepted token (default 8 KiB,
-	// at most 64 KiB).
+	// or 16 KiB when an ML-DSA algorithm is configured or a Keys.Set key
+	// is bound to one; at most 64 KiB).
 	MaxTokenSize int
 
 	// LegacyStatusCodes answers with the seed's statuses (422 for
@@ -697,7 +698,7 @@ func applyDefaults(c *Config) error {
 	}
 	c.Revocation.applyDefaults(c.denylistExplicitlyOff())
 	if c.MaxTokenSize == 0 {
-		c.MaxTokenSize = 8 << 10
+		c.MaxTokenSize = defaultMaxTokenSizeFor(c)
 	}
 	if c.Now == nil {
 		c.Now = time.Now

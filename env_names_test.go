@@ -286,6 +286,10 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 		{"trusted issuer with HMAC", []string{secret}, func(c *Config) {
 			c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://i", Audience: []string{"a"}, Algorithms: []string{"HS256"}}}
 		}, "TrustedIssuers[0].Algorithms", "%q is not an asymmetric JWS algorithm", "", nil},
+		{"ML-DSA without crypto/mldsa, or with a classical key", []string{"AUTHJWT_ALGORITHM=ML-DSA-44", "AUTHJWT_PRIVATE_KEY=" + priv}, nil,
+			"Algorithm", map[bool]string{false: "%v", true: "%s does not fit the configured key: %v"}[keys.PostQuantumAvailable()], "AUTHJWT_ALGORITHM", nil},
+		{"tokens too large for a cookie", with(cookies, "AUTHJWT_ENCODE_ISSUER=https://"+strings.Repeat("i", 4000)+".example"), nil,
+			"Algorithm", "%s tokens do not fit a browser cookie: the %s cookie %q would take at least %d bytes for its name and value (the library's claims alone, with an empty subject), over the %d bytes browsers keep, so browsers would drop it silently; choose an algorithm with shorter signatures (ML-DSA-44 rather than ML-DSA-65 or ML-DSA-87), shorten the issuer or the cookie names, or carry these tokens in headers (%s)", "AUTHJWT_ALGORITHM", []string{"AUTHJWT_TOKEN_LOCATION"}},
 		{"trusted issuer with a bad JWKS URL", []string{secret}, func(c *Config) {
 			c.TrustedIssuers = []TrustedIssuer{{Issuer: "https://i", Audience: []string{"a"}, JWKSURL: "http://plain.example/jwks"}}
 		}, "TrustedIssuers[0]", "%v", "", nil},

@@ -63,12 +63,12 @@ type keyRing struct {
 	// names, as ever): fixed, the verification key per algorithm (the
 	// HS256 fast path: a pooled HMAC key, no lookup), and fixedSign, the
 	// signing key and header per algorithm. Both are empty with Keys.Set.
-	fixed     [16]jws.Key
-	fixedSign [16]signing
+	fixed     [jws.NumAlgs]jws.Key
+	fixedSign [jws.NumAlgs]signing
 	own       []string // fixedSign's headers, recognised byte for byte by the decoder
 
 	// Loading state of the static keys (see loadKeys).
-	hmacKey [16]*jws.HMACKey
+	hmacKey [jws.NumAlgs]*jws.HMACKey
 	hmacKID string
 	pub     crypto.PublicKey
 	pubKID  string
@@ -105,7 +105,7 @@ func (r *keyRing) encodeHeader(alg jws.Alg, kid string) string {
 // key: those are public too. (Keys a provider's JWKS serves later are not
 // known yet; the ones a KeySource holds now are checked.)
 func (r *keyRing) checkTrusted(trusted map[string]*trustedIssuer, secret string) error {
-	if r.hmacKey == [16]*jws.HMACKey{} {
+	if r.hmacKey == [jws.NumAlgs]*jws.HMACKey{} {
 		return nil
 	}
 	var pubs []crypto.PublicKey
@@ -265,6 +265,9 @@ func (r *keyRing) loadKeys(cfg Config) error {
 	if !ok {
 		return settingError("Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Algorithm)
 	}
+	if err := algAvailable("Algorithm", alg); err != nil {
+		return err
+	}
 	r.signAlg = alg
 	decode := cfg.DecodeAlgorithms
 	if len(decode) == 0 {
@@ -275,6 +278,9 @@ func (r *keyRing) loadKeys(cfg Config) error {
 		d, ok := jws.ParseAlg(s)
 		if !ok {
 			return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
+		}
+		if err := algAvailable("DecodeAlgorithms", d); err != nil {
+			return err
 		}
 		r.gate.Allowed[d] = true
 		decodeAlgs = append(decodeAlgs, d)
@@ -351,9 +357,9 @@ func (r *keyRing) loadKeys(cfg Config) error {
 func (r *keyRing) bindStatic(secret string) {
 	var list []keys.Key
 	signer := -1
-	if r.hmacKey != [16]*jws.HMACKey{} {
+	if r.hmacKey != [jws.NumAlgs]*jws.HMACKey{} {
 		alg := r.signAlg
-		for i := jws.HS256; !alg.IsHMAC() && i < 16; i++ {
+		for i := jws.HS256; !alg.IsHMAC() && i < jws.NumAlgs; i++ {
 			if r.hmacKey[i] != nil {
 				alg = i
 			}
@@ -365,7 +371,7 @@ func (r *keyRing) bindStatic(secret string) {
 	}
 	if r.pub != nil {
 		alg := r.signAlg
-		for i := jws.HS256; alg.IsHMAC() && i < 16; i++ {
+		for i := jws.HS256; alg.IsHMAC() && i < jws.NumAlgs; i++ {
 			if r.gate.Allowed[i] && !i.IsHMAC() {
 				alg = i
 			}
@@ -376,7 +382,7 @@ func (r *keyRing) bindStatic(secret string) {
 		list = append(list, keys.Key{KID: r.pubKID, Alg: alg.String(), Public: r.pub, Signer: r.signer})
 	}
 	r.set = keyhook.StaticSet(list, signer).(*keys.Set)
-	for i := jws.HS256; i < 16; i++ {
+	for i := jws.HS256; i < jws.NumAlgs; i++ {
 		if i.String() == "" {
 			continue
 		}
@@ -418,8 +424,8 @@ func (r *keyRing) useKeySet(cfg Config) error {
 	r.set = cfg.Keys.Set
 	if len(cfg.DecodeAlgorithms) == 0 {
 		// Every key is bound to its own algorithm; allow them all here.
-		for i := jws.HS256; i < 16; i++ {
-			if i.String() != "" {
+		for i := jws.HS256; i < jws.NumAlgs; i++ {
+			if i.Available() {
 				r.gate.Allowed[i] = true
 			}
 		}
@@ -428,6 +434,9 @@ func (r *keyRing) useKeySet(cfg Config) error {
 			d, ok := jws.ParseAlg(s)
 			if !ok {
 				return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q", s)
+			}
+			if err := algAvailable("DecodeAlgorithms", d); err != nil {
+				return err
 			}
 			r.gate.Allowed[d] = true
 		}

@@ -138,6 +138,9 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 			if !ok || alg.IsHMAC() {
 				return settingError(setting+".Algorithms", "%q is not an asymmetric JWS algorithm", s)
 			}
+			if err := algAvailable(setting+".Algorithms", alg); err != nil {
+				return err
+			}
 			ti.gate.Allowed[alg] = true
 		}
 		var roles []string

@@ -163,6 +163,9 @@ func (a *Auth) codecError(err error, token string, in *jws.Input) error {
 	case jws.ErrHeaderTooLarge:
 		return errHeaderTooLarge
 	case jws.ErrSignatureTooLarge:
+		if in.Alg().IsMLDSA() {
+			return errMLDSASignatureTooLarge
+		}
 		return errSignatureTooLarge
 	case jws.ErrSignature:
 		return ErrInvalidSignature
