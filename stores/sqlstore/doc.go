@@ -1,14 +1,16 @@
-// Package sqlstore is a [revoke.Store], [revoke.Consumer] and
-// [revoke.SuccessorConsumer] kept in a SQL
+// Package sqlstore is a [revoke.Store], [revoke.Consumer],
+// [revoke.SuccessorConsumer] and [revoke.Feed] kept in a SQL
 // database through database/sql: PostgreSQL, MySQL/MariaDB or SQLite,
 // chosen with [Options.Dialect]. The store does not import a driver; the
 // application opens the *sql.DB with the driver it likes (for instance
-// pgx's stdlib, go-sql-driver/mysql, modernc.org/sqlite).
+// pgx's stdlib, go-sql-driver/mysql, modernc.org/sqlite). (It imports
+// pgx's core package, not its driver, to LISTEN on a connection of pgx's
+// stdlib driver.)
 //
 // # Table layout
 //
-// Four tables, each name starting with [Options.TablePrefix] (default
-// "authjwt_"). All times are BIGINT Unix times chosen by the application's
+// Four tables, and the two of the change log (see "Change feed" below),
+// each name starting with [Options.TablePrefix] (default "authjwt_"). All times are BIGINT Unix times chosen by the application's
 // clock, never the database's, so no time zone or column type differs
 // between dialects. An expiry of [revoke.Forever] is stored as the largest
 // BIGINT (9223372036854775807).
@@ -20,6 +22,10 @@
 //	<prefix>consumed  (id PRIMARY KEY, used_at BIGINT, expires_at BIGINT,
 //	                   successor NOT NULL DEFAULT '')                  Consume marks; both Unix ms; the successor
 //	                                                                   recorded by ConsumeWithSuccessor
+//	<prefix>changes   (id BIGINT PRIMARY KEY, kind, a, b, cutoff,
+//	                   expires_at, created_at)                         the change log: one row per Revoke* call
+//	<prefix>feed      (k PRIMARY KEY, last BIGINT, trimmed BIGINT)     one row (k = 1): the last change id, and
+//	                                                                   the highest id trimmed by age
 //
 // Each table has an index on expires_at for [Store.DeleteExpired]. Id,
 // issuer and subject columns are TEXT on PostgreSQL and SQLite and
@@ -46,7 +52,8 @@
 // # Queries
 //
 // IsRevoked is one SELECT of three EXISTS subqueries on primary keys.
-// Revoking is one upsert that never shortens a live entry's expiry
+// Revoking is one upsert, in a transaction with its change (see "Change
+// feed"), that never shortens a live entry's expiry
 // (GREATEST on PostgreSQL and MySQL, MAX on SQLite) and never lowers a live
 // subject cutoff; an expired subject entry still in the table is replaced.
 // Consume is INSERT ... ON CONFLICT DO NOTHING (INSERT IGNORE on MySQL,
@@ -60,6 +67,53 @@
 // Expired rows are invisible to every query at once. [Store.DeleteExpired]
 // removes them; [Options.CleanupInterval] runs it in the background until
 // [Store.Close].
+//
+// # Change feed
+//
+// The store is a [revoke.Feed]: the change log a local replica of the
+// revocation state reads (authjwt's Revocation.MaxStaleness). Each
+// RevokeToken, RevokeFamily and RevokeSubject writes, in one transaction,
+// its entry and a row of <prefix>changes holding the call's arguments
+// (kind 1 token, 2 family, 3 subject; a is the id or the issuer, b the
+// subject; cutoff and expires_at in Unix ms; created_at the application's
+// clock). The row's id comes from the counter row of <prefix>feed
+// (UPDATE ... SET last = last + 1): its row lock, held until the
+// transaction ends, makes revoking transactions take ids and commit one
+// after another, so a reader that sees id n has seen every id below it.
+// (A sequence or AUTO_INCREMENT id would not: a transaction holding id 10
+// can commit after 11 is visible, and a reader that moved past 11 would
+// never see 10.) Revocations therefore serialise on that row; each holds
+// it for two statements and its commit.
+//
+// [Store.Snapshot] reads the counter and every live entry in one
+// read-only REPEATABLE READ transaction (SQLite: one read transaction);
+// the counter's value is the snapshot's cursor. [Store.Changes] reads the
+// live changes after a cursor, with the counter, in one statement per page
+// of 5,000, to the end of the log; seen is the issue time of the last read.
+// When a read finds nothing, Changes waits up to its wait argument and
+// reads again: on PostgreSQL it wakes at once on a notification (each
+// revoking transaction calls pg_notify on the channel "<prefix>changes",
+// delivered at its commit, and the store LISTENs on a pool connection it
+// keeps from its first Changes call until [Store.Close]); elsewhere, and
+// with a PostgreSQL driver other than pgx's stdlib (LISTEN needs the
+// driver's own connection, which database/sql does not expose), Changes
+// polls: one read per wait, so replicas use a wait derived from their
+// staleness bound. A notification only shortens a wait; freshness never
+// rests on one.
+//
+// [Store.DeleteExpired] trims the log: changes whose expiry has passed
+// (a replica would ignore them; no reader needs a snapshot), and changes
+// older than [Options.FeedRetention] (default one hour), recording the
+// highest id removed; Changes from a cursor below it returns an error
+// wrapping [revoke.ErrFeedTrimmed], and the replica loads a snapshot. So
+// does a cursor ahead of the log (tables recreated, a database restored
+// from a backup). Run DeleteExpired ([Options.CleanupInterval]) more
+// often than the retention, or the log grows until it runs.
+//
+// Only revocations made through a Store reach the log. Rows written by
+// other means (the libre-fastapi-jwt service's SQL, an earlier version of
+// this module) are in a snapshot but never in the changes: while any such
+// writer revokes, do not turn a replica on.
 //
 // # Connection pool
 //

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/librenz/authjwt/revoke"
@@ -80,6 +81,17 @@ type Options struct {
 	// Now is the clock for expiry checks and first-use times; default
 	// [time.Now].
 	Now func() time.Time
+
+	// FeedRetention is how long the change log ([Store.Changes]) keeps a
+	// change that has not expired: [Store.DeleteExpired] removes older
+	// ones, and a replica whose cursor they pass loads a snapshot
+	// instead. Default [DefaultFeedRetention]; negative: changes leave
+	// the log only when they expire.
+	FeedRetention time.Duration
+	// OnFeedError, if set, receives errors of the PostgreSQL listener
+	// (see [Store.Listening]); it retries on its own, and changes still
+	// arrive, at the pace of the readers' waits.
+	OnFeedError func(error)
 
 	// MaxConns bounds the connection pool of the *sql.DB (its
 	// SetMaxOpenConns), and keeps as many connections idle
@@ -167,6 +179,16 @@ type Store struct {
 	qHasSucc      string
 	qAddSucc      string
 	qDelete       []string
+	upserts       [kindSubject + 1]string // Postgres, SQLite: the Revoke* upserts with ? placeholders
+
+	feed         feedQueries
+	retention    time.Duration
+	onFeedErr    func(error)
+	wake         waker
+	beforeCommit func() // tests: between the change row and the commit
+	listenOnce   sync.Once
+	listenWG     sync.WaitGroup
+	listening    atomic.Bool
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -178,6 +200,7 @@ var (
 	_ revoke.Consumer          = (*Store)(nil)
 	_ revoke.SuccessorConsumer = (*Store)(nil)
 	_ revoke.Closer            = (*Store)(nil)
+	_ revoke.Feed              = (*Store)(nil)
 )
 
 var (
@@ -223,6 +246,12 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 		onErr:   opts.OnCleanupError,
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
+
+		retention: opts.FeedRetention,
+		onFeedErr: opts.OnFeedError,
+	}
+	if s.retention == 0 {
+		s.retention = DefaultFeedRetention
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -245,7 +274,7 @@ func (s *Store) TablePrefix() string { return s.prefix }
 // Tables returns the names of the store's tables.
 func (s *Store) Tables() []string {
 	p := s.prefix
-	return []string{p + "tokens", p + "families", p + "subjects", p + "consumed"}
+	return []string{p + "tokens", p + "families", p + "subjects", p + "consumed", p + "changes", p + "feed"}
 }
 
 // rebind turns ? placeholders into $1, $2, ... for PostgreSQL.
@@ -329,11 +358,12 @@ func (s *Store) buildQueries() error {
 			return "INSERT INTO " + t + " (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = " +
 				greatest + "(" + t + ".expires_at, " + ex + "expires_at)"
 		}
-		s.qRevokeToken, s.qRevokeFamily = s.rebind(upID(tok)), s.rebind(upID(fam))
-		s.qRevokeSub = s.rebind("INSERT INTO " + sub + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)" +
+		upSub := "INSERT INTO " + sub + " (issuer, subject, cutoff, expires_at) VALUES (?, ?, ?, ?)" +
 			" ON CONFLICT (issuer, subject) DO UPDATE SET" +
 			" cutoff = CASE WHEN " + sub + ".expires_at > ? THEN " + greatest + "(" + cutoffMs(sub+".cutoff") + ", " + ex + "cutoff) ELSE " + ex + "cutoff END," +
-			" expires_at = " + greatest + "(" + sub + ".expires_at, " + ex + "expires_at)")
+			" expires_at = " + greatest + "(" + sub + ".expires_at, " + ex + "expires_at)"
+		s.upserts = [...]string{kindToken: upID(tok), kindFamily: upID(fam), kindSubject: upSub}
+		s.qRevokeToken, s.qRevokeFamily, s.qRevokeSub = s.rebind(upID(tok)), s.rebind(upID(fam)), s.rebind(upSub)
 		s.qConsumeIns = s.rebind("INSERT INTO " + con + " (id, used_at, expires_at, successor) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
 	case MySQL:
 		upID := func(t string) string {
@@ -353,17 +383,22 @@ func (s *Store) buildQueries() error {
 	for _, t := range []string{tok, fam, sub, con} {
 		s.qDelete = append(s.qDelete, s.rebind("DELETE FROM "+t+" WHERE expires_at <= ?"))
 	}
+	s.buildFeedQueries(idType, intType, tail)
 	return nil
 }
 
 // CreateTables creates the store's tables and indexes unless they exist,
-// and adds the consumed table's successor column to a table created by an
-// earlier version. It is idempotent.
+// with the change log's (its counter row included), and adds the consumed
+// table's successor column to a table created by an earlier version. It
+// is idempotent.
 func (s *Store) CreateTables(ctx context.Context) error {
 	for _, q := range s.create {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("sqlstore: creating tables: %w", err)
 		}
+	}
+	if err := s.createFeed(ctx); err != nil {
+		return err
 	}
 	if _, err := s.db.ExecContext(ctx, s.qHasSucc); err == nil {
 		return nil
@@ -419,33 +454,37 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 	return res, wrap(ctx, err)
 }
 
-// RevokeToken revokes the token with the given jti until expires.
+// RevokeToken revokes the token with the given jti until expires, and
+// appends the revocation to the change log in the same transaction.
 func (s *Store) RevokeToken(ctx context.Context, jti string, expires time.Time) error {
 	if err := checkID(jti); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, s.qRevokeToken, jti, expiryMillis(expires))
-	return err
+	exp := expiryMillis(expires)
+	return s.revokeTx(ctx, s.qRevokeToken, change{kind: kindToken, a: jti, expires: exp}, jti, exp)
 }
 
-// RevokeFamily revokes every token of the family until expires.
+// RevokeFamily revokes every token of the family until expires, and
+// appends the revocation to the change log in the same transaction.
 func (s *Store) RevokeFamily(ctx context.Context, family string, expires time.Time) error {
 	if err := checkID(family); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, s.qRevokeFamily, family, expiryMillis(expires))
-	return err
+	exp := expiryMillis(expires)
+	return s.revokeTx(ctx, s.qRevokeFamily, change{kind: kindFamily, a: family, expires: exp}, family, exp)
 }
 
 // RevokeSubject revokes every token of (issuer, subject) issued at or before
 // cutoff (truncated to the millisecond); a live cutoff is never lowered.
+// The revocation is appended to the change log in the same transaction.
 func (s *Store) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	if len(issuer) > MaxIDLen || len(subject) > MaxIDLen {
 		return errTooLong
 	}
 	c := max(cutoff.UnixMilli(), milliCutoffs)
-	_, err := s.exec(ctx, s.qRevokeSub, issuer, subject, c, expiryMillis(expires), s.now().UnixMilli())
-	return err
+	exp := expiryMillis(expires)
+	return s.revokeTx(ctx, s.qRevokeSub, change{kind: kindSubject, a: issuer, b: subject, cutoff: c, expires: exp},
+		issuer, subject, c, exp, s.now().UnixMilli())
 }
 
 // IsRevoked reports, in one query, whether q is revoked by its jti, its
@@ -528,7 +567,9 @@ func (s *Store) consume(ctx context.Context, jti, successor string, expires time
 	return false, time.Time{}, "", fmt.Errorf("sqlstore: Consume(%q) kept racing with expiry", jti)
 }
 
-// DeleteExpired deletes every expired row and reports how many it removed.
+// DeleteExpired deletes every expired row, and trims the change log
+// (expired changes, and changes older than [Options.FeedRetention]); it
+// reports how many rows it removed, the change log's included.
 func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
 	now := s.now().UnixMilli()
 	var total int64
@@ -541,7 +582,8 @@ func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
 			total += n
 		}
 	}
-	return total, nil
+	n, err := s.trimFeed(ctx, now)
+	return total + n, err
 }
 
 func (s *Store) cleaner(every time.Duration) {
@@ -569,10 +611,15 @@ func (s *Store) cleaner(every time.Duration) {
 	}
 }
 
-// Close stops the background cleanup, if any, and waits for it to finish.
-// It does not close the *sql.DB. Close is safe to call more than once.
+// Close stops the background cleanup and the PostgreSQL listener, if
+// any, and waits for them to finish. It does not close the *sql.DB. Close
+// is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.stop) })
+	s.closeOnce.Do(func() {
+		s.listenOnce.Do(func() {}) // no listener starts after Close
+		close(s.stop)
+	})
 	<-s.done
+	s.listenWG.Wait()
 	return nil
 }

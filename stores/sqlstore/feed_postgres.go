@@ -1,0 +1,114 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The PostgreSQL listener: LISTEN on a connection of the pool kept for it,
+// waking readers waiting in Changes when a revoking transaction's
+// pg_notify is delivered (at its commit). database/sql has no API for
+// notifications; the connection's driver value must be pgx's stdlib one
+// (the driver this module is tested with), reached through
+// (*sql.Conn).Raw. With another driver (lib/pq) the store does not
+// listen and Changes reads the log every wait instead; nothing depends on
+// a notification arriving: it only shortens the wait.
+
+// errNoListen says the *sql.DB's driver cannot deliver notifications.
+var errNoListen = errors.New("sqlstore: the PostgreSQL driver is not pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib): no LISTEN, Changes polls every wait")
+
+// pgxConn is what pgx's stdlib driver connection offers.
+type pgxConn interface{ Conn() *pgx.Conn }
+
+// startListener starts the listener goroutine once.
+func (s *Store) startListener() {
+	s.listenOnce.Do(func() {
+		s.listenWG.Add(1)
+		go s.listen()
+	})
+}
+
+// Listening reports whether the store currently holds a PostgreSQL
+// connection that LISTENs for its change log's notifications (started by
+// the first [Store.Changes] call). Without one, Changes reads the log once
+// per wait.
+func (s *Store) Listening() bool { return s.listening.Load() }
+
+func (s *Store) listen() {
+	defer s.listenWG.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	backoff := 50 * time.Millisecond
+	for {
+		start := time.Now()
+		err := s.listenConn(ctx)
+		s.listening.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		if s.onFeedErr != nil {
+			s.onFeedErr(err)
+		}
+		if errors.Is(err, errNoListen) {
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			backoff = 50 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// listenConn takes a connection, LISTENs and wakes readers at each
+// notification until the connection fails or ctx ends. The connection is
+// then discarded, not returned to the pool: it would keep listening and
+// buffering notifications for a caller who never reads them.
+func (s *Store) listenConn(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: listener: %w", err)
+	}
+	defer conn.Close()
+	var cause error
+	_ = conn.Raw(func(dc any) error {
+		pc, ok := dc.(pgxConn)
+		if !ok {
+			cause = errNoListen
+			return nil // a connection we never touched goes back to the pool
+		}
+		c := pc.Conn()
+		if _, err := c.Exec(ctx, `LISTEN "`+s.feed.channelName+`"`); err != nil {
+			cause = fmt.Errorf("sqlstore: LISTEN: %w", err)
+			return driver.ErrBadConn
+		}
+		s.listening.Store(true)
+		// Changes committed before LISTEN took effect sent their
+		// notifications to nobody: let waiting readers read again.
+		s.wake.wake()
+		for {
+			if _, err := c.WaitForNotification(ctx); err != nil {
+				cause = fmt.Errorf("sqlstore: waiting for notifications: %w", err)
+				return driver.ErrBadConn
+			}
+			s.wake.wake()
+		}
+	})
+	return cause
+}
