@@ -128,6 +128,9 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.life = lifetimes{access: cfg.AccessTokenExpires, refresh: cfg.RefreshTokenExpires, nonExpiring: cfg.AllowNonExpiringTokens}
 	a.rev = newRevoker(&cfg.Revocation, a.life, a.timing(), a.log)
 	a.rev.onCall, a.rev.onReuse = cfg.OnStoreCall, cfg.OnRefreshReuse
+	if err := a.rev.setSessions(&cfg.Sessions); err != nil {
+		return nil, err
+	}
 	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, a.life, a.timing(), a.compatMsgs)
 	if cfg.RolesClaim != "roles" {
 		a.policy.rolesClaim = cfg.RolesClaim

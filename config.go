@@ -165,6 +165,10 @@ type Config struct {
 	// token rotation (see [RevocationConfig]).
 	Revocation RevocationConfig
 
+	// Sessions configures the sessions of [Auth.StartSession] (see
+	// [SessionConfig]): one per login, kept in the revocation store.
+	Sessions SessionConfig
+
 	// VerifyCacheSize, when positive, enables a cache of that many verified
 	// tokens so that re-verifying the same asymmetric (ES*, RS*, PS*,
 	// EdDSA) token skips the public-key operation. Time, issuer, audience,
@@ -498,6 +502,11 @@ const (
 	StoreOpConsume       = "consume"        // Consumer.Consume or SuccessorConsumer.ConsumeWithSuccessor, in Rotate
 	StoreOpFeedSnapshot  = "feed_snapshot"  // Feed.Snapshot: the replica's load (Revocation.MaxStaleness)
 	StoreOpFeedChanges   = "feed_changes"   // Feed.Changes: the replica's reads of the change log; they wait for changes
+	StoreOpSessionCreate = "session_create" // SessionStore.CreateSession, in StartSession
+	StoreOpSessionTouch  = "session_touch"  // SessionStore.TouchSession, on refresh and (throttled) access-token use
+	StoreOpSessionGet    = "session_get"    // SessionStore.GetSession
+	StoreOpSessionList   = "session_list"   // SessionStore.ListSessions
+	StoreOpSessionDelete = "session_delete" // SessionStore.DeleteSession, after a session's family is revoked
 )
 
 // StoreEvent describes one call into the revocation store, for
@@ -505,7 +514,8 @@ const (
 type StoreEvent struct {
 	// Op is the operation: [StoreOpCheck], [StoreOpRevoke],
 	// [StoreOpRevokeFamily], [StoreOpRevokeSubject], [StoreOpConsume],
-	// [StoreOpFeedSnapshot] or [StoreOpFeedChanges]. With a replica
+	// [StoreOpFeedSnapshot], [StoreOpFeedChanges] or one of the session
+	// operations ([StoreOpSessionCreate] …). With a replica
 	// (Revocation.MaxStaleness), checks are answered in memory and not
 	// reported.
 	Op string
@@ -697,6 +707,9 @@ func applyDefaults(c *Config) error {
 		c.TokenLocation = []string{LocationHeaders}
 	}
 	c.Revocation.applyDefaults(c.denylistExplicitlyOff())
+	if c.Sessions.MaxPerSubject == 0 {
+		c.Sessions.MaxPerSubject = DefaultMaxSessions
+	}
 	if c.MaxTokenSize == 0 {
 		c.MaxTokenSize = defaultMaxTokenSizeFor(c)
 	}
@@ -802,6 +815,9 @@ func validateRest(c *Config) error {
 		return settingError("MaxTokenSize", "%d bytes is too large (maximum %d)", c.MaxTokenSize, maxTokenSizeLimit)
 	}
 	if err := c.Revocation.validateDurations(); err != nil {
+		return err
+	}
+	if err := c.Sessions.validate(); err != nil {
 		return err
 	}
 	if err := c.TypeClaim.validate(); err != nil {

@@ -59,6 +59,8 @@ type minted struct {
 	raw  string
 	csrf string // the "csrf" claim; empty when none
 	exp  int64  // Unix seconds; 0: no "exp"
+	at   int64  // when it was issued, Unix milliseconds (its jti's time)
+	iss  string // the "iss" claim; empty when none
 }
 
 type keepCSRF string
@@ -457,7 +459,7 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 	}
 	raw := unsafeString(out)
 	if o.minted != nil {
-		*o.minted = minted{raw: raw, csrf: csrf, exp: exp}
+		*o.minted = minted{raw: raw, csrf: csrf, exp: exp, at: now.UnixMilli(), iss: iss}
 	}
 	return raw, nil
 }

@@ -141,6 +141,10 @@ func LoadEnv() (Config, error) {
 //	REFRESH_TOKEN_TYPE            string    refresh                TypeClaim.Refresh                  type claim of refresh tokens
 //	REFRESH_TOKEN_ROTATION        bool      false                  Revocation.Rotation                one-time refresh tokens, reuse detected
 //	REFRESH_REUSE_GRACE           duration  0                      Revocation.ReuseGrace              window after a rotated token's first use in which a retry gets the same successor (not reuse)
+//	SESSIONS_ENABLED              bool      false                  Sessions.Enabled                   record a session per login (StartSession; the store must keep sessions)
+//	SESSIONS_MAX_PER_SUBJECT      int       100                    Sessions.MaxPerSubject             live sessions per subject; a login beyond ends the oldest (1 to 10000)
+//	SESSIONS_CLIENT_IP_HEADER     string    none                   Sessions.ClientIPHeader            header a trusted proxy sets to the client address (none: the peer address)
+//	SESSIONS_TRACK_ACCESS         bool      false                  Sessions.TrackAccess               access-token use updates a session's last use (once a minute)
 //	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize                       largest accepted token, in bytes (256 to 65536)
 //	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize                    verified asymmetric tokens to cache (0: off)
 //	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes                  the seed's statuses (422, 401 for CSRF)
@@ -369,6 +373,17 @@ var envVars = []envVar{
 	strVar("REFRESH_TOKEN_TYPE", "TypeClaim.Refresh", func(c *Config) *string { return &c.TypeClaim.Refresh }).describe("string", "refresh", "type claim of refresh tokens"),
 	boolVar("REFRESH_TOKEN_ROTATION", "Revocation.Rotation", false, func(c *Config) *bool { return &c.Revocation.Rotation }).describe("bool", "false", "one-time refresh tokens, reuse detected"),
 	durVar("REFRESH_REUSE_GRACE", "Revocation.ReuseGrace", durZeroOK, func(c *Config) *time.Duration { return &c.Revocation.ReuseGrace }).describe("duration", "0", "window after a rotated token's first use in which a retry gets the same successor (not reuse)"),
+	boolVar("SESSIONS_ENABLED", "Sessions.Enabled", false, func(c *Config) *bool { return &c.Sessions.Enabled }).describe("bool", "false", "record a session per login (`StartSession`; the store must keep sessions)"),
+	envVar{name: "SESSIONS_MAX_PER_SUBJECT", field: "Sessions.MaxPerSubject", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s is not a positive whole number of sessions (e.g. 100)", quoteValue(v))
+		}
+		c.Sessions.MaxPerSubject = n
+		return nil
+	}}.describe("int", "100", "live sessions per subject; a login beyond ends the oldest (1 to 10000)"),
+	strVar("SESSIONS_CLIENT_IP_HEADER", "Sessions.ClientIPHeader", func(c *Config) *string { return &c.Sessions.ClientIPHeader }).describe("string", "none", "header a trusted proxy sets to the client address (none: the peer address)"),
+	boolVar("SESSIONS_TRACK_ACCESS", "Sessions.TrackAccess", false, func(c *Config) *bool { return &c.Sessions.TrackAccess }).describe("bool", "false", "access-token use updates a session's last use (once a minute)"),
 	envVar{name: "MAX_TOKEN_SIZE", field: "MaxTokenSize", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {

@@ -87,6 +87,10 @@ var envFull = []string{
 	"AUTHJWT_REFRESH_TOKEN_ROTATION=true",
 	"AUTHJWT_REFRESH_REUSE_GRACE=5",
 	"AUTHJWT_REVOCATION_MAX_STALENESS=250ms",
+	"AUTHJWT_SESSIONS_ENABLED=true",
+	"AUTHJWT_SESSIONS_MAX_PER_SUBJECT=20",
+	"AUTHJWT_SESSIONS_CLIENT_IP_HEADER=X-Real-IP",
+	"AUTHJWT_SESSIONS_TRACK_ACCESS=true",
 	"AUTHJWT_MAX_TOKEN_SIZE=16384",
 	"AUTHJWT_VERIFY_CACHE_SIZE=1000",
 	"AUTHJWT_LEGACY_STATUS_CODES=true",
@@ -122,6 +126,12 @@ var envFullWant = authjwt.Config{
 		Rotation:       true,
 		ReuseGrace:     5 * time.Second,
 		MaxStaleness:   250 * time.Millisecond,
+	},
+	Sessions: authjwt.SessionConfig{
+		Enabled:        true,
+		MaxPerSubject:  20,
+		ClientIPHeader: "X-Real-IP",
+		TrackAccess:    true,
 	},
 	Header: authjwt.HeaderConfig{
 		Name: "X-Auth",

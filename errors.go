@@ -49,6 +49,9 @@ const (
 	CodeRevocationOff      Code = "revocation_disabled"
 	CodeNotRevocable       Code = "token_not_revocable"
 	CodeClaimsType         Code = "claims_type_mismatch"
+	CodeSessionNotFound    Code = "session_not_found"
+	CodeSessionsOff        Code = "sessions_disabled"
+	CodeBadSessionCursor   Code = "invalid_session_cursor"
 )
 
 // Error is the one error type of authjwt's request handling: a stable
@@ -155,6 +158,15 @@ var (
 	// ErrClaimsType: a verified token's claims do not fit the application's
 	// type (a server bug, never the client's fault).
 	ErrClaimsType = newErr(CodeClaimsType, 500, 500, "", "Internal server error")
+	// ErrSessionNotFound: the id is not a live session of the subject
+	// asking (never stored, another subject's, ended or expired).
+	ErrSessionNotFound = newErr(CodeSessionNotFound, 404, 404, "", "Session not found")
+	// ErrSessionsDisabled: a session call without Sessions.Enabled (or
+	// with no token type checked against the store).
+	ErrSessionsDisabled = newErr(CodeSessionsOff, 501, 501, "", "Sessions are not enabled (Sessions.Enabled)")
+	// ErrBadSessionCursor: a session page's cursor or size that is not
+	// one the server gave.
+	ErrBadSessionCursor = newErr(CodeBadSessionCursor, 400, 400, "", "Invalid session cursor")
 )
 
 // missingClaim returns the 403 for a required claim that is absent.

@@ -108,6 +108,7 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 				}
 			}
 			body.AccessToken = at
+			a.rev.touchRefresh(r.Context(), rt, a.now())
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json")

@@ -2,6 +2,7 @@ package authjwt
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type revoker struct {
 	s        revoke.Store             // nil without a store
 	consumer revoke.Consumer          // nil unless s implements it
 	succ     revoke.SuccessorConsumer // nil unless s implements it
+	sess     revoke.SessionStore      // nil unless s implements it
 	timeout  time.Duration
 	// cannotBlock is set for the in-memory store, which answers from a
 	// map: a deadline (a timer and a context per call) would only cost
@@ -62,6 +64,17 @@ type revoker struct {
 	// (Config.OnRefreshReuse) about every use of a used refresh token.
 	onCall  func(context.Context, StoreEvent)
 	onReuse func(context.Context, ReuseEvent)
+
+	// touched throttles the LastUsedAt updates of sessions from access
+	// tokens (Sessions.TrackAccess): nil when off (see sessions.go).
+	touched *touchThrottle
+
+	// Sessions (sessions.go): Sessions.Enabled, MaxPerSubject,
+	// ClientIPHeader, OnEvent.
+	sessionsEnabled bool
+	maxSessions     int
+	ipHeader        string
+	onSession       func(context.Context, SessionEvent)
 }
 
 // newRevoker builds the revoker of the revocation settings rc (defaults
@@ -81,6 +94,7 @@ func newRevoker(rc *RevocationConfig, life lifetimes, clk timing, log *slog.Logg
 	if r.s != nil {
 		r.consumer, _ = r.s.(revoke.Consumer)
 		r.succ, _ = r.s.(revoke.SuccessorConsumer)
+		r.sess, _ = r.s.(revoke.SessionStore)
 		_, r.cannotBlock = r.s.(*revoke.Memory)
 	}
 	for _, t := range rc.Checks {
@@ -146,6 +160,9 @@ func (r *revoker) check(ctx context.Context, t *Token) error {
 	r.health.success(ctx, r.log)
 	if revoked {
 		return ErrTokenRevoked
+	}
+	if r.touched != nil && !t.isRef {
+		r.touchAccess(ctx, t)
 	}
 	return nil
 }
@@ -249,8 +266,14 @@ func (r *revoker) revokeFamily(ctx context.Context, t *Token) error {
 		return err
 	}
 	if t.c.Jti() != "" {
-		return r.revokeToken(ctx, t.c.Jti(), r.retention(t))
+		if err := r.revokeToken(ctx, t.c.Jti(), r.retention(t)); err != nil {
+			return err
+		}
 	}
+	// The family was a session's (logout, reuse detection): its metadata
+	// goes too. The revocation hides it already, so a failure here ends
+	// nothing less and is not the caller's.
+	r.forgetSession(ctx, t.c.Iss(), t.c.Sub(), t.c.Aid())
 	return nil
 }
 
@@ -494,6 +517,60 @@ func (r *revoker) consumeWithSuccessor(ctx context.Context, jti, successor strin
 	first, usedAt, recorded, err = r.succ.ConsumeWithSuccessor(bctx, jti, successor, expires)
 	r.report(ctx, StoreOpConsume, start, err, false)
 	return first, usedAt, recorded, r.fail(ctx, "consume", err)
+}
+
+// The bounded calls of sessions ([revoke.SessionStore]); r.sess is set.
+
+func (r *revoker) createSession(ctx context.Context, s revoke.Session, max int) ([]revoke.Session, error) {
+	bctx, cancel := r.bound(ctx)
+	defer cancel()
+	start := r.started()
+	over, err := r.sess.CreateSession(bctx, s, max)
+	r.report(ctx, StoreOpSessionCreate, start, err, false)
+	return over, r.fail(ctx, "session", err)
+}
+
+func (r *revoker) touchSession(ctx context.Context, issuer, subject, id string, at time.Time) error {
+	bctx, cancel := r.bound(ctx)
+	defer cancel()
+	start := r.started()
+	err := r.sess.TouchSession(bctx, issuer, subject, id, at)
+	r.report(ctx, StoreOpSessionTouch, start, err, false)
+	return r.fail(ctx, "session", err)
+}
+
+// getSession returns the live session, [ErrSessionNotFound] when there is
+// none, [ErrStoreUnavailable] when the store cannot say.
+func (r *revoker) getSession(ctx context.Context, issuer, subject, id string) (revoke.Session, error) {
+	bctx, cancel := r.bound(ctx)
+	defer cancel()
+	start := r.started()
+	s, err := r.sess.GetSession(bctx, issuer, subject, id)
+	if errors.Is(err, revoke.ErrSessionNotFound) && bctx.Err() == nil {
+		r.report(ctx, StoreOpSessionGet, start, nil, false)
+		r.health.success(ctx, r.log)
+		return revoke.Session{}, ErrSessionNotFound
+	}
+	r.report(ctx, StoreOpSessionGet, start, err, false)
+	return s, r.fail(ctx, "session", err)
+}
+
+func (r *revoker) listSessions(ctx context.Context, issuer, subject string, after revoke.SessionCursor, limit int) ([]revoke.Session, error) {
+	bctx, cancel := r.bound(ctx)
+	defer cancel()
+	start := r.started()
+	page, err := r.sess.ListSessions(bctx, issuer, subject, after, limit)
+	r.report(ctx, StoreOpSessionList, start, err, false)
+	return page, r.fail(ctx, "session", err)
+}
+
+func (r *revoker) deleteSession(ctx context.Context, issuer, subject, id string) error {
+	bctx, cancel := r.bound(ctx)
+	defer cancel()
+	start := r.started()
+	err := r.sess.DeleteSession(bctx, issuer, subject, id)
+	r.report(ctx, StoreOpSessionDelete, start, err, false)
+	return r.fail(ctx, "session", err)
 }
 
 // Store outage logging. A store that is down fails every request that

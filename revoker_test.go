@@ -20,6 +20,7 @@ func TestStoreCallsGoThroughRevoker(t *testing.T) {
 		"Consume": true, "ConsumeWithSuccessor": true,
 		// The replica's reads of the store's feed (replica.go).
 		"Snapshot": true, "Changes": true,
+		"CreateSession": true, "TouchSession": true, "GetSession": true, "ListSessions": true, "DeleteSession": true,
 	}
 	configFuncs := map[string]bool{"New": true, "newAuth": true, "applyDefaults": true, "validateRest": true, "newRevoker": true}
 	calls := 0

@@ -79,6 +79,7 @@ func (a *Auth) Rotate(ctx context.Context, refresh *Token, opts ...TokenOption) 
 	if err != nil {
 		return Pair{}, err
 	}
+	a.rev.touchRefresh(ctx, refresh, now)
 	if first {
 		return pair, nil
 	}
