@@ -36,7 +36,8 @@ type Auth struct {
 	policy       *claimsPolicy // what our tokens' claims must satisfy
 	jar          *cookieJar    // writes the auth cookies
 	userLoader   func(context.Context, *Token) (any, error)
-	rev          *revoker // revocation: the store, its bound and failure policy
+	rev          *revoker      // revocation: the store, its bound and failure policy
+	dp           *dpopVerifier // DPoP proofs (dpop.go)
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -93,6 +94,7 @@ func (a *Auth) Close() error {
 	if a.rev != nil && a.rev.rep != nil {
 		a.rev.rep.close()
 	}
+	a.rev.close()
 	return nil
 }
 
@@ -140,6 +142,10 @@ func newAuth(cfg Config) (*Auth, error) {
 		return nil, err
 	}
 	a.creds = creds
+	a.dp = newDPoPVerifier(&cfg, a.log)
+	if a.dp.mode != DPoPOff {
+		creds.dp = a.dp
+	}
 	a.jar = newCookieJar(&cfg.Cookies, cfg.Now, creds.cookies, creds.csrfOn)
 	if a.creds.cookies {
 		if err := validateCookies(&a.cfg); err != nil {

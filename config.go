@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/keys"
 	"github.com/librenz/authjwt/revoke"
 )
@@ -168,6 +169,10 @@ type Config struct {
 	// Sessions configures the sessions of [Auth.StartSession] (see
 	// [SessionConfig]): one per login, kept in the revocation store.
 	Sessions SessionConfig
+
+	// DPoP configures sender-constrained tokens (RFC 9449): the DPoP
+	// scheme, its proofs and server nonces (see [DPoPConfig]).
+	DPoP DPoPConfig
 
 	// VerifyCacheSize, when positive, enables a cache of that many verified
 	// tokens so that re-verifying the same asymmetric (ES*, RS*, PS*,
@@ -462,6 +467,63 @@ type RevocationConfig struct {
 // read over a network cannot keep proving would only fail requests.
 const minMaxStaleness = 10 * time.Millisecond
 
+// The DPoP modes, [DPoPConfig.Mode] and [Requirement.DPoP].
+const (
+	// DPoPOff ignores the DPoP scheme: tokens are bearer tokens only, and
+	// a request under the DPoP scheme carries no credentials we read.
+	DPoPOff = "off"
+	// DPoPAllowed accepts bearer tokens as before and DPoP-bound tokens
+	// under the DPoP scheme with a valid proof (the default).
+	DPoPAllowed = "allowed"
+	// DPoPRequired accepts DPoP-bound tokens only: a bearer token is
+	// refused ([ErrDPoPRequired]).
+	DPoPRequired = "required"
+)
+
+// DPoPConfig configures DPoP (RFC 9449), [Config.DPoP]: a token bound to
+// a key the client holds (its "cnf" claim names the key's RFC 7638
+// thumbprint, "jkt") is accepted only under the DPoP scheme
+// (Authorization: DPoP <token>) with exactly one DPoP header holding a
+// proof signed by that key for this request. See docs/dpop.md.
+type DPoPConfig struct {
+	// Mode is [DPoPOff], [DPoPAllowed] (default) or [DPoPRequired]
+	// (AUTHJWT_DPOP); a route may say otherwise ([Requirement.DPoP]).
+	Mode string
+	// Algorithms are the proof algorithms accepted (AUTHJWT_DPOP_ALGORITHMS;
+	// default every asymmetric algorithm: ES256, ES384, ES512, RS256,
+	// RS384, RS512, PS256, PS384, PS512, EdDSA, Ed25519; ML-DSA when
+	// listed, in builds that have it). HMAC algorithms are refused: a
+	// proof is signed by the client's private key.
+	Algorithms []string
+	// ProofLifetime is how far a proof's "iat" may be from now, either
+	// way, beyond [Config.DecodeLeeway] (AUTHJWT_DPOP_PROOF_LIFETIME;
+	// default 60s, at most 10m). Proofs are remembered by jti for that
+	// long (see [revoke.ReplayGuard]).
+	ProofLifetime time.Duration
+	// Nonce requires every proof to carry a server-issued nonce
+	// (AUTHJWT_DPOP_NONCE, RFC 9449 §8–9): a proof without the current
+	// nonce is refused with use_dpop_nonce and a fresh DPoP-Nonce header.
+	// Nonces are an HMAC of the time window under NonceKey, so instances
+	// sharing the key accept each other's with no shared state.
+	Nonce bool
+	// NonceKey keys the nonces' HMAC (AUTHJWT_DPOP_NONCE_KEY; at least 32
+	// bytes). Default: derived from Keys.SecretKey when there is one,
+	// else random per process (New logs a warning: instances then do
+	// not accept each other's nonces).
+	NonceKey string
+	// NonceLifetime is the nonce's time window (AUTHJWT_DPOP_NONCE_LIFETIME;
+	// default 5m): a nonce is accepted in its window and the next.
+	NonceLifetime time.Duration
+	// ExternalURL is the URL at which clients reach this server, scheme
+	// and host with an optional path prefix ("https://api.example.com",
+	// "https://example.com/api") (AUTHJWT_DPOP_EXTERNAL_URL): a proof's
+	// "htu" must equal it followed by the request's path. Set it behind a
+	// proxy or load balancer. Default: the request's own scheme (TLS or
+	// not) and Host; X-Forwarded-* headers are never read, as anyone can
+	// send them.
+	ExternalURL string
+}
+
 // denylistExplicitlyOff reports whether the environment set
 // AUTHJWT_DENYLIST_ENABLED to false: a bool field cannot tell that from
 // "unset", and a Revocation.Store set in code afterwards must not silently override
@@ -507,6 +569,7 @@ const (
 	StoreOpSessionGet    = "session_get"    // SessionStore.GetSession
 	StoreOpSessionList   = "session_list"   // SessionStore.ListSessions
 	StoreOpSessionDelete = "session_delete" // SessionStore.DeleteSession, after a session's family is revoked
+	StoreOpReplay        = "dpop_replay"    // ReplayGuard.FirstUse, for a DPoP proof's jti
 )
 
 // StoreEvent describes one call into the revocation store, for
@@ -514,8 +577,8 @@ const (
 type StoreEvent struct {
 	// Op is the operation: [StoreOpCheck], [StoreOpRevoke],
 	// [StoreOpRevokeFamily], [StoreOpRevokeSubject], [StoreOpConsume],
-	// [StoreOpFeedSnapshot], [StoreOpFeedChanges] or one of the session
-	// operations ([StoreOpSessionCreate] …). With a replica
+	// [StoreOpFeedSnapshot], [StoreOpFeedChanges], [StoreOpReplay] or one
+	// of the session operations ([StoreOpSessionCreate] …). With a replica
 	// (Revocation.MaxStaleness), checks are answered in memory and not
 	// reported.
 	Op string
@@ -710,6 +773,7 @@ func applyDefaults(c *Config) error {
 	if c.Sessions.MaxPerSubject == 0 {
 		c.Sessions.MaxPerSubject = DefaultMaxSessions
 	}
+	c.DPoP.applyDefaults()
 	if c.MaxTokenSize == 0 {
 		c.MaxTokenSize = defaultMaxTokenSizeFor(c)
 	}
@@ -832,6 +896,9 @@ func validateRest(c *Config) error {
 		}
 	}
 	if err := c.Revocation.validate(c.denylistExplicitlyOff()); err != nil {
+		return err
+	}
+	if err := c.DPoP.validate(); err != nil {
 		return err
 	}
 	if err := c.Cookies.validate(); err != nil {
@@ -1138,4 +1205,60 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+func (d *DPoPConfig) applyDefaults() {
+	setDefault(&d.Mode, DPoPAllowed)
+	if len(d.Algorithms) == 0 {
+		for _, name := range jws.AlgNames() {
+			if a, _ := jws.ParseAlg(name); !a.IsHMAC() && !a.IsMLDSA() {
+				d.Algorithms = append(d.Algorithms, name)
+			}
+		}
+	}
+	if d.ProofLifetime == 0 {
+		d.ProofLifetime = 60 * time.Second
+	}
+	if d.NonceLifetime == 0 {
+		d.NonceLifetime = 5 * time.Minute
+	}
+}
+
+// maxProofLifetime bounds DPoP.ProofLifetime: a proof is a one-request
+// credential, and its jti is remembered for as long.
+const maxProofLifetime = 10 * time.Minute
+
+func (d *DPoPConfig) validate() error {
+	switch d.Mode {
+	case DPoPOff, DPoPAllowed, DPoPRequired:
+	default:
+		return settingError("DPoP.Mode", "unknown mode %q (use off, allowed or required)", d.Mode)
+	}
+	for _, name := range d.Algorithms {
+		a, ok := jws.ParseAlg(name)
+		if !ok || !a.Available() {
+			return settingError("DPoP.Algorithms", "unknown algorithm %q", name)
+		}
+		if a.IsHMAC() {
+			return settingError("DPoP.Algorithms", "%s is symmetric; DPoP proofs are signed with the client's private key (RFC 9449 §4.2)", name)
+		}
+	}
+	if d.ProofLifetime < time.Second || d.ProofLifetime > maxProofLifetime {
+		return settingError("DPoP.ProofLifetime", "%v is out of range (1s to %v)", d.ProofLifetime, maxProofLifetime)
+	}
+	if d.NonceLifetime < time.Second {
+		return settingError("DPoP.NonceLifetime", "%v is shorter than a second", d.NonceLifetime)
+	}
+	if d.NonceKey != "" && len(d.NonceKey) < 32 {
+		return settingError("DPoP.NonceKey", "%d bytes is too short (at least 32)", len(d.NonceKey))
+	}
+	if d.Nonce && d.Mode == DPoPOff {
+		return settingError("DPoP.Nonce", "set, but %s is off", fieldRef("DPoP.Mode"))
+	}
+	if d.ExternalURL != "" {
+		if _, err := parseExternalURL(d.ExternalURL); err != nil {
+			return settingError("DPoP.ExternalURL", "%v", err)
+		}
+	}
+	return nil
 }

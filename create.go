@@ -31,6 +31,7 @@ type tokenOpts struct {
 	family   string
 	authTime time.Time // WithAuthTime; zero: none
 	acr      string    // WithACR; "": none
+	jkt      string    // WithDPoP: the key thumbprint of cnf.jkt
 	csrf     string    // internal: keep this csrf value (implicit refresh)
 	refresh  bool
 	err      error
@@ -210,6 +211,10 @@ func WithFamily(id string) TokenOption { return familyOpt(id) }
 type Pair struct {
 	AccessToken  string `json:"access_token"`  // the access token
 	RefreshToken string `json:"refresh_token"` // the refresh token
+	// TokenType is "DPoP" when the tokens are DPoP-bound ([WithDPoP]),
+	// else "" (bearer tokens), as OAuth token responses say it (RFC 9449
+	// §5).
+	TokenType string `json:"token_type,omitempty"`
 	// Family is the "aid" claim both tokens carry.
 	Family string `json:"-"`
 
@@ -297,6 +302,9 @@ func (a *Auth) createPair(ctx context.Context, subject string, o *tokenOpts, rfi
 		return Pair{}, err
 	}
 	p.AccessToken, p.RefreshToken, p.Family = p.access.raw, p.refresh.raw, o.family
+	if o.jkt != "" {
+		p.TokenType = "DPoP"
+	}
 	return p, nil
 }
 
@@ -382,6 +390,10 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 	}
 	if o.acr != "" {
 		cs.SetString(jws.ClaimACR, o.acr)
+	}
+	if o.jkt != "" {
+		// A thumbprint is base64url (checked by WithDPoP): nothing to escape.
+		cs.SetString(jws.ClaimConfirmation, `{"jkt":"`+o.jkt+`"}`)
 	}
 	var csrf string
 	if a.creds.csrfClaims() {

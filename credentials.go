@@ -48,6 +48,9 @@ type credentials struct {
 	cop            *http.CrossOriginProtection
 	trustedOrigins []string
 
+	// DPoP proofs; nil when DPoP is off.
+	dp *dpopVerifier
+
 	// WebSocket handshakes.
 	wsQuery     string // WebSocket.QueryParam
 	wsNoQuery   bool   // WebSocket.NoQueryToken
@@ -118,6 +121,9 @@ type credential struct {
 	// csrf claim must equal when needCSRF.
 	csrf     string
 	needCSRF bool
+	// proof is the verified DPoP proof of a token under the DPoP scheme
+	// (source sourceDPoP), which the token's cnf.jkt must name.
+	proof dpopProof
 }
 
 // bind checks the verified token t against what came with it: the CSRF
@@ -144,7 +150,10 @@ func csrfEqual(submitted, claim string) bool {
 // read returns the credential of an HTTP request: the header's when
 // headers are a location and the header uses our scheme, else the
 // cookie's. Without either, it is an error unless req.Optional.
-func (c *credentials) read(r *http.Request, req Requirement) (credential, error) {
+func (c *credentials) read(r *http.Request, req Requirement) (cred credential, err error) {
+	if c.dp != nil && req.DPoP != DPoPOff {
+		defer c.requireDPoP(req, &cred, &err)
+	}
 	if c.headers {
 		tok, present, err := c.fromHeader(r)
 		if err != nil {
@@ -152,6 +161,9 @@ func (c *credentials) read(r *http.Request, req Requirement) (credential, error)
 		}
 		if present {
 			return credential{token: tok, source: sourceHeader}, nil
+		}
+		if cred, ok, err := c.fromDPoP(r, req); ok || err != nil {
+			return cred, err
 		}
 	}
 	if req.QueryParam != "" {
@@ -172,13 +184,63 @@ func (c *credentials) read(r *http.Request, req Requirement) (credential, error)
 	if c.hasOtherScheme(r) {
 		return credential{}, c.errOtherScheme
 	}
+	if c.dp != nil && c.dp.modeFor(req) == DPoPRequired {
+		return credential{}, errMissingDPoP
+	}
 	return credential{}, c.errMissing
+}
+
+// requireDPoP refuses, on a route requiring DPoP, a credential that did
+// not come under the DPoP scheme, before anything verifies it.
+func (c *credentials) requireDPoP(req Requirement, cred *credential, err *error) {
+	if *err == nil && cred.token != "" && cred.source != sourceDPoP && c.dp.modeFor(req) == DPoPRequired {
+		*cred, *err = credential{}, ErrDPoPRequired
+	}
+}
+
+// errMissingDPoP: no token at all on a route requiring DPoP; its
+// challenge is DPoP's, without an error (RFC 6750 §3.1, RFC 9449 §7.1).
+var errMissingDPoP = func() *Error {
+	e := ErrMissingToken.with(nil, "Missing Authorization Header")
+	e.dpop = true
+	return e
+}()
+
+// fromDPoP returns the credential of an Authorization header under the
+// DPoP scheme, its proof verified for the request and the token (ath);
+// ok is false when the header uses another scheme, or the route has DPoP
+// off. It runs only when the header is not under our own scheme, so that
+// bearer requests pay nothing for it.
+func (c *credentials) fromDPoP(r *http.Request, req Requirement) (cred credential, ok bool, err error) {
+	if c.dp == nil || c.bareToken || c.dp.modeFor(req) == DPoPOff {
+		return credential{}, false, nil
+	}
+	vals := r.Header[c.headerKey]
+	if len(vals) != 1 {
+		return credential{}, false, nil
+	}
+	scheme, rest, _ := strings.Cut(vals[0], " ")
+	if !strings.EqualFold(scheme, "DPoP") {
+		return credential{}, false, nil
+	}
+	tok := strings.TrimLeft(rest, " ")
+	if tok == "" || hasSeparator(tok) {
+		return credential{}, true, ErrBadHeader.with(nil, "Bad "+c.headerKey+" header. Expected value 'DPoP <JWT>'")
+	}
+	p, err := c.dp.verify(r, r.Header["Dpop"], tok)
+	if err != nil {
+		return credential{}, true, err
+	}
+	return credential{token: tok, source: sourceDPoP, proof: p}, true, nil
 }
 
 // readHandshake returns the credential of a WebSocket handshake (see
 // [Auth.CheckWebSocket] for the order of sources) and the subprotocol the
 // server must select; own lists the application's subprotocols.
 func (c *credentials) readHandshake(r *http.Request, req Requirement, own []string) (cred credential, subprotocol string, err error) {
+	if c.dp != nil && req.DPoP != DPoPOff {
+		defer c.requireDPoP(req, &cred, &err)
+	}
 	if c.headers {
 		bearer, sub, offered, e := parseBearerSubprotocol(r.Header, own)
 		if e != nil {
@@ -191,6 +253,12 @@ func (c *credentials) readHandshake(r *http.Request, req Requirement, own []stri
 		}
 		if present {
 			return credential{token: tok, source: sourceHeader}, subprotocol, nil
+		}
+		if dc, ok, derr := c.fromDPoP(r, req); ok || derr != nil {
+			if derr != nil {
+				return credential{}, "", derr
+			}
+			return dc, subprotocol, nil
 		}
 		if offered {
 			return credential{token: bearer, source: sourceSubprotocol}, subprotocol, nil

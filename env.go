@@ -151,6 +151,13 @@ func LoadEnv() (Config, error) {
 //	WEBSOCKET_QUERY_PARAM         string    token                  WebSocket.QueryParam               query parameter of a WebSocket token
 //	WEBSOCKET_NO_QUERY_TOKEN      bool      false                  WebSocket.NoQueryToken             refuse tokens in WebSocket URLs
 //	WEBSOCKET_CSRF_QUERY_PARAM    string    csrf_token             WebSocket.CSRFQueryParam           query parameter of a WebSocket CSRF value
+//	DPOP                          string    allowed                DPoP.Mode                          DPoP (RFC 9449): off, allowed or required
+//	DPOP_ALGORITHMS               list      every asymmetric       DPoP.Algorithms                    DPoP proof algorithms accepted
+//	DPOP_PROOF_LIFETIME           duration  60s                    DPoP.ProofLifetime                 how far a proof's iat may be from now (plus DECODE_LEEWAY)
+//	DPOP_NONCE                    bool      false                  DPoP.Nonce                         require server-issued DPoP nonces
+//	DPOP_NONCE_KEY                string    from SECRET_KEY        DPoP.NonceKey                      HMAC key of the DPoP nonces (at least 32 bytes)
+//	DPOP_NONCE_LIFETIME           duration  5m                     DPoP.NonceLifetime                 window of a DPoP nonce (accepted in it and the next)
+//	DPOP_EXTERNAL_URL             string    the request's          DPoP.ExternalURL                   URL clients reach the server at, for htu behind a proxy
 //
 // Config fields that are not text (Keys.Signer, Keys.VerifyKey, Keys.Set,
 // Revocation.Store, Now, Logger, OnVerify, ErrorHandler, UserLoader) are
@@ -407,6 +414,13 @@ var envVars = []envVar{
 	strVar("WEBSOCKET_QUERY_PARAM", "WebSocket.QueryParam", func(c *Config) *string { return &c.WebSocket.QueryParam }).describe("string", "token", "query parameter of a WebSocket token"),
 	boolVar("WEBSOCKET_NO_QUERY_TOKEN", "WebSocket.NoQueryToken", false, func(c *Config) *bool { return &c.WebSocket.NoQueryToken }).describe("bool", "false", "refuse tokens in WebSocket URLs"),
 	strVar("WEBSOCKET_CSRF_QUERY_PARAM", "WebSocket.CSRFQueryParam", func(c *Config) *string { return &c.WebSocket.CSRFQueryParam }).describe("string", "csrf_token", "query parameter of a WebSocket CSRF value"),
+	strVar("DPOP", "DPoP.Mode", func(c *Config) *string { return &c.DPoP.Mode }).describe("string", "allowed", "DPoP (RFC 9449): off, allowed or required"),
+	listVar("DPOP_ALGORITHMS", "DPoP.Algorithms", false, func(c *Config) *[]string { return &c.DPoP.Algorithms }).describe("list", "every asymmetric", "DPoP proof algorithms accepted"),
+	durVar("DPOP_PROOF_LIFETIME", "DPoP.ProofLifetime", durPositive, func(c *Config) *time.Duration { return &c.DPoP.ProofLifetime }).describe("duration", "60s", "how far a proof's iat may be from now (plus DECODE_LEEWAY)"),
+	boolVar("DPOP_NONCE", "DPoP.Nonce", false, func(c *Config) *bool { return &c.DPoP.Nonce }).describe("bool", "false", "require server-issued DPoP nonces"),
+	strVar("DPOP_NONCE_KEY", "DPoP.NonceKey", func(c *Config) *string { return &c.DPoP.NonceKey }).describe("string", "from SECRET_KEY", "HMAC key of the DPoP nonces (at least 32 bytes)"),
+	durVar("DPOP_NONCE_LIFETIME", "DPoP.NonceLifetime", durPositive, func(c *Config) *time.Duration { return &c.DPoP.NonceLifetime }).describe("duration", "5m", "window of a DPoP nonce (accepted in it and the next)"),
+	strVar("DPOP_EXTERNAL_URL", "DPoP.ExternalURL", func(c *Config) *string { return &c.DPoP.ExternalURL }).describe("string", "the request's", "URL clients reach the server at, for htu behind a proxy"),
 }
 
 // envIndex maps full variable names to their envVars entry.

@@ -97,6 +97,13 @@ var envFull = []string{
 	"AUTHJWT_WEBSOCKET_QUERY_PARAM=access",
 	"AUTHJWT_WEBSOCKET_NO_QUERY_TOKEN=true",
 	"AUTHJWT_WEBSOCKET_CSRF_QUERY_PARAM=csrf",
+	"AUTHJWT_DPOP=required",
+	"AUTHJWT_DPOP_ALGORITHMS=ES256,EdDSA",
+	"AUTHJWT_DPOP_PROOF_LIFETIME=30",
+	"AUTHJWT_DPOP_NONCE=true",
+	"AUTHJWT_DPOP_NONCE_KEY=0123456789abcdef0123456789abcdef-nonce",
+	"AUTHJWT_DPOP_NONCE_LIFETIME=2m",
+	"AUTHJWT_DPOP_EXTERNAL_URL=https://api.example.com/v1",
 }
 
 // envFullWant is envFull as a Config.
@@ -179,6 +186,15 @@ var envFullWant = authjwt.Config{
 		QueryParam:     "access",
 		NoQueryToken:   true,
 		CSRFQueryParam: "csrf",
+	},
+	DPoP: authjwt.DPoPConfig{
+		Mode:          "required",
+		Algorithms:    []string{"ES256", "EdDSA"},
+		ProofLifetime: 30 * time.Second,
+		Nonce:         true,
+		NonceKey:      "0123456789abcdef0123456789abcdef-nonce",
+		NonceLifetime: 2 * time.Minute,
+		ExternalURL:   "https://api.example.com/v1",
 	},
 }
 

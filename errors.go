@@ -52,6 +52,13 @@ const (
 	CodeSessionNotFound    Code = "session_not_found"
 	CodeSessionsOff        Code = "sessions_disabled"
 	CodeBadSessionCursor   Code = "invalid_session_cursor"
+	CodeInvalidDPoPProof   Code = "invalid_dpop_proof"
+	CodeDPoPReplay         Code = "dpop_proof_replayed"
+	CodeUseDPoPNonce       Code = "use_dpop_nonce"
+	CodeDPoPKeyMismatch    Code = "dpop_key_mismatch"
+	CodeDPoPBoundToken     Code = "dpop_bound_token"
+	CodeDPoPNotBound       Code = "dpop_token_not_bound"
+	CodeDPoPRequired       Code = "dpop_required"
 )
 
 // Error is the one error type of authjwt's request handling: a stable
@@ -73,6 +80,9 @@ type Error struct {
 	// params are auth-params added to the challenge after the error's
 	// (RFC 9470's max_age=N or acr_values="…"), already formatted.
 	params string
+	// dpop makes the challenge a DPoP one (RFC 9449 §7.1): scheme DPoP,
+	// with the proof algorithms accepted.
+	dpop bool
 }
 
 // Error implements error.
@@ -169,6 +179,41 @@ var (
 	ErrBadSessionCursor = newErr(CodeBadSessionCursor, 400, 400, "", "Invalid session cursor")
 )
 
+// The DPoP errors (RFC 9449 §7.1): their challenge names the DPoP scheme
+// and the proof algorithms accepted. Bearer holds the DPoP error code.
+var (
+	// ErrInvalidDPoPProof: the DPoP header is missing, repeated or holds
+	// a proof that is malformed, signed with a refused algorithm or a key
+	// that is not public, or that is not for this request (htm, htu,
+	// iat, ath). The message says which.
+	ErrInvalidDPoPProof = dpopErr(CodeInvalidDPoPProof, "invalid_dpop_proof", "Invalid DPoP proof")
+	// ErrDPoPReplay: the proof's jti was seen before, on this instance or
+	// another sharing the store.
+	ErrDPoPReplay = dpopErr(CodeDPoPReplay, "invalid_dpop_proof", "DPoP proof replayed")
+	// ErrUseDPoPNonce: nonces are on and the proof has none, or a stale
+	// one; the response carries a fresh DPoP-Nonce header to retry with.
+	ErrUseDPoPNonce = dpopErr(CodeUseDPoPNonce, "use_dpop_nonce", "DPoP nonce required")
+	// ErrDPoPKeyMismatch: the proof's key is not the one the token is
+	// bound to (its cnf.jkt).
+	ErrDPoPKeyMismatch = dpopErr(CodeDPoPKeyMismatch, "invalid_token", "DPoP proof key does not match the token's binding")
+	// ErrDPoPBoundToken: a DPoP-bound token came without the DPoP scheme
+	// (as a bearer token, in a cookie, in a URL).
+	ErrDPoPBoundToken = dpopErr(CodeDPoPBoundToken, "invalid_token", "DPoP-bound token presented without the DPoP scheme")
+	// ErrDPoPNotBound: a bearer (unbound) token came under the DPoP
+	// scheme.
+	ErrDPoPNotBound = dpopErr(CodeDPoPNotBound, "invalid_token", "Token is not DPoP-bound")
+	// ErrDPoPRequired: the route (or the configuration) requires
+	// DPoP-bound tokens and the request carries a bearer token, or a
+	// token request carries no proof.
+	ErrDPoPRequired = dpopErr(CodeDPoPRequired, "invalid_token", "DPoP-bound token required")
+)
+
+func dpopErr(code Code, attr, msg string) *Error {
+	e := newErr(code, 401, 401, attr, msg)
+	e.dpop = true
+	return e
+}
+
 // missingClaim returns the 403 for a required claim that is absent.
 func missingClaim(name string) *Error {
 	return ErrMissingClaim.with(nil, "Missing claim: "+name)
@@ -202,14 +247,20 @@ type errorBody struct {
 // 401 and bearer-token errors a WWW-Authenticate header per RFC 6750 §3.
 // Use [Auth.WriteError] to honour [Config.LegacyStatusCodes].
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	writeError(w, AsError(err), false, "Bearer", "")
+	writeError(w, AsError(err), false, "Bearer", "", defaultDPoPAlgs)
 }
 
-func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm string) {
+// writeError writes e. scheme is the challenge's scheme, and dpopAlgs the
+// algs attribute of DPoP challenges (the errors marked dpop take the DPoP
+// scheme whatever scheme says).
+func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm, dpopAlgs string) {
 	status := e.status(legacy)
 	h := w.Header()
 	if status == http.StatusUnauthorized || e.Bearer != "" {
 		var b strings.Builder
+		if e.dpop {
+			scheme = "DPoP"
+		}
 		b.WriteString(scheme)
 		sep := " "
 		if realm != "" {
@@ -221,6 +272,10 @@ func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm stri
 			if e.params != "" {
 				b.WriteString(", " + e.params)
 			}
+			sep = ", "
+		}
+		if e.dpop && dpopAlgs != "" {
+			b.WriteString(sep + `algs="` + dpopAlgs + `"`)
 		}
 		h.Set("WWW-Authenticate", b.String())
 	}

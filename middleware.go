@@ -17,11 +17,17 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		a.log.ErrorContext(r.Context(), "authjwt: server error", "code", string(e.Code), "error", cause, "method", r.Method, "path", r.URL.Path)
 	}
+	if a.dp.nonces != nil {
+		if e := AsError(err); e.dpop {
+			// A fresh nonce for the client to retry with (RFC 9449 §8).
+			w.Header().Set("DPoP-Nonce", a.dp.nonces.current())
+		}
+	}
 	if a.errorHandler != nil {
 		a.errorHandler(w, r, err)
 		return
 	}
-	writeError(w, AsError(err), a.legacyStatus, a.creds.challengeScheme(), "")
+	writeError(w, AsError(err), a.legacyStatus, a.creds.challengeScheme(), "", a.dp.algAttr)
 }
 
 // Check authenticates r against req and returns the verified token. It is
@@ -57,10 +63,18 @@ func (a *Auth) authenticate(ctx context.Context, cred credential, req Requiremen
 	}
 	t, err := a.verify(ctx, cred.token, req, cred.source)
 	if err != nil {
+		if cred.source == sourceDPoP {
+			return nil, dpopTokenError(err)
+		}
 		return nil, err
 	}
 	if err := cred.bind(t); err != nil {
 		return nil, err
+	}
+	if cred.source == sourceDPoP || t.c.Cnf() != "" {
+		if err := a.bindDPoP(ctx, &cred, t); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }
@@ -84,6 +98,9 @@ func (a *Auth) Middleware(req Requirement) func(http.Handler) http.Handler {
 				return
 			}
 			if t != nil {
+				if t.source == sourceDPoP && a.dp.nonces != nil {
+					w.Header().Set("DPoP-Nonce", a.dp.nonces.current())
+				}
 				r = r.WithContext(context.WithValue(r.Context(), tokenKey, t))
 				if t.source == sourceQuery {
 					r = withoutQueryParam(r, req.QueryParam)

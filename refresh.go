@@ -32,6 +32,7 @@ type RefreshOptions struct {
 type refreshBody struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token,omitempty"`
+	TokenType    string `json:"token_type,omitempty"` // "DPoP" for bound tokens
 }
 
 // RefreshHandler returns the handler of a refresh route (POST /refresh),
@@ -66,6 +67,17 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 			a.WriteError(w, r, err)
 			return
 		}
+		// A bound refresh token came under the DPoP scheme with a proof of
+		// its key (Check, bindDPoP): what it issues stays bound to that
+		// key. An unbound one may come with a proof (RFC 9449 §5): what it
+		// issues is bound to the proof's key.
+		jkt := rt.DPoPThumbprint()
+		if jkt == "" && rt.source != sourceDPoP {
+			if jkt, err = a.CheckDPoPProof(r); err != nil {
+				a.WriteError(w, r, err)
+				return
+			}
+		}
 		var topts []TokenOption
 		if opts.TokenOptions != nil {
 			topts, err = opts.TokenOptions(r, rt)
@@ -73,6 +85,9 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 				a.WriteError(w, r, internalCreation(err))
 				return
 			}
+		}
+		if jkt != "" {
+			topts = append(topts, WithDPoP(jkt))
 		}
 		var body refreshBody
 		if a.rev.rotation {
@@ -89,7 +104,7 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 					return
 				}
 			}
-			body = refreshBody{pair.AccessToken, pair.RefreshToken}
+			body = refreshBody{AccessToken: pair.AccessToken, RefreshToken: pair.RefreshToken}
 		} else {
 			family := rt.Family()
 			if family == "" {
@@ -111,6 +126,12 @@ func (a *Auth) RefreshHandler(opts RefreshOptions) http.Handler {
 			a.rev.touchRefresh(r.Context(), rt, a.now())
 		}
 		h := w.Header()
+		if jkt != "" {
+			body.TokenType = "DPoP"
+			if a.dp.nonces != nil {
+				h.Set("DPoP-Nonce", a.dp.nonces.current())
+			}
+		}
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")

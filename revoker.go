@@ -3,6 +3,7 @@ package authjwt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -33,7 +34,14 @@ type revoker struct {
 	consumer revoke.Consumer          // nil unless s implements it
 	succ     revoke.SuccessorConsumer // nil unless s implements it
 	sess     revoke.SessionStore      // nil unless s implements it
-	timeout  time.Duration
+	// replay remembers DPoP proofs: the store when it implements
+	// revoke.ReplayGuard, else a memory of this process (localReplay).
+	replay      revoke.ReplayGuard
+	localReplay struct {
+		once sync.Once
+		m    *revoke.Memory
+	}
+	timeout time.Duration
 	// cannotBlock is set for the in-memory store, which answers from a
 	// map: a deadline (a timer and a context per call) would only cost
 	// time there.
@@ -96,6 +104,7 @@ func newRevoker(rc *RevocationConfig, life lifetimes, clk timing, log *slog.Logg
 		r.succ, _ = r.s.(revoke.SuccessorConsumer)
 		r.sess, _ = r.s.(revoke.SessionStore)
 		_, r.cannotBlock = r.s.(*revoke.Memory)
+		r.replay, _ = r.s.(revoke.ReplayGuard)
 	}
 	for _, t := range rc.Checks {
 		switch t {
@@ -349,6 +358,51 @@ func (r *revoker) reportReuse(ctx context.Context, refresh *Token, retry bool, s
 	r.onReuse(ctx, ReuseEvent{Retry: retry, Since: since, Subject: refresh.c.Sub(), Family: family, Err: revokeErr})
 }
 
+// firstUse marks the DPoP proof named key used, and reports whether this
+// was its first use, shared by every instance through the store when it
+// implements revoke.ReplayGuard (else this process's memory: see
+// replayGuard). The mark lives while the proof is accepted, until the
+// Unix second until, plus Revocation.Timeout for the query that arrives
+// late. A store that cannot answer fails closed ([ErrStoreUnavailable]),
+// unless Revocation.UnsafeFailOpen.
+func (r *revoker) firstUse(ctx context.Context, key string, until int64) (bool, error) {
+	first, err := r.markFirstUse(ctx, key, time.Unix(until+seconds(r.timeout), 0))
+	if err != nil {
+		r.health.failure(ctx, r.log, "replay", err, r.failOpen)
+		if r.failOpen {
+			return true, nil
+		}
+		return false, ErrStoreUnavailable.with(err, "")
+	}
+	r.health.success(ctx, r.log)
+	return first, nil
+}
+
+// replayGuard is the store's revoke.ReplayGuard, or, for a configuration
+// without one, a memory of this process made at the first DPoP request
+// (and stopped by Close): proofs are then remembered per instance.
+func (r *revoker) replayGuard() revoke.ReplayGuard {
+	if r.replay != nil {
+		return r.replay
+	}
+	r.localReplay.once.Do(func() {
+		if r.s != nil {
+			// Logged once, at the first DPoP request.
+			r.log.Warn(fmt.Sprintf("authjwt: the revocation store (%T) does not implement revoke.ReplayGuard: DPoP proofs are remembered per process, so a proof replayed to another instance is not detected", r.s))
+		}
+		r.localReplay.m = revoke.NewMemory()
+	})
+	return r.localReplay.m
+}
+
+// close stops the local replay memory, if one was made.
+func (r *revoker) close() {
+	r.localReplay.once.Do(func() {})
+	if r.localReplay.m != nil {
+		r.localReplay.m.Close()
+	}
+}
+
 // Retention.
 
 // keepUntil returns until when a store must keep an entry about tokens
@@ -490,6 +544,21 @@ func (r *revoker) applyLocal(err error, e revoke.Entry) {
 	if err == nil && r.rep != nil {
 		r.rep.apply(e)
 	}
+}
+
+// markFirstUse records a DPoP proof's replay mark (see
+// [revoke.ReplayGuard]).
+func (r *revoker) markFirstUse(ctx context.Context, key string, expires time.Time) (bool, error) {
+	g := r.replayGuard()
+	bctx, cancel := r.bound(ctx)
+	if _, local := g.(*revoke.Memory); local {
+		bctx, cancel = ctx, noCancel
+	}
+	defer cancel()
+	start := r.started()
+	first, err := g.FirstUse(bctx, key, expires)
+	r.report(ctx, StoreOpReplay, start, err, false)
+	return first, err
 }
 
 // consumeJTI marks a refresh token used (see [revoke.Consumer]).

@@ -17,7 +17,7 @@ import (
 func TestStoreCallsGoThroughRevoker(t *testing.T) {
 	storeMethods := map[string]bool{
 		"IsRevoked": true, "RevokeToken": true, "RevokeFamily": true, "RevokeSubject": true,
-		"Consume": true, "ConsumeWithSuccessor": true,
+		"Consume": true, "ConsumeWithSuccessor": true, "FirstUse": true,
 		// The replica's reads of the store's feed (replica.go).
 		"Snapshot": true, "Changes": true,
 		"CreateSession": true, "TouchSession": true, "GetSession": true, "ListSessions": true, "DeleteSession": true,

@@ -156,6 +156,10 @@ func (a *Auth) successor(ctx context.Context, refresh *Token, plan successorPlan
 	if o.family == "" {
 		o.family = refresh.c.Jti()
 	}
+	if jkt := refresh.DPoPThumbprint(); jkt != "" {
+		// A bound family stays bound to its key (RFC 9449 §5).
+		o.jkt = jkt
+	}
 	var end int64 // the family's last second; 0: none
 	if refresh.c.Present(jws.ClaimExpires) {
 		end = refresh.c.Exp

@@ -106,7 +106,8 @@ func (t *Token) Algorithm() string { return t.alg.String() }
 func (t *Token) KeyID() string { return t.c.Kid() }
 
 // Source says where the token was read from: "header", "cookie",
-// "query", "subprotocol", or "" when verified directly.
+// "query", "subprotocol", "dpop" (the Authorization header under the DPoP
+// scheme, its proof verified), or "" when verified directly.
 func (t *Token) Source() string { return t.source.String() }
 
 // tokenSource is where a token was read from, in one byte of Token.
@@ -118,9 +119,10 @@ const (
 	sourceCookie
 	sourceQuery
 	sourceSubprotocol
+	sourceDPoP // the Authorization header under the DPoP scheme, with a proof
 )
 
-var sourceNames = [...]string{sourceDirect: "", sourceHeader: "header", sourceCookie: "cookie", sourceQuery: "query", sourceSubprotocol: "subprotocol"}
+var sourceNames = [...]string{sourceDirect: "", sourceHeader: "header", sourceCookie: "cookie", sourceQuery: "query", sourceSubprotocol: "subprotocol", sourceDPoP: "dpop"}
 
 func (s tokenSource) String() string { return sourceNames[s] }
 

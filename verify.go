@@ -62,6 +62,11 @@ type Requirement struct {
 	// removes the parameter from the URL the handler sees (r.URL and
 	// r.RequestURI); logging middleware in front of it still sees it.
 	QueryParam string
+	// DPoP is this route's DPoP mode: "" for [DPoPConfig.Mode], or
+	// [DPoPOff], [DPoPAllowed], [DPoPRequired]. With DPoPRequired only
+	// DPoP-bound tokens under the DPoP scheme pass; with DPoPOff the
+	// DPoP scheme is not read (a bound token cannot be used here).
+	DPoP string
 }
 
 // Verify verifies a compact token against the configuration and req:
