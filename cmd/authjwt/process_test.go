@@ -100,7 +100,7 @@ func sharedPostgresURL(t *testing.T) string {
 		defer db.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, tbl := range []string{"tokens", "families", "subjects", "consumed"} {
+		for _, tbl := range []string{"tokens", "families", "subjects", "consumed", "changes", "feed", "sessions"} {
 			if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+tbl); err != nil {
 				t.Errorf("dropping %s%s: %v", prefix, tbl, err)
 			}
@@ -129,7 +129,7 @@ func sharedMySQLURL(t *testing.T) string {
 		defer db.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, tbl := range []string{"tokens", "families", "subjects", "consumed"} {
+		for _, tbl := range []string{"tokens", "families", "subjects", "consumed", "changes", "feed", "sessions"} {
 			if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+tbl); err != nil {
 				t.Errorf("dropping %s%s: %v", prefix, tbl, err)
 			}

@@ -1,5 +1,5 @@
 // Package sqlstore is a [revoke.Store], [revoke.Consumer],
-// [revoke.SuccessorConsumer] and [revoke.Feed] kept in a SQL
+// [revoke.SuccessorConsumer], [revoke.Feed] and [revoke.SessionStore] kept in a SQL
 // database through database/sql: PostgreSQL, MySQL/MariaDB or SQLite,
 // chosen with [Options.Dialect]. The store does not import a driver; the
 // application opens the *sql.DB with the driver it likes (for instance
@@ -9,7 +9,7 @@
 //
 // # Table layout
 //
-// Four tables, and the two of the change log (see "Change feed" below),
+// Five tables, and the two of the change log (see "Change feed" below),
 // each name starting with [Options.TablePrefix] (default "authjwt_"). All times are BIGINT Unix times chosen by the application's
 // clock, never the database's, so no time zone or column type differs
 // between dialects. An expiry of [revoke.Forever] is stored as the largest
@@ -26,6 +26,10 @@
 //	                   expires_at, created_at)                         the change log: one row per Revoke* call
 //	<prefix>feed      (k PRIMARY KEY, last BIGINT, trimmed BIGINT)     one row (k = 1): the last change id, and
 //	                                                                   the highest id trimmed by age
+//	<prefix>sessions  (issuer, subject, id, created_at, last_used_at,
+//	                   expires_at, auth_time BIGINT, auth_method,
+//	                   user_agent, client_ip, label,
+//	                   PRIMARY KEY (issuer, subject, id))              one row per login (revoke.SessionStore); times in Unix ms
 //
 // Each table has an index on expires_at for [Store.DeleteExpired]. Id,
 // issuer and subject columns are TEXT on PostgreSQL and SQLite and
@@ -63,6 +67,18 @@
 // INSERT or UPDATE and reads it back with the first-use time. Each step is
 // a single atomic statement, so exactly one
 // caller wins however many race, across processes.
+//
+// Sessions are listed newest first by (created_at, id) through an index
+// on (issuer, subject, created_at, id), id in byte order on every dialect
+// (COLLATE "C" on PostgreSQL, whatever the database's collation). Every
+// session query excludes, in the same statement, sessions whose family
+// has a live row in the families table or whose subject has a live cutoff
+// at or after their creation, so an ended session is never listed even
+// before its row is deleted. CreateSession is an upsert, then a SELECT of
+// the subject's hidden sessions and a DELETE of each by primary key (which
+// locks only that row, where a range DELETE on MySQL would also lock the
+// gaps concurrent logins of the subject insert into), then, with a cap, a
+// SELECT of the others; each statement commits on its own.
 //
 // Expired rows are invisible to every query at once. [Store.DeleteExpired]
 // removes them; [Options.CleanupInterval] runs it in the background until

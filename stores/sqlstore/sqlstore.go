@@ -189,6 +189,7 @@ type Store struct {
 	listenOnce   sync.Once
 	listenWG     sync.WaitGroup
 	listening    atomic.Bool
+	qSess        sessionQueries
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -274,7 +275,7 @@ func (s *Store) TablePrefix() string { return s.prefix }
 // Tables returns the names of the store's tables.
 func (s *Store) Tables() []string {
 	p := s.prefix
-	return []string{p + "tokens", p + "families", p + "subjects", p + "consumed", p + "changes", p + "feed"}
+	return []string{p + "tokens", p + "families", p + "subjects", p + "consumed", p + "changes", p + "feed", p + "sessions"}
 }
 
 // rebind turns ? placeholders into $1, $2, ... for PostgreSQL.
@@ -336,12 +337,7 @@ func (s *Store) buildQueries() error {
 		}
 	}
 
-	// Cutoffs are Unix milliseconds; a row written before they were, in
-	// Unix seconds (any value below milliCutoffs), refused its whole
-	// second and stands for the second's last millisecond.
-	cutoffMs := func(col string) string {
-		return "(CASE WHEN " + col + " < " + strconv.FormatInt(milliCutoffs, 10) + " THEN " + col + " * 1000 + 999 ELSE " + col + " END)"
-	}
+	cutoffMs := cutoffMsExpr
 
 	// Arguments: jti, now, family, now, issuer, subject, iat (ms), now.
 	s.qIsRevoked = s.rebind("SELECT EXISTS (SELECT 1 FROM " + tok + " WHERE id = ? AND expires_at > ?)" +
@@ -384,7 +380,16 @@ func (s *Store) buildQueries() error {
 		s.qDelete = append(s.qDelete, s.rebind("DELETE FROM "+t+" WHERE expires_at <= ?"))
 	}
 	s.buildFeedQueries(idType, intType, tail)
+	s.buildSessionQueries(idType, intType, tail, idx)
 	return nil
+}
+
+// cutoffMsExpr is the cutoff column col in Unix milliseconds. Cutoffs are
+// Unix milliseconds; a row written before they were, in Unix seconds (any
+// value below milliCutoffs), refused its whole second and stands for the
+// second's last millisecond.
+func cutoffMsExpr(col string) string {
+	return "(CASE WHEN " + col + " < " + strconv.FormatInt(milliCutoffs, 10) + " THEN " + col + " * 1000 + 999 ELSE " + col + " END)"
 }
 
 // CreateTables creates the store's tables and indexes unless they exist,
