@@ -20,6 +20,7 @@ import (
 
 	"github.com/librenz/authjwt"
 	"github.com/librenz/authjwt/internal/tcpproxy"
+	"github.com/librenz/authjwt/revoke"
 )
 
 // The process tests of the revocation replica (issue 20): three `authjwt
@@ -84,6 +85,26 @@ func replicaMode(t *testing.T) time.Duration {
 		t.Fatalf("AUTHJWTTEST_REPLICA=%q: want on or direct", v)
 		return 0
 	}
+}
+
+// storeBound is bound for the store at url, or 0 (direct reads, said in
+// the log) when its driver has no change feed yet: the replica needs a
+// revoke.Feed, and the server refuses the setting without one.
+func storeBound(t *testing.T, bound time.Duration, url string) time.Duration {
+	t.Helper()
+	if bound == 0 {
+		return 0
+	}
+	o, err := openStore(url, discardLogger())
+	if err != nil {
+		t.Fatalf("opening %s: %v", url, err)
+	}
+	defer o.Close()
+	if _, ok := o.Store.(revoke.Feed); !ok {
+		t.Logf("%s has no change feed (revoke.Feed) yet: direct reads, the bound is 0", o.Display)
+		return 0
+	}
+	return bound
 }
 
 // replicaStore is a shared store of the replica tests.
@@ -376,9 +397,10 @@ func targetsAsserted() bool { return os.Getenv("AUTHJWTTEST_REPLICA_TARGETS") ==
 // C go on accepting each one: from A's 200 to the first "Token has been
 // revoked" of each. No instance may accept a token in a request sent more
 // than the bound after A's answer (with direct reads: in any request sent
-// after it); every background request answers 200. It logs p50/p99/max
-// per instance; the 100 ms p99 target (Redis, PostgreSQL; the bound for
-// the polled stores) fails the test with AUTHJWTTEST_REPLICA_TARGETS=1.
+// after it); every background request answers 200 or 503. It logs
+// p50/p99/max per instance; the 100 ms p99 target (Redis, PostgreSQL; the
+// bound for the polled stores) and no 503 at all on the healthy store fail
+// the test with AUTHJWTTEST_REPLICA_TARGETS=1.
 func TestReplicaPropagation(t *testing.T) {
 	t.Parallel()
 	bound := replicaMode(t)
@@ -386,7 +408,9 @@ func TestReplicaPropagation(t *testing.T) {
 	for _, st := range replicaStores {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
-			tr := startTrio(t, st.url(t), st.addr, bound)
+			u := st.url(t)
+			bound := storeBound(t, bound, u)
+			tr := startTrio(t, u, st.addr, bound)
 			canary, _ := tr.a.login("bob", "hunter2")
 			tokens := logins(t, tr.a, n)
 			for _, p := range tr.all()[1:] {
@@ -500,10 +524,58 @@ func TestReplicaPropagation(t *testing.T) {
 					}
 				}
 			}
-			if len(non200) != 0 {
-				t.Errorf("background requests not answered 200: %v (first: %q)", non200, bg.samples)
+			// A 503 on a healthy store is a replica that could not
+			// prove its freshness in time: safe, but unavailable. On a
+			// saturated machine (CI's shared cores under -race) that
+			// happens; it fails the test on a quiet one.
+			unavailable := stale[0] + stale[1]
+			for k, c := range non200 {
+				if strings.HasPrefix(k, "503 ") {
+					unavailable += c
+				} else {
+					t.Errorf("background requests answered %s %d times (first: %q)", k, c, bg.samples)
+				}
 			}
+			if unavailable != 0 {
+				msg := fmt.Sprintf("%d requests answered 503 on a healthy store (%d of them background, B %d and C %d while waiting)",
+					unavailable, unavailable-stale[0]-stale[1], stale[0], stale[1])
+				if targetsAsserted() {
+					t.Error(msg)
+				} else {
+					t.Log(msg + "; not asserted (AUTHJWTTEST_REPLICA_TARGETS=1 asserts it)")
+				}
+			}
+			entryKinds(t, tr)
 		})
+	}
+}
+
+// entryKinds checks that the other kinds of revocation made on A reach B
+// and C within the bound: a family (logout: a token refreshed from the
+// same login is refused too) and a subject's cut-off (logout-all: the
+// subject's older tokens are refused, a login right after it is not).
+func entryKinds(t *testing.T, tr *trio) {
+	t.Helper()
+	at1, rt := tr.a.login("alice", "secret")
+	r := tr.a.do(req{method: "POST", path: "/refresh", token: rt})
+	r.expect(t, "refresh on A", 200, "")
+	at2 := r.str(t, "access_token")
+	for _, p := range tr.all()[1:] {
+		p.do(req{method: "GET", path: "/protected", token: at2}).expect(t, tr.name(p)+": the refreshed token", 200, "")
+	}
+	tr.a.do(req{method: "DELETE", path: "/logout", token: at1}).expect(t, "logout on A", 200, "Logged out")
+	at := time.Now()
+	for _, p := range tr.all()[1:] {
+		waitRefused(t, p, at2, at, tr.bound) // only its family was revoked
+	}
+
+	older, _ := tr.a.login("alice", "secret")
+	tr.a.do(req{method: "POST", path: "/logout-all", token: older}).expect(t, "logout-all on A", 200, "Logged out everywhere")
+	at = time.Now()
+	newer, _ := tr.a.login("alice", "secret") // within the same second, often
+	for _, p := range tr.all()[1:] {
+		waitRefused(t, p, older, at, tr.bound)
+		p.do(req{method: "GET", path: "/protected", token: newer}).expect(t, tr.name(p)+": a login right after logout-all", 200, "")
 	}
 }
 
@@ -675,7 +747,8 @@ func TestReplicaPartition(t *testing.T) {
 		}
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
-			tr := startTrio(t, st.url(t), st.addr, bound)
+			u := st.url(t)
+			tr := startTrio(t, u, st.addr, storeBound(t, bound, u))
 			canary, _ := tr.a.login("bob", "hunter2")
 			for _, mode := range []struct {
 				name string
@@ -772,14 +845,20 @@ func partitionRound(t *testing.T, tr *trio, canary string, cut, restore func()) 
 		t.Fatalf("C exited: %v\n%s", tr.c.err, tail(tr.c.stderr.String(), 20))
 	}
 	// Recovered: every token revoked on A, during the outage too, is
-	// refused on C, with no restart.
+	// refused on C, with no restart, once the bound has passed since the
+	// last revocation (those made after the link returned may be accepted
+	// until then).
+	if len(revoked) > 0 {
+		time.Sleep(time.Until(revoked[len(revoked)-1].at.Add(tr.bound + 10*time.Millisecond)))
+	}
 	refused := 0
 	for _, r := range revoked {
 		a := call(tr.c, "GET", "/protected", r.token)
 		if a.revoked() {
 			refused++
-		} else if refused+5 > len(revoked) || a.status == 200 {
-			t.Errorf("C after recovery: a token revoked on A answers %v", a)
+		} else {
+			t.Errorf("C after recovery: a token revoked on A %v after the outage began (the link returned after %v) answers %v",
+				r.at.Sub(cutAt).Round(time.Millisecond), restoreAt.Sub(cutAt).Round(time.Millisecond), a)
 		}
 	}
 	t.Logf("last 200 sent %v before the outage; first 503 sent %v after it (answered after %v; bound %v); back to 200 %v after the link returned; "+
@@ -801,7 +880,9 @@ func TestReplicaStoreFault(t *testing.T) {
 	t.Parallel()
 	bound := replicaMode(t)
 	rd := startRedisNode(t, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
-	tr := startTrio(t, "redis://"+rd.addr()+"/0", "", bound)
+	u := "redis://" + rd.addr() + "/0"
+	bound = storeBound(t, bound, u)
+	tr := startTrio(t, u, "", bound)
 	canary, _ := tr.a.login("bob", "hunter2")
 	for _, fault := range []struct {
 		name, state string
