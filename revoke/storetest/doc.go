@@ -18,6 +18,13 @@
 // not implement [revoke.Consumer], successor tests for stores that do not
 // implement [revoke.SuccessorConsumer].
 //
+// A store implementing [revoke.Feed] (the change log authjwt's replica,
+// Revocation.MaxStaleness, follows) also runs [RunFeed], the replica
+// section: snapshot, order, freshness proofs, waits, replay after a
+// reconnect, trimming and the snapshot fallback, expiry, and two authjwt
+// replicas over one store. Its [FeedHooks] let the store's test break the
+// connections and trim the log.
+//
 // Beside the store-level suite, [RunVerifier], [RunRotationRetry] and
 // [RunPaused] check authjwt itself against a store: revoked tokens refused
 // for as long as the verifier accepts them by time (retention never
