@@ -11,6 +11,8 @@
 //	<prefix>f:<family>                           string: expiry, Unix ms ("0" = Forever)
 //	<prefix>s:<len(issuer)>:<issuer><subject>    string: "m<cutoff Unix ms>:<expiry Unix ms>"
 //	<prefix>u:<jti>                              string: first-use time, Unix ms, then ":<successor>" when one is recorded (Consume, ConsumeWithSuccessor)
+//	<prefix>{feed}log                            stream: every revocation, the change feed a replica follows (see [Store.Changes])
+//	<prefix>{feed}trim                           string: the largest stream id trimming removed
 //
 // The issuer's length in decimal keeps (issuer, subject) pairs from
 // colliding when concatenated. Each revocation key carries a time to live
@@ -19,7 +21,8 @@
 // early; sub-millisecond expiries round up), and Redis forgets it by
 // itself; an entry revoked with
 // [revoke.Forever] has no TTL. Writes go through small Lua scripts that
-// touch one key each: revoking again never shortens a live entry's expiry,
+// touch one revocation key each (and the change feed's stream, see below):
+// revoking again never shortens a live entry's expiry,
 // and a subject's cutoff is never lowered (the script keeps the maximum).
 // Consume runs SET NX inside a script that returns the stored first-use
 // time to every later caller, so exactly one caller wins across processes.
@@ -56,6 +59,30 @@
 // subject holds at most the cap plus what was hidden since its last
 // login. Sessions of one subject sit on one shard; different subjects
 // spread over the cluster.
+//
+// # Change feed
+//
+// The store is a [revoke.Feed], which authjwt's replica
+// (Revocation.MaxStaleness) follows to answer checks from memory. Every
+// revocation is appended to the stream <prefix>{feed}log, whatever the
+// configuration of the instances (an instance without a replica still
+// logs, so replicas never miss its revocations; instances of versions
+// before the feed do not: turn replicas on once every instance runs this
+// version). On a single node or through Sentinel the append and the key
+// are written by one script, atomically. On a Cluster the stream sits in
+// one slot (its hash tag) and the keys in others, so the store appends
+// first and writes the key second: the log never lacks a revocation the
+// keys hold, and a failure in between (the call returns an error) leaves
+// replicas refusing a token that direct readers would still accept until
+// the application retries. Each append trims the stream to
+// [Options.FeedRetention] (default one hour) and marks the largest id it
+// removed in <prefix>{feed}trim; a replica behind the mark loads a
+// snapshot ([Store.Snapshot]: SCAN of the revocation keys on every
+// master, with a cursor a minute before the stream's end so that a
+// Cluster's two-step writes are replayed). [Store.Changes] is XREAD
+// BLOCK: it returns as soon as a revocation is appended, and every return,
+// empty or not, proves the replica has seen every change up to the
+// moment it was sent.
 //
 // # One round trip, and Redis Cluster
 //

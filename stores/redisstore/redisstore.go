@@ -26,6 +26,12 @@ type Options struct {
 	// Now is the clock used for first-use times recorded by Consume and
 	// for the time to live of revocations; default [time.Now].
 	Now func() time.Time
+	// FeedRetention is how long the change log (the stream a replica
+	// follows, see [Store.Changes]) keeps a change, on the Redis server's
+	// clock; default [DefaultFeedRetention] (one hour). A replica cut off
+	// for longer loads a snapshot when it is back. Every revocation is
+	// logged, whether or not any instance runs a replica.
+	FeedRetention time.Duration
 }
 
 // Store is a Redis-backed [revoke.Store], [revoke.Consumer],
@@ -38,6 +44,8 @@ type Store struct {
 	timeout  time.Duration
 	now      func() time.Time
 	ctxAware bool // the client applies context deadlines to socket I/O
+
+	feedRetention time.Duration
 }
 
 var (
@@ -55,6 +63,8 @@ func New(client redis.UniversalClient, opts Options) *Store {
 		prefix:  opts.Prefix,
 		timeout: opts.Timeout,
 		now:     opts.Now,
+
+		feedRetention: opts.FeedRetention,
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
@@ -154,7 +164,9 @@ func (s *Store) wrap(ctx context.Context, err error) error {
 
 // revokeIDScript stores an expiry (ARGV[1], Unix ms, 0 = forever) under
 // KEYS[1] unless the key already lives at least as long; ARGV[2] is now.
-var revokeIDScript = redis.NewScript(`
+var revokeIDScript = redis.NewScript(revokeIDLua)
+
+const revokeIDLua = `
 local new = tonumber(ARGV[1])
 local old = redis.call('GET', KEYS[1])
 if old then
@@ -164,14 +176,16 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 if new ~= 0 then redis.call('PEXPIRE', KEYS[1], new - tonumber(ARGV[2])) end
 return 1
-`)
+`
 
 // revokeSubjectScript stores "m<cutoff ms>:<expiry ms>" under KEYS[1],
 // keeping the larger cutoff and the later expiry of a live entry; ARGV[3]
 // is now. An entry written before cutoffs had milliseconds,
 // "<cutoff s>:<expiry ms>", refused every token of its cutoff's second:
 // it is read as that second's last millisecond.
-var revokeSubjectScript = redis.NewScript(`
+var revokeSubjectScript = redis.NewScript(revokeSubjectLua)
+
+const revokeSubjectLua = `
 local c = tonumber(ARGV[1])
 local e = tonumber(ARGV[2])
 local old = redis.call('GET', KEYS[1])
@@ -193,7 +207,7 @@ end
 redis.call('SET', KEYS[1], string.format('m%d:%d', c, e))
 if e ~= 0 then redis.call('PEXPIRE', KEYS[1], e - tonumber(ARGV[3])) end
 return 1
-`)
+`
 
 // consumeScript sets KEYS[1] to ARGV[1] (the first-use time, then
 // ":successor" when one is recorded) if absent, expiring at ARGV[2] (Unix
@@ -213,7 +227,7 @@ func (s *Store) RevokeToken(ctx context.Context, jti string, expires time.Time) 
 	if jti == "" {
 		return errEmptyID
 	}
-	return s.revokeID(ctx, s.tokenKey(jti), expires)
+	return s.revokeID(ctx, s.tokenKey(jti), "t", jti, expires)
 }
 
 // RevokeFamily revokes every token of the family until expires.
@@ -221,14 +235,14 @@ func (s *Store) RevokeFamily(ctx context.Context, family string, expires time.Ti
 	if family == "" {
 		return errEmptyID
 	}
-	return s.revokeID(ctx, s.familyKey(family), expires)
+	return s.revokeID(ctx, s.familyKey(family), "f", family, expires)
 }
 
-func (s *Store) revokeID(ctx context.Context, key string, expires time.Time) error {
+// revokeID writes key and logs the change (kind "t" or "f", id) to the
+// feed.
+func (s *Store) revokeID(ctx context.Context, key, kind, id string, expires time.Time) error {
 	exp, now := expiryMillis(expires), s.now().UnixMilli()
-	return s.run(ctx, func(ctx context.Context) error {
-		return revokeIDScript.Run(ctx, s.client, []string{key}, exp, now).Err()
-	})
+	return s.logged(ctx, revokeIDLogScript, revokeIDScript, key, []any{exp, now}, "k", kind, "i", id, "e", exp)
 }
 
 // RevokeSubject revokes every token of (issuer, subject) issued at or before
@@ -236,9 +250,7 @@ func (s *Store) revokeID(ctx context.Context, key string, expires time.Time) err
 func (s *Store) RevokeSubject(ctx context.Context, issuer, subject string, cutoff, expires time.Time) error {
 	key := s.subjectKey(issuer, subject)
 	c, exp, now := cutoff.UnixMilli(), expiryMillis(expires), s.now().UnixMilli()
-	return s.run(ctx, func(ctx context.Context) error {
-		return revokeSubjectScript.Run(ctx, s.client, []string{key}, c, exp, now).Err()
-	})
+	return s.logged(ctx, revokeSubjectLogScript, revokeSubjectScript, key, []any{c, exp, now}, "k", "s", "i", issuer, "u", subject, "c", c, "e", exp)
 }
 
 // IsRevoked reports whether q is revoked by its jti, its family or its
