@@ -65,12 +65,14 @@ func TestMetricsProcess(t *testing.T) {
 	}
 	// Checks: the four tokens that got past their signature and type; one
 	// consume per /refresh; the family revocation, and the reused token's
-	// own.
+	// own. Sessions: the login's, its last use by the first /refresh, and
+	// its deletion once reuse revoked its family.
 	store := "authjwt_store_call_duration_seconds_count"
-	if got := m.sum(store); got != 8 {
-		t.Errorf("%s: %v store calls in all, want 8\n%s", store, got, m.text)
+	if got := m.sum(store); got != 11 {
+		t.Errorf("%s: %v store calls in all, want 11\n%s", store, got, m.text)
 	}
-	for op, want := range map[string]float64{"check": 4, "consume": 2, "revoke_family": 1, "revoke": 1} {
+	for op, want := range map[string]float64{"check": 4, "consume": 2, "revoke_family": 1, "revoke": 1,
+		"session_create": 1, "session_touch": 1, "session_delete": 1} {
 		if got := m.sum(store, `authjwt_store_operation="`+op+`"`); got != want {
 			t.Errorf("%s{operation=%q} = %v, want %v\n%s", store, op, got, want, m.text)
 		}

@@ -296,21 +296,27 @@ var (
 	detailSchema = obj(map[string]any{"detail": str()}, "detail")
 	tokensSchema = obj(map[string]any{"access_token": str(), "refresh_token": str(), "detail": str()})
 	okSchemas    = map[string]map[string]any{
-		"/healthz":               obj(map[string]any{"status": str()}, "status"),
-		"/login":                 tokensSchema,
-		"/fresh-login":           tokensSchema,
-		"/refresh":               tokensSchema,
-		"/protected":             userSchema,
-		"/protected-fresh":       userSchema,
-		"/protected-recent":      userSchema,
-		"/optional":              userSchema,
-		"/admin":                 obj(map[string]any{"ok": map[string]any{"type": "boolean"}}, "ok"),
-		"/claims":                obj(map[string]any{"claims": map[string]any{"type": "object"}, "header": map[string]any{"type": "object"}}, "claims", "header"),
-		"/partner":               obj(map[string]any{"partner": map[string]any{}}, "partner"),
-		"/access-revoke":         detailSchema,
-		"/refresh-revoke":        detailSchema,
-		"/logout":                detailSchema,
-		"/logout-all":            detailSchema,
+		"/healthz":          obj(map[string]any{"status": str()}, "status"),
+		"/login":            tokensSchema,
+		"/fresh-login":      tokensSchema,
+		"/refresh":          tokensSchema,
+		"/protected":        userSchema,
+		"/protected-fresh":  userSchema,
+		"/protected-recent": userSchema,
+		"/optional":         userSchema,
+		"/admin":            obj(map[string]any{"ok": map[string]any{"type": "boolean"}}, "ok"),
+		"/claims":           obj(map[string]any{"claims": map[string]any{"type": "object"}, "header": map[string]any{"type": "object"}}, "claims", "header"),
+		"/partner":          obj(map[string]any{"partner": map[string]any{}}, "partner"),
+		"/access-revoke":    detailSchema,
+		"/refresh-revoke":   detailSchema,
+		"/logout":           detailSchema,
+		"/logout-all":       detailSchema,
+		"/sessions": obj(map[string]any{"sessions": map[string]any{"type": "array", "items": obj(map[string]any{
+			"id": str(), "created_at": dateTime(), "last_used_at": dateTime(), "user_agent": str(), "client_ip": str(),
+			"current": map[string]any{"type": "boolean"}, "label": str(), "auth_time": dateTime(), "auth_method": str(),
+		}, "id", "created_at", "last_used_at", "user_agent", "client_ip", "current")}}, "sessions"),
+		"/sessions/{id}":         detailSchema,
+		"/logout-others":         detailSchema,
 		"/.well-known/jwks.json": obj(map[string]any{"keys": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}, "keys"),
 		"/openapi.json":          {"type": "object"},
 		"/ws":                    nil,
@@ -318,6 +324,8 @@ var (
 )
 
 func str() map[string]any { return map[string]any{"type": "string"} }
+
+func dateTime() map[string]any { return map[string]any{"type": "string", "format": "date-time"} }
 
 func obj(props map[string]any, required ...string) map[string]any {
 	m := map[string]any{"type": "object", "properties": props}
@@ -366,7 +374,7 @@ func (s *server) openAPI() map[string]any {
 		}
 		if req, guarded := guardRequirement(rt.guard); guarded {
 			tag = "protected"
-			if rt.guard == guardRefresh || strings.Contains(rt.path, "revoke") || strings.HasPrefix(rt.path, "/logout") {
+			if rt.guard == guardRefresh || strings.Contains(rt.path, "revoke") || strings.HasPrefix(rt.path, "/logout") || strings.HasPrefix(rt.path, "/sessions") {
 				tag = "session"
 			}
 			op["security"] = s.auth.SecurityJSON(rt.method, req)
@@ -385,6 +393,15 @@ func (s *server) openAPI() map[string]any {
 			for _, st := range []int{http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity} {
 				responses[fmt.Sprint(st)] = errorResponse(st)
 			}
+		}
+		if rt.path == "/sessions/{id}" {
+			op["parameters"] = []any{map[string]any{"name": "id", "in": "path", "required": true,
+				"description": "the session's id (as GET /sessions lists it)", "schema": str()}}
+			responses["404"] = errorResponse(http.StatusNotFound)
+		}
+		if strings.HasPrefix(rt.path, "/sessions") || rt.path == "/logout-others" {
+			responses["501"] = errorResponse(http.StatusNotImplemented)
+			responses["503"] = errorResponse(http.StatusServiceUnavailable)
 		}
 		op["responses"] = responses
 		op["tags"] = []string{tag}

@@ -85,6 +85,9 @@ func (s *server) routes() []route {
 		{"DELETE /refresh-revoke", guardRefresh, "revoke the refresh token", a.Middleware(authjwt.Requirement{Refresh: true})(h(s.handleRefreshRevoke))},
 		{"DELETE /logout", guardAccess, "revoke the access token and its refresh token, unset cookies", access(h(s.handleLogout))},
 		{"POST /logout-all", guardAccess, "revoke every token of the subject issued until now", access(h(s.handleLogoutAll))},
+		{"GET /sessions", guardAccess, "the subject's live sessions (logins), newest first", access(h(s.handleSessions))},
+		{"DELETE /sessions/{id}", guardAccess, "end one session of the subject", access(h(s.handleEndSession))},
+		{"POST /logout-others", guardAccess, "end every other session of the subject", access(h(s.handleLogoutOthers))},
 		{"GET /.well-known/jwks.json", guardNone, "the public JWK Set", s.jwks},
 	}
 }
@@ -244,8 +247,12 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	// The tokens say when the user logged in (auth_time, RFC 9470):
 	// refreshes keep it, /protected-recent reads it.
-	pair, err := s.auth.CreatePair(name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u))
+	pair, err := s.startSession(r, name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u))
 	if err != nil {
+		if errors.Is(err, authjwt.ErrStoreUnavailable) {
+			s.auth.WriteError(w, r, err)
+			return
+		}
 		s.internalError(w, r, "creating tokens", err)
 		return
 	}

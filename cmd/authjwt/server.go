@@ -74,6 +74,7 @@ func newServer(cfg serverConfig) (http.Handler, error) {
 // buildServer is newServer returning the concrete *server (tests use its
 // Auth to mint tokens).
 func buildServer(cfg serverConfig) (*server, error) {
+	enableSessions(&cfg.Auth)
 	a, err := authjwt.New(cfg.Auth)
 	if err != nil {
 		return nil, err

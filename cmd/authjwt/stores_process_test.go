@@ -219,11 +219,16 @@ func TestStoreFault(t *testing.T) {
 	recovers("Redis resumed")
 
 	// Redis dies.
+	_, bobRefresh := srv.login("bob", "hunter2")
 	rd.kill()
 	unavailable("Redis down: /protected", req{method: "GET", path: "/protected", token: at})
 	unavailable("Redis down: /access-revoke", req{method: "DELETE", path: "/access-revoke", token: at})
-	r := srv.do(req{method: "POST", path: "/refresh", token: func() string { _, rt := srv.login("bob", "hunter2"); return rt }()})
+	r := srv.do(req{method: "POST", path: "/refresh", token: bobRefresh})
 	r.expect(t, "Redis down: /refresh", 503, "Revocation store unavailable")
+	// A login starts a session in the store: without it, 503, never a
+	// pair whose session no list shows.
+	unavailable("Redis down: /login", req{method: "POST", path: "/login", body: `{"username":"bob","password":"hunter2"}`})
+	unavailable("Redis down: /sessions", req{method: "GET", path: "/sessions", token: at})
 
 	// Redis comes back on the same port; the same server process recovers.
 	rd.start()
