@@ -348,13 +348,16 @@ func scanIDs(ctx context.Context, tx *sql.Tx, query string, now int64, kind revo
 }
 
 // Changes calls apply with every live change after the cursor after, in
-// log order ([revoke.Feed]). It reads the log once; when that read found
+// log order ([revoke.Feed]). It reads the log; when that read finds
 // nothing it waits up to wait — on PostgreSQL for a notification (LISTEN
 // on a connection of its own), elsewhere for a revocation through this
-// Store value — and reads once more. seen is the issue time of the last
-// read. A cursor the age-based trimming has passed, or one ahead of the
-// log (tables recreated, a database restored from a backup), gives an
-// error wrapping [revoke.ErrFeedTrimmed].
+// Store value — and reads once more. A call that follows an empty read of
+// the same cursor less than wait ago (the previous call's) waits out the
+// rest of that wait first, so a reader calling in a loop reads the log
+// once per wait, not twice. seen is the issue time of the last read. A
+// cursor the age-based trimming has passed, or one ahead of the log
+// (tables recreated, a database restored from a backup), gives an error
+// wrapping [revoke.ErrFeedTrimmed].
 func (s *Store) Changes(ctx context.Context, after revoke.Cursor, wait time.Duration, apply func(revoke.Entry)) (revoke.Cursor, time.Time, error) {
 	cur, err := parseCursor(after)
 	if err != nil {
@@ -363,25 +366,76 @@ func (s *Store) Changes(ctx context.Context, after revoke.Cursor, wait time.Dura
 	if s.dialect == Postgres {
 		s.startListener()
 	}
+	if prev, ok := s.lastEmpty(cur); ok && wait > 0 && time.Since(prev.at) < wait {
+		if !s.sleep(ctx, prev.woken, time.Until(prev.at.Add(wait))) {
+			// That read's proof stands.
+			return after, prev.at, nil
+		}
+		return s.readAndNote(ctx, cur, apply)
+	}
 	woken := s.wake.channel()
 	next, seen, n, err := s.readChanges(ctx, cur, apply)
 	if err != nil || n > 0 || wait <= 0 {
+		s.noteEmpty(next, seen, woken, err == nil && n == 0)
 		return formatCursor(next), seen, err
 	}
-	t := time.NewTimer(wait)
+	if !s.sleep(ctx, woken, wait) {
+		return formatCursor(next), seen, nil // the first read's proof stands
+	}
+	c, seen2, err := s.readAndNote(ctx, next, apply)
+	if err != nil {
+		return c, seen, err
+	}
+	return c, seen2, nil
+}
+
+// readAndNote reads the log after cur and notes an empty read.
+func (s *Store) readAndNote(ctx context.Context, cur int64, apply func(revoke.Entry)) (revoke.Cursor, time.Time, error) {
+	woken := s.wake.channel()
+	next, seen, n, err := s.readChanges(ctx, cur, apply)
+	s.noteEmpty(next, seen, woken, err == nil && n == 0)
+	return formatCursor(next), seen, err
+}
+
+// sleep waits d, or until woken is closed; false when ctx ended first.
+func (s *Store) sleep(ctx context.Context, woken <-chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-woken:
 	case <-t.C:
 	case <-ctx.Done():
-		// The first read's proof stands.
-		return formatCursor(next), seen, nil
+		return false
 	}
-	next, seen2, _, err := s.readChanges(ctx, next, apply)
-	if err != nil {
-		return formatCursor(next), seen, err
+	return true
+}
+
+// emptyRead is the latest read of the log that found nothing: after
+// which cursor, issued when, and the wake channel taken before it.
+type emptyRead struct {
+	cursor int64
+	at     time.Time
+	woken  <-chan struct{}
+}
+
+func (s *Store) lastEmpty(cur int64) (emptyRead, bool) {
+	s.emptyMu.Lock()
+	defer s.emptyMu.Unlock()
+	e := s.empty
+	return e, e.woken != nil && e.cursor == cur
+}
+
+func (s *Store) noteEmpty(cur int64, at time.Time, woken <-chan struct{}, empty bool) {
+	s.emptyMu.Lock()
+	defer s.emptyMu.Unlock()
+	if empty {
+		s.empty = emptyRead{cursor: cur, at: at, woken: woken}
+	} else {
+		s.empty = emptyRead{}
 	}
-	return formatCursor(next), seen2, nil
 }
 
 // readChanges reads the log after cur to its end, page by page, and

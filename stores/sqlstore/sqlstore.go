@@ -190,6 +190,8 @@ type Store struct {
 	listenWG     sync.WaitGroup
 	listening    atomic.Bool
 	qSess        sessionQueries
+	emptyMu      sync.Mutex
+	empty        emptyRead // the latest empty read of the change log
 
 	closeOnce sync.Once
 	stop      chan struct{}
