@@ -55,6 +55,15 @@ func parseAKPMembers(obj jsonObject, alg string) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
+// PostQuantumAlgorithm returns the ML-DSA algorithm an ML-DSA key (public
+// or private) is bound to by its parameter set, or "" for any other key.
+func PostQuantumAlgorithm(key any) string {
+	if a, _, ok := jws.MLDSAKeyAlg(key); ok {
+		return a.String()
+	}
+	return ""
+}
+
 // GenerateMLDSAKey returns a new random ML-DSA private key for alg
 // (ML-DSA-44, ML-DSA-65 or ML-DSA-87), a crypto.Signer (*mldsa.PrivateKey)
 // that crypto/x509 marshals as PKCS#8.

@@ -21,7 +21,8 @@ func runJWKS(e *env, args []string) int {
 		`Prints the JWK Set ({"keys":[...]}) of the given public keys (SPKI or PKCS#1
 PEM, or certificates), each with its RFC 7638 thumbprint as kid, use "sig" and
 its alg. Without --alg, the algorithm is inferred from each key: RS256 for
-RSA, ES256/ES384/ES512 by curve, EdDSA for Ed25519.`)
+RSA, ES256/ES384/ES512 by curve, EdDSA for Ed25519, ML-DSA-44/65/87 by
+parameter set (an AKP key, RFC 9964; Go 1.27 builds).`)
 	alg := flags.String("alg", "", "bind every key to this algorithm instead of inferring it")
 	if st, done := parseFlags(flags, e, args); done {
 		return st
@@ -35,6 +36,9 @@ RSA, ES256/ES384/ES512 by curve, EdDSA for Ed25519.`)
 		}
 		if keys.IsHMAC(*alg) {
 			return usageError(e, "jwks", "%s is an HMAC algorithm: its secret is never published in a JWKS", *alg)
+		}
+		if err := postQuantumBuilt(*alg); err != nil {
+			return usageError(e, "jwks", "%v", err)
 		}
 	}
 	var list []keys.Key
@@ -117,6 +121,9 @@ func inferAlg(pub crypto.PublicKey) string {
 		return keys.ES256
 	case ed25519.PublicKey:
 		return keys.EdDSA
+	}
+	if alg := keys.PostQuantumAlgorithm(pub); alg != "" {
+		return alg
 	}
 	return keys.RS256 // NewVerifyKey then explains what is wrong
 }

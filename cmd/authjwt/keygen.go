@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/librenz/authjwt/keys"
@@ -26,7 +27,8 @@ const defaultRSABits = 3072
 func runKeygen(e *env, args []string) int {
 	flags := newFlagSet(e, "keygen", "--alg ALG [--bits N] [--out DIR]",
 		`Generates a key for ALG: a PKCS#8 private key and its SPKI public key (PEM)
-for RS*, PS*, ES256/384/512 and EdDSA; a random base64url secret, at least as
+for RS*, PS*, ES256/384/512, EdDSA and, in a build with Go 1.27 or later,
+ML-DSA-44/65/87 (post-quantum, RFC 9964); a random base64url secret, at least as
 long as the hash, for HS256/384/512. Without --out, prints to stdout; with
 --out, writes DIR/private.pem (mode 0600) and DIR/public.pem, or DIR/secret
 (mode 0600), refusing to overwrite existing files.
@@ -47,6 +49,9 @@ AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
 	}
 	if !keys.KnownAlgorithm(*alg) {
 		return usageError(e, "keygen", "unknown algorithm %q (one of %s)", *alg, strings.Join(keys.Algorithms(), ", "))
+	}
+	if err := postQuantumBuilt(*alg); err != nil {
+		return usageError(e, "keygen", "%v", err)
 	}
 	bitsSet := false
 	flags.Visit(func(f *flag.Flag) { bitsSet = bitsSet || f.Name == "bits" })
@@ -92,6 +97,15 @@ AUTHJWT_PUBLIC_KEY_FILE, or AUTHJWT_SECRET_KEY_FILE.`)
 		fmt.Fprintf(e.stdout, "wrote %s\n", p)
 	}
 	return exitOK
+}
+
+// postQuantumBuilt refuses an ML-DSA algorithm in a build without
+// crypto/mldsa (Go older than 1.27), naming the Go version needed.
+func postQuantumBuilt(alg string) error {
+	if keys.IsPostQuantum(alg) && !keys.PostQuantumAvailable() {
+		return fmt.Errorf("%s needs authjwt built with Go 1.27 or later (crypto/mldsa); this one was built with %s", alg, runtime.Version())
+	}
+	return nil
 }
 
 // keyFile is one output of keygen.
@@ -146,6 +160,10 @@ func generate(alg string, bits int) ([]keyFile, error) {
 		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	case keys.EdDSA, keys.Ed25519:
 		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	case keys.MLDSA44, keys.MLDSA65, keys.MLDSA87:
+		// Refused, naming the Go version needed, in a build without
+		// crypto/mldsa.
+		priv, err = keys.GenerateMLDSAKey(alg)
 	default:
 		return nil, fmt.Errorf("no key generator for %s", alg)
 	}
