@@ -40,9 +40,12 @@ const DefaultFeedRetention = time.Hour
 // of the keys the snapshot scanned.
 const feedOverlap = time.Minute
 
-// feedBatch is the COUNT of one stream read and the SCAN hint of a
-// snapshot.
-const feedBatch = 1000
+// feedBatch is the COUNT of one stream read, feedScanBatch the SCAN hint
+// of a snapshot.
+const (
+	feedBatch     = 1000
+	feedScanBatch = 5000
+)
 
 func (s *Store) feedKey() string { return s.prefix + "{feed}log" }
 
@@ -238,39 +241,81 @@ func (s *Store) scan(ctx context.Context, apply func(revoke.Entry)) error {
 }
 
 func (s *Store) scanNode(ctx context.Context, c redis.UniversalClient, match string, apply func(revoke.Entry)) error {
-	var cur uint64
-	for {
-		keys, next, err := c.Scan(ctx, cur, match, feedBatch).Result()
-		if err != nil {
-			return err
-		}
-		if len(keys) > 0 {
-			pipe := c.Pipeline()
-			cmds := make([]*redis.StringCmd, len(keys))
-			for i, k := range keys {
-				cmds[i] = pipe.Get(ctx, k)
-			}
-			if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			for i, k := range keys {
-				v, err := cmds[i].Result()
-				if errors.Is(err, redis.Nil) {
-					continue // expired since the SCAN
-				}
-				if err != nil {
-					return err
-				}
-				if e, ok := s.keyEntry(k, v); ok {
-					apply(e)
-				}
-			}
-		}
-		if next == 0 {
-			return nil
-		}
-		cur = next
+	// A Cluster node refuses a multi-key command across slots: there,
+	// one GET per key in a pipeline; elsewhere one MGET per batch.
+	_, cluster := s.client.(*redis.ClusterClient)
+	// One goroutine reads batches while this one applies the previous:
+	// the round trips overlap the work in memory.
+	type batch struct {
+		keys   []string
+		values []any
+		err    error
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 2)
+	go func() {
+		defer close(batches)
+		var cur uint64
+		for {
+			keys, next, err := c.Scan(ctx, cur, match, feedScanBatch).Result()
+			var values []any
+			if err == nil && len(keys) > 0 {
+				values, err = getAll(ctx, c, keys, cluster)
+			}
+			select {
+			case batches <- batch{keys, values, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || next == 0 {
+				return
+			}
+			cur = next
+		}
+	}()
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		for i, k := range b.keys {
+			v, ok := b.values[i].(string)
+			if !ok {
+				continue // expired since the SCAN
+			}
+			if e, ok := s.keyEntry(k, v); ok {
+				apply(e)
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// getAll returns the values of keys (nil for a missing key).
+func getAll(ctx context.Context, c redis.UniversalClient, keys []string, cluster bool) ([]any, error) {
+	if !cluster {
+		return c.MGet(ctx, keys...).Result()
+	}
+	pipe := c.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.Get(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	out := make([]any, len(keys))
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return nil, err
+		default:
+			out[i] = v
+		}
+	}
+	return out, nil
 }
 
 // keyEntry reads a revocation key and its value as an entry. A value it
