@@ -38,6 +38,7 @@ type Auth struct {
 	userLoader   func(context.Context, *Token) (any, error)
 	rev          *revoker      // revocation: the store, its bound and failure policy
 	dp           *dpopVerifier // DPoP proofs (dpop.go)
+	meta         *resourceMeta // RFC 9728 metadata; nil when off
 }
 
 // registered claims the type claim may not be named after, and that custom
@@ -162,6 +163,9 @@ func newAuth(cfg Config) (*Auth, error) {
 		a.vcache = newVerifyCache(cfg.VerifyCacheSize)
 	}
 	if err := a.loadTrusted(cfg.TrustedIssuers); err != nil {
+		return nil, err
+	}
+	if a.meta, err = newResourceMeta(&cfg, a.creds.headers); err != nil {
 		return nil, err
 	}
 	dec, err := jws.NewDecoder(jws.DecoderConfig{

@@ -174,6 +174,11 @@ type Config struct {
 	// scheme, its proofs and server nonces (see [DPoPConfig]).
 	DPoP DPoPConfig
 
+	// Resource describes the application as an OAuth 2.0 protected
+	// resource: its identifier, its RFC 9728 metadata, and the audience
+	// of trusted issuers' tokens (see [ResourceConfig]).
+	Resource ResourceConfig
+
 	// VerifyCacheSize, when positive, enables a cache of that many verified
 	// tokens so that re-verifying the same asymmetric (ES*, RS*, PS*,
 	// EdDSA) token skips the public-key operation. Time, issuer, audience,
@@ -275,6 +280,33 @@ type KeyConfig struct {
 	// its algorithm and kid; its signer signs, all verify (by kid). Keys
 	// can be added, promoted and retired while serving, with no restart.
 	Set *keys.Set
+}
+
+// ResourceConfig describes the application as an OAuth 2.0 protected
+// resource, [Config.Resource]: the protected-resource metadata of RFC 9728
+// ([Auth.ResourceMetadataHandler]), the resource_metadata attribute of
+// every challenge, and RFC 8707 resource indicators as the audience of
+// trusted issuers' tokens. The metadata is on when Identifier is set, or
+// Metadata is true; otherwise nothing of it is served or advertised.
+type ResourceConfig struct {
+	// Identifier is the resource identifier (RFC 9728 §1.2, RFC 8707 §2):
+	// the https URL clients call and ask authorization servers tokens
+	// for ("https://api.example.com", "https://example.com/mcp"), without
+	// query or fragment (AUTHJWT_RESOURCE). It is the metadata's
+	// "resource", locates the metadata (see [Auth.ResourceMetadataPath]),
+	// and, for a [TrustedIssuer] without an Audience, is the "aud" its
+	// tokens must carry. Default: none; with Metadata, each request's
+	// origin (its scheme from TLS and its Host header; behind a proxy
+	// that terminates TLS, set the identifier).
+	Identifier string
+	// Metadata turns the metadata on without an Identifier, for the
+	// origin of each request (AUTHJWT_RESOURCE_METADATA; default false,
+	// implied by Identifier).
+	Metadata bool
+	// Scopes are the metadata's "scopes_supported": the scopes (for our
+	// tokens, the roles) the API's routes check (AUTHJWT_RESOURCE_SCOPES;
+	// default none, and the member is left out).
+	Scopes []string
 }
 
 // TypeClaimConfig configures the claim telling access from refresh tokens,

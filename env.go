@@ -105,6 +105,9 @@ func LoadEnv() (Config, error) {
 //	DECODE_ISSUER                 string    none                   DecodeIssuer                       iss a token must carry
 //	ALLOW_REFRESH_WITHOUT_ISSUER  bool      false                  AllowRefreshWithoutIssuer          accept refresh tokens without iss (the seed's)
 //	DECODE_AUDIENCE               list      none                   DecodeAudience                     accepted audiences (any of)
+//	RESOURCE                      URL       none                   Resource.Identifier                resource identifier (https URL, RFC 9728/8707): metadata, challenges, trusted issuers' default audience
+//	RESOURCE_METADATA             bool      false                  Resource.Metadata                  serve RFC 9728 metadata for each request's origin (implied by RESOURCE)
+//	RESOURCE_SCOPES               list      none                   Resource.Scopes                    scopes_supported of the metadata
 //	DENYLIST_ENABLED              bool      false                  Revocation.Enabled                 check revocations (needs a Store, set in code, which implies true; false with a Store is refused)
 //	DENYLIST_TOKEN_CHECKS         list      access,refresh         Revocation.Checks                  token types checked; [] for none
 //	STORE_TIMEOUT                 duration  2s                     Revocation.Timeout                 bound on every revocation-store call (checks, Revoke*, Rotate, WatchToken polling)
@@ -338,6 +341,9 @@ var envVars = []envVar{
 	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }).describe("string", "none", "iss a token must carry"),
 	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.AllowRefreshWithoutIssuer }).describe("bool", "false", "accept refresh tokens without iss (the seed's)"),
 	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }).describe("list", "none", "accepted audiences (any of)"),
+	strVar("RESOURCE", "Resource.Identifier", func(c *Config) *string { return &c.Resource.Identifier }).describe("URL", "none", "resource identifier (https URL, RFC 9728/8707): metadata, challenges, trusted issuers' default audience"),
+	boolVar("RESOURCE_METADATA", "Resource.Metadata", false, func(c *Config) *bool { return &c.Resource.Metadata }).describe("bool", "false", "serve RFC 9728 metadata for each request's origin (implied by RESOURCE)"),
+	listVar("RESOURCE_SCOPES", "Resource.Scopes", false, func(c *Config) *[]string { return &c.Resource.Scopes }).describe("list", "none", "scopes_supported of the metadata"),
 	boolVar("DENYLIST_ENABLED", "Revocation.Enabled", false, func(c *Config) *bool { return &c.Revocation.Enabled }).describe("bool", "false", "check revocations (needs a Store, set in code, which implies true; false with a Store is refused)"),
 	listVar("DENYLIST_TOKEN_CHECKS", "Revocation.Checks", true, func(c *Config) *[]string { return &c.Revocation.Checks }).describe("list", "access,refresh", "token types checked; [] for none"),
 	durVar("STORE_TIMEOUT", "Revocation.Timeout", durPositive, func(c *Config) *time.Duration { return &c.Revocation.Timeout }).describe("duration", "2s", "bound on every revocation-store call (checks, `Revoke*`, `Rotate`, `WatchToken` polling)"),

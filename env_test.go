@@ -51,6 +51,9 @@ var envFull = []string{
 	"AUTHJWT_DECODE_ISSUER=https://other.example",
 	"AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER=true",
 	`AUTHJWT_DECODE_AUDIENCE=["api", "web"]`,
+	"AUTHJWT_RESOURCE=https://api.example/v1",
+	"AUTHJWT_RESOURCE_METADATA=yes",
+	"AUTHJWT_RESOURCE_SCOPES=admin,read",
 	"AUTHJWT_DENYLIST_ENABLED=True",
 	"AUTHJWT_DENYLIST_TOKEN_CHECKS=refresh",
 	"AUTHJWT_STORE_TIMEOUT=500ms",
@@ -125,6 +128,7 @@ var envFullWant = authjwt.Config{
 	DecodeIssuer:              "https://other.example",
 	AllowRefreshWithoutIssuer: true,
 	DecodeAudience:            []string{"api", "web"},
+	Resource:                  authjwt.ResourceConfig{Identifier: "https://api.example/v1", Metadata: true, Scopes: []string{"admin", "read"}},
 	Revocation: authjwt.RevocationConfig{
 		Enabled:        true,
 		Checks:         []string{"refresh"},
@@ -279,7 +283,7 @@ func TestConfigFromEnvDocTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A value per type that sets the field away from its zero value.
-	values := map[string]string{"string": "x", "PEM": "x", "path": file, "list": "x", "duration": "7", "lifetime": "7", "int": "300", "bool": "true"}
+	values := map[string]string{"string": "x", "URL": "https://x.example", "PEM": "x", "path": file, "list": "x", "duration": "7", "lifetime": "7", "int": "300", "bool": "true"}
 	var documented []string
 	for _, m := range rows[1:] {
 		name, typ, field := "AUTHJWT_"+m[1], m[2], m[3]

@@ -214,6 +214,16 @@ func dpopErr(code Code, attr, msg string) *Error {
 	return e
 }
 
+// withParam returns a copy whose challenge has one more auth-param.
+func (e *Error) withParam(p string) *Error {
+	c := *e
+	if c.params != "" {
+		p = c.params + ", " + p
+	}
+	c.params = p
+	return &c
+}
+
 // missingClaim returns the 403 for a required claim that is absent.
 func missingClaim(name string) *Error {
 	return ErrMissingClaim.with(nil, "Missing claim: "+name)
@@ -269,13 +279,14 @@ func writeError(w http.ResponseWriter, e *Error, legacy bool, scheme, realm, dpo
 		}
 		if e.Bearer != "" {
 			b.WriteString(sep + `error="` + e.Bearer + `", error_description="` + strings.ReplaceAll(e.Message, `"`, `'`) + `"`)
-			if e.params != "" {
-				b.WriteString(", " + e.params)
-			}
 			sep = ", "
 		}
 		if e.dpop && dpopAlgs != "" {
 			b.WriteString(sep + `algs="` + dpopAlgs + `"`)
+			sep = ", "
+		}
+		if e.params != "" {
+			b.WriteString(sep + e.params)
 		}
 		h.Set("WWW-Authenticate", b.String())
 	}

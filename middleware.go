@@ -27,7 +27,12 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		a.errorHandler(w, r, err)
 		return
 	}
-	writeError(w, AsError(err), a.legacyStatus, a.creds.challengeScheme(), "", a.dp.algAttr)
+	e := AsError(err)
+	if a.meta != nil {
+		// RFC 9728 §5.1: every challenge says where the metadata is.
+		e = e.withParam(`resource_metadata="` + a.meta.metadataURL(r) + `"`)
+	}
+	writeError(w, e, a.legacyStatus, a.creds.challengeScheme(), "", a.dp.algAttr)
 }
 
 // Check authenticates r against req and returns the verified token. It is

@@ -39,8 +39,11 @@ type TrustedIssuer struct {
 	// JWKSURL is the provider's JWK Set; when empty it is found by OpenID
 	// Connect discovery (Issuer + "/.well-known/openid-configuration").
 	JWKSURL string
-	// Audience lists the accepted "aud" values (any-of). Required: a token
-	// minted for another service of the same provider must not pass. List
+	// Audience lists the accepted "aud" values (any-of). Required, unless
+	// [ResourceConfig.Identifier] is set: then, when empty, it is that
+	// identifier, the RFC 8707 resource indicator a client asks the
+	// provider a token for. A token minted for another service of the
+	// same provider must not pass. List
 	// this API's identifiers only (where a provider names an API by a
 	// client id, as Keycloak and Entra ID may, the API's own registration),
 	// never the id of a client that signs users in: that client's ID
@@ -121,8 +124,13 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		if c.Issuer == a.cfg.EncodeIssuer || c.Issuer == a.cfg.DecodeIssuer {
 			return settingError(setting+".Issuer", "%q is our own issuer; a trusted issuer must be another party", c.Issuer)
 		}
+		if len(c.Audience) == 0 && a.cfg.Resource.Identifier != "" {
+			// RFC 8707: the client asked the provider for a token for
+			// this resource, which the provider names in "aud".
+			c.Audience = []string{a.cfg.Resource.Identifier}
+		}
 		if len(c.Audience) == 0 {
-			return settingError(setting+".Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE): without it, tokens the provider minted for any other service would be accepted", c.Issuer)
+			return settingError(setting+".Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE), unless Resource.Identifier (AUTHJWT_RESOURCE) is set: without it, tokens the provider minted for any other service would be accepted", c.Issuer)
 		}
 		ti := &trustedIssuer{cfg: c, hmacs: &a.ring.hmacs}
 		ti.gate.Typ, ti.gate.IgnoreRoles = jws.TypAccessOrJWT, true

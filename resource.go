@@ -1,0 +1,229 @@
+package authjwt
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// OAuth 2.0 protected-resource metadata (RFC 9728): what a client needs to
+// know to call this API — its resource identifier, the authorization
+// servers whose tokens it accepts, how tokens are sent, the DPoP
+// algorithms, the scopes — served at a well-known URL derived from the
+// identifier, and advertised in every challenge (resource_metadata).
+
+// WellKnownResourceMetadata is the well-known path suffix of RFC 9728 §3.
+const WellKnownResourceMetadata = "/.well-known/oauth-protected-resource"
+
+// resourceMetadataMaxAge is the Cache-Control max-age of the metadata.
+const resourceMetadataMaxAge = "3600"
+
+// resourceMeta is the metadata part: built by New from Config.Resource and
+// the settings the document describes.
+type resourceMeta struct {
+	// identifier is Resource.Identifier; "" derives it from each request's
+	// origin.
+	identifier string
+	// path is the metadata's path on this server (RFC 9728 §3.1), and url
+	// its URL when identifier is set.
+	path, url string
+	// doc is the document without "resource", as JSON members after it.
+	doc []byte
+	// static is the whole document when identifier is set.
+	static []byte
+}
+
+// resourceDoc is the document's members other than "resource", in the
+// order RFC 9728 §2 lists them.
+type resourceDoc struct {
+	AuthorizationServers []string `json:"authorization_servers,omitempty"`
+	ScopesSupported      []string `json:"scopes_supported,omitempty"`
+	BearerMethods        []string `json:"bearer_methods_supported"`
+}
+
+// resourceMetadataPath returns the path of the metadata of the resource
+// whose identifier is u (RFC 9728 §3.1): the well-known suffix inserted
+// between the host and the path, any terminating slash of the path
+// removed first.
+func resourceMetadataPath(u *url.URL) string {
+	return WellKnownResourceMetadata + strings.TrimRight(u.EscapedPath(), "/")
+}
+
+// validateIdentifier checks a resource identifier (RFC 9728 §1.2, RFC 8707
+// §2): an absolute https URL with a host, without user information,
+// query or fragment.
+func validateIdentifier(id string) (*url.URL, error) {
+	u, err := url.Parse(id)
+	if err != nil {
+		return nil, settingError("Resource.Identifier", "%q is not a URL: %v", id, err)
+	}
+	switch {
+	case !strings.HasPrefix(id, "https://"):
+		return nil, settingError("Resource.Identifier", "%q is not an https URL (RFC 9728 §1.2: a resource identifier uses the https scheme)", id)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, settingError("Resource.Identifier", "%q has no host", id)
+	case u.User != nil:
+		return nil, settingError("Resource.Identifier", "%q has user information", id)
+	case u.Fragment != "" || strings.Contains(id, "#"):
+		return nil, settingError("Resource.Identifier", "%q has a fragment (RFC 9728 §1.2: a resource identifier has none)", id)
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, settingError("Resource.Identifier", "%q has a query (RFC 8707 §2: a resource indicator should have none, and the metadata is located by its path)", id)
+	}
+	return u, nil
+}
+
+// newResourceMeta builds the metadata part, or returns nil when the
+// metadata is off (Resource.Identifier empty and Resource.Metadata false).
+func newResourceMeta(c *Config, headers bool) (*resourceMeta, error) {
+	r := &c.Resource
+	for _, s := range r.Scopes {
+		if s == "" || strings.ContainsAny(s, " \"\\") || !utf8.ValidString(s) {
+			return nil, settingError("Resource.Scopes", "%q is not a scope (RFC 6749 §3.3: no spaces, quotes or backslashes)", s)
+		}
+	}
+	if r.Identifier == "" && !r.Metadata {
+		return nil, nil
+	}
+	m := &resourceMeta{identifier: r.Identifier, path: WellKnownResourceMetadata}
+	if r.Identifier != "" {
+		u, err := validateIdentifier(r.Identifier)
+		if err != nil {
+			return nil, err
+		}
+		m.path = resourceMetadataPath(u)
+		m.url = u.Scheme + "://" + u.Host + m.path
+	}
+	d := resourceDoc{ScopesSupported: r.Scopes, BearerMethods: []string{}}
+	if c.EncodeIssuer != "" {
+		d.AuthorizationServers = append(d.AuthorizationServers, c.EncodeIssuer)
+	}
+	for _, ti := range c.TrustedIssuers {
+		if !slices.Contains(d.AuthorizationServers, ti.Issuer) {
+			d.AuthorizationServers = append(d.AuthorizationServers, ti.Issuer)
+		}
+	}
+	if headers && strings.EqualFold(c.Header.Name, "Authorization") && !c.Header.BareToken && strings.EqualFold(c.Header.Type, "Bearer") {
+		// RFC 6750 §2.1; a cookie is no bearer method of RFC 6750, and a
+		// query parameter is one route's choice, not the API's.
+		d.BearerMethods = []string{"header"}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	m.doc = b[1 : len(b)-1]
+	if m.identifier != "" {
+		m.static = m.document(m.identifier)
+	}
+	return m, nil
+}
+
+// document returns the JSON document for the resource identifier id.
+func (m *resourceMeta) document(id string) []byte {
+	q, _ := json.Marshal(id)
+	b := make([]byte, 0, len(q)+len(m.doc)+16)
+	b = append(b, `{"resource":`...)
+	b = append(b, q...)
+	if len(m.doc) > 0 {
+		b = append(b, ',')
+		b = append(b, m.doc...)
+	}
+	return append(b, "}\n"...)
+}
+
+// requestOrigin is the origin a request reached: https when it came over
+// TLS, and its Host. It is the resource identifier when none is
+// configured; behind a proxy that terminates TLS, configure one.
+func requestOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// metadataURL returns the metadata's URL for a challenge to r.
+func (m *resourceMeta) metadataURL(r *http.Request) string {
+	if m.url != "" {
+		return m.url
+	}
+	return requestOrigin(r) + m.path
+}
+
+// ResourceMetadataPath returns the path at which to serve
+// [Auth.ResourceMetadataHandler] (RFC 9728 §3.1):
+// "/.well-known/oauth-protected-resource", followed by the path of
+// [ResourceConfig.Identifier] when it has one without its terminating
+// slash ("/.well-known/oauth-protected-resource/api/v1" for
+// https://api.example.com/api/v1/). It is "" when the metadata is off.
+func (a *Auth) ResourceMetadataPath() string {
+	if a.meta == nil {
+		return ""
+	}
+	return a.meta.path
+}
+
+// ResourceMetadataURL returns the URL of the protected-resource metadata
+// that the challenges to r advertise (resource_metadata, RFC 9728 §5.1),
+// for an ErrorHandler of the application's own; "" when the metadata is
+// off.
+func (a *Auth) ResourceMetadataURL(r *http.Request) string {
+	if a.meta == nil {
+		return ""
+	}
+	return a.meta.metadataURL(r)
+}
+
+// ResourceMetadataHandler returns the handler of the protected-resource
+// metadata (RFC 9728), to mount at [Auth.ResourceMetadataPath]:
+//
+//	mux.Handle("GET "+auth.ResourceMetadataPath(), auth.ResourceMetadataHandler())
+//
+// It answers GET and HEAD at that path (404 elsewhere, 405 for other
+// methods) with the JSON document: "resource" ([ResourceConfig.Identifier],
+// or the request's origin without one), "authorization_servers"
+// ([Config.EncodeIssuer] and every [TrustedIssuer]), "scopes_supported"
+// ([ResourceConfig.Scopes]), "bearer_methods_supported" (["header"] when
+// tokens come in the Authorization header with the Bearer scheme, else
+// []). The document is public: it carries
+// Cache-Control: public, max-age=3600 and Access-Control-Allow-Origin: *
+// (browser clients discover it from other origins). With the metadata off
+// ([ResourceConfig]) the handler answers 404.
+func (a *Auth) ResourceMetadataHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if a.meta == nil || r.URL.Path != a.meta.path {
+			writeJSONStatus(w, http.StatusNotFound, errorBody{Detail: "Not Found", Code: "not_found"})
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			writeJSONStatus(w, http.StatusMethodNotAllowed, errorBody{Detail: "Method Not Allowed", Code: "method_not_allowed"})
+			return
+		}
+		body := a.meta.static
+		if body == nil {
+			body = a.meta.document(requestOrigin(r))
+		}
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "public, max-age="+resourceMetadataMaxAge)
+		h.Set("Access-Control-Allow-Origin", "*")
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			w.Write(body)
+		}
+	})
+}
+
+// writeJSONStatus writes v as JSON with status, not cached.
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
