@@ -318,14 +318,24 @@ var (
 		"/sessions/{id}":         detailSchema,
 		"/logout-others":         detailSchema,
 		"/.well-known/jwks.json": obj(map[string]any{"keys": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}, "keys"),
-		"/openapi.json":          {"type": "object"},
-		"/ws":                    nil,
+		"/.well-known/oauth-protected-resource": obj(map[string]any{
+			"resource":                          str(),
+			"authorization_servers":             strList(),
+			"scopes_supported":                  strList(),
+			"bearer_methods_supported":          strList(),
+			"dpop_signing_alg_values_supported": strList(),
+			"dpop_bound_access_tokens_required": map[string]any{"type": "boolean"},
+		}, "resource"),
+		"/openapi.json": {"type": "object"},
+		"/ws":           nil,
 	}
 )
 
 func str() map[string]any { return map[string]any{"type": "string"} }
 
 func dateTime() map[string]any { return map[string]any{"type": "string", "format": "date-time"} }
+
+func strList() map[string]any { return map[string]any{"type": "array", "items": str()} }
 
 func obj(props map[string]any, required ...string) map[string]any {
 	m := map[string]any{"type": "object", "properties": props}

@@ -40,6 +40,7 @@ var specRoutes = []struct{ method, path, guard string }{
 	{"POST", "/logout-others", "access"},
 	{"GET", "/ws", "access"},
 	{"GET", "/.well-known/jwks.json", ""},
+	{"GET", "/.well-known/oauth-protected-resource", ""},
 	{"GET", "/openapi.json", ""},
 	{"GET", "/docs", ""},
 }

@@ -89,6 +89,7 @@ func (s *server) routes() []route {
 		{"DELETE /sessions/{id}", guardAccess, "end one session of the subject", access(h(s.handleEndSession))},
 		{"POST /logout-others", guardAccess, "end every other session of the subject", access(h(s.handleLogoutOthers))},
 		{"GET /.well-known/jwks.json", guardNone, "the public JWK Set", s.jwks},
+		{"GET " + a.ResourceMetadataPath(), guardNone, "the OAuth protected-resource metadata (RFC 9728)", a.ResourceMetadataHandler()},
 	}
 }
 

@@ -72,7 +72,8 @@ new refresh token and refuse (and revoke the family of) a used one.
 
 Trusted third-party issuer (OpenID Connect provider):
   AUTHJWT_TRUSTED_ISSUER        its "iss"
-  AUTHJWT_TRUSTED_AUDIENCE      accepted "aud" values, comma-separated (required)
+  AUTHJWT_TRUSTED_AUDIENCE      accepted "aud" values, comma-separated (required
+                                unless AUTHJWT_RESOURCE is set: then that URL)
   AUTHJWT_TRUSTED_JWKS_URL      its JWK Set (default: discovery from the issuer)
   AUTHJWT_TRUSTED_ALGORITHMS    accepted algorithms (default RS256)
   AUTHJWT_TRUSTED_ROLES_CLAIM   claim path of its roles (realm_access.roles, scp)
@@ -80,6 +81,14 @@ Trusted third-party issuer (OpenID Connect provider):
                                 otherwise "JWT" and untyped tokens pass too
   The JWKS is fetched over HTTPS trusting the system CAs; point SSL_CERT_FILE
   at a PEM bundle to trust a private CA.
+
+OAuth protected resource (RFC 9728): GET /.well-known/oauth-protected-resource
+serves the metadata, and every challenge carries resource_metadata="<its URL>".
+  AUTHJWT_RESOURCE              the resource identifier, an https URL (default:
+                                the origin each request reached); with a path,
+                                the metadata moves to
+                                /.well-known/oauth-protected-resource/<path>
+  AUTHJWT_RESOURCE_SCOPES       scopes_supported (default: the users' roles)
 
 Metrics: --metrics HOST:PORT serves http://HOST:PORT/metrics in the Prometheus
 text format, on a listener of its own (bind it to a private address):

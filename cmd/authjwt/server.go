@@ -75,6 +75,16 @@ func newServer(cfg serverConfig) (http.Handler, error) {
 // Auth to mint tokens).
 func buildServer(cfg serverConfig) (*server, error) {
 	enableSessions(&cfg.Auth)
+	if cfg.Users == nil {
+		cfg.Users = demoUsers()
+	}
+	// The server is an OAuth protected resource (RFC 9728): its metadata
+	// is always served, for AUTHJWT_RESOURCE or else its own origin, and
+	// lists the roles its routes check as scopes.
+	cfg.Auth.Resource.Metadata = true
+	if len(cfg.Auth.Resource.Scopes) == 0 {
+		cfg.Auth.Resource.Scopes = knownRoles(cfg.Users)
+	}
 	a, err := authjwt.New(cfg.Auth)
 	if err != nil {
 		return nil, err
@@ -85,9 +95,6 @@ func buildServer(cfg serverConfig) (*server, error) {
 		users: cfg.Users,
 		log:   cfg.Logger,
 		mux:   http.NewServeMux(),
-	}
-	if s.users == nil {
-		s.users = demoUsers()
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -122,6 +129,21 @@ func buildServer(cfg serverConfig) (*server, error) {
 		}
 	}
 	return s, nil
+}
+
+// knownRoles returns the roles of users, sorted, each once: the scopes of
+// the metadata.
+func knownRoles(users map[string]user) []string {
+	var out []string
+	for _, u := range users {
+		for _, r := range u.Roles {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Auth returns the server's library instance.

@@ -698,7 +698,7 @@ func TestRouteTable(t *testing.T) {
 	want := []string{"GET /{$}", "GET /healthz", "POST /login", "POST /fresh-login", "POST /refresh",
 		"GET /protected", "GET /protected-fresh", "GET /protected-recent", "GET /optional", "GET /admin", "GET /claims",
 		"POST /partner", "DELETE /access-revoke", "DELETE /refresh-revoke", "DELETE /logout",
-		"POST /logout-all", "GET /sessions", "DELETE /sessions/{id}", "POST /logout-others", "GET /.well-known/jwks.json"}
+		"POST /logout-all", "GET /sessions", "DELETE /sessions/{id}", "POST /logout-others", "GET /.well-known/jwks.json", "GET /.well-known/oauth-protected-resource"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("routes\n got %v\nwant %v", got, want)
 	}

@@ -78,7 +78,7 @@ func loadSettings(environ []string, opt loadOptions) (settings, error) {
 	if !hasVar(environ, envDenylistEnabled) {
 		cfg.Revocation.Enabled = true // the reference server's default
 	}
-	ti, err := trustedIssuerOf(extra)
+	ti, err := trustedIssuerOf(extra, cfg.Resource.Identifier != "")
 	if err != nil {
 		return settings{}, err
 	}
@@ -174,11 +174,12 @@ func lookupVar(environ []string, name string) string {
 	return v
 }
 
-// trustedIssuerOf reads the AUTHJWT_TRUSTED_* variables: nil when
+// trustedIssuerOf reads the AUTHJWT_TRUSTED_* variables (resource: a
+// resource identifier is configured, the default audience): nil when
 // AUTHJWT_TRUSTED_ISSUER is unset. The JWKS is fetched with the default
 // HTTP client, which trusts the system's CAs (SSL_CERT_FILE and
 // SSL_CERT_DIR override them on Linux and other Unix systems).
-func trustedIssuerOf(extra map[string]string) (*authjwt.TrustedIssuer, error) {
+func trustedIssuerOf(extra map[string]string, resource bool) (*authjwt.TrustedIssuer, error) {
 	iss := extra[envTrustedIssuer]
 	if iss == "" {
 		for _, k := range []string{envTrustedAudience, envTrustedJWKSURL, envTrustedAlgs, envTrustedRoles, envTrustedAtJWT} {
@@ -192,8 +193,10 @@ func trustedIssuerOf(extra map[string]string) (*authjwt.TrustedIssuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(aud) == 0 {
-		return nil, fmt.Errorf("%s: required with %s: without it, tokens the provider minted for any other service would be accepted", envTrustedAudience, envTrustedIssuer)
+	if len(aud) == 0 && !resource {
+		// With AUTHJWT_RESOURCE the library takes the resource identifier
+		// as the audience (RFC 8707).
+		return nil, fmt.Errorf("%s: required with %s unless AUTHJWT_RESOURCE is set: without it, tokens the provider minted for any other service would be accepted", envTrustedAudience, envTrustedIssuer)
 	}
 	algs, err := listValue(envTrustedAlgs, extra[envTrustedAlgs])
 	if err != nil {
