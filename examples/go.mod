@@ -7,6 +7,7 @@ go 1.26.0
 
 require (
 	github.com/coder/websocket v1.8.15
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/librenz/authjwt v0.1.0
 	github.com/librenz/authjwt/stores/redisstore v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
