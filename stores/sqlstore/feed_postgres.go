@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The PostgreSQL listener: LISTEN on a connection of the pool kept for it,
@@ -18,6 +19,13 @@ import (
 // (*sql.Conn).Raw. With another driver (lib/pq) the store does not
 // listen and Changes reads the log every wait instead; nothing depends on
 // a notification arriving: it only shortens the wait.
+
+// listenIdle is how long the listener waits for a notification before it
+// checks its connection with a ping, which must answer within listenPing.
+const (
+	listenIdle = 10 * time.Second
+	listenPing = 5 * time.Second
+)
 
 // errNoListen says the *sql.DB's driver cannot deliver notifications.
 var errNoListen = errors.New("sqlstore: the PostgreSQL driver is not pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib): no LISTEN, Changes polls every wait")
@@ -103,11 +111,30 @@ func (s *Store) listenConn(ctx context.Context) error {
 		// notifications to nobody: let waiting readers read again.
 		s.wake.wake()
 		for {
-			if _, err := c.WaitForNotification(ctx); err != nil {
+			wctx, cancel := context.WithTimeout(ctx, listenIdle)
+			_, err := c.WaitForNotification(wctx)
+			cancel()
+			switch {
+			case err == nil:
+				s.wake.wake()
+				continue
+			case ctx.Err() != nil:
+				return driver.ErrBadConn
+			case !pgconn.Timeout(err):
 				cause = fmt.Errorf("sqlstore: waiting for notifications: %w", err)
 				return driver.ErrBadConn
 			}
-			s.wake.wake()
+			// Quiet for listenIdle: is the server still there? A
+			// connection cut without a reset (a partition) would
+			// otherwise look like a quiet one until TCP keepalive gives
+			// up, minutes later.
+			pctx, cancel := context.WithTimeout(ctx, listenPing)
+			err = c.Ping(pctx)
+			cancel()
+			if err != nil {
+				cause = fmt.Errorf("sqlstore: the listening connection does not answer: %w", err)
+				return driver.ErrBadConn
+			}
 		}
 	})
 	return cause
