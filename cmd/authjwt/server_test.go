@@ -619,7 +619,7 @@ func TestDemoPage(t *testing.T) {
 			if m == nil || !strings.Contains(r.raw, `<script nonce="`+m[1]+`">`) {
 				t.Fatalf("script nonce does not match the CSP %q", r.header.Get("Content-Security-Policy"))
 			}
-			for _, p := range []string{"/login", "/refresh", "/logout", "/ws", "/admin", "/partner", "/logout-all"} {
+			for _, p := range []string{"/login", "/refresh", "/logout", "/ws", "/admin", "/partner", "/logout-all", "/sessions", "/logout-others"} {
 				if !strings.Contains(r.raw, p) {
 					t.Fatalf("demo page does not use %s", p)
 				}
