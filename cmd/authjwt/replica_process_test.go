@@ -287,10 +287,13 @@ func call(p *serveProc, method, path, token string) answer {
 	return a
 }
 
-// logins logs alice in n times on p, 8 at a time, and returns the access
-// tokens.
-func logins(t *testing.T, p *serveProc, n int) []string {
+// accessTokens returns n access tokens of alice from p: one login, then n
+// refreshes, 8 at a time (n logins would start n sessions, and past the
+// cap on sessions per subject a login ends the oldest ones, revoking
+// their tokens).
+func accessTokens(t *testing.T, p *serveProc, n int) []string {
 	t.Helper()
+	_, rt := p.login("alice", "secret")
 	out := make([]string, n)
 	errs := make(chan error, n)
 	var next atomic.Int64
@@ -302,8 +305,8 @@ func logins(t *testing.T, p *serveProc, n int) []string {
 				if i >= n {
 					return
 				}
-				req, _ := http.NewRequest("POST", p.base+"/login", strings.NewReader(`{"username":"alice","password":"secret"}`))
-				req.Header.Set("Content-Type", "application/json")
+				req, _ := http.NewRequest("POST", p.base+"/refresh", nil)
+				req.Header.Set("Authorization", "Bearer "+rt)
 				res, err := p.client.Do(req)
 				if err != nil {
 					errs <- err
@@ -315,7 +318,7 @@ func logins(t *testing.T, p *serveProc, n int) []string {
 				err = json.NewDecoder(res.Body).Decode(&body)
 				res.Body.Close()
 				if err != nil || res.StatusCode != 200 || body.AccessToken == "" {
-					errs <- fmt.Errorf("login: %d, %v", res.StatusCode, err)
+					errs <- fmt.Errorf("refresh: %d, %v", res.StatusCode, err)
 					return
 				}
 				out[i] = body.AccessToken
@@ -416,7 +419,7 @@ func TestReplicaPropagation(t *testing.T) {
 			bound := storeBound(t, bound, u)
 			tr := startTrio(t, u, st.addr, bound)
 			canary, _ := tr.a.login("bob", "hunter2")
-			tokens := logins(t, tr.a, n)
+			tokens := accessTokens(t, tr.a, n)
 			for _, p := range tr.all()[1:] {
 				if a := call(p, "GET", "/protected", tokens[0]); a.status != 200 {
 					t.Fatalf("%s: a fresh token before any revocation: %v", p.base, a)
@@ -785,7 +788,7 @@ func TestReplicaPartition(t *testing.T) {
 // revokes; see TestReplicaPartition. The other instances stay healthy.
 func partitionRound(t *testing.T, tr *trio, canary string, cut, restore func()) {
 	t.Helper()
-	tokens := logins(t, tr.a, 150)
+	tokens := accessTokens(t, tr.a, 150)
 	if a := call(tr.c, "GET", "/protected", canary); a.status != 200 {
 		t.Fatalf("C before the outage: %v", a)
 	}
@@ -907,7 +910,7 @@ func TestReplicaStoreFault(t *testing.T) {
 		{"killed and restarted", "killed", rd.kill, rd.start},
 	} {
 		t.Run(fault.name, func(t *testing.T) {
-			tokens := logins(t, tr.a, 3)
+			tokens := accessTokens(t, tr.a, 3)
 			before, during, after := tokens[0], tokens[1], tokens[2]
 			if a := call(tr.a, "DELETE", "/access-revoke", before); a.status != 200 {
 				t.Fatalf("revoking before the fault: %v", a)
