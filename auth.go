@@ -165,7 +165,7 @@ func newAuth(cfg Config) (*Auth, error) {
 	if err := a.loadTrusted(cfg.TrustedIssuers); err != nil {
 		return nil, err
 	}
-	if a.meta, err = newResourceMeta(&cfg, a.creds.headers); err != nil {
+	if a.meta, err = newResourceMeta(&cfg, a.creds.headers, a.dp); err != nil {
 		return nil, err
 	}
 	dec, err := jws.NewDecoder(jws.DecoderConfig{

@@ -295,9 +295,10 @@ type ResourceConfig struct {
 	// query or fragment (AUTHJWT_RESOURCE). It is the metadata's
 	// "resource", locates the metadata (see [Auth.ResourceMetadataPath]),
 	// and, for a [TrustedIssuer] without an Audience, is the "aud" its
-	// tokens must carry. Default: none; with Metadata, each request's
-	// origin (its scheme from TLS and its Host header; behind a proxy
-	// that terminates TLS, set the identifier).
+	// tokens must carry. Default: none; with Metadata, the origin of
+	// [DPoPConfig.ExternalURL] when set, else each request's origin (its
+	// scheme from TLS and its Host header; behind a proxy that terminates
+	// TLS, set the identifier).
 	Identifier string
 	// Metadata turns the metadata on without an Identifier, for the
 	// origin of each request (AUTHJWT_RESOURCE_METADATA; default false,

@@ -34,6 +34,9 @@ type resourceMeta struct {
 	doc []byte
 	// static is the whole document when identifier is set.
 	static []byte
+	// origin replaces the request's origin when identifier is empty:
+	// that of DPoP.ExternalURL, when set.
+	origin string
 }
 
 // resourceDoc is the document's members other than "resource", in the
@@ -42,6 +45,8 @@ type resourceDoc struct {
 	AuthorizationServers []string `json:"authorization_servers,omitempty"`
 	ScopesSupported      []string `json:"scopes_supported,omitempty"`
 	BearerMethods        []string `json:"bearer_methods_supported"`
+	DPoPAlgs             []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	DPoPRequired         bool     `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // resourceMetadataPath returns the path of the metadata of the resource
@@ -77,7 +82,8 @@ func validateIdentifier(id string) (*url.URL, error) {
 
 // newResourceMeta builds the metadata part, or returns nil when the
 // metadata is off (Resource.Identifier empty and Resource.Metadata false).
-func newResourceMeta(c *Config, headers bool) (*resourceMeta, error) {
+// headers: tokens are read from the header; dp: the DPoP verifier.
+func newResourceMeta(c *Config, headers bool, dp *dpopVerifier) (*resourceMeta, error) {
 	r := &c.Resource
 	for _, s := range r.Scopes {
 		if s == "" || strings.ContainsAny(s, " \"\\") || !utf8.ValidString(s) {
@@ -109,6 +115,15 @@ func newResourceMeta(c *Config, headers bool) (*resourceMeta, error) {
 		// RFC 6750 §2.1; a cookie is no bearer method of RFC 6750, and a
 		// query parameter is one route's choice, not the API's.
 		d.BearerMethods = []string{"header"}
+	}
+	if dp != nil && dp.mode != DPoPOff {
+		// RFC 9728 §2: the proof algorithms, and whether every token must
+		// be DPoP-bound (a route's Requirement.DPoP may be stricter).
+		d.DPoPAlgs = dp.algNames
+		d.DPoPRequired = dp.mode == DPoPRequired
+	}
+	if dp != nil && dp.external != nil {
+		m.origin = dp.external.Scheme + "://" + dp.external.Host
 	}
 	b, err := json.Marshal(d)
 	if err != nil {
@@ -150,7 +165,16 @@ func (m *resourceMeta) metadataURL(r *http.Request) string {
 	if m.url != "" {
 		return m.url
 	}
-	return requestOrigin(r) + m.path
+	return m.originOf(r) + m.path
+}
+
+// originOf is the resource identifier of a request when none is
+// configured: DPoP.ExternalURL's origin, else the request's.
+func (m *resourceMeta) originOf(r *http.Request) string {
+	if m.origin != "" {
+		return m.origin
+	}
+	return requestOrigin(r)
 }
 
 // ResourceMetadataPath returns the path at which to serve
@@ -188,7 +212,9 @@ func (a *Auth) ResourceMetadataURL(r *http.Request) string {
 // ([Config.EncodeIssuer] and every [TrustedIssuer]), "scopes_supported"
 // ([ResourceConfig.Scopes]), "bearer_methods_supported" (["header"] when
 // tokens come in the Authorization header with the Bearer scheme, else
-// []). The document is public: it carries
+// []), and, unless DPoP is off, "dpop_signing_alg_values_supported"
+// ([DPoPConfig.Algorithms]) and "dpop_bound_access_tokens_required"
+// (true when [DPoPConfig.Mode] is required). The document is public: it carries
 // Cache-Control: public, max-age=3600 and Access-Control-Allow-Origin: *
 // (browser clients discover it from other origins). With the metadata off
 // ([ResourceConfig]) the handler answers 404.
@@ -207,7 +233,7 @@ func (a *Auth) ResourceMetadataHandler() http.Handler {
 		}
 		body := a.meta.static
 		if body == nil {
-			body = a.meta.document(requestOrigin(r))
+			body = a.meta.document(a.meta.originOf(r))
 		}
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "public, max-age="+resourceMetadataMaxAge)

@@ -111,6 +111,8 @@ func TestResourceMetadataDocument(t *testing.T) {
 		"authorization_servers":    []any{"https://auth.example.com", "https://idp.example.org/", "https://login.example.net"},
 		"scopes_supported":         []any{"admin", "read"},
 		"bearer_methods_supported": []any{"header"},
+		// DPoP is allowed by default: its algorithms, bound tokens not required.
+		"dpop_signing_alg_values_supported": []any{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"},
 	}
 	if !reflect.DeepEqual(doc, want) {
 		t.Fatalf("document\n got %v\nwant %v", doc, want)
@@ -141,6 +143,35 @@ func TestResourceMetadataDocument(t *testing.T) {
 		if !strings.Contains(w.Body.String(), `"bearer_methods_supported":[]`) || strings.Contains(w.Body.String(), "authorization_servers") {
 			t.Fatalf("%s: %s", name, w.Body)
 		}
+	}
+}
+
+// TestResourceMetadataDPoP: the DPoP members follow Config.DPoP.
+func TestResourceMetadataDPoP(t *testing.T) {
+	for _, tc := range []struct {
+		dpop DPoPConfig
+		want string // the DPoP members, as written
+	}{
+		{DPoPConfig{Mode: DPoPRequired, Algorithms: []string{"ES256", "EdDSA"}},
+			`"dpop_signing_alg_values_supported":["ES256","EdDSA"],"dpop_bound_access_tokens_required":true}`},
+		{DPoPConfig{Mode: DPoPAllowed, Algorithms: []string{"PS256"}}, `"dpop_signing_alg_values_supported":["PS256"]}`},
+		{DPoPConfig{Mode: DPoPOff}, `"bearer_methods_supported":["header"]}`},
+	} {
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DPoP: tc.dpop, Resource: ResourceConfig{Identifier: "https://api.example.com"}})
+		w := getMetadata(t, a, "GET", "/.well-known/oauth-protected-resource", true)
+		if body := strings.TrimSpace(w.Body.String()); !strings.HasSuffix(body, tc.want) {
+			t.Errorf("%s: %s, want it to end with %s", tc.dpop.Mode, body, tc.want)
+		}
+	}
+	// Behind a proxy, DPoP's external URL is the origin of the metadata
+	// too (when no identifier is configured).
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DPoP: DPoPConfig{ExternalURL: "https://api.example.com"}, Resource: ResourceConfig{Metadata: true}})
+	w := getMetadata(t, a, "GET", "http://10.0.0.7:8080/.well-known/oauth-protected-resource", false)
+	if !strings.HasPrefix(w.Body.String(), `{"resource":"https://api.example.com",`) {
+		t.Fatalf("behind a proxy: %s", w.Body)
+	}
+	if got := a.ResourceMetadataURL(httptest.NewRequest("GET", "http://10.0.0.7:8080/x", nil)); got != "https://api.example.com"+WellKnownResourceMetadata {
+		t.Fatalf("URL behind a proxy: %q", got)
 	}
 }
 

@@ -53,6 +53,10 @@ func TestServeResourceMetadata(t *testing.T) {
 		if _, ok := doc["authorization_servers"]; ok {
 			t.Errorf("authorization_servers without an issuer: %v", doc)
 		}
+		// DPoP is allowed by default: its algorithms, bound tokens optional.
+		if algs, _ := doc["dpop_signing_alg_values_supported"].([]any); len(algs) == 0 || doc["dpop_bound_access_tokens_required"] != nil {
+			t.Errorf("DPoP members: %v", doc)
+		}
 		attr := `resource_metadata="` + p.base + `/.well-known/oauth-protected-resource"`
 		bobAccess, _ := p.login("bob", "hunter2")
 		for _, c := range []struct {
@@ -75,13 +79,15 @@ func TestServeResourceMetadata(t *testing.T) {
 		const resource = "https://api.example.com/v1/"
 		p := startServe(t, "AUTHJWT_RESOURCE="+resource, "AUTHJWT_ENCODE_ISSUER=https://auth.example.com",
 			"AUTHJWT_TRUSTED_ISSUER=https://idp.example.org/", "AUTHJWT_TRUSTED_JWKS_URL=https://idp.example.org/jwks",
-			"AUTHJWT_RESOURCE_SCOPES=admin,read")
+			"AUTHJWT_RESOURCE_SCOPES=admin,read", "AUTHJWT_DPOP=required", "AUTHJWT_DPOP_ALGORITHMS=ES256,EdDSA")
 		doc := metadata(t, p, "/.well-known/oauth-protected-resource/v1")
 		want := map[string]any{
-			"resource":                 resource, // exactly as configured (RFC 9728 §3.3)
-			"authorization_servers":    []any{"https://auth.example.com", "https://idp.example.org/"},
-			"bearer_methods_supported": []any{"header"},
-			"scopes_supported":         []any{"admin", "read"},
+			"resource":                          resource, // exactly as configured (RFC 9728 §3.3)
+			"authorization_servers":             []any{"https://auth.example.com", "https://idp.example.org/"},
+			"bearer_methods_supported":          []any{"header"},
+			"scopes_supported":                  []any{"admin", "read"},
+			"dpop_signing_alg_values_supported": []any{"ES256", "EdDSA"},
+			"dpop_bound_access_tokens_required": true,
 		}
 		for k, v := range want {
 			if !reflect.DeepEqual(doc[k], v) {
@@ -93,7 +99,7 @@ func TestServeResourceMetadata(t *testing.T) {
 			t.Errorf("root form: %d %s, want 404", r.status, r.raw)
 		}
 		attr := `resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/v1"`
-		if ch := challenge(t, p, req{method: "GET", path: "/protected"}, 401); !strings.Contains(ch, attr) {
+		if ch := challenge(t, p, req{method: "GET", path: "/protected"}, 401); !strings.Contains(ch, attr) || !strings.HasPrefix(ch, "DPoP ") {
 			t.Errorf("WWW-Authenticate %q without %s", ch, attr)
 		}
 	})
