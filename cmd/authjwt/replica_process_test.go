@@ -184,6 +184,9 @@ func replicaEnv(url string, bound time.Duration, extra []string) []string {
 	env := append([]string{
 		"AUTHJWT_SECRET_KEY=" + testSecret,
 		"AUTHJWT_DENYLIST_URL=" + url,
+		// The tests log alice in hundreds of times and use every pair: the
+		// default cap of sessions per user would end the oldest logins.
+		"AUTHJWT_SESSIONS_MAX_PER_SUBJECT=10000",
 	}, extra...)
 	if bound > 0 {
 		env = append(env, replicaVar+"="+bound.String())
