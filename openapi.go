@@ -22,6 +22,9 @@ const (
 	// SchemeRefreshCSRF is the CSRF header sent with the refresh cookie on
 	// unsafe methods.
 	SchemeRefreshCSRF = "refreshCSRF"
+	// SchemeDPoP is a DPoP-bound token (RFC 9449): HTTP scheme DPoP,
+	// "Authorization: DPoP <JWT>" with a proof in the DPoP header.
+	SchemeDPoP = "dpopAuth"
 )
 
 // SecurityScheme is an OpenAPI 3.1 Security Scheme Object, reduced to the
@@ -59,7 +62,11 @@ type SecurityRequirement map[string][]string
 //     scheme word, or a bare token, which OpenAPI's http type cannot say);
 //   - when cookies are, the access and refresh cookies as apiKeys in
 //     cookie and, unless CSRF protection is off, their CSRF headers as
-//     apiKeys in header.
+//     apiKeys in header;
+//   - when headers are a token location and DPoP is not off,
+//     [SchemeDPoP]: HTTP scheme DPoP (registered by RFC 9449 §7.1), whose
+//     description says that each request needs a new proof in the DPoP
+//     header (which a docs page cannot sign: use a DPoP client).
 func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 	m := map[string]SecurityScheme{}
 	cfg := &a.cfg
@@ -79,6 +86,18 @@ func (a *Auth) SecuritySchemes() map[string]SecurityScheme {
 				Description: "An access token (or, on refresh routes, a refresh token) sent as " + mdCode(cfg.Header.Name+": "+format) + ".",
 			}
 		}
+	}
+	if a.creds.dp != nil && a.creds.headers && !a.creds.bareToken {
+		d := SecurityScheme{
+			Type: "http", Scheme: "DPoP",
+			Description: "A DPoP-bound access token (RFC 9449; or, on refresh routes, refresh token) sent as " + mdCode(cfg.Header.Name+": DPoP <JWT>") +
+				", with a new proof for each request in the " + mdCode("DPoP") + " header, signed by the key the token is bound to (algorithms: " + mdCodeList(a.dp.algNames) + ").",
+		}
+		if !strings.EqualFold(cfg.Header.Name, "Authorization") {
+			// OpenAPI's http schemes mean the Authorization header.
+			d.Type, d.Scheme, d.In, d.Name = "apiKey", "", "header", cfg.Header.Name
+		}
+		m[SchemeDPoP] = d
 	}
 	if a.creds.cookies {
 		m[SchemeAccessCookie] = SecurityScheme{
@@ -191,8 +210,19 @@ func (a *Auth) Security(method string, req Requirement) []SecurityRequirement {
 	if req.Optional {
 		out = append(out, SecurityRequirement{})
 	}
+	dpop := DPoPOff
+	if a.creds.dp != nil && a.creds.headers && !a.creds.bareToken {
+		dpop = a.dp.modeFor(req)
+	}
+	if dpop == DPoPRequired {
+		// Only bound tokens pass.
+		return append(out, SecurityRequirement{SchemeDPoP: {}})
+	}
 	if a.creds.headers {
 		out = append(out, SecurityRequirement{SchemeBearer: {}})
+	}
+	if dpop == DPoPAllowed {
+		out = append(out, SecurityRequirement{SchemeDPoP: {}})
 	}
 	if a.creds.cookies {
 		cookie, csrf := SchemeAccessCookie, SchemeAccessCSRF

@@ -19,11 +19,20 @@ func TestSecuritySchemes(t *testing.T) {
 		want map[string]SecurityScheme
 	}{
 		{
-			name: "headers default",
-			why:  "the default configuration is exactly HTTP bearer with bearerFormat JWT, and nothing else",
+			name: "headers, DPoP off",
+			why:  "without DPoP the configuration is exactly HTTP bearer with bearerFormat JWT, and nothing else",
+			cfg:  Config{DPoP: DPoPConfig{Mode: DPoPOff}},
+			want: map[string]SecurityScheme{
+				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+			},
+		},
+		{
+			name: "headers, DPoP allowed (the default)",
+			why:  "DPoP-bound tokens are a second HTTP scheme, DPoP (RFC 9449 §7.1)",
 			cfg:  Config{},
 			want: map[string]SecurityScheme{
 				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+				SchemeDPoP:   {Type: "http", Scheme: "DPoP"},
 			},
 		},
 		{
@@ -49,6 +58,7 @@ func TestSecuritySchemes(t *testing.T) {
 			},
 			want: map[string]SecurityScheme{
 				SchemeBearer:        {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+				SchemeDPoP:          {Type: "http", Scheme: "DPoP"},
 				SchemeAccessCookie:  {Type: "apiKey", In: "cookie", Name: "access_token"},
 				SchemeRefreshCookie: {Type: "apiKey", In: "cookie", Name: "refresh_token"},
 				SchemeAccessCSRF:    {Type: "apiKey", In: "header", Name: "X-Access-CSRF"},
@@ -70,6 +80,7 @@ func TestSecuritySchemes(t *testing.T) {
 			cfg:  Config{Header: HeaderConfig{Name: "X-Token", Type: "JWT"}},
 			want: map[string]SecurityScheme{
 				SchemeBearer: {Type: "apiKey", In: "header", Name: "X-Token"},
+				SchemeDPoP:   {Type: "apiKey", In: "header", Name: "X-Token"},
 			},
 		},
 		{
@@ -86,6 +97,7 @@ func TestSecuritySchemes(t *testing.T) {
 			cfg:  Config{Header: HeaderConfig{Type: "bearer"}},
 			want: map[string]SecurityScheme{
 				SchemeBearer: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+				SchemeDPoP:   {Type: "http", Scheme: "DPoP"},
 			},
 		},
 	}
@@ -160,9 +172,12 @@ func TestAddSecuritySchemes(t *testing.T) {
 }
 
 func TestSecurityRequirements(t *testing.T) {
-	headers := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
+	headers := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DPoP: DPoPConfig{Mode: DPoPOff}})
 	cookies := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationCookies}})
 	both := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationHeaders, LocationCookies}})
+	dpopAllowed := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}})
+	dpopRequired := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DPoP: DPoPConfig{Mode: DPoPRequired}})
+	dpop := SecurityRequirement{SchemeDPoP: {}}
 	noCSRF := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{LocationCookies}, Cookies: CookieConfig{UnsafeDisableCSRF: true}})
 	bearer := SecurityRequirement{SchemeBearer: {}}
 	tests := []struct {
@@ -187,7 +202,15 @@ func TestSecurityRequirements(t *testing.T) {
 		{"refresh cookie POST", "refresh routes read the refresh cookie and its CSRF header", cookies, "POST", Requirement{Refresh: true},
 			[]SecurityRequirement{{SchemeRefreshCookie: {}, SchemeRefreshCSRF: {}}}},
 		{"both optional POST", "either location is an alternative, after the empty one", both, "POST", Requirement{Optional: true},
-			[]SecurityRequirement{{}, bearer, {SchemeAccessCookie: {}, SchemeAccessCSRF: {}}}},
+			[]SecurityRequirement{{}, bearer, dpop, {SchemeAccessCookie: {}, SchemeAccessCSRF: {}}}},
+		{"DPoP allowed", "a bound token under the DPoP scheme is an alternative to the bearer token", dpopAllowed, "GET", Requirement{},
+			[]SecurityRequirement{bearer, dpop}},
+		{"DPoP required on the route", "only a bound token passes", dpopAllowed, "GET", Requirement{DPoP: DPoPRequired},
+			[]SecurityRequirement{dpop}},
+		{"DPoP off on the route", "the DPoP scheme is not read there", dpopAllowed, "GET", Requirement{DPoP: DPoPOff},
+			[]SecurityRequirement{bearer}},
+		{"DPoP required", "the configuration refuses bearer tokens everywhere", dpopRequired, "POST", Requirement{Optional: true},
+			[]SecurityRequirement{{}, dpop}},
 		{"no CSRF", "without CSRF protection the cookie alone suffices", noCSRF, "POST", Requirement{},
 			[]SecurityRequirement{{SchemeAccessCookie: {}}}},
 	}

@@ -122,6 +122,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	type want = []map[string][]string
 	bearer := map[string][]string{authjwt.SchemeBearer: {}}
+	dpop := map[string][]string{authjwt.SchemeDPoP: {}} // DPoP allowed, the default
 	tests := []struct {
 		path, method string
 		why          string
@@ -129,11 +130,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		errors       []string
 	}{
 		{"/open", "GET", "an unguarded operation has no security", nil, nil},
-		{"/protected", "GET", "required: header or cookie (GET: no CSRF)", want{bearer, {authjwt.SchemeAccessCookie: {}}}, []string{"401", "403"}},
-		{"/optional", "GET", "optional: the empty requirement first", want{{}, bearer, {authjwt.SchemeAccessCookie: {}}}, []string{"401"}},
-		{"/refresh", "POST", "refresh POST: the refresh cookie with its CSRF header", want{bearer, {authjwt.SchemeRefreshCookie: {}, authjwt.SchemeRefreshCSRF: {}}}, []string{"401", "503"}},
-		{"/admin", "GET", "fresh and roles combine on one operation", want{bearer, {authjwt.SchemeAccessCookie: {}}}, []string{"403"}},
-		{"/partner", "POST", "claims POST: access cookie with CSRF header", want{bearer, {authjwt.SchemeAccessCookie: {}, authjwt.SchemeAccessCSRF: {}}}, []string{"403"}},
+		{"/protected", "GET", "required: header or cookie (GET: no CSRF)", want{bearer, dpop, {authjwt.SchemeAccessCookie: {}}}, []string{"401", "403"}},
+		{"/optional", "GET", "optional: the empty requirement first", want{{}, bearer, dpop, {authjwt.SchemeAccessCookie: {}}}, []string{"401"}},
+		{"/refresh", "POST", "refresh POST: the refresh cookie with its CSRF header", want{bearer, dpop, {authjwt.SchemeRefreshCookie: {}, authjwt.SchemeRefreshCSRF: {}}}, []string{"401", "503"}},
+		{"/admin", "GET", "fresh and roles combine on one operation", want{bearer, dpop, {authjwt.SchemeAccessCookie: {}}}, []string{"403"}},
+		{"/partner", "POST", "claims POST: access cookie with CSRF header", want{bearer, dpop, {authjwt.SchemeAccessCookie: {}, authjwt.SchemeAccessCSRF: {}}}, []string{"403"}},
 	}
 	for _, tt := range tests {
 		op := doc.Paths[tt.path].Get
@@ -176,7 +177,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Errorf("not valid OpenAPI 3.1: %v", err)
 	}
 	sec := generic["paths"].(map[string]any)["/optional"].(map[string]any)["get"].(map[string]any)["security"]
-	if b, _ := json.Marshal(sec); string(b) != `[{},{"bearerAuth":[]},{"accessCookie":[]}]` {
+	if b, _ := json.Marshal(sec); string(b) != `[{},{"bearerAuth":[]},{"dpopAuth":[]},{"accessCookie":[]}]` {
 		t.Errorf("optional security JSON %s", b)
 	}
 }

@@ -74,6 +74,7 @@ func fetchDoc(t *testing.T, ts *testServer) ([]byte, *openapi3.T) {
 
 func TestOpenAPIDocument(t *testing.T) {
 	bearer := map[string][]string{authjwt.SchemeBearer: {}}
+	dpop := map[string][]string{authjwt.SchemeDPoP: {}}
 	tests := []struct {
 		name      string
 		why       string
@@ -83,12 +84,12 @@ func TestOpenAPIDocument(t *testing.T) {
 		access, accessUnsafe, refreshUnsafe, optional []map[string][]string
 	}{
 		{
-			name: "headers", why: "the default documents HTTP bearer only",
+			name: "headers", why: "the default documents HTTP bearer and DPoP (AUTHJWT_DPOP=allowed)",
 			locations: []string{authjwt.LocationHeaders},
-			schemes:   []string{authjwt.SchemeBearer},
-			access:    []map[string][]string{bearer}, accessUnsafe: []map[string][]string{bearer},
-			refreshUnsafe: []map[string][]string{bearer},
-			optional:      []map[string][]string{{}, bearer},
+			schemes:   []string{authjwt.SchemeBearer, authjwt.SchemeDPoP},
+			access:    []map[string][]string{bearer, dpop}, accessUnsafe: []map[string][]string{bearer, dpop},
+			refreshUnsafe: []map[string][]string{bearer, dpop},
+			optional:      []map[string][]string{{}, bearer, dpop},
 		},
 		{
 			name: "cookies", why: "cookie mode documents cookies and CSRF headers, per method",
@@ -102,11 +103,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		{
 			name: "both", why: "both locations are alternatives",
 			locations:     []string{authjwt.LocationHeaders, authjwt.LocationCookies},
-			schemes:       []string{authjwt.SchemeBearer, authjwt.SchemeAccessCookie, authjwt.SchemeAccessCSRF, authjwt.SchemeRefreshCookie, authjwt.SchemeRefreshCSRF},
-			access:        []map[string][]string{bearer, {authjwt.SchemeAccessCookie: {}}},
-			accessUnsafe:  []map[string][]string{bearer, {authjwt.SchemeAccessCookie: {}, authjwt.SchemeAccessCSRF: {}}},
-			refreshUnsafe: []map[string][]string{bearer, {authjwt.SchemeRefreshCookie: {}, authjwt.SchemeRefreshCSRF: {}}},
-			optional:      []map[string][]string{{}, bearer, {authjwt.SchemeAccessCookie: {}}},
+			schemes:       []string{authjwt.SchemeBearer, authjwt.SchemeDPoP, authjwt.SchemeAccessCookie, authjwt.SchemeAccessCSRF, authjwt.SchemeRefreshCookie, authjwt.SchemeRefreshCSRF},
+			access:        []map[string][]string{bearer, dpop, {authjwt.SchemeAccessCookie: {}}},
+			accessUnsafe:  []map[string][]string{bearer, dpop, {authjwt.SchemeAccessCookie: {}, authjwt.SchemeAccessCSRF: {}}},
+			refreshUnsafe: []map[string][]string{bearer, dpop, {authjwt.SchemeRefreshCookie: {}, authjwt.SchemeRefreshCSRF: {}}},
+			optional:      []map[string][]string{{}, bearer, dpop, {authjwt.SchemeAccessCookie: {}}},
 		},
 	}
 	for _, tt := range tests {
