@@ -241,14 +241,48 @@ func (s *server) internalError(w http.ResponseWriter, r *http.Request, what stri
 		Message: "Internal server error", Err: err})
 }
 
+// dpopKey verifies the DPoP proof a login carries (RFC 9449 §5), writing
+// the error response when it fails (a missing or stale nonce: 401
+// use_dpop_nonce with a fresh DPoP-Nonce): the thumbprint of its key, to
+// bind the tokens to, or "" without a proof (bearer tokens, unless
+// AUTHJWT_DPOP=required).
+func (s *server) dpopKey(w http.ResponseWriter, r *http.Request) (string, bool) {
+	jkt, err := s.auth.CheckDPoPProof(r)
+	if err != nil {
+		s.auth.WriteError(w, r, err)
+		return "", false
+	}
+	if n := s.auth.DPoPNonce(); jkt != "" && n != "" {
+		w.Header().Set("DPoP-Nonce", n)
+	}
+	return jkt, true
+}
+
+// tokenBody is a login's token response; token_type says DPoP for bound
+// tokens (RFC 9449 §5).
+func tokenBody(jkt string, kv ...string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	if jkt != "" {
+		m["token_type"] = "DPoP"
+	}
+	return m
+}
+
 func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	name, u, ok := s.credentials(w, r)
 	if !ok {
 		return
 	}
+	jkt, ok := s.dpopKey(w, r)
+	if !ok {
+		return
+	}
 	// The tokens say when the user logged in (auth_time, RFC 9470):
 	// refreshes keep it, /protected-recent reads it.
-	pair, err := s.startSession(r, name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u))
+	pair, err := s.startSession(r, name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u), authjwt.WithDPoP(jkt))
 	if err != nil {
 		if errors.Is(err, authjwt.ErrStoreUnavailable) {
 			s.auth.WriteError(w, r, err)
@@ -267,7 +301,7 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, detail{"Logged in"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"access_token": pair.AccessToken, "refresh_token": pair.RefreshToken})
+	writeJSON(w, http.StatusOK, tokenBody(jkt, "access_token", pair.AccessToken, "refresh_token", pair.RefreshToken))
 }
 
 func (s *server) handleFreshLogin(w http.ResponseWriter, r *http.Request) {
@@ -275,7 +309,11 @@ func (s *server) handleFreshLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	at, err := s.auth.CreateAccessToken(name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u))
+	jkt, ok := s.dpopKey(w, r)
+	if !ok {
+		return
+	}
+	at, err := s.auth.CreateAccessToken(name, authjwt.WithFresh(true), authjwt.WithAuthTime(s.cfg.Now()), userClaims(u), authjwt.WithDPoP(jkt))
 	if err != nil {
 		s.internalError(w, r, "creating token", err)
 		return
@@ -290,7 +328,7 @@ func (s *server) handleFreshLogin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, detail{"Logged in"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"access_token": at})
+	writeJSON(w, http.StatusOK, tokenBody(jkt, "access_token", at))
 }
 
 // refreshOptions gives the tokens of /refresh the user's claims, read

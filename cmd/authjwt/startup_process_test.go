@@ -121,6 +121,10 @@ func TestServeRefusesBadSettings(t *testing.T) {
 			`authjwt: configuration error: AUTHJWT_TRUSTED_ISSUER: "https://idp.example" is our own issuer`},
 		{"trusted JWKS over plain HTTP", []string{"AUTHJWT_TRUSTED_ISSUER=https://idp.example", "AUTHJWT_TRUSTED_AUDIENCE=api", "AUTHJWT_TRUSTED_JWKS_URL=http://idp.example/jwks"},
 			`authjwt: configuration error: AUTHJWT_TRUSTED_JWKS_URL: URL "http://idp.example/jwks" must be absolute https`},
+		{"unknown DPoP mode", []string{"AUTHJWT_DPOP=sometimes"},
+			`authjwt: configuration error: AUTHJWT_DPOP: unknown mode "sometimes" (use off, allowed or required)`},
+		{"DPoP nonces with DPoP off", []string{"AUTHJWT_DPOP=off", "AUTHJWT_DPOP_NONCE=true"},
+			`authjwt: configuration error: AUTHJWT_DPOP_NONCE: set, but AUTHJWT_DPOP is off`},
 		{"type claim named exp", []string{"AUTHJWT_TOKEN_TYPE_CLAIM_NAME=exp"},
 			`authjwt: configuration error: AUTHJWT_TOKEN_TYPE_CLAIM_NAME: "exp" collides with a registered claim`},
 	} {
