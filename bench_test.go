@@ -2,6 +2,9 @@ package authjwt
 
 import (
 	"context"
+	"fmt"
+	"time"
+
 	"github.com/librenz/authjwt/revoke"
 	"net/http"
 	"net/http/httptest"
@@ -105,6 +108,32 @@ func BenchmarkVerifyHS256Denylist(b *testing.B) {
 	}
 	tok, _ := a.CreateAccessToken("alice")
 	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyHS256Replica measures verification checked against a
+// revocation replica (Revocation.MaxStaleness) holding 100,000 entries,
+// beside BenchmarkVerifyHS256Denylist (the memory store).
+func BenchmarkVerifyHS256Replica(b *testing.B) {
+	st := newLogStore(time.Now)
+	defer st.Close()
+	ctx := context.Background()
+	for i := range 100_000 {
+		if err := st.RevokeToken(ctx, fmt.Sprintf("0193aaaa-%04x-7000-8000-%012x", i&0xffff, i), time.Now().Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	a, err := New(Config{Keys: KeyConfig{SecretKey: benchSecret}, Revocation: RevocationConfig{Store: st, MaxStaleness: time.Minute}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	tok, _ := a.CreateAccessToken("alice")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {

@@ -42,6 +42,10 @@ type replica struct {
 
 	seed   maphash.Seed
 	shards [replicaShards]replicaShard
+	// How many entries of each kind the shards hold (expired ones not yet
+	// swept included): a lookup skips the kinds there are none of, often
+	// families and subjects.
+	nTokens, nFamilies, nSubjects atomic.Int64
 
 	cursor revoke.Cursor // the feed goroutine's alone once started
 
@@ -113,7 +117,7 @@ func newReplica(rc *RevocationConfig, feed revoke.Feed, now func() time.Time, re
 	}
 	// Catch up at once: a large snapshot's proof may be older than the
 	// bound by the time it has loaded.
-	if err := p.follow(ctx, 0); err != nil && !errors.Is(err, revoke.ErrFeedTrimmed) {
+	if _, err := p.follow(ctx, 0); err != nil && !errors.Is(err, revoke.ErrFeedTrimmed) {
 		return nil, err
 	}
 	run, stop := context.WithCancel(context.Background())
@@ -159,15 +163,18 @@ func (p *replica) isRevoked(q revoke.Query) (bool, error) {
 		}
 		return exp > now
 	}
-	if q.JTI != "" {
+	if q.JTI != "" && p.nTokens.Load() > 0 {
 		if exp, ok := p.lookupID(q.JTI, false); ok && live(exp) {
 			return true, nil
 		}
 	}
-	if q.Family != "" {
+	if q.Family != "" && p.nFamilies.Load() > 0 {
 		if exp, ok := p.lookupID(q.Family, true); ok && live(exp) {
 			return true, nil
 		}
+	}
+	if p.nSubjects.Load() == 0 {
+		return false, nil
 	}
 	k := subjectID{q.Issuer, q.Subject}
 	s := p.subjectShard(k)
@@ -241,6 +248,10 @@ func (p *replica) apply(e revoke.Entry) {
 			return
 		}
 		family := e.Kind == revoke.EntryFamily
+		n := &p.nTokens
+		if family {
+			n = &p.nFamilies
+		}
 		if u, ok := parseUUID(e.ID); ok {
 			s := &p.shards[u[15]%replicaShards]
 			s.mu.Lock()
@@ -249,6 +260,9 @@ func (p *replica) apply(e revoke.Entry) {
 				m = s.families
 			}
 			if old, ok := m[u]; !ok || old < exp {
+				if !ok {
+					n.Add(1)
+				}
 				m[u] = exp
 			}
 			s.mu.Unlock()
@@ -261,6 +275,9 @@ func (p *replica) apply(e revoke.Entry) {
 			m = s.familyS
 		}
 		if old, ok := m[e.ID]; !ok || old < exp {
+			if !ok {
+				n.Add(1)
+			}
 			m[e.ID] = exp
 		}
 		s.mu.Unlock()
@@ -271,6 +288,8 @@ func (p *replica) apply(e revoke.Entry) {
 		s.mu.Lock()
 		if c, ok := s.subjects[k]; ok {
 			cut, exp = max(c.cutoff, cut), max(c.expires, exp)
+		} else {
+			p.nSubjects.Add(1)
 		}
 		s.subjects[k] = replicaCutoff{cutoff: cut, expires: exp}
 		s.mu.Unlock()
@@ -299,33 +318,30 @@ func (p *replica) sweep() {
 		now := p.now().UnixNano()
 		s := &p.shards[i]
 		s.mu.Lock()
-		for k, exp := range s.tokens {
-			if exp <= now {
-				delete(s.tokens, k)
-			}
-		}
-		for k, exp := range s.families {
-			if exp <= now {
-				delete(s.families, k)
-			}
-		}
-		for k, exp := range s.tokenS {
-			if exp <= now {
-				delete(s.tokenS, k)
-			}
-		}
-		for k, exp := range s.familyS {
-			if exp <= now {
-				delete(s.familyS, k)
-			}
-		}
+		p.nTokens.Add(-sweepMap(s.tokens, now) - sweepMap(s.tokenS, now))
+		p.nFamilies.Add(-sweepMap(s.families, now) - sweepMap(s.familyS, now))
+		var gone int64
 		for k, c := range s.subjects {
 			if c.expires <= now {
 				delete(s.subjects, k)
+				gone++
 			}
 		}
+		p.nSubjects.Add(-gone)
 		s.mu.Unlock()
 	}
+}
+
+// sweepMap deletes the entries of m expired by now and returns how many.
+func sweepMap[K comparable](m map[K]int64, now int64) int64 {
+	var gone int64
+	for k, exp := range m {
+		if exp <= now {
+			delete(m, k)
+			gone++
+		}
+	}
+	return gone
 }
 
 // size returns the number of entries held (expired ones not yet swept
@@ -356,19 +372,24 @@ func (p *replica) load(ctx context.Context) error {
 	return nil
 }
 
-// follow reads the changes after the cursor, waiting up to wait.
-func (p *replica) follow(ctx context.Context, wait time.Duration) error {
+// follow reads the changes after the cursor, waiting up to wait, and
+// returns how many it applied.
+func (p *replica) follow(ctx context.Context, wait time.Duration) (int, error) {
 	rctx, cancel := context.WithTimeout(ctx, wait+p.timeout)
 	defer cancel()
 	start := p.rev.started()
-	next, seen, err := p.feed.Changes(rctx, p.cursor, wait, p.apply)
+	n := 0
+	next, seen, err := p.feed.Changes(rctx, p.cursor, wait, func(e revoke.Entry) {
+		n++
+		p.apply(e)
+	})
 	p.rev.report(ctx, StoreOpFeedChanges, start, err, false)
 	if err != nil {
-		return err
+		return n, err
 	}
 	p.cursor = next
 	p.prove(seen)
-	return nil
+	return n, nil
 }
 
 // run follows the feed until ctx ends: Changes in a loop; a snapshot
@@ -388,7 +409,8 @@ func (p *replica) run(ctx context.Context) {
 			p.sweep()
 		default:
 		}
-		err := p.follow(ctx, p.wait)
+		began := time.Now()
+		n, err := p.follow(ctx, p.wait)
 		if errors.Is(err, revoke.ErrFeedTrimmed) {
 			lctx, cancel := context.WithTimeout(ctx, replicaStartTimeout+p.timeout)
 			err = p.load(lctx)
@@ -400,17 +422,26 @@ func (p *replica) run(ctx context.Context) {
 		if err == nil {
 			p.rev.health.success(ctx, p.rev.log)
 			pause = 0
+			// A feed that answers "nothing" at once, without waiting,
+			// is read at most every wait/4, not in a busy loop.
+			if idle := p.wait/4 - time.Since(began); n == 0 && idle > 0 {
+				sleepCtx(ctx, idle)
+			}
 			continue
 		}
 		p.rev.health.failure(ctx, p.rev.log, "feed", err, false)
 		pause = min(max(2*pause, 10*time.Millisecond), max(p.wait, 10*time.Millisecond))
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+		sleepCtx(ctx, pause)
+	}
+}
+
+// sleepCtx sleeps for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
