@@ -563,3 +563,31 @@ func TestSessionClientIPHeader(t *testing.T) {
 		t.Fatalf("without ClientIPHeader: %q, want the peer", got)
 	}
 }
+
+// TestSessionTwoInstances: two Auths on one store, as two processes on a
+// shared Redis or SQL store: a session started on one is listed by both,
+// ended on the other, and refused by both at once.
+func TestSessionTwoInstances(t *testing.T) {
+	store := revoke.NewMemory()
+	t.Cleanup(func() { store.Close() })
+	cfg := Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Store: store}, Sessions: SessionConfig{Enabled: true}}
+	a, b := mustNew(t, cfg), mustNew(t, cfg)
+	ctx := context.Background()
+	p1 := login(t, a, "judy", "on A", "192.0.2.1:1")
+	time.Sleep(2 * time.Millisecond)
+	p2 := login(t, b, "judy", "on B", "192.0.2.2:1")
+	onA, _ := listIDs(t, a, mustAccess(t, a, p1))
+	onB, _ := listIDs(t, b, mustAccess(t, b, p2))
+	if strings.Join(onA, ",") != strings.Join(onB, ",") || len(onA) != 2 {
+		t.Fatalf("lists disagree: A %v, B %v", onA, onB)
+	}
+	if err := b.EndSession(ctx, mustAccess(t, b, p2), p1.Family); err != nil {
+		t.Fatal(err)
+	}
+	mustBeRefused(t, a, p1)
+	mustBeRefused(t, b, p1)
+	onA, _ = listIDs(t, a, mustAccess(t, a, p2))
+	if len(onA) != 1 || onA[0] != p2.Family {
+		t.Fatalf("A lists %v after B ended the session", onA)
+	}
+}
