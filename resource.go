@@ -28,8 +28,9 @@ type resourceMeta struct {
 	// origin.
 	identifier string
 	// path is the metadata's path on this server (RFC 9728 §3.1), and url
-	// its URL when identifier is set.
-	path, url string
+	// its URL when identifier is set. alias is the path without the
+	// identifier's trailing slash, when it has one ("" otherwise).
+	path, url, alias string
 	// doc is the document without "resource", as JSON members after it.
 	doc []byte
 	// static is the whole document when identifier is set.
@@ -51,10 +52,23 @@ type resourceDoc struct {
 
 // resourceMetadataPath returns the path of the metadata of the resource
 // whose identifier is u (RFC 9728 §3.1): the well-known suffix inserted
-// between the host and the path, any terminating slash of the path
-// removed first.
-func resourceMetadataPath(u *url.URL) string {
-	return WellKnownResourceMetadata + strings.TrimRight(u.EscapedPath(), "/")
+// between the host and the path. "Any terminating slash (/) following the
+// host component" is removed first: a path that is "/" alone, the slash
+// right after the host. A slash ending a longer path stays, since
+// "https://x/v1/" and "https://x/v1" are two identifiers, whose documents
+// (whose "resource" must equal each exactly) cannot share a URL; panva's
+// oauth4webapi reads the rule so. alias is the path other clients derive
+// by also removing that last slash, as RFC 8414 §3.1 has them do for
+// issuers ("" when the path has no trailing slash).
+func resourceMetadataPath(u *url.URL) (path, alias string) {
+	p := u.EscapedPath()
+	if p == "/" {
+		p = ""
+	}
+	if t := strings.TrimRight(p, "/"); t != p {
+		alias = WellKnownResourceMetadata + t
+	}
+	return WellKnownResourceMetadata + p, alias
 }
 
 // validateIdentifier checks a resource identifier (RFC 9728 §1.2, RFC 8707
@@ -99,7 +113,7 @@ func newResourceMeta(c *Config, headers bool, dp *dpopVerifier) (*resourceMeta, 
 		if err != nil {
 			return nil, err
 		}
-		m.path = resourceMetadataPath(u)
+		m.path, m.alias = resourceMetadataPath(u)
 		m.url = u.Scheme + "://" + u.Host + m.path
 	}
 	d := resourceDoc{ScopesSupported: r.Scopes, BearerMethods: []string{}}
@@ -180,14 +194,35 @@ func (m *resourceMeta) originOf(r *http.Request) string {
 // ResourceMetadataPath returns the path at which to serve
 // [Auth.ResourceMetadataHandler] (RFC 9728 §3.1):
 // "/.well-known/oauth-protected-resource", followed by the path of
-// [ResourceConfig.Identifier] when it has one without its terminating
-// slash ("/.well-known/oauth-protected-resource/api/v1" for
-// https://api.example.com/api/v1/). It is "" when the metadata is off.
+// [ResourceConfig.Identifier] when it has one other than "/"
+// ("/.well-known/oauth-protected-resource/api/v1" for
+// https://api.example.com/api/v1). It is the path the challenges
+// advertise, and "" when the metadata is off. For an identifier whose path
+// ends with a slash, see [Auth.ResourceMetadataPaths].
 func (a *Auth) ResourceMetadataPath() string {
 	if a.meta == nil {
 		return ""
 	}
 	return a.meta.path
+}
+
+// ResourceMetadataPaths returns every path the handler answers at:
+// [Auth.ResourceMetadataPath], and for an identifier whose path ends with
+// a slash (https://api.example.com/v1/) also that path without it
+// (/.well-known/oauth-protected-resource/v1), where clients applying RFC
+// 8414's rule to RFC 9728 look. Mount the handler at each:
+//
+//	for _, p := range auth.ResourceMetadataPaths() {
+//		mux.Handle("GET "+p, auth.ResourceMetadataHandler())
+//	}
+func (a *Auth) ResourceMetadataPaths() []string {
+	if a.meta == nil {
+		return nil
+	}
+	if a.meta.alias != "" {
+		return []string{a.meta.path, a.meta.alias}
+	}
+	return []string{a.meta.path}
 }
 
 // ResourceMetadataURL returns the URL of the protected-resource metadata
@@ -206,7 +241,7 @@ func (a *Auth) ResourceMetadataURL(r *http.Request) string {
 //
 //	mux.Handle("GET "+auth.ResourceMetadataPath(), auth.ResourceMetadataHandler())
 //
-// It answers GET and HEAD at that path (404 elsewhere, 405 for other
+// It answers GET and HEAD at [Auth.ResourceMetadataPaths] (404 elsewhere, 405 for other
 // methods) with the JSON document: "resource" ([ResourceConfig.Identifier],
 // or the request's origin without one), "authorization_servers"
 // ([Config.EncodeIssuer] and every [TrustedIssuer]), "scopes_supported"
@@ -222,7 +257,7 @@ func (a *Auth) ResourceMetadataHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
-		if a.meta == nil || r.URL.Path != a.meta.path {
+		if a.meta == nil || (r.URL.Path != a.meta.path && (a.meta.alias == "" || r.URL.Path != a.meta.alias)) {
 			writeJSONStatus(w, http.StatusNotFound, errorBody{Detail: "Not Found", Code: "not_found"})
 			return
 		}

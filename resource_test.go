@@ -13,23 +13,42 @@ import (
 
 // TestResourceMetadataPath: RFC 9728 §3.1 places the metadata of a
 // resource with a path at the well-known suffix inserted between the host
-// and the path, any terminating slash removed; of one without, at the
-// well-known path itself.
+// and the path, the terminating slash following the host removed; of one
+// without, at the well-known path itself.
 func TestResourceMetadataPath(t *testing.T) {
-	for _, tc := range []struct{ id, path, url string }{
-		{"https://api.example.com", "/.well-known/oauth-protected-resource", "https://api.example.com/.well-known/oauth-protected-resource"},
-		// A root path is no path: its slash is the terminating one.
-		{"https://api.example.com/", "/.well-known/oauth-protected-resource", "https://api.example.com/.well-known/oauth-protected-resource"},
+	for _, tc := range []struct {
+		id, path, url string
+		alias         string // the path without the identifier's trailing slash
+	}{
+		{"https://api.example.com", "/.well-known/oauth-protected-resource", "https://api.example.com/.well-known/oauth-protected-resource", ""},
+		// A root path is the terminating slash following the host.
+		{"https://api.example.com/", "/.well-known/oauth-protected-resource", "https://api.example.com/.well-known/oauth-protected-resource", ""},
 		// RFC 9728 §3.1's own example.
-		{"https://resource.example.com/resource1", "/.well-known/oauth-protected-resource/resource1", "https://resource.example.com/.well-known/oauth-protected-resource/resource1"},
-		{"https://example.com/tenant/mcp/", "/.well-known/oauth-protected-resource/tenant/mcp", "https://example.com/.well-known/oauth-protected-resource/tenant/mcp"},
+		{"https://resource.example.com/resource1", "/.well-known/oauth-protected-resource/resource1", "https://resource.example.com/.well-known/oauth-protected-resource/resource1", ""},
+		// A slash ending a longer path is the identifier's own: /mcp/ and
+		// /mcp are two resources. The handler also answers without it.
+		{"https://example.com/tenant/mcp/", "/.well-known/oauth-protected-resource/tenant/mcp/", "https://example.com/.well-known/oauth-protected-resource/tenant/mcp/",
+			"/.well-known/oauth-protected-resource/tenant/mcp"},
 		// Not appended after the path (/mcp/.well-known/…), the usual mistake.
-		{"https://example.com:8443/mcp", "/.well-known/oauth-protected-resource/mcp", "https://example.com:8443/.well-known/oauth-protected-resource/mcp"},
-		{"https://example.com/a%2Fb", "/.well-known/oauth-protected-resource/a%2Fb", "https://example.com/.well-known/oauth-protected-resource/a%2Fb"},
+		{"https://example.com:8443/mcp", "/.well-known/oauth-protected-resource/mcp", "https://example.com:8443/.well-known/oauth-protected-resource/mcp", ""},
+		{"https://example.com/a%2Fb", "/.well-known/oauth-protected-resource/a%2Fb", "https://example.com/.well-known/oauth-protected-resource/a%2Fb", ""},
 	} {
 		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Resource: ResourceConfig{Identifier: tc.id}})
 		if got := a.ResourceMetadataPath(); got != tc.path {
 			t.Errorf("%s: path %q, want %q", tc.id, got, tc.path)
+		}
+		want := []string{tc.path}
+		if tc.alias != "" {
+			want = append(want, tc.alias)
+		}
+		if got := a.ResourceMetadataPaths(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: paths %q, want %q", tc.id, got, want)
+		}
+		if tc.alias != "" {
+			w := getMetadata(t, a, "GET", tc.alias, true)
+			if w.Code != 200 || !strings.Contains(w.Body.String(), `"resource":"`+tc.id+`"`) {
+				t.Errorf("%s at %s: %d %s", tc.id, tc.alias, w.Code, w.Body)
+			}
 		}
 		if got := a.ResourceMetadataURL(httptest.NewRequest("GET", "/", nil)); got != tc.url {
 			t.Errorf("%s: URL %q, want %q", tc.id, got, tc.url)
@@ -125,7 +144,7 @@ func TestResourceMetadataDocument(t *testing.T) {
 	if w := getMetadata(t, a, "POST", "/.well-known/oauth-protected-resource/v1", true); w.Code != 405 || w.Header().Get("Allow") != "GET, HEAD" {
 		t.Fatalf("POST: %d %v", w.Code, w.Header())
 	}
-	for _, p := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/v1/", "/v1/.well-known/oauth-protected-resource"} {
+	for _, p := range []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/v1/", "/.well-known/oauth-protected-resource/v", "/v1/.well-known/oauth-protected-resource"} {
 		if w := getMetadata(t, a, "GET", p, true); w.Code != 404 {
 			t.Fatalf("%s: %d, want 404 (the metadata of another resource)", p, w.Code)
 		}

@@ -80,7 +80,10 @@ func TestServeResourceMetadata(t *testing.T) {
 		p := startServe(t, "AUTHJWT_RESOURCE="+resource, "AUTHJWT_ENCODE_ISSUER=https://auth.example.com",
 			"AUTHJWT_TRUSTED_ISSUER=https://idp.example.org/", "AUTHJWT_TRUSTED_JWKS_URL=https://idp.example.org/jwks",
 			"AUTHJWT_RESOURCE_SCOPES=admin,read", "AUTHJWT_DPOP=required", "AUTHJWT_DPOP_ALGORITHMS=ES256,EdDSA")
-		doc := metadata(t, p, "/.well-known/oauth-protected-resource/v1")
+		doc := metadata(t, p, "/.well-known/oauth-protected-resource/v1/")
+		if alias := metadata(t, p, "/.well-known/oauth-protected-resource/v1"); !reflect.DeepEqual(alias, doc) {
+			t.Errorf("without the trailing slash: %v, want %v", alias, doc)
+		}
 		want := map[string]any{
 			"resource":                          resource, // exactly as configured (RFC 9728 §3.3)
 			"authorization_servers":             []any{"https://auth.example.com", "https://idp.example.org/"},
@@ -98,7 +101,7 @@ func TestServeResourceMetadata(t *testing.T) {
 		if r := p.do(req{method: "GET", path: "/.well-known/oauth-protected-resource"}); r.status != 404 {
 			t.Errorf("root form: %d %s, want 404", r.status, r.raw)
 		}
-		attr := `resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/v1"`
+		attr := `resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/v1/"`
 		if ch := challenge(t, p, req{method: "GET", path: "/protected"}, 401); !strings.Contains(ch, attr) || !strings.HasPrefix(ch, "DPoP ") {
 			t.Errorf("WWW-Authenticate %q without %s", ch, attr)
 		}

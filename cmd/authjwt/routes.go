@@ -68,7 +68,7 @@ func (s *server) routes() []route {
 	a := s.auth
 	access := a.Middleware(authjwt.Requirement{})
 	h := func(f http.HandlerFunc) http.Handler { return f }
-	return []route{
+	rs := []route{
 		{"GET /{$}", guardNone, "the demo page", h(s.handleDemo)},
 		{"GET /healthz", guardNone, "health check", h(s.handleHealthz)},
 		{"POST /login", guardCredentials, "log in: an access (fresh) and a refresh token", h(s.handleLogin)},
@@ -89,8 +89,15 @@ func (s *server) routes() []route {
 		{"DELETE /sessions/{id}", guardAccess, "end one session of the subject", access(h(s.handleEndSession))},
 		{"POST /logout-others", guardAccess, "end every other session of the subject", access(h(s.handleLogoutOthers))},
 		{"GET /.well-known/jwks.json", guardNone, "the public JWK Set", s.jwks},
-		{"GET " + a.ResourceMetadataPath(), guardNone, "the OAuth protected-resource metadata (RFC 9728)", a.ResourceMetadataHandler()},
 	}
+	for i, p := range a.ResourceMetadataPaths() {
+		summary := "the OAuth protected-resource metadata (RFC 9728)"
+		if i > 0 {
+			summary += ", also without the identifier's trailing slash"
+		}
+		rs = append(rs, route{"GET " + p, guardNone, summary, a.ResourceMetadataHandler()})
+	}
+	return rs
 }
 
 // writeJSON writes v with status. API responses are never cached: most
