@@ -1,7 +1,10 @@
 package authjwt_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -315,5 +318,215 @@ func TestDPoPMUSTs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDPoPWebSocket: a WebSocket handshake carries a bound token under the
+// DPoP scheme with a proof for GET and the handshake's http(s) URL; the
+// same refusals hold as for HTTP requests.
+func TestDPoPWebSocket(t *testing.T) {
+	e := newDPoPEnv(t, nil)
+	const wsURL = "https://api.example.com/ws"
+	handshake := func() *http.Request {
+		r := httptest.NewRequest("GET", wsURL+"?x=1", nil)
+		r.Header.Set("Connection", "Upgrade")
+		r.Header.Set("Upgrade", "websocket")
+		r.Header.Set("Sec-WebSocket-Version", "13")
+		r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		return r
+	}
+	r := handshake()
+	r.Header.Set("Authorization", "DPoP "+e.token)
+	r.Header.Set("DPoP", e.key.Proof(t, "GET", wsURL, authjwttest.ProofAccessToken(e.token)))
+	tok, _, err := e.a.CheckWebSocket(r, authjwt.Requirement{})
+	if err != nil {
+		t.Fatalf("handshake under DPoP: %v", err)
+	}
+	if tok.Source() != "dpop" || tok.DPoPThumbprint() != e.key.Thumbprint() {
+		t.Fatalf("token source %q, jkt %q", tok.Source(), tok.DPoPThumbprint())
+	}
+	if _, _, err := e.b.CheckWebSocket(r, authjwt.Requirement{}); !errors.Is(err, authjwt.ErrDPoPReplay) {
+		t.Fatalf("the same handshake on the other instance: %v, want ErrDPoPReplay", err)
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(r *http.Request)
+		want error
+	}{
+		{"a wss htu", func(r *http.Request) {
+			r.Header.Set("Authorization", "DPoP "+e.token)
+			r.Header.Set("DPoP", e.key.Proof(t, "GET", "wss://api.example.com/ws", authjwttest.ProofAccessToken(e.token)))
+		}, authjwt.ErrInvalidDPoPProof},
+		{"htm of another method", func(r *http.Request) {
+			r.Header.Set("Authorization", "DPoP "+e.token)
+			r.Header.Set("DPoP", e.key.Proof(t, "POST", wsURL, authjwttest.ProofAccessToken(e.token)))
+		}, authjwt.ErrInvalidDPoPProof},
+		{"bound token in the query", func(r *http.Request) {
+			r.URL.RawQuery = "token=" + e.token
+		}, authjwt.ErrDPoPBoundToken},
+		{"bound token in the bearer subprotocol", func(r *http.Request) {
+			r.Header.Set("Sec-WebSocket-Protocol", "bearer, "+e.token)
+		}, authjwt.ErrDPoPBoundToken},
+		{"bearer token under DPoP", func(r *http.Request) {
+			r.Header.Set("Authorization", "DPoP "+e.bearer)
+			r.Header.Set("DPoP", e.key.Proof(t, "GET", wsURL, authjwttest.ProofAccessToken(e.bearer)))
+		}, authjwt.ErrDPoPNotBound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := handshake()
+			tc.set(r)
+			if _, _, err := e.a.CheckWebSocket(r, authjwt.Requirement{}); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// A route requiring DPoP refuses the bearer subprotocol's bearer token.
+	r = handshake()
+	r.Header.Set("Sec-WebSocket-Protocol", "bearer, "+e.bearer)
+	if _, _, err := e.a.CheckWebSocket(r, authjwt.Requirement{DPoP: authjwt.DPoPRequired}); !errors.Is(err, authjwt.ErrDPoPRequired) {
+		t.Fatalf("bearer subprotocol on a route requiring DPoP: %v", err)
+	}
+}
+
+// TestDPoPRefresh: a bound refresh token refreshes only with a proof of
+// its key, with rotation on too (both rules apply: the used token is
+// consumed, the successors stay bound); an unbound refresh token sent
+// with a proof gets bound successors.
+func TestDPoPRefresh(t *testing.T) {
+	for _, rotation := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rotation=%v", rotation), func(t *testing.T) {
+			e := newDPoPEnv(t, func(c *authjwt.Config) { c.Revocation.Rotation = rotation })
+			pair := authjwttest.Pair(t, e.a, "alice", authjwt.WithDPoP(e.key.Thumbprint()))
+			if pair.TokenType != "DPoP" {
+				t.Fatalf("bound pair TokenType %q", pair.TokenType)
+			}
+			h := e.a.RefreshHandler(authjwt.RefreshOptions{})
+			post := func(set func(r *http.Request)) *httptest.ResponseRecorder {
+				r := httptest.NewRequest("POST", "https://api.example.com/refresh", nil)
+				set(r)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				return w
+			}
+			if w := post(func(r *http.Request) { authjwttest.SetBearer(r, pair.RefreshToken) }); errCode(w) != "dpop_bound_token" {
+				t.Fatalf("bound refresh token as Bearer: %d %s", w.Code, w.Body)
+			}
+			if w := post(func(r *http.Request) { e.other.SetDPoP(t, r, pair.RefreshToken) }); errCode(w) != "dpop_key_mismatch" {
+				t.Fatalf("bound refresh token with another key: %d %s", w.Code, w.Body)
+			}
+			w := post(func(r *http.Request) { e.key.SetDPoP(t, r, pair.RefreshToken) })
+			var body struct{ AccessToken, RefreshToken, TokenType string }
+			json.Unmarshal(w.Body.Bytes(), &struct {
+				A *string `json:"access_token"`
+				R *string `json:"refresh_token"`
+				T *string `json:"token_type"`
+			}{&body.AccessToken, &body.RefreshToken, &body.TokenType})
+			if w.Code != 200 || body.TokenType != "DPoP" {
+				t.Fatalf("refresh with the key: %d %s", w.Code, w.Body)
+			}
+			if rotation != (body.RefreshToken != "") {
+				t.Fatalf("rotation %v, refresh_token in the body %q", rotation, body.RefreshToken)
+			}
+			for _, tok := range []string{body.AccessToken, body.RefreshToken} {
+				if tok == "" {
+					continue
+				}
+				v, err := e.a.Verify(context.Background(), tok, authjwt.Requirement{Refresh: tok == body.RefreshToken})
+				if err != nil || v.DPoPThumbprint() != e.key.Thumbprint() {
+					t.Fatalf("successor: %v, jkt %q, want bound to the key", err, v.DPoPThumbprint())
+				}
+			}
+			if rotation {
+				// The used token is consumed: a second use, even with the
+				// key, is reuse.
+				if w := post(func(r *http.Request) { e.key.SetDPoP(t, r, pair.RefreshToken) }); errCode(w) != "refresh_token_reuse" {
+					t.Fatalf("second use of a rotated bound refresh token: %d %s", w.Code, w.Body)
+				}
+			}
+
+			// An unbound refresh token with a proof: bound successors.
+			plain := authjwttest.Pair(t, e.a, "bob")
+			w = post(func(r *http.Request) {
+				authjwttest.SetBearer(r, plain.RefreshToken)
+				e.key.SetProof(t, r)
+			})
+			var at struct {
+				AccessToken string `json:"access_token"`
+				TokenType   string `json:"token_type"`
+			}
+			json.Unmarshal(w.Body.Bytes(), &at)
+			if w.Code != 200 || at.TokenType != "DPoP" {
+				t.Fatalf("unbound refresh token with a proof: %d %s", w.Code, w.Body)
+			}
+			if v, err := e.a.Verify(context.Background(), at.AccessToken, authjwt.Requirement{}); err != nil || v.DPoPThumbprint() != e.key.Thumbprint() {
+				t.Fatalf("access token from an unbound refresh with a proof: %v", err)
+			}
+			// Without a proof, bearer tokens as before.
+			plain2 := authjwttest.Pair(t, e.a, "bob")
+			if w := post(func(r *http.Request) { authjwttest.SetBearer(r, plain2.RefreshToken) }); w.Code != 200 || strings.Contains(w.Body.String(), "token_type") {
+				t.Fatalf("unbound refresh without a proof: %d %s", w.Code, w.Body)
+			}
+		})
+	}
+}
+
+// TestCheckDPoPProof: the proof of a token request (no ath), its errors,
+// and the modes.
+func TestCheckDPoPProof(t *testing.T) {
+	e := newDPoPEnv(t, nil)
+	login := func(opts ...authjwttest.ProofOption) *http.Request {
+		r := httptest.NewRequest("POST", "https://api.example.com/login", nil)
+		e.key.SetProof(t, r, opts...)
+		return r
+	}
+	r := login()
+	jkt, err := e.a.CheckDPoPProof(r)
+	if err != nil || jkt != e.key.Thumbprint() {
+		t.Fatalf("CheckDPoPProof = %q, %v", jkt, err)
+	}
+	if _, err := e.b.CheckDPoPProof(r); !errors.Is(err, authjwt.ErrDPoPReplay) {
+		t.Fatalf("the same proof on the other instance: %v", err)
+	}
+	if _, err := e.a.CheckDPoPProof(login(authjwttest.ProofClaim("htm", "GET"))); !errors.Is(err, authjwt.ErrInvalidDPoPProof) {
+		t.Fatalf("proof for GET at a POST: %v", err)
+	}
+	if jkt, err := e.a.CheckDPoPProof(httptest.NewRequest("POST", "https://api.example.com/login", nil)); jkt != "" || err != nil {
+		t.Fatalf("no proof, DPoP allowed: %q, %v", jkt, err)
+	}
+	req, _ := authjwttest.New(t, authjwt.Config{DPoP: authjwt.DPoPConfig{Mode: authjwt.DPoPRequired}})
+	if _, err := req.CheckDPoPProof(httptest.NewRequest("POST", "https://api.example.com/login", nil)); !errors.Is(err, authjwt.ErrDPoPRequired) {
+		t.Fatalf("no proof, DPoP required: %v", err)
+	}
+	off, _ := authjwttest.New(t, authjwt.Config{DPoP: authjwt.DPoPConfig{Mode: authjwt.DPoPOff}})
+	if jkt, err := off.CheckDPoPProof(login()); jkt != "" || err != nil {
+		t.Fatalf("DPoP off: %q, %v", jkt, err)
+	}
+	if _, err := e.a.CreateAccessToken("alice", authjwt.WithDPoP("not-a-thumbprint")); err == nil {
+		t.Fatal("WithDPoP accepted a value that is not a thumbprint")
+	}
+}
+
+// TestDPoPExternalURL: behind a proxy, htu is judged against the
+// configured external URL (with its path prefix), never X-Forwarded-*.
+func TestDPoPExternalURL(t *testing.T) {
+	e := newDPoPEnv(t, func(c *authjwt.Config) { c.DPoP.ExternalURL = "https://public.example.com/api/" })
+	inner := func(htu string, hdr map[string]string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "http://10.0.0.7:8080/resource", nil)
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		r.Header.Set("Authorization", "DPoP "+e.token)
+		r.Header.Set("DPoP", e.key.Proof(t, "GET", htu, authjwttest.ProofAccessToken(e.token)))
+		return serveDPoP(e.a, r, authjwt.Requirement{})
+	}
+	if w := inner("https://public.example.com/api/resource", nil); w.Code != 200 {
+		t.Fatalf("htu of the external URL: %d %s", w.Code, w.Body)
+	}
+	if w := inner("http://10.0.0.7:8080/resource", nil); errCode(w) != "invalid_dpop_proof" {
+		t.Fatalf("htu of the internal URL: %d %s", w.Code, w.Body)
+	}
+	fwd := map[string]string{"X-Forwarded-Host": "evil.example.com", "X-Forwarded-Proto": "https", "Forwarded": "host=evil.example.com;proto=https"}
+	if w := inner("https://evil.example.com/resource", fwd); errCode(w) != "invalid_dpop_proof" {
+		t.Fatalf("htu of a forwarded host: %d %s", w.Code, w.Body)
 	}
 }

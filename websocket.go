@@ -65,7 +65,9 @@ func WithSubprotocols(protocols ...string) WebSocketOption {
 //
 // The token is taken from the first of:
 //   - the Authorization header (configured name and scheme), for
-//     non-browser clients;
+//     non-browser clients; or under the DPoP scheme with a DPoP header
+//     (RFC 9449), whose proof's htm is GET and htu the handshake's URL
+//     with the http or https scheme (ws and wss are not htu schemes);
 //   - the Sec-WebSocket-Protocol header as the pair "bearer, <token>";
 //   - the query parameter [WebSocketConfig.QueryParam] ("token"), unless
 //     [WebSocketConfig.NoQueryToken] (URLs end up in logs);
