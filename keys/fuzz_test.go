@@ -23,6 +23,59 @@ func jwkSeeds(f *testing.F) {
 	}
 	f.Add([]byte(`{"kty":"oct","k":"AAAA"}`))
 	f.Add([]byte(`{"kty":"EC","crv":"P-256","x":"AA","y":"AA","x":"BB"}`))
+	for _, b := range akpSeeds() {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"kty":"AKP","alg":"ML-DSA-44","pub":"AAAA"}`))
+}
+
+// akpSeeds returns the public AKP JWKs of new ML-DSA keys, one per
+// parameter set, in a build with crypto/mldsa (none otherwise).
+func akpSeeds() [][]byte {
+	var out [][]byte
+	for _, alg := range []string{MLDSA44, MLDSA65, MLDSA87} {
+		s, err := GenerateMLDSAKey(alg)
+		if err != nil {
+			continue // a build without crypto/mldsa
+		}
+		key, _ := NewSigningKey(alg, s)
+		j, _ := PublicJWK(key)
+		b, _ := json.Marshal(j)
+		out = append(out, b)
+	}
+	return out
+}
+
+// FuzzParsePrivateAKP checks that ParsePrivateAKP never panics, and that
+// every key it accepts signs with the public key its JWK names and
+// marshals back to a JWK that parses to the same key.
+func FuzzParsePrivateAKP(f *testing.F) {
+	for _, alg := range []string{MLDSA44, MLDSA87} {
+		if s, err := NewMLDSAPrivateKey(alg, make([]byte, 32)); err == nil {
+			k, _ := NewSigningKey(alg, s)
+			b, _ := MarshalPrivateAKP(k)
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"kty":"AKP","alg":"ML-DSA-44","pub":"AAAA","priv":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`))
+	f.Add([]byte(`{"kty":"EC","priv":"AA"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := ParsePrivateAKP(data)
+		if err != nil {
+			return
+		}
+		if k.Signer == nil || CheckKey(k.Alg, k.Signer) != nil || k.Validate() != nil {
+			t.Fatalf("accepted key is inconsistent: %+v", k)
+		}
+		b, err := MarshalPrivateAKP(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k2, err := ParsePrivateAKP(b)
+		if err != nil || !k2.Public.(interface{ Equal(crypto.PublicKey) bool }).Equal(k.Public) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
 }
 
 // FuzzParseJWK checks that ParseJWK never panics, and that every key it
