@@ -12,7 +12,8 @@
 // protection ([Auth.SetPairCookies]), or both; revocation with pluggable
 // stores ([Auth.Revoke], [Auth.RevokeFamily], [Auth.RevokeSubject], package
 // [github.com/librenz/authjwt/revoke]); refresh-token rotation with reuse
-// detection ([Auth.Rotate]); HMAC, RSA, RSA-PSS, ECDSA and EdDSA keys,
+// detection ([Auth.Rotate]); HMAC, RSA, RSA-PSS, ECDSA, EdDSA and (built
+// with Go 1.27) post-quantum ML-DSA keys (RFC 9964, docs/post-quantum.md),
 // rotating key sets and a JWKS endpoint ([Auth.JWKSHandler], package
 // [github.com/librenz/authjwt/keys]); tokens of third-party identity
 // providers ([TrustedIssuer]); WebSocket handshakes ([Auth.WebSocket]);

@@ -90,7 +90,7 @@ func LoadEnv() (Config, error) {
 //	COMPAT                        string    none                   Compat                             compatibility profile: libre-fastapi-jwt (the seed's defaults)
 //	SECRET_KEY                    string    none                   Keys.SecretKey                     HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)
 //	SECRET_KEY_FILE               path      none                   Keys.SecretKey                     read SECRET_KEY from this file; one trailing newline trimmed
-//	PRIVATE_KEY                   PEM       none                   Keys.PrivateKey                    PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)
+//	PRIVATE_KEY                   PEM       none                   Keys.PrivateKey                    PEM private key for RS*, PS*, ES*, EdDSA, ML-DSA-* (PKCS#1, PKCS#8, SEC 1)
 //	PRIVATE_KEY_FILE              path      none                   Keys.PrivateKey                    read PRIVATE_KEY from this file, as is
 //	PUBLIC_KEY                    PEM       from PRIVATE_KEY       Keys.PublicKey                     PEM public key or certificate to verify with
 //	PUBLIC_KEY_FILE               path      none                   Keys.PublicKey                     read PUBLIC_KEY from this file, as is
@@ -148,7 +148,7 @@ func LoadEnv() (Config, error) {
 //	SESSIONS_MAX_PER_SUBJECT      int       100                    Sessions.MaxPerSubject             live sessions per subject; a login beyond ends the oldest (1 to 10000)
 //	SESSIONS_CLIENT_IP_HEADER     string    none                   Sessions.ClientIPHeader            header a trusted proxy sets to the client address (none: the peer address)
 //	SESSIONS_TRACK_ACCESS         bool      false                  Sessions.TrackAccess               access-token use updates a session's last use (once a minute)
-//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize                       largest accepted token, in bytes (256 to 65536)
+//	MAX_TOKEN_SIZE                int       8192                   MaxTokenSize                       largest accepted token, in bytes (256 to 65536; default 16384 with ML-DSA)
 //	VERIFY_CACHE_SIZE             int       0                      VerifyCacheSize                    verified asymmetric tokens to cache (0: off)
 //	LEGACY_STATUS_CODES           bool      false                  LegacyStatusCodes                  the seed's statuses (422, 401 for CSRF)
 //	WEBSOCKET_QUERY_PARAM         string    token                  WebSocket.QueryParam               query parameter of a WebSocket token
@@ -326,7 +326,7 @@ var envVars = []envVar{
 	strVar("COMPAT", "Compat", func(c *Config) *string { return &c.Compat }).describe("string", "none", "compatibility profile: `libre-fastapi-jwt` (the seed's defaults)"),
 	strVar("SECRET_KEY", "Keys.SecretKey", func(c *Config) *string { return &c.Keys.SecretKey }).describe("string", "none", "HMAC secret for HS256/384/512 (its UTF-8 bytes; at least 32/48/64 bytes)"),
 	fileVar("SECRET_KEY_FILE", "SECRET_KEY", "Keys.SecretKey", true, func(c *Config) *string { return &c.Keys.SecretKey }).describe("path", "none", "read SECRET_KEY from this file; one trailing newline trimmed"),
-	strVar("PRIVATE_KEY", "Keys.PrivateKey", func(c *Config) *string { return &c.Keys.PrivateKey }).describe("PEM", "none", "PEM private key for RS*, PS*, ES*, EdDSA (PKCS#1, PKCS#8, SEC 1)"),
+	strVar("PRIVATE_KEY", "Keys.PrivateKey", func(c *Config) *string { return &c.Keys.PrivateKey }).describe("PEM", "none", "PEM private key for RS*, PS*, ES*, EdDSA, ML-DSA-* (PKCS#1, PKCS#8, SEC 1)"),
 	fileVar("PRIVATE_KEY_FILE", "PRIVATE_KEY", "Keys.PrivateKey", false, func(c *Config) *string { return &c.Keys.PrivateKey }).describe("path", "none", "read PRIVATE_KEY from this file, as is"),
 	strVar("PUBLIC_KEY", "Keys.PublicKey", func(c *Config) *string { return &c.Keys.PublicKey }).describe("PEM", "from PRIVATE_KEY", "PEM public key or certificate to verify with"),
 	fileVar("PUBLIC_KEY_FILE", "PUBLIC_KEY", "Keys.PublicKey", false, func(c *Config) *string { return &c.Keys.PublicKey }).describe("path", "none", "read PUBLIC_KEY from this file, as is"),
@@ -407,7 +407,7 @@ var envVars = []envVar{
 		}
 		c.MaxTokenSize = n
 		return nil
-	}}.describe("int", "8192", "largest accepted token, in bytes (256 to 65536)"),
+	}}.describe("int", "8192", "largest accepted token, in bytes (256 to 65536; default 16384 with ML-DSA)"),
 	envVar{name: "VERIFY_CACHE_SIZE", field: "VerifyCacheSize", set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
