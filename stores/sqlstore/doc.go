@@ -110,11 +110,11 @@
 // reads again: on PostgreSQL it wakes at once on a notification (each
 // revoking transaction calls pg_notify on the channel "<prefix>changes",
 // delivered at its commit, and the store LISTENs on a pool connection it
-// keeps from its first Changes call until [Store.Close]); elsewhere, and
-// with a PostgreSQL driver other than pgx's stdlib (LISTEN needs the
-// driver's own connection, which database/sql does not expose), Changes
-// polls: one read per wait, so replicas use a wait derived from their
-// staleness bound. A notification only shortens a wait; freshness never
+// keeps from its first Changes call until [Store.Close]); elsewhere, with
+// a PostgreSQL driver other than pgx's stdlib (LISTEN needs the driver's
+// own connection, which database/sql does not expose), and with a pool
+// bounded below three connections, Changes polls: one read per wait, so
+// replicas use a wait derived from their staleness bound. A notification only shortens a wait; freshness never
 // rests on one.
 //
 // [Store.DeleteExpired] trims the log: changes whose expiry has passed

@@ -16,9 +16,10 @@ import (
 // pg_notify is delivered (at its commit). database/sql has no API for
 // notifications; the connection's driver value must be pgx's stdlib one
 // (the driver this module is tested with), reached through
-// (*sql.Conn).Raw. With another driver (lib/pq) the store does not
-// listen and Changes reads the log every wait instead; nothing depends on
-// a notification arriving: it only shortens the wait.
+// (*sql.Conn).Raw. With another driver (lib/pq), or a pool bounded below
+// minListenPool connections, the store does not listen and Changes reads
+// the log every wait instead; nothing depends on a notification
+// arriving: it only shortens the wait.
 
 // listenIdle is how long the listener waits for a notification before it
 // checks its connection with a ping, which must answer within listenPing.
@@ -28,7 +29,15 @@ const (
 )
 
 // errNoListen says the *sql.DB's driver cannot deliver notifications.
-var errNoListen = errors.New("sqlstore: the PostgreSQL driver is not pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib): no LISTEN, Changes polls every wait")
+var errNoListen = errors.New("sqlstore: no LISTEN, Changes polls every wait")
+
+// errNotPgx says the *sql.DB's driver is not pgx's.
+var errNotPgx = fmt.Errorf("sqlstore: the PostgreSQL driver is not pgx's database/sql driver (github.com/jackc/pgx/v5/stdlib): %w", errNoListen)
+
+// minListenPool is the smallest pool bound with which the store keeps a
+// connection for LISTEN: with fewer, the listener would hold a
+// connection the log's reads and the revocations need.
+const minListenPool = 3
 
 // pgxConn is what pgx's stdlib driver connection offers.
 type pgxConn interface{ Conn() *pgx.Conn }
@@ -89,6 +98,9 @@ func (s *Store) listen() {
 // then discarded, not returned to the pool: it would keep listening and
 // buffering notifications for a caller who never reads them.
 func (s *Store) listenConn(ctx context.Context) error {
+	if n := s.db.Stats().MaxOpenConnections; n > 0 && n < minListenPool {
+		return fmt.Errorf("sqlstore: a pool of %d connections (MaxConns) has none to spare for LISTEN, %d or more have: %w", n, minListenPool, errNoListen)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: listener: %w", err)
@@ -98,7 +110,7 @@ func (s *Store) listenConn(ctx context.Context) error {
 	_ = conn.Raw(func(dc any) error {
 		pc, ok := dc.(pgxConn)
 		if !ok {
-			cause = errNoListen
+			cause = errNotPgx
 			return nil // a connection we never touched goes back to the pool
 		}
 		c := pc.Conn()

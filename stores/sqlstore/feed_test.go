@@ -300,6 +300,51 @@ func TestFeed(t *testing.T) {
 	}
 }
 
+// TestFeedSmallPool: with a pool of fewer than three connections the
+// PostgreSQL store does not keep one for LISTEN (it would starve the
+// reads), and its feed works by polling.
+func TestFeedSmallPool(t *testing.T) {
+	b := backends[0]
+	db := b.open(t)
+	db.SetMaxOpenConns(2)
+	var feedErr error
+	var mu sync.Mutex
+	s := newStore(t, db, b.dialect, sqlstore.Options{MaxConns: -1, OnFeedError: func(err error) {
+		mu.Lock()
+		feedErr = err
+		mu.Unlock()
+	}})
+	cur, _, err := s.Snapshot(ctx10(t), func(revoke.Entry) {})
+	must(t, err)
+	must(t, s.RevokeToken(context.Background(), "j", time.Now().Add(time.Hour)))
+	var got entries
+	for len(got) == 0 {
+		next, _, err := s.Changes(ctx10(t), cur, 50*time.Millisecond, got.apply)
+		must(t, err)
+		cur = next
+	}
+	sameIDs(t, "changes", got, "token:j")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		e := feedErr
+		mu.Unlock()
+		if e != nil {
+			if !strings.Contains(e.Error(), "none to spare for LISTEN") {
+				t.Fatalf("OnFeedError: %v", e)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("OnFeedError not called")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.Listening() {
+		t.Fatal("listening on a pool of 2")
+	}
+}
+
 // waitListening starts s's PostgreSQL listener and waits until it
 // listens.
 func waitListening(t *testing.T, s *sqlstore.Store) {
