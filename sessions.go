@@ -289,9 +289,11 @@ func (a *Auth) EndSubjectSession(ctx context.Context, issuer, subject, id string
 }
 
 // EndOtherSessions ends every live session of t's subject but t's own
-// ("sign out all other devices") and reports how many it ended. The
-// first store failure stops it with [ErrStoreUnavailable]; the sessions
-// ended until then stay ended.
+// ("sign out all other devices") and reports how many it ended. A token
+// without a family (one from CreateAccessToken, not from a login's pair)
+// belongs to no session, so every session ends. The first store failure
+// stops it with [ErrStoreUnavailable]; the sessions ended until then stay
+// ended.
 func (a *Auth) EndOtherSessions(ctx context.Context, t *Token) (int, error) {
 	if t == nil {
 		return 0, ErrMissingToken
