@@ -2,6 +2,8 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +125,38 @@ func TestFeedSentinel(t *testing.T) {
 	}, feedHooks(func(t *testing.T, _ *redisstore.Store) {
 		killEverything(t, c)
 	}))
+}
+
+// TestFeedIdlePastTrim: a reader whose cursor is the last entry trimming
+// removed has lost nothing and is not sent to a snapshot; one whose
+// cursor is before it is.
+func TestFeedIdlePastTrim(t *testing.T) {
+	c := sharedRedis(t)
+	p := uniquePrefix("feedidle")
+	cleanPrefix(t, c, p)
+	s := redisstore.New(c, redisstore.Options{Prefix: p, Timeout: 5 * time.Second})
+	ctx := context.Background()
+	_, _, err := s.Snapshot(ctx, func(revoke.Entry) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.RevokeToken(ctx, "first", time.Now().Add(time.Hour)))
+	must(t, s.RevokeToken(ctx, "last", time.Now().Add(time.Hour)))
+	ids, err := c.XRange(ctx, p+"{feed}log", "-", "+").Result()
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("stream: %v %v", ids, err)
+	}
+	first, last := ids[0].ID, ids[1].ID
+	ms, _, _ := strings.Cut(last, "-")
+	lastMs, _ := strconv.ParseInt(ms, 10, 64)
+	// Trim everything up to and including last.
+	if err := redisstore.TrimFeed(s, ctx, time.UnixMilli(lastMs+1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Changes(ctx, revoke.Cursor(last), 0, func(revoke.Entry) {}); err != nil {
+		t.Errorf("Changes from the last entry trimming removed: %v, want nil (nothing lost)", err)
+	}
+	if _, _, err := s.Changes(ctx, revoke.Cursor(first), 0, func(revoke.Entry) {}); !errors.Is(err, revoke.ErrFeedTrimmed) {
+		t.Errorf("Changes from before a removed entry: %v, want ErrFeedTrimmed", err)
+	}
 }
