@@ -2,6 +2,7 @@ package authjwt
 
 import (
 	"context"
+	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/librenz/authjwt/internal/jws"
@@ -37,6 +39,64 @@ type dpopVerifier struct {
 	now      func() time.Time
 	external *url.URL // Config.DPoP.ExternalURL; nil: the request's
 	nonces   *nonceSource
+	jwks     jwkCache
+}
+
+// jwkCache remembers the keys of the proofs' jwks: a client signs every
+// proof with the same key, and parsing its jwk (JSON, the point's checks)
+// and its thumbprint cost about a third of the proof's ES256 verification.
+// An entry is the parse of exact bytes under one alg, so a hit is what a
+// parse would give. Bounded: a client sending a new key with every
+// request only evicts others.
+type jwkCache struct {
+	mu sync.RWMutex
+	m  map[string]proofKey
+}
+
+// maxJWKCache bounds the jwk cache.
+const maxJWKCache = 1024
+
+// proofKey is a parsed proof jwk fit for its alg, with its thumbprint.
+type proofKey struct {
+	pub crypto.PublicKey
+	jkt string
+}
+
+// key returns the public key of jwk for alg: parsed by package keys,
+// refusing private members and a key that does not fit alg.
+func (c *jwkCache) key(alg jws.Alg, jwk []byte) (proofKey, error) {
+	ck := string(rune(alg)) + string(jwk)
+	c.mu.RLock()
+	k, ok := c.m[ck]
+	c.mu.RUnlock()
+	if ok {
+		return k, nil
+	}
+	parsed, err := keys.ParseJWK(jwk)
+	if err != nil {
+		return proofKey{}, proofError("jwk is not a public key", err)
+	}
+	if err := keys.CheckKey(alg.String(), parsed.Public); err != nil {
+		return proofKey{}, proofError("jwk does not fit alg "+alg.String(), err)
+	}
+	jkt, err := keys.Thumbprint(parsed.Public)
+	if err != nil {
+		return proofKey{}, proofError("jwk has no thumbprint", err)
+	}
+	k = proofKey{pub: parsed.Public, jkt: jkt}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]proofKey)
+	}
+	if len(c.m) >= maxJWKCache {
+		for old := range c.m {
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[ck] = k
+	c.mu.Unlock()
+	return k, nil
 }
 
 // defaultDPoPAlgs is the algs attribute of the package-level WriteError,
@@ -149,14 +209,11 @@ func (v *dpopVerifier) verify(r *http.Request, vals []string, token string) (dpo
 	if !v.algs[p.Alg] {
 		return dpopProof{}, proofError("algorithm "+p.Alg.String()+" not allowed", nil)
 	}
-	k, err := keys.ParseJWK(p.JWK)
+	k, err := v.jwks.key(p.Alg, p.JWK)
 	if err != nil {
-		return dpopProof{}, proofError("jwk is not a public key", err)
+		return dpopProof{}, err
 	}
-	if err := keys.CheckKey(p.Alg.String(), k.Public); err != nil {
-		return dpopProof{}, proofError("jwk does not fit alg "+p.Alg.String(), err)
-	}
-	if err := p.Verify(k.Public); err != nil {
+	if err := p.Verify(k.pub); err != nil {
 		return dpopProof{}, proofError("signature verification failed", err)
 	}
 	if p.HTM != r.Method {
@@ -165,10 +222,14 @@ func (v *dpopVerifier) verify(r *http.Request, vals []string, token string) (dpo
 	if p.HTU == "" {
 		return dpopProof{}, proofError("missing htu", nil)
 	}
-	if got, ok := parseHTU(p.HTU); !ok {
-		return dpopProof{}, proofError("htu is not an http or https URL without query and fragment", nil)
-	} else if got != v.requestHTU(r) {
-		return dpopProof{}, proofError("htu does not match the request URL", nil)
+	if want := v.requestHTU(r); p.HTU != want {
+		// Not the normal form byte for byte: normalise it (the expected
+		// URL is normal and has no query or fragment).
+		if got, ok := parseHTU(p.HTU); !ok {
+			return dpopProof{}, proofError("htu is not an http or https URL without query and fragment", nil)
+		} else if got != want {
+			return dpopProof{}, proofError("htu does not match the request URL", nil)
+		}
 	}
 	if !p.HasIAT {
 		return dpopProof{}, proofError("missing iat", nil)
@@ -199,10 +260,7 @@ func (v *dpopVerifier) verify(r *http.Request, vals []string, token string) (dpo
 		}
 		return dpopProof{}, ErrUseDPoPNonce.with(nil, "DPoP nonce stale or invalid")
 	}
-	jkt, err := keys.Thumbprint(k.Public)
-	if err != nil {
-		return dpopProof{}, proofError("jwk has no thumbprint", err)
-	}
+	jkt := k.jkt
 	h := sha256.New()
 	h.Write([]byte(jkt))
 	h.Write([]byte{0})
@@ -335,7 +393,13 @@ func (n *nonceSource) valid(s string) bool {
 }
 
 // cnfJKT returns the jkt member of a cnf claim (raw JSON), "" without one.
+// The claim as WithDPoP writes it is read without a JSON decoder.
 func cnfJKT(cnf string) (string, error) {
+	if v, ok := strings.CutPrefix(cnf, `{"jkt":"`); ok {
+		if v, ok := strings.CutSuffix(v, `"}`); ok && isThumbprint(v) {
+			return v, nil
+		}
+	}
 	var c struct {
 		JKT *string `json:"jkt"`
 	}
