@@ -1,6 +1,7 @@
 // Not published: this module is part of the authjwt repository's tests
 // and is never tagged (scripts/release.sh lists it as unpublished).
-// It holds the browser and fresh-clone end-to-end tests.
+// It holds the browser and fresh-clone end-to-end tests, and the DPoP
+// clients of other parties (Node.js, Python) driving the reference server.
 module github.com/librenz/authjwt/e2e
 
 go 1.26.0

@@ -34,6 +34,24 @@ const refSecret = "e2e-reference-secret-0123456789abcdef"
 // (https://127.0.0.1:<port>).
 func startReferenceTLS(t *testing.T, env ...string) string {
 	t.Helper()
+	return startReferenceTLSAt(t, freeLoopbackAddr(t), env...)
+}
+
+// freeLoopbackAddr returns a loopback address with a port free a moment
+// ago, for a server started next (or for settings that name its URL).
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startReferenceTLSAt is startReferenceTLS on addr (HOST:PORT).
+func startReferenceTLSAt(t *testing.T, addr string, env ...string) string {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		msg := "reference-server browser test skipped: no go command on PATH (run it with the Go toolchain installed; AUTHJWTTEST_REQUIRE_SERVICES=1 makes this a failure)"
@@ -62,13 +80,6 @@ func startReferenceTLS(t *testing.T, env ...string) string {
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
 
 	var cmdEnv []string
 	for _, kv := range os.Environ() {
