@@ -445,14 +445,24 @@ func (r *revoker) forgetSession(ctx context.Context, issuer, subject, id string)
 	}
 }
 
-// familyEnd returns until when a session whose tokens expire at
+// familyEnd returns until when a session whose login tokens expire at
 // accessExp and refreshExp (Unix seconds, 0: never) must be kept: the
-// retention rule of revocations (keepUntil) at the family's last exp.
+// retention rule of revocations (keepUntil) at the last exp any token of
+// the family can have. Rotation never lets a token outlive the refresh
+// token's exp; without it, a refresh just before refreshExp mints an
+// access token of the full access lifetime, so the family lasts until
+// refreshExp plus that lifetime. (A per-call WithExpiry on a refresh
+// longer than the configured lifetime is not covered, as for
+// [Auth.RevokeFamily].)
 func (r *revoker) familyEnd(accessExp, refreshExp int64) time.Time {
-	if accessExp == 0 || refreshExp == 0 {
+	if accessExp == 0 || refreshExp == 0 || r.life.access == Never {
 		return revoke.Forever
 	}
-	return r.keepUntil(max(accessExp, refreshExp))
+	end := max(accessExp, refreshExp)
+	if !r.rotation {
+		end = max(end, refreshExp+seconds(r.life.access))
+	}
+	return r.keepUntil(end)
 }
 
 // touchRefresh records the use of refresh (a refresh of its session) at

@@ -332,30 +332,55 @@ func TestSessionPagesAndCursor(t *testing.T) {
 }
 
 func TestSessionExpiresWithFamily(t *testing.T) {
-	clk := newClock()
-	store := revoke.NewMemory(revoke.WithClock(clk.Now))
-	t.Cleanup(func() { store.Close() })
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, RefreshTokenExpires: time.Hour,
-		Revocation: RevocationConfig{Store: store}, Sessions: SessionConfig{Enabled: true}})
-	p := login(t, a, "frank", "ua", "192.0.2.1:1")
-	at := mustAccess(t, a, p)
-	if ids, _ := listIDs(t, a, at); len(ids) != 1 {
-		t.Fatalf("sessions %v", ids)
-	}
-	s, err := store.GetSession(context.Background(), "", "frank", p.Family)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Kept exactly as long as a revocation of the family would be.
-	if want := a.rev.keepUntil(clk.Now().Add(time.Hour).Unix()); !s.Expires.Equal(want) {
-		t.Fatalf("session Expires %v, want keepUntil(refresh exp) %v", s.Expires, want)
-	}
-	clk.Add(time.Hour + time.Minute)
-	if _, err := store.GetSession(context.Background(), "", "frank", p.Family); !errors.Is(err, revoke.ErrSessionNotFound) {
-		t.Fatalf("session after the family's end: %v", err)
-	}
-	if ids, _ := listIDs(t, a, at); len(ids) != 0 {
-		t.Fatalf("an expired session listed: %v", ids)
+	for _, rotation := range []bool{false, true} {
+		clk := newClock()
+		store := revoke.NewMemory(revoke.WithClock(clk.Now))
+		t.Cleanup(func() { store.Close() })
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, RefreshTokenExpires: time.Hour,
+			Revocation: RevocationConfig{Store: store, Rotation: rotation}, Sessions: SessionConfig{Enabled: true}})
+		ctx := context.Background()
+		start := clk.Now()
+		p := login(t, a, "frank", "ua", "192.0.2.1:1")
+		s, err := store.GetSession(ctx, "", "frank", p.Family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Kept as long as a revocation of the family must be: until the
+		// last token the family can mint is no longer accepted. Without
+		// rotation, a refresh just before the refresh token's exp mints an
+		// access token of the full 15 minutes.
+		last := start.Add(time.Hour)
+		if !rotation {
+			last = last.Add(15 * time.Minute)
+		}
+		if want := a.rev.keepUntil(last.Unix()); !s.Expires.Equal(want) {
+			t.Fatalf("rotation %v: session Expires %v, want keepUntil(%v) = %v", rotation, s.Expires, last, want)
+		}
+		// A refresh 10 s before the refresh token's end, then the session
+		// is ended: the token refreshed last stays refused past the
+		// refresh token's exp, as long as it could be accepted.
+		clk.Add(time.Hour - 10*time.Second)
+		rt := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))
+		var lastAccess string
+		if rotation {
+			lastAccess = must(a.Rotate(ctx, rt)).AccessToken
+		} else {
+			lastAccess = must(a.CreateAccessTokenContext(ctx, "frank", WithFamily(rt.Family())))
+		}
+		at := must(a.Verify(ctx, lastAccess, Requirement{}))
+		if err := a.EndSession(ctx, at, p.Family); err != nil {
+			t.Fatal(err)
+		}
+		for _, later := range []time.Duration{time.Minute, 10 * time.Minute} {
+			clk.Add(later)
+			if _, err := a.Verify(ctx, lastAccess, Requirement{}); err == nil {
+				t.Fatalf("rotation %v: the ended session's last access token accepted %v after the refresh token's exp", rotation, clk.Now().Sub(start.Add(time.Hour)))
+			}
+		}
+		clk.Add(time.Hour)
+		if ids, _ := listIDs(t, a, at); len(ids) != 0 {
+			t.Fatalf("an expired session listed: %v", ids)
+		}
 	}
 }
 
