@@ -83,7 +83,10 @@
 //     third-party ID tokens are refused as access tokens.
 //   - Revocation is keyed on verified claims, and a store that fails or
 //     does not answer within [RevocationConfig.Timeout] fails the request with
-//     503, never silently accepts it.
+//     503, never silently accepts it. A local replica of the store
+//     ([RevocationConfig.MaxStaleness]) answers only while it can prove it
+//     has seen every revocation up to the bound ago, and fails with 503
+//     otherwise.
 //   - Cookies are __Host- prefixed, Secure, HttpOnly and SameSite=Lax by
 //     default; unsafe cookie-authenticated requests need the CSRF header
 //     equal to the csrf claim signed into the token (compared in constant
