@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"math"
+	"time"
 )
 
 // SetBeforeCommit makes every revoking transaction of s call f between
@@ -15,4 +16,13 @@ func SetBeforeCommit(s *Store, f func()) { s.beforeCommit = f }
 func TrimFeed(ctx context.Context, s *Store) error {
 	_, err := s.trimOld(ctx, math.MaxInt64)
 	return err
+}
+
+// SetListenIdle sets how long the PostgreSQL listener of a Store made
+// after it stays quiet before it pings; it returns the previous value.
+// Not for parallel tests.
+func SetListenIdle(d time.Duration) time.Duration {
+	old := listenIdle
+	listenIdle = d
+	return old
 }

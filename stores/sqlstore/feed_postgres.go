@@ -22,8 +22,9 @@ import (
 // arriving: it only shortens the wait.
 
 // listenIdle is how long the listener waits for a notification before it
-// checks its connection with a ping, which must answer within listenPing.
-const (
+// checks its connection with a ping, which must answer within listenPing
+// (variables for tests; a Store takes listenIdle's value in New).
+var (
 	listenIdle = 10 * time.Second
 	listenPing = 5 * time.Second
 )
@@ -123,7 +124,7 @@ func (s *Store) listenConn(ctx context.Context) error {
 		// notifications to nobody: let waiting readers read again.
 		s.wake.wake()
 		for {
-			wctx, cancel := context.WithTimeout(ctx, listenIdle)
+			wctx, cancel := context.WithTimeout(ctx, s.listenIdle)
 			_, err := c.WaitForNotification(wctx)
 			cancel()
 			switch {

@@ -345,6 +345,55 @@ func TestFeedSmallPool(t *testing.T) {
 	}
 }
 
+// TestFeedListenerIdle: a listener quiet for longer than its idle time
+// pings its connection and goes on listening on it (pgx leaves the
+// connection usable after the wait's deadline); notifications still wake
+// readers.
+func TestFeedListenerIdle(t *testing.T) {
+	b := backends[0]
+	db := b.open(t)
+	old := sqlstore.SetListenIdle(50 * time.Millisecond)
+	var mu sync.Mutex
+	var errs []error
+	s := newStore(t, db, b.dialect, sqlstore.Options{OnFeedError: func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}})
+	sqlstore.SetListenIdle(old) // s took it in New
+	waitListening(t, s)
+	cur, _, err := s.Snapshot(ctx10(t), func(revoke.Entry) {})
+	must(t, err)
+	time.Sleep(400 * time.Millisecond) // several idle periods, each with a ping
+	mu.Lock()
+	if len(errs) > 0 {
+		t.Fatalf("the listener failed while idle: %v", errs)
+	}
+	mu.Unlock()
+	if !s.Listening() {
+		t.Fatal("not listening after idle periods")
+	}
+	writer, err := sqlstore.New(b.open(t), sqlstore.Options{Dialect: b.dialect, TablePrefix: s.TablePrefix()})
+	must(t, err)
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		if err := writer.RevokeToken(context.Background(), "after-idle", time.Now().Add(time.Hour)); err != nil {
+			t.Error(err)
+		}
+	}()
+	start := time.Now()
+	var got entries
+	for len(got) == 0 {
+		next, _, err := s.Changes(ctx10(t), cur, 5*time.Second, got.apply)
+		must(t, err)
+		cur = next
+		if time.Since(start) > 2*time.Second {
+			t.Fatal("no notification after the idle periods")
+		}
+	}
+	sameIDs(t, "changes", got, "token:after-idle")
+}
+
 // waitListening starts s's PostgreSQL listener and waits until it
 // listens.
 func waitListening(t *testing.T, s *sqlstore.Store) {

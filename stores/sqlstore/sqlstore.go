@@ -189,6 +189,7 @@ type Store struct {
 	listenOnce   sync.Once
 	listenWG     sync.WaitGroup
 	listening    atomic.Bool
+	listenIdle   time.Duration
 	qSess        sessionQueries
 	emptyMu      sync.Mutex
 	empty        emptyRead // the latest empty read of the change log
@@ -250,8 +251,9 @@ func New(db *sql.DB, opts Options) (*Store, error) {
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 
-		retention: opts.FeedRetention,
-		onFeedErr: opts.OnFeedError,
+		retention:  opts.FeedRetention,
+		onFeedErr:  opts.OnFeedError,
+		listenIdle: listenIdle,
 	}
 	if s.retention == 0 {
 		s.retention = DefaultFeedRetention
