@@ -66,6 +66,9 @@ Revocation store, AUTHJWT_DENYLIST_URL (default memory://):
   restart is a warning.
   An unreachable store stops the server at start-up (status 2, within 5s);
   later, a store error or AUTHJWT_STORE_TIMEOUT answers 503.
+  AUTHJWT_REVOCATION_MAX_STALENESS=1s keeps a replica of the store's
+  revocations in memory (Redis and SQL stores; memory:// needs none) and
+  answers 503 when it cannot prove it is fresh within that bound.
 
 Refresh rotation: AUTHJWT_REFRESH_TOKEN_ROTATION=true makes /refresh return a
 new refresh token and refuse (and revoke the family of) a used one.
