@@ -3,6 +3,7 @@
 package keys
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,9 @@ func TestMLDSAUnavailable(t *testing.T) {
 	}
 	if _, err := ParseJWK([]byte(`{"kty":"AKP","alg":"ML-DSA-44","pub":"AAAA"}`)); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("ParseJWK: %v", err)
+	}
+	if _, err := NewRemote(context.Background(), RemoteConfig{JWKSURL: "https://idp.example/jwks", AllowedAlgorithms: []string{ES256, MLDSA44}, StartWithoutKeys: true}); err == nil || !strings.Contains(err.Error(), "AllowedAlgorithms: ML-DSA-44 "+want) {
+		t.Errorf("NewRemote: %v", err)
 	}
 	es, err := NewSigningKey(ES256, testKeys().p256)
 	if err != nil {

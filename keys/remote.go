@@ -236,6 +236,9 @@ func (c *RemoteConfig) setDefaults() error {
 		if !KnownAlgorithm(a) {
 			return fmt.Errorf("authjwt: RemoteConfig AllowedAlgorithms: unknown algorithm %q", a)
 		}
+		if err := unavailable(a); err != nil {
+			return fmt.Errorf("authjwt: RemoteConfig AllowedAlgorithms: %w", prefixless{err})
+		}
 	}
 	c.Client = fetchClient(c.Client, c.FetchTimeout, c.AllowHTTP)
 	if c.Logger == nil {
