@@ -150,10 +150,17 @@ func csrfEqual(submitted, claim string) bool {
 // read returns the credential of an HTTP request: the header's when
 // headers are a location and the header uses our scheme, else the
 // cookie's. Without either, it is an error unless req.Optional.
-func (c *credentials) read(r *http.Request, req Requirement) (cred credential, err error) {
-	if c.dp != nil && req.DPoP != DPoPOff {
-		defer c.requireDPoP(req, &cred, &err)
+func (c *credentials) read(r *http.Request, req Requirement) (credential, error) {
+	cred, err := c.readAny(r, req)
+	if c.dp != nil && cred.source != sourceDPoP && cred.token != "" && err == nil && c.dp.requiredFor(req) {
+		// Refused before anything verifies it.
+		return credential{}, ErrDPoPRequired
 	}
+	return cred, err
+}
+
+// readAny is read without the rule of routes requiring DPoP.
+func (c *credentials) readAny(r *http.Request, req Requirement) (credential, error) {
 	if c.headers {
 		tok, present, err := c.fromHeader(r)
 		if err != nil {
@@ -184,18 +191,10 @@ func (c *credentials) read(r *http.Request, req Requirement) (cred credential, e
 	if c.hasOtherScheme(r) {
 		return credential{}, c.errOtherScheme
 	}
-	if c.dp != nil && c.dp.modeFor(req) == DPoPRequired {
+	if c.dp != nil && c.dp.requiredFor(req) {
 		return credential{}, errMissingDPoP
 	}
 	return credential{}, c.errMissing
-}
-
-// requireDPoP refuses, on a route requiring DPoP, a credential that did
-// not come under the DPoP scheme, before anything verifies it.
-func (c *credentials) requireDPoP(req Requirement, cred *credential, err *error) {
-	if *err == nil && cred.token != "" && cred.source != sourceDPoP && c.dp.modeFor(req) == DPoPRequired {
-		*cred, *err = credential{}, ErrDPoPRequired
-	}
 }
 
 // errMissingDPoP: no token at all on a route requiring DPoP; its
@@ -237,10 +236,17 @@ func (c *credentials) fromDPoP(r *http.Request, req Requirement) (cred credentia
 // readHandshake returns the credential of a WebSocket handshake (see
 // [Auth.CheckWebSocket] for the order of sources) and the subprotocol the
 // server must select; own lists the application's subprotocols.
-func (c *credentials) readHandshake(r *http.Request, req Requirement, own []string) (cred credential, subprotocol string, err error) {
-	if c.dp != nil && req.DPoP != DPoPOff {
-		defer c.requireDPoP(req, &cred, &err)
+func (c *credentials) readHandshake(r *http.Request, req Requirement, own []string) (credential, string, error) {
+	cred, subprotocol, err := c.readAnyHandshake(r, req, own)
+	if c.dp != nil && cred.source != sourceDPoP && cred.token != "" && err == nil && c.dp.requiredFor(req) {
+		return credential{}, "", ErrDPoPRequired
 	}
+	return cred, subprotocol, err
+}
+
+// readAnyHandshake is readHandshake without the rule of routes requiring
+// DPoP.
+func (c *credentials) readAnyHandshake(r *http.Request, req Requirement, own []string) (cred credential, subprotocol string, err error) {
 	if c.headers {
 		bearer, sub, offered, e := parseBearerSubprotocol(r.Header, own)
 		if e != nil {

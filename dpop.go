@@ -170,6 +170,12 @@ func (v *dpopVerifier) modeFor(req Requirement) string {
 	return v.mode
 }
 
+// requiredFor reports whether the route of req accepts DPoP-bound tokens
+// only.
+func (v *dpopVerifier) requiredFor(req Requirement) bool {
+	return req.DPoP == DPoPRequired || req.DPoP == "" && v.mode == DPoPRequired
+}
+
 // dpopProof is what a verified proof tells the rest of the request.
 type dpopProof struct {
 	jkt string // RFC 7638 thumbprint of the proof's key
