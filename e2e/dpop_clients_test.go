@@ -186,7 +186,7 @@ func nodeChecks(algs ...string) []string {
 		out = append(out, "metadata lists "+alg)
 	}
 	return append(out, "challenge carries resource_metadata", "discovery URL equals the advertised one",
-		"discovered resource", "metadata bearer methods")
+		"discovered resource", "metadata bearer methods", "metadata says whether DPoP is required")
 }
 
 func TestDPoPNodeClients(t *testing.T) {
@@ -213,7 +213,7 @@ func TestDPoPNodeClients(t *testing.T) {
 			addr := freeLoopbackAddr(t)
 			resource := "https://" + addr + path
 			base := startReferenceTLSAt(t, addr, "AUTHJWT_RESOURCE="+resource, "AUTHJWT_DPOP=required")
-			runClient(t, node(base, resource), nodeChecks("ES256"))
+			runClient(t, node(base, resource, "DPOP_REQUIRED=1"), append(nodeChecks("ES256"), "bearer refused when DPoP is required"))
 		}
 	})
 }

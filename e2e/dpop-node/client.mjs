@@ -7,7 +7,8 @@
 // Environment: AUTHJWT_BASE (the server, https://127.0.0.1:PORT),
 // AUTHJWT_RESOURCE_ID (the resource identifier the metadata must name;
 // default AUTHJWT_BASE), DPOP_ALGS (comma-separated, default ES256),
-// DPOP_NONCE=1 when the server demands nonces.
+// DPOP_NONCE=1 when the server demands nonces, DPOP_REQUIRED=1 when it
+// requires DPoP-bound tokens (AUTHJWT_DPOP=required).
 import * as DPoP from 'dpop'
 import * as oauth from 'oauth4webapi'
 
@@ -143,6 +144,23 @@ if (meta) {
     check(`metadata lists ${alg}`, meta.dpop_signing_alg_values_supported?.includes(alg), meta)
   }
   check('metadata bearer methods', JSON.stringify(meta.bearer_methods_supported) === '["header"]', meta)
+  const required = process.env.DPOP_REQUIRED === '1'
+  check('metadata says whether DPoP is required', (meta.dpop_bound_access_tokens_required === true) === required, meta)
+  if (required) {
+    // Then a login without a proof gets no bearer token, or one that no
+    // protected route accepts; either way the challenge names DPoP.
+    const l = await fetch(base + '/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: login })
+    const lc = l.headers.get('www-authenticate') || ''
+    let ok = l.status === 401 && lc.startsWith('DPoP ')
+    let detail = { login: l.status, challenge: lc }
+    if (l.status === 200) {
+      const b = await fetch(base + '/protected', { headers: { Authorization: `Bearer ${(await l.json()).access_token}` } })
+      const bc = b.headers.get('www-authenticate') || ''
+      ok = b.status === 401 && bc.startsWith('DPoP ')
+      detail = { login: 200, status: b.status, challenge: bc }
+    }
+    check('bearer refused when DPoP is required', ok, detail)
+  }
 }
 
 process.exitCode = failed ? 1 : 0
