@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -528,4 +530,58 @@ func formatUUID(u [16]byte) string {
 		b = append(b, hexd[c>>4], hexd[c&15])
 	}
 	return string(b)
+}
+
+func TestReplicaObservability(t *testing.T) {
+	st := newLogStore(time.Now)
+	defer st.Close()
+	var mu sync.Mutex
+	ops := map[string]int{}
+	var logs strings.Builder
+	cfg := replicaConfig(st, 200*time.Millisecond, nil)
+	cfg.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	cfg.OnStoreCall = func(_ context.Context, ev StoreEvent) {
+		mu.Lock()
+		ops[ev.Op]++
+		mu.Unlock()
+	}
+	a := mustNew(t, cfg)
+	defer a.Close()
+	ctx := context.Background()
+	tok := must(a.CreateAccessToken("u"))
+	for range 10 {
+		if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.setCut(true)
+	time.Sleep(400 * time.Millisecond)
+	st.setCut(false)
+	eventually(t, 2*time.Second, "no recovery", func() bool {
+		_, err := a.Verify(ctx, tok, Requirement{})
+		return err == nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if ops[StoreOpFeedSnapshot] != 1 || ops[StoreOpFeedChanges] == 0 {
+		t.Errorf("OnStoreCall saw %v, want one %s and some %s", ops, StoreOpFeedSnapshot, StoreOpFeedChanges)
+	}
+	if ops[StoreOpCheck] != 0 {
+		t.Errorf("%d checks reported as store calls: the replica answered them", ops[StoreOpCheck])
+	}
+	out := logs.String()
+	if n := strings.Count(out, "revocation store unavailable"); n != 1 || !strings.Contains(out, "op=feed") {
+		t.Errorf("outage log: %d start lines, want 1 with op=feed:\n%s", n, out)
+	}
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
