@@ -181,6 +181,30 @@ func TestAKPPrivateFromSeedVectors(t *testing.T) {
 	t.Logf("seed vectors per parameter set: %v", seen)
 }
 
+// TestCheckSecretMLDSA: an ML-DSA public key given as an HMAC secret
+// (its AKP JWK, its pub, raw or base64url, its SPKI, its thumbprint) is
+// refused, as every other public key is (algorithm confusion).
+func TestCheckSecretMLDSA(t *testing.T) {
+	priv, _ := GenerateMLDSAKey(MLDSA44)
+	pub := priv.Public()
+	k, _ := NewVerifyKey(MLDSA44, pub)
+	j, _ := PublicJWK(k)
+	jb, _ := json.Marshal(j)
+	raw := pub.(*mldsa.PublicKey).Bytes()
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	for name, s := range map[string][]byte{
+		"AKP JWK":        jb,
+		"pub, base64url": []byte(j.Pub),
+		"pub, raw":       raw,
+		"SPKI, base64":   []byte(base64.StdEncoding.EncodeToString(der)),
+		"thumbprint":     []byte(k.KID),
+	} {
+		if err := CheckSecret(s, pub); err == nil {
+			t.Errorf("%s accepted as an HMAC secret", name)
+		}
+	}
+}
+
 // TestJWKSMixedRotation: a provider's JWKS during a rotation from ES256 to
 // ML-DSA holds both keys; both parse, each bound to its alg.
 func TestJWKSMixedRotation(t *testing.T) {

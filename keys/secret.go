@@ -13,6 +13,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/librenz/authjwt/internal/jws"
 )
 
 // CheckSecret reports an error when an HMAC secret is key material rather
@@ -28,7 +30,7 @@ import (
 //     armour lines) or in hex, and uncompressed EC points;
 //   - any encoding of one of public (the configuration's and key set's
 //     public keys, which are published at the JWKS endpoint): its DER
-//     forms, its raw bytes (Ed25519 key, EC point, RSA modulus, JWK
+//     forms, its raw bytes (Ed25519 key, EC point, RSA modulus, ML-DSA key, JWK
 //     coordinates) and its RFC 7638 thumbprint (the kid), raw, base64 or
 //     hex.
 //
@@ -161,6 +163,9 @@ func publicMaterial(pub crypto.PublicKey) []material {
 		}
 	case ed25519.PublicKey:
 		out = append(out, material{[]byte(k), "raw Ed25519 key"})
+	}
+	if _, raw, ok := jws.MLDSAKeyAlg(pub); ok {
+		out = append(out, material{raw, "raw ML-DSA public key (an AKP JWK's pub)"})
 	}
 	// The digest of each, too: a secret derived as sha256(public key).
 	for _, m := range out[:len(out):len(out)] {
