@@ -936,14 +936,26 @@ func TestReplicaStoreFault(t *testing.T) {
 	u := "redis://" + rd.addr() + "/0"
 	bound = storeBound(t, bound, u)
 	tr := startTrio(t, u, "", bound, faultTimeout)
-	canary, _ := tr.a.login("bob", "hunter2")
-	for _, fault := range []struct {
-		name, state string
-		stop, start func()
-	}{
+	storeFaults(t, tr, []storeFault{
 		{"paused", "paused", func() { rd.signal(syscall.SIGSTOP) }, func() { rd.signal(syscall.SIGCONT) }},
 		{"killed and restarted", "killed", rd.kill, rd.start},
-	} {
+	})
+}
+
+// storeFault is one fault of the shared store: stop makes it, start ends
+// it.
+type storeFault struct {
+	name, state string
+	stop, start func()
+}
+
+// storeFaults runs each fault of the trio's store in turn; see
+// TestReplicaStoreFault.
+func storeFaults(t *testing.T, tr *trio, faults []storeFault) {
+	t.Helper()
+	bound := tr.bound
+	canary, _ := tr.a.login("bob", "hunter2")
+	for _, fault := range faults {
 		t.Run(fault.name, func(t *testing.T) {
 			tokens := accessTokens(t, tr.a, 3)
 			before, during, after := tokens[0], tokens[1], tokens[2]
