@@ -69,7 +69,10 @@
 // logs, so replicas never miss its revocations; instances of versions
 // before the feed do not: turn replicas on once every instance runs this
 // version). On a single node or through Sentinel the append and the key
-// are written by one script, atomically. On a Cluster the stream sits in
+// are written by one script, with nothing in between; the append comes
+// first, so a key that cannot be written (the script fails, and Redis
+// does not roll back what it did) leaves the change in the log, on the
+// refusing side. On a Cluster the stream sits in
 // one slot (its hash tag) and the keys in others, so the store appends
 // first and writes the key second: the log never lacks a revocation the
 // keys hold, and a failure in between (the call returns an error) leaves

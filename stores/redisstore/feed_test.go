@@ -160,3 +160,46 @@ func TestFeedIdlePastTrim(t *testing.T) {
 		t.Errorf("Changes from before a removed entry: %v, want ErrFeedTrimmed", err)
 	}
 }
+
+// logFirst: when a revocation's key cannot be written (here the key holds
+// a hash, so the script fails), the call fails and the change is in the
+// log anyway: the log never lacks a revocation the keys hold, and
+// replicas err on the side of refusing.
+func logFirst(t *testing.T, c redis.UniversalClient, p string) {
+	s := redisstore.New(c, redisstore.Options{Prefix: p, Timeout: 5 * time.Second})
+	ctx := context.Background()
+	cur, _, err := s.Snapshot(ctx, func(revoke.Entry) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.HSet(ctx, p+"t:blocked", "x", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken(ctx, "blocked", time.Now().Add(time.Hour)); err == nil {
+		t.Fatal("RevokeToken over a hash succeeded")
+	}
+	found := false
+	if _, _, err := s.Changes(ctx, cur, 0, func(e revoke.Entry) { found = found || e.ID == "blocked" }); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Error("a revocation whose key failed is missing from the log: a replica could miss one the keys hold")
+	}
+}
+
+func TestFeedLogFirst(t *testing.T) {
+	c := sharedRedis(t)
+	p := uniquePrefix("feedfirst")
+	cleanPrefix(t, c, p)
+	logFirst(t, c, p)
+}
+
+func TestFeedLogFirstCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	cc := startCluster(t)
+	p := uniquePrefix("feedfirstcluster")
+	cleanPrefix(t, cc, p)
+	logFirst(t, cc, p)
+}
