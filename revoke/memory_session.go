@@ -3,40 +3,11 @@ package revoke
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"time"
-	"unicode/utf8"
 )
 
 var _ SessionStore = (*Memory)(nil)
-
-// checkSession reports what is wrong with s for CreateSession: the rules
-// every [SessionStore] applies.
-func checkSession(s Session) error {
-	switch {
-	case s.ID == "":
-		return errEmptyID
-	case s.Subject == "":
-		return errors.New("revoke: session without a subject")
-	case len(s.ID) > MaxSessionIDLen:
-		return errors.New("revoke: session id longer than MaxSessionIDLen")
-	case len(s.UserAgent) > MaxUserAgentLen:
-		return errors.New("revoke: session user agent longer than MaxUserAgentLen")
-	case len(s.ClientIP) > MaxClientIPLen:
-		return errors.New("revoke: session client address longer than MaxClientIPLen")
-	case len(s.Label) > MaxSessionLabelLen:
-		return errors.New("revoke: session label longer than MaxSessionLabelLen")
-	case len(s.AuthMethod) > MaxAuthMethodLen:
-		return errors.New("revoke: session auth method longer than MaxAuthMethodLen")
-	}
-	for _, v := range []string{s.ID, s.Issuer, s.Subject, s.UserAgent, s.ClientIP, s.Label, s.AuthMethod} {
-		if !utf8.ValidString(v) {
-			return errors.New("revoke: session field is not UTF-8")
-		}
-	}
-	return nil
-}
 
 // truncMilli truncates t to the millisecond, keeping the zero time zero.
 func truncMilli(t time.Time) time.Time {
@@ -77,7 +48,7 @@ func (m *Memory) CreateSession(ctx context.Context, s Session, max int) ([]Sessi
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkSession(s); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastUsedAt, s.AuthTime = truncMilli(s.CreatedAt), truncMilli(s.LastUsedAt), truncMilli(s.AuthTime)
@@ -153,8 +124,8 @@ func (m *Memory) ListSessions(ctx context.Context, issuer, subject string, after
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > MaxSessionPage {
-		return nil, errors.New("revoke: ListSessions limit outside 1..MaxSessionPage")
+	if err := CheckSessionLimit(limit); err != nil {
+		return nil, err
 	}
 	now := m.now().UnixNano()
 	m.mu.RLock()

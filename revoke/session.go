@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 )
 
 // Session is the metadata of one login: the refresh token issued at the
@@ -63,9 +64,52 @@ const (
 	MaxAuthMethodLen   = 64
 )
 
+// Validate reports what is wrong with s for [SessionStore.CreateSession],
+// the rule every session store applies: an empty ID or Subject, a field
+// longer than its Max…Len constant or a string that is not valid UTF-8 is
+// an error (one of its own for each, prefixed "revoke: "); nil otherwise.
+// A store wraps the error with its own prefix, and may refuse more
+// (e.g. an issuer longer than it keeps).
+func (s Session) Validate() error {
+	switch {
+	case s.ID == "":
+		return errEmptyID
+	case s.Subject == "":
+		return errors.New("revoke: session without a subject")
+	case len(s.ID) > MaxSessionIDLen:
+		return errors.New("revoke: session id longer than MaxSessionIDLen")
+	case len(s.UserAgent) > MaxUserAgentLen:
+		return errors.New("revoke: session user agent longer than MaxUserAgentLen")
+	case len(s.ClientIP) > MaxClientIPLen:
+		return errors.New("revoke: session client address longer than MaxClientIPLen")
+	case len(s.Label) > MaxSessionLabelLen:
+		return errors.New("revoke: session label longer than MaxSessionLabelLen")
+	case len(s.AuthMethod) > MaxAuthMethodLen:
+		return errors.New("revoke: session auth method longer than MaxAuthMethodLen")
+	}
+	for _, v := range []string{s.ID, s.Issuer, s.Subject, s.UserAgent, s.ClientIP, s.Label, s.AuthMethod} {
+		if !utf8.ValidString(v) {
+			return errors.New("revoke: session field is not UTF-8")
+		}
+	}
+	return nil
+}
+
 // MaxSessionPage is the largest page [SessionStore.ListSessions] must
 // return; authjwt never asks for more.
 const MaxSessionPage = 100
+
+// CheckSessionLimit reports whether limit is a page size
+// [SessionStore.ListSessions] accepts: nil for 1 to [MaxSessionPage], an
+// error (prefixed "revoke: ", for a store to wrap with its own) otherwise.
+func CheckSessionLimit(limit int) error {
+	if limit < 1 || limit > MaxSessionPage {
+		return errSessionLimit
+	}
+	return nil
+}
+
+var errSessionLimit = errors.New("revoke: ListSessions limit outside 1..MaxSessionPage")
 
 // SessionCursor is a position in a subject's sessions, newest first:
 // (CreatedAt, ID) of the last session of the previous page. The zero

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/librenz/authjwt/revoke"
 	"github.com/redis/go-redis/v9"
@@ -60,32 +59,6 @@ func expScore(t time.Time) string {
 		return "+inf"
 	}
 	return strconv.FormatInt(expiryMillis(t), 10)
-}
-
-var (
-	errSessionSubject = errors.New("redisstore: session without a subject")
-	errSessionLong    = errors.New("redisstore: session field longer than its revoke.Max…Len")
-	errSessionUTF8    = errors.New("redisstore: session field is not UTF-8")
-	errSessionLimit   = fmt.Errorf("redisstore: session page limit outside 1..%d", revoke.MaxSessionPage)
-)
-
-func checkSession(x revoke.Session) error {
-	switch {
-	case x.ID == "":
-		return errEmptyID
-	case x.Subject == "":
-		return errSessionSubject
-	case len(x.ID) > revoke.MaxSessionIDLen, len(x.UserAgent) > revoke.MaxUserAgentLen,
-		len(x.ClientIP) > revoke.MaxClientIPLen, len(x.Label) > revoke.MaxSessionLabelLen,
-		len(x.AuthMethod) > revoke.MaxAuthMethodLen:
-		return errSessionLong
-	}
-	for _, v := range []string{x.ID, x.Issuer, x.Subject, x.UserAgent, x.ClientIP, x.Label, x.AuthMethod} {
-		if !utf8.ValidString(v) {
-			return errSessionUTF8
-		}
-	}
-	return nil
 }
 
 // encodeSession is the "d" value: <created hex>, then the expiry (Unix ms,
@@ -356,8 +329,8 @@ func parseEntries(res []any, triples bool) ([]sessionEntry, error) {
 // involved, on a Cluster), a third when there are hidden sessions to
 // remove.
 func (s *Store) CreateSession(ctx context.Context, x revoke.Session, max int) ([]revoke.Session, error) {
-	if err := checkSession(x); err != nil {
-		return nil, err
+	if err := x.Validate(); err != nil {
+		return nil, fmt.Errorf("redisstore: %w", err)
 	}
 	keys := s.sessionKeys(x.Issuer, x.Subject)
 	now := s.now().UnixMilli()
@@ -541,8 +514,8 @@ func (s *Store) ListSessions(ctx context.Context, issuer, subject string, after 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if limit < 1 || limit > revoke.MaxSessionPage {
-		return nil, errSessionLimit
+	if err := revoke.CheckSessionLimit(limit); err != nil {
+		return nil, fmt.Errorf("redisstore: %w", err)
 	}
 	upper := "+"
 	if !after.IsZero() {

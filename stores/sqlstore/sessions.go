@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/librenz/authjwt/revoke"
 )
@@ -117,30 +116,14 @@ func sessionOrderIndex(d Dialect, table string) string {
 	return ""
 }
 
-var (
-	errSessionSubject = errors.New("sqlstore: session without a subject")
-	errSessionLong    = errors.New("sqlstore: session field longer than its revoke.Max…Len")
-	errSessionUTF8    = errors.New("sqlstore: session field is not UTF-8")
-	errSessionLimit   = fmt.Errorf("sqlstore: session page limit outside 1..%d", revoke.MaxSessionPage)
-)
-
+// checkSession is [revoke.Session.Validate] with this package's prefix and
+// this store's own limit: issuer and subject at most [MaxIDLen] bytes.
 func checkSession(x revoke.Session) error {
-	switch {
-	case x.ID == "":
-		return errEmptyID
-	case x.Subject == "":
-		return errSessionSubject
-	case len(x.Issuer) > MaxIDLen, len(x.Subject) > MaxIDLen:
-		return errTooLong
-	case len(x.ID) > revoke.MaxSessionIDLen, len(x.UserAgent) > revoke.MaxUserAgentLen,
-		len(x.ClientIP) > revoke.MaxClientIPLen, len(x.Label) > revoke.MaxSessionLabelLen,
-		len(x.AuthMethod) > revoke.MaxAuthMethodLen:
-		return errSessionLong
+	if err := x.Validate(); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
 	}
-	for _, v := range []string{x.ID, x.Issuer, x.Subject, x.UserAgent, x.ClientIP, x.Label, x.AuthMethod} {
-		if !utf8.ValidString(v) {
-			return errSessionUTF8
-		}
+	if len(x.Issuer) > MaxIDLen || len(x.Subject) > MaxIDLen {
+		return errTooLong
 	}
 	return nil
 }
@@ -283,8 +266,8 @@ func (s *Store) ListSessions(ctx context.Context, issuer, subject string, after 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if limit < 1 || limit > revoke.MaxSessionPage {
-		return nil, errSessionLimit
+	if err := revoke.CheckSessionLimit(limit); err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	args := append(s.liveArgs(), issuer, subject)
 	q := s.qSess.list
