@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -528,5 +529,64 @@ func TestDPoPExternalURL(t *testing.T) {
 	fwd := map[string]string{"X-Forwarded-Host": "evil.example.com", "X-Forwarded-Proto": "https", "Forwarded": "host=evil.example.com;proto=https"}
 	if w := inner("https://evil.example.com/resource", fwd); errCode(w) != "invalid_dpop_proof" {
 		t.Fatalf("htu of a forwarded host: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestDPoPConcurrent: many requests at once on two instances sharing the
+// store, each with its own proof, all pass (the jwk cache and the replay
+// marks are safe for concurrent use); the same proof sent concurrently to
+// both passes exactly once.
+func TestDPoPConcurrent(t *testing.T) {
+	e := newDPoPEnv(t, nil)
+	const n = 40
+	reqs := make([]*http.Request, n)
+	for i := range reqs {
+		reqs[i] = dpopRequest("GET")
+		e.key.SetDPoP(t, reqs[i], e.token)
+	}
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			srv := e.a
+			if i%2 == 1 {
+				srv = e.b
+			}
+			codes[i] = serveDPoP(srv, reqs[i], authjwt.Requirement{}).Code
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Fatalf("request %d: %d", i, c)
+		}
+	}
+	same := dpopRequest("GET")
+	e.key.SetDPoP(t, same, e.token)
+	ok := make([]bool, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := dpopRequest("GET")
+			r.Header = same.Header.Clone()
+			srv := e.a
+			if i%2 == 1 {
+				srv = e.b
+			}
+			ok[i] = serveDPoP(srv, r, authjwt.Requirement{}).Code == 200
+		}()
+	}
+	wg.Wait()
+	passed := 0
+	for _, v := range ok {
+		if v {
+			passed++
+		}
+	}
+	if passed != 1 {
+		t.Fatalf("the same proof passed %d times of %d, want exactly once", passed, n)
 	}
 }
