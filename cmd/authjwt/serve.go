@@ -73,6 +73,15 @@ Revocation store, AUTHJWT_DENYLIST_URL (default memory://):
 Refresh rotation: AUTHJWT_REFRESH_TOKEN_ROTATION=true makes /refresh return a
 new refresh token and refuse (and revoke the family of) a used one.
 
+DPoP (RFC 9449): a login or refresh with a DPoP proof gets tokens bound to the
+proof's key ("token_type":"DPoP"), accepted only as "Authorization: DPoP" with
+a new proof per request; every instance sharing the store refuses a replay.
+  AUTHJWT_DPOP=off|allowed|required   default allowed; required refuses bearer
+                                tokens everywhere
+  AUTHJWT_DPOP_NONCE=true       require server nonces (401 use_dpop_nonce with
+                                a DPoP-Nonce header to retry with)
+  AUTHJWT_DPOP_EXTERNAL_URL     the URL clients use, behind a proxy (for htu)
+
 Trusted third-party issuer (OpenID Connect provider):
   AUTHJWT_TRUSTED_ISSUER        its "iss"
   AUTHJWT_TRUSTED_AUDIENCE      accepted "aud" values, comma-separated (required
