@@ -17,13 +17,13 @@
 //   - authjwt.verify.duration: one point per verification; attributes
 //     authjwt.code ("ok" on success, else the error's stable code, such
 //     as "token_expired"), authjwt.token.source ("header", "cookie",
-//     "query", "subprotocol" or "direct"), and for accepted tokens
+//     "query", "subprotocol", "dpop" or "direct"), and for accepted tokens
 //     authjwt.token.type, authjwt.token.algorithm and
 //     authjwt.token.third_party (with authjwt.token.issuer for a trusted
 //     issuer's token).
 //   - authjwt.store.call.duration: one point per call into the revocation
 //     store; attributes authjwt.store.operation ("check", "revoke",
-//     "revoke_family", "revoke_subject", "consume") and, for a failed
+//     "revoke_family", "revoke_subject", "consume", "dpop_replay", …) and, for a failed
 //     call, error.type ("timeout", "canceled" or the error's Go type).
 //   - authjwt.store.errors: failed store calls, with the same attributes.
 //   - authjwt.jwks.fetch.duration: one point per JWKS fetch; attributes
