@@ -931,7 +931,7 @@ func validateRest(c *Config) error {
 	if err := c.Revocation.validate(c.denylistExplicitlyOff()); err != nil {
 		return err
 	}
-	if err := c.DPoP.validate(); err != nil {
+	if err := c.DPoP.validate(&c.Header); err != nil {
 		return err
 	}
 	if err := c.Cookies.validate(); err != nil {
@@ -1261,7 +1261,7 @@ func (d *DPoPConfig) applyDefaults() {
 // credential, and its jti is remembered for as long.
 const maxProofLifetime = 10 * time.Minute
 
-func (d *DPoPConfig) validate() error {
+func (d *DPoPConfig) validate(h *HeaderConfig) error {
 	switch d.Mode {
 	case DPoPOff, DPoPAllowed, DPoPRequired:
 	default:
@@ -1284,6 +1284,10 @@ func (d *DPoPConfig) validate() error {
 	}
 	if d.NonceKey != "" && len(d.NonceKey) < 32 {
 		return settingError("DPoP.NonceKey", "%d bytes is too short (at least 32)", len(d.NonceKey))
+	}
+	if d.Mode != DPoPOff && !h.BareToken && strings.EqualFold(h.Type, "DPoP") {
+		// Bearer tokens under the DPoP name would pass without a proof.
+		return settingError("Header.Type", "%q is the DPoP scheme (RFC 9449), whose tokens need a proof; use Bearer, or set %s to off", h.Type, fieldRef("DPoP.Mode"))
 	}
 	if d.Nonce && d.Mode == DPoPOff {
 		return settingError("DPoP.Nonce", "set, but %s is off", fieldRef("DPoP.Mode"))

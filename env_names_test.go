@@ -203,6 +203,8 @@ func TestNewErrorsNameTheVariable(t *testing.T) {
 			"DPoP.NonceKey", "%d bytes is too short (at least 32)", "AUTHJWT_DPOP_NONCE_KEY", nil},
 		{"DPoP nonces with DPoP off", []string{secret, "AUTHJWT_DPOP=off", "AUTHJWT_DPOP_NONCE=true"}, nil,
 			"DPoP.Nonce", "set, but %s is off", "AUTHJWT_DPOP_NONCE", []string{"AUTHJWT_DPOP "}},
+		{"bearer tokens under the DPoP scheme name", []string{secret, "AUTHJWT_HEADER_TYPE=dpop"}, nil,
+			"Header.Type", "%q is the DPoP scheme (RFC 9449), whose tokens need a proof; use Bearer, or set %s to off", "AUTHJWT_HEADER_TYPE", []string{"AUTHJWT_DPOP "}},
 		{"DPoP external URL with a query", []string{secret, "AUTHJWT_DPOP_EXTERNAL_URL=https://api.example.com/?x=1"}, nil,
 			"DPoP.ExternalURL", "%v", "AUTHJWT_DPOP_EXTERNAL_URL", nil},
 		{"negative store timeout", []string{secret}, func(c *Config) { c.Revocation.Timeout = -time.Second },
