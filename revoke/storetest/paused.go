@@ -33,6 +33,12 @@ const (
 // (the denylist check), Revoke, RevokeFamily, RevokeSubject, Rotate's
 // consume, Rotate's reuse path (the consume answered by a live in-memory
 // store, the family revocation it triggers by s) and WatchToken's polling.
+//
+// When s implements [revoke.SessionStore], RunPaused also calls each of
+// its methods directly during the same pause, each under a context
+// deadline of [PausedTimeout]: each must fail within that deadline and a
+// second (never with [revoke.ErrSessionNotFound]), and sessions
+// must work again after the resume.
 func RunPaused(t *testing.T, s revoke.Store, pause, resume func(t *testing.T)) {
 	t.Helper()
 	if _, ok := s.(revoke.Consumer); !ok {
@@ -86,6 +92,7 @@ func RunPaused(t *testing.T, s revoke.Store, pause, resume func(t *testing.T)) {
 	if _, err := reuseAuth.Rotate(ctx, reused); err != nil {
 		t.Fatalf("first Rotate before the pause: %v", err)
 	}
+	sessions := newPausedSessions(t, s)
 	watched, stopWatch := auth.WatchToken(context.Background(), access, authjwt.WithRevocationPoll(50*time.Millisecond))
 	defer stopWatch()
 
@@ -136,6 +143,9 @@ func RunPaused(t *testing.T, s revoke.Store, pause, resume func(t *testing.T)) {
 			}
 		})
 	}
+	if sessions != nil {
+		t.Run("Sessions", sessions.whilePaused)
+	}
 	resume(t)
 	paused = false
 	// The store answers again. (A write sent before a call gave up may
@@ -151,6 +161,9 @@ func RunPaused(t *testing.T, s revoke.Store, pause, resume func(t *testing.T)) {
 			t.Fatalf("Verify after the store resumed: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if sessions != nil {
+		sessions.afterResume(t)
 	}
 }
 

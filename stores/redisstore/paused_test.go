@@ -13,7 +13,8 @@ import (
 // that every authjwt operation that calls the store — verification,
 // Revoke, RevokeFamily, RevokeSubject, Rotate's consume and reuse paths,
 // WatchToken's polling — fails with ErrStoreUnavailable within about
-// Revocation.Timeout instead of hanging for the pause. Neither the store nor the
+// Revocation.Timeout instead of hanging for the pause, and that every
+// session call fails at its context's deadline. Neither the store nor the
 // client has a timeout of its own, so only Revocation.Timeout can end the calls.
 func TestAuthPausedStore(t *testing.T) {
 	if testing.Short() {

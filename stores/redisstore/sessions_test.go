@@ -2,15 +2,12 @@ package redisstore_test
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/librenz/authjwt/revoke"
 	"github.com/librenz/authjwt/stores/redisstore"
-	"github.com/redis/go-redis/v9"
 )
 
 func session(sub, id string, created time.Time, expires time.Time) revoke.Session {
@@ -176,96 +173,5 @@ func TestSessionsSpreadOverShards(t *testing.T) {
 	}
 	if len(slots) < 10 {
 		t.Errorf("30 subjects' sessions in %d slots, want them spread", len(slots))
-	}
-}
-
-// pausedSessionCalls calls every session method of ss, each under a
-// context deadline of timeout, while the server is paused: each must
-// fail (never ErrSessionNotFound, never an empty list) within the
-// deadline and a margin.
-func pausedSessionCalls(t *testing.T, ss revoke.SessionStore, x revoke.Session, timeout time.Duration) {
-	t.Helper()
-	calls := map[string]func(ctx context.Context) error{
-		"CreateSession": func(ctx context.Context) error {
-			y := x
-			y.ID += "-2"
-			_, err := ss.CreateSession(ctx, y, 10)
-			return err
-		},
-		"GetSession": func(ctx context.Context) error {
-			_, err := ss.GetSession(ctx, x.Issuer, x.Subject, x.ID)
-			if errors.Is(err, revoke.ErrSessionNotFound) {
-				t.Errorf("GetSession while paused: %v, want unavailability, not not-found", err)
-			}
-			return err
-		},
-		"ListSessions": func(ctx context.Context) error {
-			_, err := ss.ListSessions(ctx, x.Issuer, x.Subject, revoke.SessionCursor{}, 10)
-			return err
-		},
-		"TouchSession": func(ctx context.Context) error {
-			return ss.TouchSession(ctx, x.Issuer, x.Subject, x.ID, time.Now())
-		},
-		"DeleteSession": func(ctx context.Context) error {
-			return ss.DeleteSession(ctx, x.Issuer, x.Subject, x.ID)
-		},
-	}
-	for name, call := range calls {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		start := time.Now()
-		err := call(ctx)
-		took := time.Since(start)
-		cancel()
-		if err == nil {
-			t.Errorf("%s while the server is paused: no error", name)
-		}
-		if took > timeout+time.Second {
-			t.Errorf("%s while the server is paused took %v; its deadline was %v", name, took, timeout)
-		}
-	}
-}
-
-// TestSessionsPaused stops a private redis-server (SIGSTOP: connections
-// stay open, no reply comes) and checks that every session call ends with
-// an error at its context's deadline, with a client that applies context
-// deadlines and with one that does not (the store's own fallback), and
-// works again once the server resumes.
-func TestSessionsPaused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts and pauses redis-server")
-	}
-	srv := startRedisServer(t, t.TempDir(), freePort(t, false))
-	for _, ctxTimeout := range []bool{true, false} {
-		t.Run("ContextTimeoutEnabled="+strconv.FormatBool(ctxTimeout), func(t *testing.T) {
-			c := redis.NewClient(&redis.Options{Addr: srv.addr(), ContextTimeoutEnabled: ctxTimeout, ReadTimeout: -1, WriteTimeout: -1})
-			t.Cleanup(func() { c.Close() })
-			s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix("sesspaused")})
-			ctx := context.Background()
-			x := session("alice", "s1", time.Now(), time.Now().Add(time.Hour))
-			_, err := s.CreateSession(ctx, x, 0)
-			must(t, err)
-			must(t, srv.cmd.Process.Signal(syscall.SIGSTOP))
-			resumed := false
-			resume := func() {
-				if !resumed {
-					resumed = true
-					must(t, srv.cmd.Process.Signal(syscall.SIGCONT))
-				}
-			}
-			t.Cleanup(resume)
-			pausedSessionCalls(t, s, x, 300*time.Millisecond)
-			resume()
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				_, err := s.GetSession(ctx, "iss", "alice", "s1")
-				if err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("after resuming: %v", err)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		})
 	}
 }

@@ -26,7 +26,8 @@ import (
 // that calls the store — verification, Revoke, RevokeFamily,
 // RevokeSubject, Rotate's consume and reuse paths, WatchToken's polling —
 // fails with ErrStoreUnavailable within about Revocation.Timeout instead of
-// hanging for the pause. The DSN sets no timeouts, so only Revocation.Timeout
+// hanging for the pause, and that every session call fails at its
+// context's deadline. The DSN sets no timeouts, so only Revocation.Timeout
 // can end the calls.
 func TestAuthPausedStore(t *testing.T) {
 	if testing.Short() {

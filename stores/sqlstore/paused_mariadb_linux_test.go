@@ -21,7 +21,7 @@ import (
 // TestAuthPausedMariaDB is TestAuthPausedStore against a private MariaDB
 // (one process, so one SIGSTOP pauses it): every authjwt operation that
 // calls the store fails with ErrStoreUnavailable within about
-// Revocation.Timeout. The DSN sets no timeouts, so only Revocation.Timeout can end
+// Revocation.Timeout, and every session call at its context's deadline. The DSN sets no timeouts, so only Revocation.Timeout can end
 // the calls.
 func TestAuthPausedMariaDB(t *testing.T) {
 	if testing.Short() {
