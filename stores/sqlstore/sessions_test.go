@@ -11,6 +11,7 @@ import (
 	"github.com/librenz/authjwt/stores/sqlstore"
 )
 
+// sqlSession is a session of sub under the issuer "iss".
 func sqlSession(sub, id string, created, expires time.Time) revoke.Session {
 	return revoke.Session{ID: id, Issuer: "iss", Subject: sub, CreatedAt: created, LastUsedAt: created, Expires: expires, UserAgent: "test"}
 }
@@ -89,6 +90,31 @@ func TestSessionsSQL(t *testing.T) {
 				must(t, err)
 				if n := count(t, db, tab); n != 6 {
 					t.Errorf("%d rows after the next login, want 6 (hidden ones deleted)", n)
+				}
+			})
+
+			t.Run("IssuerSubjectLimit", func(t *testing.T) {
+				// The store's own limit beside revoke.Session.Validate:
+				// issuer and subject at most MaxIDLen bytes, as for cutoffs.
+				s := newStore(t, db, b.dialect, sqlstore.Options{})
+				long := strings.Repeat("x", sqlstore.MaxIDLen)
+				x := sqlSession(long, "s1", time.Now(), time.Now().Add(time.Hour))
+				x.Issuer = long
+				_, err := s.CreateSession(ctx, x, 0)
+				must(t, err)
+				if _, err := s.GetSession(ctx, long, long, "s1"); err != nil {
+					t.Errorf("GetSession of the longest issuer and subject: %v", err)
+				}
+				for _, mut := range []func(*revoke.Session){
+					func(y *revoke.Session) { y.Issuer += "x" },
+					func(y *revoke.Session) { y.Subject += "x" },
+				} {
+					y := x
+					y.ID = "s2"
+					mut(&y)
+					if _, err := s.CreateSession(ctx, y, 0); err == nil {
+						t.Errorf("CreateSession with issuer of %d and subject of %d bytes: no error", len(y.Issuer), len(y.Subject))
+					}
 				}
 			})
 
