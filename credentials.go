@@ -238,8 +238,13 @@ func (c *credentials) fromDPoP(r *http.Request, req Requirement) (cred credentia
 // server must select; own lists the application's subprotocols.
 func (c *credentials) readHandshake(r *http.Request, req Requirement, own []string) (credential, string, error) {
 	cred, subprotocol, err := c.readAnyHandshake(r, req, own)
-	if c.dp != nil && cred.source != sourceDPoP && cred.token != "" && err == nil && c.dp.requiredFor(req) {
-		return credential{}, "", ErrDPoPRequired
+	if c.dp != nil && c.dp.requiredFor(req) {
+		switch {
+		case err == nil && cred.token != "" && cred.source != sourceDPoP:
+			return credential{}, "", ErrDPoPRequired
+		case err != nil && errors.Is(err, ErrMissingToken):
+			return credential{}, "", errMissingDPoP // a DPoP challenge
+		}
 	}
 	return cred, subprotocol, err
 }

@@ -387,6 +387,13 @@ func TestDPoPWebSocket(t *testing.T) {
 	if _, _, err := e.a.CheckWebSocket(r, authjwt.Requirement{DPoP: authjwt.DPoPRequired}); !errors.Is(err, authjwt.ErrDPoPRequired) {
 		t.Fatalf("bearer subprotocol on a route requiring DPoP: %v", err)
 	}
+	// Without any token there, the refusal's challenge is DPoP's.
+	w := httptest.NewRecorder()
+	_, _, err = e.a.CheckWebSocket(handshake(), authjwt.Requirement{DPoP: authjwt.DPoPRequired})
+	e.a.WriteError(w, handshake(), err)
+	if !errors.Is(err, authjwt.ErrMissingToken) || !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "DPoP") {
+		t.Fatalf("no token on a handshake requiring DPoP: %v, WWW-Authenticate %q", err, w.Header().Get("WWW-Authenticate"))
+	}
 }
 
 // TestDPoPRefresh: a bound refresh token refreshes only with a proof of
