@@ -24,11 +24,17 @@ func TestOpenAPI(t *testing.T) {
 	if _, ok := op("/login", "post")["security"]; ok {
 		t.Error("/login declares security")
 	}
-	if sec := op("/protected", "get")["security"].([]any); len(sec) != 1 {
-		t.Errorf("/protected security %v", sec)
+	// Bearer, or DPoP (allowed by default): either scheme alone suffices.
+	only := func(sec any, name string) bool {
+		m, ok := sec.(map[string]any)
+		_, has := m[name]
+		return ok && len(m) == 1 && has
 	}
-	if sec := op("/optional", "get")["security"].([]any); len(sec) != 2 || len(sec[0].(map[string]any)) != 0 {
-		t.Errorf("/optional security %v: want {} first (credentials optional)", sec)
+	if sec := op("/protected", "get")["security"].([]any); len(sec) != 2 || !only(sec[0], authjwt.SchemeBearer) || !only(sec[1], authjwt.SchemeDPoP) {
+		t.Errorf("/protected security %v: want bearer, then DPoP", sec)
+	}
+	if sec := op("/optional", "get")["security"].([]any); len(sec) != 3 || len(sec[0].(map[string]any)) != 0 || !only(sec[1], authjwt.SchemeBearer) {
+		t.Errorf("/optional security %v: want {} first (credentials optional), then bearer and DPoP", sec)
 	}
 	if _, ok := op("/protected", "get")["responses"].(map[string]any)["401"]; !ok {
 		t.Error("/protected does not document its 401")
