@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,13 +102,13 @@ func TestFeedCluster(t *testing.T) {
 
 func clusterAddrs(t *testing.T, cc *redis.ClusterClient) []string {
 	var addrs []string
-	slots, err := cc.ClusterSlots(context.Background()).Result()
+	shards, err := cc.ClusterShards(context.Background()).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range slots {
+	for _, s := range shards {
 		for _, n := range s.Nodes {
-			addrs = append(addrs, n.Addr)
+			addrs = append(addrs, net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10)))
 		}
 	}
 	return addrs
