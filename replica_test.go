@@ -520,6 +520,72 @@ func TestReplicaMemory(t *testing.T) {
 	runtime.KeepAlive(p)
 }
 
+// TestReplicaMemoryFlat: over a long run in which revocations keep
+// arriving and expiring (a steady 100,000 live, 3,000,000 applied in
+// all), the replica's heap stays where it was once the steady state was
+// reached, and what it holds is only what is live: entries leave as they
+// expire, and their maps do not keep growing.
+func TestReplicaMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three million entries: not in -short")
+	}
+	clk := newClock()
+	st := newLogStore(clk.Now)
+	defer st.Close()
+	a := mustNew(t, replicaConfig(st, time.Hour, clk.Now))
+	defer a.Close()
+	p := a.rev.rep
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	// Go's maps keep deleted slots until they rehash, so the heap climbs
+	// for a few rounds and then levels off: steady is taken at round 20.
+	const perRound, rounds, warm = 50_000, 60, 20
+	var u [16]byte
+	var steady uint64
+	for r := range rounds {
+		// This round's entries live for two rounds: at any time about
+		// 2*perRound are live, of every kind the replica holds.
+		exp := clk.Now().Add(2 * time.Second)
+		for i := range perRound {
+			n := r*perRound + i
+			u[0], u[1], u[2], u[3], u[15] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n), byte(n*7)
+			switch n % 10 {
+			case 0:
+				p.apply(revoke.Entry{Kind: revoke.EntryFamily, ID: formatUUID(u), Expires: exp})
+			case 1:
+				p.apply(revoke.Entry{Kind: revoke.EntrySubject, Issuer: "https://issuer.example", Subject: formatUUID(u), Cutoff: clk.Now(), Expires: exp})
+			default:
+				p.apply(revoke.Entry{Kind: revoke.EntryToken, ID: formatUUID(u), Expires: exp})
+			}
+		}
+		clk.Add(time.Second)
+		p.sweep()
+		if n := p.size(); n > 2*perRound {
+			t.Fatalf("round %d: %d entries held, at most %d are live", r, n, 2*perRound)
+		}
+		if r == warm {
+			steady = heap()
+		}
+		if testing.Verbose() && r%10 == 9 {
+			t.Logf("round %d: %d held, %.1f MB", r, p.size(), float64(heap())/(1<<20))
+		}
+	}
+	end := heap()
+	t.Logf("steady state (round %d): %.1f MB of heap; after %d rounds (%d entries applied): %.1f MB",
+		warm, float64(steady)/(1<<20), rounds, rounds*perRound, float64(end)/(1<<20))
+	// Flat: within a quarter of the steady state (Go maps may rehash to a
+	// larger table once; they must not grow with the entries applied).
+	if end > steady+steady/4 {
+		t.Errorf("the heap grew from %.1f MB to %.1f MB while the live entries stayed at %d",
+			float64(steady)/(1<<20), float64(end)/(1<<20), 2*perRound)
+	}
+	runtime.KeepAlive(p)
+}
+
 func formatUUID(u [16]byte) string {
 	const hexd = "0123456789abcdef"
 	b := make([]byte, 0, 36)
