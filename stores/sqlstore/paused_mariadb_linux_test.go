@@ -2,9 +2,6 @@ package sqlstore_test
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -14,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/librenz/authjwt/internal/pgproc"
 	"github.com/librenz/authjwt/revoke/storetest"
 	"github.com/librenz/authjwt/stores/sqlstore"
 )
@@ -35,7 +33,7 @@ func TestAuthPausedMariaDB(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	s := newStore(t, db, sqlstore.MySQL, sqlstore.Options{})
 	pause := func(t *testing.T) {
-		stopAndWait(t, m.cmd.Process.Pid)
+		pgproc.StopAndWait(t, m.cmd.Process.Pid)
 	}
 	resume := func(t *testing.T) {
 		if err := syscall.Kill(m.cmd.Process.Pid, syscall.SIGCONT); err != nil {
@@ -95,12 +93,7 @@ func startMariaDB(t *testing.T) *mariaProc {
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := pgproc.FreePort(t)
 	cmd := exec.Command(server, append([]string{"--no-defaults", "--datadir=" + data, "--port=" + strconv.Itoa(port),
 		"--bind-address=127.0.0.1", "--socket=" + filepath.Join(dir, "sock"), "--pid-file=" + filepath.Join(dir, "pid"),
 		"--skip-log-bin", "--innodb-buffer-pool-size=16M", "--skip-name-resolve"}, asUser...)...)
@@ -112,24 +105,8 @@ func startMariaDB(t *testing.T) *mariaProc {
 	}
 	m := &mariaProc{cmd: cmd, port: port, out: out}
 	t.Cleanup(m.stop)
-	db, err := sql.Open("mysql", m.dsn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := db.PingContext(ctx)
-		cancel()
-		if err == nil {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mariadbd on port %d did not come up: %v\n%s", port, err, out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	pgproc.WaitReady(t, "mysql", m.dsn(), "mariadbd on port "+strconv.Itoa(port), 30*time.Second, out.String)
+	return m
 }
 
 // stop resumes the server if paused and ends it (SIGTERM), killing it if
@@ -139,13 +116,5 @@ func (m *mariaProc) stop() {
 		return
 	}
 	_ = syscall.Kill(m.cmd.Process.Pid, syscall.SIGCONT)
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = m.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-done
-	}
+	pgproc.Terminate(m.cmd, syscall.SIGTERM)
 }
