@@ -149,18 +149,11 @@ func (a *Auth) libraryClaims(refresh bool) *jws.ClaimSet {
 
 // signatureSize returns the size in bytes of alg's signatures with pub.
 func signatureSize(alg jws.Alg, pub crypto.PublicKey) int {
-	switch {
-	case alg.IsHMAC():
-		return alg.Hash().Size()
-	case alg.IsRSA():
+	if alg.IsRSA() {
 		if k, ok := pub.(*rsa.PublicKey); ok && k.N != nil {
 			return (k.N.BitLen() + 7) / 8
 		}
 		return jws.MaxSignatureSize
-	case alg.IsECDSA():
-		return 2 * ((alg.Curve().Params().BitSize + 7) / 8)
-	case alg.IsEdDSA():
-		return 64
 	}
-	return alg.MLDSASignatureSize()
+	return alg.SignatureSize()
 }

@@ -118,10 +118,18 @@ func (a Alg) Available() bool {
 	return a > AlgInvalid && a < numAlgs && (!a.IsMLDSA() || MLDSABuilt)
 }
 
-// MLDSASignatureSize returns the signature size of an ML-DSA algorithm
-// (FIPS 204 Table 2), or 0.
-func (a Alg) MLDSASignatureSize() int {
-	switch a {
+// SignatureSize returns the length in bytes of every signature of a, or
+// 0 where it depends on the key (RSA: the modulus's length).
+func (a Alg) SignatureSize() int {
+	switch {
+	case a.IsHMAC():
+		return a.Hash().Size()
+	case a.IsECDSA():
+		return 2 * ((a.Curve().Params().BitSize + 7) / 8)
+	case a.IsEdDSA():
+		return ed25519.SignatureSize
+	}
+	switch a { // FIPS 204 Table 2
 	case MLDSA44:
 		return 2420
 	case MLDSA65:
@@ -334,7 +342,7 @@ func Sign(alg Alg, signer crypto.Signer, input string) ([]byte, error) {
 			return nil, errMLDSAUnavailable(alg)
 		}
 		sig, err := signer.Sign(rand.Reader, []byte(input), crypto.Hash(0))
-		if err == nil && len(sig) != alg.MLDSASignatureSize() {
+		if err == nil && len(sig) != alg.SignatureSize() {
 			return nil, errors.New("jws: signer returned a signature of the wrong size for " + alg.String())
 		}
 		return sig, err

@@ -277,20 +277,11 @@ func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]
 }
 
 // signatureCap is the room Encode makes for alg's signature: its length
-// where that is fixed, an RSA-4096 signature's otherwise (a longer one
-// grows the token's array once).
+// where the algorithm fixes it, an RSA-4096 signature's otherwise (a
+// longer one grows the token's array once).
 func signatureCap(alg Alg) int {
-	switch alg {
-	case HS256, ES256, EdDSA, Ed25519:
-		return 64 // HS256's is 32
-	case HS384:
-		return 48
-	case HS512:
-		return 64
-	case ES384:
-		return 96
-	case ES512:
-		return 132
+	if n := alg.SignatureSize(); n > 0 {
+		return n
 	}
 	return 512
 }
