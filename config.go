@@ -771,7 +771,7 @@ func applyCompat(c *Config) error {
 
 // maxTokenSizeLimit bounds Config.MaxTokenSize: 64 KiB, eight times the
 // default and far beyond any header or cookie a server accepts, so that a
-// token's decoded payload stays within jws.MaxPayloadSize.
+// token's decoded payload stays within the codec's bound (48 KiB).
 const maxTokenSizeLimit = 64 << 10
 
 // setDefault sets *s to v when it is empty.
@@ -1243,9 +1243,9 @@ func isToken(s string) bool {
 func (d *DPoPConfig) applyDefaults() {
 	setDefault(&d.Mode, DPoPAllowed)
 	if len(d.Algorithms) == 0 {
-		for _, name := range jws.AlgNames() {
-			if a, _ := jws.ParseAlg(name); !a.IsHMAC() && !a.IsMLDSA() {
-				d.Algorithms = append(d.Algorithms, name)
+		for a := range jws.NumAlgs {
+			if a.Known() && !a.IsHMAC() && !a.IsMLDSA() {
+				d.Algorithms = append(d.Algorithms, a.String())
 			}
 		}
 	}

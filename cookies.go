@@ -249,7 +249,7 @@ func (a *Auth) setCookies(w http.ResponseWriter, tokens []string, refresh []bool
 // minted returns what cookies need of the verified token t.
 func (t *Token) minted() minted {
 	m := minted{raw: t.raw, csrf: t.c.CSRF()}
-	if t.c.Present(jws.ClaimExpires) {
+	if t.c.HasExp() {
 		m.exp = t.c.Exp
 	}
 	return m

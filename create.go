@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -313,13 +312,13 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 		return "", o.err
 	}
 	alg := a.ring.signAlg
-	if o.alg != jws.AlgInvalid {
+	if o.alg.Known() {
 		alg = o.alg
 		if alg != a.ring.signAlg && !a.ring.gate.Allowed[alg] {
 			return "", fmt.Errorf("authjwt: WithAlgorithm: %s is not among the configured DecodeAlgorithms", alg)
 		}
 	}
-	sk, err := a.ring.signingFor(alg, o.alg != jws.AlgInvalid)
+	sk, err := a.ring.signingFor(alg, o.alg.Known())
 	if err != nil {
 		return "", err
 	}
@@ -350,14 +349,14 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 
 	var cs jws.ClaimSet
 	iat := now.Unix()
-	cs.SetString(jws.ClaimSubject, subject)
-	cs.SetDate(jws.ClaimIssuedAt, iat)
-	cs.SetDate(jws.ClaimNotBefore, iat)
+	cs.SetSubject(subject)
+	cs.SetIssuedAt(iat)
+	cs.SetNotBefore(iat)
 	var jbuf, cbuf [36]byte // generated ids, on the stack
 	if fixed.jti != "" {
-		cs.SetString(jws.ClaimID, fixed.jti)
+		cs.SetID(fixed.jti)
 	} else {
-		cs.SetBytes(jws.ClaimID, appendUUIDv7(jbuf[:0], now))
+		cs.SetIDBytes(appendUUIDv7(jbuf[:0], now))
 	}
 	var exp int64
 	if fixed.expAt != 0 {
@@ -366,43 +365,43 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 		exp = now.Add(lifetime).Unix()
 	}
 	if exp != 0 {
-		cs.SetDate(jws.ClaimExpires, exp)
+		cs.SetExpires(exp)
 	}
 	iss := a.cfg.EncodeIssuer
 	if o.issuer != nil {
 		iss = *o.issuer
 	}
 	if iss != "" {
-		cs.SetString(jws.ClaimIssuer, iss)
+		cs.SetIssuer(iss)
 	}
 	if len(o.audience) > 0 {
-		cs.SetList(jws.ClaimAudience, o.audience) // one: a string
+		cs.SetAudience(o.audience) // one: a string
 	}
-	cs.SetString(jws.ClaimType, typ) // written unless the type claim is off
+	cs.SetType(typ) // written unless the type claim is off
 	if !o.refresh {
-		cs.SetBool(jws.ClaimFresh, o.fresh)
+		cs.SetFresh(o.fresh)
 	}
 	if o.family != "" {
-		cs.SetString(jws.ClaimFamily, o.family)
+		cs.SetFamily(o.family)
 	}
 	if !o.authTime.IsZero() {
-		cs.SetDate(jws.ClaimAuthTime, o.authTime.Unix())
+		cs.SetAuthTime(o.authTime.Unix())
 	}
 	if o.acr != "" {
-		cs.SetString(jws.ClaimACR, o.acr)
+		cs.SetACR(o.acr)
 	}
 	if o.jkt != "" {
 		// A thumbprint is base64url (checked by WithDPoP): nothing to escape.
-		cs.SetString(jws.ClaimConfirmation, `{"jkt":"`+o.jkt+`"}`)
+		cs.SetConfirmation(`{"jkt":"` + o.jkt + `"}`)
 	}
 	var csrf string
 	if a.creds.csrfClaims() {
 		if keep := cmp.Or(o.csrf, fixed.csrf); keep != "" {
-			cs.SetString(jws.ClaimCSRF, keep)
+			cs.SetCSRF(keep)
 			csrf = keep
 		} else {
 			v := appendUUID(cbuf[:0])
-			cs.SetBytes(jws.ClaimCSRF, v)
+			cs.SetCSRFBytes(v)
 			if o.minted != nil {
 				csrf = string(v)
 			}
@@ -447,19 +446,16 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 			return "", encodeError(err)
 		}
 	}
-	var signer jws.Signer = sk.hmac
-	if sk.hmac == nil {
-		signer = jws.CryptoSigner{Signer: sk.signer}
-		if cs, ok := sk.signer.(ContextSigner); ok && ctx != nil {
-			signer = jws.CryptoSigner{Signer: boundSigner{ctx, cs}}
-		}
+	key := sk.key
+	if cs, ok := key.Signer.(ContextSigner); ok && ctx != nil && key.HMAC == nil {
+		key.Signer = boundSigner{ctx, cs}
 	}
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
 	}
-	out, err := a.enc.Encode(hdr, &cs, alg, signer)
+	out, err := a.enc.Encode(hdr, &cs, alg, key)
 	if err != nil {
 		if ctx != nil && ctx.Err() != nil {
 			return "", fmt.Errorf("authjwt: signing: %w", ctx.Err())
@@ -531,7 +527,7 @@ func (a *Auth) customMembers(claims any) ([]byte, error) {
 		}
 		raw = b
 		names, err := jws.TopLevelNames(b)
-		if errors.Is(err, jws.ErrDepth) {
+		if e, _ := codecRefusals.Map(err); e == errTooDeep {
 			return nil, ErrInvalidTokenOption.with(fmt.Errorf("the claims would not parse (%w): the verifier would refuse the token", err), "")
 		}
 		if err != nil {

@@ -210,7 +210,11 @@ func (v *dpopVerifier) verify(r *http.Request, vals []string, token string) (dpo
 	}
 	p, err := jws.ParseProof(vals[0])
 	if err != nil {
-		return dpopProof{}, proofError(proofParseReason(err), err)
+		reason, ok := proofRefusals.Map(err)
+		if !ok {
+			reason = proofRefusals.Malformed
+		}
+		return dpopProof{}, proofError(reason, err)
 	}
 	if !v.algs[p.Alg] {
 		return dpopProof{}, proofError("algorithm "+p.Alg.String()+" not allowed", nil)
@@ -274,21 +278,16 @@ func (v *dpopVerifier) verify(r *http.Request, vals []string, token string) (dpo
 	return dpopProof{jkt: jkt, replayKey: base64.RawURLEncoding.EncodeToString(h.Sum(nil)), iat: p.IAT}, nil
 }
 
-// proofParseReason says what the codec refused of a proof.
-func proofParseReason(err error) string {
-	switch err {
-	case jws.ErrProofTyp:
-		return "typ is not dpop+jwt"
-	case jws.ErrProofJWK:
-		return "no jwk in the header"
-	case jws.ErrAlgKnown, jws.ErrNoAlg:
-		return "unknown or missing algorithm"
-	case jws.ErrTooLarge, jws.ErrHeaderTooLarge, jws.ErrSignatureTooLarge:
-		return "too large"
-	case jws.ErrUnsigned:
-		return "unsigned"
-	}
-	return "malformed"
+// proofRefusals says what the codec refused of a proof.
+var proofRefusals = jws.Refusals[string]{
+	ProofTyp:          "typ is not dpop+jwt",
+	ProofJWK:          "no jwk in the header",
+	Algorithm:         "unknown or missing algorithm",
+	TooLarge:          "too large",
+	HeaderTooLarge:    "too large",
+	SignatureTooLarge: "too large",
+	Unsigned:          "unsigned",
+	Malformed:         "malformed",
 }
 
 // parseHTU reads a proof's htu: an absolute http or https URL without

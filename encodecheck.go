@@ -8,24 +8,27 @@ import (
 	"fmt"
 	"reflect"
 	"unicode/utf8"
-
-	"github.com/librenz/authjwt/internal/jws"
 )
 
 // errNotUTF8 is the cause of ErrInvalidTokenOption for a token whose
 // claims or header would not be valid UTF-8 JSON.
 var errNotUTF8 = errors.New("a claim or header value or name is not valid UTF-8 (RFC 8259 §8.1): the verifier would refuse the token")
 
-// encodeError translates the encoder's refusals: the library never signs
-// what its verifier refuses (invalid UTF-8 in any string it writes, JSON
-// its codec does not take, such as nesting beyond jws.MaxDepth).
+// encodeError translates the encoder's refusals (through codecRefusals,
+// the one table): the library never signs what its verifier refuses
+// (invalid UTF-8 in any string it writes, JSON its codec does not take,
+// such as nesting too deep). What is not a refusal is the signer's
+// failure.
 func encodeError(err error) error {
-	var se *jws.SignError
+	e, ok := codecRefusals.Map(err)
 	switch {
-	case err == jws.ErrNotUTF8:
-		return ErrInvalidTokenOption.with(errNotUTF8, "")
-	case errors.As(err, &se):
-		return fmt.Errorf("authjwt: signing: %w", se.Err)
+	case !ok: // the signer's failure, its own error inside
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return fmt.Errorf("authjwt: signing: %w", err)
+	case e == errNotUTF8Option:
+		return e
 	}
 	return ErrInvalidTokenOption.with(fmt.Errorf("the claims or header would not parse (%w): the verifier would refuse the token", err), "")
 }

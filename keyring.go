@@ -24,15 +24,15 @@ var ErrNoSigningKey = errors.New("authjwt: no private key, signer or secret conf
 
 // hmacCache keeps one pooled HMAC key per (secret, alg) found in a key
 // set, so rotation does not cost an hmac.New per request.
-type hmacCache struct{ m sync.Map } // string(alg)+secret -> *jws.HMACKey
+type hmacCache struct{ m sync.Map } // string(alg)+secret -> jws.Key
 
-func (c *hmacCache) get(alg jws.Alg, secret []byte) *jws.HMACKey {
+func (c *hmacCache) get(alg jws.Alg, secret []byte) jws.Key {
 	key := alg.String() + "\x00" + string(secret)
 	if v, ok := c.m.Load(key); ok {
-		return v.(*jws.HMACKey)
+		return v.(jws.Key)
 	}
-	v, _ := c.m.LoadOrStore(key, jws.NewHMACKey(alg, secret))
-	return v.(*jws.HMACKey)
+	v, _ := c.m.LoadOrStore(key, jws.Key{HMAC: jws.NewHMACKey(alg, secret)})
+	return v.(jws.Key)
 }
 
 // headerCache remembers the encoded header of the last (alg, kid) a key
@@ -68,7 +68,8 @@ type keyRing struct {
 	own       []string // fixedSign's headers, recognised byte for byte by the decoder
 
 	// Loading state of the static keys (see loadKeys).
-	hmacKey [jws.NumAlgs]*jws.HMACKey
+	hmacKey [jws.NumAlgs]jws.Key // the secret, bound to each HMAC algorithm it serves
+	secret  bool                 // a secret is configured
 	hmacKID string
 	pub     crypto.PublicKey
 	pubKID  string
@@ -105,7 +106,7 @@ func (r *keyRing) encodeHeader(alg jws.Alg, kid string) string {
 // key: those are public too. (Keys a provider's JWKS serves later are not
 // known yet; the ones a KeySource holds now are checked.)
 func (r *keyRing) checkTrusted(trusted map[string]*trustedIssuer, secret string) error {
-	if r.hmacKey == [jws.NumAlgs]*jws.HMACKey{} {
+	if !r.secret {
 		return nil
 	}
 	var pubs []crypto.PublicKey
@@ -136,25 +137,25 @@ func bindKey(hmacs *hmacCache, k keys.Key, alg jws.Alg) (jws.Key, error) {
 		return jws.Key{}, ErrInvalidAlgorithm
 	}
 	if k.Secret != nil {
-		return jws.Key{HMAC: hmacs.get(alg, k.Secret)}, nil
+		return hmacs.get(alg, k.Secret), nil
 	}
 	return jws.Key{Public: k.Public}, nil
 }
 
 // Key returns the i-th key to try for a token of ours under alg: with a
 // key set, the key its kid names, or each candidate in turn for a token
-// without kid; otherwise the configured key.
+// without kid; otherwise the configured key. A zero Key: no further key.
 func (r *keyRing) Key(_ context.Context, alg jws.Alg, kid jws.KID, i int) (jws.Key, error) {
 	if k := r.fixed[alg]; k.HMAC != nil || k.Public != nil {
 		// A static key serves every token of its algorithm.
 		if i > 0 {
-			return jws.Key{}, jws.ErrSignature
+			return jws.Key{}, nil
 		}
 		return k, nil
 	}
 	if kid.Present() {
 		if i > 0 {
-			return jws.Key{}, jws.ErrSignature
+			return jws.Key{}, nil
 		}
 		k, ok := r.set.Lookup(string(kid.Bytes()))
 		if !ok {
@@ -175,22 +176,21 @@ func (r *keyRing) Key(_ context.Context, alg jws.Alg, kid jws.KID, i int) (jws.K
 	if i == 0 {
 		return jws.Key{}, ErrInvalidKID.with(nil, "Missing kid on header")
 	}
-	return jws.Key{}, jws.ErrSignature
+	return jws.Key{}, nil
 }
 
 // signingKey returns the key new tokens are signed with under alg (the
 // configured algorithm unless overridden), with its kid and header.
 type signing struct {
 	alg    jws.Alg
-	hmac   *jws.HMACKey
-	signer crypto.Signer
+	key    jws.Key // its HMAC key, or its Signer
 	kid    string
 	header string
 	err    error // fixedSign: why alg cannot sign
 }
 
 func (r *keyRing) signingFor(alg jws.Alg, override bool) (signing, error) {
-	if fs := &r.fixedSign[alg]; fs.alg != jws.AlgInvalid {
+	if fs := &r.fixedSign[alg]; fs.alg.Known() {
 		// A static key signs under every algorithm it serves.
 		if fs.err != nil {
 			return signing{}, fs.err
@@ -210,9 +210,9 @@ func (r *keyRing) signingFor(alg jws.Alg, override bool) (signing, error) {
 	}
 	s := signing{alg: ka, kid: k.KID}
 	if k.Secret != nil {
-		s.hmac = r.hmacs.get(ka, k.Secret)
+		s.key = r.hmacs.get(ka, k.Secret)
 	} else {
-		s.signer = k.Signer
+		s.key.Signer = k.Signer
 	}
 	if hc := r.lastHeader.Load(); hc != nil && hc.alg == ka && hc.kid == k.KID {
 		s.header = hc.seg
@@ -314,8 +314,9 @@ func (r *keyRing) loadKeys(cfg Config) error {
 				}
 				r.log.Warn("authjwt: HMAC secret shorter than RFC 7518 §3.2 allows is in use (Keys.UnsafeAllowShortSecret)", "alg", d.String(), "bytes", len(cfg.Keys.SecretKey), "min", min)
 			}
-			if r.hmacKey[d] == nil {
-				r.hmacKey[d] = jws.NewHMACKey(d, []byte(cfg.Keys.SecretKey))
+			if r.hmacKey[d].HMAC == nil {
+				r.hmacKey[d] = jws.Key{HMAC: jws.NewHMACKey(d, []byte(cfg.Keys.SecretKey))}
+				r.secret = true
 			}
 		}
 		// After the length check, which a short secret fails first.
@@ -357,10 +358,10 @@ func (r *keyRing) loadKeys(cfg Config) error {
 func (r *keyRing) bindStatic(secret string) {
 	var list []keys.Key
 	signer := -1
-	if r.hmacKey != [jws.NumAlgs]*jws.HMACKey{} {
+	if r.secret {
 		alg := r.signAlg
-		for i := jws.HS256; !alg.IsHMAC() && i < jws.NumAlgs; i++ {
-			if r.hmacKey[i] != nil {
+		for i := range jws.NumAlgs {
+			if !alg.IsHMAC() && r.hmacKey[i].HMAC != nil {
 				alg = i
 			}
 		}
@@ -371,8 +372,8 @@ func (r *keyRing) bindStatic(secret string) {
 	}
 	if r.pub != nil {
 		alg := r.signAlg
-		for i := jws.HS256; alg.IsHMAC() && i < jws.NumAlgs; i++ {
-			if r.gate.Allowed[i] && !i.IsHMAC() {
+		for i := range jws.NumAlgs {
+			if alg.IsHMAC() && r.gate.Allowed[i] && !i.IsHMAC() {
 				alg = i
 			}
 		}
@@ -382,21 +383,21 @@ func (r *keyRing) bindStatic(secret string) {
 		list = append(list, keys.Key{KID: r.pubKID, Alg: alg.String(), Public: r.pub, Signer: r.signer})
 	}
 	r.set = keyhook.StaticSet(list, signer).(*keys.Set)
-	for i := jws.HS256; i < jws.NumAlgs; i++ {
-		if i.String() == "" {
+	for i := range jws.NumAlgs {
+		if !i.Known() {
 			continue
 		}
 		kid := r.kidFor(i)
 		fs := signing{alg: i, kid: kid}
 		switch {
-		case i.IsHMAC() && r.hmacKey[i] != nil:
-			r.fixed[i] = jws.Key{HMAC: r.hmacKey[i]}
-			fs.hmac = r.hmacKey[i]
+		case i.IsHMAC() && r.hmacKey[i].HMAC != nil:
+			r.fixed[i] = r.hmacKey[i]
+			fs.key = r.hmacKey[i]
 		case i.IsHMAC():
 			fs.err = errors.New("authjwt: WithAlgorithm: no HMAC secret configured for " + i.String())
 		case r.pub != nil:
 			r.fixed[i] = jws.Key{Public: r.pub}
-			fs.signer = r.signer
+			fs.key.Signer = r.signer
 			if r.signer == nil {
 				fs.err = ErrNoSigningKey
 			}
@@ -424,8 +425,8 @@ func (r *keyRing) useKeySet(cfg Config) error {
 	r.set = cfg.Keys.Set
 	if len(cfg.DecodeAlgorithms) == 0 {
 		// Every key is bound to its own algorithm; allow them all here.
-		for i := jws.HS256; i < jws.NumAlgs; i++ {
-			if i.Available() {
+		for i := range jws.NumAlgs {
+			if i.Known() && i.Available() {
 				r.gate.Allowed[i] = true
 			}
 		}

@@ -131,30 +131,30 @@ func (p *claimsPolicy) validate(t *Token, req Requirement) error {
 			return p.errType[i]
 		}
 	case p.typeName != "":
-		if !c.Present(jws.ClaimType) || c.Type() != p.typeValue[i] {
+		if !c.HasType() || c.Type() != p.typeValue[i] {
 			return p.errType[i]
 		}
 	}
 	t.isRef = req.Refresh
 
-	if c.Present(jws.ClaimExpires) {
+	if c.HasExp() {
 		if now >= c.Exp+lw {
 			return ErrTokenExpired
 		}
 	} else if p.expRequired[i] {
 		return errMissingExp
 	}
-	if c.Present(jws.ClaimNotBefore) && now+lw < c.Nbf {
+	if c.HasNbf() && now+lw < c.Nbf {
 		return ErrTokenNotYetValid
 	}
-	if c.Present(jws.ClaimIssuedAt) && now+lw < c.Iat/1000 {
+	if c.HasIat() && now+lw < c.Iat/1000 {
 		return ErrTokenNotYetValid.with(nil, "The token is not yet valid (iat)")
 	}
-	if p.issuer != "" && (!c.Present(jws.ClaimIssuer) || c.Iss() != p.issuer) &&
-		!(!c.Present(jws.ClaimIssuer) && req.Refresh && p.allowRefreshWithoutIssuer) {
+	if p.issuer != "" && (!c.HasIss() || c.Iss() != p.issuer) &&
+		!(!c.HasIss() && req.Refresh && p.allowRefreshWithoutIssuer) {
 		return ErrInvalidIssuer
 	}
-	if c.Present(jws.ClaimAudience) || len(p.audience) > 0 {
+	if c.HasAud() || len(p.audience) > 0 {
 		if !audienceMatch(c.Aud(), p.audience) {
 			if len(p.audience) > 0 {
 				return p.errAudience
@@ -162,7 +162,7 @@ func (p *claimsPolicy) validate(t *Token, req Requirement) error {
 			return ErrInvalidAudience
 		}
 	}
-	if !c.Present(jws.ClaimSubject) {
+	if !c.HasSub() {
 		return ErrInvalidClaim.with(nil, "Missing claim: sub")
 	}
 	if p.refuseIDTokens {
@@ -186,7 +186,7 @@ func (p *claimsPolicy) validate(t *Token, req Requirement) error {
 func recentAuthentication(c *jws.Claims, req Requirement, now, lw int64) error {
 	if req.MaxAuthAge > 0 {
 		maxAge := int64((req.MaxAuthAge + time.Second - 1) / time.Second)
-		if !c.Present(jws.ClaimAuthTime) || now-c.AuthTime > maxAge+lw {
+		if !c.HasAuthTime() || now-c.AuthTime > maxAge+lw {
 			e := ErrAuthenticationTooOld.with(nil, "")
 			e.params = "max_age=" + strconv.FormatInt(maxAge, 10)
 			return e
@@ -196,7 +196,7 @@ func recentAuthentication(c *jws.Claims, req Requirement, now, lw int64) error {
 			return ErrInvalidClaim.with(nil, "Invalid claim: auth_time")
 		}
 	}
-	if len(req.ACRValues) > 0 && (!c.Present(jws.ClaimACR) || !slices.Contains(req.ACRValues, c.ACR())) {
+	if len(req.ACRValues) > 0 && (!c.HasACR() || !slices.Contains(req.ACRValues, c.ACR())) {
 		e := ErrInsufficientACR.with(nil, "")
 		e.params = `acr_values="` + quotedPair(strings.Join(req.ACRValues, " ")) + `"`
 		return e
@@ -229,7 +229,7 @@ var (
 // typ; "nonce", "at_hash" and "c_hash" of OpenID Connect ID tokens unless
 // UnsafeAcceptIDTokens.
 func (p *claimsPolicy) admit(t *Token) error {
-	if t.c.Present(jws.ClaimOther) {
+	if t.c.HasCustom() {
 		if t.Has("events") {
 			return errSETRefused
 		}
@@ -304,7 +304,7 @@ var idTokenClaims = []string{"nonce", "at_hash", "c_hash"}
 // refuseIDToken is the ID-token rule: a token carrying a claim only ID
 // tokens carry is refused with [ErrIDTokenRefused].
 func refuseIDToken(t *Token) error {
-	if !t.c.Present(jws.ClaimOther) {
+	if !t.c.HasCustom() {
 		return nil
 	}
 	for _, n := range idTokenClaims {

@@ -9,6 +9,7 @@ package authjwt
 import (
 	"crypto"
 	"crypto/rsa"
+	"encoding/base64"
 	"strings"
 
 	"github.com/librenz/authjwt/internal/jws"
@@ -17,17 +18,17 @@ import (
 // MaxMLDSASignatureSize is the largest signature, in decoded bytes, of a
 // token whose header names an ML-DSA algorithm (an ML-DSA-87 signature);
 // every other token's is held to MaxSignatureSize.
-const MaxMLDSASignatureSize = jws.MaxMLDSASignatureSize
+const MaxMLDSASignatureSize = 4627 // pinned to the codec's by TestLimitsMatchCodec
 
 var errMLDSASignatureTooLarge = ErrMalformedToken.with(nil, "Token signature too large (limit 4627 bytes for ML-DSA)")
 
 // algAvailable refuses, naming the setting, an algorithm this build does
 // not implement: ML-DSA in a program built with a Go older than 1.27.
 func algAvailable(setting string, alg jws.Alg) error {
-	if alg.Available() {
-		return nil
+	if r := alg.UnavailableReason(); r != "" {
+		return settingError(setting, "%v", r)
 	}
-	return settingError(setting, "%v", jws.MLDSAUnavailableReason(alg))
+	return nil
 }
 
 // Default token-size bounds (Config.MaxTokenSize): 8 KiB, or 16 KiB when
@@ -80,7 +81,7 @@ const browserCookieLimit = 4096
 // judged: a verify-only configuration is not refused.
 func (a *Auth) checkCookieBudget() error {
 	alg := a.ring.signAlg
-	if alg == jws.AlgInvalid {
+	if !alg.Known() {
 		return nil
 	}
 	sk, err := a.ring.signingFor(alg, false)
@@ -91,7 +92,8 @@ func (a *Auth) checkCookieBudget() error {
 	if a.cfg.Keys.Set != nil {
 		pub = a.cfg.Keys.Set.Signer().Public
 	}
-	sig := jws.EncodedLen(signatureSize(sk.alg, pub))
+	b64 := base64.RawURLEncoding
+	sig := b64.EncodedLen(signatureSize(sk.alg, pub))
 	setting := "Algorithm"
 	if a.cfg.Keys.Set != nil {
 		setting = "Keys.Set"
@@ -107,7 +109,7 @@ func (a *Auth) checkCookieBudget() error {
 		if err != nil {
 			return nil
 		}
-		n := len(c.name) + 1 + len(sk.header) + 1 + jws.EncodedLen(len(payload)) + 1 + sig
+		n := len(c.name) + 1 + len(sk.header) + 1 + b64.EncodedLen(len(payload)) + 1 + sig
 		if n > browserCookieLimit {
 			return settingError(setting, "%s tokens do not fit a browser cookie: the %s cookie %q would take at least %d bytes for its name and value (the library's claims alone, with an empty subject), over the %d bytes browsers keep, so browsers would drop it silently; choose an algorithm with shorter signatures (ML-DSA-44 rather than ML-DSA-65 or ML-DSA-87), shorten the issuer or the cookie names, or carry these tokens in headers (%s)",
 				sk.alg, strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(c.setting, "Cookies."), ".Name")), c.name, n, browserCookieLimit, fieldRef("TokenLocation"))
@@ -122,27 +124,27 @@ func (a *Auth) libraryClaims(refresh bool) *jws.ClaimSet {
 	const uuid = "00000000-0000-0000-0000-000000000000"
 	var cs jws.ClaimSet
 	now := a.now().Unix()
-	cs.SetString(jws.ClaimSubject, "")
-	cs.SetDate(jws.ClaimIssuedAt, now)
-	cs.SetDate(jws.ClaimNotBefore, now)
-	cs.SetString(jws.ClaimID, uuid)
+	cs.SetSubject("")
+	cs.SetIssuedAt(now)
+	cs.SetNotBefore(now)
+	cs.SetID(uuid)
 	life, typ := a.cfg.AccessTokenExpires, a.cfg.TypeClaim.Access
 	if refresh {
 		life, typ = a.cfg.RefreshTokenExpires, a.cfg.TypeClaim.Refresh
 	}
 	if life != Never {
-		cs.SetDate(jws.ClaimExpires, now+int64(life.Seconds()))
+		cs.SetExpires(now + int64(life.Seconds()))
 	}
 	if a.cfg.EncodeIssuer != "" {
-		cs.SetString(jws.ClaimIssuer, a.cfg.EncodeIssuer)
+		cs.SetIssuer(a.cfg.EncodeIssuer)
 	}
-	cs.SetString(jws.ClaimType, typ)
+	cs.SetType(typ)
 	if !refresh {
-		cs.SetBool(jws.ClaimFresh, false)
+		cs.SetFresh(false)
 	}
-	cs.SetString(jws.ClaimFamily, uuid) // CreatePair's tokens share one
+	cs.SetFamily(uuid) // CreatePair's tokens share one
 	if a.creds.csrfClaims() {
-		cs.SetString(jws.ClaimCSRF, uuid)
+		cs.SetCSRF(uuid)
 	}
 	return &cs
 }
@@ -153,7 +155,7 @@ func signatureSize(alg jws.Alg, pub crypto.PublicKey) int {
 		if k, ok := pub.(*rsa.PublicKey); ok && k.N != nil {
 			return (k.N.BitLen() + 7) / 8
 		}
-		return jws.MaxSignatureSize
+		return MaxSignatureSize
 	}
 	return alg.SignatureSize()
 }

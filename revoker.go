@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/librenz/authjwt/internal/jws"
 	"github.com/librenz/authjwt/revoke"
 )
 
@@ -150,7 +149,7 @@ func (r *revoker) check(ctx context.Context, t *Token) error {
 		return nil
 	}
 	q := revoke.Query{JTI: t.c.Jti(), Family: t.c.Aid(), Issuer: t.c.Iss(), Subject: t.c.Sub()}
-	if t.c.Present(jws.ClaimIssuedAt) {
+	if t.c.HasIat() {
 		q.IssuedAt = time.UnixMilli(t.issuedMillis())
 	}
 	revoked, err := r.isRevoked(ctx, q)
@@ -262,7 +261,7 @@ func (r *revoker) revokeFamily(ctx context.Context, t *Token) error {
 	exp := r.retention(t)
 	if !exp.IsZero() {
 		iat := t.c.Iat / 1000
-		if !t.c.Present(jws.ClaimIssuedAt) {
+		if !t.c.HasIat() {
 			iat = r.clk.now().Unix()
 		}
 		if longest, ok := r.lifetimeBound(time.Duration(t.c.Exp-iat) * time.Second); !ok {
@@ -421,7 +420,7 @@ func (r *revoker) keepUntil(exp int64) time.Time {
 // retention returns until when an entry about t alone (its jti, its
 // consumed mark) must be kept: [revoke.Forever] for a token without exp.
 func (r *revoker) retention(t *Token) time.Time {
-	if !t.c.Present(jws.ClaimExpires) {
+	if !t.c.HasExp() {
 		return revoke.Forever
 	}
 	return r.keepUntil(t.c.Exp)

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/librenz/authjwt/internal/jws"
 )
 
 // Rotate exchanges a verified refresh token for a new access token and a
@@ -161,7 +159,7 @@ func (a *Auth) successor(ctx context.Context, refresh *Token, plan successorPlan
 		o.jkt = jkt
 	}
 	var end int64 // the family's last second; 0: none
-	if refresh.c.Present(jws.ClaimExpires) {
+	if refresh.c.HasExp() {
 		end = refresh.c.Exp
 		if time.Unix(end, 0).Sub(now) < MinRotationLifetime {
 			return Pair{}, ErrTokenExpired

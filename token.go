@@ -136,7 +136,7 @@ func unixTime(v int64, ok bool) time.Time {
 // IssuedAt returns "iat" (zero when absent), with its fraction to the
 // millisecond when it has one.
 func (t *Token) IssuedAt() time.Time {
-	if !t.c.Present(jws.ClaimIssuedAt) {
+	if !t.c.HasIat() {
 		return time.Time{}
 	}
 	return time.UnixMilli(t.c.Iat)
@@ -158,13 +158,13 @@ func (t *Token) issuedMillis() int64 {
 }
 
 // ExpiresAt returns "exp" (zero for a token that does not expire).
-func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.Present(jws.ClaimExpires)) }
+func (t *Token) ExpiresAt() time.Time { return unixTime(t.c.Exp, t.c.HasExp()) }
 
 // AuthTime returns "auth_time" (RFC 9470): when the user authenticated,
 // to the second (zero when absent). See [WithAuthTime] and
 // [Requirement.MaxAuthAge].
 func (t *Token) AuthTime() time.Time {
-	return unixTime(t.c.AuthTime, t.c.Present(jws.ClaimAuthTime))
+	return unixTime(t.c.AuthTime, t.c.HasAuthTime())
 }
 
 // ACR returns "acr" (RFC 9470), the authentication context class ("" when
@@ -172,7 +172,7 @@ func (t *Token) AuthTime() time.Time {
 func (t *Token) ACR() string { return t.c.ACR() }
 
 // NotBefore returns "nbf" (zero when absent).
-func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.Present(jws.ClaimNotBefore)) }
+func (t *Token) NotBefore() time.Time { return unixTime(t.c.Nbf, t.c.HasNbf()) }
 
 // Has reports whether the payload has a claim with this exact name.
 func (t *Token) Has(name string) bool {

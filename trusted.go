@@ -133,10 +133,7 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 			return settingError(setting+".Audience", "required for %q (AUTHJWT_TRUSTED_AUDIENCE), unless Resource.Identifier (AUTHJWT_RESOURCE) is set: without it, tokens the provider minted for any other service would be accepted", c.Issuer)
 		}
 		ti := &trustedIssuer{cfg: c, hmacs: &a.ring.hmacs}
-		ti.gate.Typ, ti.gate.IgnoreRoles = jws.TypAccessOrJWT, true
-		if c.RequireAtJWT {
-			ti.gate.Typ = jws.TypAccess
-		}
+		ti.gate.AccessTyp, ti.gate.RequireAt, ti.gate.IgnoreRoles = true, c.RequireAtJWT, true
 		algs := c.Algorithms
 		if len(algs) == 0 {
 			algs = []string{"RS256"}
@@ -209,10 +206,10 @@ func (a *Auth) route(iss []byte, ok bool) (*trustedIssuer, error) {
 func (ti *trustedIssuer) Gate() *jws.Gate { return &ti.gate }
 
 // Key returns the provider's key for a token: the one its kid names, or
-// without kid the provider's only key for alg.
+// without kid the provider's only key for alg. A zero Key: no further key.
 func (ti *trustedIssuer) Key(ctx context.Context, alg jws.Alg, kid jws.KID, i int) (jws.Key, error) {
 	if i > 0 {
-		return jws.Key{}, jws.ErrSignature
+		return jws.Key{}, nil
 	}
 	if kid.Present() {
 		k, err := ti.src.Lookup(ctx, string(kid.Bytes()))

@@ -115,23 +115,27 @@ func (a *Auth) verify(ctx context.Context, token string, req Requirement, source
 // Limits on the parts of a token, beyond MaxTokenSize: a JOSE header of at
 // most MaxHeaderSize decoded bytes (it is decoded on the stack) and a
 // signature of at most MaxSignatureSize bytes (RSA-8192: New refuses RSA
-// keys whose signatures would be longer).
+// keys whose signatures would be longer). They are the codec's
+// (TestLimitsMatchCodec pins them).
 const (
-	MaxHeaderSize    = jws.MaxHeaderSize
-	MaxSignatureSize = jws.MaxSignatureSize
+	MaxHeaderSize    = 512
+	MaxSignatureSize = 1024
 )
 
 // The codec's errors, as the API reports them.
 var (
 	errHeaderTooLarge    = ErrMalformedToken.with(nil, "Token header too large (limit 512 bytes)")
 	errSignatureTooLarge = ErrMalformedToken.with(nil, "Token signature too large (limit 1024 bytes)")
+	errSegments          = ErrMalformedToken.with(nil, "") // a marker in codecRefusals, never returned
+	errTooDeep           = ErrMalformedToken.with(nil, "") // likewise
+	errNotUTF8Option     = ErrInvalidTokenOption.with(errNotUTF8, "")
 )
 
 // The seed's (PyJWT's) messages for two malformations, under the
 // compatibility profile.
 var (
-	errNotEnoughSegments = ErrMalformedToken.with(jws.ErrSegments, "Not enough segments")
-	errSubjectNotString  = ErrInvalidClaim.with(jws.ErrClaimType, "Subject must be a string")
+	errNotEnoughSegments = ErrMalformedToken.with(nil, "Not enough segments")
+	errSubjectNotString  = ErrInvalidClaim.with(nil, "Subject must be a string")
 )
 
 // subjectNotString reports whether payload's sub is present and not a
@@ -148,42 +152,53 @@ func subjectNotString(payload []byte) bool {
 	return p.Sub[0] != '"'
 }
 
+// codecRefusals is the one table of the codec's refusals, as the API
+// reports them (for tokens, and for what the encoder refuses to write).
+var codecRefusals = jws.Refusals[*Error]{
+	TooLarge:          ErrTokenTooLarge,
+	Segments:          errSegments,
+	Algorithm:         ErrInvalidAlgorithm,
+	KID:               ErrInvalidKID,
+	Typ:               errTypRefused,
+	HeaderTooLarge:    errHeaderTooLarge,
+	SignatureTooLarge: errSignatureTooLarge,
+	Signature:         ErrInvalidSignature,
+	ClaimType:         ErrInvalidClaim,
+	NotUTF8:           errNotUTF8Option,
+	Depth:             errTooDeep,
+	Malformed:         ErrMalformedToken,
+}
+
 // codecError is the one translation of the codec's errors (and of the key
 // resolvers', which are already ours) into the API's: token is the token
 // refused and in its decoding state, for the seed's messages.
 func (a *Auth) codecError(err error, token string, in *jws.Input) error {
-	switch err {
-	case jws.ErrTooLarge:
-		return ErrTokenTooLarge
-	case jws.ErrSegments:
-		if a.compatMsgs && strings.Count(token, ".") < 2 {
-			return errNotEnoughSegments // PyJWT's, as the seed answers
+	e, ok := codecRefusals.Map(err)
+	if !ok { // a key resolver's own
+		if e, ok := err.(*Error); ok {
+			return e
 		}
-	case jws.ErrAlgKnown, jws.ErrNoAlg, jws.ErrAlgRefused:
-		return ErrInvalidAlgorithm
-	case jws.ErrKIDRefused:
-		return ErrInvalidKID
-	case jws.ErrTypRefused:
-		return errTypRefused
-	case jws.ErrHeaderTooLarge:
-		return errHeaderTooLarge
-	case jws.ErrSignatureTooLarge:
+		return ErrMalformedToken.with(err, "")
+	}
+	switch e {
+	case errSegments:
+		if a.compatMsgs && strings.Count(token, ".") < 2 {
+			return errNotEnoughSegments.with(err, "") // PyJWT's, as the seed answers
+		}
+		return ErrMalformedToken.with(err, "")
+	case errSignatureTooLarge:
 		if in.Alg().IsMLDSA() {
 			return errMLDSASignatureTooLarge
 		}
-		return errSignatureTooLarge
-	case jws.ErrSignature:
-		return ErrInvalidSignature
-	case jws.ErrClaimType:
+	case ErrInvalidClaim:
 		if a.compatMsgs && subjectNotString(in.Payload()) {
-			return errSubjectNotString // PyJWT's, as the seed answers
+			return errSubjectNotString.with(err, "") // PyJWT's, as the seed answers
 		}
 		return ErrInvalidClaim.with(err, "")
+	case ErrMalformedToken, errTooDeep:
+		return ErrMalformedToken.with(err, "")
 	}
-	if e, ok := err.(*Error); ok {
-		return e
-	}
-	return ErrMalformedToken.with(err, "")
+	return e
 }
 
 func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {

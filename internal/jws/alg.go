@@ -47,8 +47,21 @@ const (
 	numAlgs
 )
 
-// NumAlgs is the size of a table indexed by Alg.
+// NumAlgs is the size of a table indexed by Alg; ranging over it
+// (for a := range NumAlgs) visits every Alg, the zero one first.
 const NumAlgs = numAlgs
+
+// Known reports whether a names an algorithm (the zero Alg names none).
+func (a Alg) Known() bool { return a > AlgInvalid && a < numAlgs }
+
+// UnavailableReason says why a, a known algorithm, cannot be used in this
+// build ("" when it can): ML-DSA needs Go 1.27.
+func (a Alg) UnavailableReason() string {
+	if !a.Known() || a.Available() {
+		return ""
+	}
+	return MLDSAUnavailableReason(a)
+}
 
 // MaxRSABits is the largest RSA modulus, in bits, whose signatures the
 // verifier reads: a signature is as long as the modulus, and the verifier

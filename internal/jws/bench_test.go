@@ -65,7 +65,7 @@ func decoderFixture(tb testing.TB) (string, *Decoder, KeyResolver) {
 	}
 	var s ClaimSet
 	s.Custom = []byte(seedPayload[1 : len(seedPayload)-1])
-	tok, err := e.Encode(hdr, &s, HS256, k)
+	tok, err := e.Encode(hdr, &s, HS256, Key{HMAC: k})
 	if err != nil {
 		tb.Fatal(err)
 	}

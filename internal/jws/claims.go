@@ -745,3 +745,36 @@ func (sp Span) Bytes(payload []byte) []byte {
 // least one member that is not in the table). It is the root's one way
 // to ask about presence, in the table's own names.
 func (c *Claims) Present(id Claim) bool { return c.Has&(1<<id) != 0 }
+
+// The presence accessors follow, one per row of claimTable whose value
+// alone cannot say it (a string's "" or a date's 0 may be a value).
+
+// HasSub reports whether the token has "sub".
+func (c *Claims) HasSub() bool { return c.Has&HasSub != 0 }
+
+// HasIat reports whether the token has "iat".
+func (c *Claims) HasIat() bool { return c.Has&HasIat != 0 }
+
+// HasNbf reports whether the token has "nbf".
+func (c *Claims) HasNbf() bool { return c.Has&HasNbf != 0 }
+
+// HasExp reports whether the token has "exp".
+func (c *Claims) HasExp() bool { return c.Has&HasExp != 0 }
+
+// HasIss reports whether the token has "iss".
+func (c *Claims) HasIss() bool { return c.Has&HasIss != 0 }
+
+// HasAud reports whether the token has "aud".
+func (c *Claims) HasAud() bool { return c.Has&HasAud != 0 }
+
+// HasType reports whether the token has the type claim.
+func (c *Claims) HasType() bool { return c.Has&HasType != 0 }
+
+// HasAuthTime reports whether the token has "auth_time".
+func (c *Claims) HasAuthTime() bool { return c.Has&HasAuthTime != 0 }
+
+// HasACR reports whether the token has "acr".
+func (c *Claims) HasACR() bool { return c.Has&HasACR != 0 }
+
+// HasCustom reports whether the token has a member outside claimTable.
+func (c *Claims) HasCustom() bool { return c.Has&HasCustom != 0 }

@@ -3,10 +3,11 @@ package jws
 // Claim names a registered or library claim: its row in claimTable.
 //
 // Adding a registered claim is one constant here, one row in claimTable
-// (its name, kind and storage slot; the presence bit is 1<<Claim) and an
-// accessor on Claims (and a setter use in the encoder's caller). The
-// scanner (ParseSpans), Materialize, the Encoder and ClaimByName all read
-// the table; nothing else lists the claims.
+// (its name, kind and storage slot; the presence bit is 1<<Claim) and its
+// accessors: the getter (and, if its value cannot say it, Has…) on Claims,
+// the setter on ClaimSet. The scanner (ParseSpans), Materialize, the
+// Encoder and ClaimByName all read the table; nothing else lists the
+// claims.
 type Claim uint8
 
 // The claims, in the order the Encoder writes them.

@@ -236,16 +236,6 @@ func (in *Input) Payload() []byte {
 	return in.pbuf[:in.pn]
 }
 
-// TypRule is what a Gate accepts of the "typ" header.
-type TypRule uint8
-
-// The typ rules (explicit typing, RFC 8725 §3.11).
-const (
-	TypAny         TypRule = iota // any typ, or none
-	TypAccessOrJWT                // at+jwt (RFC 9068 §2.1), JWT, or none
-	TypAccess                     // at+jwt only
-)
-
 // Gate is what a key resolver accepts of a header before any key is
 // looked at.
 type Gate struct {
@@ -253,8 +243,10 @@ type Gate struct {
 	// KID, when set, is the one kid accepted: a token without it, or with
 	// another, is refused (ErrKIDRefused).
 	KID string
-	// Typ is what is accepted of the "typ" header.
-	Typ TypRule
+	// AccessTyp accepts only the "typ" of an access token (explicit
+	// typing, RFC 8725 §3.11): at+jwt (RFC 9068 §2.1), JWT, or none; with
+	// RequireAt, at+jwt alone. Otherwise any typ, or none, is accepted.
+	AccessTyp, RequireAt bool
 	// IgnoreRoles drops the payload's "roles" (a trusted issuer's roles
 	// come from a claim of its choosing).
 	IgnoreRoles bool
@@ -262,11 +254,11 @@ type Gate struct {
 
 // typAccepted applies the typ rule.
 func (g *Gate) typAccepted(t typClass) bool {
-	switch g.Typ {
-	case TypAccessOrJWT:
-		return t == typNone || t == typJWT || t == typAt
-	case TypAccess:
+	switch {
+	case g.RequireAt:
 		return t == typAt
+	case g.AccessTyp:
+		return t == typNone || t == typJWT || t == typAt
 	}
 	return true
 }
@@ -289,11 +281,17 @@ func asciiEqualFold(b []byte, s string) bool {
 	return true
 }
 
-// Key is a verification key: an HMAC key or a public key.
+// Key is a key of the codec: an HMAC key (it signs and verifies), or a
+// public key (it verifies) and a signer (it signs), either or both.
 type Key struct {
 	HMAC   *HMACKey         // an HMAC key, bound to its algorithm
-	Public crypto.PublicKey // otherwise: a public key
+	Public crypto.PublicKey // a public key, to verify
+	Signer crypto.Signer    // a private key or a KMS, to sign
 }
+
+// none reports whether k holds no verification key: a KeyResolver's
+// answer when it has no further key to try.
+func (k *Key) none() bool { return k.HMAC == nil && k.Public == nil }
 
 // verify checks sig over input under alg.
 func (k Key) verify(alg Alg, input string, sig []byte) error {
@@ -348,10 +346,10 @@ type KeyResolver interface {
 	// Gate returns what the verifier accepts of a header.
 	Gate() *Gate
 	// Key returns the i-th key to try for a token under alg (i from 0, in
-	// order, after the previous key did not verify the signature), or an
-	// error: ErrSignature when there is no further key (i > 0), or the
-	// resolver's own (an unknown kid, no key at all), which Verify
-	// returns as it is.
+	// order, after the previous key did not verify the signature): a
+	// zero Key when there is no further key (Verify then refuses the
+	// signature), or an error, the resolver's own (an unknown kid, no key
+	// at all), which Verify returns as it is.
 	Key(ctx context.Context, alg Alg, kid KID, i int) (Key, error)
 }
 
@@ -390,14 +388,14 @@ func (d *Decoder) Verify(ctx context.Context, in *Input, r KeyResolver) error {
 	}
 	for i := 0; ; i++ {
 		k, err := r.Key(ctx, alg, in.kid, i)
-		if err == ErrSignature {
+		if err != nil {
+			return err
+		}
+		if k.none() {
 			if !ValidAlphabet(in.parts.Payload) {
 				return ErrBase64
 			}
 			return ErrSignature
-		}
-		if err != nil {
-			return err
 		}
 		if k.verify(alg, in.parts.SigningInput, sig) == nil {
 			break

@@ -83,6 +83,57 @@ func (s *ClaimSet) SetList(c Claim, v []string) {
 	s.has |= c.Bit()
 }
 
+// The setters of the registered and library claims follow: one per row
+// of claimTable.
+
+// SetSubject sets "sub".
+func (s *ClaimSet) SetSubject(v string) { s.SetString(ClaimSubject, v) }
+
+// SetIssuedAt sets "iat", in whole seconds.
+func (s *ClaimSet) SetIssuedAt(sec int64) { s.SetDate(ClaimIssuedAt, sec) }
+
+// SetNotBefore sets "nbf".
+func (s *ClaimSet) SetNotBefore(sec int64) { s.SetDate(ClaimNotBefore, sec) }
+
+// SetID sets "jti".
+func (s *ClaimSet) SetID(v string) { s.SetString(ClaimID, v) }
+
+// SetIDBytes sets "jti" to a copy of v (see SetBytes).
+func (s *ClaimSet) SetIDBytes(v []byte) { s.SetBytes(ClaimID, v) }
+
+// SetExpires sets "exp".
+func (s *ClaimSet) SetExpires(sec int64) { s.SetDate(ClaimExpires, sec) }
+
+// SetIssuer sets "iss".
+func (s *ClaimSet) SetIssuer(v string) { s.SetString(ClaimIssuer, v) }
+
+// SetAudience sets "aud" (one value is written as a string).
+func (s *ClaimSet) SetAudience(v []string) { s.SetList(ClaimAudience, v) }
+
+// SetType sets the type claim, under its configured name.
+func (s *ClaimSet) SetType(v string) { s.SetString(ClaimType, v) }
+
+// SetFresh sets "fresh".
+func (s *ClaimSet) SetFresh(v bool) { s.SetBool(ClaimFresh, v) }
+
+// SetFamily sets "aid", the family id.
+func (s *ClaimSet) SetFamily(v string) { s.SetString(ClaimFamily, v) }
+
+// SetCSRF sets "csrf".
+func (s *ClaimSet) SetCSRF(v string) { s.SetString(ClaimCSRF, v) }
+
+// SetCSRFBytes sets "csrf" to a copy of v (see SetBytes).
+func (s *ClaimSet) SetCSRFBytes(v []byte) { s.SetBytes(ClaimCSRF, v) }
+
+// SetConfirmation sets "cnf" (RFC 7800) to v, its JSON object text.
+func (s *ClaimSet) SetConfirmation(v string) { s.SetString(ClaimConfirmation, v) }
+
+// SetAuthTime sets "auth_time" (RFC 9470).
+func (s *ClaimSet) SetAuthTime(sec int64) { s.SetDate(ClaimAuthTime, sec) }
+
+// SetACR sets "acr" (RFC 9470).
+func (s *ClaimSet) SetACR(v string) { s.SetString(ClaimACR, v) }
+
 // Has returns the presence bits of the claims set.
 func (s *ClaimSet) Has() uint32 { return s.has }
 
@@ -248,8 +299,9 @@ func (e *Encoder) Header(alg Alg, kid string, extra []byte) (string, error) {
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Encode returns the compact token header.payload.signature for the
-// encoded header segment and the claims s, signed by signer under alg.
-func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]byte, error) {
+// encoded header segment and the claims s, signed under alg by key: its
+// HMAC key, or else its Signer. A signer's failure is a *SignError.
+func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, key Key) ([]byte, error) {
 	bp := payloadPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 64<<10 {
@@ -269,6 +321,13 @@ func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, signer Signer) ([]
 	out = append(out, '.')
 	// The signing input is out[:n]: appending the signature after it
 	// leaves it in place (or in the old array, when out grows).
+	var signer Signer = CryptoSigner{key.Signer}
+	switch {
+	case key.HMAC != nil:
+		signer = key.HMAC
+	case key.Signer == nil:
+		return nil, &SignError{Err: errors.New("jws: no key to sign with")}
+	}
 	out, err = signer.AppendSignature(out, alg, bstr(out[:n]))
 	if err != nil {
 		return nil, &SignError{Err: err}

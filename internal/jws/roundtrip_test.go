@@ -21,7 +21,7 @@ func (s *staticKeys) Gate() *Gate { return &s.gate }
 
 func (s *staticKeys) Key(_ context.Context, _ Alg, _ KID, i int) (Key, error) {
 	if i > 0 {
-		return Key{}, ErrSignature
+		return Key{}, nil // no further key
 	}
 	return s.key, nil
 }
@@ -43,7 +43,7 @@ func roundTrip(t testing.TB, e *Encoder, d *Decoder, s *ClaimSet) (claimsView, e
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := e.Encode(hdr, s, HS256, k)
+	tok, err := e.Encode(hdr, s, HS256, Key{HMAC: k})
 	if err != nil {
 		return claimsView{}, err
 	}
@@ -236,7 +236,7 @@ func TestDecoderSteps(t *testing.T) {
 	s.SetBytes(ClaimID, id)
 	id[0] = 'X' // copied: the claim set keeps its own
 	s.SetBytes(ClaimFamily, []byte(strings.Repeat("f", 40)))
-	tok, err := e.Encode(own, &s, HS256, k)
+	tok, err := e.Encode(own, &s, HS256, Key{HMAC: k})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestDecoderSteps(t *testing.T) {
 		want error
 	}{
 		{Gate{}, ErrAlgRefused},
-		{Gate{Allowed: r.gate.Allowed, Typ: TypAccess}, ErrTypRefused},
+		{Gate{Allowed: r.gate.Allowed, RequireAt: true}, ErrTypRefused},
 		{Gate{Allowed: r.gate.Allowed, KID: "k2"}, ErrKIDRefused},
 	} {
 		var in Input
@@ -285,7 +285,7 @@ func TestDecoderSteps(t *testing.T) {
 	// Ed25519 through CryptoSigner.
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	hdr, _ := e.Header(EdDSA, "", nil)
-	tok, err = e.Encode(hdr, &s, EdDSA, CryptoSigner{priv})
+	tok, err = e.Encode(hdr, &s, EdDSA, Key{Signer: priv})
 	if err != nil {
 		t.Fatal(err)
 	}
