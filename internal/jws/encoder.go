@@ -321,14 +321,16 @@ func (e *Encoder) Encode(header string, s *ClaimSet, alg Alg, key Key) ([]byte, 
 	out = append(out, '.')
 	// The signing input is out[:n]: appending the signature after it
 	// leaves it in place (or in the old array, when out grows).
-	var signer Signer = CryptoSigner{key.Signer}
+	// Called directly, not through Signer: a CryptoSigner in an interface
+	// would cost an allocation per token.
 	switch {
 	case key.HMAC != nil:
-		signer = key.HMAC
-	case key.Signer == nil:
-		return nil, &SignError{Err: errors.New("jws: no key to sign with")}
+		out, err = key.HMAC.AppendSignature(out, alg, bstr(out[:n]))
+	case key.Signer != nil:
+		out, err = CryptoSigner{key.Signer}.AppendSignature(out, alg, bstr(out[:n]))
+	default:
+		err = errors.New("jws: no key to sign with")
 	}
-	out, err = signer.AppendSignature(out, alg, bstr(out[:n]))
 	if err != nil {
 		return nil, &SignError{Err: err}
 	}
