@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/librenz/authjwt/internal/jws"
 )
 
 // CookieOption adjusts one call of the cookie functions ([Auth.SetAccessCookies]
@@ -260,17 +258,12 @@ func (t *Token) minted() minted {
 // checks them (type, exp, nbf, iss, aud, sub), but without revocation, the
 // user loader or OnVerify, which belong to requests.
 func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
-	var in jws.Input
-	if err := a.dec.Open(raw, &in); err != nil {
-		return nil, a.codecError(err, raw, &in)
-	}
-	if err := a.dec.Verify(context.Background(), &in, a.ring); err != nil {
-		return nil, a.codecError(err, raw, &in)
-	}
-	t := &Token{raw: raw, alg: in.Alg()}
-	a.dec.Materialize(&in, &t.c, t.buf[:])
-	if err := a.policy.validate(t, Requirement{Refresh: refresh}); err != nil {
+	d, err := a.decode(context.Background(), raw, true)
+	if err != nil {
 		return nil, err
 	}
-	return t, nil
+	if err := a.policy.validate(d.t, Requirement{Refresh: refresh}); err != nil {
+		return nil, err
+	}
+	return d.t, nil
 }

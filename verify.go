@@ -201,6 +201,9 @@ func (a *Auth) codecError(err error, token string, in *jws.Input) error {
 	return e
 }
 
+// verifyToken verifies token from its form to the user loader: from the
+// verification cache, or through the codec (decode), then the checks that
+// follow the signature (finish).
 func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {
 	if a.vcache != nil {
 		// A cached token was decoded and verified once: its string is the
@@ -212,20 +215,48 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 			}
 		}
 	}
+	d, err := a.decode(ctx, token, false)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.finish(ctx, d.t, d.ti, req)
+	if err == nil && d.cacheable {
+		a.vcache.put(token, &vEntry{c: d.t.c, alg: d.t.alg, ver: d.ver, ti: d.ti})
+	}
+	return t, err
+}
+
+// decoded is a token the codec accepted: its claims in a new Token, the
+// trusted issuer whose keys verified it (nil: ours), and the verification
+// cache's version of those keys, taken before the signature was checked
+// (cacheable: it may be cached).
+type decoded struct {
+	t         *Token
+	ti        *trustedIssuer
+	ver       uint64
+	cacheable bool
+}
+
+// decode is the one path of a token through the codec: its form, the
+// resolver (our key ring; with trusted issuers, unless ours, the one its
+// unverified iss names), the signature, then the claims into a new Token,
+// with the issuer's roles rule. It judges no claim: that is finish's
+// policy step.
+func (a *Auth) decode(ctx context.Context, token string, ours bool) (decoded, error) {
 	var in jws.Input // the decoder's scratch buffers, on the stack
 	if err := a.dec.Open(token, &in); err != nil {
-		return nil, a.codecError(err, token, &in)
+		return decoded{}, a.codecError(err, token, &in)
 	}
 	var ti *trustedIssuer
 	var kr jws.KeyResolver = a.ring
-	if a.trusted != nil {
+	if a.trusted != nil && !ours {
 		// The issuer selects the verifier, so with trusted issuers the
 		// payload was read by Open (bounded by MaxTokenSize, and trusted
 		// for nothing until the signature is checked) and is routed here,
 		// before the algorithm is looked at.
 		var err error
 		if ti, err = a.route(in.Issuer()); err != nil {
-			return nil, err
+			return decoded{}, err
 		}
 		if ti != nil {
 			kr = ti
@@ -235,29 +266,25 @@ func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (
 	// The keys' version is taken before the signature is checked: keys
 	// that change meanwhile leave a stale entry, never a fresh one for a
 	// removed key. (Without a cache, no call at all.)
-	var ver uint64
-	cacheable := false
-	if a.vcache != nil {
-		ver, cacheable = a.cacheVersion(ti, alg)
+	d := decoded{ti: ti}
+	if a.vcache != nil && !ours {
+		d.ver, d.cacheable = a.cacheVersion(ti, alg)
 	}
 	if err := a.dec.Verify(ctx, &in, kr); err != nil {
-		return nil, a.codecError(err, token, &in)
+		return decoded{}, a.codecError(err, token, &in)
 	}
 	// Allocated only now, so a refused token costs no Token.
 	t := &Token{raw: token, alg: alg, thirdParty: ti != nil}
 	a.dec.Materialize(&in, &t.c, t.buf[:])
 	if ti != nil {
 		if err := ti.policy.admit(t); err != nil {
-			return nil, err
+			return decoded{}, err
 		}
 	} else if a.policy.rolesClaim != "" {
 		t.c.SetRoles(roleList(t, a.policy.rolesClaim))
 	}
-	t2, err := a.finish(ctx, t, ti, req)
-	if err == nil && cacheable {
-		a.vcache.put(token, &vEntry{c: t.c, alg: alg, ver: ver, ti: ti})
-	}
-	return t2, err
+	d.t = t
+	return d, nil
 }
 
 // cacheVersion is the one rule of the verification cache, for filling it
