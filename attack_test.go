@@ -274,10 +274,10 @@ func TestAttackAlgNone(t *testing.T) {
 		attack{"HS512 with the same secret", macToken(sha512.New, []byte(testSecret), enc(`{"alg":"HS512"}`), pl), ErrInvalidAlgorithm, "only the configured algorithm"},
 	)
 	runAttacks(t, a, base, atks)
-	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "none"}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret, Algorithm: "none"}}); err == nil {
 		t.Error("New accepted Algorithm none")
 	}
-	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeAlgorithms: []string{"HS256", "none"}}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret, DecodeAlgorithms: []string{"HS256", "none"}}}); err == nil {
 		t.Error("New accepted none in DecodeAlgorithms")
 	}
 }
@@ -337,10 +337,10 @@ func TestAttackPublicKeyAsHMACSecret(t *testing.T) {
 		for _, mixed := range []bool{false, true} {
 			name := kc.alg + map[bool]string{false: " only", true: " mixed with HMAC"}[mixed]
 			t.Run(name, func(t *testing.T) {
-				cfg := Config{Algorithm: kc.alg, Keys: KeyConfig{PrivateKey: privPEM(t, kc.key), PublicKey: pubPEM(t, kc.key.Public())}, Now: clk.Now}
+				cfg := Config{Keys: KeyConfig{PrivateKey: privPEM(t, kc.key), PublicKey: pubPEM(t, kc.key.Public()), Algorithm: kc.alg}, Now: clk.Now}
 				if mixed {
 					cfg.Keys.SecretKey = strings.Repeat("0123456789abcdef", 4)
-					cfg.DecodeAlgorithms = []string{kc.alg, "HS256", "HS384", "HS512"}
+					cfg.Keys.DecodeAlgorithms = []string{kc.alg, "HS256", "HS384", "HS512"}
 				}
 				a := mustNew(t, cfg)
 				base := signedToken(t, kc.alg, kc.key, `{"alg":"`+kc.alg+`"}`, pl)
@@ -389,7 +389,7 @@ func TestAttackSecretThatIsAPublicKey(t *testing.T) {
 			}
 		}
 	}
-	if _, err := New(Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), SecretKey: pubPEM(t, rsaKey.Public())}}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), SecretKey: pubPEM(t, rsaKey.Public()), Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}}}); err == nil {
 		t.Error("New accepted the RS256 public key's PEM as the HS256 secret alongside RS256")
 	}
 	for _, s := range []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG0xNDk0ODQwNjU0MDk3NjY2NjY2NjY2NjY2NjY2NjY2 user@host", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY= x", privPEM(t, edKey)} {
@@ -435,7 +435,7 @@ func TestAttackAlgorithmNotBoundToKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.cfgAlg, func(t *testing.T) {
-			a := mustNew(t, Config{Algorithm: c.cfgAlg, Keys: KeyConfig{PrivateKey: privPEM(t, c.key)}, Now: clk.Now})
+			a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, c.key), Algorithm: c.cfgAlg}, Now: clk.Now})
 			runAttacks(t, a, signedToken(t, c.cfgAlg, c.key, `{"alg":"`+c.cfgAlg+`"}`, pl), c.atks())
 		})
 	}
@@ -482,14 +482,14 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 		"jwk oct key": `{"alg":"HS256","jwk":{"kty":"oct","k":"` + b64.EncodeToString([]byte("evil")) + `"}}`,
 	}
 	for _, cfg := range []Config{
-		{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}, Now: clk.Now},
-		{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, Keys: KeyConfig{SecretKey: testSecret, PrivateKey: privPEM(t, rsaKey)}, Now: clk.Now},
+		{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), Algorithm: "RS256"}, Now: clk.Now},
+		{Keys: KeyConfig{SecretKey: testSecret, PrivateKey: privPEM(t, rsaKey), Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}}, Now: clk.Now},
 	} {
 		a := mustNew(t, cfg)
 		var atks []attack
 		for name, h := range headers {
 			if strings.Contains(h, `"HS256"`) {
-				atks = append(atks, attack{"embedded " + name + " (signed with its key)", macToken(sha256.New, []byte("evil"), enc(h), enc(pl)), map[bool]error{true: ErrInvalidSignature, false: ErrInvalidAlgorithm}[len(cfg.DecodeAlgorithms) > 0], "embedded symmetric key"})
+				atks = append(atks, attack{"embedded " + name + " (signed with its key)", macToken(sha256.New, []byte("evil"), enc(h), enc(pl)), map[bool]error{true: ErrInvalidSignature, false: ErrInvalidAlgorithm}[len(cfg.Keys.DecodeAlgorithms) > 0], "embedded symmetric key"})
 				continue
 			}
 			if len(h) > 512 {
@@ -519,7 +519,7 @@ func TestAttackEmbeddedKeys(t *testing.T) {
 
 // TestAttackKID: kid values built for path traversal, SQL and shell
 // injection, and non-string kids. With one key, a string kid is only a
-// hint (never a path, query or command); with DecodeKID set, only that
+// hint (never a path, query or command); with Keys.DecodeKID set, only that
 // exact kid passes; a non-string kid is malformed.
 func TestAttackKID(t *testing.T) {
 	clk, now := atkClock()
@@ -545,8 +545,8 @@ func TestAttackKID(t *testing.T) {
 		}
 		runAttacks(t, a, hs256(enc(`{"alg":"HS256"}`), pl), atks)
 	})
-	t.Run("DecodeKID", func(t *testing.T) {
-		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeKID: "k1", Now: clk.Now})
+	t.Run("Keys.DecodeKID", func(t *testing.T) {
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret, DecodeKID: "k1"}, Now: clk.Now})
 		var atks []attack
 		for _, k := range append(hostile, "K1", "k1 ", " k1", "k1\u0000", "") {
 			kj, _ := json.Marshal(k)
@@ -574,7 +574,7 @@ func TestAttackECDSASignatures(t *testing.T) {
 		key *ecdsa.PrivateKey
 	}{{"ES256", ecKey256}, {"ES384", ecKey384}, {"ES512", ecKey521}} {
 		t.Run(c.alg, func(t *testing.T) {
-			a := mustNew(t, Config{Algorithm: c.alg, Keys: KeyConfig{PrivateKey: privPEM(t, c.key)}, Now: clk.Now})
+			a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, c.key), Algorithm: c.alg}, Now: clk.Now})
 			in := enc(`{"alg":"`+c.alg+`"}`) + "." + enc(pl)
 			good := rawSign(t, c.alg, c.key, in)
 			size := len(good) / 2
@@ -632,7 +632,7 @@ func TestAttackOtherSignatureForms(t *testing.T) {
 		key crypto.Signer
 	}{{"RS256", rsaKey}, {"PS256", rsaKey}, {"EdDSA", edKey}} {
 		t.Run(c.alg, func(t *testing.T) {
-			a := mustNew(t, Config{Algorithm: c.alg, Keys: KeyConfig{PrivateKey: privPEM(t, c.key)}, Now: clk.Now})
+			a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, c.key), Algorithm: c.alg}, Now: clk.Now})
 			in := enc(`{"alg":"`+c.alg+`"}`) + "." + enc(pl)
 			good := rawSign(t, c.alg, c.key, in)
 			raw := func(b []byte) string { return in + "." + b64.EncodeToString(b) }
@@ -672,7 +672,7 @@ func reverse(b []byte) {
 func TestAttackClaims(t *testing.T) {
 	clk, now := atkClock()
 	const lw = 30
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, DecodeLeeway: lw * time.Second, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api"}})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Claims: ClaimsConfig{DecodeLeeway: lw * time.Second, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api"}}})
 	H := enc(`{"alg":"HS256"}`)
 	mk := func(members string) string {
 		return hs256(H, enc(`{"sub":"alice","type":"access","iss":"https://id.example",`+members+`}`))
@@ -759,9 +759,9 @@ func TestAttackConfusion(t *testing.T) {
 	clk, now := atkClock()
 	ctx := context.Background()
 	shared := strings.Repeat("0123456789abcdef", 4)
-	svcA := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
-	svcB := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-b"}})
-	otherIss := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, EncodeIssuer: "https://other.example", DecodeIssuer: "https://other.example", DecodeAudience: []string{"svc-a"}})
+	svcA := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, Claims: ClaimsConfig{EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}}})
+	svcB := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, Claims: ClaimsConfig{EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-b"}}})
+	otherIss := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, Claims: ClaimsConfig{EncodeIssuer: "https://other.example", DecodeIssuer: "https://other.example", DecodeAudience: []string{"svc-a"}}})
 	pair := must(svcA.CreatePair("alice", WithAudience("svc-a")))
 
 	t.Run("refresh as access, access as refresh", func(t *testing.T) {
@@ -811,7 +811,7 @@ func TestAttackConfusion(t *testing.T) {
 		// TypeClaim.Skip removes explicit typing (BCP §3.11), so the
 		// ID-token markers are all that tell an ID token from an access
 		// token: they must be refused as for trusted issuers.
-		noType := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, TypeClaim: TypeClaimConfig{Skip: true}, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}})
+		noType := mustNew(t, Config{Keys: KeyConfig{SecretKey: shared}, Now: clk.Now, TypeClaim: TypeClaimConfig{Skip: true}, Claims: ClaimsConfig{EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"svc-a"}}})
 		idTok := func(marker string) string {
 			return macToken(sha256.New, []byte(shared), enc(`{"alg":"HS256"}`), enc(fmt.Sprintf(
 				`{"iss":"https://id.example","sub":"alice","aud":"svc-a","exp":%d,"iat":%d%s}`, now+600, now, marker)))
@@ -836,7 +836,7 @@ func TestAttackRevocation(t *testing.T) {
 	ctx := context.Background()
 	for _, alg := range []string{"HS256", "ES256"} {
 		t.Run(alg, func(t *testing.T) {
-			cfg := Config{Algorithm: alg, Now: clk.Now, Revocation: RevocationConfig{Enabled: true, Store: revoke.NewMemory()}}
+			cfg := Config{Keys: KeyConfig{Algorithm: alg}, Now: clk.Now, Revocation: RevocationConfig{Enabled: true, Store: revoke.NewMemory()}}
 			if alg == "HS256" {
 				cfg.Keys.SecretKey = testSecret
 			} else {
@@ -907,7 +907,7 @@ func TestAttackRevocationBypass(t *testing.T) {
 	}
 	t.Run("replay in the leeway after exp", func(t *testing.T) {
 		for _, refresh := range []bool{false, true} {
-			a, clk := setup(t, Config{DecodeLeeway: 2 * time.Second, AccessTokenExpires: time.Minute, RefreshTokenExpires: time.Minute})
+			a, clk := setup(t, Config{Claims: ClaimsConfig{DecodeLeeway: 2 * time.Second}, Expiry: ExpiryConfig{Access: time.Minute, Refresh: time.Minute}})
 			p := must(a.CreatePair("alice"))
 			raw, req := p.AccessToken, Requirement{}
 			if refresh {
@@ -1202,7 +1202,7 @@ func TestExtraDotsRefusedAsBySplit(t *testing.T) {
 	for _, cfg := range []Config{
 		{Keys: KeyConfig{SecretKey: testSecret}},
 		{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Skip: true}},
-		{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, ec)}, VerifyCacheSize: 64},
+		{Keys: KeyConfig{PrivateKey: privPEM(t, ec), Algorithm: "ES256"}, VerifyCacheSize: 64},
 	} {
 		a := mustNew(t, cfg)
 		for _, tok := range toks {
@@ -1310,7 +1310,7 @@ func TestAttackKeyFetchRedirect(t *testing.T) {
 // added, another case, another tenant) is refused as an untrusted issuer,
 // whatever its algorithm, and not as a bad algorithm of our own; no
 // request reaches the provider for it. Tokens without iss or with our own
-// issuer (DecodeIssuer, or EncodeIssuer without it) stay ours.
+// issuer (Claims.DecodeIssuer, or Claims.EncodeIssuer without it) stay ours.
 func TestAttackUntrustedIssuer(t *testing.T) {
 	testKeys()
 	clk, now := atkClock()
@@ -1334,8 +1334,8 @@ func TestAttackUntrustedIssuer(t *testing.T) {
 		own       Config // our issuer settings
 		ownIssuer string
 	}{
-		{"DecodeIssuer", Config{DecodeIssuer: "https://api.example", EncodeIssuer: "https://api.example"}, "https://api.example"},
-		{"EncodeIssuer only", Config{EncodeIssuer: "https://api.example"}, "https://api.example"},
+		{"Claims.DecodeIssuer", Config{Claims: ClaimsConfig{DecodeIssuer: "https://api.example", EncodeIssuer: "https://api.example"}}, "https://api.example"},
+		{"EncodeIssuer only", Config{Claims: ClaimsConfig{EncodeIssuer: "https://api.example"}}, "https://api.example"},
 		{"no issuer of our own", Config{}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -1351,7 +1351,7 @@ func TestAttackUntrustedIssuer(t *testing.T) {
 				{"empty iss", provider(""), ErrUntrustedIssuer, "an empty iss is an issuer nobody trusts"},
 				{"untrusted iss, our HMAC secret", ours("https://evil.example"), ErrUntrustedIssuer, "the issuer decides before our keys are tried"},
 			}
-			if c.own.DecodeIssuer != "" {
+			if c.own.Claims.DecodeIssuer != "" {
 				atks = append(atks, attack{"our own token without iss", ours(""), ErrInvalidIssuer, "a token without iss is ours, and our rules want our iss"})
 			} else {
 				atks = append(atks, attack{"our own token without iss", ours(""), nil, "a token without iss is ours"})
@@ -1594,7 +1594,7 @@ func TestAttackSecretInAnyKeyEncoding(t *testing.T) {
 	}
 	for _, c := range tied {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := Config{Algorithm: c.alg, DecodeAlgorithms: []string{c.alg, "HS256"}, Keys: KeyConfig{PrivateKey: privPEM(t, c.key), SecretKey: c.secret}}
+			cfg := Config{Keys: KeyConfig{PrivateKey: privPEM(t, c.key), SecretKey: c.secret, Algorithm: c.alg, DecodeAlgorithms: []string{c.alg, "HS256"}}}
 			if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "authjwt: Keys.SecretKey:") || !strings.Contains(err.Error(), "public key") {
 				t.Errorf("New: %v", err)
 			}

@@ -63,9 +63,9 @@ func internedClaims(cfg Config) []string {
 		add(cfg.TypeClaim.Access)
 		add(cfg.TypeClaim.Refresh)
 	}
-	add(cfg.DecodeIssuer)
-	add(cfg.EncodeIssuer)
-	for _, s := range cfg.DecodeAudience {
+	add(cfg.Claims.DecodeIssuer)
+	add(cfg.Claims.EncodeIssuer)
+	for _, s := range cfg.Claims.DecodeAudience {
 		add(s)
 	}
 	return out
@@ -109,9 +109,9 @@ func newAuth(cfg Config) (*Auth, error) {
 	a.log = cfg.Logger
 	a.errorHandler = cfg.ErrorHandler
 	a.legacyStatus = cfg.LegacyStatusCodes
-	a.onVerify = cfg.OnVerify
+	a.onVerify = cfg.Hooks.OnVerify
 	a.userLoader = cfg.UserLoader
-	a.leeway = int64((cfg.DecodeLeeway + time.Second - 1) / time.Second)
+	a.leeway = int64((cfg.Claims.DecodeLeeway + time.Second - 1) / time.Second)
 	a.maxSize = cfg.MaxTokenSize
 	if !cfg.TypeClaim.Skip {
 		a.typeName = cfg.TypeClaim.Name
@@ -128,15 +128,15 @@ func newAuth(cfg Config) (*Auth, error) {
 	}
 	a.cfg.Cookies.SameSite = cfg.Cookies.SameSite // normalised by validateRest
 	a.compatMsgs = cfg.Compat == CompatLibreFastAPIJWT
-	a.life = lifetimes{access: cfg.AccessTokenExpires, refresh: cfg.RefreshTokenExpires, nonExpiring: cfg.AllowNonExpiringTokens}
+	a.life = lifetimes{access: cfg.Expiry.Access, refresh: cfg.Expiry.Refresh, nonExpiring: cfg.Expiry.AllowNonExpiring}
 	a.rev = newRevoker(&cfg.Revocation, a.life, a.timing(), a.log)
-	a.rev.onCall, a.rev.onReuse = cfg.OnStoreCall, cfg.OnRefreshReuse
+	a.rev.onCall, a.rev.onReuse = cfg.Hooks.OnStoreCall, cfg.Hooks.OnRefreshReuse
 	if err := a.rev.setSessions(&cfg.Sessions); err != nil {
 		return nil, err
 	}
-	a.policy = newPolicy(&cfg.TypeClaim, cfg.DecodeIssuer, cfg.DecodeAudience, cfg.AllowRefreshWithoutIssuer, a.life, a.timing(), a.compatMsgs)
-	if cfg.RolesClaim != "roles" {
-		a.policy.rolesClaim = cfg.RolesClaim
+	a.policy = newPolicy(&cfg.TypeClaim, cfg.Claims.DecodeIssuer, cfg.Claims.DecodeAudience, cfg.Claims.AllowRefreshWithoutIssuer, a.life, a.timing(), a.compatMsgs)
+	if cfg.Claims.RolesClaim != "roles" {
+		a.policy.rolesClaim = cfg.Claims.RolesClaim
 	}
 	creds, err := newCredentials(cfg.TokenLocation, &cfg.Header, &cfg.Cookies, &cfg.WebSocket, a.compatMsgs)
 	if err != nil {

@@ -23,7 +23,7 @@ import (
 const benchSecret = "0123456789abcdef0123456789abcdef"
 
 func benchAuth(b *testing.B) *Auth {
-	a, err := New(Config{Keys: KeyConfig{SecretKey: benchSecret}, EncodeIssuer: "https://issuer.example", DecodeIssuer: "https://issuer.example", DecodeAudience: []string{"api"}})
+	a, err := New(Config{Keys: KeyConfig{SecretKey: benchSecret}, Claims: ClaimsConfig{EncodeIssuer: "https://issuer.example", DecodeIssuer: "https://issuer.example", DecodeAudience: []string{"api"}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func BenchmarkMiddlewareHS256(b *testing.B) {
 // BenchmarkVerifyES256Cached measures re-verifying the same ES256 token
 // with the verification cache on.
 func BenchmarkVerifyES256Cached(b *testing.B) {
-	a, err := New(Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(b, keyFor("ES256"))}, VerifyCacheSize: 1024})
+	a, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(b, keyFor("ES256")), Algorithm: "ES256"}, VerifyCacheSize: 1024})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,10 +27,12 @@ func TestVerifiedClaimsOwnTheirMemory(t *testing.T) {
 	clk := newClock()
 	now := clk.Now().Unix()
 	a := mustNew(t, Config{
-		Keys:           KeyConfig{SecretKey: testSecret},
-		Now:            clk.Now,
-		DecodeIssuer:   "https://issuer.example/",
-		DecodeAudience: []string{"api", "web"},
+		Keys: KeyConfig{SecretKey: testSecret},
+		Now:  clk.Now,
+		Claims: ClaimsConfig{
+			DecodeIssuer:   "https://issuer.example/",
+			DecodeAudience: []string{"api", "web"},
+		},
 	})
 	hdr := `{"alg":"HS256","typ":"JWT"}`
 	long := strings.Repeat("x", 300) // past Token.buf and the stack scratch
@@ -94,7 +96,7 @@ func TestVerifiedClaimsOwnTheirMemory(t *testing.T) {
 		check(i)
 	}
 	// Interned values share the configuration's strings.
-	if p, q := unsafe.StringData(kept[0].Issuer()), unsafe.StringData(a.cfg.DecodeIssuer); p != q {
+	if p, q := unsafe.StringData(kept[0].Issuer()), unsafe.StringData(a.cfg.Claims.DecodeIssuer); p != q {
 		t.Errorf("issuer not interned")
 	}
 	if p, q := unsafe.StringData(kept[0].Type()), unsafe.StringData(a.cfg.TypeClaim.Access); p != q {

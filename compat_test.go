@@ -59,7 +59,7 @@ func TestCompatProfileDefaults(t *testing.T) {
 	got := a.Config()
 	if got.Cookies.Access.CSRFName != "csrf_access" || got.Cookies.Refresh.CSRFName != "csrf_refresh" ||
 		got.Cookies.Access.Name != "__Host-access_token" || got.Cookies.Refresh.Name != "__Host-refresh_token" ||
-		got.Cookies.MaxAge != 86400*time.Second || !got.LegacyStatusCodes || !got.AllowRefreshWithoutIssuer {
+		got.Cookies.MaxAge != 86400*time.Second || !got.LegacyStatusCodes || !got.Claims.AllowRefreshWithoutIssuer {
 		t.Fatalf("profile not applied: %+v", got)
 	}
 	tok, err := a.CreateAccessToken("alice")
@@ -76,11 +76,11 @@ func TestCompatProfileDefaults(t *testing.T) {
 	a, err = authjwt.New(authjwt.Config{
 		Compat: authjwt.CompatLibreFastAPIJWT,
 		Keys: authjwt.KeyConfig{
-			SecretKey:  compatSecret,
-			PrivateKey: priv,
+			SecretKey:        compatSecret,
+			PrivateKey:       priv,
+			Algorithm:        "ES256",
+			DecodeAlgorithms: []string{"ES256", "HS256"},
 		},
-		Algorithm:        "ES256",
-		DecodeAlgorithms: []string{"ES256", "HS256"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestCompatProfileDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	pc := plain.Config()
-	if pc.Cookies.Access.CSRFName != "__Host-csrf_access" || pc.Cookies.MaxAge != 0 || pc.LegacyStatusCodes || pc.AllowRefreshWithoutIssuer {
+	if pc.Cookies.Access.CSRFName != "__Host-csrf_access" || pc.Cookies.MaxAge != 0 || pc.LegacyStatusCodes || pc.Claims.AllowRefreshWithoutIssuer {
 		t.Fatalf("defaults changed without the profile: %+v", pc)
 	}
 	if tok, _ := plain.CreateAccessToken("alice"); headerKID(t, tok) != nil {
@@ -129,7 +129,7 @@ func TestCompatExplicitSettingsWin(t *testing.T) {
 		check func(a *authjwt.Auth) bool
 	}{
 		{"statuses", []string{"AUTHJWT_LEGACY_STATUS_CODES=false"}, func(a *authjwt.Auth) bool { return !a.Config().LegacyStatusCodes }},
-		{"issuer rule", []string{"AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER=false"}, func(a *authjwt.Auth) bool { return !a.Config().AllowRefreshWithoutIssuer }},
+		{"issuer rule", []string{"AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER=false"}, func(a *authjwt.Auth) bool { return !a.Config().Claims.AllowRefreshWithoutIssuer }},
 		{"CSRF cookie names", []string{"AUTHJWT_ACCESS_CSRF_COOKIE_KEY=__Host-xa", "AUTHJWT_REFRESH_CSRF_COOKIE_KEY=__Host-xr"}, func(a *authjwt.Auth) bool {
 			return a.Config().Cookies.Access.CSRFName == "__Host-xa" && a.Config().Cookies.Refresh.CSRFName == "__Host-xr"
 		}},
@@ -160,25 +160,25 @@ func TestCompatExplicitSettingsWin(t *testing.T) {
 	}
 }
 
-// TestRefreshWithoutIssuer: DecodeIssuer holds on every token by default;
-// AllowRefreshWithoutIssuer (and the profile) accepts only refresh tokens
+// TestRefreshWithoutIssuer: Claims.DecodeIssuer holds on every token by default;
+// Claims.AllowRefreshWithoutIssuer (and the profile) accepts only refresh tokens
 // that carry no iss, never another issuer's, never access tokens.
 func TestRefreshWithoutIssuer(t *testing.T) {
 	const iss = "https://auth.example"
 	minter := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}}) // no EncodeIssuer: the seed's refresh tokens
-	other := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, EncodeIssuer: "https://evil.example"})
+	other := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, Claims: authjwt.ClaimsConfig{EncodeIssuer: "https://evil.example"}})
 	noIssRefresh, _ := minter.CreateRefreshToken("alice")
 	noIssAccess, _ := minter.CreateAccessToken("alice")
 	otherRefresh, _ := other.CreateRefreshToken("alice")
 	refresh := authjwt.Requirement{Refresh: true}
 
-	strict := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, DecodeIssuer: iss})
+	strict := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, Claims: authjwt.ClaimsConfig{DecodeIssuer: iss}})
 	if _, err := strict.Verify(context.Background(), noIssRefresh, refresh); !errors.Is(err, authjwt.ErrInvalidIssuer) {
 		t.Fatalf("strict default accepted a refresh token without iss: %v", err)
 	}
 	for _, a := range []*authjwt.Auth{
-		mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, DecodeIssuer: iss, AllowRefreshWithoutIssuer: true}),
-		mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, DecodeIssuer: iss, Compat: authjwt.CompatLibreFastAPIJWT}),
+		mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, Claims: authjwt.ClaimsConfig{DecodeIssuer: iss, AllowRefreshWithoutIssuer: true}}),
+		mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: compatSecret}, Claims: authjwt.ClaimsConfig{DecodeIssuer: iss}, Compat: authjwt.CompatLibreFastAPIJWT}),
 	} {
 		if _, err := a.Verify(context.Background(), noIssRefresh, refresh); err != nil {
 			t.Fatalf("refresh token without iss refused: %v", err)
@@ -208,9 +208,11 @@ func TestCompatMessages(t *testing.T) {
 	}
 	build := func(compat string) *authjwt.Auth {
 		return mustNew(authjwt.Config{
-			Compat:         compat,
-			Keys:           authjwt.KeyConfig{SecretKey: compatSecret},
-			DecodeAudience: []string{"api"},
+			Compat: compat,
+			Keys:   authjwt.KeyConfig{SecretKey: compatSecret},
+			Claims: authjwt.ClaimsConfig{
+				DecodeAudience: []string{"api"},
+			},
 			TypeClaim: authjwt.TypeClaimConfig{
 				Access:  "at",
 				Refresh: "rt",

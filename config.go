@@ -20,8 +20,8 @@ import (
 // Never, as an expiry, makes tokens that do not expire (the seed's False).
 const Never time.Duration = -1
 
-// MaxDecodeLeeway bounds [Config.DecodeLeeway]. Clock skew between hosts
-// synchronised by NTP is well under a second; ten minutes covers a badly
+// MaxDecodeLeeway bounds [ClaimsConfig.DecodeLeeway]. Clock skew between
+// hosts synchronised by NTP is well under a second; ten minutes covers a badly
 // synchronised one, and more would keep expired tokens valid for most of
 // a default access token's lifetime (15 minutes) again.
 const MaxDecodeLeeway = 10 * time.Minute
@@ -53,7 +53,7 @@ const (
 	//     key the seed's SPKI hash on every token (Keys.KeyID,
 	//     Keys.PublicKeyID);
 	//   - the seed's statuses (LegacyStatusCodes);
-	//   - refresh tokens without iss accepted (AllowRefreshWithoutIssuer);
+	//   - refresh tokens without iss accepted (Claims.AllowRefreshWithoutIssuer);
 	//   - the seed's messages where they differ, with the same codes: "Only
 	//     <configured type> tokens are allowed", "Audience doesn't match",
 	//     "Not enough segments", "Subject must be a string", and "Missing
@@ -70,8 +70,10 @@ const (
 )
 
 // Config configures an [Auth]. Settings that belong to one concept are
-// grouped in a section (Keys, TypeClaim, Header, Cookies, WebSocket,
-// Revocation). The zero value of every field means the documented
+// grouped in a section, as each part of the library is built from its
+// own (Keys, Claims, TypeClaim, Expiry, Header, Cookies, WebSocket,
+// Revocation, Sessions, DPoP, Resource, Hooks); the AUTHJWT_* variables
+// of [ConfigFromEnv] stay flat, with the seed's names. The zero value of every field means the documented
 // default, which is the default of libre-fastapi-jwt (the seed) unless
 // said otherwise (the CSRF cookie names, Cookies.MaxAge, the kid and the
 // statuses differ; [CompatLibreFastAPIJWT] makes them the seed's).
@@ -85,68 +87,26 @@ type Config struct {
 	// Default: none.
 	Compat string
 
-	// Keys holds our keys: the HMAC secret, the key pair, or a rotating
-	// key set (see [KeyConfig]).
+	// Keys holds our keys (the HMAC secret, the key pair, or a rotating
+	// key set) and the algorithms that sign and verify with them (see
+	// [KeyConfig]).
 	Keys KeyConfig
-
-	// Algorithm signs new tokens (default "HS256"). One of HS256, HS384,
-	// HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384,
-	// ES512, EdDSA (or its RFC 9864 name Ed25519). "none" is refused.
-	Algorithm string
-	// DecodeAlgorithms are the algorithms accepted on verification
-	// (default: Algorithm alone). Every one must fit the configured key.
-	DecodeAlgorithms []string
-	// DecodeKID, when set, is the only "kid" accepted in a token's header
-	// (the seed's authjwt_decode_kid). When empty, a token's kid is only a
-	// hint for choosing among keys.
-	DecodeKID string
 
 	// TrustedIssuers accepts access tokens from third-party identity
 	// providers beside our own (see [TrustedIssuer]).
 	TrustedIssuers []TrustedIssuer
 
-	// DecodeLeeway is the clock skew tolerated on exp, nbf and iat (at
-	// most [MaxDecodeLeeway]).
-	DecodeLeeway time.Duration
-	// EncodeIssuer is put in the "iss" claim of every new token.
-	EncodeIssuer string
-	// DecodeIssuer, when set, must equal a token's "iss" exactly.
-	DecodeIssuer string
-	// AllowRefreshWithoutIssuer accepts refresh tokens that carry no "iss"
-	// when DecodeIssuer is set (a refresh token with another issuer is
-	// still refused): the seed mints refresh tokens without iss and never
-	// checks it on them. Access tokens always need DecodeIssuer. Default
-	// off; on under [CompatLibreFastAPIJWT].
-	AllowRefreshWithoutIssuer bool
-	// DecodeAudience lists accepted audiences: a token must name at least
-	// one of them. When empty, a token carrying "aud" is refused
-	// (RFC 7519 §4.1.3).
-	DecodeAudience []string
+	// Claims is the policy on our tokens' claims: clock skew, issuer,
+	// audience and the roles claim (see [ClaimsConfig]).
+	Claims ClaimsConfig
 
 	// TypeClaim configures the claim that tells access from refresh
 	// tokens (see [TypeClaimConfig]).
 	TypeClaim TypeClaimConfig
 
-	// RolesClaim names the claim holding our tokens' roles, a list of
-	// strings (default "roles"): what [Token.Roles] returns and
-	// [Requirement.Roles] checks, and where [WithRoles] writes them. A
-	// top-level claim; one that the library sets (TypeClaim.Name
-	// included) is refused by New. Trusted issuers have their own,
-	// [TrustedIssuer.RolesClaim].
-	RolesClaim string
-
-	// AccessTokenExpires is the access-token lifetime (default 15m, at
-	// least one second: "exp" is in whole seconds); [Never] for tokens
-	// that do not expire.
-	AccessTokenExpires time.Duration
-	// RefreshTokenExpires is the refresh-token lifetime (default 14 days,
-	// at least one second); [Never] for tokens that do not expire.
-	RefreshTokenExpires time.Duration
-	// AllowNonExpiringTokens permits per-call [WithNoExpiry] and accepts
-	// tokens without "exp" even when the token type's lifetime is finite.
-	// By default a token without "exp" is refused unless its type is
-	// configured with [Never].
-	AllowNonExpiringTokens bool
+	// Expiry sets the lifetimes of new tokens and whether tokens without
+	// "exp" are accepted (see [ExpiryConfig]).
+	Expiry ExpiryConfig
 
 	// TokenLocation lists where tokens are read from: "headers",
 	// "cookies" or both (default: headers).
@@ -209,18 +169,9 @@ type Config struct {
 	// (ERROR, with the count of failed calls) and once when it ends
 	// (INFO); each failed call is logged at debug level only.
 	Logger *slog.Logger
-	// OnVerify, when set, is called with the outcome of every
-	// verification, for metrics. It must be fast and must not block.
-	OnVerify func(ctx context.Context, ev VerifyEvent)
-	// OnStoreCall, when set, is called after every call into the store
-	// (see [StoreEvent]), with the context of the request or call that
-	// made it, for metrics and traces. It must be fast and must not
-	// block.
-	OnStoreCall func(ctx context.Context, ev StoreEvent)
-	// OnRefreshReuse, when set, is called when [Auth.Rotate] is given a
-	// refresh token that was already used (see [ReuseEvent]), for metrics
-	// and alerts. It must be fast and must not block.
-	OnRefreshReuse func(ctx context.Context, ev ReuseEvent)
+	// Hooks are called on verifications, store calls and refresh-token
+	// reuse, for metrics, traces and alerts (see [HookConfig]).
+	Hooks HookConfig
 	// ErrorHandler writes the response for a refused request (default
 	// [WriteError]).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -280,6 +231,89 @@ type KeyConfig struct {
 	// its algorithm and kid; its signer signs, all verify (by kid). Keys
 	// can be added, promoted and retired while serving, with no restart.
 	Set *keys.Set
+
+	// Algorithm signs new tokens (AUTHJWT_ALGORITHM; default "HS256").
+	// One of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384,
+	// PS512, ES256, ES384, ES512, EdDSA (or its RFC 9864 name Ed25519),
+	// and, on Go 1.27, ML-DSA-44, ML-DSA-65, ML-DSA-87. "none" is
+	// refused.
+	Algorithm string
+	// DecodeAlgorithms are the algorithms accepted on verification
+	// (AUTHJWT_DECODE_ALGORITHMS; default: Algorithm alone). Every one
+	// must fit the configured key.
+	DecodeAlgorithms []string
+	// DecodeKID, when set, is the only "kid" accepted in a token's header
+	// (AUTHJWT_DECODE_KID, the seed's authjwt_decode_kid). When empty, a
+	// token's kid is only a hint for choosing among keys.
+	DecodeKID string
+}
+
+// ClaimsConfig is the policy on our tokens' claims, [Config.Claims]: the
+// issuer written and required, the audiences accepted, the clock skew
+// tolerated and the claim holding roles. (Trusted issuers have their own
+// policy, in [TrustedIssuer].)
+type ClaimsConfig struct {
+	// DecodeLeeway is the clock skew tolerated on exp, nbf and iat
+	// (AUTHJWT_DECODE_LEEWAY; at most [MaxDecodeLeeway]).
+	DecodeLeeway time.Duration
+	// EncodeIssuer is put in the "iss" claim of every new token
+	// (AUTHJWT_ENCODE_ISSUER).
+	EncodeIssuer string
+	// DecodeIssuer, when set, must equal a token's "iss" exactly
+	// (AUTHJWT_DECODE_ISSUER).
+	DecodeIssuer string
+	// AllowRefreshWithoutIssuer accepts refresh tokens that carry no "iss"
+	// when DecodeIssuer is set (AUTHJWT_ALLOW_REFRESH_WITHOUT_ISSUER; a
+	// refresh token with another issuer is still refused): the seed mints
+	// refresh tokens without iss and never checks it on them. Access
+	// tokens always need DecodeIssuer. Default off; on under
+	// [CompatLibreFastAPIJWT].
+	AllowRefreshWithoutIssuer bool
+	// DecodeAudience lists accepted audiences (AUTHJWT_DECODE_AUDIENCE): a
+	// token must name at least one of them. When empty, a token carrying
+	// "aud" is refused (RFC 7519 §4.1.3).
+	DecodeAudience []string
+	// RolesClaim names the claim holding our tokens' roles, a list of
+	// strings (AUTHJWT_ROLES_CLAIM; default "roles"): what [Token.Roles]
+	// returns and [Requirement.Roles] checks, and where [WithRoles] writes
+	// them. A top-level claim; one that the library sets (TypeClaim.Name
+	// included) is refused by New. Trusted issuers have their own,
+	// [TrustedIssuer.RolesClaim].
+	RolesClaim string
+}
+
+// ExpiryConfig sets the lifetimes of new tokens, [Config.Expiry].
+type ExpiryConfig struct {
+	// Access is the access-token lifetime (AUTHJWT_ACCESS_TOKEN_EXPIRES;
+	// default 15m, at least one second: "exp" is in whole seconds);
+	// [Never] for tokens that do not expire.
+	Access time.Duration
+	// Refresh is the refresh-token lifetime
+	// (AUTHJWT_REFRESH_TOKEN_EXPIRES; default 14 days, at least one
+	// second); [Never] for tokens that do not expire.
+	Refresh time.Duration
+	// AllowNonExpiring permits per-call [WithNoExpiry] and accepts tokens
+	// without "exp" even when the token type's lifetime is finite
+	// (AUTHJWT_ALLOW_NON_EXPIRING_TOKENS). By default a token without
+	// "exp" is refused unless its type is configured with [Never].
+	AllowNonExpiring bool
+}
+
+// HookConfig holds the functions called as the library works,
+// [Config.Hooks], for metrics, traces and alerts. Each must be fast and
+// must not block: it runs on the request's goroutine. Package
+// telemetry/authotel sets all three for OpenTelemetry.
+type HookConfig struct {
+	// OnVerify, when set, is called with the outcome of every
+	// verification (see [VerifyEvent]).
+	OnVerify func(ctx context.Context, ev VerifyEvent)
+	// OnStoreCall, when set, is called after every call into the store
+	// (see [StoreEvent]), with the context of the request or call that
+	// made it.
+	OnStoreCall func(ctx context.Context, ev StoreEvent)
+	// OnRefreshReuse, when set, is called when [Auth.Rotate] is given a
+	// refresh token that was already used (see [ReuseEvent]).
+	OnRefreshReuse func(ctx context.Context, ev ReuseEvent)
 }
 
 // ResourceConfig describes the application as an OAuth 2.0 protected
@@ -529,7 +563,7 @@ type DPoPConfig struct {
 	// proof is signed by the client's private key.
 	Algorithms []string
 	// ProofLifetime is how far a proof's "iat" may be from now, either
-	// way, beyond [Config.DecodeLeeway] (AUTHJWT_DPOP_PROOF_LIFETIME;
+	// way, beyond [ClaimsConfig.DecodeLeeway] (AUTHJWT_DPOP_PROOF_LIFETIME;
 	// default 60s, at most 10m). Proofs are remembered by jti for that
 	// long (see [revoke.ReplayGuard]).
 	ProofLifetime time.Duration
@@ -565,7 +599,7 @@ func (c *Config) denylistExplicitlyOff() bool {
 	return !c.Revocation.Enabled && c.origin != nil && c.origin.set["Revocation.Enabled"] != ""
 }
 
-// VerifyEvent describes one verification outcome for [Config.OnVerify].
+// VerifyEvent describes one verification outcome for [HookConfig.OnVerify].
 type VerifyEvent struct {
 	// Err is nil on success; else an *Error.
 	Err error
@@ -587,7 +621,7 @@ type VerifyEvent struct {
 	Issuer string
 }
 
-// Operations of the revocation store reported by [Config.OnStoreCall]
+// Operations of the revocation store reported by [HookConfig.OnStoreCall]
 // ([StoreEvent.Op]).
 const (
 	StoreOpCheck         = "check"          // Store.IsRevoked, on verification and in WatchToken's polling
@@ -606,7 +640,7 @@ const (
 )
 
 // StoreEvent describes one call into the revocation store, for
-// [Config.OnStoreCall].
+// [HookConfig.OnStoreCall].
 type StoreEvent struct {
 	// Op is the operation: [StoreOpCheck], [StoreOpRevoke],
 	// [StoreOpRevokeFamily], [StoreOpRevokeSubject], [StoreOpConsume],
@@ -627,7 +661,7 @@ type StoreEvent struct {
 }
 
 // ReuseEvent describes a use of an already used refresh token in
-// [Auth.Rotate], for [Config.OnRefreshReuse].
+// [Auth.Rotate], for [HookConfig.OnRefreshReuse].
 type ReuseEvent struct {
 	// Retry reports a use within [RevocationConfig.ReuseGrace] of the first,
 	// answered with the first use's successor. Otherwise the use is
@@ -763,8 +797,8 @@ func applyCompat(c *Config) error {
 	if !explicit("LegacyStatusCodes") {
 		c.LegacyStatusCodes = true
 	}
-	if !explicit("AllowRefreshWithoutIssuer") {
-		c.AllowRefreshWithoutIssuer = true
+	if !explicit("Claims.AllowRefreshWithoutIssuer") {
+		c.Claims.AllowRefreshWithoutIssuer = true
 	}
 	return nil
 }
@@ -787,17 +821,17 @@ func applyDefaults(c *Config) error {
 	if err := applyCompat(c); err != nil {
 		return err
 	}
-	setDefault(&c.Algorithm, "HS256")
+	setDefault(&c.Keys.Algorithm, "HS256")
 	c.Header.applyDefaults()
 	c.TypeClaim.applyDefaults()
-	setDefault(&c.RolesClaim, "roles")
+	setDefault(&c.Claims.RolesClaim, "roles")
 	c.Cookies.applyDefaults()
 	c.WebSocket.applyDefaults()
-	if c.AccessTokenExpires == 0 {
-		c.AccessTokenExpires = 15 * time.Minute
+	if c.Expiry.Access == 0 {
+		c.Expiry.Access = 15 * time.Minute
 	}
-	if c.RefreshTokenExpires == 0 {
-		c.RefreshTokenExpires = 14 * 24 * time.Hour
+	if c.Expiry.Refresh == 0 {
+		c.Expiry.Refresh = 14 * 24 * time.Hour
 	}
 	if len(c.TokenLocation) == 0 {
 		c.TokenLocation = []string{LocationHeaders}
@@ -886,7 +920,7 @@ func (r *RevocationConfig) applyDefaults(explicitlyOff bool) {
 func validateRest(c *Config) error {
 	// Claim and header values written into every token: invalid UTF-8
 	// there would make every token one the verifier refuses.
-	for _, s := range []struct{ setting, v string }{{"EncodeIssuer", c.EncodeIssuer}, {"DecodeIssuer", c.DecodeIssuer}} {
+	for _, s := range []struct{ setting, v string }{{"Claims.EncodeIssuer", c.Claims.EncodeIssuer}, {"Claims.DecodeIssuer", c.Claims.DecodeIssuer}} {
 		if !utf8.ValidString(s.v) {
 			return settingError(s.setting, "%q is not valid UTF-8", s.v)
 		}
@@ -897,9 +931,9 @@ func validateRest(c *Config) error {
 	if err := c.TypeClaim.validateText(); err != nil {
 		return err
 	}
-	for _, aud := range c.DecodeAudience {
+	for _, aud := range c.Claims.DecodeAudience {
 		if !utf8.ValidString(aud) {
-			return settingError("DecodeAudience", "%q is not valid UTF-8", aud)
+			return settingError("Claims.DecodeAudience", "%q is not valid UTF-8", aud)
 		}
 	}
 	if err := c.validateLifetimes(); err != nil {
@@ -948,27 +982,27 @@ func validateRest(c *Config) error {
 
 // validateLifetimes checks the token lifetimes and the leeway.
 func (c *Config) validateLifetimes() error {
-	if c.AccessTokenExpires < 0 && c.AccessTokenExpires != Never {
-		return settingError("AccessTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.AccessTokenExpires)
+	if c.Expiry.Access < 0 && c.Expiry.Access != Never {
+		return settingError("Expiry.Access", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.Expiry.Access)
 	}
-	if c.RefreshTokenExpires < 0 && c.RefreshTokenExpires != Never {
-		return settingError("RefreshTokenExpires", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.RefreshTokenExpires)
+	if c.Expiry.Refresh < 0 && c.Expiry.Refresh != Never {
+		return settingError("Expiry.Refresh", "negative duration %v (use authjwt.Never for non-expiring tokens)", c.Expiry.Refresh)
 	}
 	// "exp" is whole seconds (now + lifetime, truncated): a lifetime under
 	// one second gives tokens that may be expired when they are created.
 	for _, l := range []struct {
 		setting string
 		d       time.Duration
-	}{{"AccessTokenExpires", c.AccessTokenExpires}, {"RefreshTokenExpires", c.RefreshTokenExpires}} {
+	}{{"Expiry.Access", c.Expiry.Access}, {"Expiry.Refresh", c.Expiry.Refresh}} {
 		if l.d > 0 && l.d < time.Second {
 			return settingError(l.setting, "%v is below one second: \"exp\" is in whole seconds, so a token could be expired when it is created", l.d)
 		}
 	}
-	if c.DecodeLeeway < 0 {
-		return settingError("DecodeLeeway", "negative duration %v", c.DecodeLeeway)
+	if c.Claims.DecodeLeeway < 0 {
+		return settingError("Claims.DecodeLeeway", "negative duration %v", c.Claims.DecodeLeeway)
 	}
-	if c.DecodeLeeway > MaxDecodeLeeway {
-		return settingError("DecodeLeeway", "%v is more than the maximum %v: a leeway is for clock skew, and a larger one keeps expired tokens valid", c.DecodeLeeway, MaxDecodeLeeway)
+	if c.Claims.DecodeLeeway > MaxDecodeLeeway {
+		return settingError("Claims.DecodeLeeway", "%v is more than the maximum %v: a leeway is for clock skew, and a larger one keeps expired tokens valid", c.Claims.DecodeLeeway, MaxDecodeLeeway)
 	}
 	return nil
 }
@@ -1000,15 +1034,15 @@ func (t *TypeClaimConfig) validateText() error {
 // validateRolesClaim refuses a roles claim that the library writes
 // itself, or that is not a plain claim name.
 func (c *Config) validateRolesClaim() error {
-	name := c.RolesClaim
+	name := c.Claims.RolesClaim
 	if !utf8.ValidString(name) {
-		return settingError("RolesClaim", "%q is not valid UTF-8", name)
+		return settingError("Claims.RolesClaim", "%q is not valid UTF-8", name)
 	}
 	if strings.ContainsAny(name, ". ") {
-		return settingError("RolesClaim", "%q is not a top-level claim name (a dotted path is for TrustedIssuer.RolesClaim)", name)
+		return settingError("Claims.RolesClaim", "%q is not a top-level claim name (a dotted path is for TrustedIssuer.RolesClaim)", name)
 	}
 	if reservedClaims[strings.ToLower(name)] || (!c.TypeClaim.Skip && name == c.TypeClaim.Name) || name == "cnf" {
-		return settingError("RolesClaim", "%q collides with a registered claim", name)
+		return settingError("Claims.RolesClaim", "%q collides with a registered claim", name)
 	}
 	return nil
 }

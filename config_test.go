@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,11 +27,11 @@ func TestConfigDefaults(t *testing.T) {
 		got  any
 		want any
 	}{
-		{"Algorithm", c.Algorithm, "HS256"},
+		{"Keys.Algorithm", c.Keys.Algorithm, "HS256"},
 		{"Header.Name", c.Header.Name, "Authorization"},
 		{"Header.Type", c.Header.Type, "Bearer"},
-		{"AccessTokenExpires", c.AccessTokenExpires, 15 * time.Minute},
-		{"RefreshTokenExpires", c.RefreshTokenExpires, 14 * 24 * time.Hour},
+		{"Expiry.Access", c.Expiry.Access, 15 * time.Minute},
+		{"Expiry.Refresh", c.Expiry.Refresh, 14 * 24 * time.Hour},
 		{"TokenLocation", strings.Join(c.TokenLocation, ","), "headers"},
 		{"Cookies.Access.Name", c.Cookies.Access.Name, "__Host-access_token"},
 		{"Cookies.Refresh.Name", c.Cookies.Refresh.Name, "__Host-refresh_token"},
@@ -47,7 +48,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"TypeClaim.Refresh", c.TypeClaim.Refresh, "refresh"},
 		{"Revocation.Enabled", c.Revocation.Enabled, false},
 		{"Revocation.Checks", strings.Join(c.Revocation.Checks, ","), "access,refresh"},
-		{"DecodeLeeway", c.DecodeLeeway, time.Duration(0)},
+		{"Claims.DecodeLeeway", c.Claims.DecodeLeeway, time.Duration(0)},
 		{"MaxTokenSize", c.MaxTokenSize, 8192},
 	}
 	for _, k := range checks {
@@ -73,16 +74,16 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	}{
 		{"missing secret", Config{}, "Keys.SecretKey"},
 		{"short secret", Config{Keys: KeyConfig{SecretKey: "short"}}, "Keys.SecretKey"},
-		{"short secret HS512", Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "HS512"}, "Keys.SecretKey"},
-		{"unknown algorithm", Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "HS999"}, "Algorithm"},
-		{"none algorithm", Config{Keys: KeyConfig{SecretKey: testSecret}, Algorithm: "none"}, "Algorithm"},
-		{"none in decode algorithms", Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeAlgorithms: []string{"HS256", "none"}}, "DecodeAlgorithms"},
-		{"asymmetric without keys", Config{Algorithm: "RS256"}, "Keys.PublicKey"},
-		{"bad private PEM", Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: "not pem"}}, "Keys.PrivateKey"},
-		{"key type does not fit", Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}}, "Algorithm"},
-		{"EC curve does not fit", Config{Algorithm: "ES384", Keys: KeyConfig{PrivateKey: privPEM(t, ecKey256)}}, "Algorithm"},
-		{"decode alg does not fit", Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "ES256"}, Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}}, "DecodeAlgorithms"},
-		{"public key mismatch", Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), PublicKey: pubPEM(t, rsaKey2.Public())}}, "Keys.PublicKey"},
+		{"short secret HS512", Config{Keys: KeyConfig{SecretKey: testSecret, Algorithm: "HS512"}}, "Keys.SecretKey"},
+		{"unknown algorithm", Config{Keys: KeyConfig{SecretKey: testSecret, Algorithm: "HS999"}}, "Keys.Algorithm"},
+		{"none algorithm", Config{Keys: KeyConfig{SecretKey: testSecret, Algorithm: "none"}}, "Keys.Algorithm"},
+		{"none in decode algorithms", Config{Keys: KeyConfig{SecretKey: testSecret, DecodeAlgorithms: []string{"HS256", "none"}}}, "Keys.DecodeAlgorithms"},
+		{"asymmetric without keys", Config{Keys: KeyConfig{Algorithm: "RS256"}}, "Keys.PublicKey"},
+		{"bad private PEM", Config{Keys: KeyConfig{PrivateKey: "not pem", Algorithm: "RS256"}}, "Keys.PrivateKey"},
+		{"key type does not fit", Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), Algorithm: "ES256"}}, "Keys.Algorithm"},
+		{"EC curve does not fit", Config{Keys: KeyConfig{PrivateKey: privPEM(t, ecKey256), Algorithm: "ES384"}}, "Keys.Algorithm"},
+		{"decode alg does not fit", Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "ES256"}}}, "Keys.DecodeAlgorithms"},
+		{"public key mismatch", Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), PublicKey: pubPEM(t, rsaKey2.Public()), Algorithm: "RS256"}}, "Keys.PublicKey"},
 		{"type claim collides", Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Name: "sub"}}, "TypeClaim.Name"},
 		{"type claim collides case", Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Name: "EXP"}}, "TypeClaim.Name"},
 		{"same type values", Config{Keys: KeyConfig{SecretKey: testSecret}, TypeClaim: TypeClaimConfig{Access: "x", Refresh: "x"}}, "TypeClaim.Refresh"},
@@ -91,8 +92,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"unknown location", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"query"}}, "TokenLocation"},
 		{"bad csrf method", Config{Keys: KeyConfig{SecretKey: testSecret}, Cookies: CookieConfig{CSRFMethods: []string{"FETCH"}}}, "Cookies.CSRFMethods"},
 		{"bad denylist check", Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Checks: []string{"id"}}}, "Revocation.Checks"},
-		{"negative expiry", Config{Keys: KeyConfig{SecretKey: testSecret}, AccessTokenExpires: -5 * time.Second}, "AccessTokenExpires"},
-		{"negative leeway", Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeLeeway: -time.Second}, "DecodeLeeway"},
+		{"negative expiry", Config{Keys: KeyConfig{SecretKey: testSecret}, Expiry: ExpiryConfig{Access: -5 * time.Second}}, "Expiry.Access"},
+		{"negative leeway", Config{Keys: KeyConfig{SecretKey: testSecret}, Claims: ClaimsConfig{DecodeLeeway: -time.Second}}, "Claims.DecodeLeeway"},
 		{"rotation without consumer", Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Enabled: true, Store: revoke.Func(nil), Rotation: true}}, "Revocation.Rotation"},
 		{"__Host- with insecure", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Access: TokenCookie{Name: "__Host-a"}, Insecure: true}}, "Cookies.Access.Name"},
 		{"__Host- with domain", Config{Keys: KeyConfig{SecretKey: testSecret}, TokenLocation: []string{"cookies"}, Cookies: CookieConfig{Access: TokenCookie{Name: "__Host-a"}, Domain: "example.com"}}, "Cookies.Domain"},
@@ -126,7 +127,7 @@ func TestShortSecretEscapeHatch(t *testing.T) {
 
 func TestRSAKeyTooSmall(t *testing.T) {
 	k := mustRSA(t, 1024)
-	_, err := New(Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
+	_, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, k), Algorithm: "RS256"}})
 	if err == nil || !strings.Contains(err.Error(), "2048") {
 		t.Fatalf("1024-bit RSA key: %v", err)
 	}
@@ -168,10 +169,10 @@ func TestRSAKeyAboveSignatureLimit(t *testing.T) {
 		cfg     Config
 		setting string
 	}{
-		{"Keys.VerifyKey", Config{Algorithm: "RS256", Keys: KeyConfig{VerifyKey: big8200}}, "Keys.VerifyKey"},
-		{"Keys.PublicKey PEM", Config{Algorithm: "PS256", Keys: KeyConfig{PublicKey: bigPEM}}, "Keys.PublicKey"},
-		{"Keys.Signer", Config{Algorithm: "RS512", Keys: KeyConfig{Signer: bigSigner{big8200}}}, "Keys.Signer"},
-		{"decode only", Config{Keys: KeyConfig{SecretKey: testSecret, VerifyKey: big8200}, DecodeAlgorithms: []string{"HS256", "RS256"}}, "Keys.VerifyKey"},
+		{"Keys.VerifyKey", Config{Keys: KeyConfig{VerifyKey: big8200, Algorithm: "RS256"}}, "Keys.VerifyKey"},
+		{"Keys.PublicKey PEM", Config{Keys: KeyConfig{PublicKey: bigPEM, Algorithm: "PS256"}}, "Keys.PublicKey"},
+		{"Keys.Signer", Config{Keys: KeyConfig{Signer: bigSigner{big8200}, Algorithm: "RS512"}}, "Keys.Signer"},
+		{"decode only", Config{Keys: KeyConfig{SecretKey: testSecret, VerifyKey: big8200, DecodeAlgorithms: []string{"HS256", "RS256"}}}, "Keys.VerifyKey"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := New(c.cfg)
@@ -186,7 +187,7 @@ func TestRSAKeyAboveSignatureLimit(t *testing.T) {
 		})
 	}
 	t.Run("8192 bits accepted", func(t *testing.T) {
-		if _, err := New(Config{Algorithm: "RS256", Keys: KeyConfig{VerifyKey: bigRSA(8192)}}); err != nil {
+		if _, err := New(Config{Keys: KeyConfig{VerifyKey: bigRSA(8192), Algorithm: "RS256"}}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -204,4 +205,22 @@ func TestRSAKeyAboveSignatureLimit(t *testing.T) {
 			t.Fatal("keys.ParseJWK accepted an RSA key above the signature limit")
 		}
 	})
+}
+
+// TestConfigTopLevelFields keeps Config grouped by concept (issue 18): a
+// new setting goes into the section of the part that reads it, and the top
+// level stays about 25 fields. Raise the bound only for a setting that
+// belongs to no part.
+func TestConfigTopLevelFields(t *testing.T) {
+	const most = 25
+	var exported []string
+	ct := reflect.TypeFor[Config]()
+	for i := range ct.NumField() {
+		if f := ct.Field(i); f.IsExported() {
+			exported = append(exported, f.Name)
+		}
+	}
+	if len(exported) > most {
+		t.Errorf("Config has %d top-level fields, more than %d: %v", len(exported), most, exported)
+	}
 }

@@ -102,11 +102,11 @@ func TestSetCookiesAttributes(t *testing.T) {
 			"__Host-refresh_token=R; Path=/; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_refresh=CR; Path=/; Secure; SameSite=Lax",
 		}},
-		{"a non-expiring token gets a session cookie", Config{AllowNonExpiringTokens: true}, 0, []TokenOption{WithNoExpiry()}, setAccess(), []string{
+		{"a non-expiring token gets a session cookie", Config{Expiry: ExpiryConfig{AllowNonExpiring: true}}, 0, []TokenOption{WithNoExpiry()}, setAccess(), []string{
 			"__Host-access_token=A; Path=/; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Secure; SameSite=Lax",
 		}},
-		{"a non-expiring token with Cookies.MaxAge gets it", Config{AllowNonExpiringTokens: true, Cookies: CookieConfig{MaxAge: time.Minute}}, 0, []TokenOption{WithNoExpiry()}, setAccess(), []string{
+		{"a non-expiring token with Cookies.MaxAge gets it", Config{Expiry: ExpiryConfig{AllowNonExpiring: true}, Cookies: CookieConfig{MaxAge: time.Minute}}, 0, []TokenOption{WithNoExpiry()}, setAccess(), []string{
 			"__Host-access_token=A; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax",
 			"__Host-csrf_access=CA; Path=/; Max-Age=60; Secure; SameSite=Lax",
 		}},

@@ -131,7 +131,7 @@ func (o expiryOpt) applyToken(t *tokenOpts) {
 
 // WithExpiry overrides the configured lifetime for this token (the seed's
 // expires_time; at least one second, the resolution of "exp"). Pass [Never] (or use [WithNoExpiry]) for a token without
-// "exp", which needs [Config.AllowNonExpiringTokens] unless the token type
+// "exp", which needs [ExpiryConfig.AllowNonExpiring] unless the token type
 // is configured with Never.
 func WithExpiry(d time.Duration) TokenOption { return expiryOpt(d) }
 
@@ -150,7 +150,7 @@ func (o algOpt) applyToken(t *tokenOpts) {
 }
 
 // WithAlgorithm signs this token with another algorithm, which must be one
-// of the configured DecodeAlgorithms and fit a configured key.
+// of the configured Keys.DecodeAlgorithms and fit a configured key.
 func WithAlgorithm(alg string) TokenOption { return algOpt(alg) }
 
 type headersOpt map[string]any
@@ -165,7 +165,7 @@ type issuerOpt string
 
 func (o issuerOpt) applyToken(t *tokenOpts) { s := string(o); t.issuer = &s }
 
-// WithIssuer sets "iss" for this token instead of Config.EncodeIssuer.
+// WithIssuer sets "iss" for this token instead of Config.Claims.EncodeIssuer.
 func WithIssuer(iss string) TokenOption { return issuerOpt(iss) }
 
 type audienceOpt []string
@@ -191,7 +191,7 @@ type rolesOpt []string
 func (o rolesOpt) applyToken(t *tokenOpts) { t.roles = append([]string{}, o...) }
 
 // WithRoles sets the token's roles: a list of strings in the claim
-// [Config.RolesClaim] names ("roles" by default), which [Token.Roles]
+// [ClaimsConfig.RolesClaim] names ("roles" by default), which [Token.Roles]
 // returns and [Requirement.Roles] checks. Setting that claim in
 // WithClaims as well is an error.
 func WithRoles(roles ...string) TokenOption { return rolesOpt(roles) }
@@ -332,17 +332,17 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 	if now.IsZero() {
 		now = a.now()
 	}
-	lifetime := a.cfg.AccessTokenExpires
+	lifetime := a.cfg.Expiry.Access
 	typ := a.cfg.TypeClaim.Access
 	if o.refresh {
-		lifetime = a.cfg.RefreshTokenExpires
+		lifetime = a.cfg.Expiry.Refresh
 		typ = a.cfg.TypeClaim.Refresh
 	}
 	if fixed.expAt != 0 {
 		lifetime = 0 // "exp" is fixed.expAt
 	} else if o.expiry != 0 {
-		if o.expiry == Never && lifetime != Never && !a.cfg.AllowNonExpiringTokens {
-			return "", fmt.Errorf("authjwt: WithNoExpiry: non-expiring tokens need Config.AllowNonExpiringTokens (AUTHJWT_ALLOW_NON_EXPIRING_TOKENS)")
+		if o.expiry == Never && lifetime != Never && !a.cfg.Expiry.AllowNonExpiring {
+			return "", fmt.Errorf("authjwt: WithNoExpiry: non-expiring tokens need Config.Expiry.AllowNonExpiring (AUTHJWT_ALLOW_NON_EXPIRING_TOKENS)")
 		}
 		lifetime = o.expiry
 	}
@@ -367,7 +367,7 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 	if exp != 0 {
 		cs.SetExpires(exp)
 	}
-	iss := a.cfg.EncodeIssuer
+	iss := a.cfg.Claims.EncodeIssuer
 	if o.issuer != nil {
 		iss = *o.issuer
 	}
@@ -546,7 +546,7 @@ func (a *Auth) customMembers(claims any) ([]byte, error) {
 // appendRoles appends the roles claim to the custom members, refusing it
 // when they already hold it.
 func (a *Auth) appendRoles(members []byte, roles []string) ([]byte, error) {
-	name := a.cfg.RolesClaim
+	name := a.cfg.Claims.RolesClaim
 	if len(members) > 0 {
 		names, err := jws.TopLevelNames(slices.Concat([]byte("{"), members, []byte("}")))
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 
 func TestCreateTokenClaims(t *testing.T) {
 	clk := newClock()
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, EncodeIssuer: "https://id.example"})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Claims: ClaimsConfig{EncodeIssuer: "https://id.example"}})
 	now := clk.Now().Unix()
 	tok := must(a.CreateAccessToken("alice", WithFresh(true), WithAudience("api")))
 	m := decodePart(t, tok, 1)
@@ -76,7 +76,7 @@ func TestCreateExpiry(t *testing.T) {
 		t.Errorf("override exp %v", m["exp"])
 	}
 	if _, err := a.CreateAccessToken("a", WithNoExpiry()); err == nil {
-		t.Error("non-expiring token without AllowNonExpiringTokens")
+		t.Error("non-expiring token without Expiry.AllowNonExpiring")
 	}
 	if _, err := a.CreateAccessToken("a", WithExpiry(-time.Hour)); err == nil {
 		t.Error("negative expiry accepted")
@@ -94,7 +94,7 @@ func TestCreateExpiry(t *testing.T) {
 		t.Errorf("WithExpiry(1s): %v", err)
 	}
 	clk.Add(-600 * time.Millisecond)
-	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, AllowNonExpiringTokens: true})
+	b := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Expiry: ExpiryConfig{AllowNonExpiring: true}})
 	tok := must(b.CreateAccessToken("a", WithNoExpiry()))
 	if _, ok := decodePart(t, tok, 1)["exp"]; ok {
 		t.Error("exp present")
@@ -103,7 +103,7 @@ func TestCreateExpiry(t *testing.T) {
 		t.Error(err)
 	}
 	// Configured Never: the seed's authjwt_access_token_expires=False.
-	c := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, AccessTokenExpires: Never})
+	c := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Expiry: ExpiryConfig{Access: Never}})
 	tok = must(c.CreateAccessToken("a"))
 	if _, ok := decodePart(t, tok, 1)["exp"]; ok {
 		t.Error("exp present with Never")
@@ -150,7 +150,7 @@ func TestCustomClaimsCannotOverride(t *testing.T) {
 
 func TestAsymmetricKIDIsThumbprint(t *testing.T) {
 	k := keyFor("ES256")
-	a := mustNew(t, Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
+	a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, k), Algorithm: "ES256"}})
 	h := decodePart(t, must(a.CreateAccessToken("alice")), 0)
 	kid, _ := h["kid"].(string)
 	if len(kid) != 43 || strings.ContainsAny(kid, "+/=") {
@@ -234,13 +234,13 @@ func TestCreateRefusesInvalidUTF8(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range []string{"EncodeIssuer", "DecodeIssuer", "Keys.KeyID", "Keys.PublicKeyID", "TypeClaim.Access", "TypeClaim.Name", "DecodeAudience"} {
+	for _, s := range []string{"Claims.EncodeIssuer", "Claims.DecodeIssuer", "Keys.KeyID", "Keys.PublicKeyID", "TypeClaim.Access", "TypeClaim.Name", "Claims.DecodeAudience"} {
 		cfg := Config{Keys: KeyConfig{SecretKey: testSecret}}
 		if s == "Keys.PublicKeyID" { // the kid of tokens signed with PrivateKey
-			cfg = Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256"))}}
+			cfg = Config{Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256")), Algorithm: "ES256"}}
 		}
-		if s == "DecodeAudience" {
-			cfg.DecodeAudience = []string{bad}
+		if s == "Claims.DecodeAudience" {
+			cfg.Claims.DecodeAudience = []string{bad}
 		} else {
 			fieldByPath(reflect.ValueOf(&cfg).Elem(), s).SetString(bad)
 		}

@@ -49,7 +49,7 @@ func newKMS(t *testing.T) (*kmsSigner, *Auth) {
 	k := &kmsSigner{key: edKey}
 	store := revoke.NewMemory()
 	t.Cleanup(func() { store.Close() })
-	a := mustNew(t, Config{Algorithm: "EdDSA", Keys: KeyConfig{Signer: k},
+	a := mustNew(t, Config{Keys: KeyConfig{Signer: k, Algorithm: "EdDSA"},
 		Revocation: RevocationConfig{Enabled: true, Store: store, Rotation: true}})
 	return k, a
 }

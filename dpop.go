@@ -114,7 +114,7 @@ func newDPoPVerifier(cfg *Config, log *slog.Logger) *dpopVerifier {
 		algNames: d.Algorithms,
 		algAttr:  strings.Join(d.Algorithms, " "),
 		lifetime: seconds(d.ProofLifetime),
-		leeway:   seconds(cfg.DecodeLeeway),
+		leeway:   seconds(cfg.Claims.DecodeLeeway),
 		now:      cfg.Now,
 	}
 	for _, name := range d.Algorithms {

@@ -97,14 +97,14 @@ func LoadEnv() (Config, error) {
 //	KEY_ID                        string    none                   Keys.KeyID                         kid header of HMAC-signed tokens
 //	PUBLIC_KEY_ID                 string    RFC 7638 thumbprint    Keys.PublicKeyID                   kid of tokens signed with PRIVATE_KEY
 //	UNSAFE_ALLOW_SHORT_SECRET     bool      false                  Keys.UnsafeAllowShortSecret        accept a legacy secret shorter than RFC 7518 allows
-//	ALGORITHM                     string    HS256                  Algorithm                          signing algorithm
-//	DECODE_ALGORITHMS             list      ALGORITHM              DecodeAlgorithms                   algorithms accepted on verification
-//	DECODE_KID                    string    none                   DecodeKID                          the only kid accepted
-//	DECODE_LEEWAY                 duration  0                      DecodeLeeway                       clock skew tolerated on exp, nbf, iat (at most 10m)
-//	ENCODE_ISSUER                 string    none                   EncodeIssuer                       iss of new tokens
-//	DECODE_ISSUER                 string    none                   DecodeIssuer                       iss a token must carry
-//	ALLOW_REFRESH_WITHOUT_ISSUER  bool      false                  AllowRefreshWithoutIssuer          accept refresh tokens without iss (the seed's)
-//	DECODE_AUDIENCE               list      none                   DecodeAudience                     accepted audiences (any of)
+//	ALGORITHM                     string    HS256                  Keys.Algorithm                     signing algorithm
+//	DECODE_ALGORITHMS             list      ALGORITHM              Keys.DecodeAlgorithms              algorithms accepted on verification
+//	DECODE_KID                    string    none                   Keys.DecodeKID                     the only kid accepted
+//	DECODE_LEEWAY                 duration  0                      Claims.DecodeLeeway                clock skew tolerated on exp, nbf, iat (at most 10m)
+//	ENCODE_ISSUER                 string    none                   Claims.EncodeIssuer                iss of new tokens
+//	DECODE_ISSUER                 string    none                   Claims.DecodeIssuer                iss a token must carry
+//	ALLOW_REFRESH_WITHOUT_ISSUER  bool      false                  Claims.AllowRefreshWithoutIssuer   accept refresh tokens without iss (the seed's)
+//	DECODE_AUDIENCE               list      none                   Claims.DecodeAudience              accepted audiences (any of)
 //	RESOURCE                      URL       none                   Resource.Identifier                resource identifier (https URL, RFC 9728/8707): metadata, challenges, trusted issuers' default audience
 //	RESOURCE_METADATA             bool      false                  Resource.Metadata                  serve RFC 9728 metadata for each request's origin (implied by RESOURCE)
 //	RESOURCE_SCOPES               list      none                   Resource.Scopes                    scopes_supported of the metadata
@@ -115,9 +115,9 @@ func LoadEnv() (Config, error) {
 //	UNSAFE_REVOCATION_FAIL_OPEN   bool      false                  Revocation.UnsafeFailOpen          accept tokens when the store fails
 //	HEADER_NAME                   string    Authorization          Header.Name                        request header carrying the token
 //	HEADER_TYPE                   string    Bearer                 Header.Type                        scheme before the token; empty value sets Header.BareToken
-//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)              AccessTokenExpires                 access-token lifetime; false/never: Never
-//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14d)          RefreshTokenExpires                refresh-token lifetime; false/never: Never
-//	ALLOW_NON_EXPIRING_TOKENS     bool      false                  AllowNonExpiringTokens             allow tokens without exp
+//	ACCESS_TOKEN_EXPIRES          lifetime  900 (15m)              Expiry.Access                      access-token lifetime; false/never: Never
+//	REFRESH_TOKEN_EXPIRES         lifetime  1209600 (14d)          Expiry.Refresh                     refresh-token lifetime; false/never: Never
+//	ALLOW_NON_EXPIRING_TOKENS     bool      false                  Expiry.AllowNonExpiring            allow tokens without exp
 //	TOKEN_LOCATION                list      headers                TokenLocation                      headers, cookies or both
 //	ACCESS_COOKIE_KEY             string    __Host-access_token    Cookies.Access.Name                access-token cookie (no __Host- if insecure)
 //	REFRESH_COOKIE_KEY            string    __Host-refresh_token   Cookies.Refresh.Name               refresh-token cookie (no __Host- if insecure)
@@ -139,7 +139,7 @@ func LoadEnv() (Config, error) {
 //	SKIP_CROSS_ORIGIN_PROTECTION  bool      false                  Cookies.SkipCrossOriginProtection  turn the Origin/Fetch-Metadata check off
 //	TOKEN_TYPE_CLAIM              bool      true                   TypeClaim.Skip                     inverted: false drops the type claim
 //	TOKEN_TYPE_CLAIM_NAME         string    type                   TypeClaim.Name                     name of the type claim
-//	ROLES_CLAIM                   string    roles                  RolesClaim                         claim holding our tokens' roles
+//	ROLES_CLAIM                   string    roles                  Claims.RolesClaim                  claim holding our tokens' roles
 //	ACCESS_TOKEN_TYPE             string    access                 TypeClaim.Access                   type claim of access tokens
 //	REFRESH_TOKEN_TYPE            string    refresh                TypeClaim.Refresh                  type claim of refresh tokens
 //	REFRESH_TOKEN_ROTATION        bool      false                  Revocation.Rotation                one-time refresh tokens, reuse detected
@@ -333,14 +333,14 @@ var envVars = []envVar{
 	strVar("KEY_ID", "Keys.KeyID", func(c *Config) *string { return &c.Keys.KeyID }).describe("string", "none", "kid header of HMAC-signed tokens"),
 	strVar("PUBLIC_KEY_ID", "Keys.PublicKeyID", func(c *Config) *string { return &c.Keys.PublicKeyID }).describe("string", "RFC 7638 thumbprint", "kid of tokens signed with PRIVATE_KEY"),
 	boolVar("UNSAFE_ALLOW_SHORT_SECRET", "Keys.UnsafeAllowShortSecret", false, func(c *Config) *bool { return &c.Keys.UnsafeAllowShortSecret }).describe("bool", "false", "accept a legacy secret shorter than RFC 7518 allows"),
-	strVar("ALGORITHM", "Algorithm", func(c *Config) *string { return &c.Algorithm }).describe("string", "HS256", "signing algorithm"),
-	listVar("DECODE_ALGORITHMS", "DecodeAlgorithms", false, func(c *Config) *[]string { return &c.DecodeAlgorithms }).describe("list", "ALGORITHM", "algorithms accepted on verification"),
-	strVar("DECODE_KID", "DecodeKID", func(c *Config) *string { return &c.DecodeKID }).describe("string", "none", "the only kid accepted"),
-	durVar("DECODE_LEEWAY", "DecodeLeeway", durZeroOK, func(c *Config) *time.Duration { return &c.DecodeLeeway }).describe("duration", "0", "clock skew tolerated on exp, nbf, iat (at most 10m)"),
-	strVar("ENCODE_ISSUER", "EncodeIssuer", func(c *Config) *string { return &c.EncodeIssuer }).describe("string", "none", "iss of new tokens"),
-	strVar("DECODE_ISSUER", "DecodeIssuer", func(c *Config) *string { return &c.DecodeIssuer }).describe("string", "none", "iss a token must carry"),
-	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.AllowRefreshWithoutIssuer }).describe("bool", "false", "accept refresh tokens without iss (the seed's)"),
-	listVar("DECODE_AUDIENCE", "DecodeAudience", true, func(c *Config) *[]string { return &c.DecodeAudience }).describe("list", "none", "accepted audiences (any of)"),
+	strVar("ALGORITHM", "Keys.Algorithm", func(c *Config) *string { return &c.Keys.Algorithm }).describe("string", "HS256", "signing algorithm"),
+	listVar("DECODE_ALGORITHMS", "Keys.DecodeAlgorithms", false, func(c *Config) *[]string { return &c.Keys.DecodeAlgorithms }).describe("list", "ALGORITHM", "algorithms accepted on verification"),
+	strVar("DECODE_KID", "Keys.DecodeKID", func(c *Config) *string { return &c.Keys.DecodeKID }).describe("string", "none", "the only kid accepted"),
+	durVar("DECODE_LEEWAY", "Claims.DecodeLeeway", durZeroOK, func(c *Config) *time.Duration { return &c.Claims.DecodeLeeway }).describe("duration", "0", "clock skew tolerated on exp, nbf, iat (at most 10m)"),
+	strVar("ENCODE_ISSUER", "Claims.EncodeIssuer", func(c *Config) *string { return &c.Claims.EncodeIssuer }).describe("string", "none", "iss of new tokens"),
+	strVar("DECODE_ISSUER", "Claims.DecodeIssuer", func(c *Config) *string { return &c.Claims.DecodeIssuer }).describe("string", "none", "iss a token must carry"),
+	boolVar("ALLOW_REFRESH_WITHOUT_ISSUER", "Claims.AllowRefreshWithoutIssuer", false, func(c *Config) *bool { return &c.Claims.AllowRefreshWithoutIssuer }).describe("bool", "false", "accept refresh tokens without iss (the seed's)"),
+	listVar("DECODE_AUDIENCE", "Claims.DecodeAudience", true, func(c *Config) *[]string { return &c.Claims.DecodeAudience }).describe("list", "none", "accepted audiences (any of)"),
 	strVar("RESOURCE", "Resource.Identifier", func(c *Config) *string { return &c.Resource.Identifier }).describe("URL", "none", "resource identifier (https URL, RFC 9728/8707): metadata, challenges, trusted issuers' default audience"),
 	boolVar("RESOURCE_METADATA", "Resource.Metadata", false, func(c *Config) *bool { return &c.Resource.Metadata }).describe("bool", "false", "serve RFC 9728 metadata for each request's origin (implied by RESOURCE)"),
 	listVar("RESOURCE_SCOPES", "Resource.Scopes", false, func(c *Config) *[]string { return &c.Resource.Scopes }).describe("list", "none", "scopes_supported of the metadata"),
@@ -357,9 +357,9 @@ var envVars = []envVar{
 		c.Header.Type = v
 		return nil
 	}}.describe("string", "Bearer", "scheme before the token; empty value sets Header.BareToken"),
-	durVar("ACCESS_TOKEN_EXPIRES", "AccessTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.AccessTokenExpires }).describe("lifetime", "900 (15m)", "access-token lifetime; false/never: Never"),
-	durVar("REFRESH_TOKEN_EXPIRES", "RefreshTokenExpires", durLifetime, func(c *Config) *time.Duration { return &c.RefreshTokenExpires }).describe("lifetime", "1209600 (14d)", "refresh-token lifetime; false/never: Never"),
-	boolVar("ALLOW_NON_EXPIRING_TOKENS", "AllowNonExpiringTokens", false, func(c *Config) *bool { return &c.AllowNonExpiringTokens }).describe("bool", "false", "allow tokens without exp"),
+	durVar("ACCESS_TOKEN_EXPIRES", "Expiry.Access", durLifetime, func(c *Config) *time.Duration { return &c.Expiry.Access }).describe("lifetime", "900 (15m)", "access-token lifetime; false/never: Never"),
+	durVar("REFRESH_TOKEN_EXPIRES", "Expiry.Refresh", durLifetime, func(c *Config) *time.Duration { return &c.Expiry.Refresh }).describe("lifetime", "1209600 (14d)", "refresh-token lifetime; false/never: Never"),
+	boolVar("ALLOW_NON_EXPIRING_TOKENS", "Expiry.AllowNonExpiring", false, func(c *Config) *bool { return &c.Expiry.AllowNonExpiring }).describe("bool", "false", "allow tokens without exp"),
 	listVar("TOKEN_LOCATION", "TokenLocation", false, func(c *Config) *[]string { return &c.TokenLocation }).describe("list", "headers", "headers, cookies or both"),
 	strVar("ACCESS_COOKIE_KEY", "Cookies.Access.Name", func(c *Config) *string { return &c.Cookies.Access.Name }).describe("string", "__Host-access_token", "access-token cookie (no __Host- if insecure)"),
 	strVar("REFRESH_COOKIE_KEY", "Cookies.Refresh.Name", func(c *Config) *string { return &c.Cookies.Refresh.Name }).describe("string", "__Host-refresh_token", "refresh-token cookie (no __Host- if insecure)"),
@@ -381,7 +381,7 @@ var envVars = []envVar{
 	boolVar("SKIP_CROSS_ORIGIN_PROTECTION", "Cookies.SkipCrossOriginProtection", false, func(c *Config) *bool { return &c.Cookies.SkipCrossOriginProtection }).describe("bool", "false", "turn the Origin/Fetch-Metadata check off"),
 	boolVar("TOKEN_TYPE_CLAIM", "TypeClaim.Skip", true, func(c *Config) *bool { return &c.TypeClaim.Skip }).describe("bool", "true", "inverted: false drops the type claim"),
 	strVar("TOKEN_TYPE_CLAIM_NAME", "TypeClaim.Name", func(c *Config) *string { return &c.TypeClaim.Name }).describe("string", "type", "name of the type claim"),
-	strVar("ROLES_CLAIM", "RolesClaim", func(c *Config) *string { return &c.RolesClaim }).describe("string", "roles", "claim holding our tokens' roles"),
+	strVar("ROLES_CLAIM", "Claims.RolesClaim", func(c *Config) *string { return &c.Claims.RolesClaim }).describe("string", "roles", "claim holding our tokens' roles"),
 	strVar("ACCESS_TOKEN_TYPE", "TypeClaim.Access", func(c *Config) *string { return &c.TypeClaim.Access }).describe("string", "access", "type claim of access tokens"),
 	strVar("REFRESH_TOKEN_TYPE", "TypeClaim.Refresh", func(c *Config) *string { return &c.TypeClaim.Refresh }).describe("string", "refresh", "type claim of refresh tokens"),
 	boolVar("REFRESH_TOKEN_ROTATION", "Revocation.Rotation", false, func(c *Config) *bool { return &c.Revocation.Rotation }).describe("bool", "false", "one-time refresh tokens, reuse detected"),

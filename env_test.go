@@ -119,16 +119,19 @@ var envFullWant = authjwt.Config{
 		PublicKeyID:            "es-1",
 		PrivateKey:             envTestPrivatePEM,
 		PublicKey:              envTestPublicPEM,
+		Algorithm:              "ES256",
+		DecodeAlgorithms:       []string{"ES256", "HS256"},
+		DecodeKID:              "kid-1",
 	},
-	Algorithm:                 "ES256",
-	DecodeAlgorithms:          []string{"ES256", "HS256"},
-	DecodeKID:                 "kid-1",
-	DecodeLeeway:              30 * time.Second,
-	EncodeIssuer:              "https://issuer.example",
-	DecodeIssuer:              "https://other.example",
-	AllowRefreshWithoutIssuer: true,
-	DecodeAudience:            []string{"api", "web"},
-	Resource:                  authjwt.ResourceConfig{Identifier: "https://api.example/v1", Metadata: true, Scopes: []string{"admin", "read"}},
+	Claims: authjwt.ClaimsConfig{
+		DecodeLeeway:              30 * time.Second,
+		EncodeIssuer:              "https://issuer.example",
+		DecodeIssuer:              "https://other.example",
+		AllowRefreshWithoutIssuer: true,
+		DecodeAudience:            []string{"api", "web"},
+		RolesClaim:                "perms",
+	},
+	Resource: authjwt.ResourceConfig{Identifier: "https://api.example/v1", Metadata: true, Scopes: []string{"admin", "read"}},
 	Revocation: authjwt.RevocationConfig{
 		Enabled:        true,
 		Checks:         []string{"refresh"},
@@ -148,10 +151,12 @@ var envFullWant = authjwt.Config{
 		Name: "X-Auth",
 		Type: "JWT",
 	},
-	AccessTokenExpires:     600 * time.Second,
-	RefreshTokenExpires:    72 * time.Hour,
-	AllowNonExpiringTokens: true,
-	TokenLocation:          []string{"headers", "cookies"},
+	Expiry: authjwt.ExpiryConfig{
+		Access:           600 * time.Second,
+		Refresh:          72 * time.Hour,
+		AllowNonExpiring: true,
+	},
+	TokenLocation: []string{"headers", "cookies"},
 	Cookies: authjwt.CookieConfig{
 		Access: authjwt.TokenCookie{
 			Name:       "at",
@@ -182,7 +187,6 @@ var envFullWant = authjwt.Config{
 		Access:  "acc",
 		Refresh: "ref",
 	},
-	RolesClaim:        "perms",
 	MaxTokenSize:      16384,
 	VerifyCacheSize:   1000,
 	LegacyStatusCodes: true,
@@ -343,27 +347,31 @@ func TestConfigFromEnvValues(t *testing.T) {
 		{"secret kept verbatim", "a secret's spaces and newline are part of it when given directly",
 			[]string{"AUTHJWT_SECRET_KEY= padded secret \n"}, authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: " padded secret \n"}}},
 		{"duplicate, same value", "a repeated identical entry is harmless",
-			[]string{"AUTHJWT_ALGORITHM=HS512", "AUTHJWT_ALGORITHM=HS512"}, authjwt.Config{Algorithm: "HS512"}},
+			[]string{"AUTHJWT_ALGORITHM=HS512", "AUTHJWT_ALGORITHM=HS512"}, authjwt.Config{Keys: authjwt.KeyConfig{Algorithm: "HS512"}}},
 		{"expiry seconds", "the seed's integer seconds",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=900", "AUTHJWT_REFRESH_TOKEN_EXPIRES=1209600"},
-			authjwt.Config{AccessTokenExpires: 15 * time.Minute, RefreshTokenExpires: 14 * 24 * time.Hour}},
+			authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: 15 * time.Minute, Refresh: 14 * 24 * time.Hour}}},
 		{"expiry Go duration", "Go durations with several units",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=1h30m", "AUTHJWT_REFRESH_TOKEN_EXPIRES=500ms"},
-			authjwt.Config{AccessTokenExpires: 90 * time.Minute, RefreshTokenExpires: 500 * time.Millisecond}},
+			authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: 90 * time.Minute, Refresh: 500 * time.Millisecond}}},
 		{"expiry false", "the seed's False means tokens that do not expire",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=false", "AUTHJWT_REFRESH_TOKEN_EXPIRES=False"},
-			authjwt.Config{AccessTokenExpires: authjwt.Never, RefreshTokenExpires: authjwt.Never}},
+			authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: authjwt.Never, Refresh: authjwt.Never}}},
 		{"expiry never", "never is the readable spelling, any case",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=never", "AUTHJWT_REFRESH_TOKEN_EXPIRES=NEVER"},
-			authjwt.Config{AccessTokenExpires: authjwt.Never, RefreshTokenExpires: authjwt.Never}},
+			authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: authjwt.Never, Refresh: authjwt.Never}}},
 		{"pydantic durations", "a seed .env file's timedelta forms: ISO 8601, [D,]HH:MM:SS, decimal seconds",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=PT15M", "AUTHJWT_REFRESH_TOKEN_EXPIRES=P1DT2H30M", "AUTHJWT_DECODE_LEEWAY=1.5",
 				"AUTHJWT_COOKIE_MAX_AGE=1d,01:00:00", "AUTHJWT_STORE_TIMEOUT=00:00:02.5", "AUTHJWT_REFRESH_REUSE_GRACE=pt0.5s"},
 			authjwt.Config{
-				AccessTokenExpires:  15 * time.Minute,
-				RefreshTokenExpires: 26*time.Hour + 30*time.Minute,
-				DecodeLeeway:        1500 * time.Millisecond,
-				Cookies:             authjwt.CookieConfig{MaxAge: 25 * time.Hour},
+				Expiry: authjwt.ExpiryConfig{
+					Access:  15 * time.Minute,
+					Refresh: 26*time.Hour + 30*time.Minute,
+				},
+				Claims: authjwt.ClaimsConfig{
+					DecodeLeeway: 1500 * time.Millisecond,
+				},
+				Cookies: authjwt.CookieConfig{MaxAge: 25 * time.Hour},
 				Revocation: authjwt.RevocationConfig{
 					Timeout:    2500 * time.Millisecond,
 					ReuseGrace: 500 * time.Millisecond,
@@ -371,17 +379,19 @@ func TestConfigFromEnvValues(t *testing.T) {
 			}},
 		{"pydantic durations, days and weeks", "P14D, P2W, 14D00:00:00",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=P14D", "AUTHJWT_REFRESH_TOKEN_EXPIRES=P2W", "AUTHJWT_COOKIE_MAX_AGE=14D00:00:00"},
-			authjwt.Config{AccessTokenExpires: 14 * 24 * time.Hour, RefreshTokenExpires: 14 * 24 * time.Hour, Cookies: authjwt.CookieConfig{MaxAge: 14 * 24 * time.Hour}}},
+			authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: 14 * 24 * time.Hour, Refresh: 14 * 24 * time.Hour}, Cookies: authjwt.CookieConfig{MaxAge: 14 * 24 * time.Hour}}},
 		{"lifetime off", "pydantic reads off/no/n/f as False: no exp",
 			[]string{"AUTHJWT_ACCESS_TOKEN_EXPIRES=off", "AUTHJWT_REFRESH_TOKEN_EXPIRES=No"},
-			authjwt.Config{AccessTokenExpires: authjwt.Never, RefreshTokenExpires: authjwt.Never}},
+			authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: authjwt.Never, Refresh: authjwt.Never}}},
 		{"pydantic booleans", "yes/on/y and no/off/n, any case, as pydantic reads them",
 			[]string{"AUTHJWT_DENYLIST_ENABLED=yes", "AUTHJWT_LEGACY_STATUS_CODES=On", "AUTHJWT_ALLOW_NON_EXPIRING_TOKENS=Y",
 				"AUTHJWT_COOKIE_SECURE=off", "AUTHJWT_COOKIE_CSRF_PROTECT=NO", "AUTHJWT_TOKEN_TYPE_CLAIM=n", "AUTHJWT_SKIP_CROSS_ORIGIN_PROTECTION=tRuE"},
 			authjwt.Config{
-				Revocation:             authjwt.RevocationConfig{Enabled: true},
-				LegacyStatusCodes:      true,
-				AllowNonExpiringTokens: true,
+				Revocation:        authjwt.RevocationConfig{Enabled: true},
+				LegacyStatusCodes: true,
+				Expiry: authjwt.ExpiryConfig{
+					AllowNonExpiring: true,
+				},
 				Cookies: authjwt.CookieConfig{
 					Insecure:                  true,
 					UnsafeDisableCSRF:         true,
@@ -392,7 +402,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		{"leeway zero", "0 is a real leeway (and its default)",
 			[]string{"AUTHJWT_DECODE_LEEWAY=0", "AUTHJWT_REFRESH_REUSE_GRACE=0s"}, authjwt.Config{}},
 		{"leeway duration", "sub-second leeway as a Go duration",
-			[]string{"AUTHJWT_DECODE_LEEWAY=1500ms"}, authjwt.Config{DecodeLeeway: 1500 * time.Millisecond}},
+			[]string{"AUTHJWT_DECODE_LEEWAY=1500ms"}, authjwt.Config{Claims: authjwt.ClaimsConfig{DecodeLeeway: 1500 * time.Millisecond}}},
 		{"seconds with plus sign", "strconv's +N form is still whole seconds",
 			[]string{"AUTHJWT_COOKIE_MAX_AGE=+60"}, authjwt.Config{Cookies: authjwt.CookieConfig{MaxAge: time.Minute}}},
 		{"bool true, not inverted", "COOKIE_SECURE=true is the default: Cookies.Insecure stays false",
@@ -404,18 +414,18 @@ func TestConfigFromEnvValues(t *testing.T) {
 		{"comma list trimmed", "items are trimmed of spaces",
 			[]string{"AUTHJWT_TOKEN_LOCATION= headers ,\tcookies "}, authjwt.Config{TokenLocation: []string{"headers", "cookies"}}},
 		{"single item", "a list of one needs no comma",
-			[]string{"AUTHJWT_DECODE_AUDIENCE=api"}, authjwt.Config{DecodeAudience: []string{"api"}}},
+			[]string{"AUTHJWT_DECODE_AUDIENCE=api"}, authjwt.Config{Claims: authjwt.ClaimsConfig{DecodeAudience: []string{"api"}}}},
 		{"JSON list", "the seed's list form, as pydantic takes it",
 			[]string{`AUTHJWT_TOKEN_LOCATION=["headers","cookies"]`}, authjwt.Config{TokenLocation: []string{"headers", "cookies"}}},
 		{"JSON list keeps commas", "a JSON item may contain a comma",
-			[]string{`AUTHJWT_DECODE_AUDIENCE=[" a,b", "c"]`}, authjwt.Config{DecodeAudience: []string{" a,b", "c"}}},
+			[]string{`AUTHJWT_DECODE_AUDIENCE=[" a,b", "c"]`}, authjwt.Config{Claims: authjwt.ClaimsConfig{DecodeAudience: []string{" a,b", "c"}}}},
 		{"JSON list with spaces around", "whitespace around the array is fine",
 			[]string{"AUTHJWT_CSRF_METHODS= [\"POST\"] "}, authjwt.Config{Cookies: authjwt.CookieConfig{CSRFMethods: []string{"POST"}}}},
 		{"empty denylist checks", "[] is the only way to check no token type (nil would mean both)",
 			[]string{"AUTHJWT_DENYLIST_TOKEN_CHECKS=[]"}, authjwt.Config{Revocation: authjwt.RevocationConfig{Checks: []string{}}}},
 		{"empty audience and origins", "[] equals the default where empty means none",
 			[]string{"AUTHJWT_DECODE_AUDIENCE=[]", "AUTHJWT_TRUSTED_ORIGINS=[ ]"},
-			authjwt.Config{DecodeAudience: []string{}, Cookies: authjwt.CookieConfig{TrustedOrigins: []string{}}}},
+			authjwt.Config{Claims: authjwt.ClaimsConfig{DecodeAudience: []string{}}, Cookies: authjwt.CookieConfig{TrustedOrigins: []string{}}}},
 		{"max token size", "an integer in bytes; New checks the minimum",
 			[]string{"AUTHJWT_MAX_TOKEN_SIZE=100"}, authjwt.Config{MaxTokenSize: 100}},
 		{"extra keys without extra", "server keys unknown to ConfigFromEnv are refused, see the error test; the library keys still parse",
@@ -730,7 +740,7 @@ func TestConfigFromEnvExtra(t *testing.T) {
 	}{
 		{"server keys", "the reference server's own variables are returned, not refused",
 			[]string{"AUTHJWT_DENYLIST_URL=redis://127.0.0.1:6379/0", "AUTHJWT_TRUSTED_ISSUER=https://idp.example", "AUTHJWT_ALGORITHM=HS384"},
-			authjwt.Config{Algorithm: "HS384"},
+			authjwt.Config{Keys: authjwt.KeyConfig{Algorithm: "HS384"}},
 			map[string]string{"AUTHJWT_DENYLIST_URL": "redis://127.0.0.1:6379/0", "AUTHJWT_TRUSTED_ISSUER": "https://idp.example"}, nil},
 		{"empty extra value", "present but empty is reported, the caller decides",
 			[]string{"AUTHJWT_TRUSTED_JWKS_URL="}, authjwt.Config{},
@@ -784,7 +794,7 @@ func TestLoadEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := authjwt.Config{AccessTokenExpires: authjwt.Never, DecodeAudience: []string{"a", "b"}}
+	want := authjwt.Config{Expiry: authjwt.ExpiryConfig{Access: authjwt.Never}, Claims: authjwt.ClaimsConfig{DecodeAudience: []string{"a", "b"}}}
 	if !reflect.DeepEqual(authjwt.WithoutOrigin(got), want) {
 		t.Errorf("LoadEnv reads the process environment: got %+v, want %+v", got, want)
 	}
@@ -897,7 +907,7 @@ func TestConfigFromEnvEndToEnd(t *testing.T) {
 				t.Errorf("%s: token for another audience accepted", tt.why)
 			}
 			got := a.Config()
-			if got.AccessTokenExpires != time.Minute || got.RefreshTokenExpires != authjwt.Never || got.DecodeLeeway != 5*time.Second || got.TypeClaim.Name != "kind" {
+			if got.Expiry.Access != time.Minute || got.Expiry.Refresh != authjwt.Never || got.Claims.DecodeLeeway != 5*time.Second || got.TypeClaim.Name != "kind" {
 				t.Errorf("%s: Config in effect %+v", tt.why, got)
 			}
 		})
@@ -955,9 +965,9 @@ func FuzzConfigFromEnv(f *testing.F) {
 			return
 		}
 		cfg.Logger = quiet
-		if cfg.AccessTokenExpires < 0 && cfg.AccessTokenExpires != authjwt.Never ||
-			cfg.RefreshTokenExpires < 0 && cfg.RefreshTokenExpires != authjwt.Never ||
-			cfg.DecodeLeeway < 0 || cfg.Revocation.Timeout < 0 || cfg.Cookies.MaxAge < 0 || cfg.Revocation.ReuseGrace < 0 || cfg.Revocation.MaxStaleness < 0 {
+		if cfg.Expiry.Access < 0 && cfg.Expiry.Access != authjwt.Never ||
+			cfg.Expiry.Refresh < 0 && cfg.Expiry.Refresh != authjwt.Never ||
+			cfg.Claims.DecodeLeeway < 0 || cfg.Revocation.Timeout < 0 || cfg.Cookies.MaxAge < 0 || cfg.Revocation.ReuseGrace < 0 || cfg.Revocation.MaxStaleness < 0 {
 			t.Fatalf("negative duration accepted: %+v", cfg)
 		}
 		_, _ = authjwt.New(cfg) // errors are fine; panics are not
@@ -982,7 +992,7 @@ func ExampleConfigFromEnv() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(auth.Config().AccessTokenExpires, auth.Config().RefreshTokenExpires == authjwt.Never, auth.Config().TokenLocation)
+	fmt.Println(auth.Config().Expiry.Access, auth.Config().Expiry.Refresh == authjwt.Never, auth.Config().TokenLocation)
 
 	_, err = authjwt.ConfigFromEnv([]string{"AUTHJWT_ACESS_TOKEN_EXPIRES=900"})
 	fmt.Println(err)

@@ -54,7 +54,7 @@ func ExampleNew() {
 	fmt.Println(err)
 
 	auth, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}})
-	fmt.Println(err, auth.Config().AccessTokenExpires, auth.Config().TokenLocation)
+	fmt.Println(err, auth.Config().Expiry.Access, auth.Config().TokenLocation)
 	// Output:
 	// authjwt: Keys.SecretKey: HS256 needs a secret of at least 32 bytes (RFC 7518 §3.2), got 9; generate one with `authjwt keygen --alg HS256`, or set Keys.UnsafeAllowShortSecret (AUTHJWT_UNSAFE_ALLOW_SHORT_SECRET) to keep a legacy secret
 	// <nil> 15m0s [headers]
@@ -257,11 +257,11 @@ func ExampleAuth_RequireRoles() {
 	// 403 {"detail":"Not enough permissions","code":"insufficient_permissions"}
 }
 
-// WithRoles writes the roles into the claim Config.RolesClaim names
+// WithRoles writes the roles into the claim Config.Claims.RolesClaim names
 // ("roles" unless renamed, here for a schema that calls them
 // "permissions"), which Token.Roles and RequireRoles read.
 func ExampleWithRoles() {
-	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, RolesClaim: "permissions"})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Claims: authjwt.ClaimsConfig{RolesClaim: "permissions"}})
 	tok, _ := auth.CreateAccessToken("alice", authjwt.WithRoles("admin", "billing"))
 	t, _ := auth.Verify(context.Background(), tok, authjwt.Requirement{Roles: []string{"billing"}})
 	p, _ := t.Claim("permissions")
@@ -402,7 +402,7 @@ func (k remoteKey) SignContext(ctx context.Context, rand io.Reader, digest []byt
 // ...Context creation methods (and of Rotate and RefreshHandler).
 func ExampleContextSigner() {
 	seed := make([]byte, ed25519.SeedSize)
-	auth := mustNew(authjwt.Config{Algorithm: "EdDSA", Keys: authjwt.KeyConfig{Signer: remoteKey{ed25519.NewKeyFromSeed(seed)}}})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{Signer: remoteKey{ed25519.NewKeyFromSeed(seed)}, Algorithm: "EdDSA"}})
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -430,7 +430,7 @@ func examplePrivateKeyPEM(seed byte) string {
 // JWKSHandler publishes the public key, so other services verify our
 // tokens without sharing a secret.
 func ExampleAuth_JWKSHandler() {
-	auth := mustNew(authjwt.Config{Algorithm: "EdDSA", Keys: authjwt.KeyConfig{PrivateKey: examplePrivateKeyPEM(1)}})
+	auth := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: examplePrivateKeyPEM(1), Algorithm: "EdDSA"}})
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", auth.JWKSHandler())
 
@@ -466,7 +466,7 @@ func (s staticKeys) Lookup(_ context.Context, kid string) (keys.Key, error) {
 func ExampleTrustedIssuer() {
 	// The provider, for the example: it signs with its own key.
 	const realm = "https://sso.example.com/realms/acme"
-	provider := mustNew(authjwt.Config{Algorithm: "EdDSA", Keys: authjwt.KeyConfig{PrivateKey: examplePrivateKeyPEM(2)}, EncodeIssuer: realm, TypeClaim: authjwt.TypeClaimConfig{Skip: true}})
+	provider := mustNew(authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: examplePrivateKeyPEM(2), Algorithm: "EdDSA"}, Claims: authjwt.ClaimsConfig{EncodeIssuer: realm}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}})
 	providerToken, _ := provider.CreateAccessToken("f2c1-user-id",
 		authjwt.WithAudience("orders-api"),
 		authjwt.WithClaims(map[string]any{"realm_access": map[string]any{"roles": []string{"admin"}}}))

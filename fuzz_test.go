@@ -171,7 +171,7 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 		var auds []string
 		if useIss {
 			opts = append(opts, WithIssuer(iss))
-			cfg.DecodeIssuer = iss
+			cfg.Claims.DecodeIssuer = iss
 		}
 		if useAud {
 			auds = []string{aud1}
@@ -179,7 +179,7 @@ func FuzzCreateVerifyRoundTrip(f *testing.F) {
 				auds = append(auds, aud2)
 			}
 			opts = append(opts, WithAudience(auds...))
-			cfg.DecodeAudience = auds
+			cfg.Claims.DecodeAudience = auds
 		}
 		if useFamily {
 			opts = append(opts, WithFamily(family))

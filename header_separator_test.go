@@ -16,9 +16,11 @@ func TestHeaderWithSeparators(t *testing.T) {
 	for _, bare := range []bool{false, true} {
 		var events int
 		a := mustNew(t, Config{
-			Keys:     KeyConfig{SecretKey: testSecret},
-			Header:   HeaderConfig{BareToken: bare},
-			OnVerify: func(context.Context, VerifyEvent) { events++ },
+			Keys:   KeyConfig{SecretKey: testSecret},
+			Header: HeaderConfig{BareToken: bare},
+			Hooks: HookConfig{
+				OnVerify: func(context.Context, VerifyEvent) { events++ },
+			},
 		})
 		good := must(a.CreateAccessToken("alice"))
 		prefix := "Bearer "

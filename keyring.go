@@ -46,7 +46,7 @@ type headerCache struct {
 // keyRing owns our keys: it loads them from Config.Keys (a rotating
 // Keys.Set, or the static SecretKey / PrivateKey / PublicKey / Signer /
 // VerifyKey), signs new tokens, publishes the public keys, and is the
-// decoder's resolver for our tokens (gate: DecodeAlgorithms, DecodeKID).
+// decoder's resolver for our tokens (gate: Keys.DecodeAlgorithms, Keys.DecodeKID).
 type keyRing struct {
 	gate    jws.Gate // Allowed is indexed by jws.Alg
 	signAlg jws.Alg
@@ -89,7 +89,7 @@ func newKeyRing(cfg *Config, enc *jws.Encoder, log *slog.Logger) (*keyRing, erro
 	} else if err := r.loadKeys(*cfg); err != nil {
 		return nil, err
 	}
-	r.gate.KID = cfg.DecodeKID
+	r.gate.KID = cfg.Keys.DecodeKID
 	return r, nil
 }
 
@@ -261,25 +261,25 @@ func (a *Auth) PublicKey() (pemText, thumbprint string, err error) {
 }
 
 func (r *keyRing) loadKeys(cfg Config) error {
-	alg, ok := jws.ParseAlg(cfg.Algorithm)
+	alg, ok := jws.ParseAlg(cfg.Keys.Algorithm)
 	if !ok {
-		return settingError("Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Algorithm)
+		return settingError("Keys.Algorithm", "unknown or forbidden algorithm %q (AUTHJWT_ALGORITHM)", cfg.Keys.Algorithm)
 	}
-	if err := algAvailable("Algorithm", alg); err != nil {
+	if err := algAvailable("Keys.Algorithm", alg); err != nil {
 		return err
 	}
 	r.signAlg = alg
-	decode := cfg.DecodeAlgorithms
+	decode := cfg.Keys.DecodeAlgorithms
 	if len(decode) == 0 {
-		decode = []string{cfg.Algorithm}
+		decode = []string{cfg.Keys.Algorithm}
 	}
 	var decodeAlgs []jws.Alg
 	for _, s := range decode {
 		d, ok := jws.ParseAlg(s)
 		if !ok {
-			return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
+			return settingError("Keys.DecodeAlgorithms", "unknown or forbidden algorithm %q (AUTHJWT_DECODE_ALGORITHMS)", s)
 		}
-		if err := algAvailable("DecodeAlgorithms", d); err != nil {
+		if err := algAvailable("Keys.DecodeAlgorithms", d); err != nil {
 			return err
 		}
 		r.gate.Allowed[d] = true
@@ -423,7 +423,7 @@ func (r *keyRing) useKeySet(cfg Config) error {
 		return settingError("Keys.Set", "each key of a Keys.Set carries its own kid: Keys.KeyID and Keys.PublicKeyID are for Keys.SecretKey and Keys.PrivateKey")
 	}
 	r.set = cfg.Keys.Set
-	if len(cfg.DecodeAlgorithms) == 0 {
+	if len(cfg.Keys.DecodeAlgorithms) == 0 {
 		// Every key is bound to its own algorithm; allow them all here.
 		for i := range jws.NumAlgs {
 			if i.Known() && i.Available() {
@@ -431,12 +431,12 @@ func (r *keyRing) useKeySet(cfg Config) error {
 			}
 		}
 	} else {
-		for _, s := range cfg.DecodeAlgorithms {
+		for _, s := range cfg.Keys.DecodeAlgorithms {
 			d, ok := jws.ParseAlg(s)
 			if !ok {
-				return settingError("DecodeAlgorithms", "unknown or forbidden algorithm %q", s)
+				return settingError("Keys.DecodeAlgorithms", "unknown or forbidden algorithm %q", s)
 			}
-			if err := algAvailable("DecodeAlgorithms", d); err != nil {
+			if err := algAvailable("Keys.DecodeAlgorithms", d); err != nil {
 				return err
 			}
 			r.gate.Allowed[d] = true
@@ -530,7 +530,7 @@ func (r *keyRing) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) 
 			r.log.Debug("authjwt: no private key configured; tokens can be verified but not created")
 		}
 		if err := keys.CheckKey(alg.String(), pub); err != nil {
-			return settingError("Algorithm", "%s does not fit the configured key: %v", alg, strings.TrimPrefix(err.Error(), "authjwt: "))
+			return settingError("Keys.Algorithm", "%s does not fit the configured key: %v", alg, strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 	}
 	for _, d := range decodeAlgs {
@@ -538,7 +538,7 @@ func (r *keyRing) loadAsymmetric(cfg Config, alg jws.Alg, decodeAlgs []jws.Alg) 
 			continue
 		}
 		if err := keys.CheckKey(d.String(), pub); err != nil {
-			return settingError("DecodeAlgorithms", "%s does not fit the configured key: %v", d, strings.TrimPrefix(err.Error(), "authjwt: "))
+			return settingError("Keys.DecodeAlgorithms", "%s does not fit the configured key: %v", d, strings.TrimPrefix(err.Error(), "authjwt: "))
 		}
 	}
 	kid := cfg.Keys.PublicKeyID

@@ -12,8 +12,8 @@ import (
 // tokens verified whatever kid they name.
 func TestStaticKeysAreASet(t *testing.T) {
 	rsaKey := keyFor("RS256")
-	a := mustNew(t, Config{Algorithm: "HS256", DecodeAlgorithms: []string{"HS256", "HS384", "RS256", "PS256"},
-		Keys: KeyConfig{SecretKey: testSecret + testSecret, PrivateKey: privPEM(t, rsaKey), KeyID: "hk"}})
+	a := mustNew(t, Config{
+		Keys: KeyConfig{SecretKey: testSecret + testSecret, PrivateKey: privPEM(t, rsaKey), KeyID: "hk", Algorithm: "HS256", DecodeAlgorithms: []string{"HS256", "HS384", "RS256", "PS256"}}})
 	ks := a.ring.set.Keys()
 	if len(ks) != 2 || ks[0].Secret == nil || ks[0].KID != "hk" || ks[1].Public == nil || ks[1].Alg != "RS256" {
 		t.Fatalf("static set: %+v", ks)

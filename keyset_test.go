@@ -132,7 +132,7 @@ func TestHMACSecretRotation(t *testing.T) {
 
 func TestPublicKeyAndJWKS(t *testing.T) {
 	k := keyFor("RS256")
-	a := mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
+	a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, k), Algorithm: "RS256"}})
 	pemText, thumb, err := a.PublicKey()
 	if err != nil || !strings.Contains(pemText, "PUBLIC KEY") {
 		t.Fatalf("Keys.PublicKey: %v %q", err, pemText)

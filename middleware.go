@@ -139,7 +139,7 @@ func (a *Auth) FreshRequired(next http.Handler) http.Handler {
 }
 
 // RequireRoles returns middleware requiring an access token whose roles
-// ([Token.Roles]: [Config.RolesClaim], or a trusted issuer's RolesClaim)
+// ([Token.Roles]: [ClaimsConfig.RolesClaim], or a trusted issuer's RolesClaim)
 // hold at least one of roles.
 func (a *Auth) RequireRoles(roles ...string) func(http.Handler) http.Handler {
 	return a.Middleware(Requirement{Roles: roles})

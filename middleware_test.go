@@ -211,7 +211,9 @@ func TestCustomErrorHandlerAndHook(t *testing.T) {
 			}
 			w.WriteHeader(418)
 		},
-		OnVerify: func(ctx context.Context, ev VerifyEvent) { events = append(events, ev) },
+		Hooks: HookConfig{
+			OnVerify: func(ctx context.Context, ev VerifyEvent) { events = append(events, ev) },
+		},
 	})
 	tok := must(a.CreateAccessToken("alice"))
 	h := a.Required(echoSub)

@@ -50,7 +50,7 @@ func TestOnVerifyEvent(t *testing.T) {
 	var rec recorder[VerifyEvent]
 	clk := &clock{t: time.Now()} // the provider mints with the real clock
 	idp := newFakeIdP(t)
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, EncodeIssuer: "https://api.example", Now: clk.Now, DecodeLeeway: 5 * time.Second, OnVerify: rec.on,
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Claims: ClaimsConfig{EncodeIssuer: "https://api.example", DecodeLeeway: 5 * time.Second}, Now: clk.Now, Hooks: HookConfig{OnVerify: rec.on},
 		TrustedIssuers: []TrustedIssuer{{Issuer: idp.srv.URL, Audience: []string{"my-api"}, HTTPClient: idp.srv.Client()}}})
 	defer a.Close()
 	p := must(a.CreatePair("alice"))
@@ -123,7 +123,7 @@ func TestOnStoreCall(t *testing.T) {
 	var rec recorder[StoreEvent]
 	store := &blockingStore{Memory: revoke.NewMemory()}
 	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Store: store, Rotation: true,
-		Timeout: 50 * time.Millisecond}, OnStoreCall: rec.on, Logger: slog.New(slog.DiscardHandler)})
+		Timeout: 50 * time.Millisecond}, Hooks: HookConfig{OnStoreCall: rec.on}, Logger: slog.New(slog.DiscardHandler)})
 	ctx := hookCtx("req")
 	expect := func(step string, ops ...string) []StoreEvent {
 		t.Helper()
@@ -202,7 +202,7 @@ func TestOnRefreshReuse(t *testing.T) {
 	clk := newClock()
 	store := revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
 	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Revocation: RevocationConfig{Store: store, Rotation: true,
-		ReuseGrace: 10 * time.Second}, Now: clk.Now, OnRefreshReuse: rec.on})
+		ReuseGrace: 10 * time.Second}, Now: clk.Now, Hooks: HookConfig{OnRefreshReuse: rec.on}})
 	ctx := hookCtx("rotate")
 	p := must(a.CreatePair("alice"))
 	rt := must(a.Verify(ctx, p.RefreshToken, Requirement{Refresh: true}))

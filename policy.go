@@ -45,12 +45,12 @@ type claimsPolicy struct {
 	acceptIDTokens bool     // UnsafeAcceptIDTokens
 	roles          []string // RolesClaim split on "."; nil: no roles
 
-	// rolesClaim: our tokens' roles claim when Config.RolesClaim renames
+	// rolesClaim: our tokens' roles claim when Config.Claims.RolesClaim renames
 	// it ("" for "roles", which the decoder reads itself).
 	rolesClaim string
 }
 
-// timing is how the parts read the time: Config.Now, and DecodeLeeway
+// timing is how the parts read the time: Config.Now, and Claims.DecodeLeeway
 // rounded up to whole seconds.
 type timing struct {
 	now    func() time.Time
@@ -61,8 +61,8 @@ type timing struct {
 // policy (is exp required?) and the revoker (how long to keep an entry)
 // both read.
 type lifetimes struct {
-	access, refresh time.Duration // AccessTokenExpires, RefreshTokenExpires
-	nonExpiring     bool          // AllowNonExpiringTokens
+	access, refresh time.Duration // Expiry.Access, Expiry.Refresh
+	nonExpiring     bool          // Expiry.AllowNonExpiring
 }
 
 // newPolicy returns the policy of our own tokens: of the type claim tc,

@@ -41,7 +41,7 @@ const (
 
 // defaultMaxTokenSizeFor returns the default MaxTokenSize of c: the larger
 // bound when an ML-DSA algorithm is configured (Algorithm,
-// DecodeAlgorithms, a trusted issuer's Algorithms) or a key of Keys.Set is
+// Keys.DecodeAlgorithms, a trusted issuer's Algorithms) or a key of Keys.Set is
 // bound to one.
 func defaultMaxTokenSizeFor(c *Config) int {
 	pq := func(list ...string) bool {
@@ -52,7 +52,7 @@ func defaultMaxTokenSizeFor(c *Config) int {
 		}
 		return false
 	}
-	found := pq(c.DecodeAlgorithms...) || (c.Keys.Set == nil && pq(c.Algorithm))
+	found := pq(c.Keys.DecodeAlgorithms...) || (c.Keys.Set == nil && pq(c.Keys.Algorithm))
 	for _, ti := range c.TrustedIssuers {
 		found = found || pq(ti.Algorithms...)
 	}
@@ -94,7 +94,7 @@ func (a *Auth) checkCookieBudget() error {
 	}
 	b64 := base64.RawURLEncoding
 	sig := b64.EncodedLen(signatureSize(sk.alg, pub))
-	setting := "Algorithm"
+	setting := "Keys.Algorithm"
 	if a.cfg.Keys.Set != nil {
 		setting = "Keys.Set"
 	}
@@ -128,15 +128,15 @@ func (a *Auth) libraryClaims(refresh bool) *jws.ClaimSet {
 	cs.SetIssuedAt(now)
 	cs.SetNotBefore(now)
 	cs.SetID(uuid)
-	life, typ := a.cfg.AccessTokenExpires, a.cfg.TypeClaim.Access
+	life, typ := a.cfg.Expiry.Access, a.cfg.TypeClaim.Access
 	if refresh {
-		life, typ = a.cfg.RefreshTokenExpires, a.cfg.TypeClaim.Refresh
+		life, typ = a.cfg.Expiry.Refresh, a.cfg.TypeClaim.Refresh
 	}
 	if life != Never {
 		cs.SetExpires(now + int64(life.Seconds()))
 	}
-	if a.cfg.EncodeIssuer != "" {
-		cs.SetIssuer(a.cfg.EncodeIssuer)
+	if a.cfg.Claims.EncodeIssuer != "" {
+		cs.SetIssuer(a.cfg.Claims.EncodeIssuer)
 	}
 	cs.SetType(typ)
 	if !refresh {

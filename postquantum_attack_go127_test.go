@@ -50,11 +50,11 @@ func TestAttackMLDSA(t *testing.T) {
 	for _, mixed := range []bool{false, true} {
 		name := map[bool]string{false: "ML-DSA-44 only", true: "mixed with HMAC"}[mixed]
 		t.Run(name, func(t *testing.T) {
-			cfg := Config{Algorithm: keys.MLDSA44, Keys: KeyConfig{PrivateKey: privPEM(t, k)}, Now: clk.Now}
+			cfg := Config{Keys: KeyConfig{PrivateKey: privPEM(t, k), Algorithm: keys.MLDSA44}, Now: clk.Now}
 			confusion := ErrInvalidAlgorithm
 			if mixed {
 				cfg.Keys.SecretKey = strings.Repeat("0123456789abcdef", 4)
-				cfg.DecodeAlgorithms = []string{keys.MLDSA44, "HS256", "HS384", "HS512"}
+				cfg.Keys.DecodeAlgorithms = []string{keys.MLDSA44, "HS256", "HS384", "HS512"}
 				confusion = ErrInvalidSignature
 			}
 			a := mustNew(t, cfg)

@@ -38,7 +38,7 @@ func TestMLDSASignVerify(t *testing.T) {
 	for _, alg := range mldsaAlgs {
 		t.Run(alg, func(t *testing.T) {
 			k := mldsaKey(t, alg)
-			a := mustNew(t, Config{Algorithm: alg, Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
+			a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, k), Algorithm: alg}})
 			if a.Config().MaxTokenSize != 16<<10 {
 				t.Errorf("MaxTokenSize default = %d with %s, want 16 KiB", a.Config().MaxTokenSize, alg)
 			}
@@ -60,7 +60,7 @@ func TestMLDSASignVerify(t *testing.T) {
 			if _, err := a.Verify(ctx, string(bad), Requirement{}); !errors.Is(err, ErrInvalidSignature) && !errors.Is(err, ErrMalformedToken) {
 				t.Fatalf("tampered token: %v", err)
 			}
-			other := mustNew(t, Config{Algorithm: alg, Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, alg))}})
+			other := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, alg)), Algorithm: alg}})
 			if _, err := other.Verify(ctx, tok, Requirement{}); err == nil {
 				t.Fatal("another key verified the token")
 			}
@@ -93,13 +93,13 @@ func parseAlg(s string) (jws.Alg, error) {
 // ML-DSA-44 key (or ES256 over an ML-DSA key) is refused.
 func TestMLDSABoundToKey(t *testing.T) {
 	k44 := mldsaKey(t, keys.MLDSA44)
-	if _, err := New(Config{Algorithm: keys.MLDSA65, Keys: KeyConfig{PrivateKey: privPEM(t, k44)}}); err == nil || !strings.Contains(err.Error(), "needs an ML-DSA-65 key, got an ML-DSA-44 key") {
+	if _, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, k44), Algorithm: keys.MLDSA65}}); err == nil || !strings.Contains(err.Error(), "needs an ML-DSA-65 key, got an ML-DSA-44 key") {
 		t.Fatalf("New(ML-DSA-65, 44 key) = %v", err)
 	}
-	if _, err := New(Config{Algorithm: keys.ES256, Keys: KeyConfig{PrivateKey: privPEM(t, k44)}}); err == nil || !strings.Contains(err.Error(), "does not fit an ML-DSA-44 key") {
+	if _, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, k44), Algorithm: keys.ES256}}); err == nil || !strings.Contains(err.Error(), "does not fit an ML-DSA-44 key") {
 		t.Fatalf("New(ES256, 44 key) = %v", err)
 	}
-	if _, err := New(Config{Algorithm: keys.MLDSA44, DecodeAlgorithms: []string{keys.MLDSA44, keys.MLDSA87}, Keys: KeyConfig{PrivateKey: privPEM(t, k44)}}); err == nil || !strings.Contains(err.Error(), "DecodeAlgorithms") {
+	if _, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, k44), Algorithm: keys.MLDSA44, DecodeAlgorithms: []string{keys.MLDSA44, keys.MLDSA87}}}); err == nil || !strings.Contains(err.Error(), "Keys.DecodeAlgorithms") {
 		t.Fatalf("New(DecodeAlgorithms 44+87, 44 key) = %v", err)
 	}
 	// The codec re-checks the binding whatever the resolver hands it.
@@ -118,7 +118,7 @@ func TestMLDSABoundToKey(t *testing.T) {
 // token is still refused past MaxSignatureSize before any key is used.
 func TestMLDSASignatureBound(t *testing.T) {
 	ctx := context.Background()
-	a := mustNew(t, Config{Algorithm: keys.MLDSA87, Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, keys.MLDSA87))}, DecodeAlgorithms: []string{keys.MLDSA87}})
+	a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, keys.MLDSA87)), Algorithm: keys.MLDSA87, DecodeAlgorithms: []string{keys.MLDSA87}}})
 	tok := must(a.CreateAccessToken("alice"))
 	long := tok + strings.Repeat("A", 8)
 	if _, err := a.Verify(ctx, long, Requirement{}); !errors.Is(err, ErrMalformedToken) || !strings.Contains(err.Error(), "limit 4627 bytes") {
@@ -133,7 +133,7 @@ func TestMLDSASignatureBound(t *testing.T) {
 
 // TestMLDSARotation: our keys move from ES256 to ML-DSA-44 with both
 // published during the overlap: tokens of the old key keep verifying, new
-// tokens are ML-DSA; then requiring post-quantum (DecodeAlgorithms only
+// tokens are ML-DSA; then requiring post-quantum (Keys.DecodeAlgorithms only
 // ML-DSA) refuses the classical tokens.
 func TestMLDSARotation(t *testing.T) {
 	ctx := context.Background()
@@ -142,7 +142,7 @@ func TestMLDSARotation(t *testing.T) {
 	old := must(set.AddSigner(must(keys.NewSigningKey(keys.ES256, ec))))
 	pq := must(set.Add(must(keys.NewSigningKey(keys.MLDSA44, mldsaKey(t, keys.MLDSA44)))))
 	// Accept both while rotating.
-	a := mustNew(t, Config{Keys: KeyConfig{Set: set}, DecodeAlgorithms: []string{keys.ES256, keys.MLDSA44}})
+	a := mustNew(t, Config{Keys: KeyConfig{Set: set, DecodeAlgorithms: []string{keys.ES256, keys.MLDSA44}}})
 	if a.Config().MaxTokenSize != 16<<10 {
 		t.Errorf("MaxTokenSize = %d during the rotation", a.Config().MaxTokenSize)
 	}
@@ -166,7 +166,7 @@ func TestMLDSARotation(t *testing.T) {
 		}
 	}
 	// Require post-quantum: the classical token is refused by algorithm.
-	strict := mustNew(t, Config{Keys: KeyConfig{Set: set}, DecodeAlgorithms: []string{keys.MLDSA44}})
+	strict := mustNew(t, Config{Keys: KeyConfig{Set: set, DecodeAlgorithms: []string{keys.MLDSA44}}})
 	if _, err := strict.Verify(ctx, classical, Requirement{}); !errors.Is(err, ErrInvalidAlgorithm) {
 		t.Fatalf("classical token with PQ required: %v", err)
 	}
@@ -195,7 +195,7 @@ func TestMLDSATrustedIssuerRotation(t *testing.T) {
 	var minter *Auth
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { minter.JWKSHandler().ServeHTTP(w, r) }))
 	defer srv.Close()
-	minter = mustNew(t, Config{Keys: KeyConfig{Set: set}, EncodeIssuer: srv.URL, TypeClaim: TypeClaimConfig{Skip: true}})
+	minter = mustNew(t, Config{Keys: KeyConfig{Set: set}, Claims: ClaimsConfig{EncodeIssuer: srv.URL}, TypeClaim: TypeClaimConfig{Skip: true}})
 	esTok := must(minter.CreateAccessToken("u", WithAudience("api")))
 	if err := set.SetSigner(pq.KID); err != nil {
 		t.Fatal(err)
@@ -233,19 +233,19 @@ func TestMLDSATrustedIssuerRotation(t *testing.T) {
 func TestMLDSACookieBudget(t *testing.T) {
 	cookies := []string{LocationCookies}
 	for _, alg := range []string{keys.MLDSA65, keys.MLDSA87} {
-		_, err := New(Config{Algorithm: alg, Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, alg))}, TokenLocation: cookies})
+		_, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, alg)), Algorithm: alg}, TokenLocation: cookies})
 		var ce *ConfigError
-		if !errors.As(err, &ce) || ce.Field != "Algorithm" || !strings.Contains(err.Error(), "do not fit a browser cookie") {
+		if !errors.As(err, &ce) || ce.Field != "Keys.Algorithm" || !strings.Contains(err.Error(), "do not fit a browser cookie") {
 			t.Fatalf("New(%s, cookies) = %v", alg, err)
 		}
-		mustNew(t, Config{Algorithm: alg, Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, alg))}})
+		mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, mldsaKey(t, alg)), Algorithm: alg}})
 	}
 	// Long cookie names and a long issuer tip ML-DSA-44 over, too.
 	k44 := mldsaKey(t, keys.MLDSA44)
-	if _, err := New(Config{Algorithm: keys.MLDSA44, Keys: KeyConfig{PrivateKey: privPEM(t, k44)}, TokenLocation: cookies, EncodeIssuer: "https://" + strings.Repeat("i", 400) + ".example"}); err == nil {
+	if _, err := New(Config{Keys: KeyConfig{PrivateKey: privPEM(t, k44), Algorithm: keys.MLDSA44}, TokenLocation: cookies, Claims: ClaimsConfig{EncodeIssuer: "https://" + strings.Repeat("i", 400) + ".example"}}); err == nil {
 		t.Fatal("ML-DSA-44 with a 400-byte issuer fit a cookie")
 	}
-	a := mustNew(t, Config{Algorithm: keys.MLDSA44, Keys: KeyConfig{PrivateKey: privPEM(t, k44)}, TokenLocation: cookies})
+	a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, k44), Algorithm: keys.MLDSA44}, TokenLocation: cookies})
 	pair := must(a.CreatePair("alice@example.com"))
 	rec := httptest.NewRecorder()
 	if err := a.SetPairCookies(rec, pair); err != nil {

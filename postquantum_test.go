@@ -24,9 +24,9 @@ func TestMLDSAUnavailableAtNew(t *testing.T) {
 		name, field string
 		cfg         Config
 	}{
-		{"Algorithm", "Algorithm", Config{Algorithm: keys.MLDSA44, Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256"))}}},
-		{"DecodeAlgorithms", "DecodeAlgorithms", Config{Algorithm: "ES256", DecodeAlgorithms: []string{"ES256", keys.MLDSA65}, Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256"))}}},
-		{"Keys.Set DecodeAlgorithms", "DecodeAlgorithms", Config{Keys: KeyConfig{Set: keys.NewSet()}, DecodeAlgorithms: []string{keys.MLDSA87}}},
+		{"Keys.Algorithm", "Keys.Algorithm", Config{Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256")), Algorithm: keys.MLDSA44}}},
+		{"Keys.DecodeAlgorithms", "Keys.DecodeAlgorithms", Config{Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("ES256")), Algorithm: "ES256", DecodeAlgorithms: []string{"ES256", keys.MLDSA65}}}},
+		{"Keys.Set DecodeAlgorithms", "Keys.DecodeAlgorithms", Config{Keys: KeyConfig{Set: keys.NewSet(), DecodeAlgorithms: []string{keys.MLDSA87}}}},
 		{"trusted issuer", "TrustedIssuers[0].Algorithms", Config{Keys: KeyConfig{SecretKey: testSecret}, TrustedIssuers: []TrustedIssuer{{Issuer: "https://idp.example", Audience: []string{"api"}, Algorithms: []string{"ES256", keys.MLDSA44}, Keys: staticKeys{}}}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -111,7 +111,7 @@ func TestAuthTimeOptionErrors(t *testing.T) {
 func TestMaxAuthAge(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, DecodeLeeway: 2 * time.Second, AccessTokenExpires: time.Hour})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Claims: ClaimsConfig{DecodeLeeway: 2 * time.Second}, Expiry: ExpiryConfig{Access: time.Hour}})
 	fresh := must(a.CreateAccessToken("alice", WithFresh(true), WithAuthTime(clk.Now())))
 	plain := must(a.CreateAccessToken("alice", WithFresh(true)))
 	req := Requirement{MaxAuthAge: 300 * time.Second}
@@ -179,7 +179,7 @@ func TestACRValues(t *testing.T) {
 // RFC 9470's challenge, through the middleware and the error handler.
 func TestRecentAuthenticationChallenge(t *testing.T) {
 	clk := newClock()
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, AccessTokenExpires: time.Hour})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Expiry: ExpiryConfig{Access: time.Hour}})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
 	tok := must(a.CreateAccessToken("alice", WithAuthTime(clk.Now()), WithACR("pwd")))
 	clk.Add(10 * time.Minute)

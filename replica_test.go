@@ -606,7 +606,7 @@ func TestReplicaObservability(t *testing.T) {
 	var logs strings.Builder
 	cfg := replicaConfig(st, 200*time.Millisecond, nil)
 	cfg.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
-	cfg.OnStoreCall = func(_ context.Context, ev StoreEvent) {
+	cfg.Hooks.OnStoreCall = func(_ context.Context, ev StoreEvent) {
 		mu.Lock()
 		ops[ev.Op]++
 		mu.Unlock()

@@ -117,8 +117,8 @@ func newResourceMeta(c *Config, headers bool, dp *dpopVerifier) (*resourceMeta, 
 		m.url = u.Scheme + "://" + u.Host + m.path
 	}
 	d := resourceDoc{ScopesSupported: r.Scopes, BearerMethods: []string{}}
-	if c.EncodeIssuer != "" {
-		d.AuthorizationServers = append(d.AuthorizationServers, c.EncodeIssuer)
+	if c.Claims.EncodeIssuer != "" {
+		d.AuthorizationServers = append(d.AuthorizationServers, c.Claims.EncodeIssuer)
 	}
 	for _, ti := range c.TrustedIssuers {
 		if !slices.Contains(d.AuthorizationServers, ti.Issuer) {
@@ -244,7 +244,7 @@ func (a *Auth) ResourceMetadataURL(r *http.Request) string {
 // It answers GET and HEAD at [Auth.ResourceMetadataPaths] (404 elsewhere, 405 for other
 // methods) with the JSON document: "resource" ([ResourceConfig.Identifier],
 // or the request's origin without one), "authorization_servers"
-// ([Config.EncodeIssuer] and every [TrustedIssuer]), "scopes_supported"
+// ([ClaimsConfig.EncodeIssuer] and every [TrustedIssuer]), "scopes_supported"
 // ([ResourceConfig.Scopes]), "bearer_methods_supported" (["header"] when
 // tokens come in the Authorization header with the Bearer scheme, else
 // []), and, unless DPoP is off, "dpop_signing_alg_values_supported"

@@ -108,8 +108,10 @@ func getMetadata(t *testing.T, a *Auth, method, target string, tls bool) *httpte
 
 func TestResourceMetadataDocument(t *testing.T) {
 	a := mustNew(t, Config{
-		Keys:         KeyConfig{SecretKey: testSecret},
-		EncodeIssuer: "https://auth.example.com",
+		Keys: KeyConfig{SecretKey: testSecret},
+		Claims: ClaimsConfig{
+			EncodeIssuer: "https://auth.example.com",
+		},
 		TrustedIssuers: []TrustedIssuer{
 			{Issuer: "https://idp.example.org/", Keys: staticKeys{}},
 			{Issuer: "https://login.example.net", Audience: []string{"api"}, Keys: staticKeys{}},

@@ -189,7 +189,7 @@ func (s lateStore) IsRevoked(ctx context.Context, q revoke.Query) (bool, error) 
 
 // TestRevocationRetention (issue 15, item 1): a revocation entry lives as
 // long as the verifier could accept the token it refuses: exp plus
-// DecodeLeeway rounded up to whole seconds, plus Revocation.Timeout for the
+// Claims.DecodeLeeway rounded up to whole seconds, plus Revocation.Timeout for the
 // query that reaches the store late. Before, entries ended at exp, and
 // revoked tokens were accepted again for the whole leeway.
 func TestRevocationRetention(t *testing.T) {
@@ -222,11 +222,15 @@ func TestRevocationRetention(t *testing.T) {
 			clk.Add(123456789 * time.Nanosecond) // not on a second
 			mem := revoke.NewMemory(revoke.WithClock(clk.Now), revoke.WithSweepInterval(0))
 			a := mustNew(t, Config{
-				Keys:                KeyConfig{SecretKey: testSecret},
-				Now:                 clk.Now,
-				DecodeLeeway:        tt.leeway,
-				AccessTokenExpires:  10 * time.Minute,
-				RefreshTokenExpires: time.Hour,
+				Keys: KeyConfig{SecretKey: testSecret},
+				Now:  clk.Now,
+				Claims: ClaimsConfig{
+					DecodeLeeway: tt.leeway,
+				},
+				Expiry: ExpiryConfig{
+					Access:  10 * time.Minute,
+					Refresh: time.Hour,
+				},
 				Revocation: RevocationConfig{
 					Store: lateStore{mem, clk, tt.delay},
 				},

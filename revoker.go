@@ -67,8 +67,8 @@ type revoker struct {
 	// nil when off.
 	rep *replica
 
-	// onCall (Config.OnStoreCall) is told about every store call, onReuse
-	// (Config.OnRefreshReuse) about every use of a used refresh token.
+	// onCall (Config.Hooks.OnStoreCall) is told about every store call, onReuse
+	// (Config.Hooks.OnRefreshReuse) about every use of a used refresh token.
 	onCall  func(context.Context, StoreEvent)
 	onReuse func(context.Context, ReuseEvent)
 
@@ -407,7 +407,7 @@ func (r *revoker) close() {
 // keepUntil returns until when a store must keep an entry about tokens
 // that expire at exp (Unix seconds): never less than the verifier accepts
 // them. Verification accepts a token while the whole second of its clock
-// is before exp + DecodeLeeway (rounded up to whole seconds, r.clk.leeway), so
+// is before exp + Claims.DecodeLeeway (rounded up to whole seconds, r.clk.leeway), so
 // the last instant of acceptance is just before that second. The store is
 // asked a moment later, as late as Revocation.Timeout after the clock was read
 // (later answers fail the request with 503), so the entry must outlive
@@ -429,7 +429,7 @@ func (r *revoker) retention(t *Token) time.Time {
 // lifetimeBound returns the longest lifetime a token of ours can have
 // under this configuration, beyond the lifetime of one known token
 // (longer): false when some token may never expire (a lifetime of Never,
-// or AllowNonExpiringTokens), which only Forever covers.
+// or Expiry.AllowNonExpiring), which only Forever covers.
 func (r *revoker) lifetimeBound(longer time.Duration) (time.Duration, bool) {
 	if r.life.access == Never || r.life.refresh == Never || r.life.nonExpiring {
 		return 0, false
@@ -446,7 +446,7 @@ func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.
 // bound instead of holding it for as long as the outage. The write calls
 // fail closed with [ErrStoreUnavailable] and tell the outage log how they
 // went; isRevoked returns the store's error to check, which decides. Each
-// reports itself to Config.OnStoreCall (started, report).
+// reports itself to Config.Hooks.OnStoreCall (started, report).
 
 func noCancel() {}
 

@@ -39,7 +39,7 @@ func TestWithRolesDefaultClaim(t *testing.T) {
 
 func TestRolesClaimRenamed(t *testing.T) {
 	ctx := context.Background()
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, RolesClaim: "permissions"})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Claims: ClaimsConfig{RolesClaim: "permissions"}})
 	tok := must(a.CreateAccessToken("alice", WithRoles("admin")))
 	claims := decodePart(t, tok, 1)
 	if _, ok := claims["roles"]; ok {
@@ -82,23 +82,23 @@ func TestRolesClaimRefusedAtNew(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{RolesClaim: "sub"}, "collides"},
-		{Config{RolesClaim: "csrf"}, "collides"},
-		{Config{RolesClaim: "AID"}, "collides"},
-		{Config{RolesClaim: "type"}, "collides"},
-		{Config{RolesClaim: "kind", TypeClaim: TypeClaimConfig{Name: "kind"}}, "collides"},
-		{Config{RolesClaim: "realm_access.roles"}, "top-level"},
-		{Config{RolesClaim: "a\xff"}, "UTF-8"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "sub"}}, "collides"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "csrf"}}, "collides"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "AID"}}, "collides"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "type"}}, "collides"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "kind"}, TypeClaim: TypeClaimConfig{Name: "kind"}}, "collides"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "realm_access.roles"}}, "top-level"},
+		{Config{Claims: ClaimsConfig{RolesClaim: "a\xff"}}, "UTF-8"},
 	} {
 		tc.cfg.Keys.SecretKey = testSecret
 		_, err := New(tc.cfg)
 		var ce *ConfigError
-		if !errors.As(err, &ce) || ce.Field != "RolesClaim" || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("RolesClaim %q: %v", tc.cfg.RolesClaim, err)
+		if !errors.As(err, &ce) || ce.Field != "Claims.RolesClaim" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("RolesClaim %q: %v", tc.cfg.Claims.RolesClaim, err)
 		}
 	}
 	// With the type claim off, its name is free.
-	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, RolesClaim: "type", TypeClaim: TypeClaimConfig{Skip: true}}); err != nil {
+	if _, err := New(Config{Keys: KeyConfig{SecretKey: testSecret}, Claims: ClaimsConfig{RolesClaim: "type"}, TypeClaim: TypeClaimConfig{Skip: true}}); err != nil {
 		t.Errorf("type claim off: %v", err)
 	}
 }
@@ -110,7 +110,7 @@ func TestRolesClaimFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.RolesClaim != "perms" {
-		t.Fatalf("RolesClaim %q", cfg.RolesClaim)
+	if cfg.Claims.RolesClaim != "perms" {
+		t.Fatalf("RolesClaim %q", cfg.Claims.RolesClaim)
 	}
 }

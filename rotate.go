@@ -135,7 +135,7 @@ func parseSuccessorPlan(v string) (p successorPlan, ok bool) {
 const MinRotationLifetime = 5 * time.Second
 
 // successor mints the pair that replaces refresh, as planned, in its
-// family. The access token expires after AccessTokenExpires (rounded up
+// family. The access token expires after Expiry.Access (rounded up
 // to the second) but never after the refresh token; the new refresh token
 // expires exactly when the presented one does.
 func (a *Auth) successor(ctx context.Context, refresh *Token, plan successorPlan, opts []TokenOption) (Pair, error) {

@@ -142,8 +142,10 @@ func TestRotationEndOfLife(t *testing.T) {
 						Enabled:  true,
 						Rotation: true,
 					},
-					Now:           clk.Now,
-					DecodeLeeway:  2 * time.Second,
+					Now: clk.Now,
+					Claims: ClaimsConfig{
+						DecodeLeeway: 2 * time.Second,
+					},
 					TokenLocation: []string{mode},
 					Cookies:       CookieConfig{Insecure: true},
 				}
@@ -182,7 +184,7 @@ func TestRotationEndOfLife(t *testing.T) {
 				}
 				// The response is written a while later: the access token
 				// has expired meanwhile, and its cookies are set anyway.
-				clk.Add(MinRotationLifetime + 2*time.Second + cfg.DecodeLeeway)
+				clk.Add(MinRotationLifetime + 2*time.Second + cfg.Claims.DecodeLeeway)
 				w := httptest.NewRecorder()
 				if err := a.SetPairCookies(w, pair); err != nil {
 					t.Fatalf("SetPairCookies of the pair Rotate returned: %v", err)
@@ -197,7 +199,7 @@ func TestRotationEndOfLife(t *testing.T) {
 					}
 				}
 				// A token string the application passes is still checked.
-				expired := clk.Now().After(at.ExpiresAt().Add(cfg.DecodeLeeway))
+				expired := clk.Now().After(at.ExpiresAt().Add(cfg.Claims.DecodeLeeway))
 				if err := a.SetAccessCookies(httptest.NewRecorder(), pair.AccessToken); expired && !errors.Is(err, ErrTokenExpired) {
 					t.Fatalf("SetAccessCookies of an expired token string: %v, want ErrTokenExpired", err)
 				}

@@ -231,7 +231,7 @@ func (a *Auth) Sessions(ctx context.Context, t *Token, cursor string, limit int)
 }
 
 // SubjectSessions is [Auth.Sessions] for any subject of issuer (our
-// tokens' issuer: Config.EncodeIssuer, "" when none): for an
+// tokens' issuer: Config.Claims.EncodeIssuer, "" when none): for an
 // administrator's route, which the application guards.
 func (a *Auth) SubjectSessions(ctx context.Context, issuer, subject, cursor string, limit int) (SessionPage, error) {
 	return a.rev.sessionPage(ctx, issuer, subject, "", cursor, limit)

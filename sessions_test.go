@@ -20,7 +20,7 @@ func sessionAuth(t *testing.T, mod func(*Config)) (*Auth, *revoke.Memory) {
 	t.Helper()
 	store := revoke.NewMemory()
 	t.Cleanup(func() { store.Close() })
-	cfg := Config{Keys: KeyConfig{SecretKey: testSecret}, EncodeIssuer: "https://issuer.test", DecodeIssuer: "https://issuer.test"}
+	cfg := Config{Keys: KeyConfig{SecretKey: testSecret}, Claims: ClaimsConfig{EncodeIssuer: "https://issuer.test", DecodeIssuer: "https://issuer.test"}}
 	cfg.Revocation.Store = store
 	cfg.Sessions.Enabled = true
 	if mod != nil {
@@ -336,7 +336,7 @@ func TestSessionExpiresWithFamily(t *testing.T) {
 		clk := newClock()
 		store := revoke.NewMemory(revoke.WithClock(clk.Now))
 		t.Cleanup(func() { store.Close() })
-		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, RefreshTokenExpires: time.Hour,
+		a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Expiry: ExpiryConfig{Refresh: time.Hour},
 			Revocation: RevocationConfig{Store: store, Rotation: rotation}, Sessions: SessionConfig{Enabled: true}})
 		ctx := context.Background()
 		start := clk.Now()

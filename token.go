@@ -93,7 +93,7 @@ func (t *Token) Family() string { return t.c.Aid() }
 func (t *Token) CSRF() string { return t.c.CSRF() }
 
 // Roles returns the token's roles: for our own tokens the claim
-// [Config.RolesClaim] names ("roles" by default) when it is a list of
+// [ClaimsConfig.RolesClaim] names ("roles" by default) when it is a list of
 // strings; for a trusted issuer's, the claim its
 // [TrustedIssuer.RolesClaim] names, and none without one (a provider's own
 // "roles" claim is not read).

@@ -27,8 +27,8 @@ type KeySource interface {
 // (Auth0, Keycloak, Okta, Entra ID, any OpenID Connect provider) beside our
 // own. The token's "iss" selects the issuer before its algorithm or any key
 // is looked at, so keys never cross issuers: a token whose "iss" is neither
-// a trusted issuer's nor ours (DecodeIssuer, or EncodeIssuer when
-// DecodeIssuer is empty; a token without "iss" is ours) is refused with
+// a trusted issuer's nor ours (Claims.DecodeIssuer, or Claims.EncodeIssuer when
+// Claims.DecodeIssuer is empty; a token without "iss" is ours) is refused with
 // [ErrUntrustedIssuer]. The unverified "iss" only chooses the verifier; it
 // is trusted for nothing else until that verifier has checked the
 // signature.
@@ -109,9 +109,9 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		return nil
 	}
 	a.trusted = map[string]*trustedIssuer{}
-	a.ownIssuer = a.cfg.DecodeIssuer
+	a.ownIssuer = a.cfg.Claims.DecodeIssuer
 	if a.ownIssuer == "" {
-		a.ownIssuer = a.cfg.EncodeIssuer
+		a.ownIssuer = a.cfg.Claims.EncodeIssuer
 	}
 	for i, c := range cfgs {
 		setting := fmt.Sprintf("TrustedIssuers[%d]", i)
@@ -121,7 +121,7 @@ func (a *Auth) loadTrusted(cfgs []TrustedIssuer) error {
 		if _, dup := a.trusted[c.Issuer]; dup {
 			return settingError(setting+".Issuer", "%q is configured twice", c.Issuer)
 		}
-		if c.Issuer == a.cfg.EncodeIssuer || c.Issuer == a.cfg.DecodeIssuer {
+		if c.Issuer == a.cfg.Claims.EncodeIssuer || c.Issuer == a.cfg.Claims.DecodeIssuer {
 			return settingError(setting+".Issuer", "%q is our own issuer; a trusted issuer must be another party", c.Issuer)
 		}
 		if len(c.Audience) == 0 && a.cfg.Resource.Identifier != "" {

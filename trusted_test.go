@@ -42,7 +42,7 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 	p.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(p.srv.Close)
 	testKeys()
-	p.minter = mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey2)}, EncodeIssuer: p.srv.URL, TypeClaim: TypeClaimConfig{Skip: true}})
+	p.minter = mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey2), Algorithm: "RS256"}, Claims: ClaimsConfig{EncodeIssuer: p.srv.URL}, TypeClaim: TypeClaimConfig{Skip: true}})
 	jwks = p.minter.JWKSHandler()
 	return p
 }
@@ -58,10 +58,11 @@ func TestTrustedIssuer(t *testing.T) {
 	idp := newFakeIdP(t)
 	testKeys()
 	a := mustNew(t, Config{
-		Algorithm:    "RS256",
-		Keys:         KeyConfig{PrivateKey: privPEM(t, rsaKey)},
-		EncodeIssuer: "https://api.example",
-		DecodeIssuer: "https://api.example",
+		Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), Algorithm: "RS256"},
+		Claims: ClaimsConfig{
+			EncodeIssuer: "https://api.example",
+			DecodeIssuer: "https://api.example",
+		},
 		TrustedIssuers: []TrustedIssuer{{
 			Issuer: idp.srv.URL, Audience: []string{"my-api"}, RolesClaim: "realm_access.roles",
 			HTTPClient: idp.srv.Client(),
@@ -105,7 +106,7 @@ func TestTrustedIssuer(t *testing.T) {
 	}
 	// No fetch for an untrusted issuer's token.
 	before := idp.requests.Load()
-	other := mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("RS256"))}, EncodeIssuer: "https://evil.example", TypeClaim: TypeClaimConfig{Skip: true}})
+	other := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, keyFor("RS256")), Algorithm: "RS256"}, Claims: ClaimsConfig{EncodeIssuer: "https://evil.example"}, TypeClaim: TypeClaimConfig{Skip: true}})
 	evil := must(other.CreateAccessToken("u", WithAudience("my-api")))
 	if _, err := a.Verify(ctx, evil, Requirement{}); err == nil {
 		t.Fatal("untrusted issuer accepted")

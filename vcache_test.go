@@ -85,7 +85,7 @@ func TestVerifyCacheHitClaims(t *testing.T) {
 	ctx := context.Background()
 	set := keys.NewSet()
 	k := must(set.AddSigner(must(keys.NewSigningKey("ES256", keyFor("ES256")))))
-	a := mustNew(t, Config{Keys: KeyConfig{Set: set}, VerifyCacheSize: 64, DecodeAudience: []string{"api"}})
+	a := mustNew(t, Config{Keys: KeyConfig{Set: set}, VerifyCacheSize: 64, Claims: ClaimsConfig{DecodeAudience: []string{"api"}}})
 	for _, n := range []int{1, tokenBufSize - 72 - len(k.KID), tokenBufSize - 72 - len(k.KID) + 1, tokenBufSize, 3000} {
 		sub := strings.Repeat("s", n)
 		tok := must(a.CreateAccessToken(sub, WithAudience("api"), WithFamily("f0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b"),

@@ -341,7 +341,7 @@ func TestWycheproofJWS(t *testing.T) {
 		k, keyErr := jwkKey(t, raw)
 		var a *Auth
 		if keyErr == nil {
-			cfg := Config{Algorithm: k.alg.String(), Keys: KeyConfig{UnsafeAllowShortSecret: true}, Logger: discardLogger()}
+			cfg := Config{Keys: KeyConfig{UnsafeAllowShortSecret: true, Algorithm: k.alg.String()}, Logger: discardLogger()}
 			if k.alg.IsHMAC() {
 				cfg.Keys.SecretKey = string(k.secret)
 			} else {
@@ -443,7 +443,7 @@ func TestCookbookJWS(t *testing.T) {
 					t.Fatal("JSON serialization accepted")
 				}
 			}
-			cfg := Config{Algorithm: cb.Input.Alg, Keys: KeyConfig{UnsafeAllowShortSecret: true}, Logger: discardLogger()}
+			cfg := Config{Keys: KeyConfig{UnsafeAllowShortSecret: true, Algorithm: cb.Input.Alg}, Logger: discardLogger()}
 			if k.alg.IsHMAC() {
 				cfg.Keys.SecretKey = string(k.secret)
 			} else {

@@ -21,7 +21,7 @@ type Requirement struct {
 	// MaxAuthAge, when positive, requires the user to have authenticated
 	// within it (RFC 9470): the token's "auth_time" ([WithAuthTime] at
 	// login; kept by refreshes) at most MaxAuthAge old, with
-	// [Config.DecodeLeeway] for clock skew, in whole seconds (a fraction
+	// [ClaimsConfig.DecodeLeeway] for clock skew, in whole seconds (a fraction
 	// is rounded up). A token without "auth_time", or with an older one,
 	// is refused with 401 [ErrAuthenticationTooOld] and the challenge
 	// `error="insufficient_user_authentication", max_age=N`, which tells
@@ -37,7 +37,7 @@ type Requirement struct {
 	// still refused). Only meaningful to middleware and [Auth.Check].
 	Optional bool
 	// Roles, when set, requires the token's roles ([Token.Roles]: the
-	// claim [Config.RolesClaim] names, "roles" by default, or a trusted
+	// claim [ClaimsConfig.RolesClaim] names, "roles" by default, or a trusted
 	// issuer's RolesClaim) to hold at least
 	// one of them (any-of); otherwise 403 "Not enough permissions".
 	Roles []string

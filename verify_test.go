@@ -23,7 +23,7 @@ func signHS256(secret, header, payload string) string {
 func TestVerifyClaimsTable(t *testing.T) {
 	clk := newClock()
 	now := clk.Now().Unix()
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, DecodeLeeway: 10 * time.Second})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Now: clk.Now, Claims: ClaimsConfig{DecodeLeeway: 10 * time.Second}})
 	hdr := `{"alg":"HS256","typ":"JWT"}`
 	payload := func(extra string) string {
 		base := fmt.Sprintf(`"sub":"alice","iat":%d,"nbf":%d,"jti":"j1","exp":%d,"type":"access","fresh":false`, now, now, now+900)
@@ -164,7 +164,7 @@ func TestVerifyFormatTable(t *testing.T) {
 }
 
 func TestIssuerAudience(t *testing.T) {
-	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api", "web"}})
+	a := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, Claims: ClaimsConfig{EncodeIssuer: "https://id.example", DecodeIssuer: "https://id.example", DecodeAudience: []string{"api", "web"}}})
 	ctx := context.Background()
 	cases := []struct {
 		name string
@@ -268,7 +268,7 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	for _, alg := range []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"} {
 		t.Run(alg, func(t *testing.T) {
-			cfg := Config{Algorithm: alg}
+			cfg := Config{Keys: KeyConfig{Algorithm: alg}}
 			if strings.HasPrefix(alg, "HS") {
 				cfg.Keys.SecretKey = strings.Repeat("0123456789abcdef", 4)
 			} else {
@@ -300,7 +300,7 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 			}
 			// A verify-only instance with the public key alone.
 			if !strings.HasPrefix(alg, "HS") {
-				vo := mustNew(t, Config{Algorithm: alg, Keys: KeyConfig{PublicKey: cfg.Keys.PublicKey}})
+				vo := mustNew(t, Config{Keys: KeyConfig{PublicKey: cfg.Keys.PublicKey, Algorithm: alg}})
 				if _, err := vo.Verify(ctx, tok, Requirement{}); err != nil {
 					t.Fatalf("verify-only: %v", err)
 				}
@@ -315,8 +315,8 @@ func TestAlgorithmsRoundTrip(t *testing.T) {
 func TestAlgorithmNotBoundToKey(t *testing.T) {
 	ctx := context.Background()
 	testKeys()
-	rs := mustNew(t, Config{Algorithm: "RS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}})
-	ps := mustNew(t, Config{Algorithm: "PS256", Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey)}})
+	rs := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), Algorithm: "RS256"}})
+	ps := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), Algorithm: "PS256"}})
 	psTok := must(ps.CreateAccessToken("alice"))
 	if _, err := rs.Verify(ctx, psTok, Requirement{}); !errors.Is(err, ErrInvalidAlgorithm) {
 		t.Fatalf("PS256 token accepted by an RS256 key: %v", err)
@@ -335,7 +335,7 @@ func TestAlgorithmNotBoundToKey(t *testing.T) {
 		}
 	}
 	// Mixed configuration: HS256 and RS256 both allowed, keys bound to each.
-	mixed := mustNew(t, Config{Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}, Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), SecretKey: testSecret}})
+	mixed := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, rsaKey), SecretKey: testSecret, Algorithm: "RS256", DecodeAlgorithms: []string{"RS256", "HS256"}}})
 	tok := signHS256(pub, `{"alg":"HS256"}`, pl)
 	if _, err := mixed.Verify(ctx, tok, Requirement{}); !errors.Is(err, ErrInvalidSignature) {
 		t.Fatalf("public key accepted as HMAC secret: %v", err)
@@ -352,7 +352,7 @@ func TestAlgorithmNotBoundToKey(t *testing.T) {
 func TestECDSASignatureForms(t *testing.T) {
 	ctx := context.Background()
 	k := keyFor("ES256")
-	a := mustNew(t, Config{Algorithm: "ES256", Keys: KeyConfig{PrivateKey: privPEM(t, k)}})
+	a := mustNew(t, Config{Keys: KeyConfig{PrivateKey: privPEM(t, k), Algorithm: "ES256"}})
 	tok := must(a.CreateAccessToken("alice"))
 	if _, err := a.Verify(ctx, tok, Requirement{}); err != nil {
 		t.Fatal(err)
@@ -382,11 +382,11 @@ func TestKID(t *testing.T) {
 	if decodePart(t, tok, 0)["kid"] != "k1" {
 		t.Fatal("configured HMAC kid missing")
 	}
-	strict := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeKID: "expected-kid"})
+	strict := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret, DecodeKID: "expected-kid"}})
 	if _, err := strict.Verify(ctx, tok, Requirement{}); !errors.Is(err, ErrInvalidKID) {
 		t.Fatalf("wrong kid accepted: %v", err)
 	}
-	ok := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret}, DecodeKID: "k1"})
+	ok := mustNew(t, Config{Keys: KeyConfig{SecretKey: testSecret, DecodeKID: "k1"}})
 	if _, err := ok.Verify(ctx, tok, Requirement{}); err != nil {
 		t.Fatalf("matching kid refused: %v", err)
 	}

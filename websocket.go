@@ -261,7 +261,7 @@ func WithRevocationPoll(d time.Duration) WatchOption { return pollOpt(d) }
 // WatchToken returns a context derived from ctx that ends when the verified
 // token t stops being valid, for a long-lived connection (a WebSocket)
 // authenticated once at its start:
-//   - when t expires: at its exp plus [Config.DecodeLeeway], the remaining
+//   - when t expires: at its exp plus [ClaimsConfig.DecodeLeeway], the remaining
 //     time measured with [Config.Now]; context.Cause is then
 //     [ErrTokenExpired] (matched with errors.Is);
 //   - when t is revoked: the store is asked every poll interval

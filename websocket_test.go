@@ -571,7 +571,7 @@ func TestWebSocketWatchToken(t *testing.T) {
 
 	t.Run("leeway extends", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			a, _, tok := watchSetup(t, 2*time.Second, func(c *authjwt.Config) { c.DecodeLeeway = time.Second })
+			a, _, tok := watchSetup(t, 2*time.Second, func(c *authjwt.Config) { c.Claims.DecodeLeeway = time.Second })
 			ctx, cancel := a.WatchToken(context.Background(), tok)
 			defer cancel()
 			time.Sleep(2500 * time.Millisecond)
@@ -770,7 +770,7 @@ func TestWebSocketWatchToken(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			st := newCountingStore()
 			a := wsAuth(t, func(c *authjwt.Config) {
-				c.AllowNonExpiringTokens = true
+				c.Expiry.AllowNonExpiring = true
 				c.Revocation.Enabled = true
 				c.Revocation.Store = st
 			})

@@ -85,14 +85,14 @@ func TestNew(t *testing.T) {
 
 	// Secret long enough for every HMAC algorithm.
 	for _, alg := range []string{"HS256", "HS384", "HS512"} {
-		authjwttest.New(t, authjwt.Config{Algorithm: alg})
+		authjwttest.New(t, authjwt.Config{Keys: authjwt.KeyConfig{Algorithm: alg}})
 	}
 
 	// A configured key is kept: no secret is added next to it.
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(ec)
 	priv := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	a2, _ := authjwttest.New(t, authjwt.Config{Algorithm: "ES256", Keys: authjwt.KeyConfig{PrivateKey: priv}})
+	a2, _ := authjwttest.New(t, authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: priv, Algorithm: "ES256"}})
 	if a2.Config().Keys.SecretKey != "" {
 		t.Errorf("Keys.SecretKey added beside a Keys.PrivateKey")
 	}
@@ -154,7 +154,7 @@ func TestHelpersFailTheTest(t *testing.T) {
 			authjwttest.SetAccessCookies(tb, a, r, authjwttest.AccessToken(t, a, "x"))
 		}},
 		{"bad config", "New reports configuration errors", func(tb testing.TB) {
-			authjwttest.New(tb, authjwt.Config{Algorithm: "none"})
+			authjwttest.New(tb, authjwt.Config{Keys: authjwt.KeyConfig{Algorithm: "none"}})
 		}},
 	}
 	for _, c := range cases {

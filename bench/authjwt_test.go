@@ -27,14 +27,18 @@ var plannedAlgs = map[string]bool{HS256: true, ES256: true}
 // authjwtConfig: same secret/keys, issuer, audience and leeway as the peers.
 // Asymmetric keys are PEM: PKCS#8 "PRIVATE KEY" and PKIX "PUBLIC KEY".
 // Sign must emit the seed claim set incl. iss and aud (TestSignersAgree), so
-// EncodeIssuer is set here and the audience is passed per token.
+// Claims.EncodeIssuer is set here and the audience is passed per token.
 func authjwtConfig(alg string, k *keySet) authjwt.Config {
 	c := authjwt.Config{
-		Algorithm:      alg,
-		DecodeIssuer:   benchIssuer,
-		DecodeAudience: []string{benchAudience},
-		DecodeLeeway:   leeway,
-		EncodeIssuer:   benchIssuer,
+		Keys: authjwt.KeyConfig{
+			Algorithm: alg,
+		},
+		Claims: authjwt.ClaimsConfig{
+			DecodeIssuer:   benchIssuer,
+			DecodeAudience: []string{benchAudience},
+			DecodeLeeway:   leeway,
+			EncodeIssuer:   benchIssuer,
+		},
 	}
 	if alg == HS256 {
 		c.Keys.SecretKey = benchSecret

@@ -66,7 +66,7 @@ func mustJSON(c wireClaims) []byte {
 
 func benchmarkVerifyMLDSA(b *testing.B, alg string) {
 	f := mldsaFixtures()[alg]
-	cfg := authjwt.Config{Algorithm: alg, DecodeIssuer: benchIssuer, DecodeAudience: []string{benchAudience}, DecodeLeeway: leeway, EncodeIssuer: benchIssuer}
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{Algorithm: alg}, Claims: authjwt.ClaimsConfig{DecodeIssuer: benchIssuer, DecodeAudience: []string{benchAudience}, DecodeLeeway: leeway, EncodeIssuer: benchIssuer}}
 	cfg.Keys.PrivateKey = f.pem
 	a, err := authjwt.New(cfg)
 	if err != nil {

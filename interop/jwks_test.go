@@ -35,7 +35,7 @@ func TestOurJWKSVerifiesWithJWX(t *testing.T) {
 	if _, err := set.AddSigner(must(keys.NewSigningKey("ES256", ecKey))); err != nil {
 		t.Fatal(err)
 	}
-	a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{Set: set}, EncodeIssuer: "https://api.example"})
+	a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{Set: set}, Claims: authjwt.ClaimsConfig{EncodeIssuer: "https://api.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestJWXKeysAndTokensVerifyWithOurs(t *testing.T) {
 	}
 	// Its public keys in PEM also work as our verify-only configuration.
 	der, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
-	vo, err := authjwt.New(authjwt.Config{Algorithm: "RS256", Keys: authjwt.KeyConfig{PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}, DecodeAudience: []string{"api"}})
+	vo, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), Algorithm: "RS256"}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}, Claims: authjwt.ClaimsConfig{DecodeAudience: []string{"api"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

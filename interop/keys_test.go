@@ -73,12 +73,16 @@ func verifyKey(alg string) any {
 // an issuer and an audience, so that every registered check is exercised.
 func ourConfig(alg string) authjwt.Config {
 	cfg := authjwt.Config{
-		Algorithm:      alg,
-		EncodeIssuer:   "https://issuer.example",
-		DecodeIssuer:   "https://issuer.example",
-		DecodeAudience: []string{"api"},
-		DecodeLeeway:   5 * time.Second,
-		Now:            func() time.Time { return fixedNow },
+		Keys: authjwt.KeyConfig{
+			Algorithm: alg,
+		},
+		Claims: authjwt.ClaimsConfig{
+			EncodeIssuer:   "https://issuer.example",
+			DecodeIssuer:   "https://issuer.example",
+			DecodeAudience: []string{"api"},
+			DecodeLeeway:   5 * time.Second,
+		},
+		Now: func() time.Time { return fixedNow },
 	}
 	if alg[:2] == "HS" {
 		cfg.Keys.SecretKey = secret

@@ -146,7 +146,7 @@ func TestMLDSAPythonCryptography(t *testing.T) {
 			t.Fatal(err)
 		}
 		pkcs8 := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-		a, err := authjwt.New(authjwt.Config{Algorithm: alg, Keys: authjwt.KeyConfig{PrivateKey: pkcs8}})
+		a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: pkcs8, Algorithm: alg}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +205,7 @@ func TestMLDSAPythonCryptography(t *testing.T) {
 			}
 			// Theirs, verified here through the whole verifier, with their
 			// SPKI PEM and with their seed as an AKP private JWK.
-			a, err := authjwt.New(authjwt.Config{Algorithm: alg, Keys: authjwt.KeyConfig{PublicKey: r.SPKI}})
+			a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{PublicKey: r.SPKI, Algorithm: alg}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -38,7 +38,7 @@ func TestMLDSAJWXv4(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := authjwt.New(authjwt.Config{Algorithm: c.alg, Keys: authjwt.KeyConfig{Signer: priv}})
+			a, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{Signer: priv, Algorithm: c.alg}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestMLDSAJWXv4(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := authjwt.New(authjwt.Config{Algorithm: c.alg, Keys: authjwt.KeyConfig{PublicKey: string(pubPEM)}})
+			v, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{PublicKey: string(pubPEM), Algorithm: c.alg}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@
 //
 // Retention is the one rule on which revocation never being weaker than
 // acceptance rests: authjwt passes expiries that cover the verifier's whole
-// acceptance window (a token's exp plus DecodeLeeway, plus StoreTimeout for
+// acceptance window (a token's exp plus Claims.DecodeLeeway, plus StoreTimeout for
 // the query that arrives late, in whole seconds), and a store keeps every
 // entry until at least that instant on the application's clock. A store
 // with a coarser resolution, or a backend that expires keys on its own

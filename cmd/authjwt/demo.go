@@ -38,7 +38,7 @@ func (s *server) handleDemo(w http.ResponseWriter, r *http.Request) {
 	d := demoData{
 		Nonce:             nonce,
 		Mode:              strings.Join(s.cfg.TokenLocation, ","),
-		Algorithm:         s.cfg.Algorithm,
+		Algorithm:         s.cfg.Keys.Algorithm,
 		AccessCSRFCookie:  s.cfg.Cookies.Access.CSRFName,
 		RefreshCSRFCookie: s.cfg.Cookies.Refresh.CSRFName,
 		AccessCSRFHeader:  s.cfg.Cookies.Access.CSRFHeader,

@@ -86,7 +86,9 @@ const testSecret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab
 // and an in-memory denylist.
 func authConfig(t testing.TB, alg string, clk *clock) authjwt.Config {
 	cfg := authjwt.Config{
-		Algorithm: alg,
+		Keys: authjwt.KeyConfig{
+			Algorithm: alg,
+		},
 		Revocation: authjwt.RevocationConfig{
 			Enabled: true,
 			Store:   revoke.NewMemory(revoke.WithClock(clk.Now)),

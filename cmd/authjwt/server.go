@@ -241,7 +241,7 @@ func (l keyList) Keys() []keys.Key { return l }
 // its asymmetric algorithm, or an empty list under HMAC.
 func publicKeysOf(cfg authjwt.Config) (keyList, error) {
 	alg := ""
-	for _, a := range append([]string{cfg.Algorithm}, cfg.DecodeAlgorithms...) {
+	for _, a := range append([]string{cfg.Keys.Algorithm}, cfg.Keys.DecodeAlgorithms...) {
 		if a != "" && !keys.IsHMAC(a) {
 			alg = a
 			break

@@ -636,11 +636,11 @@ func TestNewServerErrors(t *testing.T) {
 		mod  func(*authjwt.Config)
 		want string
 	}{
-		{"unknown algorithm", func(c *authjwt.Config) { c.Algorithm = "none" }, "Algorithm"},
+		{"unknown algorithm", func(c *authjwt.Config) { c.Keys.Algorithm = "none" }, "Keys.Algorithm"},
 		{"HMAC without a secret", func(c *authjwt.Config) { c.Keys.SecretKey = "" }, "Keys.SecretKey"},
 		{"short secret", func(c *authjwt.Config) { c.Keys.SecretKey = "short" }, "Keys.SecretKey"},
 		{"denylist without store", func(c *authjwt.Config) { c.Revocation.Store = nil }, "Revocation.Store"},
-		{"garbage public key", func(c *authjwt.Config) { c.Algorithm = "RS256"; c.Keys.SecretKey = ""; c.Keys.PublicKey = "nope" }, "Keys.PublicKey"},
+		{"garbage public key", func(c *authjwt.Config) { c.Keys.Algorithm = "RS256"; c.Keys.SecretKey = ""; c.Keys.PublicKey = "nope" }, "Keys.PublicKey"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -306,7 +306,7 @@ func hasVar(environ []string, name string) bool {
 // hmacSecretLen returns the secret length, in bytes, the HMAC algorithms
 // of cfg need (the longest hash among them), or 0 when none is HMAC.
 func hmacSecretLen(cfg authjwt.Config) int {
-	algs := append([]string{cfg.Algorithm}, cfg.DecodeAlgorithms...)
+	algs := append([]string{cfg.Keys.Algorithm}, cfg.Keys.DecodeAlgorithms...)
 	if algs[0] == "" {
 		algs[0] = keys.HS256
 	}
@@ -334,10 +334,10 @@ func randomSecret(n int) string {
 
 // algorithmOf returns the signing algorithm in effect.
 func algorithmOf(cfg authjwt.Config) string {
-	if cfg.Algorithm == "" {
+	if cfg.Keys.Algorithm == "" {
 		return keys.HS256
 	}
-	return cfg.Algorithm
+	return cfg.Keys.Algorithm
 }
 
 // locationsOf returns the token locations in effect.

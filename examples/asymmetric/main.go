@@ -45,7 +45,7 @@ func main() {
 		}
 		log.Printf("generated a %s key; tokens will not survive a restart", *alg)
 	}
-	demo.Serve(newApp(authjwt.Config{Algorithm: *alg, Keys: authjwt.KeyConfig{PrivateKey: privPEM}}))
+	demo.Serve(newApp(authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: privPEM, Algorithm: *alg}}))
 }
 
 // generateKeyPEM returns a new private key for alg as PKCS#8 PEM.

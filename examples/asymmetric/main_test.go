@@ -16,7 +16,7 @@ func TestAsymmetric(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			app, err := newApp(authjwt.Config{Algorithm: alg, Keys: authjwt.KeyConfig{PrivateKey: priv}})
+			app, err := newApp(authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: priv, Algorithm: alg}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,7 +37,7 @@ func TestAsymmetric(t *testing.T) {
 
 			// Another service verifies with the public key alone.
 			pk := demotest.Call(t, app, "GET", "/public-key", nil)
-			verifier, err := authjwt.New(authjwt.Config{Algorithm: alg, Keys: authjwt.KeyConfig{PublicKey: pk.Str("public_key")}})
+			verifier, err := authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{PublicKey: pk.Str("public_key"), Algorithm: alg}})
 			if err != nil {
 				t.Fatal(err)
 			}

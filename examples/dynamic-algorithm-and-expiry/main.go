@@ -1,6 +1,6 @@
 // Command dynamic-algorithm-and-expiry chooses the algorithm and the
 // lifetime per token: access tokens are signed with HS384 and refresh
-// tokens with HS512 (both accepted, through DecodeAlgorithms), a "remember
+// tokens with HS512 (both accepted, through Keys.DecodeAlgorithms), a "remember
 // me" login gets a 30-day refresh token instead of one day, and a one-time
 // download link carries a 60-second token.
 //
@@ -27,9 +27,9 @@ func main() {
 }
 
 func newApp(cfg authjwt.Config) (http.Handler, error) {
-	cfg.Algorithm = "HS384"                           // the default for new tokens
-	cfg.DecodeAlgorithms = []string{"HS384", "HS512"} // accepted on verification
-	cfg.RefreshTokenExpires = 24 * time.Hour          // without "remember me"
+	cfg.Keys.Algorithm = "HS384"                           // the default for new tokens
+	cfg.Keys.DecodeAlgorithms = []string{"HS384", "HS512"} // accepted on verification
+	cfg.Expiry.Refresh = 24 * time.Hour                    // without "remember me"
 	auth, err := authjwt.New(cfg)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ func TestDynamicAlgorithmAndExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := authjwttest.New(t, authjwt.Config{Now: clock.Now, Algorithm: "HS384", DecodeAlgorithms: []string{"HS384", "HS512"}, DecodeAudience: []string{"downloads"}})
+	a, _ := authjwttest.New(t, authjwt.Config{Now: clock.Now, Keys: authjwt.KeyConfig{Algorithm: "HS384", DecodeAlgorithms: []string{"HS384", "HS512"}}, Claims: authjwt.ClaimsConfig{DecodeAudience: []string{"downloads"}}})
 	header := func(tok string) string {
 		h, err := authjwt.UnverifiedHeader(tok)
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 // RunVerifier checks a store end to end under authjwt, with the real
 // clock: tokens revoked by [authjwt.Auth.Revoke], [authjwt.Auth.RevokeFamily]
 // and [authjwt.Auth.RevokeSubject] stay refused for as long as the verifier
-// accepts them by time, up to the end of DecodeLeeway after their exp, and
+// accepts them by time, up to the end of Claims.DecodeLeeway after their exp, and
 // are then refused as expired. Tokens live about a second and the leeway
 // is one second, so it takes up to three seconds.
 //
@@ -28,9 +28,13 @@ func RunVerifier(t *testing.T, newStore func(t *testing.T) revoke.Store) {
 			Store:   store,
 			Timeout: 5 * time.Second,
 		},
-		DecodeLeeway:        time.Second,
-		AccessTokenExpires:  time.Second,
-		RefreshTokenExpires: 2 * time.Second,
+		Claims: authjwt.ClaimsConfig{
+			DecodeLeeway: time.Second,
+		},
+		Expiry: authjwt.ExpiryConfig{
+			Access:  time.Second,
+			Refresh: 2 * time.Second,
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

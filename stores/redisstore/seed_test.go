@@ -106,7 +106,7 @@ func TestSeedSharesRevocations(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := claimsOf(pair.AccessToken, false)
-		if err := seedLogout(ctx, c, p, at, auth.Config().RefreshTokenExpires, time.Now()); err != nil {
+		if err := seedLogout(ctx, c, p, at, auth.Config().Expiry.Refresh, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := verify(pair.AccessToken, false); !errors.Is(err, authjwt.ErrTokenRevoked) {

@@ -105,7 +105,7 @@ func TestSeedSharesRevocations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := seedLogout(ctx, db, b.dialect, prefix, at2.JTI(), at2.Family(), at2.ExpiresAt(), time.Now().Add(auth.Config().RefreshTokenExpires)); err != nil {
+			if err := seedLogout(ctx, db, b.dialect, prefix, at2.JTI(), at2.Family(), at2.ExpiresAt(), time.Now().Add(auth.Config().Expiry.Refresh)); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := auth.Verify(ctx, p2.AccessToken, authjwt.Requirement{}); !errors.Is(err, authjwt.ErrTokenRevoked) {

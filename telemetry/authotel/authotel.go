@@ -3,8 +3,8 @@
 // call latency and errors, JWKS fetches and their results, and refresh
 // token reuse detections. It lives in its own module so that the core
 // keeps to the standard library; the core feeds it through its hooks
-// ([authjwt.Config.OnVerify], [authjwt.Config.OnStoreCall],
-// [authjwt.Config.OnRefreshReuse] and [keys.RemoteConfig.OnFetch]).
+// ([authjwt.HookConfig.OnVerify], [authjwt.HookConfig.OnStoreCall],
+// [authjwt.HookConfig.OnRefreshReuse] and [keys.RemoteConfig.OnFetch]).
 //
 //	o, err := authotel.New(authotel.Options{MeterProvider: mp, TracerProvider: tp})
 //	if err != nil { … }
@@ -139,9 +139,9 @@ func New(opts Options) (*Observer, error) {
 // kept and called first. Call it once per Config, before [authjwt.New];
 // cfg.TrustedIssuers is copied, not modified in place.
 func (o *Observer) Instrument(cfg *authjwt.Config) {
-	cfg.OnVerify = chain(cfg.OnVerify, o.OnVerify)
-	cfg.OnStoreCall = chain(cfg.OnStoreCall, o.OnStoreCall)
-	cfg.OnRefreshReuse = chain(cfg.OnRefreshReuse, o.OnRefreshReuse)
+	cfg.Hooks.OnVerify = chain(cfg.Hooks.OnVerify, o.OnVerify)
+	cfg.Hooks.OnStoreCall = chain(cfg.Hooks.OnStoreCall, o.OnStoreCall)
+	cfg.Hooks.OnRefreshReuse = chain(cfg.Hooks.OnRefreshReuse, o.OnRefreshReuse)
 	if len(cfg.TrustedIssuers) > 0 {
 		cfg.TrustedIssuers = slices.Clone(cfg.TrustedIssuers)
 		for i := range cfg.TrustedIssuers {
@@ -182,7 +182,7 @@ const (
 	keyReuseOutcome  = attribute.Key("authjwt.rotation.outcome")
 )
 
-// OnVerify records one verification ([authjwt.Config.OnVerify]).
+// OnVerify records one verification ([authjwt.HookConfig.OnVerify]).
 func (o *Observer) OnVerify(ctx context.Context, ev authjwt.VerifyEvent) {
 	code := "ok"
 	if ev.Err != nil {
@@ -207,7 +207,7 @@ func (o *Observer) OnVerify(ctx context.Context, ev authjwt.VerifyEvent) {
 }
 
 // OnStoreCall records one call into the revocation store and its span
-// ([authjwt.Config.OnStoreCall]).
+// ([authjwt.HookConfig.OnStoreCall]).
 func (o *Observer) OnStoreCall(ctx context.Context, ev authjwt.StoreEvent) {
 	_, span := o.tracer.Start(ctx, "authjwt.store."+ev.Op, trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(ev.Start))
 	op := keyStoreOp.String(ev.Op)
@@ -265,7 +265,7 @@ func (o *Observer) OnFetch(ctx context.Context, ev keys.FetchEvent) {
 }
 
 // OnRefreshReuse records a use of an already used refresh token
-// ([authjwt.Config.OnRefreshReuse]), as a count and as an event of the
+// ([authjwt.HookConfig.OnRefreshReuse]), as a count and as an event of the
 // request's span.
 func (o *Observer) OnRefreshReuse(ctx context.Context, ev authjwt.ReuseEvent) {
 	outcome := "family_revoked"

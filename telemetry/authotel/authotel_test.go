@@ -337,7 +337,7 @@ func newProvider(t *testing.T) *provider {
 	p := &provider{}
 	pem := rsaPEM(t)
 	var err error
-	p.minter, err = authjwt.New(authjwt.Config{Algorithm: "RS256", Keys: authjwt.KeyConfig{PrivateKey: pem}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}, EncodeIssuer: "https://idp.invalid"})
+	p.minter, err = authjwt.New(authjwt.Config{Keys: authjwt.KeyConfig{PrivateKey: pem, Algorithm: "RS256"}, TypeClaim: authjwt.TypeClaimConfig{Skip: true}, Claims: authjwt.ClaimsConfig{EncodeIssuer: "https://idp.invalid"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func hostOf(t *testing.T, raw string) string {
 func TestInstrumentKeepsHooks(t *testing.T) {
 	h := newHarness(t)
 	var mine int
-	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, OnVerify: func(context.Context, authjwt.VerifyEvent) { mine++ }, Logger: quiet()}
+	cfg := authjwt.Config{Keys: authjwt.KeyConfig{SecretKey: secret}, Hooks: authjwt.HookConfig{OnVerify: func(context.Context, authjwt.VerifyEvent) { mine++ }}, Logger: quiet()}
 	h.o.Instrument(&cfg)
 	a, err := authjwt.New(cfg)
 	if err != nil {
