@@ -21,6 +21,11 @@
 #                                       its own with callgrind_annotate: an
 #                                       inlined one is not in the profile)
 #   N=20000                             operations
+#   CACHE=1                             also simulate the caches and count
+#                                       level-1 instruction-cache misses per
+#                                       operation (I1mr): the hot path's code
+#                                       footprint, which costs time that the
+#                                       instruction count does not show
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(git -C "$here" rev-parse --show-toplevel)"
@@ -40,7 +45,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '%-12s %14s %10s\n' rev "Ir/op" "vs first"
+CACHE="${CACHE:-}"
+sim=()
+[ -z "$CACHE" ] || sim=(--cache-sim=yes)
+printf '%-12s %14s %10s%s\n' rev "Ir/op" "vs first" "${CACHE:+      I1mr/op}"
 first=""
 i=0
 for rev in "$@"; do
@@ -53,19 +61,21 @@ for rev in "$@"; do
 		worktrees+=("$root")
 	fi
 	(cd "$root/$rel" && go test -c -o "$work/$i.test" .)
-	(cd "$root/$rel" && GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind \
+	(cd "$root/$rel" && GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind "${sim[@]}" \
 		--callgrind-out-file="$work/$i.cg" "$work/$i.test" -test.run '^$' \
 		-test.bench "^Benchmark$BENCH/impl=authjwt\$" -test.benchtime "${N}x" -test.count 1 \
 		>/dev/null 2>"$work/$i.err") || { cat "$work/$i.err" >&2; exit 1; }
-	ir="$(callgrind_annotate --inclusive=yes --tree=none --threshold=100 "$work/$i.cg" 2>/dev/null |
-		grep -F "$FUNC " | head -1 | awk '{gsub(",", "", $1); print $1}')"
-	[ -n "$ir" ] || { echo "instructions.sh: $FUNC not found in the profile of $rev" >&2; exit 1; }
-	# The closure runs once for b.N=1, then N times.
-	per=$((ir / (N + 1)))
+	line="$(callgrind_annotate --inclusive=yes --tree=none --threshold=100 --show=Ir${CACHE:+,I1mr} "$work/$i.cg" 2>/dev/null |
+		grep -F "$FUNC " | head -1)"
+	[ -n "$line" ] || { echo "instructions.sh: $FUNC not found in the profile of $rev" >&2; exit 1; }
+	# Ir (pct) [I1mr (pct)] name: the closure runs once for b.N=1, then N times.
+	per=$(echo "$line" | awk -v n="$N" '{gsub(",", "", $1); printf "%d", $1 / (n + 1)}')
+	i1=""
+	[ -z "$CACHE" ] || i1=$(echo "$line" | awk -v n="$N" '{gsub(",", "", $3); printf "%13.1f", $3 / (n + 1)}')
 	if [ -z "$first" ]; then
 		first=$per
-		printf '%-12s %14d %10s\n' "$rev" "$per" ""
+		printf '%-12s %14d %10s%s\n' "$rev" "$per" "" "$i1"
 	else
-		printf '%-12s %14d %+9.1f%%\n' "$rev" "$per" "$(awk -v a="$first" -v b="$per" 'BEGIN {print (b - a) * 100 / a}')"
+		printf '%-12s %14d %+9.1f%%%s\n' "$rev" "$per" "$(awk -v a="$first" -v b="$per" 'BEGIN {print (b - a) * 100 / a}')" "$i1"
 	fi
 done
