@@ -607,7 +607,10 @@ func (r *RawClaims) Materialize(payload []byte, c *Claims, buf []byte, intern *[
 		if sp.Len == 0 {
 			continue
 		}
-		if in[i] = m.internIndex(payload, sp); in[i] < 0 {
+		if internSlots&(1<<i) != 0 {
+			in[i] = m.internIndex(payload, sp)
+		}
+		if in[i] < 0 {
 			need += int(sp.Len)
 		}
 	}

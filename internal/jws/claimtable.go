@@ -82,6 +82,12 @@ const (
 	numStr
 )
 
+// internSlots are the string slots whose values Materialize looks up among
+// the interned ones (DecoderConfig.Interned: token types, issuers,
+// audiences): the others (sub, jti, aid, csrf, cnf, acr) hold values
+// that are unique or never configured, so looking them up only costs.
+const internSlots = 1<<strIss | 1<<strType
+
 const (
 	dateExp = iota
 	dateNbf

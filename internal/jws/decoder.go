@@ -60,7 +60,9 @@ type Decoder struct {
 // ownHeader is a header segment the service writes, with its parsed form.
 type ownHeader struct {
 	seg string
-	hdr Header
+	alg Alg
+	typ typClass
+	kid KID
 }
 
 // NewDecoder returns a decoder for cfg. Each own header is parsed once by
@@ -83,7 +85,9 @@ func NewDecoder(cfg DecoderConfig) (*Decoder, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.own = append(d.own, ownHeader{seg: seg, hdr: hdr})
+		oh := ownHeader{seg: seg, alg: hdr.Alg, typ: classifyTyp(&hdr)}
+		setKID(&oh.kid, &hdr)
+		d.own = append(d.own, oh)
 	}
 	return d, nil
 }
@@ -154,25 +158,36 @@ func (d *Decoder) Open(token string, in *Input) error {
 		return err
 	}
 	in.parts = parts
-	hdr, err := d.header(parts.Header, &in.hbuf)
-	if err != nil {
-		return err
+	if oh := d.ownHeader(parts.Header); oh != nil {
+		// A header we write: known byte for byte, parsed once by NewDecoder.
+		in.alg, in.typ, in.kid = oh.alg, oh.typ, oh.kid
+	} else {
+		hdr, err := d.header(parts.Header, &in.hbuf)
+		if err != nil {
+			return err
+		}
+		in.alg, in.typ = hdr.Alg, classifyTyp(&hdr)
+		setKID(&in.kid, &hdr)
 	}
-	in.alg, in.typ, in.kid = hdr.Alg, classifyTyp(&hdr), kidOf(&hdr)
 	if d.payloadFirst {
 		return d.decodePayload(in)
 	}
 	return nil
 }
 
-// header decodes and parses the header segment: an own header by
-// comparison, any other on the stack, strictly.
-func (d *Decoder) header(seg string, hbuf *[MaxHeaderSize]byte) (Header, error) {
+// ownHeader returns the own header whose segment is seg, or nil.
+func (d *Decoder) ownHeader(seg string) *ownHeader {
 	for i := range d.own {
 		if oh := &d.own[i]; oh.seg == seg {
-			return oh.hdr, nil
+			return oh
 		}
 	}
+	return nil
+}
+
+// header decodes and parses a header segment that is not an own header,
+// on the stack, strictly.
+func (d *Decoder) header(seg string, hbuf *[MaxHeaderSize]byte) (Header, error) {
 	hn := DecodedLen(len(seg))
 	if hn > len(hbuf) {
 		return Header{}, ErrHeaderTooLarge
@@ -316,14 +331,14 @@ type KID struct {
 	long    string // a kid longer than kidInline
 }
 
-func kidOf(h *Header) KID {
-	k := KID{present: h.HasKid, n: uint16(len(h.Kid))}
+// setKID sets k to h's kid, written in place (a KID is 88 bytes).
+func setKID(k *KID, h *Header) {
+	k.present, k.n, k.long = h.HasKid, uint16(len(h.Kid)), ""
 	if len(h.Kid) > kidInline {
 		k.long = string(h.Kid)
 	} else {
 		copy(k.b[:], h.Kid)
 	}
-	return k
 }
 
 // Present reports whether the header has a kid.
