@@ -98,7 +98,10 @@ func NewDecoder(cfg DecoderConfig) (*Decoder, error) {
 //
 // It holds no pointer into itself (the header's kid is copied, the payload
 // located by its length): a method storing a view of its own buffer into
-// it would make escape analysis move the whole Input to the heap.
+// it would make escape analysis move the whole Input to the heap. The
+// header is not kept: a header we write is known (an ownHeader), and any
+// other is decoded into readHeader's own stack buffer, so that the 512
+// bytes it needs are zeroed only for those.
 type Input struct {
 	parts Parts
 	alg   Alg
@@ -108,7 +111,6 @@ type Input struct {
 	pheap []byte // a payload too large for pbuf
 	pdone bool   // the payload is decoded
 	rc    RawClaims
-	hbuf  [MaxHeaderSize]byte
 	pbuf  [stackPayloadSize]byte
 	sbuf  [stackSignatureSize]byte
 }
@@ -151,7 +153,7 @@ func (d *Decoder) Open(token string, in *Input) error {
 	parts, err := Split(token, d.maxSize)
 	if err != nil {
 		if err == ErrUnsigned {
-			if _, herr := d.header(parts.Header, &in.hbuf); herr == ErrAlgKnown || herr == ErrNoAlg {
+			if herr := d.readHeader(parts.Header, nil); herr == ErrAlgKnown || herr == ErrNoAlg {
 				return herr
 			}
 		}
@@ -161,13 +163,8 @@ func (d *Decoder) Open(token string, in *Input) error {
 	if oh := d.ownHeader(parts.Header); oh != nil {
 		// A header we write: known byte for byte, parsed once by NewDecoder.
 		in.alg, in.typ, in.kid = oh.alg, oh.typ, oh.kid
-	} else {
-		hdr, err := d.header(parts.Header, &in.hbuf)
-		if err != nil {
-			return err
-		}
-		in.alg, in.typ = hdr.Alg, classifyTyp(&hdr)
-		setKID(&in.kid, &hdr)
+	} else if err := d.readHeader(parts.Header, in); err != nil {
+		return err
 	}
 	if d.payloadFirst {
 		return d.decodePayload(in)
@@ -185,8 +182,21 @@ func (d *Decoder) ownHeader(seg string) *ownHeader {
 	return nil
 }
 
-// header decodes and parses a header segment that is not an own header,
-// on the stack, strictly.
+// readHeader decodes and parses a header segment that is not an own
+// header, on the stack, strictly, and sets in's algorithm, typ class and
+// kid from it (in may be nil: the header is only judged).
+func (d *Decoder) readHeader(seg string, in *Input) error {
+	var hbuf [MaxHeaderSize]byte
+	hdr, err := d.header(seg, &hbuf)
+	if err != nil || in == nil {
+		return err
+	}
+	in.alg, in.typ = hdr.Alg, classifyTyp(&hdr)
+	setKID(&in.kid, &hdr) // a copy: hdr's kid is a view of hbuf
+	return nil
+}
+
+// header decodes seg into hbuf and parses it strictly.
 func (d *Decoder) header(seg string, hbuf *[MaxHeaderSize]byte) (Header, error) {
 	hn := DecodedLen(len(seg))
 	if hn > len(hbuf) {
@@ -309,7 +319,7 @@ type Key struct {
 func (k *Key) none() bool { return k.HMAC == nil && k.Public == nil }
 
 // verify checks sig over input under alg.
-func (k Key) verify(alg Alg, input string, sig []byte) error {
+func (k *Key) verify(alg Alg, input string, sig []byte) error {
 	if k.HMAC != nil {
 		if k.HMAC.alg != alg {
 			return ErrSignature
