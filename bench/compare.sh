@@ -7,8 +7,9 @@
 # "." means the current working tree, uncommitted changes included. Each
 # commit is checked out with `git worktree add --detach` into a temp dir
 # (removed on exit), its bench/ test binary is built once, and the two
-# binaries are run interleaved (old, new, old, new, ...) COUNT times with
-# -test.count 1, so slow drift of the machine hits both sides alike. This is
+# binaries are run interleaved COUNT times with -test.count 1, in ABBA
+# order (old, new, new, old, ...), so slow drift of the machine and the
+# advantage of running first hit both sides alike. This is
 # `go test -run '^$' -bench $BENCH -count $COUNT` per side, interleaved.
 # Before timing, each side runs its agreement tests (TestAgreement, ...).
 #
@@ -102,7 +103,13 @@ fi
 : >"$OUT_DIR/old.txt"
 : >"$OUT_DIR/new.txt"
 for i in $(seq "$COUNT"); do
-	for name in old new; do
+	# ABBA: the side that runs first alternates. Run second, a binary was
+	# measured 4-8 % slower than the same binary run first (compare.sh
+	# fa3dd45 fa3dd45 on the two-core VM), which a fixed order adds to
+	# every comparison.
+	order="old new"
+	[ $((i % 2)) -eq 1 ] || order="new old"
+	for name in $order; do
 		echo "== run $i/$COUNT: $name" >&2
 		dir_var="dir_$name"
 		(cd "${!dir_var}" && "$work/$name.test" -test.run '^$' -test.bench "$BENCH" -test.count 1 \
