@@ -262,7 +262,7 @@ func (a *Auth) ownToken(raw string, refresh bool) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.policy.validate(d.t, Requirement{Refresh: refresh}); err != nil {
+	if err := a.policy.validate(d.t, &Requirement{Refresh: refresh}); err != nil {
 		return nil, err
 	}
 	return d.t, nil

@@ -150,7 +150,7 @@ func csrfEqual(submitted, claim string) bool {
 // read returns the credential of an HTTP request: the header's when
 // headers are a location and the header uses our scheme, else the
 // cookie's. Without either, it is an error unless req.Optional.
-func (c *credentials) read(r *http.Request, req Requirement) (credential, error) {
+func (c *credentials) read(r *http.Request, req *Requirement) (credential, error) {
 	cred, err := c.readAny(r, req)
 	if c.dp != nil && cred.source != sourceDPoP && cred.token != "" && err == nil && c.dp.requiredFor(req) {
 		// Refused before anything verifies it.
@@ -160,7 +160,7 @@ func (c *credentials) read(r *http.Request, req Requirement) (credential, error)
 }
 
 // readAny is read without the rule of routes requiring DPoP.
-func (c *credentials) readAny(r *http.Request, req Requirement) (credential, error) {
+func (c *credentials) readAny(r *http.Request, req *Requirement) (credential, error) {
 	if c.headers {
 		tok, present, err := c.fromHeader(r)
 		if err != nil {
@@ -210,7 +210,7 @@ var errMissingDPoP = func() *Error {
 // ok is false when the header uses another scheme, or the route has DPoP
 // off. It runs only when the header is not under our own scheme, so that
 // bearer requests pay nothing for it.
-func (c *credentials) fromDPoP(r *http.Request, req Requirement) (cred credential, ok bool, err error) {
+func (c *credentials) fromDPoP(r *http.Request, req *Requirement) (cred credential, ok bool, err error) {
 	if c.dp == nil || c.bareToken || c.dp.modeFor(req) == DPoPOff {
 		return credential{}, false, nil
 	}
@@ -236,7 +236,7 @@ func (c *credentials) fromDPoP(r *http.Request, req Requirement) (cred credentia
 // readHandshake returns the credential of a WebSocket handshake (see
 // [Auth.CheckWebSocket] for the order of sources) and the subprotocol the
 // server must select; own lists the application's subprotocols.
-func (c *credentials) readHandshake(r *http.Request, req Requirement, own []string) (credential, string, error) {
+func (c *credentials) readHandshake(r *http.Request, req *Requirement, own []string) (credential, string, error) {
 	cred, subprotocol, err := c.readAnyHandshake(r, req, own)
 	if c.dp != nil && c.dp.requiredFor(req) {
 		switch {
@@ -251,7 +251,7 @@ func (c *credentials) readHandshake(r *http.Request, req Requirement, own []stri
 
 // readAnyHandshake is readHandshake without the rule of routes requiring
 // DPoP.
-func (c *credentials) readAnyHandshake(r *http.Request, req Requirement, own []string) (cred credential, subprotocol string, err error) {
+func (c *credentials) readAnyHandshake(r *http.Request, req *Requirement, own []string) (cred credential, subprotocol string, err error) {
 	if c.headers {
 		bearer, sub, offered, e := parseBearerSubprotocol(r.Header, own)
 		if e != nil {
@@ -408,7 +408,7 @@ func cookieToken(r *http.Request, name string) (string, int) {
 // fromCookie returns the credential in the token cookie of req's type,
 // guarded by the cookie rule; handshake says the request is a WebSocket
 // handshake.
-func (c *credentials) fromCookie(r *http.Request, req Requirement, handshake bool) (credential, error) {
+func (c *credentials) fromCookie(r *http.Request, req *Requirement, handshake bool) (credential, error) {
 	i := refreshIndex(req.Refresh)
 	tok, n := cookieToken(r, c.cookie[i])
 	if n == 0 || tok == "" {
@@ -565,7 +565,7 @@ func normalizeOrigin(s string) (string, bool) {
 }
 
 // handshakeMissing is the error for a handshake carrying no token at all.
-func (c *credentials) handshakeMissing(r *http.Request, req Requirement) error {
+func (c *credentials) handshakeMissing(r *http.Request, req *Requirement) error {
 	if c.hasOtherScheme(r) {
 		return c.errOtherScheme
 	}
@@ -593,7 +593,7 @@ func (c *credentials) renewable(r *http.Request) (credential, bool) {
 	if _, n := cookieToken(r, c.cookie[0]); n != 1 {
 		return credential{}, false
 	}
-	cred, err := c.fromCookie(r, Requirement{}, false)
+	cred, err := c.fromCookie(r, &Requirement{}, false)
 	if err != nil || cred.token == "" {
 		return credential{}, false
 	}

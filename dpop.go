@@ -163,7 +163,7 @@ func parseExternalURL(s string) (*url.URL, error) {
 }
 
 // modeFor is the DPoP mode of a route.
-func (v *dpopVerifier) modeFor(req Requirement) string {
+func (v *dpopVerifier) modeFor(req *Requirement) string {
 	if req.DPoP != "" {
 		return req.DPoP
 	}
@@ -172,7 +172,7 @@ func (v *dpopVerifier) modeFor(req Requirement) string {
 
 // requiredFor reports whether the route of req accepts DPoP-bound tokens
 // only.
-func (v *dpopVerifier) requiredFor(req Requirement) bool {
+func (v *dpopVerifier) requiredFor(req *Requirement) bool {
 	return req.DPoP == DPoPRequired || req.DPoP == "" && v.mode == DPoPRequired
 }
 

@@ -51,18 +51,18 @@ func (a *Auth) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // (finish, verify.go); last, the credential's own proof, its CSRF value,
 // is compared with the verified token (credential.bind).
 func (a *Auth) Check(r *http.Request, req Requirement) (*Token, error) {
-	cred, err := a.creds.read(r, req)
+	cred, err := a.creds.read(r, &req)
 	if err != nil {
 		return nil, err
 	}
-	return a.authenticate(r.Context(), cred, req)
+	return a.authenticate(r.Context(), &cred, &req)
 }
 
 // authenticate verifies the token of cred (signature, claims policy,
 // revocation, requirements, user loader: see [Auth.Verify]) and then what
 // it must prove as it came (its CSRF value). A credential without a token
 // (an optional route) gives a nil token and no error.
-func (a *Auth) authenticate(ctx context.Context, cred credential, req Requirement) (*Token, error) {
+func (a *Auth) authenticate(ctx context.Context, cred *credential, req *Requirement) (*Token, error) {
 	if cred.token == "" {
 		return nil, nil
 	}
@@ -77,7 +77,7 @@ func (a *Auth) authenticate(ctx context.Context, cred credential, req Requiremen
 		return nil, err
 	}
 	if cred.source == sourceDPoP || t.c.Cnf() != "" {
-		if err := a.bindDPoP(ctx, &cred, t); err != nil {
+		if err := a.bindDPoP(ctx, cred, t); err != nil {
 			return nil, err
 		}
 	}

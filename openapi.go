@@ -212,7 +212,7 @@ func (a *Auth) Security(method string, req Requirement) []SecurityRequirement {
 	}
 	dpop := DPoPOff
 	if a.creds.dp != nil && a.creds.headers && !a.creds.bareToken {
-		dpop = a.dp.modeFor(req)
+		dpop = a.dp.modeFor(&req)
 	}
 	if dpop == DPoPRequired {
 		// Only bound tokens pass.

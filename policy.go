@@ -117,7 +117,7 @@ var errMissingExp = ErrInvalidClaim.with(nil, "Missing claim: exp")
 // validate applies the rules that depend on the time and the route, on
 // every request (a verification cache hit too), and records the token's
 // type.
-func (p *claimsPolicy) validate(t *Token, req Requirement) error {
+func (p *claimsPolicy) validate(t *Token, req *Requirement) error {
 	c := &t.c
 	now := p.clk.now().Unix()
 	lw := p.clk.leeway
@@ -183,7 +183,7 @@ func (p *claimsPolicy) validate(t *Token, req Requirement) error {
 // user authenticated within req.MaxAuthAge ("auth_time", with the leeway
 // for clock skew), with one of req.ACRValues ("acr"). The challenge tells
 // the client what would do: max_age=N, acr_values="…".
-func recentAuthentication(c *jws.Claims, req Requirement, now, lw int64) error {
+func recentAuthentication(c *jws.Claims, req *Requirement, now, lw int64) error {
 	if req.MaxAuthAge > 0 {
 		maxAge := int64((req.MaxAuthAge + time.Second - 1) / time.Second)
 		if !c.HasAuthTime() || now-c.AuthTime > maxAge+lw {
@@ -328,7 +328,7 @@ func audienceMatch(got, want []string) bool {
 
 // checkRequirements applies the route's own requirements beyond the
 // policy: roles (any-of) and claims that must be present.
-func checkRequirements(t *Token, req Requirement) error {
+func checkRequirements(t *Token, req *Requirement) error {
 	if len(req.Roles) > 0 {
 		ok := false
 		for _, r := range t.c.Roles() {

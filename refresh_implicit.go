@@ -83,7 +83,7 @@ func (a *Auth) refreshCandidate(r *http.Request, window time.Duration) *Token {
 	if !ok {
 		return nil
 	}
-	t, err := a.authenticate(r.Context(), cred, Requirement{})
+	t, err := a.authenticate(r.Context(), &cred, &Requirement{})
 	if err != nil || t == nil || t.ExpiresAt().IsZero() {
 		return nil
 	}
@@ -123,7 +123,7 @@ func (a *Auth) renew(r *http.Request, h http.Header, old *Token, o cookieOpts) {
 		return
 	}
 	ctx := r.Context()
-	rt, err := a.verify(ctx, raw, Requirement{Refresh: true}, sourceCookie)
+	rt, err := a.verify(ctx, raw, &Requirement{Refresh: true}, sourceCookie)
 	if err != nil {
 		log("refresh cookie refused", err)
 		return

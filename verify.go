@@ -75,10 +75,10 @@ type Requirement struct {
 // the user loader, in that order. Every entry point (middleware, cookies,
 // WebSocket, adapters) uses it. The error is always an *Error.
 func (a *Auth) Verify(ctx context.Context, token string, req Requirement) (*Token, error) {
-	return a.verify(ctx, token, req, sourceDirect)
+	return a.verify(ctx, token, &req, sourceDirect)
 }
 
-func (a *Auth) verify(ctx context.Context, token string, req Requirement, source tokenSource) (*Token, error) {
+func (a *Auth) verify(ctx context.Context, token string, req *Requirement, source tokenSource) (*Token, error) {
 	var start time.Time
 	if a.onVerify != nil {
 		start = time.Now()
@@ -204,7 +204,7 @@ func (a *Auth) codecError(err error, token string, in *jws.Input) error {
 // verifyToken verifies token from its form to the user loader: from the
 // verification cache, or through the codec (decode), then the checks that
 // follow the signature (finish).
-func (a *Auth) verifyToken(ctx context.Context, token string, req Requirement) (*Token, error) {
+func (a *Auth) verifyToken(ctx context.Context, token string, req *Requirement) (*Token, error) {
 	if a.vcache != nil {
 		// A cached token was decoded and verified once: its string is the
 		// key, so nothing of it needs decoding again.
@@ -308,7 +308,7 @@ func (a *Auth) cacheVersion(ti *trustedIssuer, alg jws.Alg) (uint64, bool) {
 // finish runs the checks that follow the signature, each part once: the
 // claims policy (ours, or the trusted issuer's), revocation, the route's
 // requirements and the user loader.
-func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req Requirement) (*Token, error) {
+func (a *Auth) finish(ctx context.Context, t *Token, ti *trustedIssuer, req *Requirement) (*Token, error) {
 	policy := a.policy
 	if ti != nil {
 		policy = ti.policy

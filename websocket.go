@@ -91,11 +91,11 @@ func (a *Auth) CheckWebSocket(r *http.Request, req Requirement, opts ...WebSocke
 	for _, opt := range opts {
 		opt.applyWS(&o)
 	}
-	cred, subprotocol, err := a.creds.readHandshake(r, req, o.subprotocols)
+	cred, subprotocol, err := a.creds.readHandshake(r, &req, o.subprotocols)
 	if err != nil {
 		return nil, "", err
 	}
-	if t, err = a.authenticate(r.Context(), cred, req); err != nil {
+	if t, err = a.authenticate(r.Context(), &cred, &req); err != nil {
 		return nil, "", err
 	}
 	return t, subprotocol, nil
