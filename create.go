@@ -315,7 +315,7 @@ func (a *Auth) create(ctx context.Context, subject string, o *tokenOpts) (string
 	if o.alg.Known() {
 		alg = o.alg
 		if alg != a.ring.signAlg && !a.ring.gate.Allowed[alg] {
-			return "", fmt.Errorf("authjwt: WithAlgorithm: %s is not among the configured DecodeAlgorithms", alg)
+			return "", fmt.Errorf("authjwt: WithAlgorithm: %s is not among the configured Keys.DecodeAlgorithms", alg)
 		}
 	}
 	sk, err := a.ring.signingFor(alg, o.alg.Known())
