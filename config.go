@@ -73,14 +73,15 @@ const (
 // grouped in a section, as each part of the library is built from its
 // own (Keys, Claims, TypeClaim, Expiry, Header, Cookies, WebSocket,
 // Revocation, Sessions, DPoP, Resource, Hooks); the AUTHJWT_* variables
-// of [ConfigFromEnv] stay flat, with the seed's names. The zero value of every field means the documented
-// default, which is the default of libre-fastapi-jwt (the seed) unless
-// said otherwise (the CSRF cookie names, Cookies.MaxAge, the kid and the
-// statuses differ; [CompatLibreFastAPIJWT] makes them the seed's).
-// Settings that weaken security are opt-in and named for their danger
-// (Insecure…, Unsafe…, Skip…). [New] validates the whole
-// configuration and reports the first bad setting by name; it never reads
-// the environment (see [ConfigFromEnv] for that).
+// of [ConfigFromEnv] stay flat, with the seed's names. The zero value
+// of every field means the documented default, which is the default of
+// libre-fastapi-jwt (the seed) unless said otherwise (the CSRF cookie
+// names, Cookies.MaxAge, the kid and the statuses differ;
+// [CompatLibreFastAPIJWT] makes them the seed's). Settings that weaken
+// security are opt-in and named for their danger (Insecure…, Unsafe…,
+// Skip…). [New] validates the whole configuration and reports the first
+// bad setting by name; it never reads the environment (see
+// [ConfigFromEnv] for that).
 type Config struct {
 	// Compat selects a compatibility profile ([CompatLibreFastAPIJWT]):
 	// defaults that equal another library's where authjwt's differ.
@@ -187,7 +188,9 @@ type Config struct {
 
 // KeyConfig holds our keys, [Config.Keys]: an HMAC secret (SecretKey), a
 // key pair (PrivateKey/PublicKey, or Signer/VerifyKey), both, or a
-// rotating key set (Set) instead of all of them.
+// rotating key set (Set) instead of all of them; and the algorithms
+// that sign (Algorithm) and verify (DecodeAlgorithms, DecodeKID) with
+// them, which New checks against the keys.
 type KeyConfig struct {
 	// SecretKey is the HMAC secret for HS256/384/512 (AUTHJWT_SECRET_KEY
 	// or AUTHJWT_SECRET_KEY_FILE). Its UTF-8 bytes are the key, as in the

@@ -163,8 +163,8 @@ func LoadEnv() (Config, error) {
 //	DPOP_EXTERNAL_URL             string    the request's          DPoP.ExternalURL                   URL clients reach the server at, for htu behind a proxy
 //
 // Config fields that are not text (Keys.Signer, Keys.VerifyKey, Keys.Set,
-// Revocation.Store, Now, Logger, OnVerify, ErrorHandler, UserLoader) are
-// set in code.
+// Revocation.Store, Now, Logger, Hooks, ErrorHandler, UserLoader) are set
+// in code.
 func ConfigFromEnv(environ []string) (Config, error) {
 	cfg, _, err := ConfigFromEnvExtra(environ)
 	return cfg, err

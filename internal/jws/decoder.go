@@ -57,7 +57,8 @@ type Decoder struct {
 	payloadFirst bool
 }
 
-// ownHeader is a header segment the service writes, with its parsed form.
+// ownHeader is a header segment the service writes, with what Open takes
+// from it (parsed once, by NewDecoder).
 type ownHeader struct {
 	seg string
 	alg Alg
@@ -187,28 +188,23 @@ func (d *Decoder) ownHeader(seg string) *ownHeader {
 // kid from it (in may be nil: the header is only judged).
 func (d *Decoder) readHeader(seg string, in *Input) error {
 	var hbuf [MaxHeaderSize]byte
-	hdr, err := d.header(seg, &hbuf)
+	hn := DecodedLen(len(seg))
+	if hn > len(hbuf) {
+		return ErrHeaderTooLarge
+	}
+	if hn < 0 {
+		return ErrBase64
+	}
+	if _, err := Decode(hbuf[:hn], seg); err != nil {
+		return err
+	}
+	hdr, err := ParseHeader(hbuf[:hn])
 	if err != nil || in == nil {
 		return err
 	}
 	in.alg, in.typ = hdr.Alg, classifyTyp(&hdr)
 	setKID(&in.kid, &hdr) // a copy: hdr's kid is a view of hbuf
 	return nil
-}
-
-// header decodes seg into hbuf and parses it strictly.
-func (d *Decoder) header(seg string, hbuf *[MaxHeaderSize]byte) (Header, error) {
-	hn := DecodedLen(len(seg))
-	if hn > len(hbuf) {
-		return Header{}, ErrHeaderTooLarge
-	}
-	if hn < 0 {
-		return Header{}, ErrBase64
-	}
-	if _, err := Decode(hbuf[:hn], seg); err != nil {
-		return Header{}, err
-	}
-	return ParseHeader(hbuf[:hn])
 }
 
 // decodePayload decodes the payload segment into the scratch buffer (or
